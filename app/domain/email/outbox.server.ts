@@ -1,0 +1,44 @@
+import type { EntityManager } from '@mikro-orm/postgresql'
+import { EmailOutboxSchema, type EmailOutbox } from '../../../db/entities/email-outbox'
+import { transactionExecutor } from '../../../db/transaction'
+import { sendJob, type PgBoss } from '../../../jobs/boss'
+
+export interface OutgoingEmail {
+  organizationId?: string | null
+  kind: string
+  to: string
+  subject: string
+  text: string
+  html?: string
+  /** Same key, same e-mail: a cause that runs twice queues it once. */
+  idempotencyKey: string
+}
+
+/**
+ * Writes the e-mail and its delivery job inside the caller's transaction. Returns the existing
+ * row when the idempotency key was already used.
+ */
+export async function queueEmail(em: EntityManager, boss: PgBoss, email: OutgoingEmail): Promise<EmailOutbox> {
+  if (!em.isInTransaction()) throw new Error('queueEmail must run inside a transaction')
+  const existing = await em.findOne(EmailOutboxSchema, { idempotencyKey: email.idempotencyKey })
+  if (existing) return existing
+  const row = em.create(EmailOutboxSchema, {
+    organizationId: email.organizationId ?? null,
+    kind: email.kind,
+    toAddress: email.to,
+    subject: email.subject,
+    bodyText: email.text,
+    bodyHtml: email.html ?? null,
+    idempotencyKey: email.idempotencyKey,
+    status: 'pending',
+    attempts: 0,
+  })
+  await em.flush()
+  await sendJob(boss, 'email-deliver', { outboxId: row.id }, { db: await transactionExecutor(em) })
+  return row
+}
+
+/** The newest e-mails, for the development outbox page. */
+export async function listRecentEmails(em: EntityManager, limit = 50) {
+  return em.find(EmailOutboxSchema, {}, { orderBy: { createdAt: 'desc' }, limit })
+}

@@ -1,0 +1,145 @@
+import * as z from 'zod'
+
+/**
+ * Configuration is parsed once per process. Each process (web, worker, CLI) picks the schema it
+ * needs; all of them share the base so a variable means the same thing everywhere.
+ */
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional()
+
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.url().optional())
+  .optional()
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+const DEV_SESSION_SECRET = 'incidentflow-development-secret-not-for-production'
+
+export const baseEnvSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: optionalString.pipe(
+    z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+      .optional(),
+  ),
+  DATA_DIR: z.string().default('.data'),
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1024).max(65535).default(5433),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  APP_URL: z.url().default('http://localhost:3000'),
+  EMAIL_FROM: z.string().min(3).default('IncidentFlow <incidents@localhost>'),
+  RESEND_API_KEY: optionalString,
+  RESEND_BASE_URL: optionalUrl,
+  STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),
+  S3_ENDPOINT: optionalUrl,
+  S3_BUCKET: optionalString,
+  S3_REGION: z.string().default('us-east-1'),
+  S3_ACCESS_KEY_ID: optionalString,
+  S3_SECRET_ACCESS_KEY: optionalString,
+  S3_FORCE_PATH_STYLE: booleanFlag.default(true),
+  WEBHOOK_ALLOWED_HOSTS: optionalString,
+  LLM_BASE_URL: optionalUrl,
+  LLM_API_KEY: optionalString,
+  LLM_MODEL: optionalString,
+})
+
+export const webEnvSchema = baseEnvSchema
+  .extend({
+    PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+    HOST: z.string().default('0.0.0.0'),
+    SESSION_SECRET: optionalString,
+    TRUST_PROXY: booleanFlag.default(false),
+    SUPABASE_URL: optionalUrl,
+    SUPABASE_ANON_KEY: optionalString,
+    SUPABASE_JWT_SECRET: optionalString,
+  })
+  .superRefine((env, ctx) => {
+    if (env.NODE_ENV === 'production' && (!env.SESSION_SECRET || env.SESSION_SECRET.length < 32)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SESSION_SECRET'],
+        message: 'is required in production and must be at least 32 characters',
+      })
+    }
+    if (env.SUPABASE_URL && !env.SUPABASE_ANON_KEY) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SUPABASE_ANON_KEY'],
+        message: 'is required when SUPABASE_URL is set',
+      })
+    }
+    requireS3Settings(env, ctx)
+  })
+  .transform((env) => ({ ...env, SESSION_SECRET: env.SESSION_SECRET ?? DEV_SESSION_SECRET }))
+
+export const workerEnvSchema = baseEnvSchema
+  .extend({
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  })
+  .superRefine(requireS3Settings)
+
+function requireS3Settings(env: z.infer<typeof baseEnvSchema>, ctx: z.RefinementCtx) {
+  if (env.STORAGE_DRIVER !== 's3') return
+  for (const key of ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
+    if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when STORAGE_DRIVER=s3' })
+  }
+}
+
+export type BaseEnv = z.infer<typeof baseEnvSchema>
+export type WebEnv = z.infer<typeof webEnvSchema>
+export type WorkerEnv = z.infer<typeof workerEnvSchema>
+
+export class EnvError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid environment configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`)
+    this.name = 'EnvError'
+  }
+}
+
+/** Parses `source` with `schema`, throwing an EnvError that names every bad variable. */
+export function parseEnv<S extends z.ZodType>(
+  schema: S,
+  source: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  const result = schema.safeParse(source)
+  if (result.success) return result.data
+  const problems = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)'
+    const value = source[name]
+    const shown = value === undefined ? 'not set' : `got "${redact(name, value)}"`
+    return `${name}: ${issue.message} (${shown})`
+  })
+  throw new EnvError(problems)
+}
+
+const SECRET_NAME = /SECRET|KEY|PASSWORD|TOKEN|DATABASE_URL/
+
+function redact(name: string, value: string) {
+  return SECRET_NAME.test(name) ? '***' : value.slice(0, 80)
+}
+
+/**
+ * Parses the environment or ends the process with a readable list of problems; used at the top
+ * of every entry point so a bad deployment fails fast and says why.
+ */
+export function loadEnvOrExit<S extends z.ZodType>(schema: S): z.infer<S> {
+  try {
+    return parseEnv(schema)
+  } catch (error) {
+    if (error instanceof EnvError) {
+      process.stderr.write(`${error.message}\nSee .env.example for every variable and its default.\n`)
+      process.exit(1)
+    }
+    throw error
+  }
+}

@@ -1,0 +1,51 @@
+import { createCookieSessionStorage, redirect } from '@remix-run/node'
+import * as z from 'zod'
+
+export const flashSchema = z.object({
+  kind: z.enum(['success', 'info', 'warning', 'error']),
+  message: z.string().min(1).max(500),
+})
+export type Flash = z.infer<typeof flashSchema>
+
+const FLASH_KEY = 'flash'
+
+function storage(secret: string, secure: boolean) {
+  return createCookieSessionStorage({
+    cookie: {
+      name: secure ? '__Host-flash' : 'flash',
+      httpOnly: true,
+      sameSite: 'lax',
+      path: '/',
+      secure,
+      secrets: [secret],
+    },
+  })
+}
+
+export interface FlashSettings {
+  SESSION_SECRET: string
+  NODE_ENV: string
+}
+
+const isSecure = (env: FlashSettings) => env.NODE_ENV === 'production'
+
+/** Reads and consumes the message left by the previous request's redirect. */
+export async function readFlash(request: Request, env: FlashSettings) {
+  const store = storage(env.SESSION_SECRET, isSecure(env))
+  const session = await store.getSession(request.headers.get('Cookie'))
+  const parsed = flashSchema.safeParse(session.get(FLASH_KEY))
+  if (!session.has(FLASH_KEY)) return { flash: null, headers: undefined }
+  session.unset(FLASH_KEY)
+  const cookie = await store.destroySession(session)
+  return { flash: parsed.success ? parsed.data : null, headers: { 'Set-Cookie': cookie } }
+}
+
+/** Post/redirect/get with a one-time message shown on the next page. */
+export async function redirectWithFlash(url: string, flash: Flash, env: FlashSettings, init: ResponseInit = {}) {
+  const store = storage(env.SESSION_SECRET, isSecure(env))
+  const session = await store.getSession()
+  session.flash(FLASH_KEY, flashSchema.parse(flash))
+  const headers = new Headers(init.headers)
+  headers.append('Set-Cookie', await store.commitSession(session))
+  return redirect(url, { ...init, headers })
+}

@@ -1,0 +1,115 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { createRequestHandler } from '@remix-run/express'
+import type { ServerBuild } from '@remix-run/node'
+import type { MikroORM } from '@mikro-orm/postgresql'
+import compression from 'compression'
+import express from 'express'
+import { pinoHttp } from 'pino-http'
+import type { PgBoss } from '../../jobs/boss'
+import type { WebEnv } from './env.server'
+import { checkReadiness } from './health.server'
+import type { Logger } from './logger.server'
+import { securityHeaders } from './security-headers.server'
+
+export interface HttpAppOptions {
+  env: WebEnv
+  orm: MikroORM
+  boss: PgBoss
+  logger: Logger
+  /** Returns the current Remix build; in development it changes on every rebuild. */
+  getBuild: () => Promise<ServerBuild>
+  /** Set while the process drains connections before exit; /readyz then answers 503. */
+  isShuttingDown?: () => boolean
+  publicDir?: string
+}
+
+const SENSITIVE_QUERY_KEY = /token|code|secret|key|password|signature|sig/i
+
+/** Path plus query, with the values of anything that looks like a credential removed. */
+export function loggableUrl(url: string) {
+  const [path, query] = url.split('?', 2)
+  if (!query) return path ?? url
+  const params = new URLSearchParams(query)
+  for (const key of [...params.keys()]) {
+    if (SENSITIVE_QUERY_KEY.test(key)) params.set(key, '[redacted]')
+  }
+  return `${path}?${params.toString()}`
+}
+
+export function createHttpApp(options: HttpAppOptions) {
+  const { env, orm, boss, logger } = options
+  const development = env.NODE_ENV === 'development'
+  const publicDir = options.publicDir ?? 'public'
+  const app = express()
+
+  app.disable('x-powered-by')
+  if (env.TRUST_PROXY) app.set('trust proxy', true)
+
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
+        const incoming = req.headers['x-request-id']
+        const id = typeof incoming === 'string' && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID()
+        res.setHeader('X-Request-Id', id)
+        return id
+      },
+      // Health probes every few seconds would drown the log.
+      autoLogging: { ignore: (req) => req.url === '/healthz' || req.url === '/readyz' },
+      customLogLevel: (_req, res, error) =>
+        error || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+      serializers: {
+        req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
+          id: req.id,
+          method: req.method,
+          url: loggableUrl(req.url),
+          remoteAddress: req.remoteAddress,
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+    }),
+  )
+
+  app.get('/healthz', (_req, res) => {
+    res.set('Cache-Control', 'no-store').json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) })
+  })
+  app.get('/readyz', async (_req, res) => {
+    res.set('Cache-Control', 'no-store')
+    if (options.isShuttingDown?.()) {
+      res.status(503).json({ status: 'unavailable', reason: 'shutting down' })
+      return
+    }
+    const readiness = await checkReadiness(orm)
+    res.status(readiness.status === 'ok' ? 200 : 503).json(readiness)
+  })
+
+  app.use(compression())
+  app.use(securityHeaders({ development, https: env.APP_URL.startsWith('https://') }))
+
+  // Fingerprinted build assets never change under the same name.
+  app.use('/build', express.static(`${publicDir}/build`, { immutable: true, maxAge: '1y', index: false }))
+  app.use('/build', (_req, res) => {
+    res.status(404).type('text/plain').send('Not found')
+  })
+  app.use(express.static(publicDir, { maxAge: '1h', index: false }))
+
+  app.all(
+    '*',
+    createRequestHandler({
+      build: options.getBuild,
+      mode: env.NODE_ENV,
+      getLoadContext: (req, res) => ({
+        env,
+        orm,
+        em: orm.em.fork({ clear: true }),
+        boss,
+        logger: (req as unknown as { log: Logger }).log ?? logger,
+        nonce: String(res.locals.cspNonce),
+        requestId: String((req as unknown as { id: string }).id),
+      }),
+    }),
+  )
+
+  return app
+}

@@ -1,0 +1,17 @@
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
+import type { PgBoss } from '../../jobs/boss'
+import type { WebEnv } from './env.server'
+import type { Logger } from './logger.server'
+
+/** What every loader and action receives from server.ts besides the request. */
+export interface AppLoadContext {
+  env: WebEnv
+  orm: MikroORM
+  /** A fresh EntityManager fork for this request; never shared between requests. */
+  em: EntityManager
+  boss: PgBoss
+  logger: Logger
+  /** The per-request Content-Security-Policy nonce for inline scripts. */
+  nonce: string
+  requestId: string
+}

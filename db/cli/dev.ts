@@ -1,0 +1,119 @@
+/**
+ * `make dev`: owns the embedded PostgreSQL (unless DATABASE_URL is set), migrates, seeds an
+ * empty database, then runs the web server (with Remix live reload) and the worker side by side
+ * until Ctrl-C, and stops everything in order.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { setTimeout as sleep } from 'node:timers/promises'
+import { loadEnvOrExit, webEnvSchema } from '../../app/utils/env.server'
+import { resolveDatabase, describeDatabaseUrl } from '../database'
+import { EmbeddedPostgresError } from '../embedded-postgres'
+import { migrate } from '../migrate'
+import { initORM } from '../orm'
+import { seedDemo } from '../seed'
+
+const env = loadEnvOrExit(webEnvSchema)
+const started = performance.now()
+
+function say(line: string) {
+  process.stdout.write(`\x1b[36m[dev]\x1b[0m ${line}\n`)
+}
+
+async function portIsFree(port: number) {
+  return new Promise<boolean>((resolve) => {
+    const server = createServer()
+    server.once('error', () => resolve(false))
+    server.listen({ port, exclusive: true }, () => server.close(() => resolve(true)))
+  })
+}
+
+async function waitForHealth(url: string, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${url}/readyz`)
+      if (response.ok) return true
+    } catch {
+      // not listening yet
+    }
+    await sleep(250)
+  }
+  return false
+}
+
+let database: Awaited<ReturnType<typeof resolveDatabase>>
+try {
+  database = await resolveDatabase(env, 'own', 'make dev')
+} catch (error) {
+  if (error instanceof EmbeddedPostgresError) {
+    process.stderr.write(`\n\x1b[31mCannot start:\x1b[0m ${error.message}\n\n`)
+    process.exit(1)
+  }
+  throw error
+}
+
+if (!(await portIsFree(env.PORT))) {
+  process.stderr.write(
+    `\n\x1b[31mCannot start:\x1b[0m port ${env.PORT} is already in use (another \`make dev\` or server?). ` +
+      'Stop it, or run with PORT set to a free port.\n\n',
+  )
+  await database.stop()
+  process.exit(1)
+}
+
+say(`database: ${describeDatabaseUrl(database.url)}${database.embedded ? ' (embedded, data in .data/postgres)' : ''}`)
+await migrate(database.url, say)
+const orm = await initORM(database.url, { pool: { min: 0, max: 2 } })
+const seeded = await seedDemo(orm.em.fork())
+await orm.close(true)
+say(seeded.created ? `seeded demo organization "${seeded.organization.name}"` : 'existing data kept; no seed needed')
+
+const childEnv = { ...process.env, DATABASE_URL: database.url, NODE_ENV: 'development', FORCE_COLOR: '1' }
+const children: ChildProcess[] = [
+  spawn(
+    'npx',
+    ['remix', 'dev', '--manual', '-c', 'tsx watch --clear-screen=false --exclude ./build/index.js server.ts'],
+    { stdio: 'inherit', env: childEnv },
+  ),
+  spawn('npx', ['tsx', 'watch', '--clear-screen=false', 'jobs/worker.ts'], { stdio: 'inherit', env: childEnv }),
+]
+
+let stopping = false
+async function stop(code: number) {
+  if (stopping) return
+  stopping = true
+  say('stopping web and worker…')
+  await Promise.all(
+    children.map(
+      (child) =>
+        new Promise<void>((resolve) => {
+          if (child.exitCode !== null || child.signalCode !== null) return resolve()
+          child.once('exit', () => resolve())
+          child.kill('SIGTERM')
+          setTimeout(() => child.kill('SIGKILL'), 30_000).unref()
+        }),
+    ),
+  )
+  await database.stop()
+  process.exit(code)
+}
+process.on('SIGINT', () => void stop(0))
+process.on('SIGTERM', () => void stop(0))
+for (const child of children) {
+  child.once('exit', (code) => {
+    if (!stopping) {
+      say(`a child process exited (code ${code}); stopping`)
+      void stop(code ?? 1)
+    }
+  })
+}
+
+const url = `http://localhost:${env.PORT}`
+if (await waitForHealth(url, 180_000)) {
+  const seconds = ((performance.now() - started) / 1000).toFixed(1)
+  say(`\x1b[1mIncidentFlow is running at ${url}\x1b[0m (ready in ${seconds}s; Ctrl-C stops it)`)
+  say(`e-mails stay in the outbox: ${url}/dev/outbox`)
+} else {
+  say('the web server did not become ready within 3 minutes; see the output above')
+}

@@ -1,0 +1,10 @@
+import type { MigrationObject } from '@mikro-orm/core'
+import { Migration0001Initial } from './0001-initial'
+
+/**
+ * Every migration, in order. Listed explicitly (rather than discovered from the folder) so the
+ * bundled production build carries them.
+ */
+export const migrationsList: MigrationObject[] = [
+  { name: '0001-initial', class: Migration0001Initial },
+]
