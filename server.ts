@@ -27,7 +27,10 @@ async function importBuild(): Promise<ServerBuild> {
 
 async function main() {
   const database = await resolveDatabase(env, 'share', 'npm start')
-  logger.info({ database: describeDatabaseUrl(database.url), embedded: database.embedded }, 'connecting to database')
+  logger.info(
+    { database: describeDatabaseUrl(database.url), embedded: database.embedded },
+    'connecting to database',
+  )
   const orm = await initORM(database.url, { pool: { min: 0, max: env.DATABASE_POOL_MAX } })
   const boss = await startSenderBoss(database.url).catch(async (error: unknown) => {
     logger.fatal({ err: error }, 'job queue schema missing; run `npm run db:migrate` first')
@@ -52,7 +55,9 @@ async function main() {
   server.headersTimeout = 66_000
   server.on('error', async (error: NodeJS.ErrnoException) => {
     if (error.code === 'EADDRINUSE') {
-      logger.fatal(`Port ${env.PORT} is already in use. Stop the other server or set PORT to a free port.`)
+      logger.fatal(
+        `Port ${env.PORT} is already in use. Stop the other server or set PORT to a free port.`,
+      )
     } else {
       logger.fatal({ err: error }, 'HTTP server error')
     }

@@ -34,7 +34,9 @@ export async function resolveDatabase(
     ownerLabel,
   }
   const running: RunningPostgres =
-    mode === 'own' ? await startEmbeddedPostgres(options) : await attachOrStartEmbeddedPostgres(options)
+    mode === 'own'
+      ? await startEmbeddedPostgres(options)
+      : await attachOrStartEmbeddedPostgres(options)
   return { url: running.url(), stop: running.stop, embedded: true }
 }
 

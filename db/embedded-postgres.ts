@@ -90,7 +90,9 @@ async function portIsFree(port: number) {
   return new Promise<boolean>((resolve) => {
     const server = createServer()
     server.once('error', () => resolve(false))
-    server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)))
+    server.listen({ port, host: '127.0.0.1', exclusive: true }, () =>
+      server.close(() => resolve(true)),
+    )
   })
 }
 
@@ -119,7 +121,10 @@ async function readOwner(dataDir: string): Promise<OwnerRecord | undefined> {
 }
 
 /** Claims ownership atomically; returns the live owner instead when there is one. */
-async function claimOwnership(dataDir: string, record: OwnerRecord): Promise<OwnerRecord | undefined> {
+async function claimOwnership(
+  dataDir: string,
+  record: OwnerRecord,
+): Promise<OwnerRecord | undefined> {
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       const handle = await open(ownerFile(dataDir), 'wx')
@@ -134,7 +139,9 @@ async function claimOwnership(dataDir: string, record: OwnerRecord): Promise<Own
       await rm(ownerFile(dataDir), { force: true })
     }
   }
-  throw new EmbeddedPostgresError(`Could not claim ${ownerFile(dataDir)}; remove it if no IncidentFlow process is running.`)
+  throw new EmbeddedPostgresError(
+    `Could not claim ${ownerFile(dataDir)}; remove it if no IncidentFlow process is running.`,
+  )
 }
 
 async function releaseOwnership(dataDir: string) {
@@ -165,9 +172,17 @@ function serverUser(): { uid: number; gid: number } | undefined {
   return { uid, gid }
 }
 
-async function run(command: string, args: string[], user: { uid: number; gid: number } | undefined) {
+async function run(
+  command: string,
+  args: string[],
+  user: { uid: number; gid: number } | undefined,
+) {
   return new Promise<void>((resolve, reject) => {
-    const child = spawn(command, args, { ...user, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LC_ALL: 'C.UTF-8' } })
+    const child = spawn(command, args, {
+      ...user,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, LC_ALL: 'C.UTF-8' },
+    })
     let output = ''
     child.stdout?.on('data', (chunk) => (output += chunk))
     child.stderr?.on('data', (chunk) => (output += chunk))
@@ -175,12 +190,20 @@ async function run(command: string, args: string[], user: { uid: number; gid: nu
     child.on('close', (code) =>
       code === 0
         ? resolve()
-        : reject(new EmbeddedPostgresError(`${path.basename(command)} failed (exit ${code}):\n${output.trim()}`)),
+        : reject(
+            new EmbeddedPostgresError(
+              `${path.basename(command)} failed (exit ${code}):\n${output.trim()}`,
+            ),
+          ),
     )
   })
 }
 
-async function initialise(dataDir: string, bin: Binaries, user: { uid: number; gid: number } | undefined) {
+async function initialise(
+  dataDir: string,
+  bin: Binaries,
+  user: { uid: number; gid: number } | undefined,
+) {
   await mkdir(dataDir, { recursive: true, mode: 0o700 })
   const pwfile = `${dataDir}.pw`
   await writeFile(pwfile, `${EMBEDDED_PASSWORD}\n`, { mode: 0o600 })
@@ -232,7 +255,9 @@ async function stopPostmaster(pid: number, dataDir: string) {
  * taken by something else. A server left running by an owner that was killed is stopped cleanly
  * and restarted.
  */
-export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+export async function startEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<RunningPostgres> {
   const dataDir = path.resolve(options.dataDir)
   const label = options.ownerLabel ?? 'IncidentFlow'
   await mkdir(path.dirname(dataDir), { recursive: true })
@@ -260,7 +285,11 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   }
 }
 
-async function startOwned(dataDir: string, options: EmbeddedPostgresOptions, label: string): Promise<RunningPostgres> {
+async function startOwned(
+  dataDir: string,
+  options: EmbeddedPostgresOptions,
+  label: string,
+): Promise<RunningPostgres> {
   const bin = await binaries()
   const user = serverUser()
 
@@ -323,10 +352,17 @@ async function startOwned(dataDir: string, options: EmbeddedPostgresOptions, lab
   await waitUntil(
     async () => {
       if (exitCode !== undefined) {
-        const tail = (await readFile(logFile, 'utf8').catch(() => '')).split('\n').slice(-15).join('\n')
-        throw new EmbeddedPostgresError(`PostgreSQL exited during start-up (code ${exitCode}). Last lines of ${logFile}:\n${tail}`)
+        const tail = (await readFile(logFile, 'utf8').catch(() => ''))
+          .split('\n')
+          .slice(-15)
+          .join('\n')
+        throw new EmbeddedPostgresError(
+          `PostgreSQL exited during start-up (code ${exitCode}). Last lines of ${logFile}:\n${tail}`,
+        )
       }
-      const lines = (await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')
+      const lines = (
+        await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')
+      ).split('\n')
       return Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready'
     },
     60_000,
@@ -365,13 +401,20 @@ async function ensureDatabase(port: number, database: string) {
  * Connects to the cluster in `dataDir` if a live process owns it, else starts it and becomes the
  * owner. Used by processes that can share a server (worker, migrations, scripts).
  */
-export async function attachOrStartEmbeddedPostgres(options: EmbeddedPostgresOptions): Promise<RunningPostgres> {
+export async function attachOrStartEmbeddedPostgres(
+  options: EmbeddedPostgresOptions,
+): Promise<RunningPostgres> {
   const dataDir = path.resolve(options.dataDir)
   const owner = await readOwner(dataDir)
   if (owner && owner.pid !== process.pid && isAlive(owner.pid)) {
     const running = await readPostmasterPid(dataDir)
     if (running && isAlive(running.pid)) {
-      return { port: running.port, owned: false, url: (db) => connectionUrl(running.port, db), stop: async () => {} }
+      return {
+        port: running.port,
+        owned: false,
+        url: (db) => connectionUrl(running.port, db),
+        stop: async () => {},
+      }
     }
   }
   return startEmbeddedPostgres(options)

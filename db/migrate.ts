@@ -14,7 +14,10 @@ export interface MigrationResult {
  * Applies pending migrations and the job queue schema. Safe to run repeatedly and concurrently:
  * a session advisory lock serialises runners, and the second one finds nothing pending.
  */
-export async function migrate(url: string, log: (line: string) => void = () => {}): Promise<MigrationResult> {
+export async function migrate(
+  url: string,
+  log: (line: string) => void = () => {},
+): Promise<MigrationResult> {
   const lock = new pg.Client({ connectionString: url })
   await lock.connect()
   try {
@@ -43,7 +46,9 @@ export interface SchemaStatus {
 }
 
 /** Which known migrations the database has not applied yet (for /readyz). */
-export async function schemaStatus(query: (sql: string) => Promise<{ name: string }[]>): Promise<SchemaStatus> {
+export async function schemaStatus(
+  query: (sql: string) => Promise<{ name: string }[]>,
+): Promise<SchemaStatus> {
   let applied: Set<string>
   try {
     applied = new Set((await query(`select name from ${MIGRATIONS_TABLE}`)).map((r) => r.name))

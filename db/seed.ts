@@ -14,10 +14,18 @@ export async function seedDemo(em: EntityManager): Promise<SeedResult> {
   return em.transactional(async (tx) => {
     const existing = await tx.count(OrganizationSchema, {})
     if (existing > 0) {
-      const first = await tx.findOneOrFail(OrganizationSchema, {}, { orderBy: { createdAt: 'asc' } })
-      return { created: false, organization: { name: first.name, slug: first.slug } }
+      const [first] = await tx.find(
+        OrganizationSchema,
+        {},
+        { orderBy: { createdAt: 'asc' }, limit: 1 },
+      )
+      return { created: false, organization: { name: first?.name ?? '', slug: first?.slug ?? '' } }
     }
-    const acme = tx.create(OrganizationSchema, { name: 'Acme', slug: 'acme', timezone: 'Europe/Berlin' })
+    const acme = tx.create(OrganizationSchema, {
+      name: 'Acme',
+      slug: 'acme',
+      timezone: 'Europe/Berlin',
+    })
     await tx.flush()
     return { created: true, organization: { name: acme.name, slug: acme.slug } }
   })

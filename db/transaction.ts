@@ -11,7 +11,9 @@ interface PgConnection {
  * client the one connection the transaction holds.
  */
 export async function transactionExecutor(em: EntityManager): Promise<SqlExecutor> {
-  const trx = em.getTransactionContext<{ client: { acquireConnection: () => Promise<PgConnection> } }>()
+  const trx = em.getTransactionContext<{
+    client: { acquireConnection: () => Promise<PgConnection> }
+  }>()
   if (!trx) throw new Error('transactionExecutor needs an EntityManager inside em.transactional()')
   const connection = await trx.client.acquireConnection()
   return { executeSql: (text, values) => connection.query(text, values) }

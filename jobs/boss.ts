@@ -28,7 +28,13 @@ export async function startSenderBoss(url: string): Promise<PgBoss> {
 
 /** Creates pg-boss's schema (or upgrades it) and every queue; part of `npm run db:migrate`. */
 export async function ensureJobSchema(url: string) {
-  const boss = new PgBoss({ connectionString: url, schema: JOB_SCHEMA, supervise: false, schedule: false, max: 2 })
+  const boss = new PgBoss({
+    connectionString: url,
+    schema: JOB_SCHEMA,
+    supervise: false,
+    schedule: false,
+    max: 2,
+  })
   await boss.start()
   try {
     await createQueues(boss)

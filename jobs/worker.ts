@@ -9,7 +9,11 @@ import { JOB_SCHEMA, queues } from './queues'
 import { deliverEmail } from './handlers/email-deliver'
 
 const env = loadEnvOrExit(workerEnvSchema)
-const logger = createLogger({ name: 'worker', level: env.LOG_LEVEL, pretty: env.NODE_ENV === 'development' })
+const logger = createLogger({
+  name: 'worker',
+  level: env.LOG_LEVEL,
+  pretty: env.NODE_ENV === 'development',
+})
 
 async function main() {
   const database = await resolveDatabase(env, 'share', 'worker')
@@ -35,16 +39,15 @@ async function main() {
   await createQueues(boss)
 
   const mailer = createMailer(env)
-  await boss.work(
-    'email-deliver',
-    { batchSize: 1, pollingIntervalSeconds: 1 },
-    async ([job]) => {
-      if (!job) return
-      const payload = queues['email-deliver'].payload.parse(job.data)
-      const outcome = await deliverEmail({ em: orm.em, mailer, from: env.EMAIL_FROM, logger }, payload)
-      logger.debug({ jobId: job.id, outcome }, 'email-deliver done')
-    },
-  )
+  await boss.work('email-deliver', { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+    if (!job) return
+    const payload = queues['email-deliver'].payload.parse(job.data)
+    const outcome = await deliverEmail(
+      { em: orm.em, mailer, from: env.EMAIL_FROM, logger },
+      payload,
+    )
+    logger.debug({ jobId: job.id, outcome }, 'email-deliver done')
+  })
   logger.info({ queues: Object.keys(queues), delivers: mailer.delivers }, 'worker ready')
 
   let stopping = false

@@ -59,7 +59,10 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
       <main id="main" className="mx-auto w-full max-w-6xl flex-1 px-4 py-6 sm:py-8">
         {children}
       </main>
-      <footer className="border-t border-slate-200 bg-white py-4 text-center text-xs text-slate-500" data-no-print>
+      <footer
+        className="border-t border-slate-200 bg-white py-4 text-center text-xs text-slate-500"
+        data-no-print
+      >
         IncidentFlow · every change recorded
       </footer>
     </div>

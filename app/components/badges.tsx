@@ -5,7 +5,8 @@ import {
   type Severity,
 } from '../domain/incident/vocabulary'
 
-const base = 'inline-flex items-center gap-1 rounded-full border px-2 py-0.5 text-xs font-semibold whitespace-nowrap'
+const base =
+  'inline-flex items-center gap-1 rounded-full border px-2 py-0.5 text-xs font-semibold whitespace-nowrap'
 
 const statusStyle: Record<IncidentStatus, string> = {
   detected: 'border-red-300 bg-red-50 text-red-800',
@@ -35,7 +36,11 @@ const severityStyle: Record<Severity, string> = {
 
 export function SeverityBadge({ severity }: { severity: Severity }) {
   return (
-    <span className={`${base} ${severityStyle[severity]}`} title={SEVERITY_DESCRIPTIONS[severity]} data-severity={severity}>
+    <span
+      className={`${base} ${severityStyle[severity]}`}
+      title={SEVERITY_DESCRIPTIONS[severity]}
+      data-severity={severity}
+    >
       {severity}
     </span>
   )

@@ -1,5 +1,12 @@
 import { useNavigation } from '@remix-run/react'
-import { useId, type ButtonHTMLAttributes, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes, type TextareaHTMLAttributes } from 'react'
+import {
+  useId,
+  type ButtonHTMLAttributes,
+  type InputHTMLAttributes,
+  type ReactNode,
+  type SelectHTMLAttributes,
+  type TextareaHTMLAttributes,
+} from 'react'
 
 export type ListOfErrors = Array<string | null | undefined> | null | undefined
 
@@ -29,7 +36,8 @@ function useFieldIds(id: string | undefined, errors: ListOfErrors, hint: ReactNo
   const errorId = `${controlId}-error`
   const hintId = `${controlId}-hint`
   const hasErrors = Boolean(errors?.some(Boolean))
-  const describedBy = [hint ? hintId : null, hasErrors ? errorId : null].filter(Boolean).join(' ') || undefined
+  const describedBy =
+    [hint ? hintId : null, hasErrors ? errorId : null].filter(Boolean).join(' ') || undefined
   return { controlId, errorId, hintId, hasErrors, describedBy }
 }
 
@@ -61,7 +69,13 @@ function Frame({
   )
 }
 
-export function Field({ label, hint, errors, className, ...input }: FieldFrame & InputHTMLAttributes<HTMLInputElement>) {
+export function Field({
+  label,
+  hint,
+  errors,
+  className,
+  ...input
+}: FieldFrame & InputHTMLAttributes<HTMLInputElement>) {
   const ids = useFieldIds(input.id, errors, hint)
   return (
     <Frame frame={{ label, hint, errors, className }} ids={ids}>
@@ -105,7 +119,8 @@ export function SelectField({
   className,
   options,
   ...select
-}: FieldFrame & SelectHTMLAttributes<HTMLSelectElement> & { options: Array<{ value: string; label: string }> }) {
+}: FieldFrame &
+  SelectHTMLAttributes<HTMLSelectElement> & { options: Array<{ value: string; label: string }> }) {
   const ids = useFieldIds(select.id, errors, hint)
   return (
     <Frame frame={{ label, hint, errors, className }} ids={ids}>
@@ -135,11 +150,15 @@ export function SubmitButton({
   pendingLabel,
   variant = 'primary',
   ...button
-}: ButtonHTMLAttributes<HTMLButtonElement> & { pendingLabel?: string; variant?: 'primary' | 'secondary' | 'danger' }) {
+}: ButtonHTMLAttributes<HTMLButtonElement> & {
+  pendingLabel?: string
+  variant?: 'primary' | 'secondary' | 'danger'
+}) {
   const navigation = useNavigation()
   const intent = navigation.formData?.get('intent')
   const pending =
-    navigation.state === 'submitting' && (button.name === 'intent' ? intent === button.value : intent == null)
+    navigation.state === 'submitting' &&
+    (button.name === 'intent' ? intent === button.value : intent == null)
   const styles = {
     primary: 'bg-brand-600 text-white hover:bg-brand-700 border-transparent',
     secondary: 'bg-white text-slate-800 hover:bg-slate-50 border-slate-300',

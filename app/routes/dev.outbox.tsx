@@ -73,7 +73,9 @@ export default function DevOutbox() {
                   <dd>{email.status}</dd>
                   <dt>Queued</dt>
                   <dd>
-                    <time dateTime={email.createdAt}>{email.createdAt.replace('T', ' ').slice(0, 19)} UTC</time>
+                    <time dateTime={email.createdAt}>
+                      {email.createdAt.replace('T', ' ').slice(0, 19)} UTC
+                    </time>
                   </dd>
                 </dl>
                 <pre className="mt-3 whitespace-pre-wrap break-words rounded bg-slate-50 p-3 font-sans text-sm">

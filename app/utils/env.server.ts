@@ -91,7 +91,8 @@ export const workerEnvSchema = baseEnvSchema
 function requireS3Settings(env: z.infer<typeof baseEnvSchema>, ctx: z.RefinementCtx) {
   if (env.STORAGE_DRIVER !== 's3') return
   for (const key of ['S3_BUCKET', 'S3_ACCESS_KEY_ID', 'S3_SECRET_ACCESS_KEY'] as const) {
-    if (!env[key]) ctx.addIssue({ code: 'custom', path: [key], message: 'is required when STORAGE_DRIVER=s3' })
+    if (!env[key])
+      ctx.addIssue({ code: 'custom', path: [key], message: 'is required when STORAGE_DRIVER=s3' })
   }
 }
 
@@ -137,7 +138,9 @@ export function loadEnvOrExit<S extends z.ZodType>(schema: S): z.infer<S> {
     return parseEnv(schema)
   } catch (error) {
     if (error instanceof EnvError) {
-      process.stderr.write(`${error.message}\nSee .env.example for every variable and its default.\n`)
+      process.stderr.write(
+        `${error.message}\nSee .env.example for every variable and its default.\n`,
+      )
       process.exit(1)
     }
     throw error

@@ -41,7 +41,12 @@ export async function readFlash(request: Request, env: FlashSettings) {
 }
 
 /** Post/redirect/get with a one-time message shown on the next page. */
-export async function redirectWithFlash(url: string, flash: Flash, env: FlashSettings, init: ResponseInit = {}) {
+export async function redirectWithFlash(
+  url: string,
+  flash: Flash,
+  env: FlashSettings,
+  init: ResponseInit = {},
+) {
   const store = storage(env.SESSION_SECRET, isSecure(env))
   const session = await store.getSession()
   session.flash(FLASH_KEY, flashSchema.parse(flash))

@@ -51,7 +51,8 @@ export function createHttpApp(options: HttpAppOptions) {
       logger,
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
         const incoming = req.headers['x-request-id']
-        const id = typeof incoming === 'string' && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID()
+        const id =
+          typeof incoming === 'string' && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID()
         res.setHeader('X-Request-Id', id)
         return id
       },
@@ -72,7 +73,9 @@ export function createHttpApp(options: HttpAppOptions) {
   )
 
   app.get('/healthz', (_req, res) => {
-    res.set('Cache-Control', 'no-store').json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) })
+    res
+      .set('Cache-Control', 'no-store')
+      .json({ status: 'ok', uptimeSeconds: Math.round(process.uptime()) })
   })
   app.get('/readyz', async (_req, res) => {
     res.set('Cache-Control', 'no-store')
@@ -88,7 +91,10 @@ export function createHttpApp(options: HttpAppOptions) {
   app.use(securityHeaders({ development, https: env.APP_URL.startsWith('https://') }))
 
   // Fingerprinted build assets never change under the same name.
-  app.use('/build', express.static(`${publicDir}/build`, { immutable: true, maxAge: '1y', index: false }))
+  app.use(
+    '/build',
+    express.static(`${publicDir}/build`, { immutable: true, maxAge: '1y', index: false }),
+  )
   app.use('/build', (_req, res) => {
     res.status(404).type('text/plain').send('Not found')
   })

@@ -9,7 +9,8 @@ export interface MailMessage {
   idempotencyKey: string
 }
 
-export type MailResult = { ok: true; providerId: string } | { ok: false; error: string; retryable: boolean }
+export type MailResult =
+  { ok: true; providerId: string } | { ok: false; error: string; retryable: boolean }
 
 export interface Mailer {
   /** False when e-mails are kept in the outbox instead of sent (no provider configured). */
@@ -24,8 +25,7 @@ export const outboxOnlyMailer: Mailer = {
 }
 
 export function resendMailer(apiKey: string, baseUrl?: string, timeoutMs = 10_000): Mailer {
-  if (baseUrl) process.env.RESEND_BASE_URL = baseUrl
-  const client = new Resend(apiKey)
+  const client = new Resend(apiKey, baseUrl ? { baseUrl } : undefined)
   return {
     delivers: true,
     async send(message) {
@@ -40,11 +40,15 @@ export function resendMailer(apiKey: string, baseUrl?: string, timeoutMs = 10_00
             text: message.text,
             ...(message.html ? { html: message.html } : {}),
           },
-          { idempotencyKey: message.idempotencyKey },
+          { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(timeoutMs) },
         )
         if (error) {
           const status = (error as { statusCode?: number }).statusCode ?? 0
-          return { ok: false, error: `${error.name}: ${error.message}`, retryable: status === 0 || status === 429 || status >= 500 }
+          return {
+            ok: false,
+            error: `${error.name}: ${error.message}`,
+            retryable: status === 0 || status === 429 || status >= 500,
+          }
         }
         return { ok: true, providerId: data?.id ?? '' }
       } catch (error) {
@@ -55,5 +59,7 @@ export function resendMailer(apiKey: string, baseUrl?: string, timeoutMs = 10_00
 }
 
 export function createMailer(env: { RESEND_API_KEY?: string; RESEND_BASE_URL?: string }): Mailer {
-  return env.RESEND_API_KEY ? resendMailer(env.RESEND_API_KEY, env.RESEND_BASE_URL) : outboxOnlyMailer
+  return env.RESEND_API_KEY
+    ? resendMailer(env.RESEND_API_KEY, env.RESEND_BASE_URL)
+    : outboxOnlyMailer
 }

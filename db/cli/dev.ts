@@ -62,44 +62,84 @@ if (!(await portIsFree(env.PORT))) {
   process.exit(1)
 }
 
-say(`database: ${describeDatabaseUrl(database.url)}${database.embedded ? ' (embedded, data in .data/postgres)' : ''}`)
-await migrate(database.url, say)
-const orm = await initORM(database.url, { pool: { min: 0, max: 2 } })
-const seeded = await seedDemo(orm.em.fork())
-await orm.close(true)
-say(seeded.created ? `seeded demo organization "${seeded.organization.name}"` : 'existing data kept; no seed needed')
+say(
+  `database: ${describeDatabaseUrl(database.url)}${database.embedded ? ' (embedded, data in .data/postgres)' : ''}`,
+)
+try {
+  await migrate(database.url, say)
+  const orm = await initORM(database.url, { pool: { min: 0, max: 2 } })
+  try {
+    const seeded = await seedDemo(orm.em.fork())
+    say(
+      seeded.created
+        ? `seeded demo organization "${seeded.organization.name}"`
+        : 'existing data kept',
+    )
+  } finally {
+    await orm.close(true)
+  }
+} catch (error) {
+  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
+  process.stderr.write(`\n\x1b[31mSetting up the database failed:\x1b[0m ${detail}\n`)
+  await database.stop()
+  process.exit(1)
+}
 
-const childEnv = { ...process.env, DATABASE_URL: database.url, NODE_ENV: 'development', FORCE_COLOR: '1' }
+const childEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  DATABASE_URL: database.url,
+  NODE_ENV: 'development',
+  FORCE_COLOR: '1',
+}
+// Each child leads its own process group, so stopping it reaches everything it started
+// (remix's compiler, tsx's watcher and the server it runs) and nothing is left behind.
+function run(command: string, args: string[]) {
+  return spawn(`node_modules/.bin/${command}`, args, {
+    stdio: 'inherit',
+    env: childEnv,
+    detached: true,
+  })
+}
 const children: ChildProcess[] = [
-  spawn(
-    'npx',
-    ['remix', 'dev', '--manual', '-c', 'tsx watch --clear-screen=false --exclude ./build/index.js server.ts'],
-    { stdio: 'inherit', env: childEnv },
-  ),
-  spawn('npx', ['tsx', 'watch', '--clear-screen=false', 'jobs/worker.ts'], { stdio: 'inherit', env: childEnv }),
+  run('remix', [
+    'dev',
+    '--manual',
+    '-c',
+    'tsx watch --clear-screen=false --exclude ./build/index.js server.ts',
+  ]),
+  run('tsx', ['watch', '--clear-screen=false', 'jobs/worker.ts']),
 ]
+
+function groupAlive(pid: number) {
+  try {
+    process.kill(-pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
+async function stopGroup(child: ChildProcess) {
+  const pid = child.pid
+  if (!pid || !groupAlive(pid)) return
+  process.kill(-pid, 'SIGTERM')
+  const deadline = Date.now() + 30_000
+  while (groupAlive(pid) && Date.now() < deadline) await sleep(100)
+  if (groupAlive(pid)) process.kill(-pid, 'SIGKILL')
+}
 
 let stopping = false
 async function stop(code: number) {
   if (stopping) return
   stopping = true
   say('stopping web and worker…')
-  await Promise.all(
-    children.map(
-      (child) =>
-        new Promise<void>((resolve) => {
-          if (child.exitCode !== null || child.signalCode !== null) return resolve()
-          child.once('exit', () => resolve())
-          child.kill('SIGTERM')
-          setTimeout(() => child.kill('SIGKILL'), 30_000).unref()
-        }),
-    ),
-  )
+  await Promise.all(children.map(stopGroup))
   await database.stop()
   process.exit(code)
 }
 process.on('SIGINT', () => void stop(0))
 process.on('SIGTERM', () => void stop(0))
+process.on('SIGHUP', () => void stop(0))
 for (const child of children) {
   child.once('exit', (code) => {
     if (!stopping) {

@@ -23,7 +23,11 @@ export const EmailOutboxSchema = defineEntity({
     attempts: p.integer().default(0),
     lastError: p.text().nullable().fieldName('last_error'),
     providerMessageId: p.string().length(200).nullable().fieldName('provider_message_id'),
-    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()).fieldName('created_at'),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date())
+      .fieldName('created_at'),
     deliveredAt: p.datetime().nullable().fieldName('delivered_at'),
   }),
 })

@@ -8,7 +8,10 @@ export const OrganizationSchema = defineEntity({
     name: p.string().length(120),
     slug: p.string().length(64).unique(),
     timezone: p.string().length(64).default('UTC'),
-    createdAt: p.datetime().defaultRaw('now()').onCreate(() => new Date()),
+    createdAt: p
+      .datetime()
+      .defaultRaw('now()')
+      .onCreate(() => new Date()),
     updatedAt: p
       .datetime()
       .defaultRaw('now()')

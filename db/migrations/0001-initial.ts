@@ -30,7 +30,9 @@ export class Migration0001Initial extends Migration {
         created_at timestamptz not null default now(),
         delivered_at timestamptz
       )`)
-    this.addSql(`create index email_outbox_org_created_idx on email_outbox (organization_id, created_at desc)`)
+    this.addSql(
+      `create index email_outbox_org_created_idx on email_outbox (organization_id, created_at desc)`,
+    )
     this.addSql(`create index email_outbox_created_idx on email_outbox (created_at desc)`)
   }
 

@@ -2,7 +2,14 @@
  * The words of the incident domain that the whole UI shares. The lifecycle rules that connect
  * the statuses live beside this file.
  */
-export const INCIDENT_STATUSES = ['detected', 'investigating', 'mitigated', 'resolved', 'postmortem', 'closed'] as const
+export const INCIDENT_STATUSES = [
+  'detected',
+  'investigating',
+  'mitigated',
+  'resolved',
+  'postmortem',
+  'closed',
+] as const
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number]
 
 export const STATUS_LABELS: Record<IncidentStatus, string> = {
