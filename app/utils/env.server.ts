@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import * as z from 'zod'
 
 /**
@@ -134,6 +135,8 @@ function redact(name: string, value: string) {
  * of every entry point so a bad deployment fails fast and says why.
  */
 export function loadEnvOrExit<S extends z.ZodType>(schema: S): z.infer<S> {
+  // A local .env fills in what the real environment leaves unset; tests never read it.
+  if (process.env.NODE_ENV !== 'test' && existsSync('.env')) process.loadEnvFile('.env')
   try {
     return parseEnv(schema)
   } catch (error) {

@@ -1,0 +1,69 @@
+# Every target calls npm scripts; `make dev` and `make test` also install what is missing first.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+NPM ?= npm
+
+.PHONY: help install browser dev test build start worker db-migrate db-seed lint typecheck \
+        test-unit test-integration test-e2e bench up down clean
+
+help: ## List the targets
+	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
+
+# Reinstall only when the lock file changed since the last install.
+node_modules/.package-lock.json: package.json package-lock.json
+	$(NPM) ci --no-audit --no-fund
+	@touch $@
+
+install: node_modules/.package-lock.json ## Install npm dependencies if missing or outdated
+
+browser: install ## Install Chromium for end-to-end tests if missing
+	$(NPM) run --silent setup:browser
+
+dev: install ## Embedded PostgreSQL, migrations, demo data, web + worker with live reload
+	$(NPM) run dev
+
+test: install browser ## Typecheck, lint, unit, integration and end-to-end tests
+	$(NPM) test
+
+build: install ## Production build (client assets, server and worker bundles)
+	$(NPM) run build
+
+start: ## Production web server (after make build)
+	$(NPM) start
+
+worker: ## Production worker (after make build)
+	$(NPM) run start:worker
+
+db-migrate: install ## Apply pending migrations
+	$(NPM) run db:migrate
+
+db-seed: install ## Seed the demo organization into an empty database
+	$(NPM) run db:seed
+
+lint: install ## ESLint and Prettier
+	$(NPM) run lint
+
+typecheck: install ## TypeScript, strict
+	$(NPM) run typecheck
+
+test-unit: install ## Unit tests
+	$(NPM) run test:unit
+
+test-integration: install ## Integration tests against a real PostgreSQL
+	$(NPM) run test:integration
+
+test-e2e: install browser ## End-to-end tests in Chromium, JavaScript on and off
+	$(NPM) run build
+	$(NPM) run test:e2e
+
+bench: install ## Benchmarks (never part of make test)
+	$(NPM) run bench
+
+up: ## Production stack in Docker: PostgreSQL, MinIO, web, worker
+	$(NPM) run compose:up
+
+down: ## Stop the Docker stack
+	$(NPM) run compose:down
+
+clean: ## Remove build output and test artifacts (keeps .data)
+	$(NPM) run clean
