@@ -14,6 +14,8 @@ import type { ReactNode } from 'react'
 import { AppShell } from './components/app-shell'
 import { ErrorPage } from './components/error-page'
 import stylesheet from './tailwind.css'
+import { getViewer } from './domain/access/guard.server'
+import { can } from './domain/access/permissions'
 import { readFlash } from './utils/flash.server'
 import { useNonce } from './utils/nonce'
 
@@ -26,10 +28,21 @@ export const meta: MetaFunction = () => [{ title: 'IncidentFlow' }]
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { flash, headers } = await readFlash(request, context.env)
+  const viewer = await getViewer(request, context)
   return data(
     {
       flash,
-      showDevTools: context.env.NODE_ENV !== 'production',
+      showDevTools: context.env.NODE_ENV !== 'production' || context.env.DEV_OUTBOX,
+      viewer: viewer
+        ? {
+            name: viewer.user.displayName,
+            email: viewer.user.email,
+            role: viewer.role,
+            organization: viewer.organization ? { id: viewer.organization.id, name: viewer.organization.name } : null,
+            organizations: viewer.memberships.map((m) => ({ id: m.organization.id, name: m.organization.name })),
+            canManageMembers: viewer.role ? can(viewer.role, 'members.manage') : false,
+          }
+        : null,
     },
     { headers },
   )

@@ -2,6 +2,8 @@ import pg from 'pg'
 import { MIGRATIONS_TABLE, initORM } from './orm'
 import { migrationsList } from './migrations/list'
 import { ensureJobSchema } from '../jobs/boss'
+import { JOB_SCHEMA } from '../jobs/queues'
+import { APP_ROLE } from './tenant'
 
 /** A fixed key for pg_advisory_lock so two deploys migrating at once take turns. */
 const MIGRATION_LOCK_KEY = 7_236_149_501
@@ -30,6 +32,7 @@ export async function migrate(
       const applied = await migrator.up()
       for (const m of applied) log(`Applied migration ${m.name}`)
       await ensureJobSchema(url)
+      await grantJobAccess(orm.em.getConnection())
       return { applied: applied.map((m) => m.name) }
     } finally {
       await orm.close(true)
@@ -38,6 +41,18 @@ export async function migrate(
     await lock.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK_KEY]).catch(() => {})
     await lock.end()
   }
+}
+
+/**
+ * The application role enqueues jobs inside its own transactions; pg-boss's tables are created by
+ * pg-boss itself, after the migrations, so the grants follow here.
+ */
+async function grantJobAccess(connection: { execute: (sql: string) => Promise<unknown> }) {
+  await connection.execute(`
+    grant usage on schema ${JOB_SCHEMA} to ${APP_ROLE};
+    grant select on ${JOB_SCHEMA}.queue to ${APP_ROLE};
+    grant insert on ${JOB_SCHEMA}.job to ${APP_ROLE};
+    grant select (id) on ${JOB_SCHEMA}.job to ${APP_ROLE};`)
 }
 
 export interface SchemaStatus {

@@ -10,7 +10,7 @@ export const JOB_SCHEMA = 'pgboss'
 
 export const queues = {
   'email-deliver': {
-    payload: z.object({ outboxId: z.uuid() }),
+    payload: z.object({ outboxId: z.uuid(), organizationId: z.uuid() }),
     options: {
       retryLimit: 8,
       retryDelay: 15,

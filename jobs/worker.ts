@@ -43,12 +43,12 @@ async function main() {
     if (!job) return
     const payload = queues['email-deliver'].payload.parse(job.data)
     const outcome = await deliverEmail(
-      { em: orm.em, mailer, from: env.EMAIL_FROM, logger },
+      { orm, mailer, from: env.EMAIL_FROM, logger },
       payload,
     )
     logger.debug({ jobId: job.id, outcome }, 'email-deliver done')
   })
-  logger.info({ queues: Object.keys(queues), delivers: mailer.delivers }, 'worker ready')
+  logger.info({ queues: Object.keys(queues), mailer: mailer.kind }, 'worker ready')
 
   let stopping = false
   const shutdown = async (signal: string) => {

@@ -1,5 +1,6 @@
-import { Link, NavLink, useRouteLoaderData } from '@remix-run/react'
+import { Form, Link, NavLink, useLocation, useRouteLoaderData } from '@remix-run/react'
 import type { ReactNode } from 'react'
+import { ROLE_LABELS } from '../domain/access/permissions'
 import type { loader as rootLoader } from '../root'
 import { FlashBanner } from './flash-banner'
 
@@ -10,14 +11,27 @@ export interface NavItem {
   label: string
 }
 
+function navFor(root: RootData | null | undefined): NavItem[] {
+  const items: NavItem[] = []
+  if (root?.viewer?.organization) {
+    if (root.viewer.canManageMembers) items.push({ to: '/admin/members', label: 'Members' })
+    items.push({ to: '/account', label: 'Account' })
+  }
+  if (root?.showDevTools) items.push({ to: '/dev/outbox', label: 'Outbox' })
+  return items
+}
+
 /**
- * The frame of every page: skip link, header with product name and navigation, flash message,
- * main content. Plain links and forms only, so it works without JavaScript.
+ * The frame of every page: skip link, header with product name, navigation, organization and
+ * signed-in user, flash message, main content. Plain links and forms only, so it works without
+ * JavaScript.
  */
 export function AppShell({ children, data }: { children: ReactNode; data?: RootData | null }) {
   const loaded = useRouteLoaderData<typeof rootLoader>('root')
   const root = data === undefined ? loaded : data
-  const nav: NavItem[] = root?.showDevTools ? [{ to: '/dev/outbox', label: 'Outbox' }] : []
+  const viewer = root?.viewer ?? null
+  const nav = navFor(root)
+  const location = useLocation()
   return (
     <div className="flex min-h-screen flex-col">
       <a
@@ -32,22 +46,68 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
             <img src="/favicon.svg" alt="" width={24} height={24} />
             <span>IncidentFlow</span>
           </Link>
-          {nav.length > 0 ? (
-            <nav aria-label="Main" className="flex flex-1 flex-wrap gap-1 text-sm">
-              {nav.map((item) => (
-                <NavLink
-                  key={item.to}
-                  to={item.to}
-                  className={({ isActive }) =>
-                    `rounded px-2 py-1 ${isActive ? 'bg-brand-50 font-medium text-brand-700' : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900'}`
-                  }
-                >
-                  {item.label}
-                </NavLink>
-              ))}
-            </nav>
+          <nav aria-label="Main" className="flex flex-1 flex-wrap gap-1 text-sm">
+            {nav.map((item) => (
+              <NavLink
+                key={item.to}
+                to={item.to}
+                className={({ isActive }) =>
+                  `rounded px-2 py-1 ${isActive ? 'bg-brand-50 font-medium text-brand-700' : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900'}`
+                }
+              >
+                {item.label}
+              </NavLink>
+            ))}
+          </nav>
+          {viewer ? (
+            <div className="flex flex-wrap items-center gap-3 text-sm">
+              {viewer.organizations.length > 1 ? (
+                <Form method="post" action="/account" className="flex items-center gap-1">
+                  <input type="hidden" name="intent" value="switch-organization" />
+                  <input type="hidden" name="redirectTo" value={location.pathname} />
+                  <label htmlFor="organization-switcher" className="sr-only">
+                    Organization
+                  </label>
+                  <select
+                    id="organization-switcher"
+                    name="organizationId"
+                    defaultValue={viewer.organization?.id}
+                    className="rounded-md border-slate-300 py-1 text-sm"
+                  >
+                    {viewer.organizations.map((o) => (
+                      <option key={o.id} value={o.id}>
+                        {o.name}
+                      </option>
+                    ))}
+                  </select>
+                  <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
+                    Switch
+                  </button>
+                </Form>
+              ) : viewer.organization ? (
+                <span className="font-medium text-slate-800" data-testid="organization-name">
+                  {viewer.organization.name}
+                </span>
+              ) : null}
+              <span className="text-slate-600">
+                <span className="font-medium text-slate-800">{viewer.name}</span>
+                {viewer.role ? <span> · {ROLE_LABELS[viewer.role]}</span> : null}
+              </span>
+              <Form method="post" action="/logout">
+                <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
+                  Log out
+                </button>
+              </Form>
+            </div>
           ) : (
-            <div className="flex-1" />
+            <div className="flex items-center gap-3 text-sm">
+              <Link to="/login" className="font-medium text-slate-700 hover:text-slate-900">
+                Log in
+              </Link>
+              <Link to="/signup" className="rounded-md bg-brand-600 px-3 py-1.5 font-semibold text-white hover:bg-brand-700">
+                Sign up
+              </Link>
+            </div>
           )}
         </div>
       </header>
@@ -59,10 +119,7 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
       <main id="main" className="mx-auto w-full max-w-6xl flex-1 px-4 py-6 sm:py-8">
         {children}
       </main>
-      <footer
-        className="border-t border-slate-200 bg-white py-4 text-center text-xs text-slate-500"
-        data-no-print
-      >
+      <footer className="border-t border-slate-200 bg-white py-4 text-center text-xs text-slate-500" data-no-print>
         IncidentFlow · every change recorded
       </footer>
     </div>

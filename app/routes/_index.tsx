@@ -1,5 +1,8 @@
-import type { MetaFunction } from '@remix-run/node'
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Link, useLoaderData } from '@remix-run/react'
 import { StatusBadge, SeverityBadge } from '../components/badges'
+import { getViewer } from '../domain/access/guard.server'
+import { can, ROLE_DESCRIPTIONS, ROLE_LABELS } from '../domain/access/permissions'
 import { INCIDENT_STATUSES, SEVERITIES } from '../domain/incident/vocabulary'
 
 export const meta: MetaFunction = () => [
@@ -10,13 +13,55 @@ export const meta: MetaFunction = () => [
   },
 ]
 
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const viewer = await getViewer(request, context)
+  if (!viewer) return { viewer: null }
+  return {
+    viewer: {
+      name: viewer.user.displayName,
+      organization: viewer.organization?.name ?? null,
+      role: viewer.role,
+      canManageMembers: viewer.role ? can(viewer.role, 'members.manage') : false,
+    },
+  }
+}
+
 export default function Index() {
+  const { viewer } = useLoaderData<typeof loader>()
+  // One h1 per page: the welcome when signed in, the product line otherwise.
+  const Heading = viewer ? 'h2' : 'h1'
   return (
     <div className="space-y-10">
+      {viewer ? (
+        <section aria-labelledby="home-heading" className="rounded-lg border border-slate-200 bg-white p-6">
+          <h1 id="home-heading" className="text-2xl font-bold">
+            Welcome, {viewer.name}
+          </h1>
+          {viewer.organization && viewer.role ? (
+            <>
+              <p className="mt-2 text-slate-600">
+                You are {ROLE_LABELS[viewer.role].toLowerCase()} in <strong>{viewer.organization}</strong>:{' '}
+                {ROLE_DESCRIPTIONS[viewer.role].toLowerCase()}.
+              </p>
+              {viewer.canManageMembers ? (
+                <p className="mt-4">
+                  <Link to="/admin/members" className="font-medium text-brand-700 underline">
+                    Invite your team
+                  </Link>
+                </p>
+              ) : null}
+            </>
+          ) : (
+            <p className="mt-2 text-slate-600">
+              You are not an active member of any organization. Ask an admin for an invitation.
+            </p>
+          )}
+        </section>
+      ) : null}
       <section aria-labelledby="welcome" className="max-w-3xl">
-        <h1 id="welcome" className="text-3xl font-bold tracking-tight sm:text-4xl">
+        <Heading id="welcome" className="text-3xl font-bold tracking-tight sm:text-4xl">
           Incidents, handled in the open
-        </h1>
+        </Heading>
         <p className="mt-4 text-lg text-slate-600">
           IncidentFlow takes an incident from the first alert to the published postmortem: a strict
           lifecycle, a timeline nobody can quietly rewrite, warnings before a service-level target

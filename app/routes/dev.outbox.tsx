@@ -1,26 +1,17 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { Fragment } from 'react'
-import { listRecentEmails } from '../domain/email/outbox.server'
+import { localOutboxDir, readLocalOutbox } from '../utils/mailer.server'
 
 export const meta: MetaFunction = () => [{ title: 'Outbox · IncidentFlow' }]
 
 export async function loader({ context }: LoaderFunctionArgs) {
-  // E-mails can carry sign-in links: this page exists only outside production.
-  if (context.env.NODE_ENV === 'production') throw new Response('Not found', { status: 404 })
-  const emails = await listRecentEmails(context.em, 100)
-  return {
-    delivering: Boolean(context.env.RESEND_API_KEY),
-    emails: emails.map((e) => ({
-      id: e.id,
-      kind: e.kind,
-      to: e.toAddress,
-      subject: e.subject,
-      text: e.bodyText,
-      status: e.status,
-      createdAt: e.createdAt.toISOString(),
-    })),
+  // E-mails carry sign-in and invitation links: this page exists only outside production.
+  if (context.env.NODE_ENV === 'production' && !context.env.DEV_OUTBOX) {
+    throw new Response('Not found', { status: 404 })
   }
+  const emails = await readLocalOutbox(localOutboxDir(context.env), 100)
+  return { delivering: Boolean(context.env.RESEND_API_KEY), emails }
 }
 
 const URL_PATTERN = /(https?:\/\/[^\s<>"']+)/g
@@ -50,7 +41,7 @@ export default function DevOutbox() {
       <h1 className="text-2xl font-bold">Outbox</h1>
       <p className="mt-2 max-w-3xl text-sm text-slate-600">
         {delivering
-          ? 'E-mails are delivered through Resend; this page also lists what was sent.'
+          ? 'E-mails are delivered through Resend (RESEND_API_KEY is set), so none are kept here.'
           : 'No e-mail provider is configured (RESEND_API_KEY is unset), so e-mails stay here instead of being sent.'}{' '}
         Available outside production only.
       </p>
@@ -67,14 +58,12 @@ export default function DevOutbox() {
                 <dl className="mt-1 grid grid-cols-[auto_1fr] gap-x-3 text-sm text-slate-600">
                   <dt>To</dt>
                   <dd>{email.to}</dd>
-                  <dt>Kind</dt>
-                  <dd>{email.kind}</dd>
-                  <dt>Status</dt>
-                  <dd>{email.status}</dd>
-                  <dt>Queued</dt>
+                  <dt>From</dt>
+                  <dd>{email.from}</dd>
+                  <dt>Stored</dt>
                   <dd>
-                    <time dateTime={email.createdAt}>
-                      {email.createdAt.replace('T', ' ').slice(0, 19)} UTC
+                    <time dateTime={email.storedAt}>
+                      {email.storedAt.replace('T', ' ').slice(0, 19)} UTC
                     </time>
                   </dd>
                 </dl>

@@ -1,5 +1,6 @@
 import { createCookieSessionStorage, redirect } from '@remix-run/node'
 import * as z from 'zod'
+import { cookieName, cookiesAreSecure } from './cookies.server'
 
 export const flashSchema = z.object({
   kind: z.enum(['success', 'info', 'warning', 'error']),
@@ -12,7 +13,7 @@ const FLASH_KEY = 'flash'
 function storage(secret: string, secure: boolean) {
   return createCookieSessionStorage({
     cookie: {
-      name: secure ? '__Host-flash' : 'flash',
+      name: cookieName('flash', secure),
       httpOnly: true,
       sameSite: 'lax',
       path: '/',
@@ -25,9 +26,10 @@ function storage(secret: string, secure: boolean) {
 export interface FlashSettings {
   SESSION_SECRET: string
   NODE_ENV: string
+  APP_URL: string
 }
 
-const isSecure = (env: FlashSettings) => env.NODE_ENV === 'production'
+const isSecure = (env: FlashSettings) => cookiesAreSecure(env)
 
 /** Reads and consumes the message left by the previous request's redirect. */
 export async function readFlash(request: Request, env: FlashSettings) {

@@ -10,6 +10,7 @@ import type { PgBoss } from '../../jobs/boss'
 import type { WebEnv } from './env.server'
 import { checkReadiness } from './health.server'
 import type { Logger } from './logger.server'
+import { originCheck } from './origin-check.server'
 import { securityHeaders } from './security-headers.server'
 
 export interface HttpAppOptions {
@@ -89,6 +90,7 @@ export function createHttpApp(options: HttpAppOptions) {
 
   app.use(compression())
   app.use(securityHeaders({ development, https: env.APP_URL.startsWith('https://') }))
+  app.use(originCheck({ appUrl: env.APP_URL, exemptPrefixes: ['/hooks/', '/api/'] }))
 
   // Fingerprinted build assets never change under the same name.
   app.use(
@@ -113,6 +115,7 @@ export function createHttpApp(options: HttpAppOptions) {
         logger: (req as unknown as { log: Logger }).log ?? logger,
         nonce: String(res.locals.cspNonce),
         requestId: String((req as unknown as { id: string }).id),
+        clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
       }),
     }),
   )

@@ -14,4 +14,6 @@ export interface AppLoadContext {
   /** The per-request Content-Security-Policy nonce for inline scripts. */
   nonce: string
   requestId: string
+  /** The client's address (from X-Forwarded-For only when TRUST_PROXY is set). */
+  clientIp: string
 }

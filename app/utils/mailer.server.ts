@@ -1,6 +1,9 @@
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { Resend } from 'resend'
 
 export interface MailMessage {
+  id: string
   from: string
   to: string
   subject: string
@@ -9,25 +12,65 @@ export interface MailMessage {
   idempotencyKey: string
 }
 
-export type MailResult =
-  { ok: true; providerId: string } | { ok: false; error: string; retryable: boolean }
+export type MailResult = { ok: true; providerId: string } | { ok: false; error: string; retryable: boolean }
 
 export interface Mailer {
-  /** False when e-mails are kept in the outbox instead of sent (no provider configured). */
-  readonly delivers: boolean
+  /** `resend` sends for real; `local` keeps e-mails in a folder, shown at /dev/outbox. */
+  readonly kind: 'resend' | 'local'
   send(message: MailMessage): Promise<MailResult>
 }
 
-/** Keeps e-mails in the outbox table, readable at /dev/outbox; used when no provider is set. */
-export const outboxOnlyMailer: Mailer = {
-  delivers: false,
-  send: async () => ({ ok: false, error: 'no e-mail provider configured', retryable: false }),
+export interface StoredEmail {
+  id: string
+  to: string
+  from: string
+  subject: string
+  text: string
+  storedAt: string
+}
+
+/**
+ * Development and test delivery when no provider is configured: one JSON file per e-mail in
+ * `dir`. Files, not database rows, so the outbox page can list every organization's e-mails
+ * without crossing the tenant wall. Writing the same e-mail twice overwrites one file.
+ */
+export function localMailer(dir: string): Mailer {
+  return {
+    kind: 'local',
+    async send(message) {
+      await mkdir(dir, { recursive: true })
+      const stored: StoredEmail = {
+        id: message.id,
+        to: message.to,
+        from: message.from,
+        subject: message.subject,
+        text: message.text,
+        storedAt: new Date().toISOString(),
+      }
+      await writeFile(path.join(dir, `${message.id}.json`), JSON.stringify(stored, null, 2))
+      return { ok: true, providerId: `local:${message.id}` }
+    },
+  }
+}
+
+/** The newest e-mails kept by `localMailer`. */
+export async function readLocalOutbox(dir: string, limit = 100): Promise<StoredEmail[]> {
+  let files: string[]
+  try {
+    files = (await readdir(dir)).filter((f) => f.endsWith('.json'))
+  } catch {
+    return []
+  }
+  const emails = await Promise.all(
+    files.map(async (f) => JSON.parse(await readFile(path.join(dir, f), 'utf8')) as StoredEmail),
+  )
+  return emails.sort((a, b) => b.storedAt.localeCompare(a.storedAt)).slice(0, limit)
 }
 
 export function resendMailer(apiKey: string, baseUrl?: string, timeoutMs = 10_000): Mailer {
   const client = new Resend(apiKey, baseUrl ? { baseUrl } : undefined)
   return {
-    delivers: true,
+    kind: 'resend',
     async send(message) {
       // The SDK never throws for API errors; it answers { data, error }. It has no timeout of its
       // own, so one is imposed here.
@@ -43,7 +86,7 @@ export function resendMailer(apiKey: string, baseUrl?: string, timeoutMs = 10_00
           { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(timeoutMs) },
         )
         if (error) {
-          const status = (error as { statusCode?: number }).statusCode ?? 0
+          const status = (error as { statusCode?: number | null }).statusCode ?? 0
           return {
             ok: false,
             error: `${error.name}: ${error.message}`,
@@ -58,8 +101,10 @@ export function resendMailer(apiKey: string, baseUrl?: string, timeoutMs = 10_00
   }
 }
 
-export function createMailer(env: { RESEND_API_KEY?: string; RESEND_BASE_URL?: string }): Mailer {
-  return env.RESEND_API_KEY
-    ? resendMailer(env.RESEND_API_KEY, env.RESEND_BASE_URL)
-    : outboxOnlyMailer
+export function localOutboxDir(env: { DATA_DIR: string }) {
+  return path.resolve(env.DATA_DIR, 'outbox')
+}
+
+export function createMailer(env: { RESEND_API_KEY?: string; RESEND_BASE_URL?: string; DATA_DIR: string }): Mailer {
+  return env.RESEND_API_KEY ? resendMailer(env.RESEND_API_KEY, env.RESEND_BASE_URL) : localMailer(localOutboxDir(env))
 }

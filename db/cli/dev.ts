@@ -11,7 +11,7 @@ import { resolveDatabase, describeDatabaseUrl } from '../database'
 import { EmbeddedPostgresError } from '../embedded-postgres'
 import { migrate } from '../migrate'
 import { initORM } from '../orm'
-import { seedDemo } from '../seed'
+import { DEMO_PASSWORD, seedDemo } from '../seed'
 
 const env = loadEnvOrExit(webEnvSchema)
 const started = performance.now()
@@ -65,16 +65,14 @@ if (!(await portIsFree(env.PORT))) {
 say(
   `database: ${describeDatabaseUrl(database.url)}${database.embedded ? ' (embedded, data in .data/postgres)' : ''}`,
 )
+let demoUsers: Awaited<ReturnType<typeof seedDemo>>['users'] = []
 try {
   await migrate(database.url, say)
   const orm = await initORM(database.url, { pool: { min: 0, max: 2 } })
   try {
-    const seeded = await seedDemo(orm.em.fork())
-    say(
-      seeded.created
-        ? `seeded demo organization "${seeded.organization.name}"`
-        : 'existing data kept',
-    )
+    const seeded = await seedDemo(orm)
+    say(seeded.created ? `seeded demo organization "${seeded.organization}"` : 'existing data kept')
+    demoUsers = seeded.users
   } finally {
     await orm.close(true)
   }
@@ -154,6 +152,8 @@ if (await waitForHealth(url, 180_000)) {
   const seconds = ((performance.now() - started) / 1000).toFixed(1)
   say(`\x1b[1mIncidentFlow is running at ${url}\x1b[0m (ready in ${seconds}s; Ctrl-C stops it)`)
   say(`e-mails stay in the outbox: ${url}/dev/outbox`)
+  say(`demo logins (organization "Acme", password ${DEMO_PASSWORD}):`)
+  for (const user of demoUsers) say(`  ${user.role.padEnd(9)} ${user.email}`)
 } else {
   say('the web server did not become ready within 3 minutes; see the output above')
 }

@@ -12,7 +12,7 @@ export const EmailOutboxSchema = defineEntity({
   tableName: 'email_outbox',
   properties: (p) => ({
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
-    organizationId: p.uuid().nullable().fieldName('organization_id'),
+    organizationId: p.uuid().fieldName('organization_id'),
     kind: p.string().length(64),
     toAddress: p.string().length(320).fieldName('to_address'),
     subject: p.string().length(300),

@@ -1,4 +1,13 @@
+import { InvitationSchema, LoginAttemptSchema, MembershipSchema, SessionSchema, UserSchema } from './access'
 import { EmailOutboxSchema } from './email-outbox'
 import { OrganizationSchema } from './organization'
 
-export const entities = [OrganizationSchema, EmailOutboxSchema]
+export const entities = [
+  OrganizationSchema,
+  EmailOutboxSchema,
+  UserSchema,
+  MembershipSchema,
+  SessionSchema,
+  InvitationSchema,
+  LoginAttemptSchema,
+]

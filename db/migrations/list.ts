@@ -1,5 +1,6 @@
 import type { MigrationObject } from '@mikro-orm/core'
 import { Migration0001Initial } from './0001-initial'
+import { Migration0002Access } from './0002-access'
 
 /**
  * Every migration, in order. Listed explicitly (rather than discovered from the folder) so the
@@ -7,4 +8,5 @@ import { Migration0001Initial } from './0001-initial'
  */
 export const migrationsList: MigrationObject[] = [
   { name: '0001-initial', class: Migration0001Initial },
+  { name: '0002-access', class: Migration0002Access },
 ]

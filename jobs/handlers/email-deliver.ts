@@ -1,11 +1,12 @@
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql'
+import { LockMode, type MikroORM } from '@mikro-orm/postgresql'
 import { EmailOutboxSchema } from '../../db/entities/email-outbox'
+import { inScope } from '../../db/tenant'
 import type { Mailer } from '../../app/utils/mailer.server'
 import type { Logger } from '../../app/utils/logger.server'
 import type { JobPayload } from '../queues'
 
 export interface EmailDeliverDeps {
-  em: EntityManager
+  orm: MikroORM
   mailer: Mailer
   from: string
   logger: Logger
@@ -14,36 +15,31 @@ export interface EmailDeliverDeps {
 export type DeliveryOutcome = 'sent' | 'held' | 'skipped' | 'failed'
 
 /**
- * Delivers one outbox e-mail. At-least-once safe: the row is locked while it is handled, an
- * e-mail already sent or held is skipped, and the provider gets the row's idempotency key so a
- * send repeated after a crash is not delivered twice.
+ * Delivers one outbox e-mail, under its organization's tenant scope. At-least-once safe: the row
+ * is locked while it is handled, an e-mail already sent or held is skipped, and the provider gets
+ * the row's idempotency key so a send repeated after a crash is not delivered twice.
  */
 export async function deliverEmail(
   deps: EmailDeliverDeps,
   payload: JobPayload<'email-deliver'>,
 ): Promise<DeliveryOutcome> {
-  const outcome = await deps.em
-    .fork()
-    .transactional(async (em): Promise<DeliveryOutcome | { retry: string }> => {
+  const outcome = await inScope(
+    deps.orm,
+    { organizationId: payload.organizationId },
+    async (em): Promise<DeliveryOutcome | { retry: string }> => {
       const row = await em.findOne(
         EmailOutboxSchema,
-        { id: payload.outboxId },
+        { id: payload.outboxId, organizationId: payload.organizationId },
         { lockMode: LockMode.PESSIMISTIC_WRITE },
       )
       if (!row) {
-        deps.logger.warn(
-          { outboxId: payload.outboxId },
-          'email job for a missing outbox row; nothing to do',
-        )
+        deps.logger.warn({ outboxId: payload.outboxId }, 'email job for a missing outbox row; nothing to do')
         return 'skipped'
       }
       if (row.status !== 'pending') return 'skipped'
-      if (!deps.mailer.delivers) {
-        row.status = 'held'
-        return 'held'
-      }
       row.attempts += 1
       const result = await deps.mailer.send({
+        id: row.id,
         from: deps.from,
         to: row.toAddress,
         subject: row.subject,
@@ -52,12 +48,12 @@ export async function deliverEmail(
         idempotencyKey: row.idempotencyKey,
       })
       if (result.ok) {
-        row.status = 'sent'
+        row.status = deps.mailer.kind === 'local' ? 'held' : 'sent'
         row.providerMessageId = result.providerId
         row.deliveredAt = new Date()
         row.lastError = null
-        deps.logger.info({ outboxId: row.id, kind: row.kind }, 'email sent')
-        return 'sent'
+        deps.logger.info({ outboxId: row.id, kind: row.kind, mailer: deps.mailer.kind }, 'email delivered')
+        return row.status
       }
       row.lastError = result.error.slice(0, 2000)
       if (!result.retryable) {
@@ -66,7 +62,8 @@ export async function deliverEmail(
         return 'failed'
       }
       return { retry: result.error }
-    })
+    },
+  )
   // The attempt is committed first; throwing then makes pg-boss retry with backoff.
   if (typeof outcome === 'object') throw new RetryableDeliveryError(outcome.retry)
   return outcome

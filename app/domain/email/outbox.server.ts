@@ -4,7 +4,7 @@ import { transactionExecutor } from '../../../db/transaction'
 import { sendJob, type PgBoss } from '../../../jobs/boss'
 
 export interface OutgoingEmail {
-  organizationId?: string | null
+  organizationId: string
   kind: string
   to: string
   subject: string
@@ -18,16 +18,12 @@ export interface OutgoingEmail {
  * Writes the e-mail and its delivery job inside the caller's transaction. Returns the existing
  * row when the idempotency key was already used.
  */
-export async function queueEmail(
-  em: EntityManager,
-  boss: PgBoss,
-  email: OutgoingEmail,
-): Promise<EmailOutbox> {
+export async function queueEmail(em: EntityManager, boss: PgBoss, email: OutgoingEmail): Promise<EmailOutbox> {
   if (!em.isInTransaction()) throw new Error('queueEmail must run inside a transaction')
   const existing = await em.findOne(EmailOutboxSchema, { idempotencyKey: email.idempotencyKey })
   if (existing) return existing
   const row = em.create(EmailOutboxSchema, {
-    organizationId: email.organizationId ?? null,
+    organizationId: email.organizationId,
     kind: email.kind,
     toAddress: email.to,
     subject: email.subject,
@@ -38,11 +34,11 @@ export async function queueEmail(
     attempts: 0,
   })
   await em.flush()
-  await sendJob(boss, 'email-deliver', { outboxId: row.id }, { db: await transactionExecutor(em) })
+  await sendJob(
+    boss,
+    'email-deliver',
+    { outboxId: row.id, organizationId: email.organizationId },
+    { db: await transactionExecutor(em) },
+  )
   return row
-}
-
-/** The newest e-mails, for the development outbox page. */
-export async function listRecentEmails(em: EntityManager, limit = 50) {
-  return em.find(EmailOutboxSchema, {}, { orderBy: { createdAt: 'desc' }, limit })
 }

@@ -1,0 +1,118 @@
+import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { data, redirect } from '@remix-run/node'
+import { Form, Link, useActionData } from '@remix-run/react'
+import * as z from 'zod'
+import { Field, SubmitButton } from '../components/forms'
+import { FormError } from '../components/form-error'
+import { HoneypotField } from '../components/honeypot'
+import { AccountError, signUp } from '../domain/access/accounts.server'
+import { requireAnonymous } from '../domain/access/guard.server'
+import { PASSWORD_MAX, PASSWORD_MIN } from '../domain/access/password-rules'
+import { createSession } from '../domain/access/session.server'
+import { honeypotSchema } from '../utils/honeypot'
+
+const schema = z.object({
+  organizationName: z
+    .string({ error: 'Enter the name of your organization' })
+    .trim()
+    .min(2, 'Use at least 2 characters')
+    .max(120, 'Use at most 120 characters'),
+  displayName: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(120, 'Use at most 120 characters'),
+  email: z.email({ error: 'Enter a valid e-mail address' }).max(320),
+  password: z
+    .string({ error: 'Choose a password' })
+    .min(PASSWORD_MIN, `Use at least ${PASSWORD_MIN} characters`)
+    .max(PASSWORD_MAX, `Use at most ${PASSWORD_MAX} characters`),
+  website: honeypotSchema,
+})
+
+export const meta: MetaFunction = () => [{ title: 'Create an organization · IncidentFlow' }]
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  await requireAnonymous(request, context)
+  return null
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  await requireAnonymous(request, context)
+  const formData = await request.formData()
+  const submission = parseWithZod(formData, { schema })
+  if (submission.status !== 'success') {
+    return data(submission.reply({ hideFields: ['password'] }), { status: 400 })
+  }
+  const input = submission.value
+  try {
+    const { user, organization } = await signUp(context.orm, {
+      organizationName: input.organizationName,
+      displayName: input.displayName,
+      email: input.email,
+      password: input.password,
+    })
+    const session = await createSession(context.orm, context.env, {
+      userId: user.id,
+      organizationId: organization.id,
+      ip: context.clientIp,
+      userAgent: request.headers.get('user-agent'),
+    })
+    context.logger.info({ organizationId: organization.id, userId: user.id }, 'organization created')
+    return redirect('/', { headers: { 'Set-Cookie': session.setCookie } })
+  } catch (error) {
+    if (error instanceof AccountError) {
+      return data(
+        submission.reply({
+          hideFields: ['password'],
+          ...(error.field ? { fieldErrors: { [error.field]: [error.message] } } : { formErrors: [error.message] }),
+        }),
+        { status: 400 },
+      )
+    }
+    throw error
+  }
+}
+
+export default function SignUp() {
+  const lastResult = useActionData<typeof action>()
+  const [form, fields] = useForm({
+    lastResult,
+    constraint: getZodConstraint(schema),
+    shouldValidate: 'onBlur',
+    shouldRevalidate: 'onInput',
+    onValidate: ({ formData }) => parseWithZod(formData, { schema }),
+  })
+  return (
+    <div className="mx-auto max-w-md">
+      <h1 className="text-2xl font-bold">Create an organization</h1>
+      <p className="mt-2 text-sm text-slate-600">
+        You become its first admin and can invite your team afterwards. Already have an account?{' '}
+        <Link to="/login" className="font-medium text-brand-700 underline">
+          Log in
+        </Link>
+        .
+      </p>
+      <Form method="post" className="relative mt-6 rounded-lg border border-slate-200 bg-white p-6" {...getFormProps(form)}>
+        <FormError id={form.errorId} errors={form.errors} />
+        <HoneypotField />
+        <Field
+          label="Organization name"
+          errors={fields.organizationName.errors}
+          autoComplete="organization"
+          {...getInputProps(fields.organizationName, { type: 'text' })}
+        />
+        <Field label="Your name" errors={fields.displayName.errors} autoComplete="name" {...getInputProps(fields.displayName, { type: 'text' })} />
+        <Field label="Email" errors={fields.email.errors} autoComplete="email" {...getInputProps(fields.email, { type: 'email' })} />
+        <Field
+          label="Password"
+          hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters; not a commonly used password.`}
+          errors={fields.password.errors}
+          autoComplete="new-password"
+          {...getInputProps(fields.password, { type: 'password' })}
+        />
+        <SubmitButton className="w-full" pendingLabel="Creating…">
+          Create organization
+        </SubmitButton>
+      </Form>
+    </div>
+  )
+}
