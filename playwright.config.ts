@@ -36,7 +36,12 @@ export default defineConfig({
   workers: 2,
   timeout: 30_000,
   expect: { timeout: 5_000 },
-  reporter: CI ? [['list']] : [['list'], ['html', { open: 'never' }]],
+  // The JSON report feeds the one-line summary that `npm test` prints last.
+  reporter: [
+    ['list'],
+    ['json', { outputFile: '.test-reports/e2e.json' }],
+    ...(CI ? [] : [['html', { open: 'never' }] as const]),
+  ],
   use: {
     baseURL,
     launchOptions,

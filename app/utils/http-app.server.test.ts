@@ -36,4 +36,20 @@ describe('loggableUrl', () => {
     expect(logged).not.toContain('first')
     expect(logged).not.toContain('second')
   })
+
+  it('redacts a credential nested in a parameter that is itself a URL', () => {
+    const logged = loggableUrl(
+      `/login?redirectTo=${encodeURIComponent('/reset?token=nested-secret&x=1')}`,
+    )
+    expect(logged).not.toContain('nested-secret')
+    const inner = new URLSearchParams(logged.slice(logged.indexOf('?') + 1)).get('redirectTo') ?? ''
+    expect(new URLSearchParams(inner.slice(inner.indexOf('?') + 1)).get('token')).toBe('[redacted]')
+    expect(inner.startsWith('/reset?')).toBe(true)
+  })
+
+  it('redacts the secret segment of invitation and webhook paths', () => {
+    expect(loggableUrl('/invitations/abcDEF123_-secret')).toBe('/invitations/[redacted]')
+    expect(loggableUrl('/hooks/alertmanager/tok3n?x=1')).toBe('/hooks/alertmanager/[redacted]?x=1')
+    expect(loggableUrl('/incidents/42')).toBe('/incidents/42')
+  })
 })
