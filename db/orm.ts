@@ -23,6 +23,8 @@ export function ormConfig(url: string, overrides: Partial<Options> = {}): Option
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      // Progress goes through our own logging (`db:migrate` prints each applied migration).
+      silent: true,
     },
     debug: false,
     ...overrides,

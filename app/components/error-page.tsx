@@ -28,9 +28,15 @@ const copy: Record<number, { title: string; body: string }> = {
 export function ErrorPage({ status, error }: { status: number; error?: unknown }) {
   const text = copy[status] ?? copy[status >= 500 ? 500 : 400]!
   // A message thrown deliberately with a response (e.g. "Incident not found") is safe to show;
-  // internal error details are not.
+  // internal error details are not. The router's own responses (no matching route, no action) are
+  // marked `internal` and carry developer text such as 'Error: No route matches URL "/x"'.
   const detail =
-    isRouteErrorResponse(error) && typeof error.data === 'string' && error.data ? error.data : null
+    isRouteErrorResponse(error) &&
+    !(error as { internal?: boolean }).internal &&
+    typeof error.data === 'string' &&
+    error.data
+      ? error.data
+      : null
   return (
     <section aria-labelledby="error-title" className="mx-auto max-w-xl py-12 text-center">
       <p className="text-sm font-semibold tracking-wide text-brand-600">Error {status}</p>

@@ -26,16 +26,31 @@ export interface HttpAppOptions {
 }
 
 const SENSITIVE_QUERY_KEY = /token|code|secret|key|password|signature|sig/i
+/** Paths whose last segment is a secret (invitation links, inbound webhook tokens). */
+const SECRET_PATH = /^(\/(?:invitations|hooks\/[\w-]+)\/)[^/?#]+/
 
-/** Path plus query, with the values of anything that looks like a credential removed. */
-export function loggableUrl(url: string) {
-  const [path, query] = url.split('?', 2)
-  if (!query) return path ?? url
-  const params = new URLSearchParams(query)
-  for (const key of [...params.keys()]) {
-    if (SENSITIVE_QUERY_KEY.test(key)) params.set(key, '[redacted]')
+/**
+ * Path plus query, with anything that looks like a credential removed: secret path segments,
+ * the values of credential-like parameters, and credentials nested in a parameter that is itself
+ * a URL (`redirectTo=/x?token=…`).
+ */
+export function loggableUrl(url: string): string {
+  const at = url.indexOf('?')
+  const path = (at < 0 ? url : url.slice(0, at)).replace(SECRET_PATH, '$1[redacted]')
+  if (at < 0) return path
+  const params = new URLSearchParams(url.slice(at + 1))
+  const safe = new URLSearchParams()
+  for (const [key, value] of params) {
+    safe.append(
+      key,
+      SENSITIVE_QUERY_KEY.test(key)
+        ? '[redacted]'
+        : value.includes('?') || value.startsWith('/')
+          ? loggableUrl(value)
+          : value,
+    )
   }
-  return `${path}?${params.toString()}`
+  return `${path}?${safe.toString()}`
 }
 
 export function createHttpApp(options: HttpAppOptions) {

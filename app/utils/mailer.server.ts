@@ -90,7 +90,8 @@ export function resendMailer(apiKey: string, baseUrl?: string, timeoutMs = 10_00
           return {
             ok: false,
             error: `${error.name}: ${error.message}`,
-            retryable: status === 0 || status === 429 || status >= 500,
+            // 409: the same idempotency key is still being processed by Resend; ask again later.
+            retryable: status === 0 || status === 409 || status === 429 || status >= 500,
           }
         }
         return { ok: true, providerId: data?.id ?? '' }

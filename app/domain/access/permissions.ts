@@ -15,7 +15,8 @@ export const ROLE_LABELS: Record<Role, string> = {
 export const ROLE_DESCRIPTIONS: Record<Role, string> = {
   admin: 'Everything, including workflow settings and member management',
   manager: 'Assigns ownership, force-escalates, sees analytics and reports, plus what engineers do',
-  engineer: 'Declares incidents; comments, changes status and uploads evidence on incidents assigned to them',
+  engineer:
+    'Declares incidents; comments, changes status and uploads evidence on incidents assigned to them',
 }
 
 export const PERMISSIONS = [
@@ -37,7 +38,12 @@ export const PERMISSIONS = [
 ] as const
 export type Permission = (typeof PERMISSIONS)[number]
 
-const ENGINEER: readonly Permission[] = ['incident.view', 'incident.declare', 'incident.work.assigned', 'members.view']
+const ENGINEER: readonly Permission[] = [
+  'incident.view',
+  'incident.declare',
+  'incident.work.assigned',
+  'members.view',
+]
 
 const MANAGER: readonly Permission[] = [
   ...ENGINEER,
@@ -62,7 +68,10 @@ export function can(role: Role, permission: Permission): boolean {
  * Work on one incident (comment, status, evidence): anyone with `incident.work.any`, or an
  * engineer who commands or is assigned to it.
  */
-export function canWorkOnIncident(role: Role, involvement: { isCommander: boolean; isAssignee: boolean }): boolean {
+export function canWorkOnIncident(
+  role: Role,
+  involvement: { isCommander: boolean; isAssignee: boolean },
+): boolean {
   if (can(role, 'incident.work.any')) return true
   return can(role, 'incident.work.assigned') && (involvement.isCommander || involvement.isAssignee)
 }

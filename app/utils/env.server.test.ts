@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest'
+import type * as z from 'zod'
+import { EnvError, parseEnv, webEnvSchema, workerEnvSchema } from './env.server'
+
+function parseError(source: Record<string, string | undefined>, schema: z.ZodType = webEnvSchema) {
+  try {
+    parseEnv(schema, source)
+  } catch (error) {
+    if (error instanceof EnvError) return error
+    throw error
+  }
+  throw new Error('expected an EnvError')
+}
+
+const PRODUCTION_SECRET = 'p'.repeat(40)
+
+describe('parseEnv(webEnvSchema)', () => {
+  it('applies the defaults to an empty environment', () => {
+    const env = parseEnv(webEnvSchema, {})
+    expect(env).toMatchObject({
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      DATA_DIR: '.data',
+      EMBEDDED_POSTGRES_PORT: 5433,
+      APP_URL: 'http://localhost:3000',
+      STORAGE_DRIVER: 'fs',
+      TRUST_PROXY: false,
+      S3_FORCE_PATH_STYLE: true,
+    })
+    expect(env.DATABASE_URL).toBeUndefined()
+    // Outside production a development secret is filled in, so `make dev` needs no setup.
+    expect(env.SESSION_SECRET.length).toBeGreaterThanOrEqual(32)
+  })
+
+  it('coerces numbers and flags and treats empty strings as unset', () => {
+    const env = parseEnv(webEnvSchema, {
+      PORT: '8080',
+      TRUST_PROXY: 'yes',
+      DATABASE_URL: '',
+      RESEND_API_KEY: '   ',
+    })
+    expect(env.PORT).toBe(8080)
+    expect(env.TRUST_PROXY).toBe(true)
+    expect(env.DATABASE_URL).toBeUndefined()
+    expect(env.RESEND_API_KEY).toBeUndefined()
+  })
+
+  it('reports a bad PORT and a bad DATABASE_URL together in one EnvError', () => {
+    const error = parseError({ PORT: 'eighty', DATABASE_URL: 'mysql://app@db/incidents' })
+    expect(error.problems).toHaveLength(2)
+    expect(error.message).toMatch(/^ {2}- PORT: .*\(got "eighty"\)$/m)
+    expect(error.message).toMatch(
+      /^ {2}- DATABASE_URL: must be a postgres:\/\/ or postgresql:\/\/ URL/m,
+    )
+  })
+
+  it('requires a SESSION_SECRET of at least 32 characters in production', () => {
+    const missing = parseError({ NODE_ENV: 'production' })
+    expect(missing.problems).toEqual([
+      'SESSION_SECRET: is required in production and must be at least 32 characters (not set)',
+    ])
+    expect(parseError({ NODE_ENV: 'production', SESSION_SECRET: 'short' }).message).toContain(
+      'SESSION_SECRET',
+    )
+    expect(
+      parseEnv(webEnvSchema, { NODE_ENV: 'production', SESSION_SECRET: PRODUCTION_SECRET })
+        .SESSION_SECRET,
+    ).toBe(PRODUCTION_SECRET)
+  })
+
+  it('never echoes the value of a secret or of DATABASE_URL', () => {
+    const sessionSecret = 'hunter2-but-too-short'
+    const databaseUrl = 'mysql://admin:correct-horse-battery@db.internal/incidents'
+    const error = parseError({
+      NODE_ENV: 'production',
+      SESSION_SECRET: sessionSecret,
+      DATABASE_URL: databaseUrl,
+    })
+    expect(error.message).toContain('SESSION_SECRET')
+    expect(error.message).toContain('DATABASE_URL')
+    expect(error.message).not.toContain(sessionSecret)
+    expect(error.message).not.toContain('correct-horse-battery')
+    expect(error.message).not.toContain('db.internal')
+    expect(error.message).toContain('got "***"')
+  })
+
+  it('names every missing S3 setting when STORAGE_DRIVER=s3', () => {
+    const error = parseError({ STORAGE_DRIVER: 's3', S3_BUCKET: 'evidence' })
+    expect(error.problems.map((p) => p.split(':')[0])).toEqual([
+      'S3_ACCESS_KEY_ID',
+      'S3_SECRET_ACCESS_KEY',
+    ])
+    expect(error.message).toContain('is required when STORAGE_DRIVER=s3')
+
+    const all = parseError({ STORAGE_DRIVER: 's3' })
+    expect(all.problems.map((p) => p.split(':')[0])).toEqual([
+      'S3_BUCKET',
+      'S3_ACCESS_KEY_ID',
+      'S3_SECRET_ACCESS_KEY',
+    ])
+  })
+
+  it('requires SUPABASE_ANON_KEY once SUPABASE_URL is set', () => {
+    const error = parseError({ SUPABASE_URL: 'https://project.supabase.co' })
+    expect(error.problems).toHaveLength(1)
+    expect(error.problems[0]).toMatch(/^SUPABASE_ANON_KEY: is required when SUPABASE_URL is set/)
+  })
+})
+
+describe('parseEnv(workerEnvSchema)', () => {
+  it('checks the S3 settings for the worker too', () => {
+    const error = parseError({ STORAGE_DRIVER: 's3' }, workerEnvSchema)
+    expect(error.message).toContain('S3_BUCKET')
+  })
+
+  it('defaults the worker concurrency and rejects a non-number', () => {
+    expect(parseEnv(workerEnvSchema, {}).WORKER_CONCURRENCY).toBe(4)
+    expect(parseError({ WORKER_CONCURRENCY: 'lots' }, workerEnvSchema).message).toContain(
+      'WORKER_CONCURRENCY',
+    )
+  })
+})

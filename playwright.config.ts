@@ -1,0 +1,72 @@
+import { existsSync } from 'node:fs'
+import { defineConfig, devices, type LaunchOptions } from '@playwright/test'
+
+/**
+ * End-to-end tests against the production build (see tests/support/e2e-server.ts), each in two
+ * projects: with JavaScript (hydrated Remix) and without (plain HTML forms and links).
+ */
+
+const port = Number(process.env.E2E_PORT ?? 3100)
+const baseURL = `http://127.0.0.1:${port}`
+const CI = Boolean(process.env.CI)
+
+// Debian's Chromium (apt-get install chromium), since Playwright's download cannot run here.
+// Without it and without CHROMIUM_PATH, Playwright's own browser (`npx playwright install`).
+const executablePath =
+  process.env.CHROMIUM_PATH ?? (existsSync('/usr/bin/chromium') ? '/usr/bin/chromium' : undefined)
+
+const launchOptions: LaunchOptions = {
+  executablePath,
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+    '--no-first-run',
+    '--disable-quic',
+  ],
+}
+
+export default defineConfig({
+  testDir: 'tests/e2e',
+  fullyParallel: false,
+  forbidOnly: CI,
+  retries: CI ? 1 : 0,
+  workers: 2,
+  timeout: 30_000,
+  expect: { timeout: 5_000 },
+  // The JSON report feeds the one-line summary that `npm test` prints last.
+  reporter: [
+    ['list'],
+    ['json', { outputFile: '.test-reports/e2e.json' }],
+    ...(CI ? [] : [['html', { open: 'never' }] as const]),
+  ],
+  use: {
+    baseURL,
+    launchOptions,
+    trace: 'retain-on-failure',
+    screenshot: 'only-on-failure',
+  },
+  projects: [
+    {
+      name: 'chromium-js',
+      use: { ...devices['Desktop Chrome'], javaScriptEnabled: true },
+    },
+    {
+      name: 'chromium-nojs',
+      use: { ...devices['Desktop Chrome'], javaScriptEnabled: false },
+    },
+  ],
+  webServer: {
+    // Plain node with tsx's loader: one process, so Playwright's SIGTERM reaches it directly.
+    command: 'node --import tsx tests/support/e2e-server.ts',
+    url: `${baseURL}/readyz`,
+    env: { E2E_PORT: String(port) },
+    reuseExistingServer: false,
+    timeout: 120_000,
+    stdout: 'ignore',
+    stderr: 'pipe',
+    gracefulShutdown: { signal: 'SIGTERM', timeout: 45_000 },
+  },
+})

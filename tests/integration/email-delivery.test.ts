@@ -1,0 +1,282 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomUUID } from 'node:crypto'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { queueEmail, type OutgoingEmail } from '../../app/domain/email/outbox.server'
+import { createLogger } from '../../app/utils/logger.server'
+import { outboxOnlyMailer, resendMailer, type Mailer } from '../../app/utils/mailer.server'
+import { deliverEmail, RetryableDeliveryError } from '../../jobs/handlers/email-deliver'
+import { setUpTestDatabase, type TestDatabase } from '../support/database'
+import { startResendSink, type ResendSink } from '../support/resend-sink'
+
+// Resend's hosted API cannot be reached from here, so the real `resend` SDK is pointed at a
+// loopback HTTP server that answers like it (tests/support/resend-sink.ts). Nothing of ours is
+// mocked: the fake sits at the HTTP boundary.
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const logger = createLogger({ name: 'test', level: 'silent', pretty: false })
+const FROM = 'IncidentFlow <incidents@example.test>'
+const API_KEY = 're_test_key'
+
+interface OutboxRow {
+  status: string
+  attempts: number
+  last_error: string | null
+  provider_message_id: string | null
+  delivered_at: Date | null
+}
+
+function email(overrides: Partial<OutgoingEmail> = {}): OutgoingEmail {
+  return {
+    kind: 'incident-declared',
+    to: `oncall+${randomUUID().slice(0, 8)}@example.test`,
+    subject: 'SEV-2 declared: search is slow',
+    text: 'p95 latency of search is 4 s.',
+    idempotencyKey: `incident-declared:${randomUUID()}`,
+    ...overrides,
+  }
+}
+
+async function queued(db: TestDatabase, message: OutgoingEmail) {
+  return db.em().transactional((em) => queueEmail(em, db.boss, message))
+}
+
+async function outboxRow(db: TestDatabase, id: string) {
+  const [row] = await db.query<OutboxRow>(
+    'select status, attempts, last_error, provider_message_id, delivered_at from email_outbox where id = $1',
+    [id],
+  )
+  if (!row) throw new Error(`no outbox row ${id}`)
+  return row
+}
+
+describe('deliverEmail (the email-deliver job handler)', () => {
+  const db = setUpTestDatabase('email_delivery')
+  let sink: ResendSink
+  let mailer: Mailer
+
+  beforeAll(async () => {
+    sink = await startResendSink()
+    mailer = resendMailer(API_KEY, sink.baseUrl, 5_000)
+  })
+  afterEach(() => {
+    sink.requests.length = 0
+    sink.replies.length = 0
+  })
+  afterAll(async () => {
+    await sink?.close()
+  })
+
+  const deliver = (id: string, using: Mailer = mailer) =>
+    deliverEmail({ em: db.orm.em, mailer: using, from: FROM, logger }, { outboxId: id })
+
+  it('holds the e-mail in the outbox when no provider is configured', async () => {
+    const row = await queued(db, email())
+
+    await expect(deliver(row.id, outboxOnlyMailer)).resolves.toBe('held')
+
+    expect(await outboxRow(db, row.id)).toMatchObject({
+      status: 'held',
+      attempts: 0,
+      provider_message_id: null,
+    })
+    expect(sink.requests).toHaveLength(0)
+  })
+
+  it('sends through the Resend SDK and records the provider id', async () => {
+    const message = email({ html: '<p>p95 latency of search is 4 s.</p>' })
+    const row = await queued(db, message)
+
+    await expect(deliver(row.id)).resolves.toBe('sent')
+
+    const stored = await outboxRow(db, row.id)
+    expect(stored).toMatchObject({
+      status: 'sent',
+      attempts: 1,
+      last_error: null,
+      provider_message_id: 'sink-message-1',
+    })
+    expect(stored.delivered_at).toBeInstanceOf(Date)
+    expect(sink.requests).toHaveLength(1)
+    const [request] = sink.requests
+    expect(request).toMatchObject({ method: 'POST', path: '/emails' })
+    expect(request?.headers['idempotency-key']).toBe(message.idempotencyKey)
+    expect(request?.headers.authorization).toBe(`Bearer ${API_KEY}`)
+    expect(request?.body).toMatchObject({
+      from: FROM,
+      to: [message.to],
+      subject: message.subject,
+      text: message.text,
+      html: message.html,
+    })
+  })
+
+  it('sends once when the job runs twice', async () => {
+    const row = await queued(db, email())
+
+    await expect(deliver(row.id)).resolves.toBe('sent')
+    await expect(deliver(row.id)).resolves.toBe('skipped')
+
+    expect(sink.requests).toHaveLength(1)
+    expect(await outboxRow(db, row.id)).toMatchObject({ status: 'sent', attempts: 1 })
+  })
+
+  it('sends once when two workers run the same job at the same time', async () => {
+    const row = await queued(db, email())
+
+    const outcomes = await Promise.all([deliver(row.id), deliver(row.id)])
+
+    expect(outcomes.sort()).toEqual(['sent', 'skipped'])
+    expect(sink.requests).toHaveLength(1)
+  })
+
+  it('keeps the e-mail pending with the error recorded and throws, so pg-boss retries, when Resend answers 500', async () => {
+    const row = await queued(db, email())
+    sink.replies.push({
+      status: 500,
+      body: {
+        statusCode: 500,
+        name: 'internal_server_error',
+        message: 'Resend is having a bad day',
+      },
+    })
+
+    const failure = deliver(row.id)
+    await expect(failure).rejects.toBeInstanceOf(RetryableDeliveryError)
+    await expect(failure).rejects.toThrow('Resend is having a bad day')
+
+    const afterFailure = await outboxRow(db, row.id)
+    expect(afterFailure).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      provider_message_id: null,
+    })
+    expect(afterFailure.last_error).toContain('Resend is having a bad day')
+
+    // The retry pg-boss would make then succeeds and clears the error.
+    await expect(deliver(row.id)).resolves.toBe('sent')
+    expect(await outboxRow(db, row.id)).toMatchObject({
+      status: 'sent',
+      attempts: 2,
+      last_error: null,
+    })
+    expect(sink.requests).toHaveLength(2)
+    expect(sink.requests[0]?.headers['idempotency-key']).toBe(
+      sink.requests[1]?.headers['idempotency-key'],
+    )
+  })
+
+  it('treats a rate limit (429) as retryable', async () => {
+    const row = await queued(db, email())
+    sink.replies.push({
+      status: 429,
+      body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' },
+    })
+
+    await expect(deliver(row.id)).rejects.toBeInstanceOf(RetryableDeliveryError)
+    expect(await outboxRow(db, row.id)).toMatchObject({ status: 'pending', attempts: 1 })
+  })
+
+  it('marks the e-mail failed without throwing when Resend refuses it (422)', async () => {
+    const row = await queued(db, email())
+    sink.replies.push({
+      status: 422,
+      body: { statusCode: 422, name: 'validation_error', message: 'Invalid `to` field.' },
+    })
+
+    await expect(deliver(row.id)).resolves.toBe('failed')
+
+    const stored = await outboxRow(db, row.id)
+    expect(stored).toMatchObject({ status: 'failed', attempts: 1, provider_message_id: null })
+    expect(stored.last_error).toContain('Invalid `to` field.')
+    // A failed e-mail is final: a redelivered job does not send it again.
+    await expect(deliver(row.id)).resolves.toBe('skipped')
+    expect(sink.requests).toHaveLength(1)
+  })
+
+  it('skips a job whose outbox row does not exist', async () => {
+    await expect(deliver(randomUUID())).resolves.toBe('skipped')
+    expect(sink.requests).toHaveLength(0)
+  })
+})
+
+describe('the worker process (jobs/worker.ts) with pg-boss', () => {
+  const db = setUpTestDatabase('email_worker')
+  let sink: ResendSink
+  let worker: ChildProcess | undefined
+  let workerOutput = ''
+
+  beforeAll(async () => {
+    sink = await startResendSink()
+  })
+  afterAll(async () => {
+    await stopWorker()
+    await sink?.close()
+  })
+
+  async function stopWorker() {
+    const child = worker
+    worker = undefined
+    if (!child || child.exitCode !== null || child.signalCode !== null) return
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+    child.kill('SIGTERM')
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+    await exited
+    clearTimeout(timer)
+  }
+
+  it('delivers a committed e-mail to Resend within a few seconds', async () => {
+    worker = spawn(process.execPath, ['--import', 'tsx', 'jobs/worker.ts'], {
+      cwd: repoRoot,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        LOG_LEVEL: 'info',
+        DATABASE_URL: db.url,
+        RESEND_API_KEY: API_KEY,
+        RESEND_BASE_URL: sink.baseUrl,
+        EMAIL_FROM: FROM,
+        WORKER_CONCURRENCY: '2',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    worker.stdout?.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()))
+    worker.stderr?.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()))
+
+    const message = email({ subject: 'Delivered by the worker' })
+    const row = await queued(db, message)
+
+    const deadline = Date.now() + 25_000
+    let stored = await outboxRow(db, row.id)
+    while (stored.status === 'pending' && Date.now() < deadline) {
+      if (worker?.exitCode != null) throw new Error(`worker exited early:\n${workerOutput}`)
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      stored = await outboxRow(db, row.id)
+    }
+
+    expect(stored.status, `worker output:\n${workerOutput}`).toBe('sent')
+    expect(stored.provider_message_id).toBe('sink-message-1')
+    expect(sink.requests).toHaveLength(1)
+    expect(sink.requests[0]?.body).toMatchObject({ to: [message.to], subject: message.subject })
+    expect(sink.requests[0]?.headers['idempotency-key']).toBe(message.idempotencyKey)
+
+    // pg-boss records the job as completed once the handler returned.
+    const jobDeadline = Date.now() + 5_000
+    let jobs = await db.query<{ state: string }>(
+      `select state from pgboss.job where name = 'email-deliver' and data->>'outboxId' = $1`,
+      [row.id],
+    )
+    while (jobs[0]?.state !== 'completed' && Date.now() < jobDeadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      jobs = await db.query<{ state: string }>(
+        `select state from pgboss.job where name = 'email-deliver' and data->>'outboxId' = $1`,
+        [row.id],
+      )
+    }
+    expect(jobs.map((j) => j.state)).toEqual(['completed'])
+
+    await stopWorker()
+    expect(workerOutput).toContain('worker stopped')
+  })
+})

@@ -1,0 +1,173 @@
+/**
+ * The web server Playwright's `webServer` starts for end-to-end tests:
+ *
+ *   1. builds the app (`npm run build`) when the production bundles are missing or older than
+ *      the sources, so `npx playwright test` works on its own;
+ *   2. starts a throwaway embedded PostgreSQL in a fresh temporary directory on a free port and
+ *      migrates it;
+ *   3. runs the PRODUCTION web server (`node build/server.js`) and worker (`node build/worker.js`)
+ *      against it, on E2E_PORT (default 3100), bound to 127.0.0.1.
+ *
+ * On SIGTERM/SIGINT (Playwright's graceful shutdown) it stops the children, then the database,
+ * then removes the temporary directory. If a child dies on its own, everything is torn down and
+ * this process exits non-zero so the failure is visible.
+ */
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { startEmbeddedPostgres, type RunningPostgres } from '../../db/embedded-postgres'
+import { migrate } from '../../db/migrate'
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
+const appPort = Number(process.env.E2E_PORT ?? 3100)
+const log = (line: string) => process.stderr.write(`[e2e-server] ${line}\n`)
+
+const BUILD_OUTPUTS = ['build/index.js', 'build/server.js', 'build/worker.js', 'public/build']
+const SOURCES = ['app', 'db', 'jobs', 'server.ts', 'remix.config.js', 'postcss.config.js']
+
+let tempDir: string | undefined
+let database: Promise<RunningPostgres> | undefined
+const children: ChildProcess[] = []
+let stopping: Promise<void> | undefined
+
+async function newestMtime(target: string): Promise<number> {
+  const info = await stat(target).catch(() => undefined)
+  if (!info) return 0
+  if (!info.isDirectory()) return info.mtimeMs
+  let newest = info.mtimeMs
+  for (const entry of await readdir(target)) {
+    newest = Math.max(newest, await newestMtime(path.join(target, entry)))
+  }
+  return newest
+}
+
+/** Missing or stale production bundles would test something other than the working tree. */
+async function buildIfNeeded() {
+  if (process.env.E2E_SKIP_BUILD === '1') return
+  const outputs = await Promise.all(
+    BUILD_OUTPUTS.map((p) => stat(path.join(root, p)).catch(() => undefined)),
+  )
+  let reason: string | undefined
+  const missing = BUILD_OUTPUTS.filter((_, i) => !outputs[i])
+  if (missing.length > 0) {
+    reason = `missing ${missing.join(', ')}`
+  } else {
+    const oldestOutput = Math.min(...outputs.map((o) => o!.mtimeMs))
+    const sources = await Promise.all(SOURCES.map((s) => newestMtime(path.join(root, s))))
+    if (Math.max(...sources) > oldestOutput) reason = 'sources changed since the last build'
+  }
+  if (!reason) return
+  log(`running \`npm run build\` (${reason})`)
+  const started = Date.now()
+  // Build output goes to stderr: Playwright shows the web server's stderr, not its stdout.
+  const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 2] })
+  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`)
+  log(`build done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))))
+    })
+  })
+}
+
+function startChild(name: string, script: string, env: NodeJS.ProcessEnv) {
+  const child = spawn(process.execPath, [script], {
+    cwd: root,
+    env,
+    // stdout (JSON logs at LOG_LEVEL=warn) and stderr both go to our stderr, which Playwright shows.
+    stdio: ['ignore', 2, 2],
+  })
+  children.push(child)
+  child.once('exit', (code, signal) => {
+    if (stopping) return
+    log(`${name} exited unexpectedly (code ${code}, signal ${signal}); stopping the test server`)
+    void shutdown(1)
+  })
+  return child
+}
+
+function waitForExit(child: ChildProcess, timeoutMs: number) {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve()
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      resolve()
+    }, timeoutMs)
+    child.once('exit', () => {
+      clearTimeout(timer)
+      resolve()
+    })
+  })
+}
+
+function shutdown(code: number): Promise<void> {
+  stopping ??= (async () => {
+    for (const child of children) {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
+    }
+    await Promise.all(children.map((child) => waitForExit(child, 30_000)))
+    // Awaited even when start-up is still in progress, so a half-started server is not left behind.
+    const db = await database?.catch(() => undefined)
+    if (db) await db.stop().catch((error: unknown) => log(`stopping PostgreSQL failed: ${error}`))
+    if (tempDir) await rm(tempDir, { recursive: true, force: true })
+    process.exit(code)
+  })()
+  return stopping
+}
+
+process.on('SIGTERM', () => void shutdown(0))
+process.on('SIGINT', () => void shutdown(0))
+
+async function main() {
+  await buildIfNeeded()
+  if (stopping) return
+
+  tempDir = await mkdtemp(path.join(os.tmpdir(), 'incidentflow-e2e-'))
+  // Running as root, PostgreSQL runs as an unprivileged user that must reach its data dir.
+  await chmod(tempDir, 0o755)
+  const dbPort = await freePort()
+  database = startEmbeddedPostgres({
+    dataDir: path.join(tempDir, 'postgres'),
+    port: dbPort,
+    ephemeral: true,
+    ownerLabel: 'e2e',
+  })
+  const url = (await database).url()
+  if (stopping) return
+  await migrate(url)
+  if (stopping) return
+  log(`database migrated on 127.0.0.1:${dbPort}`)
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    NODE_ENV: 'production',
+    HOST: '127.0.0.1',
+    PORT: String(appPort),
+    APP_URL: `http://127.0.0.1:${appPort}`,
+    DATABASE_URL: url,
+    SESSION_SECRET: randomBytes(36).toString('base64url'),
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // Never deliver real e-mail from a test run.
+    RESEND_API_KEY: '',
+    DATA_DIR: path.join(tempDir, 'data'),
+  }
+  startChild('web server', 'build/server.js', env)
+  startChild('worker', 'build/worker.js', env)
+  log(`production server starting on http://127.0.0.1:${appPort}`)
+}
+
+main().catch(async (error: unknown) => {
+  log(`failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`)
+  await shutdown(1)
+})
