@@ -38,8 +38,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
             name: viewer.user.displayName,
             email: viewer.user.email,
             role: viewer.role,
-            organization: viewer.organization ? { id: viewer.organization.id, name: viewer.organization.name } : null,
-            organizations: viewer.memberships.map((m) => ({ id: m.organization.id, name: m.organization.name })),
+            organization: viewer.organization
+              ? { id: viewer.organization.id, name: viewer.organization.name }
+              : null,
+            organizations: viewer.memberships.map((m) => ({
+              id: m.organization.id,
+              name: m.organization.name,
+            })),
             canManageMembers: viewer.role ? can(viewer.role, 'members.manage') : false,
           }
         : null,

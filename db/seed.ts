@@ -33,12 +33,26 @@ export async function seedDemo(orm: MikroORM): Promise<SeedResult> {
   const passwordHash = await hashPassword(DEMO_PASSWORD)
   const organizationId = randomUUID()
   await inScope(orm, { organizationId }, async (em) => {
-    em.create(OrganizationSchema, { id: organizationId, name: 'Acme', slug: 'acme', timezone: 'Europe/Berlin' })
+    em.create(OrganizationSchema, {
+      id: organizationId,
+      name: 'Acme',
+      slug: 'acme',
+      timezone: 'Europe/Berlin',
+    })
     await em.flush()
     for (const demo of DEMO_USERS) {
-      const user = em.create(UserSchema, { email: demo.email, displayName: demo.name, passwordHash })
+      const user = em.create(UserSchema, {
+        email: demo.email,
+        displayName: demo.name,
+        passwordHash,
+      })
       await em.flush()
-      em.create(MembershipSchema, { organizationId, userId: user.id, role: demo.role, active: true })
+      em.create(MembershipSchema, {
+        organizationId,
+        userId: user.id,
+        role: demo.role,
+        active: true,
+      })
     }
   })
   return { created: true, organization: 'Acme', users: DEMO_USERS }

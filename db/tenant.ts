@@ -19,7 +19,11 @@ export interface Scope {
  * the next user of the pooled connection, and a fresh fork means no identity map is shared
  * between scopes.
  */
-export async function inScope<T>(orm: MikroORM, scope: Scope, work: (em: EntityManager) => Promise<T>): Promise<T> {
+export async function inScope<T>(
+  orm: MikroORM,
+  scope: Scope,
+  work: (em: EntityManager) => Promise<T>,
+): Promise<T> {
   const em = orm.em.fork({ clear: true })
   return em.transactional(async (tx) => {
     await tx.execute(

@@ -2,11 +2,13 @@ import { describe, expect, it } from 'vitest'
 import { queueNames, queues } from './queues'
 
 describe('queue contract', () => {
-  it('accepts an email-deliver payload with an outbox uuid and rejects anything else', () => {
+  it('accepts an email-deliver payload naming the outbox row and its organization, and nothing else', () => {
     const payload = queues['email-deliver'].payload
     const outboxId = '2f1c7c1e-8a7b-4f7e-9c7a-3d2b1a0f9e8d'
-    expect(payload.parse({ outboxId })).toEqual({ outboxId })
-    expect(payload.safeParse({ outboxId: 'not-a-uuid' }).success).toBe(false)
+    const organizationId = '7d9e4c2b-1a3f-4b5c-8d6e-0f1a2b3c4d5e'
+    expect(payload.parse({ outboxId, organizationId })).toEqual({ outboxId, organizationId })
+    expect(payload.safeParse({ outboxId }).success).toBe(false)
+    expect(payload.safeParse({ outboxId: 'not-a-uuid', organizationId }).success).toBe(false)
     expect(payload.safeParse({}).success).toBe(false)
   })
 

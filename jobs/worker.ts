@@ -42,10 +42,7 @@ async function main() {
   await boss.work('email-deliver', { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
     if (!job) return
     const payload = queues['email-deliver'].payload.parse(job.data)
-    const outcome = await deliverEmail(
-      { orm, mailer, from: env.EMAIL_FROM, logger },
-      payload,
-    )
+    const outcome = await deliverEmail({ orm, mailer, from: env.EMAIL_FROM, logger }, payload)
     logger.debug({ jobId: job.id, outcome }, 'email-deliver done')
   })
   logger.info({ queues: Object.keys(queues), mailer: mailer.kind }, 'worker ready')

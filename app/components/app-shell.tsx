@@ -80,7 +80,10 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
                       </option>
                     ))}
                   </select>
-                  <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
+                  <button
+                    type="submit"
+                    className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50"
+                  >
                     Switch
                   </button>
                 </Form>
@@ -94,7 +97,10 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
                 {viewer.role ? <span> · {ROLE_LABELS[viewer.role]}</span> : null}
               </span>
               <Form method="post" action="/logout">
-                <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
+                <button
+                  type="submit"
+                  className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50"
+                >
                   Log out
                 </button>
               </Form>
@@ -104,7 +110,10 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
               <Link to="/login" className="font-medium text-slate-700 hover:text-slate-900">
                 Log in
               </Link>
-              <Link to="/signup" className="rounded-md bg-brand-600 px-3 py-1.5 font-semibold text-white hover:bg-brand-700">
+              <Link
+                to="/signup"
+                className="rounded-md bg-brand-600 px-3 py-1.5 font-semibold text-white hover:bg-brand-700"
+              >
                 Sign up
               </Link>
             </div>
@@ -119,7 +128,10 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
       <main id="main" className="mx-auto w-full max-w-6xl flex-1 px-4 py-6 sm:py-8">
         {children}
       </main>
-      <footer className="border-t border-slate-200 bg-white py-4 text-center text-xs text-slate-500" data-no-print>
+      <footer
+        className="border-t border-slate-200 bg-white py-4 text-center text-xs text-slate-500"
+        data-no-print
+      >
         IncidentFlow · every change recorded
       </footer>
     </div>

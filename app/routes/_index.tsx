@@ -33,14 +33,18 @@ export default function Index() {
   return (
     <div className="space-y-10">
       {viewer ? (
-        <section aria-labelledby="home-heading" className="rounded-lg border border-slate-200 bg-white p-6">
+        <section
+          aria-labelledby="home-heading"
+          className="rounded-lg border border-slate-200 bg-white p-6"
+        >
           <h1 id="home-heading" className="text-2xl font-bold">
             Welcome, {viewer.name}
           </h1>
           {viewer.organization && viewer.role ? (
             <>
               <p className="mt-2 text-slate-600">
-                You are {ROLE_LABELS[viewer.role].toLowerCase()} in <strong>{viewer.organization}</strong>:{' '}
+                You are {ROLE_LABELS[viewer.role].toLowerCase()} in{' '}
+                <strong>{viewer.organization}</strong>:{' '}
                 {ROLE_DESCRIPTIONS[viewer.role].toLowerCase()}.
               </p>
               {viewer.canManageMembers ? (

@@ -9,7 +9,11 @@ import { redirectWithFlash } from '../utils/flash.server'
 import { safeRedirect } from '../utils/redirect'
 
 const actionSchema = z.discriminatedUnion('intent', [
-  z.object({ intent: z.literal('switch-organization'), organizationId: z.uuid(), redirectTo: z.string().optional() }),
+  z.object({
+    intent: z.literal('switch-organization'),
+    organizationId: z.uuid(),
+    redirectTo: z.string().optional(),
+  }),
   z.object({ intent: z.literal('revoke-session'), sessionId: z.string().regex(/^[0-9a-f]{64}$/) }),
 ])
 
@@ -21,7 +25,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     user: viewer.user,
     activeOrganizationId: viewer.organization?.id ?? null,
-    memberships: viewer.memberships.map((m) => ({ id: m.organization.id, name: m.organization.name, role: m.role })),
+    memberships: viewer.memberships.map((m) => ({
+      id: m.organization.id,
+      name: m.organization.name,
+      role: m.role,
+    })),
     sessions: sessions.map((s) => ({
       id: s.id,
       current: s.id === viewer.sessionId,
@@ -39,16 +47,30 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!parsed.success) throw new Response('Bad request', { status: 400 })
   const input = parsed.data
   if (input.intent === 'switch-organization') {
-    const switched = await switchOrganization(context.orm, viewer.sessionId, viewer.user.id, input.organizationId)
+    const switched = await switchOrganization(
+      context.orm,
+      viewer.sessionId,
+      viewer.user.id,
+      input.organizationId,
+    )
     if (!switched) throw new Response('Organization not found', { status: 404 })
-    const name = viewer.memberships.find((m) => m.organization.id === input.organizationId)?.organization.name
+    const name = viewer.memberships.find((m) => m.organization.id === input.organizationId)
+      ?.organization.name
     // Pages of one organization mean nothing in another: go to that organization's home.
     const target = safeRedirect(input.redirectTo, '/').startsWith('/account') ? '/account' : '/'
-    return redirectWithFlash(target, { kind: 'info', message: `Switched to ${name ?? 'the organization'}.` }, context.env)
+    return redirectWithFlash(
+      target,
+      { kind: 'info', message: `Switched to ${name ?? 'the organization'}.` },
+      context.env,
+    )
   }
   const revoked = await revokeSession(context.orm, viewer.user.id, input.sessionId)
   if (!revoked) throw new Response('Session not found', { status: 404 })
-  return redirectWithFlash('/account', { kind: 'success', message: 'Session signed out.' }, context.env)
+  return redirectWithFlash(
+    '/account',
+    { kind: 'success', message: 'Session signed out.' },
+    context.env,
+  )
 }
 
 function when(iso: string) {
@@ -74,16 +96,24 @@ export default function Account() {
         ) : (
           <ul className="mt-3 divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
             {memberships.map((m) => (
-              <li key={m.id} className="flex flex-wrap items-center justify-between gap-2 px-4 py-2 text-sm">
+              <li
+                key={m.id}
+                className="flex flex-wrap items-center justify-between gap-2 px-4 py-2 text-sm"
+              >
                 <span>
                   <span className="font-medium">{m.name}</span> · {ROLE_LABELS[m.role]}
-                  {m.id === activeOrganizationId ? <span className="ml-2 text-xs text-emerald-700">(current)</span> : null}
+                  {m.id === activeOrganizationId ? (
+                    <span className="ml-2 text-xs text-emerald-700">(current)</span>
+                  ) : null}
                 </span>
                 {m.id === activeOrganizationId ? null : (
                   <Form method="post">
                     <input type="hidden" name="intent" value="switch-organization" />
                     <input type="hidden" name="organizationId" value={m.id} />
-                    <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
+                    <button
+                      type="submit"
+                      className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50"
+                    >
                       Switch to {m.name}
                     </button>
                   </Form>
@@ -97,14 +127,20 @@ export default function Account() {
         <h2 id="sessions-heading" className="text-lg font-semibold">
           Signed-in sessions
         </h2>
-        <p className="mt-1 text-sm text-slate-600">Sign out a browser you no longer use; it loses access on its next request.</p>
+        <p className="mt-1 text-sm text-slate-600">
+          Sign out a browser you no longer use; it loses access on its next request.
+        </p>
         <ul className="mt-3 divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
           {sessions.map((s) => (
-            <li key={s.id} className="flex flex-wrap items-center justify-between gap-2 px-4 py-2 text-sm">
+            <li
+              key={s.id}
+              className="flex flex-wrap items-center justify-between gap-2 px-4 py-2 text-sm"
+            >
               <span>
                 <span className="font-medium">{s.userAgent ?? 'Unknown browser'}</span>
                 <span className="block text-xs text-slate-500">
-                  {s.ip ?? 'unknown address'} · signed in {when(s.createdAt)} · last seen {when(s.lastSeenAt)}
+                  {s.ip ?? 'unknown address'} · signed in {when(s.createdAt)} · last seen{' '}
+                  {when(s.lastSeenAt)}
                 </span>
               </span>
               {s.current ? (
@@ -113,7 +149,10 @@ export default function Account() {
                 <Form method="post">
                   <input type="hidden" name="intent" value="revoke-session" />
                   <input type="hidden" name="sessionId" value={s.id} />
-                  <button type="submit" className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50">
+                  <button
+                    type="submit"
+                    className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50"
+                  >
                     Sign out
                   </button>
                 </Form>

@@ -45,7 +45,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     organizationName: member.organization.name,
     viewerUserId: member.user.id,
-    members: members.map((m) => ({ ...m, lastSeenAt: m.lastSeenAt?.toISOString() ?? null, joinedAt: m.joinedAt.toISOString() })),
+    members: members.map((m) => ({
+      ...m,
+      lastSeenAt: m.lastSeenAt?.toISOString() ?? null,
+      joinedAt: m.joinedAt.toISOString(),
+    })),
     invitations: invitations.map((i) => ({
       id: i.id,
       email: i.email,
@@ -74,7 +78,10 @@ export async function action({ request, context }: ActionFunctionArgs) {
       })
     } catch (error) {
       if (error instanceof MemberError) {
-        return data(submission.reply({ fieldErrors: { [error.field ?? 'email']: [error.message] } }), { status: 400 })
+        return data(
+          submission.reply({ fieldErrors: { [error.field ?? 'email']: [error.message] } }),
+          { status: 400 },
+        )
       }
       throw error
     }
@@ -92,16 +99,29 @@ export async function action({ request, context }: ActionFunctionArgs) {
     let message: string
     switch (input.intent) {
       case 'change-role': {
-        const changed = await changeRole(context.orm, organizationId, input.membershipId, input.role)
+        const changed = await changeRole(
+          context.orm,
+          organizationId,
+          input.membershipId,
+          input.role,
+        )
         if (!changed) throw new Response('Member not found', { status: 404 })
         message = `Role changed to ${ROLE_LABELS[input.role]}.`
         break
       }
       case 'deactivate':
       case 'reactivate': {
-        const changed = await setActive(context.orm, organizationId, input.membershipId, input.intent === 'reactivate')
+        const changed = await setActive(
+          context.orm,
+          organizationId,
+          input.membershipId,
+          input.intent === 'reactivate',
+        )
         if (!changed) throw new Response('Member not found', { status: 404 })
-        message = input.intent === 'deactivate' ? 'Member deactivated; their access ended.' : 'Member reactivated.'
+        message =
+          input.intent === 'deactivate'
+            ? 'Member deactivated; their access ended.'
+            : 'Member reactivated.'
         break
       }
       case 'revoke-invitation': {
@@ -114,7 +134,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return redirectWithFlash('/admin/members', { kind: 'success', message }, context.env)
   } catch (error) {
     if (error instanceof MemberError) {
-      return redirectWithFlash('/admin/members', { kind: 'error', message: error.message }, context.env)
+      return redirectWithFlash(
+        '/admin/members',
+        { kind: 'error', message: error.message },
+        context.env,
+      )
     }
     throw error
   }
@@ -141,17 +165,36 @@ export default function Members() {
     <div className="space-y-10">
       <header>
         <h1 className="text-2xl font-bold">Members of {organizationName}</h1>
-        <p className="mt-1 text-sm text-slate-600">Invite people, change what they may do, and end access.</p>
+        <p className="mt-1 text-sm text-slate-600">
+          Invite people, change what they may do, and end access.
+        </p>
       </header>
 
-      <section aria-labelledby="invite-heading" className="rounded-lg border border-slate-200 bg-white p-6">
+      <section
+        aria-labelledby="invite-heading"
+        className="rounded-lg border border-slate-200 bg-white p-6"
+      >
         <h2 id="invite-heading" className="text-lg font-semibold">
           Invite someone
         </h2>
-        <Form method="post" className="mt-4 grid gap-x-4 sm:grid-cols-[2fr_1fr_auto] sm:items-start" {...getFormProps(form)}>
+        <Form
+          method="post"
+          className="mt-4 grid gap-x-4 sm:grid-cols-[2fr_1fr_auto] sm:items-start"
+          {...getFormProps(form)}
+        >
           <FormError id={form.errorId} errors={form.errors} />
-          <Field label="Email" errors={fields.email.errors} autoComplete="off" {...getInputProps(fields.email, { type: 'email' })} />
-          <SelectField label="Role" errors={fields.role.errors} options={roleOptions} {...getSelectProps(fields.role)} />
+          <Field
+            label="Email"
+            errors={fields.email.errors}
+            autoComplete="off"
+            {...getInputProps(fields.email, { type: 'email' })}
+          />
+          <SelectField
+            label="Role"
+            errors={fields.role.errors}
+            options={roleOptions}
+            {...getSelectProps(fields.role)}
+          />
           <div className="sm:pt-6">
             <SubmitButton name="intent" value="invite" pendingLabel="Sending…">
               Send invitation
@@ -161,7 +204,8 @@ export default function Members() {
         <ul className="mt-2 space-y-1 text-xs text-slate-500">
           {ROLES.map((role) => (
             <li key={role}>
-              <strong className="font-medium text-slate-700">{ROLE_LABELS[role]}:</strong> {ROLE_DESCRIPTIONS[role]}
+              <strong className="font-medium text-slate-700">{ROLE_LABELS[role]}:</strong>{' '}
+              {ROLE_DESCRIPTIONS[role]}
             </li>
           ))}
         </ul>
@@ -194,11 +238,17 @@ export default function Members() {
             </thead>
             <tbody className="divide-y divide-slate-100">
               {members.map((m) => (
-                <tr key={m.membershipId} aria-label={m.displayName} className={m.active ? '' : 'bg-slate-50 text-slate-500'}>
+                <tr
+                  key={m.membershipId}
+                  aria-label={m.displayName}
+                  className={m.active ? '' : 'bg-slate-50 text-slate-500'}
+                >
                   <td className="px-4 py-2">
                     <div className="font-medium text-slate-900">
                       {m.displayName}
-                      {m.userId === viewerUserId ? <span className="ml-1 text-xs text-slate-500">(you)</span> : null}
+                      {m.userId === viewerUserId ? (
+                        <span className="ml-1 text-xs text-slate-500">(you)</span>
+                      ) : null}
                     </div>
                     <div className="text-xs text-slate-500">{m.email}</div>
                   </td>
@@ -274,9 +324,14 @@ export default function Members() {
         ) : (
           <ul className="mt-3 divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white">
             {invitations.map((i) => (
-              <li key={i.id} className="flex flex-wrap items-center justify-between gap-2 px-4 py-2 text-sm" aria-label={i.email}>
+              <li
+                key={i.id}
+                className="flex flex-wrap items-center justify-between gap-2 px-4 py-2 text-sm"
+                aria-label={i.email}
+              >
                 <span>
-                  <span className="font-medium">{i.email}</span> as {ROLE_LABELS[i.role]} · expires {formatTime(i.expiresAt)}
+                  <span className="font-medium">{i.email}</span> as {ROLE_LABELS[i.role]} · expires{' '}
+                  {formatTime(i.expiresAt)}
                 </span>
                 <Form method="post">
                   <input type="hidden" name="invitationId" value={i.id} />

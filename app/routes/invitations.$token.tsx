@@ -2,7 +2,14 @@ import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data, redirect } from '@remix-run/node'
-import { Form, Link, isRouteErrorResponse, useActionData, useLoaderData, useRouteError } from '@remix-run/react'
+import {
+  Form,
+  Link,
+  isRouteErrorResponse,
+  useActionData,
+  useLoaderData,
+  useRouteError,
+} from '@remix-run/react'
 import * as z from 'zod'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
@@ -32,9 +39,12 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const token = params.token ?? ''
   const state = await lookupInvitation(context.orm, token)
   if (state.status !== 'valid') {
-    throw new Response('This invitation link is no longer valid: it was used, revoked or has expired. Ask for a new one.', {
-      status: 404,
-    })
+    throw new Response(
+      'This invitation link is no longer valid: it was used, revoked or has expired. Ask for a new one.',
+      {
+        status: 404,
+      },
+    )
   }
   const viewer = await getViewer(request, context)
   const invitation = state.invitation
@@ -57,11 +67,23 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     if (viewer) {
       const joined = await acceptInvitation(context.orm, { token, userId: viewer.user.id })
       await switchOrganization(context.orm, viewer.sessionId, viewer.user.id, joined.organizationId)
-      return redirectWithFlash('/', { kind: 'success', message: 'You joined the organization.' }, context.env)
+      return redirectWithFlash(
+        '/',
+        { kind: 'success', message: 'You joined the organization.' },
+        context.env,
+      )
     }
     const submission = parseWithZod(formData, { schema: newAccountSchema })
-    if (submission.status !== 'success') return data(submission.reply({ hideFields: ['password'] }), { status: 400 })
-    if (submission.value.website) return data(submission.reply({ hideFields: ['password'], formErrors: ['Could not accept the invitation.'] }), { status: 400 })
+    if (submission.status !== 'success')
+      return data(submission.reply({ hideFields: ['password'] }), { status: 400 })
+    if (submission.value.website)
+      return data(
+        submission.reply({
+          hideFields: ['password'],
+          formErrors: ['Could not accept the invitation.'],
+        }),
+        { status: 400 },
+      )
     try {
       const joined = await acceptInvitation(context.orm, {
         token,
@@ -77,14 +99,20 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       return redirect('/', { headers: { 'Set-Cookie': session.setCookie } })
     } catch (error) {
       if (error instanceof AccountError || error instanceof MemberError) {
-        const errors = error.field ? { fieldErrors: { [error.field]: [error.message] } } : { formErrors: [error.message] }
+        const errors = error.field
+          ? { fieldErrors: { [error.field]: [error.message] } }
+          : { formErrors: [error.message] }
         return data(submission.reply({ hideFields: ['password'], ...errors }), { status: 400 })
       }
       throw error
     }
   } catch (error) {
     if (error instanceof MemberError && viewer) {
-      return redirectWithFlash(new URL(request.url).pathname, { kind: 'error', message: error.message }, context.env)
+      return redirectWithFlash(
+        new URL(request.url).pathname,
+        { kind: 'error', message: error.message },
+        context.env,
+      )
     }
     throw error
   }
@@ -111,12 +139,14 @@ export default function AcceptInvitation() {
           invitation.viewer.email === invitation.email ? (
             <Form method="post">
               <p className="mb-4 text-sm">You are signed in as {invitation.viewer.name}.</p>
-              <SubmitButton pendingLabel="Joining…">Join {invitation.organizationName}</SubmitButton>
+              <SubmitButton pendingLabel="Joining…">
+                Join {invitation.organizationName}
+              </SubmitButton>
             </Form>
           ) : (
             <p className="text-sm">
-              You are signed in as {invitation.viewer.email}, but this invitation is for {invitation.email}. Log out and
-              open the link again to accept it with that address.
+              You are signed in as {invitation.viewer.email}, but this invitation is for{' '}
+              {invitation.email}. Log out and open the link again to accept it with that address.
             </p>
           )
         ) : invitation.hasAccount ? (
@@ -132,7 +162,12 @@ export default function AcceptInvitation() {
             <FormError id={form.errorId} errors={form.errors} />
             <HoneypotField />
             <Field label="Email" name="email-display" value={invitation.email} readOnly disabled />
-            <Field label="Your name" errors={fields.displayName.errors} autoComplete="name" {...getInputProps(fields.displayName, { type: 'text' })} />
+            <Field
+              label="Your name"
+              errors={fields.displayName.errors}
+              autoComplete="name"
+              {...getInputProps(fields.displayName, { type: 'text' })}
+            />
             <Field
               label="Password"
               hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters; not a commonly used password.`}

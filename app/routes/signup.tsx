@@ -19,7 +19,11 @@ const schema = z.object({
     .trim()
     .min(2, 'Use at least 2 characters')
     .max(120, 'Use at most 120 characters'),
-  displayName: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(120, 'Use at most 120 characters'),
+  displayName: z
+    .string({ error: 'Enter your name' })
+    .trim()
+    .min(1, 'Enter your name')
+    .max(120, 'Use at most 120 characters'),
   email: z.email({ error: 'Enter a valid e-mail address' }).max(320),
   password: z
     .string({ error: 'Choose a password' })
@@ -56,14 +60,19 @@ export async function action({ request, context }: ActionFunctionArgs) {
       ip: context.clientIp,
       userAgent: request.headers.get('user-agent'),
     })
-    context.logger.info({ organizationId: organization.id, userId: user.id }, 'organization created')
+    context.logger.info(
+      { organizationId: organization.id, userId: user.id },
+      'organization created',
+    )
     return redirect('/', { headers: { 'Set-Cookie': session.setCookie } })
   } catch (error) {
     if (error instanceof AccountError) {
       return data(
         submission.reply({
           hideFields: ['password'],
-          ...(error.field ? { fieldErrors: { [error.field]: [error.message] } } : { formErrors: [error.message] }),
+          ...(error.field
+            ? { fieldErrors: { [error.field]: [error.message] } }
+            : { formErrors: [error.message] }),
         }),
         { status: 400 },
       )
@@ -91,7 +100,11 @@ export default function SignUp() {
         </Link>
         .
       </p>
-      <Form method="post" className="relative mt-6 rounded-lg border border-slate-200 bg-white p-6" {...getFormProps(form)}>
+      <Form
+        method="post"
+        className="relative mt-6 rounded-lg border border-slate-200 bg-white p-6"
+        {...getFormProps(form)}
+      >
         <FormError id={form.errorId} errors={form.errors} />
         <HoneypotField />
         <Field
@@ -100,8 +113,18 @@ export default function SignUp() {
           autoComplete="organization"
           {...getInputProps(fields.organizationName, { type: 'text' })}
         />
-        <Field label="Your name" errors={fields.displayName.errors} autoComplete="name" {...getInputProps(fields.displayName, { type: 'text' })} />
-        <Field label="Email" errors={fields.email.errors} autoComplete="email" {...getInputProps(fields.email, { type: 'email' })} />
+        <Field
+          label="Your name"
+          errors={fields.displayName.errors}
+          autoComplete="name"
+          {...getInputProps(fields.displayName, { type: 'text' })}
+        />
+        <Field
+          label="Email"
+          errors={fields.email.errors}
+          autoComplete="email"
+          {...getInputProps(fields.email, { type: 'email' })}
+        />
         <Field
           label="Password"
           hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters; not a commonly used password.`}

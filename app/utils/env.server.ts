@@ -62,7 +62,12 @@ export const webEnvSchema = baseEnvSchema
     TRUST_PROXY: booleanFlag.default(false),
     /** Serves /dev/outbox in production mode too; only for end-to-end test runs. */
     DEV_OUTBOX: booleanFlag.default(false),
-    SESSION_IDLE_MINUTES: z.coerce.number().int().min(5).max(60 * 24 * 30).default(60 * 12),
+    SESSION_IDLE_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(5)
+      .max(60 * 24 * 30)
+      .default(60 * 12),
     SESSION_MAX_DAYS: z.coerce.number().int().min(1).max(365).default(30),
     SUPABASE_URL: optionalUrl,
     SUPABASE_ANON_KEY: optionalString,

@@ -12,7 +12,8 @@ export interface MailMessage {
   idempotencyKey: string
 }
 
-export type MailResult = { ok: true; providerId: string } | { ok: false; error: string; retryable: boolean }
+export type MailResult =
+  { ok: true; providerId: string } | { ok: false; error: string; retryable: boolean }
 
 export interface Mailer {
   /** `resend` sends for real; `local` keeps e-mails in a folder, shown at /dev/outbox. */
@@ -106,6 +107,12 @@ export function localOutboxDir(env: { DATA_DIR: string }) {
   return path.resolve(env.DATA_DIR, 'outbox')
 }
 
-export function createMailer(env: { RESEND_API_KEY?: string; RESEND_BASE_URL?: string; DATA_DIR: string }): Mailer {
-  return env.RESEND_API_KEY ? resendMailer(env.RESEND_API_KEY, env.RESEND_BASE_URL) : localMailer(localOutboxDir(env))
+export function createMailer(env: {
+  RESEND_API_KEY?: string
+  RESEND_BASE_URL?: string
+  DATA_DIR: string
+}): Mailer {
+  return env.RESEND_API_KEY
+    ? resendMailer(env.RESEND_API_KEY, env.RESEND_BASE_URL)
+    : localMailer(localOutboxDir(env))
 }

@@ -12,7 +12,8 @@ export function originCheck(options: { appUrl: string; exemptPrefixes?: string[]
   const allowed = new URL(options.appUrl).origin
   const exempt = options.exemptPrefixes ?? []
   return (req: Request, res: Response, next: NextFunction) => {
-    if (SAFE_METHODS.has(req.method) || exempt.some((prefix) => req.path.startsWith(prefix))) return next()
+    if (SAFE_METHODS.has(req.method) || exempt.some((prefix) => req.path.startsWith(prefix)))
+      return next()
     const origin = req.get('origin')
     const fetchSite = req.get('sec-fetch-site')
     const host = req.get('host')

@@ -2,9 +2,13 @@
  * Where to go after signing in: only same-site relative paths are followed. Anything absolute,
  * protocol-relative (`//evil.example`), with a backslash, or with control characters falls back.
  */
-export function safeRedirect(target: FormDataEntryValue | string | null | undefined, fallback = '/'): string {
+export function safeRedirect(
+  target: FormDataEntryValue | string | null | undefined,
+  fallback = '/',
+): string {
   if (typeof target !== 'string' || target.length === 0 || target.length > 2000) return fallback
-  if (!target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\')) return fallback
+  if (!target.startsWith('/') || target.startsWith('//') || target.startsWith('/\\'))
+    return fallback
   // eslint-disable-next-line no-control-regex
   if (/[\\\u0000-\u001f\u007f]/.test(target)) return fallback
   try {

@@ -14,7 +14,8 @@ try {
       : 'The database already has users; nothing seeded.',
   )
   if (result.created && env.NODE_ENV !== 'production') {
-    for (const user of result.users) console.log(`  ${user.role.padEnd(9)} ${user.email}  password: ${DEMO_PASSWORD}`)
+    for (const user of result.users)
+      console.log(`  ${user.role.padEnd(9)} ${user.email}  password: ${DEMO_PASSWORD}`)
   }
 } catch (error) {
   console.error(`Seeding failed: ${error instanceof Error ? error.message : String(error)}`)

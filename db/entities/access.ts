@@ -1,7 +1,6 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
 import { ROLES } from '../../app/domain/access/permissions'
 
-
 export const UserSchema = defineEntity({
   name: 'User',
   tableName: 'app_user',
@@ -11,7 +10,10 @@ export const UserSchema = defineEntity({
     displayName: p.string().length(120).fieldName('display_name'),
     passwordHash: p.text().nullable().fieldName('password_hash').hidden(),
     supabaseUserId: p.uuid().nullable().fieldName('supabase_user_id'),
-    createdAt: p.datetime().onCreate(() => new Date()).fieldName('created_at'),
+    createdAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .fieldName('created_at'),
     updatedAt: p
       .datetime()
       .onCreate(() => new Date())
@@ -31,7 +33,10 @@ export const MembershipSchema = defineEntity({
     userId: p.uuid().fieldName('user_id'),
     role: p.enum([...ROLES]),
     active: p.boolean().default(true),
-    createdAt: p.datetime().onCreate(() => new Date()).fieldName('created_at'),
+    createdAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .fieldName('created_at'),
     updatedAt: p
       .datetime()
       .onCreate(() => new Date())
@@ -49,7 +54,10 @@ export const SessionSchema = defineEntity({
     id: p.string().length(64).primary(),
     userId: p.uuid().fieldName('user_id'),
     activeOrganizationId: p.uuid().nullable().fieldName('active_organization_id'),
-    createdAt: p.datetime().onCreate(() => new Date()).fieldName('created_at'),
+    createdAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .fieldName('created_at'),
     lastSeenAt: p.datetime().fieldName('last_seen_at'),
     expiresAt: p.datetime().fieldName('expires_at'),
     revokedAt: p.datetime().nullable().fieldName('revoked_at'),
@@ -69,7 +77,10 @@ export const InvitationSchema = defineEntity({
     role: p.enum([...ROLES]),
     tokenHash: p.string().length(64).fieldName('token_hash').hidden(),
     invitedBy: p.uuid().nullable().fieldName('invited_by'),
-    createdAt: p.datetime().onCreate(() => new Date()).fieldName('created_at'),
+    createdAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .fieldName('created_at'),
     expiresAt: p.datetime().fieldName('expires_at'),
     acceptedAt: p.datetime().nullable().fieldName('accepted_at'),
     acceptedBy: p.uuid().nullable().fieldName('accepted_by'),
@@ -86,8 +97,10 @@ export const LoginAttemptSchema = defineEntity({
     email: p.string().length(320),
     ip: p.string().length(64),
     succeeded: p.boolean(),
-    createdAt: p.datetime().onCreate(() => new Date()).fieldName('created_at'),
+    createdAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .fieldName('created_at'),
   }),
 })
 export type LoginAttempt = InferEntity<typeof LoginAttemptSchema>
-

@@ -1,4 +1,10 @@
-import { InvitationSchema, LoginAttemptSchema, MembershipSchema, SessionSchema, UserSchema } from './access'
+import {
+  InvitationSchema,
+  LoginAttemptSchema,
+  MembershipSchema,
+  SessionSchema,
+  UserSchema,
+} from './access'
 import { EmailOutboxSchema } from './email-outbox'
 import { OrganizationSchema } from './organization'
 

@@ -75,7 +75,9 @@ export class Migration0002Access extends Migration {
         ip varchar(64),
         user_agent varchar(400)
       )`)
-    this.addSql(`create index user_session_user_idx on user_session (user_id) where revoked_at is null`)
+    this.addSql(
+      `create index user_session_user_idx on user_session (user_id) where revoked_at is null`,
+    )
 
     this.addSql(`
       create table invitation (
@@ -139,14 +141,18 @@ export class Migration0002Access extends Migration {
       create policy email_outbox_tenant on email_outbox
         using (organization_id = incidentflow_org()) with check (organization_id = incidentflow_org())`)
 
-    this.addSql(`grant select, insert, update on organization, membership, invitation, email_outbox to incidentflow_app`)
+    this.addSql(
+      `grant select, insert, update on organization, membership, invitation, email_outbox to incidentflow_app`,
+    )
     this.addSql(`grant select, insert, update on app_user to incidentflow_app`)
     this.addSql(`grant select, insert, update, delete on user_session to incidentflow_app`)
     this.addSql(`grant select, insert on login_attempt to incidentflow_app`)
   }
 
   override async down() {
-    this.addSql(`drop table if exists login_attempt, invitation, user_session, membership, app_user cascade`)
+    this.addSql(
+      `drop table if exists login_attempt, invitation, user_session, membership, app_user cascade`,
+    )
     for (const table of ['organization', 'email_outbox']) {
       this.addSql(`alter table ${table} no force row level security`)
       this.addSql(`alter table ${table} disable row level security`)

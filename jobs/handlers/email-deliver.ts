@@ -33,7 +33,10 @@ export async function deliverEmail(
         { lockMode: LockMode.PESSIMISTIC_WRITE },
       )
       if (!row) {
-        deps.logger.warn({ outboxId: payload.outboxId }, 'email job for a missing outbox row; nothing to do')
+        deps.logger.warn(
+          { outboxId: payload.outboxId },
+          'email job for a missing outbox row; nothing to do',
+        )
         return 'skipped'
       }
       if (row.status !== 'pending') return 'skipped'
@@ -52,7 +55,10 @@ export async function deliverEmail(
         row.providerMessageId = result.providerId
         row.deliveredAt = new Date()
         row.lastError = null
-        deps.logger.info({ outboxId: row.id, kind: row.kind, mailer: deps.mailer.kind }, 'email delivered')
+        deps.logger.info(
+          { outboxId: row.id, kind: row.kind, mailer: deps.mailer.kind },
+          'email delivered',
+        )
         return row.status
       }
       row.lastError = result.error.slice(0, 2000)

@@ -1,11 +1,18 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomUUID } from 'node:crypto'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { queueEmail, type OutgoingEmail } from '../../app/domain/email/outbox.server'
 import { createLogger } from '../../app/utils/logger.server'
-import { outboxOnlyMailer, resendMailer, type Mailer } from '../../app/utils/mailer.server'
+import {
+  localMailer,
+  readLocalOutbox,
+  resendMailer,
+  type Mailer,
+} from '../../app/utils/mailer.server'
 import { deliverEmail, RetryableDeliveryError } from '../../jobs/handlers/email-deliver'
 import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { startResendSink, type ResendSink } from '../support/resend-sink'
@@ -27,19 +34,20 @@ interface OutboxRow {
   delivered_at: Date | null
 }
 
-function email(overrides: Partial<OutgoingEmail> = {}): OutgoingEmail {
+function email(organizationId: string, overrides: Partial<OutgoingEmail> = {}): OutgoingEmail {
   return {
     kind: 'incident-declared',
     to: `oncall+${randomUUID().slice(0, 8)}@example.test`,
     subject: 'SEV-2 declared: search is slow',
     text: 'p95 latency of search is 4 s.',
     idempotencyKey: `incident-declared:${randomUUID()}`,
+    organizationId,
     ...overrides,
   }
 }
 
 async function queued(db: TestDatabase, message: OutgoingEmail) {
-  return db.em().transactional((em) => queueEmail(em, db.boss, message))
+  return db.inOrg((em) => queueEmail(em, db.boss, message))
 }
 
 async function outboxRow(db: TestDatabase, id: string) {
@@ -69,23 +77,40 @@ describe('deliverEmail (the email-deliver job handler)', () => {
   })
 
   const deliver = (id: string, using: Mailer = mailer) =>
-    deliverEmail({ em: db.orm.em, mailer: using, from: FROM, logger }, { outboxId: id })
+    deliverEmail(
+      { orm: db.orm, mailer: using, from: FROM, logger },
+      { outboxId: id, organizationId: db.organizationId },
+    )
 
-  it('holds the e-mail in the outbox when no provider is configured', async () => {
-    const row = await queued(db, email())
+  it('keeps the e-mail in the local outbox folder when no provider is configured', async () => {
+    const message = email(db.organizationId)
+    const row = await queued(db, message)
+    const dir = await mkdtemp(path.join(tmpdir(), 'incidentflow-outbox-'))
+    try {
+      await expect(deliver(row.id, localMailer(dir))).resolves.toBe('held')
+      await expect(deliver(row.id, localMailer(dir))).resolves.toBe('skipped')
 
-    await expect(deliver(row.id, outboxOnlyMailer)).resolves.toBe('held')
-
-    expect(await outboxRow(db, row.id)).toMatchObject({
-      status: 'held',
-      attempts: 0,
-      provider_message_id: null,
-    })
-    expect(sink.requests).toHaveLength(0)
+      expect(await outboxRow(db, row.id)).toMatchObject({
+        status: 'held',
+        attempts: 1,
+        provider_message_id: `local:${row.id}`,
+      })
+      const stored = await readLocalOutbox(dir)
+      expect(stored).toHaveLength(1)
+      expect(stored[0]).toMatchObject({
+        id: row.id,
+        to: message.to,
+        subject: message.subject,
+        text: message.text,
+      })
+      expect(sink.requests).toHaveLength(0)
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 
   it('sends through the Resend SDK and records the provider id', async () => {
-    const message = email({ html: '<p>p95 latency of search is 4 s.</p>' })
+    const message = email(db.organizationId, { html: '<p>p95 latency of search is 4 s.</p>' })
     const row = await queued(db, message)
 
     await expect(deliver(row.id)).resolves.toBe('sent')
@@ -113,7 +138,7 @@ describe('deliverEmail (the email-deliver job handler)', () => {
   })
 
   it('sends once when the job runs twice', async () => {
-    const row = await queued(db, email())
+    const row = await queued(db, email(db.organizationId))
 
     await expect(deliver(row.id)).resolves.toBe('sent')
     await expect(deliver(row.id)).resolves.toBe('skipped')
@@ -123,7 +148,7 @@ describe('deliverEmail (the email-deliver job handler)', () => {
   })
 
   it('sends once when two workers run the same job at the same time', async () => {
-    const row = await queued(db, email())
+    const row = await queued(db, email(db.organizationId))
 
     const outcomes = await Promise.all([deliver(row.id), deliver(row.id)])
 
@@ -132,7 +157,7 @@ describe('deliverEmail (the email-deliver job handler)', () => {
   })
 
   it('keeps the e-mail pending with the error recorded and throws, so pg-boss retries, when Resend answers 500', async () => {
-    const row = await queued(db, email())
+    const row = await queued(db, email(db.organizationId))
     sink.replies.push({
       status: 500,
       body: {
@@ -168,7 +193,7 @@ describe('deliverEmail (the email-deliver job handler)', () => {
   })
 
   it('treats a rate limit (429) as retryable', async () => {
-    const row = await queued(db, email())
+    const row = await queued(db, email(db.organizationId))
     sink.replies.push({
       status: 429,
       body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Too many requests' },
@@ -179,7 +204,7 @@ describe('deliverEmail (the email-deliver job handler)', () => {
   })
 
   it('marks the e-mail failed without throwing when Resend refuses it (422)', async () => {
-    const row = await queued(db, email())
+    const row = await queued(db, email(db.organizationId))
     sink.replies.push({
       status: 422,
       body: { statusCode: 422, name: 'validation_error', message: 'Invalid `to` field.' },
@@ -244,7 +269,7 @@ describe('the worker process (jobs/worker.ts) with pg-boss', () => {
     worker.stdout?.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()))
     worker.stderr?.on('data', (chunk: Buffer) => (workerOutput += chunk.toString()))
 
-    const message = email({ subject: 'Delivered by the worker' })
+    const message = email(db.organizationId, { subject: 'Delivered by the worker' })
     const row = await queued(db, message)
 
     const deadline = Date.now() + 25_000

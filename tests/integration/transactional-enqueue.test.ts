@@ -13,6 +13,7 @@ function email(overrides: Partial<OutgoingEmail> = {}): OutgoingEmail {
     subject: 'SEV-1 declared: checkout is down',
     text: 'Checkout returns 500 for every request.',
     idempotencyKey: `incident-declared:${randomUUID()}`,
+    organizationId: db.organizationId,
     ...overrides,
   }
 }
@@ -42,14 +43,15 @@ async function countAllDeliveryJobs() {
 describe('queueEmail inside a transaction', () => {
   it('writes exactly one outbox row and one email-deliver job pointing at it when the transaction commits', async () => {
     const message = email()
-    const row = await db.em().transactional((em) => queueEmail(em, db.boss, message))
+    // As a request does it: the application role, under the organization's tenant scope.
+    const row = await db.inOrg((em) => queueEmail(em, db.boss, message))
 
     const rows = await outboxRows(message.idempotencyKey)
     expect(rows).toEqual([{ id: row.id, status: 'pending' }])
     const jobs = await deliveryJobs(row.id)
     expect(jobs).toHaveLength(1)
     expect(jobs[0]).toMatchObject({ name: 'email-deliver', state: 'created' })
-    expect(jobs[0]?.data).toEqual({ outboxId: row.id })
+    expect(jobs[0]?.data).toEqual({ outboxId: row.id, organizationId: db.organizationId })
   })
 
   it('leaves neither an outbox row nor a job when the transaction rolls back', async () => {

@@ -3,6 +3,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import pg from 'pg'
 import { afterAll, beforeAll, inject } from 'vitest'
 import { initORM } from '../../db/orm'
+import { inScope } from '../../db/tenant'
 import { startSenderBoss, type PgBoss } from '../../jobs/boss'
 import { databaseUrl, quoteIdent, withAdminClient } from './postgres-server'
 
@@ -49,7 +50,13 @@ export interface TestDatabase {
   boss: PgBoss
   /** A fresh EntityManager, as a request or a job gets. */
   em: () => EntityManager
-  /** Runs SQL on its own connection, so it sees committed data only. */
+  /** An organization created for this database, for tests that need a tenant. */
+  organizationId: string
+  /** Runs `work` as the application role under the organization's tenant scope. */
+  inOrg: <T>(work: (em: EntityManager) => Promise<T>, organizationId?: string) => Promise<T>
+  /** Creates another organization (as the owner) and returns its id. */
+  createOrganization: (name?: string) => Promise<string>
+  /** Runs SQL on its own connection as the database owner, so it sees committed data only. */
   query: <R extends pg.QueryResultRow = Record<string, unknown>>(
     sql: string,
     values?: unknown[],
@@ -63,14 +70,32 @@ export interface TestDatabase {
  * object is usable inside tests and hooks.
  */
 export function setUpTestDatabase(label?: string): TestDatabase {
-  let state: { created: CreatedDatabase; orm: MikroORM; boss: PgBoss; pool: pg.Pool } | undefined
+  let state:
+    | {
+        created: CreatedDatabase
+        orm: MikroORM
+        boss: PgBoss
+        pool: pg.Pool
+        organizationId: string
+      }
+    | undefined
+
+  const insertOrganization = async (pool: pg.Pool, name: string) => {
+    const slug = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-')}-${randomBytes(3).toString('hex')}`
+    const { rows } = await pool.query<{ id: string }>(
+      'insert into organization (name, slug) values ($1, $2) returning id',
+      [name, slug],
+    )
+    return rows[0]!.id
+  }
 
   beforeAll(async () => {
     const created = await createDatabase({ label })
     const orm = await initORM(created.url, { pool: { min: 0, max: 6 } })
     const boss = await startSenderBoss(created.url)
     const pool = new pg.Pool({ connectionString: created.url, max: 2 })
-    state = { created, orm, boss, pool }
+    const organizationId = await insertOrganization(pool, 'Test Org')
+    state = { created, orm, boss, pool, organizationId }
   })
 
   afterAll(async () => {
@@ -101,6 +126,12 @@ export function setUpTestDatabase(label?: string): TestDatabase {
     get boss() {
       return current().boss
     },
+    get organizationId() {
+      return current().organizationId
+    },
+    inOrg: (work, organizationId) =>
+      inScope(current().orm, { organizationId: organizationId ?? current().organizationId }, work),
+    createOrganization: (name = 'Other Org') => insertOrganization(current().pool, name),
     em: () => current().orm.em.fork({ clear: true }),
     query: async <R extends pg.QueryResultRow>(sql: string, values: unknown[] = []) =>
       (await current().pool.query<R>(sql, values)).rows,

@@ -1,7 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import { UniqueConstraintViolationException } from '@mikro-orm/core'
-import { LoginAttemptSchema, MembershipSchema, SessionSchema, UserSchema, type User } from '../../../db/entities/access'
+import {
+  LoginAttemptSchema,
+  MembershipSchema,
+  SessionSchema,
+  UserSchema,
+  type User,
+} from '../../../db/entities/access'
 import { OrganizationSchema } from '../../../db/entities/organization'
 import { inScope } from '../../../db/tenant'
 import { hashPassword, passwordProblem, verifyPassword } from './password.server'
@@ -55,9 +61,16 @@ export async function signUp(orm: MikroORM, input: SignUpInput) {
   try {
     return await inScope(orm, { organizationId }, async (em) => {
       if (await em.count(UserSchema, { email })) {
-        throw new AccountError('email', 'An account with this e-mail already exists. Log in instead.')
+        throw new AccountError(
+          'email',
+          'An account with this e-mail already exists. Log in instead.',
+        )
       }
-      const user = em.create(UserSchema, { email, displayName: input.displayName.trim(), passwordHash })
+      const user = em.create(UserSchema, {
+        email,
+        displayName: input.displayName.trim(),
+        passwordHash,
+      })
       const organization = em.create(OrganizationSchema, {
         id: organizationId,
         name: input.organizationName.trim(),
@@ -92,10 +105,17 @@ export type LoginOutcome =
  * Minutes until a throttled sign-in may be tried again, or 0. Counts failures in the window
  * since the account's last success, per account; and all failures per address.
  */
-async function throttledFor(em: EntityManager, email: string, ip: string, now: Date): Promise<number> {
+async function throttledFor(
+  em: EntityManager,
+  email: string,
+  ip: string,
+  now: Date,
+): Promise<number> {
   const since = new Date(now.getTime() - THROTTLE.windowMinutes * 60_000)
-  const rows = await em.getConnection().execute<{ scope: string; failures: string; oldest: Date | null }[]>(
-    `select 'account' as scope, count(*) as failures, min(created_at) as oldest from (
+  const rows = await em
+    .getConnection()
+    .execute<{ scope: string; failures: string; oldest: Date | null }[]>(
+      `select 'account' as scope, count(*) as failures, min(created_at) as oldest from (
        select created_at from login_attempt
         where email = ? and not succeeded and created_at > greatest(?::timestamptz,
           coalesce((select max(created_at) from login_attempt where email = ? and succeeded), '-infinity'))
@@ -105,10 +125,10 @@ async function throttledFor(em: EntityManager, email: string, ip: string, now: D
        select created_at from login_attempt
         where ip = ? and not succeeded and created_at > ?
         order by created_at desc limit ?) b`,
-    [email, since, email, THROTTLE.perAccount, ip, since, THROTTLE.perAddress],
-    'all',
-    em.getTransactionContext(),
-  )
+      [email, since, email, THROTTLE.perAccount, ip, since, THROTTLE.perAddress],
+      'all',
+      em.getTransactionContext(),
+    )
   let wait = 0
   for (const row of rows) {
     const limit = row.scope === 'account' ? THROTTLE.perAccount : THROTTLE.perAddress
@@ -124,7 +144,11 @@ async function throttledFor(em: EntityManager, email: string, ip: string, now: D
  * Checks e-mail and password. Unknown e-mail and wrong password are indistinguishable: same
  * answer, same work (a dummy hash is verified), both counted against the throttle.
  */
-export async function logIn(orm: MikroORM, input: { email: string; password: string; ip: string }, now = new Date()): Promise<LoginOutcome> {
+export async function logIn(
+  orm: MikroORM,
+  input: { email: string; password: string; ip: string },
+  now = new Date(),
+): Promise<LoginOutcome> {
   const email = normalizeEmail(input.email)
   const ip = input.ip.slice(0, 64)
   const retryAfter = await inScope(orm, {}, (em) => throttledFor(em, email, ip, now))
@@ -136,7 +160,11 @@ export async function logIn(orm: MikroORM, input: { email: string; password: str
     em.create(LoginAttemptSchema, { email, ip, succeeded: Boolean(user && valid), createdAt: now })
     if (!user || !valid) return { ok: false, reason: 'invalid' } as const
     await em.nativeUpdate(UserSchema, { id: user.id }, { lastLoginAt: now })
-    const first = await em.findOne(MembershipSchema, { userId: user.id, active: true }, { orderBy: { lastSeenAt: 'desc nulls last' } })
+    const first = await em.findOne(
+      MembershipSchema,
+      { userId: user.id, active: true },
+      { orderBy: { lastSeenAt: 'desc nulls last' } },
+    )
     return {
       ok: true,
       user: { id: user.id, email: user.email, displayName: user.displayName },
@@ -146,11 +174,20 @@ export async function logIn(orm: MikroORM, input: { email: string; password: str
 }
 
 /** Makes another of the user's organizations the active one; refused unless a member there. */
-export async function switchOrganization(orm: MikroORM, sessionId: string, userId: string, organizationId: string) {
+export async function switchOrganization(
+  orm: MikroORM,
+  sessionId: string,
+  userId: string,
+  organizationId: string,
+) {
   return inScope(orm, { userId }, async (em) => {
     const membership = await em.findOne(MembershipSchema, { userId, organizationId, active: true })
     if (!membership) return false
-    await em.nativeUpdate(SessionSchema, { id: sessionId, userId }, { activeOrganizationId: organizationId })
+    await em.nativeUpdate(
+      SessionSchema,
+      { id: sessionId, userId },
+      { activeOrganizationId: organizationId },
+    )
     return true
   })
 }

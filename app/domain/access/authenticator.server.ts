@@ -14,7 +14,11 @@ export const loginSchema = z.object({
   website: honeypotSchema,
 })
 
-export type LoginSubmission = Submission<z.input<typeof loginSchema>, string[], z.output<typeof loginSchema>>
+export type LoginSubmission = Submission<
+  z.input<typeof loginSchema>,
+  string[],
+  z.output<typeof loginSchema>
+>
 
 /** What the form strategy yields: a parsed submission that failed, or the sign-in outcome. */
 export type FormLoginResult =
@@ -30,7 +34,11 @@ export function formAuthenticator(orm: MikroORM, clientIp: string) {
     new FormStrategy(async ({ form }) => {
       const submission: LoginSubmission = parseWithZod(form, { schema: loginSchema })
       if (submission.status !== 'success') return { kind: 'invalid-form', submission } as const
-      const outcome = await logIn(orm, { email: submission.value.email, password: submission.value.password, ip: clientIp })
+      const outcome = await logIn(orm, {
+        email: submission.value.email,
+        password: submission.value.password,
+        ip: clientIp,
+      })
       return { kind: 'outcome', submission, outcome } as const
     }),
     'form',

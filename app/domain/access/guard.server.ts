@@ -66,7 +66,11 @@ async function loadViewer(request: Request, context: AppLoadContext): Promise<Vi
     if (!user) return null
     const memberships = await em.find(MembershipSchema, { userId: user.id, active: true })
     const organizations = memberships.length
-      ? await em.find(OrganizationSchema, { id: { $in: memberships.map((m) => m.organizationId) } }, { orderBy: { name: 'asc' } })
+      ? await em.find(
+          OrganizationSchema,
+          { id: { $in: memberships.map((m) => m.organizationId) } },
+          { orderBy: { name: 'asc' } },
+        )
       : []
     const list = organizations.map((organization) => ({
       organization: summary(organization),
@@ -76,13 +80,25 @@ async function loadViewer(request: Request, context: AppLoadContext): Promise<Vi
       list.find((m) => m.organization.id === session.activeOrganizationId) ?? list[0] ?? null
     if ((active?.organization.id ?? null) !== session.activeOrganizationId) {
       // The active organization went away (deactivated, removed): fall back to another one.
-      await em.nativeUpdate(SessionSchema, { id }, { activeOrganizationId: active?.organization.id ?? null })
+      await em.nativeUpdate(
+        SessionSchema,
+        { id },
+        { activeOrganizationId: active?.organization.id ?? null },
+      )
     }
     if (active) {
       const membership = memberships.find((m) => m.organizationId === active.organization.id)
-      if (membership && (!membership.lastSeenAt || now.getTime() - membership.lastSeenAt.getTime() > TOUCH_INTERVAL_MS)) {
+      if (
+        membership &&
+        (!membership.lastSeenAt ||
+          now.getTime() - membership.lastSeenAt.getTime() > TOUCH_INTERVAL_MS)
+      ) {
         await inScope(context.orm, { organizationId: active.organization.id }, (tenant) =>
-          tenant.nativeUpdate(MembershipSchema, { id: membership.id, organizationId: active.organization.id }, { lastSeenAt: now }),
+          tenant.nativeUpdate(
+            MembershipSchema,
+            { id: membership.id, organizationId: active.organization.id },
+            { lastSeenAt: now },
+          ),
         )
       }
     }
@@ -96,8 +112,18 @@ async function loadViewer(request: Request, context: AppLoadContext): Promise<Vi
   })
 }
 
-function summary(organization: { id: string; name: string; slug: string; timezone: string }): OrganizationSummary {
-  return { id: organization.id, name: organization.name, slug: organization.slug, timezone: organization.timezone }
+function summary(organization: {
+  id: string
+  name: string
+  slug: string
+  timezone: string
+}): OrganizationSummary {
+  return {
+    id: organization.id,
+    name: organization.name,
+    slug: organization.slug,
+    timezone: organization.timezone,
+  }
 }
 
 /** The signed-in viewer, or a redirect to the login page that comes back here afterwards. */
@@ -105,7 +131,10 @@ export async function requireViewer(request: Request, context: AppLoadContext): 
   const viewer = await getViewer(request, context)
   if (!viewer) {
     const hadCookie = await readSessionToken(request, context.env)
-    throw redirect(loginUrlFor(request), hadCookie ? { headers: { 'Set-Cookie': await clearSessionCookie(context.env) } } : undefined)
+    throw redirect(
+      loginUrlFor(request),
+      hadCookie ? { headers: { 'Set-Cookie': await clearSessionCookie(context.env) } } : undefined,
+    )
   }
   return viewer
 }
@@ -114,12 +143,19 @@ export async function requireViewer(request: Request, context: AppLoadContext): 
  * "Who is this, in which organization, may they do this": the one guard every tenant page and
  * action calls. The organization id it returns scopes every later query.
  */
-export async function requireMember(request: Request, context: AppLoadContext, permission?: Permission): Promise<Member> {
+export async function requireMember(
+  request: Request,
+  context: AppLoadContext,
+  permission?: Permission,
+): Promise<Member> {
   const viewer = await requireViewer(request, context)
   if (!viewer.organization || !viewer.role) {
-    throw new Response('You are not an active member of any organization. Ask an admin for an invitation.', {
-      status: 403,
-    })
+    throw new Response(
+      'You are not an active member of any organization. Ask an admin for an invitation.',
+      {
+        status: 403,
+      },
+    )
   }
   if (permission && !can(viewer.role, permission)) {
     throw new Response('Your role does not allow this.', { status: 403 })

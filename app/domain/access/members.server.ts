@@ -1,5 +1,10 @@
 import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql'
-import { InvitationSchema, MembershipSchema, UserSchema, type Invitation } from '../../../db/entities/access'
+import {
+  InvitationSchema,
+  MembershipSchema,
+  UserSchema,
+  type Invitation,
+} from '../../../db/entities/access'
 import { OrganizationSchema } from '../../../db/entities/organization'
 import { inScope } from '../../../db/tenant'
 import type { PgBoss } from '../../../jobs/boss'
@@ -52,11 +57,17 @@ export async function listMembers(orm: MikroORM, organizationId: string): Promis
           joinedAt: m.createdAt,
         }
       })
-      .sort((a, b) => Number(b.active) - Number(a.active) || a.displayName.localeCompare(b.displayName))
+      .sort(
+        (a, b) => Number(b.active) - Number(a.active) || a.displayName.localeCompare(b.displayName),
+      )
   })
 }
 
-export async function listPendingInvitations(orm: MikroORM, organizationId: string, now = new Date()) {
+export async function listPendingInvitations(
+  orm: MikroORM,
+  organizationId: string,
+  now = new Date(),
+) {
   return inScope(orm, { organizationId }, (em) =>
     em.find(
       InvitationSchema,
@@ -67,7 +78,11 @@ export async function listPendingInvitations(orm: MikroORM, organizationId: stri
 }
 
 /** Refuses a change that would leave the organization without an active admin. */
-async function assertAdminRemains(em: EntityManager, organizationId: string, changingMembershipId: string) {
+async function assertAdminRemains(
+  em: EntityManager,
+  organizationId: string,
+  changingMembershipId: string,
+) {
   // Lock the organization's admin memberships so two concurrent demotions cannot both pass.
   const admins = await em
     .getConnection()
@@ -78,11 +93,19 @@ async function assertAdminRemains(em: EntityManager, organizationId: string, cha
       em.getTransactionContext(),
     )
   if (admins.every((a) => a.id === changingMembershipId)) {
-    throw new MemberError(null, 'The organization needs at least one active admin. Make someone else an admin first.')
+    throw new MemberError(
+      null,
+      'The organization needs at least one active admin. Make someone else an admin first.',
+    )
   }
 }
 
-export async function changeRole(orm: MikroORM, organizationId: string, membershipId: string, role: Role) {
+export async function changeRole(
+  orm: MikroORM,
+  organizationId: string,
+  membershipId: string,
+  role: Role,
+) {
   return inScope(orm, { organizationId }, async (em) => {
     const membership = await em.findOne(MembershipSchema, { id: membershipId, organizationId })
     if (!membership) return null
@@ -94,7 +117,12 @@ export async function changeRole(orm: MikroORM, organizationId: string, membersh
   })
 }
 
-export async function setActive(orm: MikroORM, organizationId: string, membershipId: string, active: boolean) {
+export async function setActive(
+  orm: MikroORM,
+  organizationId: string,
+  membershipId: string,
+  active: boolean,
+) {
   return inScope(orm, { organizationId }, async (em) => {
     const membership = await em.findOne(MembershipSchema, { id: membershipId, organizationId })
     if (!membership) return null
@@ -126,11 +154,16 @@ export async function invite(orm: MikroORM, boss: PgBoss, input: InviteInput, no
     const organization = await em.findOneOrFail(OrganizationSchema, { id: input.organizationId })
     const existingUser = await em.findOne(UserSchema, { email })
     if (existingUser) {
-      const membership = await em.findOne(MembershipSchema, { organizationId: organization.id, userId: existingUser.id })
+      const membership = await em.findOne(MembershipSchema, {
+        organizationId: organization.id,
+        userId: existingUser.id,
+      })
       if (membership) {
         throw new MemberError(
           'email',
-          membership.active ? 'This person is already a member.' : 'This person is a deactivated member: reactivate them instead.',
+          membership.active
+            ? 'This person is already a member.'
+            : 'This person is a deactivated member: reactivate them instead.',
         )
       }
     }
@@ -168,7 +201,12 @@ export async function invite(orm: MikroORM, boss: PgBoss, input: InviteInput, no
   })
 }
 
-export async function revokeInvitation(orm: MikroORM, organizationId: string, invitationId: string, now = new Date()) {
+export async function revokeInvitation(
+  orm: MikroORM,
+  organizationId: string,
+  invitationId: string,
+  now = new Date(),
+) {
   return inScope(orm, { organizationId }, async (em) => {
     const updated = await em.nativeUpdate(
       InvitationSchema,
@@ -184,7 +222,11 @@ export type InvitationState =
   | { status: 'invalid' }
 
 /** What an invitation link shows, read through the token-holder policy before joining. */
-export async function lookupInvitation(orm: MikroORM, token: string, now = new Date()): Promise<InvitationState> {
+export async function lookupInvitation(
+  orm: MikroORM,
+  token: string,
+  now = new Date(),
+): Promise<InvitationState> {
   if (!/^[\w-]{43}$/.test(token)) return { status: 'invalid' }
   const hash = tokenHash(token)
   const invitation = await inScope(orm, { invitationTokenHash: hash }, (em) =>
@@ -194,7 +236,9 @@ export async function lookupInvitation(orm: MikroORM, token: string, now = new D
     return { status: 'invalid' }
   }
   return inScope(orm, { organizationId: invitation.organizationId }, async (em) => {
-    const organization = await em.findOneOrFail(OrganizationSchema, { id: invitation.organizationId })
+    const organization = await em.findOneOrFail(OrganizationSchema, {
+      id: invitation.organizationId,
+    })
     const hasAccount = (await em.count(UserSchema, { email: invitation.email })) > 0
     return { status: 'valid', invitation, organizationName: organization.name, hasAccount }
   })
@@ -215,7 +259,8 @@ export interface AcceptInput {
  */
 export async function acceptInvitation(orm: MikroORM, input: AcceptInput, now = new Date()) {
   const state = await lookupInvitation(orm, input.token, now)
-  if (state.status !== 'valid') throw new MemberError(null, 'This invitation link is no longer valid.')
+  if (state.status !== 'valid')
+    throw new MemberError(null, 'This invitation link is no longer valid.')
   const { invitation } = state
   const passwordHash =
     input.userId || !input.password
@@ -229,32 +274,61 @@ export async function acceptInvitation(orm: MikroORM, input: AcceptInput, now = 
   return inScope(orm, { organizationId: invitation.organizationId }, async (em) => {
     const locked = await em.findOne(
       InvitationSchema,
-      { id: invitation.id, organizationId: invitation.organizationId, acceptedAt: null, revokedAt: null },
+      {
+        id: invitation.id,
+        organizationId: invitation.organizationId,
+        acceptedAt: null,
+        revokedAt: null,
+      },
       { lockMode: LockMode.PESSIMISTIC_WRITE },
     )
-    if (!locked || locked.expiresAt <= now) throw new MemberError(null, 'This invitation link is no longer valid.')
+    if (!locked || locked.expiresAt <= now)
+      throw new MemberError(null, 'This invitation link is no longer valid.')
 
     let user = await em.findOne(UserSchema, { email: invitation.email })
     if (input.userId) {
       if (!user || user.id !== input.userId) {
-        throw new MemberError(null, `This invitation is for ${invitation.email}. Log in with that account to accept it.`)
+        throw new MemberError(
+          null,
+          `This invitation is for ${invitation.email}. Log in with that account to accept it.`,
+        )
       }
     } else {
-      if (user) throw new MemberError(null, 'An account with this e-mail already exists. Log in to accept the invitation.')
-      if (!input.displayName || !passwordHash) throw new MemberError(null, 'Your name and a password are required.')
-      user = em.create(UserSchema, { email: invitation.email, displayName: input.displayName.trim(), passwordHash })
+      if (user)
+        throw new MemberError(
+          null,
+          'An account with this e-mail already exists. Log in to accept the invitation.',
+        )
+      if (!input.displayName || !passwordHash)
+        throw new MemberError(null, 'Your name and a password are required.')
+      user = em.create(UserSchema, {
+        email: invitation.email,
+        displayName: input.displayName.trim(),
+        passwordHash,
+      })
       await em.flush()
     }
-    const existing = await em.findOne(MembershipSchema, { organizationId: invitation.organizationId, userId: user.id })
+    const existing = await em.findOne(MembershipSchema, {
+      organizationId: invitation.organizationId,
+      userId: user.id,
+    })
     if (existing) {
       existing.active = true
       existing.role = invitation.role
     } else {
-      em.create(MembershipSchema, { organizationId: invitation.organizationId, userId: user.id, role: invitation.role, active: true })
+      em.create(MembershipSchema, {
+        organizationId: invitation.organizationId,
+        userId: user.id,
+        role: invitation.role,
+        active: true,
+      })
     }
     locked.acceptedAt = now
     locked.acceptedBy = user.id
     await em.flush()
-    return { user: { id: user.id, email: user.email, displayName: user.displayName }, organizationId: invitation.organizationId }
+    return {
+      user: { id: user.id, email: user.email, displayName: user.displayName },
+      organizationId: invitation.organizationId,
+    }
   })
 }

@@ -18,14 +18,19 @@ function commonPasswords() {
  * Why a new password is refused, or null. The length bounds are also in the form's zod schema;
  * the common-password check needs the server's list.
  */
-export function passwordProblem(password: string, context: { email?: string; name?: string } = {}): string | null {
+export function passwordProblem(
+  password: string,
+  context: { email?: string; name?: string } = {},
+): string | null {
   if (password.length < PASSWORD_MIN) return `Use at least ${PASSWORD_MIN} characters.`
   if (password.length > PASSWORD_MAX) return `Use at most ${PASSWORD_MAX} characters.`
   const lower = password.toLowerCase()
-  if (commonPasswords().has(lower)) return 'This password is on a list of commonly used passwords. Choose another.'
+  if (commonPasswords().has(lower))
+    return 'This password is on a list of commonly used passwords. Choose another.'
   if (/^(.)\1+$/.test(password)) return 'Choose a password that is not one repeated character.'
   const local = context.email?.split('@')[0]?.toLowerCase()
-  if (local && local.length >= 4 && lower.includes(local)) return 'Choose a password that does not contain your e-mail address.'
+  if (local && local.length >= 4 && lower.includes(local))
+    return 'Choose a password that does not contain your e-mail address.'
   return null
 }
 

@@ -39,7 +39,12 @@ export interface NewSession {
 }
 
 /** Starts a session with a fresh id (never reusing one from before sign-in). */
-export async function createSession(orm: MikroORM, env: SessionEnv, input: NewSession, now = new Date()) {
+export async function createSession(
+  orm: MikroORM,
+  env: SessionEnv,
+  input: NewSession,
+  now = new Date(),
+) {
   const token = newToken()
   await inScope(orm, { userId: input.userId }, async (em) => {
     em.create(SessionSchema, {
@@ -68,11 +73,17 @@ export function sessionProblem(
 ): 'revoked' | 'expired' | 'idle' | null {
   if (session.revokedAt) return 'revoked'
   if (session.expiresAt.getTime() <= now.getTime()) return 'expired'
-  if (now.getTime() - session.lastSeenAt.getTime() > env.SESSION_IDLE_MINUTES * 60_000) return 'idle'
+  if (now.getTime() - session.lastSeenAt.getTime() > env.SESSION_IDLE_MINUTES * 60_000)
+    return 'idle'
   return null
 }
 
-export async function revokeSession(orm: MikroORM, userId: string, sessionId: string, now = new Date()) {
+export async function revokeSession(
+  orm: MikroORM,
+  userId: string,
+  sessionId: string,
+  now = new Date(),
+) {
   return inScope(orm, { userId }, async (em) => {
     const session = await em.findOne(SessionSchema, { id: sessionId, userId, revokedAt: null })
     if (!session) return false
@@ -83,6 +94,10 @@ export async function revokeSession(orm: MikroORM, userId: string, sessionId: st
 
 export async function listSessions(orm: MikroORM, userId: string) {
   return inScope(orm, { userId }, (em) =>
-    em.find(SessionSchema, { userId, revokedAt: null, expiresAt: { $gt: new Date() } }, { orderBy: { lastSeenAt: 'desc' } }),
+    em.find(
+      SessionSchema,
+      { userId, revokedAt: null, expiresAt: { $gt: new Date() } },
+      { orderBy: { lastSeenAt: 'desc' } },
+    ),
   )
 }

@@ -18,7 +18,9 @@ export interface SupabaseEnv {
   APP_URL: string
 }
 
-export function supabaseEnabled(env: SupabaseEnv): env is SupabaseEnv & { SUPABASE_URL: string; SUPABASE_ANON_KEY: string } {
+export function supabaseEnabled(
+  env: SupabaseEnv,
+): env is SupabaseEnv & { SUPABASE_URL: string; SUPABASE_ANON_KEY: string } {
   return Boolean(env.SUPABASE_URL && env.SUPABASE_ANON_KEY)
 }
 
@@ -58,7 +60,10 @@ export interface VerifiedIdentity {
  * the legacy HS256 secret when configured), an algorithm allow-list, issuer, audience
  * `authenticated`, expiry, subject and role — and a verified e-mail address.
  */
-export async function verifySupabaseToken(token: string, env: SupabaseEnv & { SUPABASE_URL: string }): Promise<VerifiedIdentity> {
+export async function verifySupabaseToken(
+  token: string,
+  env: SupabaseEnv & { SUPABASE_URL: string },
+): Promise<VerifiedIdentity> {
   const issuer = authUrl(env)
   const options = {
     issuer,
@@ -76,7 +81,10 @@ export async function verifySupabaseToken(token: string, env: SupabaseEnv & { SU
     } else {
       let jwks = jwksCache.get(issuer)
       if (!jwks) {
-        jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`), { timeoutDuration: 5000, cooldownDuration: 30_000 })
+        jwks = createRemoteJWKSet(new URL(`${issuer}/.well-known/jwks.json`), {
+          timeoutDuration: 5000,
+          cooldownDuration: 30_000,
+        })
         jwksCache.set(issuer, jwks)
       }
       ;({ payload } = await jwtVerify(token, jwks, { ...options, algorithms: ['ES256', 'RS256'] }))
@@ -84,7 +92,11 @@ export async function verifySupabaseToken(token: string, env: SupabaseEnv & { SU
   } catch {
     throw new SupabaseSignInError(GENERIC)
   }
-  if (payload.role !== 'authenticated' || typeof payload.sub !== 'string' || typeof payload.email !== 'string') {
+  if (
+    payload.role !== 'authenticated' ||
+    typeof payload.sub !== 'string' ||
+    typeof payload.email !== 'string'
+  ) {
     throw new SupabaseSignInError(GENERIC)
   }
   const metadata = (payload.user_metadata ?? {}) as { email_verified?: unknown }
@@ -106,22 +118,42 @@ export async function matchSupabaseIdentity(orm: MikroORM, identity: VerifiedIde
     'There is no IncidentFlow membership for this e-mail address. Ask an admin of your organization for an invitation.',
   )
   if (!user) throw refuse
-  if (user.supabaseUserId && user.supabaseUserId !== identity.subject) throw new SupabaseSignInError(GENERIC)
+  if (user.supabaseUserId && user.supabaseUserId !== identity.subject)
+    throw new SupabaseSignInError(GENERIC)
   return inScope(orm, { userId: user.id }, async (em) => {
-    const membership = await em.findOne(MembershipSchema, { userId: user.id, active: true }, { orderBy: { lastSeenAt: 'desc nulls last' } })
+    const membership = await em.findOne(
+      MembershipSchema,
+      { userId: user.id, active: true },
+      { orderBy: { lastSeenAt: 'desc nulls last' } },
+    )
     if (!membership) throw refuse
     if (!user.supabaseUserId) {
-      await em.nativeUpdate(UserSchema, { id: user.id }, { supabaseUserId: identity.subject, lastLoginAt: new Date() })
+      await em.nativeUpdate(
+        UserSchema,
+        { id: user.id },
+        { supabaseUserId: identity.subject, lastLoginAt: new Date() },
+      )
     } else {
       await em.nativeUpdate(UserSchema, { id: user.id }, { lastLoginAt: new Date() })
     }
-    return { user: { id: user.id, email: user.email, displayName: user.displayName }, organizationId: membership.organizationId }
+    return {
+      user: { id: user.id, email: user.email, displayName: user.displayName },
+      organizationId: membership.organizationId,
+    }
   })
 }
 
-export async function supabasePasswordSignIn(orm: MikroORM, env: SupabaseEnv, email: string, password: string) {
+export async function supabasePasswordSignIn(
+  orm: MikroORM,
+  env: SupabaseEnv,
+  email: string,
+  password: string,
+) {
   if (!supabaseEnabled(env)) throw new SupabaseSignInError('Supabase sign-in is not configured.')
-  const { data, error } = await client(env).signInWithPassword({ email: normalizeEmail(email), password })
+  const { data, error } = await client(env).signInWithPassword({
+    email: normalizeEmail(email),
+    password,
+  })
   if (error || !data.session) throw new SupabaseSignInError(GENERIC)
   return matchSupabaseIdentity(orm, await verifySupabaseToken(data.session.access_token, env))
 }
@@ -131,7 +163,10 @@ export async function supabaseSendMagicLink(env: SupabaseEnv, email: string) {
   if (!supabaseEnabled(env)) throw new SupabaseSignInError('Supabase sign-in is not configured.')
   const { error } = await client(env).signInWithOtp({
     email: normalizeEmail(email),
-    options: { shouldCreateUser: false, emailRedirectTo: `${env.APP_URL.replace(/\/$/, '')}/auth/supabase/confirm` },
+    options: {
+      shouldCreateUser: false,
+      emailRedirectTo: `${env.APP_URL.replace(/\/$/, '')}/auth/supabase/confirm`,
+    },
   })
   // Whether the address is known is not revealed either way.
   return { sent: !error }
@@ -140,9 +175,15 @@ export async function supabaseSendMagicLink(env: SupabaseEnv, email: string) {
 export const MAGIC_LINK_TYPES = ['magiclink', 'email'] as const
 
 /** Completes a magic link server-side: the link's token hash is exchanged for a session. */
-export async function supabaseVerifyMagicLink(orm: MikroORM, env: SupabaseEnv, tokenHash: string, type: (typeof MAGIC_LINK_TYPES)[number]) {
+export async function supabaseVerifyMagicLink(
+  orm: MikroORM,
+  env: SupabaseEnv,
+  tokenHash: string,
+  type: (typeof MAGIC_LINK_TYPES)[number],
+) {
   if (!supabaseEnabled(env)) throw new SupabaseSignInError('Supabase sign-in is not configured.')
   const { data, error } = await client(env).verifyOtp({ token_hash: tokenHash, type })
-  if (error || !data.session) throw new SupabaseSignInError('This sign-in link is invalid or has expired. Ask for a new one.')
+  if (error || !data.session)
+    throw new SupabaseSignInError('This sign-in link is invalid or has expired. Ask for a new one.')
   return matchSupabaseIdentity(orm, await verifySupabaseToken(data.session.access_token, env))
 }

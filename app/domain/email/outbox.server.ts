@@ -18,7 +18,11 @@ export interface OutgoingEmail {
  * Writes the e-mail and its delivery job inside the caller's transaction. Returns the existing
  * row when the idempotency key was already used.
  */
-export async function queueEmail(em: EntityManager, boss: PgBoss, email: OutgoingEmail): Promise<EmailOutbox> {
+export async function queueEmail(
+  em: EntityManager,
+  boss: PgBoss,
+  email: OutgoingEmail,
+): Promise<EmailOutbox> {
   if (!em.isInTransaction()) throw new Error('queueEmail must run inside a transaction')
   const existing = await em.findOne(EmailOutboxSchema, { idempotencyKey: email.idempotencyKey })
   if (existing) return existing
