@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
+import { addCatalogEntry } from '../app/domain/incident/catalog.server'
+import {
+  addComment,
+  assignIncident,
+  declareIncident,
+  transitionIncident,
+} from '../app/domain/incident/incident-service.server'
 import { hashPassword } from '../app/domain/access/password.server'
 import type { Role } from '../app/domain/access/permissions'
 import { MembershipSchema, UserSchema } from './entities/access'
@@ -32,7 +39,7 @@ export async function seedDemo(orm: MikroORM): Promise<SeedResult> {
   if (existing > 0) return { created: false, organization: 'Acme', users: DEMO_USERS }
   const passwordHash = await hashPassword(DEMO_PASSWORD)
   const organizationId = randomUUID()
-  await inScope(orm, { organizationId }, async (em) => {
+  const userIds = await inScope(orm, { organizationId }, async (em) => {
     em.create(OrganizationSchema, {
       id: organizationId,
       name: 'Acme',
@@ -40,6 +47,7 @@ export async function seedDemo(orm: MikroORM): Promise<SeedResult> {
       timezone: 'Europe/Berlin',
     })
     await em.flush()
+    const ids: string[] = []
     for (const demo of DEMO_USERS) {
       const user = em.create(UserSchema, {
         email: demo.email,
@@ -53,7 +61,103 @@ export async function seedDemo(orm: MikroORM): Promise<SeedResult> {
         role: demo.role,
         active: true,
       })
+      ids.push(user.id)
     }
+    return ids
   })
+  await seedDemoIncidents(orm, organizationId, userIds)
   return { created: true, organization: 'Acme', users: DEMO_USERS }
+}
+
+/** A few services, types and incidents, made through the same services the pages use. */
+async function seedDemoIncidents(orm: MikroORM, organizationId: string, userIds: string[]) {
+  const [adminId, managerId, engineerId, oncallId] = userIds as [string, string, string, string]
+  const organization = { id: organizationId, name: 'Acme', slug: 'acme', timezone: 'Europe/Berlin' }
+  const as = (id: string, role: Role) => ({
+    user: { id, email: '', displayName: '' },
+    role,
+    organization,
+  })
+  const services: Record<string, string> = {}
+  for (const name of ['Checkout', 'Search', 'Payments API', 'Sign-in']) {
+    services[name] = await addCatalogEntry(orm, organizationId, 'service', name, '')
+  }
+  const types: Record<string, string> = {}
+  for (const name of ['Outage', 'Degradation', 'Security', 'Data issue']) {
+    types[name] = await addCatalogEntry(orm, organizationId, 'type', name, '')
+  }
+  const hour = 3_600_000
+  const now = Date.now()
+  const first = await declareIncident(
+    orm,
+    as(oncallId, 'engineer'),
+    {
+      title: 'Checkout latency above 2 s for EU customers',
+      summary:
+        'p95 of `POST /checkout` rose from 300 ms to **2.4 s** at 09:12 UTC. Card payments still succeed.',
+      impact: 'significant',
+      urgency: 'high',
+      serviceId: services['Checkout'],
+      incidentTypeId: types['Degradation'],
+      impactStartedAt: new Date(now - 2 * hour),
+    },
+    new Date(now - 1.8 * hour),
+  )
+  await assignIncident(
+    orm,
+    as(managerId, 'manager'),
+    first.number,
+    { commanderId: oncallId, assigneeIds: [engineerId] },
+    new Date(now - 1.7 * hour),
+  )
+  await transitionIncident(
+    orm,
+    as(oncallId, 'engineer'),
+    first.number,
+    { action: 'start-investigating' },
+    new Date(now - 1.6 * hour),
+  )
+  await addComment(
+    orm,
+    as(engineerId, 'engineer'),
+    first.number,
+    { body: 'Connection pool to the payments database is saturated; scaling replicas.' },
+    new Date(now - 1.2 * hour),
+  )
+
+  const second = await declareIncident(
+    orm,
+    as(adminId, 'admin'),
+    {
+      title: 'Search results stale after index rebuild',
+      summary: 'New products do not appear in search for about 40 minutes.',
+      severity: 'SEV-3',
+      serviceId: services['Search'],
+      incidentTypeId: types['Data issue'],
+      impactStartedAt: new Date(now - 30 * hour),
+    },
+    new Date(now - 29 * hour),
+  )
+  const admin = as(adminId, 'admin')
+  await transitionIncident(
+    orm,
+    admin,
+    second.number,
+    { action: 'start-investigating' },
+    new Date(now - 28.5 * hour),
+  )
+  await transitionIncident(
+    orm,
+    admin,
+    second.number,
+    { action: 'mark-mitigated' },
+    new Date(now - 27 * hour),
+  )
+  await transitionIncident(
+    orm,
+    admin,
+    second.number,
+    { action: 'mark-resolved' },
+    new Date(now - 26 * hour),
+  )
 }

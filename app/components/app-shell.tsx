@@ -14,7 +14,14 @@ export interface NavItem {
 function navFor(root: RootData | null | undefined): NavItem[] {
   const items: NavItem[] = []
   if (root?.viewer?.organization) {
-    if (root.viewer.canManageMembers) items.push({ to: '/admin/members', label: 'Members' })
+    items.push({ to: '/incidents', label: 'Incidents' })
+    items.push({ to: '/incidents/new', label: 'Declare' })
+    if (root.viewer.canManageMembers) {
+      items.push({ to: '/admin/members', label: 'Members' })
+      items.push({ to: '/admin/services', label: 'Services' })
+      items.push({ to: '/admin/triage', label: 'Triage' })
+      items.push({ to: '/admin/audit', label: 'Audit' })
+    }
     items.push({ to: '/account', label: 'Account' })
   }
   if (root?.showDevTools) items.push({ to: '/dev/outbox', label: 'Outbox' })
@@ -51,6 +58,7 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
               <NavLink
                 key={item.to}
                 to={item.to}
+                end
                 className={({ isActive }) =>
                   `rounded px-2 py-1 ${isActive ? 'bg-brand-50 font-medium text-brand-700' : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900'}`
                 }

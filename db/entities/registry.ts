@@ -6,6 +6,13 @@ import {
   UserSchema,
 } from './access'
 import { EmailOutboxSchema } from './email-outbox'
+import {
+  IncidentEventSchema,
+  IncidentSchema,
+  IncidentTypeSchema,
+  ServiceSchema,
+  TriageMatrixSchema,
+} from './incident'
 import { OrganizationSchema } from './organization'
 
 export const entities = [
@@ -16,4 +23,9 @@ export const entities = [
   SessionSchema,
   InvitationSchema,
   LoginAttemptSchema,
+  ServiceSchema,
+  IncidentTypeSchema,
+  TriageMatrixSchema,
+  IncidentSchema,
+  IncidentEventSchema,
 ]

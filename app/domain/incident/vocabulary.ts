@@ -30,3 +30,6 @@ export const SEVERITY_DESCRIPTIONS: Record<Severity, string> = {
   'SEV-3': 'Minor: partial degradation with a workaround',
   'SEV-4': 'Low: cosmetic or internal-only impact',
 }
+
+/** Longest comment or summary accepted, in characters. */
+export const COMMENT_MAX = 20_000

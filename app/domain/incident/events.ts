@@ -1,0 +1,239 @@
+import { createHash } from 'node:crypto'
+import { STATUS_TIMESTAMP, type StatusTimestampField } from './lifecycle'
+import type { Impact, Urgency } from './triage'
+import type { IncidentStatus, Severity } from './vocabulary'
+
+/**
+ * The incident timeline: every change is an event, appended in the transaction that makes the
+ * change, numbered per incident (`seq`, gap-free) and chained by SHA-256 to the event before it.
+ * The incident row is a cache: folding its events must give it back exactly.
+ */
+
+export const GENESIS_HASH = '0'.repeat(64)
+
+export interface IncidentState {
+  number: number
+  title: string
+  summary: string
+  severity: Severity
+  impact: Impact | null
+  urgency: Urgency | null
+  status: IncidentStatus
+  serviceId: string | null
+  incidentTypeId: string | null
+  commanderId: string | null
+  /** Sorted, so equal sets compare equal. */
+  assigneeIds: string[]
+  declaredById: string | null
+  impactStartedAt: string
+  declaredAt: string
+  acknowledgedAt: string | null
+  mitigatedAt: string | null
+  resolvedAt: string | null
+  postmortemAt: string | null
+  closedAt: string | null
+  /** Number of events applied: every event, comments too, moves the version on. */
+  version: number
+}
+
+/** Fields a plain edit may change, with their values as stored in events. */
+export interface EditableFields {
+  title: string
+  summary: string
+  serviceId: string | null
+  incidentTypeId: string | null
+  impactStartedAt: string
+}
+
+export type EventPayloads = {
+  'incident.declared': Omit<
+    IncidentState,
+    'version' | 'acknowledgedAt' | 'mitigatedAt' | 'resolvedAt' | 'postmortemAt' | 'closedAt'
+  >
+  'incident.status_changed': {
+    from: IncidentStatus
+    to: IncidentStatus
+    action: string
+    reason: string | null
+    /** The status timestamp this entry set, if it was the first entry. */
+    stamped: { field: StatusTimestampField; at: string } | null
+  }
+  'incident.severity_changed': { from: Severity; to: Severity; reason: string }
+  'incident.escalated': {
+    from: Severity
+    to: Severity
+    reason: string
+    commander: { from: string | null; to: string | null } | null
+  }
+  'incident.assignment_changed': {
+    commander: { from: string | null; to: string | null } | null
+    added: string[]
+    removed: string[]
+  }
+  'incident.field_changed': {
+    [K in keyof EditableFields]: { field: K; from: EditableFields[K]; to: EditableFields[K] }
+  }[keyof EditableFields]
+  'comment.added': { body: string }
+  'comment.corrected': { supersedesSeq: number; body: string }
+}
+
+export type EventType = keyof EventPayloads
+export const EVENT_TYPES = [
+  'incident.declared',
+  'incident.status_changed',
+  'incident.severity_changed',
+  'incident.escalated',
+  'incident.assignment_changed',
+  'incident.field_changed',
+  'comment.added',
+  'comment.corrected',
+] as const satisfies readonly EventType[]
+
+export type AnyEvent = {
+  [T in EventType]: { type: T; payload: EventPayloads[T] }
+}[EventType]
+
+interface StoredEventBase {
+  id: string
+  organizationId: string
+  incidentId: string
+  seq: number
+  actorId: string | null
+  occurredAt: string
+  prevHash: string
+  hash: string
+}
+
+/** An event as stored: its chain position and hashes, with the payload its type says. */
+export type StoredEvent = {
+  [T in EventType]: StoredEventBase & { type: T; payload: EventPayloads[T] }
+}[EventType]
+
+/** JSON with object keys sorted at every level: the same data always gives the same text. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null)
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+}
+
+export interface HashInput {
+  prevHash: string
+  seq: number
+  organizationId: string
+  incidentId: string
+  type: string
+  actorId: string | null
+  occurredAt: string
+  payload: unknown
+}
+
+export function eventHash(input: HashInput): string {
+  const canonical = canonicalJson({
+    prev_hash: input.prevHash,
+    seq: input.seq,
+    organization_id: input.organizationId,
+    incident_id: input.incidentId,
+    type: input.type,
+    actor_id: input.actorId,
+    occurred_at: input.occurredAt,
+    payload: input.payload,
+  })
+  return createHash('sha256').update(canonical).digest('hex')
+}
+
+const sortIds = (ids: Iterable<string>) => [...new Set(ids)].sort()
+
+/** Applies one event to the state before it (undefined before the declaration). */
+export function applyEvent(state: IncidentState | undefined, event: AnyEvent): IncidentState {
+  if (event.type === 'incident.declared') {
+    if (state) throw new FoldError('declared twice')
+    return {
+      ...event.payload,
+      assigneeIds: sortIds(event.payload.assigneeIds),
+      acknowledgedAt: null,
+      mitigatedAt: null,
+      resolvedAt: null,
+      postmortemAt: null,
+      closedAt: null,
+      version: 1,
+    }
+  }
+  if (!state) throw new FoldError(`${event.type} before the declaration`)
+  const next: IncidentState = { ...state, version: state.version + 1 }
+  switch (event.type) {
+    case 'incident.status_changed': {
+      if (event.payload.from !== state.status)
+        throw new FoldError(`status was ${state.status}, event says ${event.payload.from}`)
+      next.status = event.payload.to
+      const field = STATUS_TIMESTAMP[event.payload.to]
+      if (field && state[field] === null) next[field] = event.payload.stamped?.at ?? null
+      return next
+    }
+    case 'incident.severity_changed':
+      next.severity = event.payload.to
+      return next
+    case 'incident.escalated':
+      next.severity = event.payload.to
+      if (event.payload.commander) next.commanderId = event.payload.commander.to
+      return next
+    case 'incident.assignment_changed': {
+      if (event.payload.commander) next.commanderId = event.payload.commander.to
+      const assignees = new Set(state.assigneeIds)
+      for (const id of event.payload.added) assignees.add(id)
+      for (const id of event.payload.removed) assignees.delete(id)
+      next.assigneeIds = sortIds(assignees)
+      return next
+    }
+    case 'incident.field_changed': {
+      const change = event.payload
+      ;(next as unknown as Record<string, unknown>)[change.field] = change.to
+      return next
+    }
+    case 'comment.added':
+    case 'comment.corrected':
+      return next
+  }
+}
+
+export class FoldError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'FoldError'
+  }
+}
+
+/** An incident's state is a pure fold of its events, oldest first. */
+export function foldEvents(events: readonly AnyEvent[]): IncidentState {
+  let state: IncidentState | undefined
+  for (const event of events) state = applyEvent(state, event)
+  if (!state) throw new FoldError('no events')
+  return state
+}
+
+export type ChainProblem =
+  | { kind: 'seq-gap'; seq: number; expected: number }
+  | { kind: 'prev-hash'; seq: number }
+  | { kind: 'hash'; seq: number }
+  | { kind: 'fold'; seq: number; message: string }
+
+/** Checks numbering and hashes of one incident's events (ordered by seq). */
+export function verifyChain(events: readonly StoredEvent[]): ChainProblem | null {
+  let prev = GENESIS_HASH
+  for (let i = 0; i < events.length; i++) {
+    const event = events[i]!
+    if (event.seq !== i + 1) return { kind: 'seq-gap', seq: event.seq, expected: i + 1 }
+    if (event.prevHash !== prev) return { kind: 'prev-hash', seq: event.seq }
+    if (eventHash(event) !== event.hash) return { kind: 'hash', seq: event.seq }
+    prev = event.hash
+  }
+  return null
+}
+
+/** Compares the stored incident with the fold of its events; returns differing field names. */
+export function diffState(stored: IncidentState, folded: IncidentState): string[] {
+  const keys = Object.keys(folded) as Array<keyof IncidentState>
+  return keys.filter((key) => canonicalJson(stored[key]) !== canonicalJson(folded[key]))
+}

@@ -1,0 +1,202 @@
+import type { MikroORM } from '@mikro-orm/postgresql'
+import * as z from 'zod'
+import { inScope } from '../../../db/tenant'
+import { OPEN_STATUSES } from './lifecycle'
+import { INCIDENT_STATUSES, SEVERITIES, type IncidentStatus, type Severity } from './vocabulary'
+
+const list = <T extends z.ZodType>(item: T) =>
+  z.preprocess(
+    (v) => (v === undefined || v === '' ? [] : Array.isArray(v) ? v : [v]),
+    z.array(item),
+  )
+
+/** The list's filters, all GET parameters so a filtered view is a shareable URL. */
+export const incidentFilterSchema = z.object({
+  status: list(z.enum([...INCIDENT_STATUSES, 'open', 'all'])).default([]),
+  severity: list(z.enum(SEVERITIES)).default([]),
+  service: z.uuid().optional().catch(undefined),
+  type: z.uuid().optional().catch(undefined),
+  assignee: z
+    .union([z.uuid(), z.literal('me')])
+    .optional()
+    .catch(undefined),
+  q: z.string().trim().max(200).optional().catch(undefined),
+  from: z.iso.date().optional().catch(undefined),
+  to: z.iso.date().optional().catch(undefined),
+  after: z.string().max(200).optional().catch(undefined),
+})
+export type IncidentFilters = z.infer<typeof incidentFilterSchema>
+
+export function parseIncidentFilters(searchParams: URLSearchParams): IncidentFilters {
+  const raw: Record<string, string | string[]> = {}
+  for (const key of new Set(searchParams.keys())) {
+    const values = searchParams.getAll(key).filter((v) => v !== '')
+    if (values.length) raw[key] = key === 'status' || key === 'severity' ? values : values[0]!
+  }
+  const parsed = incidentFilterSchema.safeParse(raw)
+  return parsed.success ? parsed.data : incidentFilterSchema.parse({})
+}
+
+/** Statuses the filter selects: none chosen means the open ones. */
+export function selectedStatuses(filters: IncidentFilters): IncidentStatus[] {
+  if (filters.status.includes('all')) return [...INCIDENT_STATUSES]
+  const explicit = filters.status.filter((s): s is IncidentStatus => s !== 'open' && s !== 'all')
+  const open = filters.status.length === 0 || filters.status.includes('open') ? OPEN_STATUSES : []
+  return [...new Set([...open, ...explicit])]
+}
+
+interface Cursor {
+  severity: Severity
+  declaredAt: string
+  id: string
+}
+
+export function encodeCursor(cursor: Cursor) {
+  return Buffer.from(JSON.stringify([cursor.severity, cursor.declaredAt, cursor.id])).toString(
+    'base64url',
+  )
+}
+
+function decodeCursor(value: string | undefined): Cursor | null {
+  if (!value) return null
+  try {
+    const [severity, declaredAt, id] = JSON.parse(
+      Buffer.from(value, 'base64url').toString('utf8'),
+    ) as string[]
+    const parsed = z
+      .object({ severity: z.enum(SEVERITIES), declaredAt: z.iso.datetime(), id: z.uuid() })
+      .safeParse({ severity, declaredAt, id })
+    return parsed.success ? parsed.data : null
+  } catch {
+    return null
+  }
+}
+
+export interface IncidentListRow {
+  id: string
+  number: number
+  title: string
+  severity: Severity
+  status: IncidentStatus
+  serviceName: string | null
+  typeName: string | null
+  commanderName: string | null
+  assigneeCount: number
+  declaredAt: string
+  impactStartedAt: string
+}
+
+export const PAGE_SIZE = 25
+
+/**
+ * One page of incidents, most severe first, then newest: keyset pagination on
+ * (severity, declared_at desc, id), so deep pages cost the same as the first.
+ */
+export async function listIncidents(
+  orm: MikroORM,
+  organizationId: string,
+  viewerId: string,
+  filters: IncidentFilters,
+  pageSize = PAGE_SIZE,
+): Promise<{ rows: IncidentListRow[]; next: string | null }> {
+  const where: string[] = ['i.organization_id = ?']
+  const params: unknown[] = [organizationId]
+  const statuses = selectedStatuses(filters)
+  where.push(`i.status in (${statuses.map(() => '?').join(', ')})`)
+  params.push(...statuses)
+  if (filters.severity.length) {
+    where.push(`i.severity in (${filters.severity.map(() => '?').join(', ')})`)
+    params.push(...filters.severity)
+  }
+  if (filters.service) {
+    where.push('i.service_id = ?')
+    params.push(filters.service)
+  }
+  if (filters.type) {
+    where.push('i.incident_type_id = ?')
+    params.push(filters.type)
+  }
+  if (filters.assignee) {
+    const who = filters.assignee === 'me' ? viewerId : filters.assignee
+    where.push('(i.assignee_ids @> array[?]::uuid[] or i.commander_id = ?)')
+    params.push(who, who)
+  }
+  if (filters.q) {
+    const number = /^(?:inc-)?(\d{1,9})$/i.exec(filters.q)?.[1]
+    if (number) {
+      where.push('(i.number = ? or lower(i.title) like ?)')
+      params.push(Number(number), `%${escapeLike(filters.q.toLowerCase())}%`)
+    } else {
+      where.push('lower(i.title) like ?')
+      params.push(`%${escapeLike(filters.q.toLowerCase())}%`)
+    }
+  }
+  if (filters.from) {
+    where.push('i.declared_at >= ?::date')
+    params.push(filters.from)
+  }
+  if (filters.to) {
+    where.push(`i.declared_at < (?::date + interval '1 day')`)
+    params.push(filters.to)
+  }
+  const cursor = decodeCursor(filters.after)
+  if (cursor) {
+    where.push(
+      '(i.severity > ? or (i.severity = ? and (i.declared_at < ? or (i.declared_at = ? and i.id > ?))))',
+    )
+    params.push(cursor.severity, cursor.severity, cursor.declaredAt, cursor.declaredAt, cursor.id)
+  }
+  params.push(pageSize + 1)
+  return inScope(orm, { organizationId }, async (em) => {
+    const rows = await em.execute<
+      Array<{
+        id: string
+        number: number
+        title: string
+        severity: Severity
+        status: IncidentStatus
+        service_name: string | null
+        type_name: string | null
+        commander_name: string | null
+        assignee_count: number
+        declared_at: Date
+        impact_started_at: Date
+      }>
+    >(
+      `select i.id, i.number, i.title, i.severity, i.status, s.name as service_name, t.name as type_name,
+              u.display_name as commander_name, cardinality(i.assignee_ids) as assignee_count,
+              i.declared_at, i.impact_started_at
+         from incident i
+         left join service s on s.id = i.service_id
+         left join incident_type t on t.id = i.incident_type_id
+         left join app_user u on u.id = i.commander_id
+        where ${where.join(' and ')}
+        order by i.severity asc, i.declared_at desc, i.id asc
+        limit ?`,
+      params,
+    )
+    const page = rows.slice(0, pageSize).map((r) => ({
+      id: r.id,
+      number: r.number,
+      title: r.title,
+      severity: r.severity,
+      status: r.status,
+      serviceName: r.service_name,
+      typeName: r.type_name,
+      commanderName: r.commander_name,
+      assigneeCount: Number(r.assignee_count),
+      declaredAt: new Date(r.declared_at).toISOString(),
+      impactStartedAt: new Date(r.impact_started_at).toISOString(),
+    }))
+    const last = page[page.length - 1]
+    const next =
+      rows.length > pageSize && last
+        ? encodeCursor({ severity: last.severity, declaredAt: last.declaredAt, id: last.id })
+        : null
+    return { rows: page, next }
+  })
+}
+
+function escapeLike(text: string) {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}

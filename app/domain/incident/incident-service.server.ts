@@ -1,0 +1,749 @@
+import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql'
+import { MembershipSchema, UserSchema } from '../../../db/entities/access'
+import {
+  IncidentEventSchema,
+  IncidentSchema,
+  IncidentTypeSchema,
+  ServiceSchema,
+  TriageMatrixSchema,
+  type Incident,
+} from '../../../db/entities/incident'
+import { inScope } from '../../../db/tenant'
+import type { Member } from '../access/guard.server'
+import { can, canWorkOnIncident } from '../access/permissions'
+import {
+  GENESIS_HASH,
+  eventHash,
+  type EditableFields,
+  type EventPayloads,
+  type EventType,
+  type IncidentState,
+  type StoredEvent,
+} from './events'
+import {
+  STATUS_TIMESTAMP,
+  checkTransition,
+  nextSteps,
+  transitionFor,
+  type Actor,
+  type TransitionAction,
+  REFUSAL_MESSAGES,
+} from './lifecycle'
+import {
+  DEFAULT_TRIAGE_MATRIX,
+  isHigher,
+  triage,
+  type Impact,
+  type TriageMatrix,
+  type Urgency,
+} from './triage'
+import { COMMENT_MAX, type IncidentStatus, type Severity } from './vocabulary'
+
+export { COMMENT_MAX }
+
+/** A refused change, with words for the person who asked. */
+export class IncidentError extends Error {
+  constructor(
+    readonly field: string | null,
+    message: string,
+    readonly status: 400 | 403 | 404 = 400,
+  ) {
+    super(message)
+    this.name = 'IncidentError'
+  }
+}
+
+/** The form was rendered from an older version: nothing was changed. */
+export class IncidentConflictError extends Error {
+  constructor(readonly currentVersion: number) {
+    super(
+      'This incident changed since you opened it. Review the current state below, then submit again.',
+    )
+    this.name = 'IncidentConflictError'
+  }
+}
+
+type Actorish = Pick<Member, 'user' | 'role' | 'organization'>
+
+export function actorFor(
+  member: Actorish,
+  incident: Pick<Incident, 'commanderId' | 'assigneeIds'>,
+): Actor {
+  return {
+    worksOnAny: can(member.role, 'incident.work.any'),
+    worksOnAssigned: can(member.role, 'incident.work.assigned'),
+    isCommander: incident.commanderId === member.user.id,
+    isAssignee: incident.assigneeIds.includes(member.user.id),
+  }
+}
+
+function canWork(member: Actorish, incident: Pick<Incident, 'commanderId' | 'assigneeIds'>) {
+  return canWorkOnIncident(member.role, {
+    isCommander: incident.commanderId === member.user.id,
+    isAssignee: incident.assigneeIds.includes(member.user.id),
+  })
+}
+
+const iso = (date: Date) => date.toISOString()
+const isoOrNull = (date: Date | null | undefined) => (date ? date.toISOString() : null)
+
+/** The incident row as lifecycle state, for comparing with the fold of its events. */
+export function stateOf(incident: Incident): IncidentState {
+  return {
+    number: incident.number,
+    title: incident.title,
+    summary: incident.summary,
+    severity: incident.severity,
+    impact: incident.impact ?? null,
+    urgency: incident.urgency ?? null,
+    status: incident.status,
+    serviceId: incident.serviceId ?? null,
+    incidentTypeId: incident.incidentTypeId ?? null,
+    commanderId: incident.commanderId ?? null,
+    assigneeIds: [...incident.assigneeIds].sort(),
+    declaredById: incident.declaredById ?? null,
+    impactStartedAt: iso(incident.impactStartedAt),
+    declaredAt: iso(incident.declaredAt),
+    acknowledgedAt: isoOrNull(incident.acknowledgedAt),
+    mitigatedAt: isoOrNull(incident.mitigatedAt),
+    resolvedAt: isoOrNull(incident.resolvedAt),
+    postmortemAt: isoOrNull(incident.postmortemAt),
+    closedAt: isoOrNull(incident.closedAt),
+    version: incident.version,
+  }
+}
+
+/**
+ * Appends one event to the incident's chain and moves its version on. The caller holds the
+ * incident's row lock, so `seq` and `prev_hash` cannot race.
+ */
+async function appendEvent<T extends EventType>(
+  em: EntityManager,
+  incident: Incident,
+  type: T,
+  payload: EventPayloads[T],
+  actorId: string | null,
+  now: Date,
+) {
+  const seq = incident.lastEventSeq + 1
+  const prevHash = incident.lastEventHash ?? GENESIS_HASH
+  const occurredAt = iso(now)
+  // Round-trip through JSON so the hash covers exactly what jsonb will store and give back.
+  const stored = JSON.parse(JSON.stringify(payload)) as EventPayloads[T]
+  const hash = eventHash({
+    prevHash,
+    seq,
+    organizationId: incident.organizationId,
+    incidentId: incident.id,
+    type,
+    actorId,
+    occurredAt,
+    payload: stored,
+  })
+  em.create(IncidentEventSchema, {
+    organizationId: incident.organizationId,
+    incidentId: incident.id,
+    seq,
+    type,
+    actorId,
+    occurredAt: now,
+    payload: stored as Record<string, unknown>,
+    prevHash,
+    hash,
+  })
+  incident.lastEventSeq = seq
+  incident.lastEventHash = hash
+  incident.version = seq
+  incident.updatedAt = now
+}
+
+export async function loadTriageMatrix(
+  em: EntityManager,
+  organizationId: string,
+): Promise<TriageMatrix> {
+  const row = await em.findOne(TriageMatrixSchema, { organizationId })
+  return row?.matrix ?? DEFAULT_TRIAGE_MATRIX
+}
+
+export async function saveTriageMatrix(orm: MikroORM, member: Actorish, matrix: TriageMatrix) {
+  if (!can(member.role, 'settings.manage'))
+    throw new IncidentError(null, 'Only admins can change the triage matrix.', 403)
+  await inScope(orm, { organizationId: member.organization.id }, async (em) => {
+    const row = await em.findOne(TriageMatrixSchema, { organizationId: member.organization.id })
+    if (row) {
+      row.matrix = matrix
+      row.updatedBy = member.user.id
+    } else {
+      em.create(TriageMatrixSchema, {
+        organizationId: member.organization.id,
+        matrix,
+        updatedBy: member.user.id,
+      })
+    }
+  })
+}
+
+export interface DeclareInput {
+  title: string
+  summary: string
+  severity?: Severity
+  impact?: Impact
+  urgency?: Urgency
+  serviceId?: string | null
+  incidentTypeId?: string | null
+  impactStartedAt?: Date | null
+  /** Declaring makes the declarer commander unless someone else is named. */
+  commanderId?: string | null
+}
+
+async function assertCatalogEntry(
+  em: EntityManager,
+  schema: typeof ServiceSchema | typeof IncidentTypeSchema,
+  organizationId: string,
+  id: string | null | undefined,
+  field: string,
+) {
+  if (!id) return
+  const found = await em.count(schema, { id, organizationId, active: true })
+  if (!found) throw new IncidentError(field, 'Choose one from the list.')
+}
+
+async function assertMembers(
+  em: EntityManager,
+  organizationId: string,
+  userIds: string[],
+  field: string,
+) {
+  if (userIds.length === 0) return
+  const found = await em.count(MembershipSchema, {
+    organizationId,
+    userId: { $in: userIds },
+    active: true,
+  })
+  if (found !== new Set(userIds).size)
+    throw new IncidentError(field, 'Choose active members of this organization.')
+}
+
+/**
+ * Declares an incident: takes the organization's next number (gap-free: the counter row is
+ * locked and its increment rolls back with the transaction), stores the incident and its
+ * `incident.declared` event together.
+ */
+export async function declareIncident(
+  orm: MikroORM,
+  member: Actorish,
+  input: DeclareInput,
+  now = new Date(),
+) {
+  if (!can(member.role, 'incident.declare'))
+    throw new IncidentError(null, 'Your role cannot declare incidents.', 403)
+  const organizationId = member.organization.id
+  return inScope(orm, { organizationId }, async (em) => {
+    let severity = input.severity
+    if (!severity) {
+      if (!input.impact || !input.urgency)
+        throw new IncidentError('severity', 'Choose a severity, or an impact and an urgency.')
+      severity = triage(await loadTriageMatrix(em, organizationId), input.impact, input.urgency)
+    }
+    const impactStartedAt = input.impactStartedAt ?? now
+    if (impactStartedAt.getTime() > now.getTime() + 60_000) {
+      throw new IncidentError('impactStartedAt', 'Impact cannot start in the future.')
+    }
+    await assertCatalogEntry(em, ServiceSchema, organizationId, input.serviceId, 'serviceId')
+    await assertCatalogEntry(
+      em,
+      IncidentTypeSchema,
+      organizationId,
+      input.incidentTypeId,
+      'incidentTypeId',
+    )
+    const commanderId = input.commanderId === undefined ? member.user.id : input.commanderId
+    if (commanderId) await assertMembers(em, organizationId, [commanderId], 'commanderId')
+
+    const [counter] = await em.execute<{ last_number: number }[]>(
+      `insert into incident_counter (organization_id, last_number) values (?, 1)
+       on conflict (organization_id) do update set last_number = incident_counter.last_number + 1
+       returning last_number`,
+      [organizationId],
+    )
+    const number = counter!.last_number
+    const incident = em.create(IncidentSchema, {
+      organizationId,
+      number,
+      title: input.title.trim(),
+      summary: input.summary,
+      severity,
+      impact: input.impact ?? null,
+      urgency: input.urgency ?? null,
+      status: 'detected',
+      serviceId: input.serviceId ?? null,
+      incidentTypeId: input.incidentTypeId ?? null,
+      commanderId,
+      assigneeIds: [],
+      declaredById: member.user.id,
+      impactStartedAt,
+      declaredAt: now,
+      version: 0,
+      lastEventSeq: 0,
+      lastEventHash: null,
+      updatedAt: now,
+    })
+    await em.flush()
+    const state = stateOf(incident)
+    const {
+      version: _version,
+      acknowledgedAt: _a,
+      mitigatedAt: _m,
+      resolvedAt: _r,
+      postmortemAt: _p,
+      closedAt: _c,
+      ...declared
+    } = state
+    await appendEvent(em, incident, 'incident.declared', declared, member.user.id, now)
+    await em.flush()
+    return { id: incident.id, number }
+  })
+}
+
+/** Loads and locks one incident of the organization, checking the form's version. */
+async function lockIncident(
+  em: EntityManager,
+  organizationId: string,
+  number: number,
+  version: number | undefined,
+) {
+  const incident = await em.findOne(
+    IncidentSchema,
+    { organizationId, number },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  )
+  if (!incident) throw new IncidentError(null, 'Incident not found', 404)
+  if (version !== undefined && version !== incident.version)
+    throw new IncidentConflictError(incident.version)
+  return incident
+}
+
+export interface TransitionInput {
+  action: TransitionAction
+  reason?: string | null
+  version?: number
+}
+
+/** Moves the incident along the lifecycle; the table and the actor's role are checked here, in the transaction. */
+export async function transitionIncident(
+  orm: MikroORM,
+  member: Actorish,
+  number: number,
+  input: TransitionInput,
+  now = new Date(),
+) {
+  return inScope(orm, { organizationId: member.organization.id }, async (em) => {
+    const incident = await lockIncident(em, member.organization.id, number, input.version)
+    const transition = transitionFor(input.action)
+    const verdict = checkTransition(
+      incident.status,
+      transition,
+      actorFor(member, incident),
+      input.reason,
+    )
+    if (!verdict.ok) {
+      throw new IncidentError(
+        verdict.reason === 'reason-required' ? 'reason' : null,
+        REFUSAL_MESSAGES[verdict.reason],
+        verdict.reason === 'not-involved' ? 403 : 400,
+      )
+    }
+    const from = incident.status
+    const field = STATUS_TIMESTAMP[transition.to]
+    let stamped: EventPayloads['incident.status_changed']['stamped'] = null
+    if (field && incident[field] == null) {
+      incident[field] = now
+      stamped = { field, at: iso(now) }
+    }
+    incident.status = transition.to
+    await appendEvent(
+      em,
+      incident,
+      'incident.status_changed',
+      {
+        from,
+        to: transition.to,
+        action: transition.action,
+        reason: input.reason?.trim() || null,
+        stamped,
+      },
+      member.user.id,
+      now,
+    )
+    return { status: incident.status, version: incident.version }
+  })
+}
+
+export interface SeverityInput {
+  severity: Severity
+  reason: string
+  version?: number
+}
+
+/** A severity change by someone working on the incident; always with a reason. */
+export async function changeSeverity(
+  orm: MikroORM,
+  member: Actorish,
+  number: number,
+  input: SeverityInput,
+  now = new Date(),
+) {
+  if (!input.reason.trim()) throw new IncidentError('reason', 'Give a reason for the change.')
+  return inScope(orm, { organizationId: member.organization.id }, async (em) => {
+    const incident = await lockIncident(em, member.organization.id, number, input.version)
+    if (!canWork(member, incident) && !can(member.role, 'incident.escalate')) {
+      throw new IncidentError(
+        null,
+        'Only the commander, an assignee, a manager or an admin can change the severity.',
+        403,
+      )
+    }
+    if (incident.status === 'closed')
+      throw new IncidentError(null, 'A closed incident cannot change.')
+    if (incident.severity === input.severity)
+      throw new IncidentError('severity', 'That is already the severity.')
+    const from = incident.severity
+    incident.severity = input.severity
+    await appendEvent(
+      em,
+      incident,
+      'incident.severity_changed',
+      { from, to: input.severity, reason: input.reason.trim() },
+      member.user.id,
+      now,
+    )
+    return { severity: incident.severity }
+  })
+}
+
+export interface EscalateInput {
+  severity: Severity
+  reason: string
+  takeCommand: boolean
+  version?: number
+}
+
+/** Force-escalation by a manager or admin: raises severity, optionally taking command. */
+export async function forceEscalate(
+  orm: MikroORM,
+  member: Actorish,
+  number: number,
+  input: EscalateInput,
+  now = new Date(),
+) {
+  if (!can(member.role, 'incident.escalate'))
+    throw new IncidentError(null, 'Only managers and admins can force-escalate.', 403)
+  if (!input.reason.trim()) throw new IncidentError('reason', 'Give a reason for the escalation.')
+  return inScope(orm, { organizationId: member.organization.id }, async (em) => {
+    const incident = await lockIncident(em, member.organization.id, number, input.version)
+    if (incident.status === 'closed')
+      throw new IncidentError(null, 'A closed incident cannot change.')
+    if (!isHigher(input.severity, incident.severity)) {
+      throw new IncidentError(
+        'severity',
+        `Escalation must raise the severity above ${incident.severity}.`,
+      )
+    }
+    const from = incident.severity
+    let commander: EventPayloads['incident.escalated']['commander'] = null
+    if (input.takeCommand && incident.commanderId !== member.user.id) {
+      commander = { from: incident.commanderId ?? null, to: member.user.id }
+      incident.commanderId = member.user.id
+    }
+    incident.severity = input.severity
+    await appendEvent(
+      em,
+      incident,
+      'incident.escalated',
+      { from, to: input.severity, reason: input.reason.trim(), commander },
+      member.user.id,
+      now,
+    )
+    return { severity: incident.severity }
+  })
+}
+
+export interface AssignInput {
+  commanderId: string | null
+  assigneeIds: string[]
+  version?: number
+}
+
+export async function assignIncident(
+  orm: MikroORM,
+  member: Actorish,
+  number: number,
+  input: AssignInput,
+  now = new Date(),
+) {
+  if (!can(member.role, 'incident.assign'))
+    throw new IncidentError(null, 'Only managers and admins can assign incidents.', 403)
+  return inScope(orm, { organizationId: member.organization.id }, async (em) => {
+    const incident = await lockIncident(em, member.organization.id, number, input.version)
+    if (incident.status === 'closed')
+      throw new IncidentError(null, 'A closed incident cannot change.')
+    const wanted = [...new Set(input.assigneeIds)].sort()
+    await assertMembers(em, member.organization.id, wanted, 'assigneeIds')
+    if (input.commanderId)
+      await assertMembers(em, member.organization.id, [input.commanderId], 'commanderId')
+    const current = new Set(incident.assigneeIds)
+    const added = wanted.filter((id) => !current.has(id))
+    const removed = [...current].filter((id) => !wanted.includes(id)).sort()
+    const commander =
+      (incident.commanderId ?? null) !== input.commanderId
+        ? { from: incident.commanderId ?? null, to: input.commanderId }
+        : null
+    if (!commander && added.length === 0 && removed.length === 0)
+      throw new IncidentError(null, 'Nothing changed.')
+    incident.commanderId = input.commanderId
+    incident.assigneeIds = wanted
+    await appendEvent(
+      em,
+      incident,
+      'incident.assignment_changed',
+      { commander, added, removed },
+      member.user.id,
+      now,
+    )
+    return { commanderId: incident.commanderId, assigneeIds: incident.assigneeIds }
+  })
+}
+
+export interface EditInput extends Partial<Omit<EditableFields, 'impactStartedAt'>> {
+  impactStartedAt?: Date
+  version?: number
+}
+
+/** Edits details; each changed field becomes its own event with old and new value. */
+export async function editIncident(
+  orm: MikroORM,
+  member: Actorish,
+  number: number,
+  input: EditInput,
+  now = new Date(),
+) {
+  return inScope(orm, { organizationId: member.organization.id }, async (em) => {
+    const incident = await lockIncident(em, member.organization.id, number, input.version)
+    if (!canWork(member, incident) && !can(member.role, 'incident.assign')) {
+      throw new IncidentError(
+        null,
+        'Only the commander, an assignee, a manager or an admin can edit this incident.',
+        403,
+      )
+    }
+    if (incident.status === 'closed')
+      throw new IncidentError(null, 'A closed incident cannot change.')
+    await assertCatalogEntry(
+      em,
+      ServiceSchema,
+      member.organization.id,
+      input.serviceId,
+      'serviceId',
+    )
+    await assertCatalogEntry(
+      em,
+      IncidentTypeSchema,
+      member.organization.id,
+      input.incidentTypeId,
+      'incidentTypeId',
+    )
+    if (input.impactStartedAt && input.impactStartedAt.getTime() > now.getTime() + 60_000) {
+      throw new IncidentError('impactStartedAt', 'Impact cannot start in the future.')
+    }
+    let changes = 0
+    const record = async <K extends keyof EditableFields>(
+      field: K,
+      from: EditableFields[K],
+      to: EditableFields[K],
+    ) => {
+      if (from === to) return
+      changes++
+      await appendEvent(
+        em,
+        incident,
+        'incident.field_changed',
+        { field, from, to } as EventPayloads['incident.field_changed'],
+        member.user.id,
+        now,
+      )
+    }
+    if (input.title !== undefined) {
+      await record('title', incident.title, input.title.trim())
+      incident.title = input.title.trim()
+    }
+    if (input.summary !== undefined) {
+      await record('summary', incident.summary, input.summary)
+      incident.summary = input.summary
+    }
+    if (input.serviceId !== undefined) {
+      await record('serviceId', incident.serviceId ?? null, input.serviceId)
+      incident.serviceId = input.serviceId
+    }
+    if (input.incidentTypeId !== undefined) {
+      await record('incidentTypeId', incident.incidentTypeId ?? null, input.incidentTypeId)
+      incident.incidentTypeId = input.incidentTypeId
+    }
+    if (input.impactStartedAt !== undefined) {
+      await record('impactStartedAt', iso(incident.impactStartedAt), iso(input.impactStartedAt))
+      incident.impactStartedAt = input.impactStartedAt
+    }
+    if (changes === 0) throw new IncidentError(null, 'Nothing changed.')
+    return { version: incident.version }
+  })
+}
+
+export async function addComment(
+  orm: MikroORM,
+  member: Actorish,
+  number: number,
+  input: { body: string; version?: number },
+  now = new Date(),
+) {
+  const body = input.body.trim()
+  if (!body) throw new IncidentError('body', 'Write a comment first.')
+  if (body.length > COMMENT_MAX)
+    throw new IncidentError('body', `Keep comments under ${COMMENT_MAX} characters.`)
+  return inScope(orm, { organizationId: member.organization.id }, async (em) => {
+    const incident = await lockIncident(em, member.organization.id, number, input.version)
+    if (!canWork(member, incident))
+      throw new IncidentError(null, 'Only the commander, an assignee or an admin can comment.', 403)
+    await appendEvent(em, incident, 'comment.added', { body }, member.user.id, now)
+    return { seq: incident.lastEventSeq }
+  })
+}
+
+/** A comment is corrected by a new event that supersedes it; the original stays in the chain. */
+export async function correctComment(
+  orm: MikroORM,
+  member: Actorish,
+  number: number,
+  input: { seq: number; body: string; version?: number },
+  now = new Date(),
+) {
+  const body = input.body.trim()
+  if (!body) throw new IncidentError('body', 'Write the corrected comment.')
+  return inScope(orm, { organizationId: member.organization.id }, async (em) => {
+    const incident = await lockIncident(em, member.organization.id, number, input.version)
+    const original = await em.findOne(IncidentEventSchema, {
+      organizationId: member.organization.id,
+      incidentId: incident.id,
+      seq: input.seq,
+      type: { $in: ['comment.added', 'comment.corrected'] },
+    })
+    if (!original) throw new IncidentError(null, 'Comment not found', 404)
+    if (original.actorId !== member.user.id && !can(member.role, 'incident.work.any')) {
+      throw new IncidentError(null, 'Only the author or an admin can correct a comment.', 403)
+    }
+    await appendEvent(
+      em,
+      incident,
+      'comment.corrected',
+      { supersedesSeq: input.seq, body },
+      member.user.id,
+      now,
+    )
+    return { seq: incident.lastEventSeq }
+  })
+}
+
+export function toStoredEvent(row: {
+  id: string
+  organizationId: string
+  incidentId: string
+  seq: number
+  type: string
+  actorId?: string | null
+  occurredAt: Date
+  payload: unknown
+  prevHash: string
+  hash: string
+}): StoredEvent {
+  return {
+    id: row.id,
+    organizationId: row.organizationId,
+    incidentId: row.incidentId,
+    seq: row.seq,
+    type: row.type,
+    actorId: row.actorId ?? null,
+    occurredAt: iso(row.occurredAt),
+    payload: row.payload,
+    prevHash: row.prevHash,
+    hash: row.hash,
+  } as StoredEvent
+}
+
+export interface IncidentDetail {
+  incident: Incident
+  events: StoredEvent[]
+  people: Map<string, { name: string; email: string }>
+  services: Array<{ id: string; name: string; active: boolean }>
+  types: Array<{ id: string; name: string; active: boolean }>
+  members: Array<{ id: string; name: string; role: string }>
+  nextSteps: ReturnType<typeof nextSteps>
+  canWork: boolean
+  canAssign: boolean
+  canEscalate: boolean
+}
+
+/** Everything the incident page shows; null for a number this organization does not have. */
+export async function getIncidentDetail(
+  orm: MikroORM,
+  member: Actorish,
+  number: number,
+): Promise<IncidentDetail | null> {
+  const organizationId = member.organization.id
+  return inScope(orm, { organizationId }, async (em) => {
+    const incident = await em.findOne(IncidentSchema, { organizationId, number })
+    if (!incident) return null
+    const [rows, services, types, memberships] = await Promise.all([
+      em.find(
+        IncidentEventSchema,
+        { organizationId, incidentId: incident.id },
+        { orderBy: { seq: 'asc' } },
+      ),
+      em.find(ServiceSchema, { organizationId }, { orderBy: { name: 'asc' } }),
+      em.find(IncidentTypeSchema, { organizationId }, { orderBy: { name: 'asc' } }),
+      em.find(MembershipSchema, { organizationId }),
+    ])
+    const users = await em.find(UserSchema, { id: { $in: memberships.map((m) => m.userId) } })
+    const people = new Map(users.map((u) => [u.id, { name: u.displayName, email: u.email }]))
+    const actor = actorFor(member, incident)
+    return {
+      incident,
+      events: rows.map(toStoredEvent),
+      people,
+      services: services.map((s) => ({ id: s.id, name: s.name, active: s.active })),
+      types: types.map((t) => ({ id: t.id, name: t.name, active: t.active })),
+      members: memberships
+        .filter((m) => m.active)
+        .map((m) => ({ id: m.userId, name: people.get(m.userId)?.name ?? 'Unknown', role: m.role }))
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      nextSteps: nextSteps(incident.status, actor),
+      canWork: canWork(member, incident),
+      canAssign: can(member.role, 'incident.assign'),
+      canEscalate: can(member.role, 'incident.escalate'),
+    }
+  })
+}
+
+export async function getCatalogs(orm: MikroORM, organizationId: string) {
+  return inScope(orm, { organizationId }, async (em) => {
+    const [services, types, matrix] = await Promise.all([
+      em.find(ServiceSchema, { organizationId, active: true }, { orderBy: { name: 'asc' } }),
+      em.find(IncidentTypeSchema, { organizationId, active: true }, { orderBy: { name: 'asc' } }),
+      loadTriageMatrix(em, organizationId),
+    ])
+    return {
+      services: services.map((s) => ({ id: s.id, name: s.name })),
+      types: types.map((t) => ({ id: t.id, name: t.name })),
+      matrix,
+    }
+  })
+}
+
+export type { IncidentStatus }

@@ -1,0 +1,677 @@
+import { parseWithZod } from '@conform-to/zod/v4'
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { data } from '@remix-run/node'
+import {
+  Form,
+  Link,
+  isRouteErrorResponse,
+  useActionData,
+  useLoaderData,
+  useRouteError,
+} from '@remix-run/react'
+import * as z from 'zod'
+import { SeverityBadge, StatusBadge } from '../components/badges'
+import { ErrorPage } from '../components/error-page'
+import { FormError } from '../components/form-error'
+import { Field, SelectField, SubmitButton, TextareaField } from '../components/forms'
+import { Timeline, type TimelineEntry } from '../components/timeline'
+import { requireMember } from '../domain/access/guard.server'
+import {
+  IncidentConflictError,
+  IncidentError,
+  addComment,
+  assignIncident,
+  changeSeverity,
+  correctComment,
+  forceEscalate,
+  getIncidentDetail,
+  transitionIncident,
+} from '../domain/incident/incident-service.server'
+import {
+  TRANSITION_ACTIONS,
+  transitionFor,
+  type TransitionAction,
+} from '../domain/incident/lifecycle'
+import { isHigher } from '../domain/incident/triage'
+import {
+  COMMENT_MAX,
+  SEVERITIES,
+  SEVERITY_DESCRIPTIONS,
+  type Severity,
+} from '../domain/incident/vocabulary'
+import { redirectWithFlash } from '../utils/flash.server'
+import { renderMarkdown } from '../utils/markdown.server'
+import { formatDuration, formatInZone, utcTitle } from '../utils/time'
+
+const version = z.coerce.number().int().min(0)
+const reason = z.string({ error: 'Give a reason' }).trim().min(1, 'Give a reason').max(1000)
+
+const schemas = {
+  transition: z.object({
+    intent: z.literal('transition'),
+    action: z.enum(TRANSITION_ACTIONS as [TransitionAction, ...TransitionAction[]]),
+    reason: z.string().trim().max(1000).optional(),
+    version,
+  }),
+  severity: z.object({
+    intent: z.literal('severity'),
+    severity: z.enum(SEVERITIES),
+    reason,
+    version,
+  }),
+  escalate: z.object({
+    intent: z.literal('escalate'),
+    severity: z.enum(SEVERITIES),
+    reason,
+    takeCommand: z.literal('on').optional(),
+    version,
+  }),
+  assign: z.object({
+    intent: z.literal('assign'),
+    commanderId: z.union([z.uuid(), z.literal('')]).optional(),
+    assigneeIds: z.preprocess(
+      (v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]),
+      z.array(z.uuid()),
+    ),
+    version,
+  }),
+  comment: z.object({
+    intent: z.literal('comment'),
+    body: z
+      .string({ error: 'Write a comment first' })
+      .trim()
+      .min(1, 'Write a comment first')
+      .max(COMMENT_MAX),
+    version,
+  }),
+  correct: z.object({
+    intent: z.literal('correct'),
+    seq: z.coerce.number().int().min(1),
+    body: z
+      .string({ error: 'Write the corrected comment' })
+      .trim()
+      .min(1, 'Write the corrected comment')
+      .max(COMMENT_MAX),
+    version,
+  }),
+} as const
+type Intent = keyof typeof schemas
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  {
+    title: data
+      ? `INC-${data.incident.number}: ${data.incident.title} · IncidentFlow`
+      : 'Incident · IncidentFlow',
+  },
+]
+
+function parseNumber(value: string | undefined) {
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < 1 || number > 2_000_000_000) {
+    throw new Response('Incident not found', { status: 404 })
+  }
+  return number
+}
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, context, 'incident.view')
+  const number = parseNumber(params.number)
+  const detail = await getIncidentDetail(context.orm, member, number)
+  if (!detail) throw new Response('Incident not found', { status: 404 })
+  const { incident, events, people } = detail
+  const timeZone = member.organization.timezone
+  const name = (id: string | null | undefined) =>
+    id ? (people.get(id)?.name ?? 'Former member') : null
+  const supersededBy = new Map<number, number>()
+  for (const e of events)
+    if (e.type === 'comment.corrected') supersededBy.set(e.payload.supersedesSeq, e.seq)
+  const serviceName = (id: string | null) => detail.services.find((s) => s.id === id)?.name ?? null
+  const typeName = (id: string | null) => detail.types.find((t) => t.id === id)?.name ?? null
+
+  const timeline: TimelineEntry[] = events.map((e) => ({
+    seq: e.seq,
+    type: e.type,
+    actor: name(e.actorId) ?? 'System',
+    actorId: e.actorId,
+    at: formatInZone(e.occurredAt, timeZone),
+    atUtc: utcTitle(e.occurredAt),
+    atIso: e.occurredAt,
+    hash: e.hash,
+    supersededBy: supersededBy.get(e.seq) ?? null,
+    ...describeEvent(e, { name, serviceName, typeName }),
+  }))
+
+  const now = Date.now()
+  return {
+    viewerId: member.user.id,
+    canCorrectAny: member.role === 'admin',
+    timeZone,
+    incident: {
+      number: incident.number,
+      title: incident.title,
+      summaryHtml: renderMarkdown(incident.summary),
+      status: incident.status,
+      severity: incident.severity,
+      version: incident.version,
+      service: serviceName(incident.serviceId ?? null),
+      type: typeName(incident.incidentTypeId ?? null),
+      commanderId: incident.commanderId ?? null,
+      commander: name(incident.commanderId),
+      assigneeIds: incident.assigneeIds,
+      assignees: incident.assigneeIds.map((id) => name(id) ?? 'Former member'),
+      declaredBy: name(incident.declaredById),
+      declaredAt: formatInZone(incident.declaredAt.toISOString(), timeZone),
+      declaredAtUtc: utcTitle(incident.declaredAt.toISOString()),
+      impactStartedAt: formatInZone(incident.impactStartedAt.toISOString(), timeZone),
+      impactStartedAtUtc: utcTitle(incident.impactStartedAt.toISOString()),
+      age: formatDuration(now - incident.impactStartedAt.getTime()),
+      closed: incident.status === 'closed',
+    },
+    nextSteps: detail.nextSteps.map((t) => ({
+      action: t.action,
+      label: t.label,
+      requiresReason: t.requiresReason,
+    })),
+    canWork: detail.canWork,
+    canAssign: detail.canAssign,
+    canEscalate: detail.canEscalate,
+    members: detail.members,
+    timeline,
+  }
+}
+
+type Describe = {
+  name: (id: string | null | undefined) => string | null
+  serviceName: (id: string | null) => string | null
+  typeName: (id: string | null) => string | null
+}
+
+/** Words and (sanitised) HTML for one timeline entry. */
+function describeEvent(
+  e: Awaited<ReturnType<typeof getIncidentDetail>> extends infer D
+    ? D extends { events: (infer E)[] }
+      ? E
+      : never
+    : never,
+  { name, serviceName, typeName }: Describe,
+): { summary: string; detail: string | null; html: string | null } {
+  switch (e.type) {
+    case 'incident.declared':
+      return {
+        summary: `declared the incident as ${e.payload.severity}`,
+        detail: e.payload.title,
+        html: null,
+      }
+    case 'incident.status_changed': {
+      const t = transitionFor(e.payload.action as TransitionAction)
+      return {
+        summary: `${t.label.toLowerCase()}: ${e.payload.from} → ${e.payload.to}`,
+        detail: e.payload.reason ? `Reason: ${e.payload.reason}` : null,
+        html: null,
+      }
+    }
+    case 'incident.severity_changed':
+      return {
+        summary: `changed severity ${e.payload.from} → ${e.payload.to}`,
+        detail: `Reason: ${e.payload.reason}`,
+        html: null,
+      }
+    case 'incident.escalated':
+      return {
+        summary: `force-escalated ${e.payload.from} → ${e.payload.to}${e.payload.commander ? ' and took command' : ''}`,
+        detail: `Reason: ${e.payload.reason}`,
+        html: null,
+      }
+    case 'incident.assignment_changed': {
+      const parts: string[] = []
+      if (e.payload.commander)
+        parts.push(
+          `commander ${name(e.payload.commander.from) ?? 'none'} → ${name(e.payload.commander.to) ?? 'none'}`,
+        )
+      if (e.payload.added.length)
+        parts.push(
+          `assigned ${e.payload.added.map((id) => name(id) ?? 'former member').join(', ')}`,
+        )
+      if (e.payload.removed.length)
+        parts.push(
+          `unassigned ${e.payload.removed.map((id) => name(id) ?? 'former member').join(', ')}`,
+        )
+      return { summary: `changed ownership: ${parts.join('; ')}`, detail: null, html: null }
+    }
+    case 'incident.field_changed': {
+      const show = (field: string, value: string | null) =>
+        field === 'serviceId'
+          ? (serviceName(value) ?? 'none')
+          : field === 'incidentTypeId'
+            ? (typeName(value) ?? 'none')
+            : (value ?? 'none')
+      const label = {
+        title: 'title',
+        summary: 'summary',
+        serviceId: 'service',
+        incidentTypeId: 'incident type',
+        impactStartedAt: 'impact start',
+      }[e.payload.field]
+      return {
+        summary: `changed the ${label}`,
+        detail:
+          e.payload.field === 'summary'
+            ? null
+            : `${show(e.payload.field, e.payload.from)} → ${show(e.payload.field, e.payload.to)}`,
+        html: null,
+      }
+    }
+    case 'comment.added':
+      return { summary: 'commented', detail: null, html: renderMarkdown(e.payload.body) }
+    case 'comment.corrected':
+      return {
+        summary: `corrected the comment #${e.payload.supersedesSeq}`,
+        detail: null,
+        html: renderMarkdown(e.payload.body),
+      }
+  }
+}
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, context, 'incident.view')
+  const number = parseNumber(params.number)
+  const formData = await request.formData()
+  const intent = String(formData.get('intent') ?? '') as Intent
+  const schema = schemas[intent]
+  if (!schema) throw new Response('Bad request', { status: 400 })
+  const submission = parseWithZod(formData, { schema })
+  if (submission.status !== 'success') {
+    return data({ intent, result: submission.reply(), conflict: false }, { status: 400 })
+  }
+  const input = submission.value
+  try {
+    let message = 'Saved.'
+    switch (input.intent) {
+      case 'transition': {
+        const done = await transitionIncident(context.orm, member, number, {
+          action: input.action,
+          reason: input.reason,
+          version: input.version,
+        })
+        message = `Status is now ${done.status[0]!.toUpperCase()}${done.status.slice(1)}.`
+        break
+      }
+      case 'severity':
+        await changeSeverity(context.orm, member, number, input)
+        message = `Severity changed to ${input.severity}.`
+        break
+      case 'escalate':
+        await forceEscalate(context.orm, member, number, {
+          severity: input.severity,
+          reason: input.reason,
+          takeCommand: input.takeCommand === 'on',
+          version: input.version,
+        })
+        message = `Escalated to ${input.severity}.`
+        break
+      case 'assign':
+        await assignIncident(context.orm, member, number, {
+          commanderId: input.commanderId || null,
+          assigneeIds: input.assigneeIds,
+          version: input.version,
+        })
+        message = 'Ownership updated.'
+        break
+      case 'comment':
+        await addComment(context.orm, member, number, input)
+        message = 'Comment added.'
+        break
+      case 'correct':
+        await correctComment(context.orm, member, number, input)
+        message = 'Comment corrected.'
+        break
+    }
+    return redirectWithFlash(`/incidents/${number}`, { kind: 'success', message }, context.env)
+  } catch (error) {
+    if (error instanceof IncidentConflictError) {
+      return data(
+        { intent, result: submission.reply({ formErrors: [error.message] }), conflict: true },
+        { status: 409 },
+      )
+    }
+    if (error instanceof IncidentError) {
+      if (error.status === 404) throw new Response(error.message, { status: 404 })
+      if (error.status === 403) throw new Response(error.message, { status: 403 })
+      const errors = error.field
+        ? { fieldErrors: { [error.field]: [error.message] } }
+        : { formErrors: [error.message] }
+      return data({ intent, result: submission.reply(errors), conflict: false }, { status: 400 })
+    }
+    throw error
+  }
+}
+
+type ActionData = ReturnType<typeof useActionData<typeof action>>
+
+/** Errors and echoed values of the form that was submitted, if it is this one. */
+function resultFor(actionData: ActionData, intent: Intent, key?: string) {
+  if (!actionData || actionData.intent !== intent) return null
+  const result = actionData.result
+  if (
+    key !== undefined &&
+    (result.initialValue as Record<string, unknown> | undefined)?.[
+      intent === 'transition' ? 'action' : 'seq'
+    ] !== key
+  ) {
+    return null
+  }
+  return {
+    formErrors: result.error?.[''] ?? null,
+    fieldErrors: (name: string) => result.error?.[name] ?? null,
+    value: (name: string) => {
+      const v = (result.initialValue as Record<string, unknown> | undefined)?.[name]
+      return typeof v === 'string' ? v : undefined
+    },
+    conflict: actionData.conflict,
+  }
+}
+
+const severityOptions = SEVERITIES.map((s) => ({
+  value: s,
+  label: `${s} — ${SEVERITY_DESCRIPTIONS[s]}`,
+}))
+
+export default function IncidentPage() {
+  const {
+    incident,
+    nextSteps,
+    canWork,
+    canAssign,
+    canEscalate,
+    members,
+    timeline,
+    viewerId,
+    canCorrectAny,
+  } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const conflict = actionData?.conflict ? actionData.result.error?.['']?.[0] : null
+  const comment = resultFor(actionData, 'comment')
+  const severity = resultFor(actionData, 'severity')
+  const escalate = resultFor(actionData, 'escalate')
+  const assign = resultFor(actionData, 'assign')
+  const higher = SEVERITIES.filter((s) => isHigher(s, incident.severity as Severity))
+
+  return (
+    <div className="space-y-8">
+      <header className="space-y-3">
+        <p className="text-sm text-slate-600">
+          <Link to="/incidents" className="underline">
+            Incidents
+          </Link>{' '}
+          / INC-{incident.number}
+        </p>
+        <h1 className="text-2xl font-bold break-words">
+          <span className="text-slate-500">INC-{incident.number}</span> {incident.title}
+        </h1>
+        <div className="flex flex-wrap items-center gap-2">
+          <StatusBadge status={incident.status} />
+          <SeverityBadge severity={incident.severity} />
+          <span className="text-sm text-slate-600">
+            Impact for <strong>{incident.age}</strong>
+          </span>
+        </div>
+        <dl className="grid gap-x-6 gap-y-1 text-sm sm:grid-cols-[max-content_1fr_max-content_1fr]">
+          <dt className="text-slate-500">Service</dt>
+          <dd>{incident.service ?? 'Not set'}</dd>
+          <dt className="text-slate-500">Incident type</dt>
+          <dd>{incident.type ?? 'Not set'}</dd>
+          <dt className="text-slate-500">Commander</dt>
+          <dd data-testid="commander">{incident.commander ?? 'Nobody yet'}</dd>
+          <dt className="text-slate-500">Assignees</dt>
+          <dd data-testid="assignees">
+            {incident.assignees.length ? incident.assignees.join(', ') : 'Nobody yet'}
+          </dd>
+          <dt className="text-slate-500">Impact started</dt>
+          <dd>
+            <time title={incident.impactStartedAtUtc}>{incident.impactStartedAt}</time>
+          </dd>
+          <dt className="text-slate-500">Declared</dt>
+          <dd>
+            <time title={incident.declaredAtUtc}>{incident.declaredAt}</time>
+            {incident.declaredBy ? ` by ${incident.declaredBy}` : ''}
+          </dd>
+        </dl>
+        <p className="flex flex-wrap gap-3 text-sm" data-no-print>
+          <a href={`/incidents/${incident.number}/timeline.csv`} className="underline">
+            Timeline as CSV
+          </a>
+          <a href={`/incidents/${incident.number}/timeline.json`} className="underline">
+            Timeline as JSON (with hashes)
+          </a>
+        </p>
+      </header>
+
+      {conflict ? (
+        <div
+          role="alert"
+          className="rounded-md border border-amber-400 bg-amber-50 px-4 py-3 text-sm text-amber-900"
+        >
+          {conflict}
+        </div>
+      ) : null}
+
+      {incident.summaryHtml ? (
+        <section
+          aria-labelledby="summary-heading"
+          className="rounded-lg border border-slate-200 bg-white p-4"
+        >
+          <h2 id="summary-heading" className="text-sm font-semibold text-slate-500">
+            Summary
+          </h2>
+          <div
+            className="prose-sm mt-2 max-w-none break-words"
+            dangerouslySetInnerHTML={{ __html: incident.summaryHtml }}
+          />
+        </section>
+      ) : null}
+
+      {nextSteps.length > 0 ? (
+        <section aria-labelledby="steps-heading" data-no-print>
+          <h2 id="steps-heading" className="text-lg font-semibold">
+            Next step
+          </h2>
+          <div className="mt-3 flex flex-wrap items-start gap-3">
+            {nextSteps.map((step) => {
+              const result = resultFor(actionData, 'transition', step.action)
+              return (
+                <Form
+                  method="post"
+                  key={step.action}
+                  aria-label={step.label}
+                  className="flex flex-wrap items-end gap-2 rounded-lg border border-slate-200 bg-white p-3"
+                >
+                  <input type="hidden" name="intent" value="transition" />
+                  <input type="hidden" name="action" value={step.action} />
+                  <input type="hidden" name="version" value={incident.version} />
+                  {result?.formErrors && !result.conflict ? (
+                    <FormError errors={result.formErrors} />
+                  ) : null}
+                  {step.requiresReason ? (
+                    <Field
+                      label="Reason"
+                      name="reason"
+                      required
+                      maxLength={1000}
+                      className="mb-0"
+                      defaultValue={result?.value('reason')}
+                      errors={result?.fieldErrors('reason')}
+                    />
+                  ) : null}
+                  <SubmitButton variant={step.action === 'reopen' ? 'secondary' : 'primary'}>
+                    {step.label}
+                  </SubmitButton>
+                </Form>
+              )
+            })}
+          </div>
+        </section>
+      ) : null}
+
+      <div className="grid gap-6 lg:grid-cols-2" data-no-print>
+        {canWork && !incident.closed ? (
+          <Form
+            method="post"
+            aria-label="Change severity"
+            className="rounded-lg border border-slate-200 bg-white p-4"
+          >
+            <h2 className="mb-3 text-lg font-semibold">Change severity</h2>
+            <input type="hidden" name="version" value={incident.version} />
+            {severity?.formErrors && !severity.conflict ? (
+              <FormError errors={severity.formErrors} />
+            ) : null}
+            <SelectField
+              label="Severity"
+              name="severity"
+              options={severityOptions}
+              defaultValue={severity?.value('severity') ?? incident.severity}
+              errors={severity?.fieldErrors('severity')}
+            />
+            <Field
+              label="Reason"
+              name="reason"
+              required
+              maxLength={1000}
+              defaultValue={severity?.value('reason')}
+              errors={severity?.fieldErrors('reason')}
+            />
+            <SubmitButton name="intent" value="severity">
+              Change severity
+            </SubmitButton>
+          </Form>
+        ) : null}
+
+        {canEscalate && !incident.closed && higher.length > 0 ? (
+          <Form
+            method="post"
+            aria-label="Force-escalate"
+            className="rounded-lg border border-red-200 bg-white p-4"
+          >
+            <h2 className="mb-3 text-lg font-semibold">Force-escalate</h2>
+            <input type="hidden" name="version" value={incident.version} />
+            {escalate?.formErrors && !escalate.conflict ? (
+              <FormError errors={escalate.formErrors} />
+            ) : null}
+            <SelectField
+              label="Escalate to"
+              name="severity"
+              options={severityOptions.filter((o) => higher.includes(o.value as Severity))}
+              defaultValue={escalate?.value('severity')}
+              errors={escalate?.fieldErrors('severity')}
+            />
+            <Field
+              label="Escalation reason"
+              name="reason"
+              required
+              maxLength={1000}
+              defaultValue={escalate?.value('reason')}
+              errors={escalate?.fieldErrors('reason')}
+            />
+            <label className="mb-4 flex items-center gap-2 text-sm">
+              <input
+                type="checkbox"
+                name="takeCommand"
+                defaultChecked={incident.commanderId !== viewerId}
+                className="rounded border-slate-300"
+              />
+              Take command
+            </label>
+            <SubmitButton name="intent" value="escalate" variant="danger">
+              Force-escalate
+            </SubmitButton>
+          </Form>
+        ) : null}
+
+        {canAssign && !incident.closed ? (
+          <Form
+            method="post"
+            aria-label="Assign"
+            className="rounded-lg border border-slate-200 bg-white p-4"
+          >
+            <h2 className="mb-3 text-lg font-semibold">Ownership</h2>
+            <input type="hidden" name="version" value={incident.version} />
+            {assign?.formErrors && !assign.conflict ? (
+              <FormError errors={assign.formErrors} />
+            ) : null}
+            <SelectField
+              label="Commander"
+              name="commanderId"
+              options={[
+                { value: '', label: 'Nobody' },
+                ...members.map((m) => ({ value: m.id, label: m.name })),
+              ]}
+              defaultValue={incident.commanderId ?? ''}
+              errors={assign?.fieldErrors('commanderId')}
+            />
+            <fieldset className="mb-4">
+              <legend className="text-sm font-medium text-slate-800">Assignees</legend>
+              <div className="mt-1 grid gap-1 sm:grid-cols-2">
+                {members.map((m) => (
+                  <label key={m.id} className="flex items-center gap-2 text-sm">
+                    <input
+                      type="checkbox"
+                      name="assigneeIds"
+                      value={m.id}
+                      defaultChecked={incident.assigneeIds.includes(m.id)}
+                      className="rounded border-slate-300"
+                    />
+                    {m.name}
+                  </label>
+                ))}
+              </div>
+            </fieldset>
+            <SubmitButton name="intent" value="assign">
+              Save ownership
+            </SubmitButton>
+          </Form>
+        ) : null}
+
+        {canWork ? (
+          <Form
+            method="post"
+            aria-label="Add comment"
+            className="rounded-lg border border-slate-200 bg-white p-4 lg:col-span-2"
+          >
+            <h2 className="mb-3 text-lg font-semibold">Add a comment</h2>
+            <input type="hidden" name="version" value={incident.version} />
+            {comment?.formErrors && !comment.conflict ? (
+              <FormError errors={comment.formErrors} />
+            ) : null}
+            <TextareaField
+              label="Comment"
+              name="body"
+              hint="Markdown: **bold**, `code`, lists, links."
+              required
+              maxLength={COMMENT_MAX}
+              defaultValue={comment?.value('body')}
+              errors={comment?.fieldErrors('body')}
+            />
+            <SubmitButton name="intent" value="comment" pendingLabel="Adding…">
+              Add comment
+            </SubmitButton>
+          </Form>
+        ) : null}
+      </div>
+
+      <section aria-labelledby="timeline-heading">
+        <h2 id="timeline-heading" className="text-lg font-semibold">
+          Timeline
+        </h2>
+        <Timeline
+          entries={timeline}
+          version={incident.version}
+          canCorrect={(entry) => canWork && (canCorrectAny || entry.actorId === viewerId)}
+        />
+      </section>
+    </div>
+  )
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError()
+  return <ErrorPage status={isRouteErrorResponse(error) ? error.status : 500} error={error} />
+}

@@ -1,0 +1,283 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Form, Link, useLoaderData } from '@remix-run/react'
+import { SeverityBadge, StatusBadge } from '../components/badges'
+import { requireMember } from '../domain/access/guard.server'
+import { getCatalogs } from '../domain/incident/incident-service.server'
+import {
+  listIncidents,
+  parseIncidentFilters,
+  selectedStatuses,
+} from '../domain/incident/incident-list.server'
+import { listMembers } from '../domain/access/members.server'
+import { INCIDENT_STATUSES, SEVERITIES, STATUS_LABELS } from '../domain/incident/vocabulary'
+import { formatDuration, formatInZone, utcTitle } from '../utils/time'
+
+export const meta: MetaFunction = () => [{ title: 'Incidents · IncidentFlow' }]
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const member = await requireMember(request, context, 'incident.view')
+  const url = new URL(request.url)
+  const filters = parseIncidentFilters(url.searchParams)
+  const [page, catalogs, members] = await Promise.all([
+    listIncidents(context.orm, member.organization.id, member.user.id, filters),
+    getCatalogs(context.orm, member.organization.id),
+    listMembers(context.orm, member.organization.id),
+  ])
+  const timeZone = member.organization.timezone
+  const now = Date.now()
+  const nextParams = new URLSearchParams(url.searchParams)
+  if (page.next) nextParams.set('after', page.next)
+  const firstParams = new URLSearchParams(url.searchParams)
+  firstParams.delete('after')
+  return {
+    filters: { ...filters, statuses: selectedStatuses(filters) },
+    rows: page.rows.map((r) => ({
+      ...r,
+      declared: formatInZone(r.declaredAt, timeZone),
+      declaredUtc: utcTitle(r.declaredAt),
+      age: formatDuration(now - new Date(r.impactStartedAt).getTime()),
+    })),
+    nextUrl: page.next ? `/incidents?${nextParams.toString()}` : null,
+    firstUrl: filters.after ? `/incidents?${firstParams.toString()}` : null,
+    services: catalogs.services,
+    types: catalogs.types,
+    members: members.filter((m) => m.active).map((m) => ({ id: m.userId, name: m.displayName })),
+  }
+}
+
+export default function Incidents() {
+  const { rows, filters, nextUrl, firstUrl, services, types, members } =
+    useLoaderData<typeof loader>()
+  return (
+    <div className="space-y-6">
+      <header className="flex flex-wrap items-center justify-between gap-3">
+        <h1 className="text-2xl font-bold">Incidents</h1>
+        <Link
+          to="/incidents/new"
+          className="rounded-md bg-red-700 px-4 py-2 text-sm font-semibold text-white hover:bg-red-800"
+        >
+          Declare incident
+        </Link>
+      </header>
+
+      <Form
+        method="get"
+        className="rounded-lg border border-slate-200 bg-white p-4"
+        aria-label="Filter incidents"
+      >
+        <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
+          <fieldset>
+            <legend className="text-sm font-medium text-slate-800">Status</legend>
+            <div className="mt-1 grid grid-cols-2 gap-1 text-sm">
+              {INCIDENT_STATUSES.map((s) => (
+                <label key={s} className="flex items-center gap-2">
+                  <input
+                    type="checkbox"
+                    name="status"
+                    value={s}
+                    defaultChecked={filters.statuses.includes(s)}
+                    className="rounded border-slate-300"
+                  />
+                  {STATUS_LABELS[s]}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <fieldset>
+            <legend className="text-sm font-medium text-slate-800">Severity</legend>
+            <div className="mt-1 grid grid-cols-2 gap-1 text-sm">
+              {SEVERITIES.map((s) => (
+                <label key={s} className="flex items-center gap-2">
+                  <input
+                    type="checkbox"
+                    name="severity"
+                    value={s}
+                    defaultChecked={filters.severity.includes(s)}
+                    className="rounded border-slate-300"
+                  />
+                  {s}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+          <div className="space-y-2 text-sm">
+            <label className="block">
+              <span className="font-medium text-slate-800">Service</span>
+              <select
+                name="service"
+                defaultValue={filters.service ?? ''}
+                className="mt-1 block w-full rounded-md border-slate-300 text-sm"
+              >
+                <option value="">Any service</option>
+                {services.map((s) => (
+                  <option key={s.id} value={s.id}>
+                    {s.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="block">
+              <span className="font-medium text-slate-800">Incident type</span>
+              <select
+                name="type"
+                defaultValue={filters.type ?? ''}
+                className="mt-1 block w-full rounded-md border-slate-300 text-sm"
+              >
+                <option value="">Any type</option>
+                {types.map((t) => (
+                  <option key={t.id} value={t.id}>
+                    {t.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+            <label className="block">
+              <span className="font-medium text-slate-800">Assignee</span>
+              <select
+                name="assignee"
+                defaultValue={filters.assignee ?? ''}
+                className="mt-1 block w-full rounded-md border-slate-300 text-sm"
+              >
+                <option value="">Anyone</option>
+                <option value="me">Me</option>
+                {members.map((m) => (
+                  <option key={m.id} value={m.id}>
+                    {m.name}
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <div className="space-y-2 text-sm">
+            <label className="block">
+              <span className="font-medium text-slate-800">Search</span>
+              <input
+                type="search"
+                name="q"
+                defaultValue={filters.q ?? ''}
+                placeholder="Title or INC number"
+                className="mt-1 block w-full rounded-md border-slate-300 text-sm"
+              />
+            </label>
+            <div className="grid grid-cols-2 gap-2">
+              <label className="block">
+                <span className="font-medium text-slate-800">Declared from</span>
+                <input
+                  type="date"
+                  name="from"
+                  defaultValue={filters.from ?? ''}
+                  className="mt-1 block w-full rounded-md border-slate-300 text-sm"
+                />
+              </label>
+              <label className="block">
+                <span className="font-medium text-slate-800">Declared to</span>
+                <input
+                  type="date"
+                  name="to"
+                  defaultValue={filters.to ?? ''}
+                  className="mt-1 block w-full rounded-md border-slate-300 text-sm"
+                />
+              </label>
+            </div>
+          </div>
+        </div>
+        <div className="mt-4 flex flex-wrap gap-2">
+          <button
+            type="submit"
+            className="rounded-md bg-brand-600 px-4 py-2 text-sm font-semibold text-white hover:bg-brand-700"
+          >
+            Filter
+          </button>
+          <Link
+            to="/incidents"
+            className="rounded-md border border-slate-300 px-4 py-2 text-sm hover:bg-slate-50"
+          >
+            Reset
+          </Link>
+          <Link
+            to="/incidents?status=all"
+            className="rounded-md border border-slate-300 px-4 py-2 text-sm hover:bg-slate-50"
+          >
+            All incidents
+          </Link>
+        </div>
+      </Form>
+
+      {rows.length === 0 ? (
+        <p className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-slate-600">
+          No incidents match these filters.
+        </p>
+      ) : (
+        <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
+          <table className="min-w-full divide-y divide-slate-200 text-sm">
+            <caption className="sr-only">Incidents, most severe first, then newest</caption>
+            <thead className="bg-slate-50 text-left text-slate-600">
+              <tr>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Incident
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Severity
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Status
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Service
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Commander
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Declared
+                </th>
+                <th scope="col" className="px-3 py-2 font-medium">
+                  Age
+                </th>
+              </tr>
+            </thead>
+            <tbody className="divide-y divide-slate-100">
+              {rows.map((r) => (
+                <tr key={r.id}>
+                  <td className="px-3 py-2">
+                    <Link
+                      to={`/incidents/${r.number}`}
+                      className="font-medium text-brand-700 underline"
+                    >
+                      INC-{r.number}
+                    </Link>{' '}
+                    <span className="break-words">{r.title}</span>
+                  </td>
+                  <td className="px-3 py-2">
+                    <SeverityBadge severity={r.severity} />
+                  </td>
+                  <td className="px-3 py-2">
+                    <StatusBadge status={r.status} />
+                  </td>
+                  <td className="px-3 py-2">{r.serviceName ?? '—'}</td>
+                  <td className="px-3 py-2">{r.commanderName ?? '—'}</td>
+                  <td className="px-3 py-2 whitespace-nowrap">
+                    <time title={r.declaredUtc}>{r.declared}</time>
+                  </td>
+                  <td className="px-3 py-2 whitespace-nowrap">{r.age}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav aria-label="Pages" className="flex gap-3 text-sm">
+        {firstUrl ? (
+          <Link to={firstUrl} className="underline">
+            First page
+          </Link>
+        ) : null}
+        {nextUrl ? (
+          <Link to={nextUrl} className="underline">
+            Next page
+          </Link>
+        ) : null}
+      </nav>
+    </div>
+  )
+}

@@ -1,0 +1,107 @@
+import { defineEntity, type InferEntity } from '@mikro-orm/core'
+import type { Impact, TriageMatrix, Urgency } from '../../app/domain/incident/triage'
+import { INCIDENT_STATUSES, SEVERITIES } from '../../app/domain/incident/vocabulary'
+
+export const ServiceSchema = defineEntity({
+  name: 'Service',
+  tableName: 'service',
+  properties: (p) => ({
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    organizationId: p.uuid().fieldName('organization_id'),
+    name: p.string().length(100),
+    description: p.string().length(500).default(''),
+    active: p.boolean().default(true),
+    createdAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .fieldName('created_at'),
+  }),
+})
+export type Service = InferEntity<typeof ServiceSchema>
+
+export const IncidentTypeSchema = defineEntity({
+  name: 'IncidentType',
+  tableName: 'incident_type',
+  properties: (p) => ({
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    organizationId: p.uuid().fieldName('organization_id'),
+    name: p.string().length(100),
+    description: p.string().length(500).default(''),
+    active: p.boolean().default(true),
+    createdAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .fieldName('created_at'),
+  }),
+})
+export type IncidentType = InferEntity<typeof IncidentTypeSchema>
+
+export const TriageMatrixSchema = defineEntity({
+  name: 'TriageMatrix',
+  tableName: 'triage_matrix',
+  properties: (p) => ({
+    organizationId: p.uuid().primary().fieldName('organization_id'),
+    matrix: p.json<TriageMatrix>(),
+    updatedBy: p.uuid().nullable().fieldName('updated_by'),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date())
+      .fieldName('updated_at'),
+  }),
+})
+
+export const IncidentSchema = defineEntity({
+  name: 'Incident',
+  tableName: 'incident',
+  properties: (p) => ({
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    organizationId: p.uuid().fieldName('organization_id'),
+    number: p.integer(),
+    title: p.string().length(200),
+    summary: p.text().default(''),
+    severity: p.enum([...SEVERITIES]),
+    impact: p.string().length(16).nullable().$type<Impact | null>(),
+    urgency: p.string().length(16).nullable().$type<Urgency | null>(),
+    status: p.enum([...INCIDENT_STATUSES]),
+    serviceId: p.uuid().nullable().fieldName('service_id'),
+    incidentTypeId: p.uuid().nullable().fieldName('incident_type_id'),
+    commanderId: p.uuid().nullable().fieldName('commander_id'),
+    assigneeIds: p.array<string>().fieldName('assignee_ids').columnType('uuid[]').default([]),
+    declaredById: p.uuid().nullable().fieldName('declared_by_id'),
+    impactStartedAt: p.datetime().fieldName('impact_started_at'),
+    declaredAt: p.datetime().fieldName('declared_at'),
+    acknowledgedAt: p.datetime().nullable().fieldName('acknowledged_at'),
+    mitigatedAt: p.datetime().nullable().fieldName('mitigated_at'),
+    resolvedAt: p.datetime().nullable().fieldName('resolved_at'),
+    postmortemAt: p.datetime().nullable().fieldName('postmortem_at'),
+    closedAt: p.datetime().nullable().fieldName('closed_at'),
+    version: p.integer().default(1),
+    lastEventSeq: p.integer().default(0).fieldName('last_event_seq'),
+    lastEventHash: p.string().length(64).nullable().fieldName('last_event_hash'),
+    updatedAt: p
+      .datetime()
+      .onCreate(() => new Date())
+      .onUpdate(() => new Date())
+      .fieldName('updated_at'),
+  }),
+})
+export type Incident = InferEntity<typeof IncidentSchema>
+
+export const IncidentEventSchema = defineEntity({
+  name: 'IncidentEvent',
+  tableName: 'incident_event',
+  properties: (p) => ({
+    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+    organizationId: p.uuid().fieldName('organization_id'),
+    incidentId: p.uuid().fieldName('incident_id'),
+    seq: p.integer(),
+    type: p.string().length(48),
+    actorId: p.uuid().nullable().fieldName('actor_id'),
+    occurredAt: p.datetime().fieldName('occurred_at'),
+    payload: p.json<Record<string, unknown>>(),
+    prevHash: p.string().length(64).fieldName('prev_hash'),
+    hash: p.string().length(64),
+  }),
+})
+export type IncidentEventRow = InferEntity<typeof IncidentEventSchema>
