@@ -67,7 +67,9 @@ const ALLOWED: sanitizeHtml.IOptions = {
           }
         : { tagName: 'span', attribs: {}, text: '' },
   },
-  exclusiveFilter: (frame) => frame.tag === 'img' && !frame.attribs.src,
+  // allowedSchemesByTag does not apply to relative URLs: an image must be absolute https, or a
+  // comment could make every viewer's browser request a URL of this application.
+  exclusiveFilter: (frame) => frame.tag === 'img' && !/^https:\/\//i.test(frame.attribs.src ?? ''),
 }
 
 /** Markdown to HTML that is safe to put in a page as is. */
