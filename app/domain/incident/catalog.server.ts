@@ -10,10 +10,17 @@ const schemaFor = (kind: CatalogKind) => (kind === 'service' ? ServiceSchema : I
 
 export async function listCatalog(orm: MikroORM, organizationId: string) {
   return inScope(orm, { organizationId }, async (em) => {
-    const [services, types] = await Promise.all([
-      em.find(ServiceSchema, { organizationId }, { orderBy: { active: 'desc', name: 'asc' } }),
-      em.find(IncidentTypeSchema, { organizationId }, { orderBy: { active: 'desc', name: 'asc' } }),
-    ])
+    // Sequential: both queries run on the transaction's one connection anyway.
+    const services = await em.find(
+      ServiceSchema,
+      { organizationId },
+      { orderBy: { active: 'desc', name: 'asc' } },
+    )
+    const types = await em.find(
+      IncidentTypeSchema,
+      { organizationId },
+      { orderBy: { active: 'desc', name: 'asc' } },
+    )
     const plain = (e: { id: string; name: string; description: string; active: boolean }) => ({
       id: e.id,
       name: e.name,

@@ -700,16 +700,20 @@ export async function getIncidentDetail(
   return inScope(orm, { organizationId }, async (em) => {
     const incident = await em.findOne(IncidentSchema, { organizationId, number })
     if (!incident) return null
-    const [rows, services, types, memberships] = await Promise.all([
-      em.find(
-        IncidentEventSchema,
-        { organizationId, incidentId: incident.id },
-        { orderBy: { seq: 'asc' } },
-      ),
-      em.find(ServiceSchema, { organizationId }, { orderBy: { name: 'asc' } }),
-      em.find(IncidentTypeSchema, { organizationId }, { orderBy: { name: 'asc' } }),
-      em.find(MembershipSchema, { organizationId }),
-    ])
+    // One after another: a transaction has one connection, and pg refuses to queue queries on a
+    // busy client in its next major version (it warns now).
+    const rows = await em.find(
+      IncidentEventSchema,
+      { organizationId, incidentId: incident.id },
+      { orderBy: { seq: 'asc' } },
+    )
+    const services = await em.find(ServiceSchema, { organizationId }, { orderBy: { name: 'asc' } })
+    const types = await em.find(
+      IncidentTypeSchema,
+      { organizationId },
+      { orderBy: { name: 'asc' } },
+    )
+    const memberships = await em.find(MembershipSchema, { organizationId })
     const users = await em.find(UserSchema, { id: { $in: memberships.map((m) => m.userId) } })
     const people = new Map(users.map((u) => [u.id, { name: u.displayName, email: u.email }]))
     const actor = actorFor(member, incident)
@@ -733,11 +737,17 @@ export async function getIncidentDetail(
 
 export async function getCatalogs(orm: MikroORM, organizationId: string) {
   return inScope(orm, { organizationId }, async (em) => {
-    const [services, types, matrix] = await Promise.all([
-      em.find(ServiceSchema, { organizationId, active: true }, { orderBy: { name: 'asc' } }),
-      em.find(IncidentTypeSchema, { organizationId, active: true }, { orderBy: { name: 'asc' } }),
-      loadTriageMatrix(em, organizationId),
-    ])
+    const services = await em.find(
+      ServiceSchema,
+      { organizationId, active: true },
+      { orderBy: { name: 'asc' } },
+    )
+    const types = await em.find(
+      IncidentTypeSchema,
+      { organizationId, active: true },
+      { orderBy: { name: 'asc' } },
+    )
+    const matrix = await loadTriageMatrix(em, organizationId)
     return {
       services: services.map((s) => ({ id: s.id, name: s.name })),
       types: types.map((t) => ({ id: t.id, name: t.name })),
