@@ -1,0 +1,375 @@
+import { describe, expect, it } from 'vitest'
+import {
+  FoldError,
+  GENESIS_HASH,
+  applyEvent,
+  canonicalJson,
+  diffState,
+  eventHash,
+  foldEvents,
+  verifyChain,
+  type AnyEvent,
+  type EventPayloads,
+  type HashInput,
+  type IncidentState,
+  type StoredEvent,
+} from './events'
+
+const ORG = '00000000-0000-4000-8000-000000000001'
+const INCIDENT = '00000000-0000-4000-8000-0000000000aa'
+const ADA = '00000000-0000-4000-8000-00000000000a'
+const BEN = '00000000-0000-4000-8000-00000000000b'
+const CAL = '00000000-0000-4000-8000-00000000000c'
+const SERVICE = '00000000-0000-4000-8000-000000000051'
+
+const at = (minute: number) => new Date(Date.UTC(2026, 2, 1, 9, minute)).toISOString()
+
+const declared: EventPayloads['incident.declared'] = {
+  number: 7,
+  title: 'Checkout down',
+  summary: 'All card payments fail.',
+  severity: 'SEV-2',
+  impact: 'significant',
+  urgency: 'high',
+  status: 'detected',
+  serviceId: SERVICE,
+  incidentTypeId: null,
+  commanderId: ADA,
+  assigneeIds: [],
+  declaredById: ADA,
+  impactStartedAt: at(0),
+  declaredAt: at(1),
+}
+
+/** A hand-written history with the times each event happened. */
+const HISTORY: Array<AnyEvent & { at: string; actor: string | null }> = [
+  { type: 'incident.declared', payload: declared, at: at(1), actor: ADA },
+  {
+    type: 'incident.assignment_changed',
+    payload: { commander: null, added: [CAL, BEN], removed: [] },
+    at: at(2),
+    actor: ADA,
+  },
+  {
+    type: 'incident.status_changed',
+    payload: {
+      from: 'detected',
+      to: 'investigating',
+      action: 'start-investigating',
+      reason: null,
+      stamped: { field: 'acknowledgedAt', at: at(3) },
+    },
+    at: at(3),
+    actor: BEN,
+  },
+  { type: 'comment.added', payload: { body: 'Looking at the gateway.' }, at: at(4), actor: BEN },
+  {
+    type: 'incident.status_changed',
+    payload: {
+      from: 'investigating',
+      to: 'mitigated',
+      action: 'mark-mitigated',
+      reason: null,
+      stamped: { field: 'mitigatedAt', at: at(10) },
+    },
+    at: at(10),
+    actor: BEN,
+  },
+  {
+    type: 'incident.status_changed',
+    payload: {
+      from: 'mitigated',
+      to: 'investigating',
+      action: 'reopen',
+      reason: 'Errors are back',
+      stamped: null,
+    },
+    at: at(12),
+    actor: ADA,
+  },
+  {
+    type: 'incident.escalated',
+    payload: {
+      from: 'SEV-2',
+      to: 'SEV-1',
+      reason: 'All regions',
+      commander: { from: ADA, to: CAL },
+    },
+    at: at(13),
+    actor: CAL,
+  },
+  {
+    type: 'incident.field_changed',
+    payload: { field: 'title', from: 'Checkout down', to: 'Checkout down in all regions' },
+    at: at(14),
+    actor: CAL,
+  },
+  {
+    type: 'incident.assignment_changed',
+    payload: { commander: null, added: [], removed: [BEN] },
+    at: at(15),
+    actor: CAL,
+  },
+  {
+    // Even if an event claimed a stamp again, the first mitigation time stays.
+    type: 'incident.status_changed',
+    payload: {
+      from: 'investigating',
+      to: 'mitigated',
+      action: 'mark-mitigated',
+      reason: null,
+      stamped: { field: 'mitigatedAt', at: at(20) },
+    },
+    at: at(20),
+    actor: CAL,
+  },
+  {
+    type: 'incident.severity_changed',
+    payload: { from: 'SEV-1', to: 'SEV-3', reason: 'Only retries affected' },
+    at: at(21),
+    actor: CAL,
+  },
+  {
+    type: 'comment.corrected',
+    payload: { supersedesSeq: 4, body: 'Looking at the payment gateway.' },
+    at: at(22),
+    actor: BEN,
+  },
+  {
+    type: 'incident.status_changed',
+    payload: {
+      from: 'mitigated',
+      to: 'resolved',
+      action: 'mark-resolved',
+      reason: null,
+      stamped: { field: 'resolvedAt', at: at(30) },
+    },
+    at: at(30),
+    actor: CAL,
+  },
+]
+
+const EXPECTED_STATE: IncidentState = {
+  ...declared,
+  title: 'Checkout down in all regions',
+  severity: 'SEV-3',
+  status: 'resolved',
+  commanderId: CAL,
+  assigneeIds: [CAL],
+  acknowledgedAt: at(3),
+  mitigatedAt: at(10),
+  resolvedAt: at(30),
+  postmortemAt: null,
+  closedAt: null,
+  version: HISTORY.length,
+}
+
+/** Stores `history` as a valid chain, as the service does. */
+function chain(history: typeof HISTORY): StoredEvent[] {
+  let prevHash = GENESIS_HASH
+  return history.map((e, i) => {
+    const base = {
+      id: `event-${i + 1}`,
+      organizationId: ORG,
+      incidentId: INCIDENT,
+      seq: i + 1,
+      type: e.type,
+      actorId: e.actor,
+      occurredAt: e.at,
+      payload: e.payload,
+      prevHash,
+    }
+    const hash = eventHash(base)
+    prevHash = hash
+    return { ...base, hash } as StoredEvent
+  })
+}
+
+describe('canonicalJson', () => {
+  it('sorts object keys at every level, inside arrays too', () => {
+    expect(canonicalJson({ b: 1, a: { d: [{ z: 1, y: 2 }], c: null } })).toBe(
+      '{"a":{"c":null,"d":[{"y":2,"z":1}]},"b":1}',
+    )
+  })
+
+  it('gives the same text whatever order the keys were inserted in', () => {
+    const one = { title: 'x', nested: { beta: [1, 2], alpha: 'é"\n' }, n: 3 }
+    const two = { n: 3, nested: { alpha: 'é"\n', beta: [1, 2] }, title: 'x' }
+    expect(canonicalJson(one)).toBe(canonicalJson(two))
+    expect(JSON.parse(canonicalJson(one))).toEqual(one)
+  })
+
+  it('keeps array order, which carries meaning', () => {
+    expect(canonicalJson([2, 1])).not.toBe(canonicalJson([1, 2]))
+  })
+
+  it('drops undefined members, as JSON storage would', () => {
+    expect(canonicalJson({ a: 1, b: undefined })).toBe('{"a":1}')
+    expect(canonicalJson(undefined)).toBe('null')
+  })
+
+  it('sorts by code unit, not by locale', () => {
+    expect(canonicalJson({ b: 1, B: 2, a: 3, _: 4 })).toBe('{"B":2,"_":4,"a":3,"b":1}')
+  })
+})
+
+describe('eventHash', () => {
+  const input: HashInput = {
+    prevHash: GENESIS_HASH,
+    seq: 1,
+    organizationId: ORG,
+    incidentId: INCIDENT,
+    type: 'comment.added',
+    actorId: ADA,
+    occurredAt: at(1),
+    payload: { body: 'hello', meta: { a: 1 } },
+  }
+  const reference = eventHash(input)
+
+  it('is 64 hex digits and the same for the same input', () => {
+    expect(reference).toMatch(/^[0-9a-f]{64}$/)
+    expect(eventHash({ ...input })).toBe(reference)
+  })
+
+  it('ignores the key order of the payload', () => {
+    expect(eventHash({ ...input, payload: { meta: { a: 1 }, body: 'hello' } })).toBe(reference)
+  })
+
+  const changes: Array<[keyof HashInput, unknown]> = [
+    ['prevHash', 'f'.repeat(64)],
+    ['seq', 2],
+    ['organizationId', BEN],
+    ['incidentId', CAL],
+    ['type', 'comment.corrected'],
+    ['actorId', null],
+    ['occurredAt', at(2)],
+    ['payload', { body: 'hello!', meta: { a: 1 } }],
+    ['payload', { body: 'hello', meta: { a: 2 } }],
+  ]
+  it.each(changes)('changes when %s changes', (field, value) => {
+    expect(eventHash({ ...input, [field]: value })).not.toBe(reference)
+  })
+})
+
+describe('verifyChain', () => {
+  it('accepts a valid chain and an empty one', () => {
+    expect(verifyChain(chain(HISTORY))).toBeNull()
+    expect(verifyChain([])).toBeNull()
+  })
+
+  it('reports a missing event as a seq gap at the first event after it', () => {
+    const events = chain(HISTORY.slice(0, 5))
+    events.splice(1, 1)
+    expect(verifyChain(events)).toEqual({ kind: 'seq-gap', seq: 3, expected: 2 })
+  })
+
+  it('reports a chain that does not start at seq 1', () => {
+    expect(verifyChain(chain(HISTORY).slice(1))).toEqual({ kind: 'seq-gap', seq: 2, expected: 1 })
+  })
+
+  it('reports a wrong prev_hash at its seq, even when the event’s own hash was recomputed', () => {
+    const events = chain(HISTORY.slice(0, 5))
+    const forged = { ...events[2]!, prevHash: 'a'.repeat(64) }
+    forged.hash = eventHash(forged)
+    events[2] = forged
+    expect(verifyChain(events)).toEqual({ kind: 'prev-hash', seq: 3 })
+  })
+
+  it('reports a tampered payload at the seq of the tampered event', () => {
+    const events = chain(HISTORY.slice(0, 5))
+    events[2] = {
+      ...events[2]!,
+      payload: { ...events[2]!.payload, reason: 'edited' },
+    } as StoredEvent
+    expect(verifyChain(events)).toEqual({ kind: 'hash', seq: 3 })
+  })
+
+  it('reports a tampered payload whose hash was recomputed at the next event’s link', () => {
+    const events = chain(HISTORY.slice(0, 5))
+    const edited = { ...events[3]!, payload: { body: 'nothing to see' } } as StoredEvent
+    edited.hash = eventHash(edited)
+    events[3] = edited
+    expect(verifyChain(events)).toEqual({ kind: 'prev-hash', seq: 5 })
+  })
+
+  it('reports a changed actor or time as a hash problem', () => {
+    const events = chain(HISTORY.slice(0, 3))
+    expect(verifyChain([events[0]!, { ...events[1]!, actorId: CAL }, events[2]!])).toEqual({
+      kind: 'hash',
+      seq: 2,
+    })
+    expect(verifyChain([{ ...events[0]!, occurredAt: at(59) }, ...events.slice(1)])).toEqual({
+      kind: 'hash',
+      seq: 1,
+    })
+  })
+})
+
+describe('foldEvents', () => {
+  it('replays a hand-written history to the expected state', () => {
+    expect(foldEvents(HISTORY)).toEqual(EXPECTED_STATE)
+  })
+
+  it('stamps a status time once: reopening and mitigating again keeps the first mitigatedAt', () => {
+    const state = foldEvents(HISTORY.slice(0, 10))
+    expect(state.status).toBe('mitigated')
+    expect(state.mitigatedAt).toBe(at(10))
+    expect(state.acknowledgedAt).toBe(at(3))
+  })
+
+  it('moves the version on with every event, comments included', () => {
+    for (let n = 1; n <= HISTORY.length; n++) {
+      expect(foldEvents(HISTORY.slice(0, n)).version).toBe(n)
+    }
+  })
+
+  it('keeps assignees sorted and unique, so equal sets compare equal', () => {
+    const state = foldEvents([
+      { type: 'incident.declared', payload: { ...declared, assigneeIds: [CAL, ADA, CAL] } },
+      {
+        type: 'incident.assignment_changed',
+        payload: { commander: null, added: [BEN, ADA], removed: [] },
+      },
+    ])
+    expect(state.assigneeIds).toEqual([ADA, BEN, CAL])
+  })
+
+  it('refuses a status change whose from does not match the current status', () => {
+    expect(() =>
+      foldEvents([
+        HISTORY[0]!,
+        {
+          type: 'incident.status_changed',
+          payload: {
+            from: 'investigating',
+            to: 'mitigated',
+            action: 'mark-mitigated',
+            reason: null,
+            stamped: null,
+          },
+        },
+      ]),
+    ).toThrow(FoldError)
+  })
+
+  it('refuses a second declaration, an event before the declaration, and no events', () => {
+    expect(() => foldEvents([HISTORY[0]!, HISTORY[0]!])).toThrow(FoldError)
+    expect(() => applyEvent(undefined, HISTORY[3]!)).toThrow(FoldError)
+    expect(() => foldEvents([])).toThrow(FoldError)
+  })
+})
+
+describe('diffState', () => {
+  it('finds no difference between equal states', () => {
+    expect(diffState(EXPECTED_STATE, { ...EXPECTED_STATE })).toEqual([])
+  })
+
+  it('names exactly the fields that differ', () => {
+    expect(
+      diffState({ ...EXPECTED_STATE, severity: 'SEV-1', closedAt: at(40) }, EXPECTED_STATE),
+    ).toEqual(['severity', 'closedAt'])
+    expect(diffState({ ...EXPECTED_STATE, assigneeIds: [] }, EXPECTED_STATE)).toEqual([
+      'assigneeIds',
+    ])
+  })
+})

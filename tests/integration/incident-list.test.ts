@@ -1,0 +1,347 @@
+import { beforeAll, describe, expect, it } from 'vitest'
+import { addCatalogEntry } from '../../app/domain/incident/catalog.server'
+import {
+  assignIncident,
+  declareIncident,
+  transitionIncident,
+} from '../../app/domain/incident/incident-service.server'
+import {
+  PAGE_SIZE,
+  encodeCursor,
+  listIncidents,
+  parseIncidentFilters,
+  type IncidentListRow,
+} from '../../app/domain/incident/incident-list.server'
+import { TRANSITIONS } from '../../app/domain/incident/lifecycle'
+import {
+  INCIDENT_STATUSES,
+  SEVERITIES,
+  type IncidentStatus,
+  type Severity,
+} from '../../app/domain/incident/vocabulary'
+import { setUpTestDatabase } from '../support/database'
+import { addMember, type TestMember } from '../support/incidents'
+
+const db = setUpTestDatabase('incident_list')
+
+const COUNT = 60
+const WORDS = ['Checkout', 'Search', 'Payments', 'Sign-in', 'Webhooks', 'Exports']
+/** Forward path only: the status at index k is reached by k transitions from Detected. */
+const PATH: IncidentStatus[] = [
+  'detected',
+  'investigating',
+  'mitigated',
+  'resolved',
+  'postmortem',
+  'closed',
+]
+const BASE = Date.UTC(2026, 2, 1, 0, 0)
+const HOUR = 3_600_000
+
+interface Seeded {
+  id: string
+  number: number
+  title: string
+  severity: Severity
+  status: IncidentStatus
+  serviceId: string | null
+  typeId: string
+  commanderId: string
+  assigneeIds: string[]
+  declaredAt: Date
+}
+
+let viewer: TestMember
+let engineer: TestMember
+let services: string[]
+let types: string[]
+const seeded: Seeded[] = []
+
+beforeAll(async () => {
+  viewer = await addMember(db, db.organizationId, 'admin', { name: 'Vera Viewer' })
+  engineer = await addMember(db, db.organizationId, 'engineer', { name: 'Erin Engineer' })
+  services = [
+    await addCatalogEntry(db.orm, db.organizationId, 'service', 'Checkout', ''),
+    await addCatalogEntry(db.orm, db.organizationId, 'service', 'Search', ''),
+  ]
+  types = [
+    await addCatalogEntry(db.orm, db.organizationId, 'type', 'Outage', ''),
+    await addCatalogEntry(db.orm, db.organizationId, 'type', 'Degradation', ''),
+  ]
+  const seedOne = async (i: number): Promise<Seeded> => {
+    // Three incidents share each declaration time, so the id decides their order; the 7-hour
+    // step puts some declarations late in a UTC day.
+    const declaredAt = new Date(BASE + Math.floor(i / 3) * 7 * HOUR)
+    const severity = SEVERITIES[(i * 7) % 4]!
+    const serviceId = i % 3 === 2 ? null : services[i % 3]!
+    const typeId = types[i % 2]!
+    const commanderId = i % 7 === 0 ? viewer.user.id : engineer.user.id
+    const title = i === 41 ? 'Disk 100% full on the primary' : `${WORDS[i % WORDS.length]} incident`
+    const { id, number } = await declareIncident(
+      db.orm,
+      viewer,
+      {
+        title,
+        summary: '',
+        severity,
+        serviceId,
+        incidentTypeId: typeId,
+        commanderId,
+        impactStartedAt: new Date(declaredAt.getTime() - 60_000),
+      },
+      declaredAt,
+    )
+    const assigneeIds = i % 5 === 0 ? [viewer.user.id] : []
+    if (assigneeIds.length) {
+      await assignIncident(db.orm, viewer, number, { commanderId, assigneeIds }, declaredAt)
+    }
+    const status = PATH[i % PATH.length]!
+    for (let k = 0; k < PATH.indexOf(status); k++) {
+      const step = TRANSITIONS.find((t) => t.from.includes(PATH[k]!) && t.to === PATH[k + 1])!
+      await transitionIncident(db.orm, viewer, number, { action: step.action }, declaredAt)
+    }
+    return {
+      id,
+      number,
+      title,
+      severity,
+      status,
+      serviceId,
+      typeId,
+      commanderId,
+      assigneeIds,
+      declaredAt,
+    }
+  }
+  // A few at a time, as concurrent requests would; the numbers are whatever each one got.
+  for (let i = 0; i < COUNT; i += 4) {
+    seeded.push(...(await Promise.all([i, i + 1, i + 2, i + 3].map(seedOne))))
+  }
+  // Another organization's incident never shows up in this one's list.
+  const other = await db.createOrganization('Elsewhere')
+  await declareIncident(db.orm, await addMember(db, other, 'admin'), {
+    title: 'Checkout incident elsewhere',
+    summary: '',
+    severity: 'SEV-1',
+  })
+})
+
+/** The list's order, computed here from the seeded data. */
+function listOrder(a: Seeded, b: Seeded) {
+  if (a.severity !== b.severity) return a.severity < b.severity ? -1 : 1
+  if (a.declaredAt.getTime() !== b.declaredAt.getTime())
+    return b.declaredAt.getTime() - a.declaredAt.getTime()
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+}
+
+/** Every page of the list for `query` (a URL query string), following `next`. */
+async function walk(query: string, pageSize = PAGE_SIZE, viewerId = viewer.user.id) {
+  const pages: IncidentListRow[][] = []
+  let after: string | null = null
+  for (let guard = 0; guard < 100; guard++) {
+    const params = new URLSearchParams(query)
+    if (after) params.set('after', after)
+    const page = await listIncidents(
+      db.orm,
+      db.organizationId,
+      viewerId,
+      parseIncidentFilters(params),
+      pageSize,
+    )
+    pages.push(page.rows)
+    after = page.next
+    if (!after) return pages
+  }
+  throw new Error('pagination did not end')
+}
+
+const numbersOf = async (query: string) =>
+  (await walk(query, 100))
+    .flat()
+    .map((r) => r.number)
+    .sort((a, b) => a - b)
+const expected = (keep: (s: Seeded) => boolean) =>
+  seeded
+    .filter(keep)
+    .map((s) => s.number)
+    .sort((a, b) => a - b)
+
+describe('the incident list’s filters', () => {
+  it('seeds every status, severity, service and type', () => {
+    expect(new Set(seeded.map((s) => s.status))).toEqual(new Set(INCIDENT_STATUSES))
+    expect(new Set(seeded.map((s) => s.severity))).toEqual(new Set(SEVERITIES))
+  })
+
+  it('shows the open incidents (Detected, Investigating, Mitigated) when no status is chosen', async () => {
+    const open = expected((s) => ['detected', 'investigating', 'mitigated'].includes(s.status))
+    expect(open.length).toBeGreaterThan(0)
+    expect(await numbersOf('')).toEqual(open)
+    expect(await numbersOf('status=open')).toEqual(open)
+  })
+
+  it('filters by one status, by several, and shows everything for all', async () => {
+    expect(await numbersOf('status=resolved')).toEqual(expected((s) => s.status === 'resolved'))
+    expect(await numbersOf('status=postmortem&status=closed')).toEqual(
+      expected((s) => s.status === 'postmortem' || s.status === 'closed'),
+    )
+    expect(await numbersOf('status=open&status=closed')).toEqual(
+      expected((s) => s.status !== 'resolved' && s.status !== 'postmortem'),
+    )
+    expect(await numbersOf('status=all')).toEqual(expected(() => true))
+  })
+
+  it('filters by severity', async () => {
+    expect(await numbersOf('status=all&severity=SEV-1&severity=SEV-3')).toEqual(
+      expected((s) => s.severity === 'SEV-1' || s.severity === 'SEV-3'),
+    )
+    expect(await numbersOf('status=all&severity=SEV-4')).toEqual(
+      expected((s) => s.severity === 'SEV-4'),
+    )
+  })
+
+  it('filters by service and by incident type', async () => {
+    expect(await numbersOf(`status=all&service=${services[1]}`)).toEqual(
+      expected((s) => s.serviceId === services[1]),
+    )
+    expect(await numbersOf(`status=all&type=${types[0]}`)).toEqual(
+      expected((s) => s.typeId === types[0]),
+    )
+    expect(await numbersOf(`status=all&service=${services[0]}&type=${types[1]}`)).toEqual(
+      expected((s) => s.serviceId === services[0] && s.typeId === types[1]),
+    )
+  })
+
+  it('filters by assignee: "me" is the viewer as commander or assignee', async () => {
+    const mine = expected(
+      (s) => s.commanderId === viewer.user.id || s.assigneeIds.includes(viewer.user.id),
+    )
+    expect(mine.length).toBeGreaterThan(0)
+    expect(mine.length).toBeLessThan(COUNT)
+    expect(await numbersOf('status=all&assignee=me')).toEqual(mine)
+    expect(await numbersOf(`status=all&assignee=${engineer.user.id}`)).toEqual(
+      expected((s) => s.commanderId === engineer.user.id),
+    )
+    // "me" follows the viewer: the engineer's own view.
+    const engineers = (await walk('status=all&assignee=me', 100, engineer.user.id))
+      .flat()
+      .map((r) => r.number)
+      .sort((a, b) => a - b)
+    expect(engineers).toEqual(expected((s) => s.commanderId === engineer.user.id))
+  })
+
+  it('searches titles case-insensitively', async () => {
+    expect(await numbersOf('status=all&q=cHeCkOuT')).toEqual(
+      expected((s) => s.title.toLowerCase().includes('checkout')),
+    )
+    expect(await numbersOf('status=all&q=sign-in incident')).toEqual(
+      expected((s) => s.title.startsWith('Sign-in')),
+    )
+  })
+
+  it('finds an incident by INC-12, inc-12 or 12', async () => {
+    for (const q of ['INC-12', 'inc-12', '12', '  INC-12  ']) {
+      expect(await numbersOf(`status=all&q=${encodeURIComponent(q)}`)).toEqual([12])
+    }
+  })
+
+  it('treats % and _ in a search as plain characters', async () => {
+    expect(await numbersOf('status=all&q=100%25')).toEqual(expected((s) => s.title.includes('%')))
+    expect(await numbersOf('status=all&q=%25')).toHaveLength(1)
+    expect(await numbersOf('status=all&q=_')).toEqual([])
+  })
+
+  it('filters by declaration date, both ends inclusive, in UTC days', async () => {
+    const from = Date.UTC(2026, 2, 2)
+    const to = Date.UTC(2026, 2, 4) // the end of 2026-03-03
+    const inRange = expected((s) => s.declaredAt.getTime() >= from && s.declaredAt.getTime() < to)
+    // The range cuts through the seeded days, with declarations late on its last day.
+    expect(inRange.length).toBeGreaterThan(0)
+    expect(inRange.length).toBeLessThan(COUNT)
+    expect(
+      seeded.some((s) => s.declaredAt.getTime() >= to - 4 * HOUR && s.declaredAt.getTime() < to),
+    ).toBe(true)
+    expect(await numbersOf('status=all&from=2026-03-02&to=2026-03-03')).toEqual(inRange)
+    expect(await numbersOf('status=all&from=2026-03-03')).toEqual(
+      expected((s) => s.declaredAt.getTime() >= Date.UTC(2026, 2, 3)),
+    )
+    expect(await numbersOf('status=all&to=2026-03-01')).toEqual(
+      expected((s) => s.declaredAt.getTime() < Date.UTC(2026, 2, 2)),
+    )
+  })
+
+  it('ignores malformed filter values instead of failing', async () => {
+    expect(
+      await numbersOf('status=all&service=not-a-uuid&type=42&assignee=someone&from=yesterday'),
+    ).toEqual(expected(() => true))
+  })
+})
+
+describe('keyset pagination', () => {
+  it('walks all 60 incidents in pages of 25, each exactly once, most severe then newest first', async () => {
+    const pages = await walk('status=all')
+    expect(pages.map((p) => p.length)).toEqual([25, 25, 10])
+    const ids = pages.flat().map((r) => r.id)
+    expect(new Set(ids).size).toBe(COUNT)
+    expect(ids).toEqual([...seeded].sort(listOrder).map((s) => s.id))
+  })
+
+  it('pages through a filtered list in small pages without losing ties', async () => {
+    const pages = await walk('status=all&severity=SEV-2&severity=SEV-3', 4)
+    const want = seeded
+      .filter((s) => s.severity === 'SEV-2' || s.severity === 'SEV-3')
+      .sort(listOrder)
+      .map((s) => s.id)
+    expect(pages.flat().map((r) => r.id)).toEqual(want)
+    expect(pages.every((p) => p.length <= 4)).toBe(true)
+    expect(pages.length).toBe(Math.ceil(want.length / 4))
+  })
+
+  it('ends with next = null exactly when the last row was shown', async () => {
+    const exact = await listIncidents(
+      db.orm,
+      db.organizationId,
+      viewer.user.id,
+      parseIncidentFilters(new URLSearchParams('status=all')),
+      COUNT,
+    )
+    expect(exact.rows).toHaveLength(COUNT)
+    expect(exact.next).toBeNull()
+  })
+
+  it('ignores a garbage cursor and shows the first page', async () => {
+    const first = await walk('status=all')
+    for (const after of [
+      'garbage',
+      '%%%',
+      Buffer.from('null').toString('base64url'),
+      Buffer.from('["SEV-9","yesterday","nobody"]').toString('base64url'),
+      encodeCursor({ severity: 'SEV-2', declaredAt: 'not a date', id: 'not-a-uuid' }),
+    ]) {
+      const page = await listIncidents(
+        db.orm,
+        db.organizationId,
+        viewer.user.id,
+        parseIncidentFilters(new URLSearchParams({ status: 'all', after })),
+      )
+      expect(page.rows.map((r) => r.id)).toEqual(first[0]!.map((r) => r.id))
+    }
+  })
+
+  it('shows each row’s names and counts from the joined tables', async () => {
+    const rows = (await walk('status=all', 100)).flat()
+    const byNumber = new Map(rows.map((r) => [r.number, r]))
+    const assigned = seeded.find((s) => s.assigneeIds.length > 0 && s.serviceId === services[0])!
+    expect(byNumber.get(assigned.number)).toMatchObject({
+      title: assigned.title,
+      severity: assigned.severity,
+      status: assigned.status,
+      serviceName: 'Checkout',
+      typeName: assigned.typeId === types[0] ? 'Outage' : 'Degradation',
+      commanderName: assigned.commanderId === viewer.user.id ? 'Vera Viewer' : 'Erin Engineer',
+      assigneeCount: 1,
+      declaredAt: assigned.declaredAt.toISOString(),
+    })
+    const noService = seeded.find((s) => s.serviceId === null)!
+    expect(byNumber.get(noService.number)?.serviceName).toBeNull()
+  })
+})

@@ -1,0 +1,54 @@
+/**
+ * Renders one real Remix route module (its loader, then its default component) to HTML inside a
+ * static data router, the way the server renders a document request, minus the root layout and
+ * the hydration script. Enough to check what a page puts into its HTML without building the app.
+ * (`createRemixStub` from @remix-run/testing would do this, but it is not installed here;
+ * react-router-dom is the router @remix-run/react itself runs on.)
+ */
+import type { ComponentType } from 'react'
+import { renderToString } from 'react-dom/server'
+import { isRouteErrorResponse } from 'react-router-dom'
+import {
+  StaticRouterProvider,
+  createStaticHandler,
+  createStaticRouter,
+} from 'react-router-dom/server'
+import type { AppLoadContext, LoaderFunctionArgs } from '@remix-run/node'
+
+export interface RouteModule {
+  loader: (args: LoaderFunctionArgs) => Promise<unknown>
+  default: ComponentType
+}
+
+export async function renderRoute(options: {
+  module: RouteModule
+  /** The route's path pattern, e.g. `/incidents/:number`. */
+  path: string
+  request: Request
+  context: AppLoadContext
+}): Promise<{ status: number; html: string }> {
+  const { module, path, request, context } = options
+  const routes = [
+    {
+      id: 'route',
+      path,
+      loader: (args: { request: Request; params: Record<string, string | undefined> }) =>
+        module.loader({ ...args, context }),
+      Component: module.default,
+    },
+  ]
+  const handler = createStaticHandler(routes)
+  const result = await handler.query(request)
+  if (result instanceof Response) return { status: result.status, html: await result.text() }
+  if (result.errors) {
+    // A thrown Response (404, 403) arrives as an error response carrying its status.
+    const error: unknown = Object.values(result.errors)[0]
+    if (isRouteErrorResponse(error)) return { status: error.status, html: String(error.data) }
+    throw error
+  }
+  const router = createStaticRouter(handler.dataRoutes, result)
+  const html = renderToString(
+    <StaticRouterProvider router={router} context={result} hydrate={false} />,
+  )
+  return { status: result.statusCode, html }
+}
