@@ -65,6 +65,20 @@ export class IncidentConflictError extends Error {
 
 type Actorish = Pick<Member, 'user' | 'role' | 'organization'>
 
+/**
+ * PostgreSQL text and jsonb cannot hold U+0000, which a form post can carry (`%00`): refuse it
+ * as a field error before the database would fail the whole request.
+ */
+function assertStorableText(fields: Record<string, string | null | undefined>) {
+  for (const [field, value] of Object.entries(fields)) {
+    if (value?.includes('\u0000'))
+      throw new IncidentError(
+        field,
+        'This text contains a NUL character, which cannot be stored. Remove it.',
+      )
+  }
+}
+
 export function actorFor(
   member: Actorish,
   incident: Pick<Incident, 'commanderId' | 'assigneeIds'>,
@@ -237,6 +251,7 @@ export async function declareIncident(
 ) {
   if (!can(member.role, 'incident.declare'))
     throw new IncidentError(null, 'Your role cannot declare incidents.', 403)
+  assertStorableText({ title: input.title, summary: input.summary })
   const organizationId = member.organization.id
   return inScope(orm, { organizationId }, async (em) => {
     let severity = input.severity
@@ -337,6 +352,7 @@ export async function transitionIncident(
   input: TransitionInput,
   now = new Date(),
 ) {
+  assertStorableText({ reason: input.reason })
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
     const incident = await lockIncident(em, member.organization.id, number, input.version)
     const transition = transitionFor(input.action)
@@ -394,6 +410,7 @@ export async function changeSeverity(
   now = new Date(),
 ) {
   if (!input.reason.trim()) throw new IncidentError('reason', 'Give a reason for the change.')
+  assertStorableText({ reason: input.reason })
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
     const incident = await lockIncident(em, member.organization.id, number, input.version)
     if (!canWork(member, incident) && !can(member.role, 'incident.escalate')) {
@@ -439,6 +456,7 @@ export async function forceEscalate(
   if (!can(member.role, 'incident.escalate'))
     throw new IncidentError(null, 'Only managers and admins can force-escalate.', 403)
   if (!input.reason.trim()) throw new IncidentError('reason', 'Give a reason for the escalation.')
+  assertStorableText({ reason: input.reason })
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
     const incident = await lockIncident(em, member.organization.id, number, input.version)
     if (incident.status === 'closed')
@@ -527,6 +545,7 @@ export async function editIncident(
   input: EditInput,
   now = new Date(),
 ) {
+  assertStorableText({ title: input.title, summary: input.summary })
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
     const incident = await lockIncident(em, member.organization.id, number, input.version)
     if (!canWork(member, incident) && !can(member.role, 'incident.assign')) {
@@ -606,6 +625,7 @@ export async function addComment(
 ) {
   const body = input.body.trim()
   if (!body) throw new IncidentError('body', 'Write a comment first.')
+  assertStorableText({ body })
   if (body.length > COMMENT_MAX)
     throw new IncidentError('body', `Keep comments under ${COMMENT_MAX} characters.`)
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
@@ -627,6 +647,7 @@ export async function correctComment(
 ) {
   const body = input.body.trim()
   if (!body) throw new IncidentError('body', 'Write the corrected comment.')
+  assertStorableText({ body })
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
     const incident = await lockIncident(em, member.organization.id, number, input.version)
     const original = await em.findOne(IncidentEventSchema, {
