@@ -7,7 +7,10 @@ import {
   IncidentConflictError,
   IncidentError,
   addComment,
+  changeSeverity,
+  correctComment,
   declareIncident,
+  editIncident,
   getIncidentDetail,
   transitionIncident,
 } from '../../app/domain/incident/incident-service.server'
@@ -310,6 +313,32 @@ describe('a refused or failed change leaves no trace', () => {
       ),
     ).toEqual([{ incidents: 1, events: 1 }])
     expect((await declare(admin)).number).toBe(2)
+  })
+
+  it('refuses text with a NUL character as a field error, writing nothing', async () => {
+    const { organizationId, admin, number } = await organizationWithIncident()
+    const before = await eventCount(db, organizationId, number)
+    const attempts: Array<[string, Promise<unknown>]> = [
+      ['title', declareIncident(db.orm, admin, { title: 'a\0b', summary: '', severity: 'SEV-4' })],
+      [
+        'summary',
+        declareIncident(db.orm, admin, { title: 'ok', summary: '\0', severity: 'SEV-4' }),
+      ],
+      ['body', addComment(db.orm, admin, number, { body: 'see %00 \0 here' })],
+      ['reason', transitionIncident(db.orm, admin, number, { action: 'reopen', reason: 'x\0' })],
+      ['title', editIncident(db.orm, admin, number, { title: 'new\0' })],
+      ['reason', changeSeverity(db.orm, admin, number, { severity: 'SEV-1', reason: '\0!' })],
+      ['body', correctComment(db.orm, admin, number, { seq: 3, body: 'fixed\0' })],
+    ]
+    for (const [field, attempt] of attempts) {
+      await expect(attempt).rejects.toMatchObject({ name: 'IncidentError', field, status: 400 })
+    }
+    expect(await eventCount(db, organizationId, number)).toEqual(before)
+    expect(
+      await db.query('select count(*)::int as n from incident where organization_id = $1', [
+        organizationId,
+      ]),
+    ).toEqual([{ n: 1 }])
   })
 
   it('refuses a comment written against an older version and appends nothing', async () => {
