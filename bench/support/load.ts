@@ -1,6 +1,7 @@
 /**
  * A small closed-loop HTTP load generator: `connections` workers each send requests back to back
- * for `seconds` (or until `maxRequests`), all to one loopback URL. Bounded in time and count.
+ * for `seconds` (or until `maxRequests`) to one loopback URL, or to a URL chosen per request by a
+ * function (e.g. a random record). Bounded in time and count.
  * Node's fetch keeps connections alive, so each worker reuses one connection.
  */
 
@@ -18,7 +19,8 @@ export interface LoadResult {
 
 export interface LoadOptions {
   label: string
-  url: string
+  /** The URL, or a function called before every request to pick one (same host each time). */
+  url: string | (() => string)
   connections?: number
   seconds?: number
   maxRequests?: number
@@ -33,7 +35,8 @@ function percentile(sorted: number[], p: number) {
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadResult> {
-  const url = new URL(options.url)
+  const nextUrl = typeof options.url === 'string' ? () => options.url as string : options.url
+  const url = new URL(nextUrl())
   if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) {
     throw new Error(`Benchmarks only target loopback addresses, not ${url.hostname}`)
   }
@@ -52,7 +55,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       sent++
       const t0 = performance.now()
       try {
-        const response = await fetch(url, { headers: options.headers, redirect: 'manual' })
+        const target = new URL(nextUrl(), url)
+        if (target.host !== url.host) throw new Error(`URL left ${url.host}: ${target.href}`)
+        const response = await fetch(target, { headers: options.headers, redirect: 'manual' })
         await response.arrayBuffer()
         if (!expected.has(response.status)) errors++
       } catch {
