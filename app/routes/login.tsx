@@ -3,6 +3,7 @@ import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import type {
   ActionFunctionArgs,
   AppLoadContext,
+  HeadersFunction,
   LoaderFunctionArgs,
   MetaFunction,
 } from '@remix-run/node'
@@ -28,6 +29,17 @@ import { safeRedirect } from '../utils/redirect'
 export const meta: MetaFunction = () => [{ title: 'Log in · IncidentFlow' }]
 
 const INVALID = 'Email or password is incorrect.'
+
+/**
+ * On a document request (a plain form post) Remix forwards only Set-Cookie from an action's
+ * headers; the throttled answer's Retry-After has to be passed on here.
+ */
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const forwarded = new Headers()
+  const retryAfter = actionHeaders.get('Retry-After')
+  if (retryAfter) forwarded.set('Retry-After', retryAfter)
+  return forwarded
+}
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireAnonymous(request, context)
