@@ -9,12 +9,13 @@ import type {
 } from '@remix-run/node'
 import { data, redirect } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
-import * as z from 'zod'
+import * as z from '../utils/zod'
 import { Field, SubmitButton } from '../components/forms'
 import { FormError } from '../components/form-error'
 import { HoneypotField } from '../components/honeypot'
-import { formAuthenticator, loginSchema } from '../domain/access/authenticator.server'
+import { formAuthenticator } from '../domain/access/authenticator.server'
 import { requireAnonymous } from '../domain/access/guard.server'
+import { loginSchema } from '../domain/access/login-schema'
 import { createSession } from '../domain/access/session.server'
 import {
   SupabaseSignInError,
@@ -162,6 +163,9 @@ export default function Login() {
     lastResult,
     constraint: getZodConstraint(loginSchema),
     shouldValidate: 'onBlur',
+    // Not on blur once validated: clicking the button blurs the field, and a message that vanished
+    // then would move the button away from under the pointer, so the click would be lost.
+    shouldRevalidate: 'onInput',
     onValidate: ({ formData }) => parseWithZod(formData, { schema: loginSchema }),
   })
   return (
