@@ -1,0 +1,109 @@
+/**
+ * Starts what a benchmark measures: a throwaway embedded PostgreSQL (temporary directory, free
+ * port), migrated, and the production web server from `build/` against it.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
+import { createServer } from 'node:net'
+import os from 'node:os'
+import path from 'node:path'
+import { startEmbeddedPostgres, type RunningPostgres } from '../../db/embedded-postgres'
+import { migrate } from '../../db/migrate'
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen({ port: 0, host: '127.0.0.1' }, () => {
+      const address = server.address()
+      const port = typeof address === 'object' && address ? address.port : 0
+      server.close(() => (port ? resolve(port) : reject(new Error('no free port'))))
+    })
+  })
+}
+
+export interface BenchStack {
+  databaseUrl: string
+  baseUrl: string
+  /** Milliseconds from spawning `node build/server.js` to its first 200 on /healthz. */
+  coldStartMs: number
+  stop: () => Promise<void>
+}
+
+export async function startDatabase(label: string) {
+  const dir = await mkdtemp(path.join(os.tmpdir(), `incidentflow-bench-${label}-`))
+  // As root the server runs as the `postgres` user, which must be able to enter the directory.
+  await chmod(dir, 0o755)
+  const postgres: RunningPostgres = await startEmbeddedPostgres({
+    dataDir: path.join(dir, 'pg'),
+    port: await freePort(),
+    ephemeral: true,
+    ownerLabel: `bench ${label}`,
+  })
+  await migrate(postgres.url())
+  return {
+    dir,
+    url: postgres.url(),
+    stop: async () => {
+      await postgres.stop()
+      await rm(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+export async function startServer(databaseUrl: string, dataDir: string) {
+  const port = await freePort()
+  const baseUrl = `http://127.0.0.1:${port}`
+  const started = performance.now()
+  const child: ChildProcess = spawn(process.execPath, ['build/server.js'], {
+    env: {
+      ...process.env,
+      NODE_ENV: 'production',
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      APP_URL: baseUrl,
+      DATABASE_URL: databaseUrl,
+      DATA_DIR: dataDir,
+      SESSION_SECRET: randomBytes(36).toString('base64'),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
+  const deadline = Date.now() + 60_000
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`build/server.js exited with ${child.exitCode}`)
+    if (Date.now() > deadline) throw new Error('server did not answer /healthz within 60 s')
+    try {
+      if ((await fetch(`${baseUrl}/healthz`)).ok) break
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  const coldStartMs = performance.now() - started
+  return {
+    baseUrl,
+    coldStartMs,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      }),
+  }
+}
+
+export async function startStack(label: string): Promise<BenchStack> {
+  const database = await startDatabase(label)
+  const server = await startServer(database.url, database.dir)
+  return {
+    databaseUrl: database.url,
+    baseUrl: server.baseUrl,
+    coldStartMs: server.coldStartMs,
+    stop: async () => {
+      await server.stop()
+      await database.stop()
+    },
+  }
+}
