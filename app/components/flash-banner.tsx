@@ -14,8 +14,8 @@ export function FlashBanner({ flash }: { flash: Flash }) {
       role={flash.kind === 'error' || flash.kind === 'warning' ? 'alert' : 'status'}
       className={`rounded-md border px-4 py-3 text-sm ${style.box}`}
     >
-      <strong className="mr-2 font-semibold">{style.label}:</strong>
-      {flash.message}
+      {/* A real space: the text (and what screen readers say) is "Done: …", not "Done:…". */}
+      <strong className="mr-1 font-semibold">{style.label}:</strong> {flash.message}
     </div>
   )
 }

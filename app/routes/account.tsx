@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, useLoaderData } from '@remix-run/react'
-import * as z from 'zod'
+import * as z from '../utils/zod'
 import { switchOrganization } from '../domain/access/accounts.server'
 import { requireViewer } from '../domain/access/guard.server'
 import { ROLE_LABELS } from '../domain/access/permissions'

@@ -3,7 +3,7 @@ import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
-import * as z from 'zod'
+import * as z from '../utils/zod'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { Field, SelectField, SubmitButton } from '../components/forms'
@@ -158,6 +158,9 @@ export default function Members() {
     lastResult,
     constraint: getZodConstraint(inviteSchema),
     shouldValidate: 'onBlur',
+    // Not on blur once validated: clicking the button blurs the field, and a message that vanished
+    // then would move the button away from under the pointer, so the click would be lost.
+    shouldRevalidate: 'onInput',
     onValidate: ({ formData }) => parseWithZod(formData, { schema: inviteSchema }),
     defaultValue: { role: 'engineer' },
   })
@@ -215,7 +218,9 @@ export default function Members() {
         <h2 id="members-heading" className="text-lg font-semibold">
           Members
         </h2>
-        <div className="mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+        {/* relative: the sr-only labels inside are absolutely positioned; without a positioned
+            ancestor they escape this scroll box and widen the whole page on a phone. */}
+        <div className="relative mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <thead className="bg-slate-50 text-left text-slate-600">
               <tr>

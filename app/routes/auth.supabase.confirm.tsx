@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
-import * as z from 'zod'
+import * as z from '../utils/zod'
 import { createSession } from '../domain/access/session.server'
 import {
   MAGIC_LINK_TYPES,

@@ -10,7 +10,7 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
-import * as z from 'zod'
+import * as z from '../utils/zod'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { Field, SubmitButton } from '../components/forms'
@@ -125,6 +125,9 @@ export default function AcceptInvitation() {
     lastResult,
     constraint: getZodConstraint(newAccountSchema),
     shouldValidate: 'onBlur',
+    // Not on blur once validated: clicking the button blurs the field, and a message that vanished
+    // then would move the button away from under the pointer, so the click would be lost.
+    shouldRevalidate: 'onInput',
     onValidate: ({ formData }) => parseWithZod(formData, { schema: newAccountSchema }),
   })
   const role = ROLE_LABELS[invitation.role].toLowerCase()

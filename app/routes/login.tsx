@@ -3,17 +3,19 @@ import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import type {
   ActionFunctionArgs,
   AppLoadContext,
+  HeadersFunction,
   LoaderFunctionArgs,
   MetaFunction,
 } from '@remix-run/node'
 import { data, redirect } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
-import * as z from 'zod'
+import * as z from '../utils/zod'
 import { Field, SubmitButton } from '../components/forms'
 import { FormError } from '../components/form-error'
 import { HoneypotField } from '../components/honeypot'
-import { formAuthenticator, loginSchema } from '../domain/access/authenticator.server'
+import { formAuthenticator } from '../domain/access/authenticator.server'
 import { requireAnonymous } from '../domain/access/guard.server'
+import { loginSchema } from '../domain/access/login-schema'
 import { createSession } from '../domain/access/session.server'
 import {
   SupabaseSignInError,
@@ -28,6 +30,17 @@ import { safeRedirect } from '../utils/redirect'
 export const meta: MetaFunction = () => [{ title: 'Log in · IncidentFlow' }]
 
 const INVALID = 'Email or password is incorrect.'
+
+/**
+ * On a document request (a plain form post) Remix forwards only Set-Cookie from an action's
+ * headers; the throttled answer's Retry-After has to be passed on here.
+ */
+export const headers: HeadersFunction = ({ actionHeaders }) => {
+  const forwarded = new Headers()
+  const retryAfter = actionHeaders.get('Retry-After')
+  if (retryAfter) forwarded.set('Retry-After', retryAfter)
+  return forwarded
+}
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   await requireAnonymous(request, context)
@@ -150,6 +163,9 @@ export default function Login() {
     lastResult,
     constraint: getZodConstraint(loginSchema),
     shouldValidate: 'onBlur',
+    // Not on blur once validated: clicking the button blurs the field, and a message that vanished
+    // then would move the button away from under the pointer, so the click would be lost.
+    shouldRevalidate: 'onInput',
     onValidate: ({ formData }) => parseWithZod(formData, { schema: loginSchema }),
   })
   return (

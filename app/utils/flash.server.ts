@@ -35,8 +35,9 @@ const isSecure = (env: FlashSettings) => cookiesAreSecure(env)
 export async function readFlash(request: Request, env: FlashSettings) {
   const store = storage(env.SESSION_SECRET, isSecure(env))
   const session = await store.getSession(request.headers.get('Cookie'))
-  const parsed = flashSchema.safeParse(session.get(FLASH_KEY))
+  // has() before get(): reading a flash value removes it from the session.
   if (!session.has(FLASH_KEY)) return { flash: null, headers: undefined }
+  const parsed = flashSchema.safeParse(session.get(FLASH_KEY))
   session.unset(FLASH_KEY)
   const cookie = await store.destroySession(session)
   return { flash: parsed.success ? parsed.data : null, headers: { 'Set-Cookie': cookie } }

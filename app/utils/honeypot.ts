@@ -1,4 +1,4 @@
-import * as z from 'zod'
+import * as z from './zod'
 
 /**
  * A field people never see or fill in (visually hidden, skipped by keyboard and screen readers);

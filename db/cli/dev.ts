@@ -4,6 +4,8 @@
  * until Ctrl-C, and stops everything in order.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadEnvOrExit, webEnvSchema } from '../../app/utils/env.server'
@@ -52,6 +54,31 @@ try {
   }
   throw error
 }
+
+// A `make dev` that was killed (SIGKILL, closed terminal) leaves its web and worker process groups
+// behind, still holding the port. Their group ids are recorded; stop them before starting again.
+const CHILDREN_FILE = path.join(env.DATA_DIR, 'dev-children.json')
+async function stopLeftoverChildren() {
+  let recorded: { supervisor: number; groups: number[] }
+  try {
+    recorded = JSON.parse(await readFile(CHILDREN_FILE, 'utf8')) as typeof recorded
+  } catch {
+    return
+  }
+  if (processAlive(recorded.supervisor)) return
+  const alive = recorded.groups.filter(groupAlive)
+  if (alive.length > 0) {
+    say(
+      `stopping web/worker processes left running by a previous \`make dev\` (groups ${alive.join(', ')})`,
+    )
+    for (const group of alive) process.kill(-group, 'SIGTERM')
+    const deadline = Date.now() + 15_000
+    while (alive.some(groupAlive) && Date.now() < deadline) await sleep(100)
+    for (const group of alive.filter(groupAlive)) process.kill(-group, 'SIGKILL')
+  }
+  await rm(CHILDREN_FILE, { force: true })
+}
+await stopLeftoverChildren()
 
 if (!(await portIsFree(env.PORT))) {
   process.stderr.write(
@@ -108,6 +135,15 @@ const children: ChildProcess[] = [
   run('tsx', ['watch', '--clear-screen=false', 'jobs/worker.ts']),
 ]
 
+function processAlive(pid: number) {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
+
 function groupAlive(pid: number) {
   try {
     process.kill(-pid, 0)
@@ -126,12 +162,19 @@ async function stopGroup(child: ChildProcess) {
   if (groupAlive(pid)) process.kill(-pid, 'SIGKILL')
 }
 
+await mkdir(env.DATA_DIR, { recursive: true })
+await writeFile(
+  CHILDREN_FILE,
+  JSON.stringify({ supervisor: process.pid, groups: children.map((c) => c.pid).filter(Boolean) }),
+)
+
 let stopping = false
 async function stop(code: number) {
   if (stopping) return
   stopping = true
   say('stopping web and worker…')
   await Promise.all(children.map(stopGroup))
+  await rm(CHILDREN_FILE, { force: true })
   await database.stop()
   process.exit(code)
 }

@@ -1,3 +1,4 @@
+import { logOut, newAccount, signUp } from './access'
 import { expect, test } from './fixtures'
 
 /** Horizontal overflow: the document is wider than the viewport, so the phone scrolls sideways. */
@@ -31,4 +32,22 @@ test.describe('phone viewport', () => {
       expect(await page.evaluate(overflow)).toBeGreaterThan(0)
     })
   }
+
+  test('the members, sign-up and log-in pages fit a 375 px wide screen', async ({
+    page,
+    jsEnabled,
+  }, testInfo) => {
+    const account = newAccount(testInfo, 'phone')
+    await signUp(page, account, jsEnabled)
+    // The members table scrolls inside its own box; nothing in it may widen the page (its
+    // visually hidden labels once did).
+    await page.goto('/admin/members')
+    await expect(page.getByRole('row', { name: account.name })).toBeVisible()
+    expect(await page.evaluate(overflow)).toBeLessThanOrEqual(0)
+    await logOut(page)
+    expect(await page.evaluate(overflow)).toBeLessThanOrEqual(0)
+    await page.goto('/signup')
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible()
+    expect(await page.evaluate(overflow)).toBeLessThanOrEqual(0)
+  })
 })

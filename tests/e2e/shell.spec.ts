@@ -103,4 +103,26 @@ test.describe('application shell', () => {
     )
     expect(marker).toBe(jsEnabled ? 42 : null)
   })
+
+  test('the way home from the 404 page works even while route discovery is still loading', async ({
+    page,
+    jsEnabled,
+    browserProblems,
+  }) => {
+    test.skip(!jsEnabled, 'client-side navigation only')
+    browserProblems.allowConsoleError(/status of 404/)
+    // Remix discovers routes lazily (/__manifest). Following a link before that answer arrived, from
+    // the router's own "no match" state, once rendered the home page without its loader data (a
+    // crash). Unknown addresses now match a splat route, so the router is in an ordinary state.
+    await page.route(/\/__manifest\?/, async (route) => {
+      await new Promise((resolve) => setTimeout(resolve, 600))
+      await route.fallback()
+    })
+    await page.goto('/no-such-page')
+    await expectHydrated(page)
+    await page.getByRole('link', { name: 'Go to the home page' }).click()
+    await expect(
+      page.getByRole('heading', { level: 1, name: 'Incidents, handled in the open' }),
+    ).toBeVisible()
+  })
 })

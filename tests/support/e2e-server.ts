@@ -6,7 +6,8 @@
  *   2. starts a throwaway embedded PostgreSQL in a fresh temporary directory on a free port and
  *      migrates it;
  *   3. runs the PRODUCTION web server (`node build/server.js`) and worker (`node build/worker.js`)
- *      against it, on E2E_PORT (default 3100), bound to 127.0.0.1.
+ *      against it, on E2E_PORT (default 3100), bound to 127.0.0.1, sharing one DATA_DIR; e-mails
+ *      stay in DATA_DIR/outbox and the web server shows them at /dev/outbox (DEV_OUTBOX=true).
  *
  * On SIGTERM/SIGINT (Playwright's graceful shutdown) it stops the children, then the database,
  * then removes the temporary directory. If a child dies on its own, everything is torn down and
@@ -158,11 +159,15 @@ async function main() {
     DATABASE_URL: url,
     SESSION_SECRET: randomBytes(36).toString('base64url'),
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    // Never deliver real e-mail from a test run.
+    // Never deliver real e-mail from a test run: the worker writes each e-mail as a file in
+    // DATA_DIR/outbox instead, and the web server reads that same folder for /dev/outbox.
     RESEND_API_KEY: '',
     DATA_DIR: path.join(tempDir, 'data'),
   }
-  startChild('web server', 'build/server.js', env)
+  // Tests read invitation e-mails at /dev/outbox, which production mode hides unless DEV_OUTBOX
+  // opts in (only the web server reads it). That the page is a 404 without the opt-in is proven
+  // by app/routes/dev.outbox.test.ts, since this server can no longer show it.
+  startChild('web server', 'build/server.js', { ...env, DEV_OUTBOX: 'true' })
   startChild('worker', 'build/worker.js', env)
   log(`production server starting on http://127.0.0.1:${appPort}`)
 }

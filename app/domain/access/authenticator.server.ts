@@ -3,16 +3,9 @@ import type { Submission } from '@conform-to/react'
 import { parseWithZod } from '@conform-to/zod/v4'
 import { Authenticator } from 'remix-auth'
 import { FormStrategy } from 'remix-auth-form'
-import * as z from 'zod'
-import { honeypotSchema } from '../../utils/honeypot'
+import type * as z from 'zod'
 import { logIn, type LoginOutcome } from './accounts.server'
-
-export const loginSchema = z.object({
-  email: z.email({ error: 'Enter a valid e-mail address' }).max(320),
-  password: z.string({ error: 'Enter your password' }).min(1, 'Enter your password').max(1024),
-  redirectTo: z.string().max(2000).optional(),
-  website: honeypotSchema,
-})
+import { loginSchema } from './login-schema'
 
 export type LoginSubmission = Submission<
   z.input<typeof loginSchema>,

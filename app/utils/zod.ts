@@ -1,0 +1,15 @@
+/**
+ * Zod for code that also runs in the browser: import `* as z from '~/utils/zod'` (relative path)
+ * there instead of from 'zod'.
+ *
+ * Zod compiles fast object parsers with `new Function`, after probing whether eval is allowed; it
+ * probes when the first object schema is built, i.e. while a route module loads. The
+ * Content-Security-Policy forbids eval, so the probe was reported as a CSP violation on every page
+ * with a validated form. `jitless` skips the probe; it must be set before any schema is built,
+ * which this module guarantees for everything that imports `z` from it.
+ */
+import { config } from 'zod'
+
+config({ jitless: true })
+
+export * from 'zod'
