@@ -110,8 +110,10 @@ export class Migration0003Incidents extends Migration {
       `create index incident_declared_idx on incident (organization_id, declared_at desc, id)`,
     )
     this.addSql(`create index incident_assignees_idx on incident using gin (assignee_ids)`)
+    // Title search is `lower(title) like '%…%'`: a trigram index serves any substring.
+    this.addSql(`create extension if not exists pg_trgm`)
     this.addSql(
-      `create index incident_title_idx on incident (organization_id, lower(title) text_pattern_ops)`,
+      `create index incident_title_trgm_idx on incident using gin (lower(title) gin_trgm_ops)`,
     )
 
     this.addSql(`

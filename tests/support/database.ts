@@ -94,6 +94,8 @@ export function setUpTestDatabase(label?: string): TestDatabase {
     const orm = await initORM(created.url, { pool: { min: 0, max: 6 } })
     const boss = await startSenderBoss(created.url)
     const pool = new pg.Pool({ connectionString: created.url, max: 2 })
+    // Dropping the database at the end terminates idle connections (57P01); that is expected.
+    pool.on('error', () => {})
     const organizationId = await insertOrganization(pool, 'Test Org')
     state = { created, orm, boss, pool, organizationId }
   })
