@@ -23,6 +23,7 @@ import {
   assignIncident,
   changeSeverity,
   correctComment,
+  editIncident,
   forceEscalate,
   getIncidentDetail,
   transitionIncident,
@@ -41,7 +42,7 @@ import {
 } from '../domain/incident/vocabulary'
 import { redirectWithFlash } from '../utils/flash.server'
 import { renderMarkdown } from '../utils/markdown.server'
-import { formatDuration, formatInZone, utcTitle } from '../utils/time'
+import { formatDuration, formatInZone, fromLocalInput, toLocalInput, utcTitle } from '../utils/time'
 
 const version = z.coerce.number().int().min(0)
 const reason = z.string({ error: 'Give a reason' }).trim().min(1, 'Give a reason').max(1000)
@@ -82,6 +83,19 @@ const schemas = {
       .trim()
       .min(1, 'Write a comment first')
       .max(COMMENT_MAX),
+    version,
+  }),
+  edit: z.object({
+    intent: z.literal('edit'),
+    title: z
+      .string({ error: 'Give the incident a title' })
+      .trim()
+      .min(3, 'Use at least 3 characters')
+      .max(200),
+    summary: z.string().max(COMMENT_MAX).optional().default(''),
+    serviceId: z.union([z.uuid(), z.literal('')]).optional(),
+    incidentTypeId: z.union([z.uuid(), z.literal('')]).optional(),
+    impactStartedAt: z.string().max(32).optional(),
     version,
   }),
   correct: z.object({
@@ -150,6 +164,10 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       number: incident.number,
       title: incident.title,
       summaryHtml: renderMarkdown(incident.summary),
+      summary: incident.summary,
+      serviceId: incident.serviceId ?? null,
+      incidentTypeId: incident.incidentTypeId ?? null,
+      impactStartedAtLocal: toLocalInput(incident.impactStartedAt.toISOString(), timeZone),
       status: incident.status,
       severity: incident.severity,
       version: incident.version,
@@ -176,6 +194,8 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     canAssign: detail.canAssign,
     canEscalate: detail.canEscalate,
     members: detail.members,
+    services: detail.services.filter((x) => x.active || x.id === incident.serviceId),
+    types: detail.types.filter((x) => x.active || x.id === incident.incidentTypeId),
     timeline,
   }
 }
@@ -325,6 +345,33 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         await correctComment(context.orm, member, number, input)
         message = 'Comment corrected.'
         break
+      case 'edit': {
+        const impactStartedAt = input.impactStartedAt
+          ? fromLocalInput(input.impactStartedAt, member.organization.timezone)
+          : undefined
+        if (input.impactStartedAt && !impactStartedAt) {
+          return data(
+            {
+              intent,
+              result: submission.reply({
+                fieldErrors: { impactStartedAt: ['Enter a date and time'] },
+              }),
+              conflict: false,
+            },
+            { status: 400 },
+          )
+        }
+        await editIncident(context.orm, member, number, {
+          title: input.title,
+          summary: input.summary,
+          serviceId: input.serviceId || null,
+          incidentTypeId: input.incidentTypeId || null,
+          ...(impactStartedAt ? { impactStartedAt } : {}),
+          version: input.version,
+        })
+        message = 'Details saved.'
+        break
+      }
     }
     return redirectWithFlash(`/incidents/${number}`, { kind: 'success', message }, context.env)
   } catch (error) {
@@ -387,6 +434,8 @@ export default function IncidentPage() {
     timeline,
     viewerId,
     canCorrectAny,
+    services,
+    types,
   } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const conflict = actionData?.conflict ? actionData.result.error?.['']?.[0] : null
@@ -394,6 +443,7 @@ export default function IncidentPage() {
   const severity = resultFor(actionData, 'severity')
   const escalate = resultFor(actionData, 'escalate')
   const assign = resultFor(actionData, 'assign')
+  const edit = resultFor(actionData, 'edit')
   const higher = SEVERITIES.filter((s) => isHigher(s, incident.severity as Severity))
 
   return (
@@ -628,6 +678,67 @@ export default function IncidentPage() {
               Save ownership
             </SubmitButton>
           </Form>
+        ) : null}
+
+        {(canWork || canAssign) && !incident.closed ? (
+          <details
+            className="rounded-lg border border-slate-200 bg-white p-4 lg:col-span-2"
+            open={Boolean(edit)}
+          >
+            <summary className="cursor-pointer text-lg font-semibold">Edit details</summary>
+            <Form method="post" aria-label="Edit details" className="mt-3">
+              <input type="hidden" name="version" value={incident.version} />
+              {edit?.formErrors && !edit.conflict ? <FormError errors={edit.formErrors} /> : null}
+              <Field
+                label="Title"
+                name="title"
+                required
+                minLength={3}
+                maxLength={200}
+                defaultValue={edit?.value('title') ?? incident.title}
+                errors={edit?.fieldErrors('title')}
+              />
+              <div className="grid gap-x-4 sm:grid-cols-2">
+                <SelectField
+                  label="Service"
+                  name="serviceId"
+                  options={[
+                    { value: '', label: 'Not set' },
+                    ...services.map((x) => ({ value: x.id, label: x.name })),
+                  ]}
+                  defaultValue={edit?.value('serviceId') ?? incident.serviceId ?? ''}
+                  errors={edit?.fieldErrors('serviceId')}
+                />
+                <SelectField
+                  label="Incident type"
+                  name="incidentTypeId"
+                  options={[
+                    { value: '', label: 'Not set' },
+                    ...types.map((x) => ({ value: x.id, label: x.name })),
+                  ]}
+                  defaultValue={edit?.value('incidentTypeId') ?? incident.incidentTypeId ?? ''}
+                  errors={edit?.fieldErrors('incidentTypeId')}
+                />
+              </div>
+              <TextareaField
+                label="Summary"
+                name="summary"
+                maxLength={COMMENT_MAX}
+                defaultValue={edit?.value('summary') ?? incident.summary}
+                errors={edit?.fieldErrors('summary')}
+              />
+              <Field
+                label="Impact started at"
+                name="impactStartedAt"
+                type="datetime-local"
+                defaultValue={edit?.value('impactStartedAt') ?? incident.impactStartedAtLocal}
+                errors={edit?.fieldErrors('impactStartedAt')}
+              />
+              <SubmitButton name="intent" value="edit" variant="secondary">
+                Save details
+              </SubmitButton>
+            </Form>
+          </details>
         ) : null}
 
         {canWork ? (
