@@ -1,20 +1,14 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { requireMember } from '../domain/access/guard.server'
 import { GENESIS_HASH } from '../domain/incident/events'
-import { getIncidentDetail, stateOf } from '../domain/incident/incident-service.server'
+import { stateOf } from '../domain/incident/incident-service.server'
+import { downloadHeaders, loadIncidentForExport } from '../domain/incident/timeline-export.server'
 
 /**
  * The timeline with everything needed to verify it offline: each event's seq, canonical fields
  * and hashes (see docs/audit-log.md for the hash recipe), plus the stored incident state.
  */
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
-  const member = await requireMember(request, context, 'incident.view')
-  const number = Number(params.number)
-  const detail =
-    Number.isInteger(number) && number > 0
-      ? await getIncidentDetail(context.orm, member, number)
-      : null
-  if (!detail) throw new Response('Incident not found', { status: 404 })
+  const { number, detail } = await loadIncidentForExport(request, context, params.number)
   const body = {
     format: 'incidentflow.timeline.v1',
     hashAlgorithm:
@@ -28,10 +22,6 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     events: detail.events,
   }
   return new Response(JSON.stringify(body, null, 2), {
-    headers: {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Content-Disposition': `attachment; filename="INC-${number}-timeline.json"`,
-      'Cache-Control': 'private, no-store',
-    },
+    headers: downloadHeaders('application/json; charset=utf-8', `INC-${number}-timeline.json`),
   })
 }

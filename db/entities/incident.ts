@@ -2,37 +2,30 @@ import { defineEntity, type InferEntity } from '@mikro-orm/core'
 import type { Impact, TriageMatrix, Urgency } from '../../app/domain/incident/triage'
 import { INCIDENT_STATUSES, SEVERITIES } from '../../app/domain/incident/vocabulary'
 
+/** Services and incident types are the same shape: a named, retirable catalog entry. */
+const catalogEntry = (p: typeof defineEntity.properties) => ({
+  id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
+  organizationId: p.uuid().fieldName('organization_id'),
+  name: p.string().length(100),
+  description: p.string().length(500).default(''),
+  active: p.boolean().default(true),
+  createdAt: p
+    .datetime()
+    .onCreate(() => new Date())
+    .fieldName('created_at'),
+})
+
 export const ServiceSchema = defineEntity({
   name: 'Service',
   tableName: 'service',
-  properties: (p) => ({
-    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
-    organizationId: p.uuid().fieldName('organization_id'),
-    name: p.string().length(100),
-    description: p.string().length(500).default(''),
-    active: p.boolean().default(true),
-    createdAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .fieldName('created_at'),
-  }),
+  properties: catalogEntry,
 })
 export type Service = InferEntity<typeof ServiceSchema>
 
 export const IncidentTypeSchema = defineEntity({
   name: 'IncidentType',
   tableName: 'incident_type',
-  properties: (p) => ({
-    id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
-    organizationId: p.uuid().fieldName('organization_id'),
-    name: p.string().length(100),
-    description: p.string().length(500).default(''),
-    active: p.boolean().default(true),
-    createdAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .fieldName('created_at'),
-  }),
+  properties: catalogEntry,
 })
 export type IncidentType = InferEntity<typeof IncidentTypeSchema>
 

@@ -1,4 +1,7 @@
+import type { AppLoadContext } from '@remix-run/node'
+import { requireMember } from '../access/guard.server'
 import type { StoredEvent } from './events'
+import { getIncidentDetail } from './incident-service.server'
 
 /**
  * A cell that a spreadsheet would run as a formula (=, +, -, @, tab, carriage return) is
@@ -26,4 +29,28 @@ export function timelineCsv(events: StoredEvent[], actorName: (id: string | null
     )
   }
   return `${lines.join('\r\n')}\r\n`
+}
+
+/** The incident behind an export URL, for a member who may view it; 404 otherwise. */
+export async function loadIncidentForExport(
+  request: Request,
+  context: AppLoadContext,
+  numberParam: string | undefined,
+) {
+  const member = await requireMember(request, context, 'incident.view')
+  const number = Number(numberParam)
+  const detail =
+    Number.isInteger(number) && number > 0
+      ? await getIncidentDetail(context.orm, member, number)
+      : null
+  if (!detail) throw new Response('Incident not found', { status: 404 })
+  return { number, detail }
+}
+
+export function downloadHeaders(contentType: string, filename: string) {
+  return {
+    'Content-Type': contentType,
+    'Content-Disposition': `attachment; filename="${filename}"`,
+    'Cache-Control': 'private, no-store',
+  }
 }
