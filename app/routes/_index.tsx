@@ -3,6 +3,7 @@ import { Link, useLoaderData } from '@remix-run/react'
 import { StatusBadge, SeverityBadge } from '../components/badges'
 import { getViewer } from '../domain/access/guard.server'
 import { can, ROLE_DESCRIPTIONS, ROLE_LABELS } from '../domain/access/permissions'
+import { listIncidents, parseIncidentFilters } from '../domain/incident/incident-list.server'
 import { INCIDENT_STATUSES, SEVERITIES } from '../domain/incident/vocabulary'
 
 export const meta: MetaFunction = () => [
@@ -15,8 +16,23 @@ export const meta: MetaFunction = () => [
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const viewer = await getViewer(request, context)
-  if (!viewer) return { viewer: null }
+  if (!viewer) return { viewer: null, mine: [] }
+  const mine = viewer.organization
+    ? (
+        await listIncidents(
+          context.orm,
+          viewer.organization.id,
+          viewer.user.id,
+          {
+            ...parseIncidentFilters(new URLSearchParams()),
+            assignee: 'me',
+          },
+          10,
+        )
+      ).rows
+    : []
   return {
+    mine,
     viewer: {
       name: viewer.user.displayName,
       organization: viewer.organization?.name ?? null,
@@ -27,7 +43,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export default function Index() {
-  const { viewer } = useLoaderData<typeof loader>()
+  const { viewer, mine } = useLoaderData<typeof loader>()
   // One h1 per page: the welcome when signed in, the product line otherwise.
   const Heading = viewer ? 'h2' : 'h1'
   return (
@@ -47,13 +63,41 @@ export default function Index() {
                 <strong>{viewer.organization}</strong>:{' '}
                 {ROLE_DESCRIPTIONS[viewer.role].toLowerCase()}.
               </p>
-              {viewer.canManageMembers ? (
-                <p className="mt-4">
+              <p className="mt-4 flex flex-wrap gap-4">
+                <Link to="/incidents/new" className="font-medium text-red-800 underline">
+                  Declare an incident
+                </Link>
+                <Link to="/incidents" className="font-medium text-brand-700 underline">
+                  All open incidents
+                </Link>
+                {viewer.canManageMembers ? (
                   <Link to="/admin/members" className="font-medium text-brand-700 underline">
                     Invite your team
                   </Link>
-                </p>
-              ) : null}
+                ) : null}
+              </p>
+              <h2 className="mt-6 text-lg font-semibold">
+                Open incidents you command or are assigned to
+              </h2>
+              {mine.length === 0 ? (
+                <p className="mt-2 text-sm text-slate-600">None right now.</p>
+              ) : (
+                <ul className="mt-2 divide-y divide-slate-100 text-sm">
+                  {mine.map((incident) => (
+                    <li key={incident.id} className="flex flex-wrap items-center gap-2 py-2">
+                      <SeverityBadge severity={incident.severity} />
+                      <StatusBadge status={incident.status} />
+                      <Link
+                        to={`/incidents/${incident.number}`}
+                        className="font-medium text-brand-700 underline"
+                      >
+                        INC-{incident.number}
+                      </Link>
+                      <span className="break-words">{incident.title}</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
             </>
           ) : (
             <p className="mt-2 text-slate-600">
@@ -71,6 +115,22 @@ export default function Index() {
           lifecycle, a timeline nobody can quietly rewrite, warnings before a service-level target
           is missed, and reports that managers and auditors can trust.
         </p>
+        {viewer ? null : (
+          <p className="mt-6 flex flex-wrap gap-3">
+            <Link
+              to="/signup"
+              className="rounded-md bg-brand-600 px-4 py-2 font-semibold text-white hover:bg-brand-700"
+            >
+              Create an organization
+            </Link>
+            <Link
+              to="/login"
+              className="rounded-md border border-slate-300 bg-white px-4 py-2 font-semibold hover:bg-slate-50"
+            >
+              Log in
+            </Link>
+          </p>
+        )}
       </section>
       <section
         aria-labelledby="lifecycle"
