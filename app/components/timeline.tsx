@@ -58,7 +58,7 @@ export function Timeline({
           ) : null}
           {entry.html ? (
             <div
-              className={`mt-2 text-sm break-words ${entry.supersededBy ? 'text-slate-400 line-through' : ''}`}
+              className={`markdown mt-2 text-sm break-words ${entry.supersededBy ? 'text-slate-400 line-through' : ''}`}
               dangerouslySetInnerHTML={{ __html: entry.html }}
             />
           ) : null}

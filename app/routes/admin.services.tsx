@@ -2,7 +2,7 @@ import { parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
-import * as z from 'zod'
+import * as z from '../utils/zod'
 import { Field, SubmitButton } from '../components/forms'
 import { requireMember } from '../domain/access/guard.server'
 import {

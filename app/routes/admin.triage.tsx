@@ -1,6 +1,6 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, useLoaderData } from '@remix-run/react'
-import * as z from 'zod'
+import * as z from '../utils/zod'
 import { SubmitButton } from '../components/forms'
 import { requireMember } from '../domain/access/guard.server'
 import { getCatalogs, saveTriageMatrix } from '../domain/incident/incident-service.server'

@@ -8,8 +8,9 @@ import {
   useActionData,
   useLoaderData,
   useRouteError,
+  type ShouldRevalidateFunction,
 } from '@remix-run/react'
-import * as z from 'zod'
+import * as z from '../utils/zod'
 import { SeverityBadge, StatusBadge } from '../components/badges'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
@@ -110,6 +111,16 @@ const schemas = {
   }),
 } as const
 type Intent = keyof typeof schemas
+
+/**
+ * A stale submission is refused with 409 and the page must then show the incident as it is now,
+ * with the current version in every form, or the next try is refused again. Loaders are not
+ * re-run after a 4xx action by default (single fetch), so this route asks for it on 409.
+ */
+export const shouldRevalidate: ShouldRevalidateFunction = ({
+  actionStatus,
+  defaultShouldRevalidate,
+}) => (actionStatus === 409 ? true : defaultShouldRevalidate)
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [
   {
@@ -514,7 +525,7 @@ export default function IncidentPage() {
             Summary
           </h2>
           <div
-            className="prose-sm mt-2 max-w-none break-words"
+            className="markdown mt-2 max-w-none break-words"
             dangerouslySetInnerHTML={{ __html: incident.summaryHtml }}
           />
         </section>
@@ -562,7 +573,10 @@ export default function IncidentPage() {
         </section>
       ) : null}
 
-      <div className="grid gap-6 lg:grid-cols-2" data-no-print>
+      {/* Keyed by version: after a change the forms start empty again (with JavaScript the page is
+          not reloaded, so typed text would otherwise stay and invite a second submission). A
+          refused submission's text is echoed back through the action data. */}
+      <div className="grid gap-6 lg:grid-cols-2" data-no-print key={incident.version}>
         {canWork && !incident.closed ? (
           <Form
             method="post"

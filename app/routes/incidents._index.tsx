@@ -239,7 +239,7 @@ export default function Incidents() {
             <tbody className="divide-y divide-slate-100">
               {rows.map((r) => (
                 <tr key={r.id}>
-                  <td className="px-3 py-2">
+                  <td className="min-w-56 px-3 py-2">
                     <Link
                       to={`/incidents/${r.number}`}
                       className="font-medium text-brand-700 underline"
