@@ -1,90 +1,13 @@
-import type { Page, TestInfo } from '@playwright/test'
 import {
+  adminInvitesEngineer,
   expectSubmittedBy,
-  expectWelcome,
   invitationLinkFor,
+  invite,
   markDocument,
-  newAccount,
-  open,
-  PASSWORD,
-  signUp,
-  submitWithPendingLabel,
-  unique,
+  membersNavLink,
   uniqueEmail,
-  type Account,
 } from './access'
-import { expect, test, type BrowserProblems } from './fixtures'
-
-interface Setup {
-  page: Page
-  newPage: () => Promise<Page>
-  jsEnabled: boolean
-  browserProblems: BrowserProblems
-}
-
-const membersNavLink = (page: Page) =>
-  page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Members' })
-
-/** The admin, on /admin/members, invites `email` as `role` through the "Invite someone" form. */
-async function invite(page: Page, email: string, role: string, jsEnabled: boolean) {
-  const form = page.getByRole('region', { name: 'Invite someone' })
-  await form.getByLabel('Email', { exact: true }).fill(email)
-  await form.getByLabel('Role', { exact: true }).selectOption({ label: role })
-  await markDocument(page)
-  if (jsEnabled) await submitWithPendingLabel(page, 'Send invitation', 'Sending…')
-  else await form.getByRole('button', { name: 'Send invitation' }).click()
-  await expect(page.getByRole('status')).toHaveText(`Done: Invitation sent to ${email}.`)
-  await expectSubmittedBy(page, jsEnabled)
-  await expect(form.getByRole('button', { name: 'Send invitation' })).toBeVisible()
-  await expect(page.getByRole('region', { name: 'Pending invitations' })).toContainText(
-    `${email} as ${role}`,
-  )
-}
-
-/**
- * An admin signs up and invites an engineer; the engineer, in another browser, finds the
- * invitation e-mail in the outbox, follows its link and creates an account. Returns both sides.
- */
-async function adminInvitesEngineer({ page, newPage, jsEnabled }: Setup, testInfo: TestInfo) {
-  const admin: Account = newAccount(testInfo, 'admin')
-  const engineer = {
-    name: `Erin ${unique(testInfo, 'invitee')}`,
-    email: uniqueEmail(testInfo, 'invitee'),
-    password: PASSWORD,
-  }
-  await signUp(page, admin, jsEnabled)
-  await membersNavLink(page).click()
-  await expect(
-    page.getByRole('heading', { level: 1, name: `Members of ${admin.organization}` }),
-  ).toBeVisible()
-  await invite(page, engineer.email, 'Engineer', jsEnabled)
-
-  // Someone else, signed out, in their own browser.
-  const engineerPage = await newPage()
-  const link = await invitationLinkFor(engineerPage, engineer.email)
-  const invitationUrl = (await link.getAttribute('href')) ?? ''
-  expect(invitationUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/invitations\/[\w-]+$/)
-  await link.click()
-  await expect(
-    engineerPage.getByRole('heading', { level: 1, name: `Join ${admin.organization}` }),
-  ).toBeVisible()
-  await expect(engineerPage.getByRole('main')).toContainText(
-    `You are invited as engineer, for ${engineer.email}.`,
-  )
-  await open(engineerPage, invitationUrl, jsEnabled)
-  await engineerPage.getByLabel('Your name', { exact: true }).fill(engineer.name)
-  await engineerPage.getByLabel('Password', { exact: true }).fill(engineer.password)
-  await markDocument(engineerPage)
-  if (jsEnabled)
-    await submitWithPendingLabel(engineerPage, 'Accept invitation', 'Creating your account…')
-  else await engineerPage.getByRole('button', { name: 'Accept invitation' }).click()
-  await expectWelcome(engineerPage, engineer.name)
-  await expectSubmittedBy(engineerPage, jsEnabled)
-  await expect(engineerPage.getByRole('banner')).toContainText(`${engineer.name} · Engineer`)
-  await expect(engineerPage.getByTestId('organization-name')).toHaveText(admin.organization)
-
-  return { admin, engineer, engineerPage, invitationUrl }
-}
+import { expect, test } from './fixtures'
 
 test.describe('invitations and member management', () => {
   test('an invited engineer joins through the e-mailed link and cannot manage members', async ({
