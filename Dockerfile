@@ -30,7 +30,12 @@ RUN apt-get update \
 COPY --from=prod-deps --chown=incidentflow:incidentflow /app/node_modules ./node_modules
 COPY --from=build --chown=incidentflow:incidentflow /app/build ./build
 COPY --from=build --chown=incidentflow:incidentflow /app/public ./public
-COPY --chown=incidentflow:incidentflow package.json package-lock.json ./
+# Sources too, so the npm scripts that run through tsx (db:migrate, db:seed, audit:verify) work
+# inside the container as they do from a checkout.
+COPY --chown=incidentflow:incidentflow package.json package-lock.json tsconfig.json server.ts ./
+COPY --chown=incidentflow:incidentflow app ./app
+COPY --chown=incidentflow:incidentflow db ./db
+COPY --chown=incidentflow:incidentflow jobs ./jobs
 USER incidentflow
 ENV PORT=3000 HOST=0.0.0.0 DATA_DIR=/app/.data
 EXPOSE 3000
