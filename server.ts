@@ -10,6 +10,7 @@ import { describeDatabaseUrl, resolveDatabase } from './db/database'
 import { EmbeddedPostgresError } from './db/embedded-postgres'
 import { initORM } from './db/orm'
 import { startSenderBoss } from './jobs/boss'
+import { createObjectStore } from './app/utils/storage/create-store.server'
 
 installGlobals({ nativeFetch: true })
 
@@ -45,6 +46,7 @@ async function main() {
     env,
     orm,
     boss,
+    store: createObjectStore(env),
     logger,
     getBuild: async () => build,
     isShuttingDown: () => shuttingDown,

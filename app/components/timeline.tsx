@@ -14,6 +14,13 @@ export interface TimelineEntry {
   /** Sanitised HTML (from Markdown) for comments. */
   html: string | null
   supersededBy: number | null
+  /** For evidence: where to download it, an inline preview for images, its hash. */
+  attachment: {
+    href: string
+    previewHref: string | null
+    sha256: string
+    withdrawn: boolean
+  } | null
 }
 
 /** The incident's events, oldest first, each with who, what and when (UTC on hover). */
@@ -61,6 +68,31 @@ export function Timeline({
               className={`markdown mt-2 text-sm break-words ${entry.supersededBy ? 'text-slate-400 line-through' : ''}`}
               dangerouslySetInnerHTML={{ __html: entry.html }}
             />
+          ) : null}
+          {entry.attachment ? (
+            <div className="mt-2 text-sm">
+              {entry.attachment.previewHref ? (
+                <a href={entry.attachment.href} className="block w-fit">
+                  <img
+                    src={entry.attachment.previewHref}
+                    alt={`Preview of ${entry.summary.replace(/^added evidence /, '')}`}
+                    loading="lazy"
+                    className="max-h-64 max-w-full rounded border border-slate-200"
+                  />
+                </a>
+              ) : null}
+              <p className="mt-1">
+                {entry.attachment.withdrawn ? (
+                  <span className="text-slate-500">Withdrawn; kept for the record. </span>
+                ) : null}
+                <a href={entry.attachment.href} className="text-brand-700 underline">
+                  Download
+                </a>{' '}
+                <span className="font-mono text-xs break-all text-slate-500">
+                  SHA-256 {entry.attachment.sha256}
+                </span>
+              </p>
+            </div>
           ) : null}
           {entry.supersededBy ? (
             <p className="mt-1 text-xs text-slate-500">

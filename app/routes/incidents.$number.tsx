@@ -43,6 +43,7 @@ import {
 } from '../domain/incident/vocabulary'
 import { redirectWithFlash } from '../utils/flash.server'
 import { renderMarkdown } from '../utils/markdown.server'
+import { listAttachments } from '../domain/evidence/evidence.server'
 import { formatDuration, formatInZone, fromLocalInput, toLocalInput, utcTitle } from '../utils/time'
 
 const version = z.coerce.number().int().min(0)
@@ -153,7 +154,24 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const serviceName = (id: string | null) => detail.services.find((s) => s.id === id)?.name ?? null
   const typeName = (id: string | null) => detail.types.find((t) => t.id === id)?.name ?? null
 
+  const attachments = await listAttachments(context.orm, member.organization.id, incident.id)
+  const evidenceHref = (id: string) => `/incidents/${incident.number}/evidence/${id}`
+  const attachmentOf = (e: (typeof events)[number]): TimelineEntry['attachment'] => {
+    if (e.type !== 'attachment.added') return null
+    const row = attachments.find((a) => a.id === e.payload.attachmentId)
+    if (!row) return null
+    return {
+      href: evidenceHref(row.id),
+      previewHref:
+        row.contentType.startsWith('image/') && !row.withdrawnAt
+          ? `${evidenceHref(row.id)}?inline=1`
+          : null,
+      sha256: row.sha256,
+      withdrawn: Boolean(row.withdrawnAt),
+    }
+  }
   const timeline: TimelineEntry[] = events.map((e) => ({
+    attachment: attachmentOf(e),
     seq: e.seq,
     type: e.type,
     actor: name(e.actorId) ?? 'System',
@@ -170,6 +188,18 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   return {
     viewerId: member.user.id,
     canCorrectAny: member.role === 'admin',
+    evidence: attachments
+      .filter((a) => !a.withdrawnAt)
+      .map((a) => ({
+        id: a.id,
+        name: a.displayName,
+        size: formatBytes(a.sizeBytes),
+        contentType: a.contentType,
+        href: evidenceHref(a.id),
+        sha256: a.sha256,
+        uploadedBy: name(a.uploadedBy) ?? 'Former member',
+      })),
+    evidenceLimit: formatBytes(context.env.EVIDENCE_MAX_BYTES),
     timeZone,
     incident: {
       number: incident.number,
@@ -300,7 +330,25 @@ function describeEvent(
         detail: null,
         html: renderMarkdown(e.payload.body),
       }
+    case 'attachment.added':
+      return {
+        summary: `added evidence ${e.payload.displayName} (${formatBytes(e.payload.size)})`,
+        detail: e.payload.description || null,
+        html: null,
+      }
+    case 'attachment.withdrawn':
+      return {
+        summary: `withdrew evidence ${e.payload.displayName}`,
+        detail: `Reason: ${e.payload.reason}`,
+        html: null,
+      }
   }
+}
+
+function formatBytes(size: number) {
+  if (size < 1024) return `${size} B`
+  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`
+  return `${(size / 1024 / 1024).toFixed(1)} MB`
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
@@ -445,6 +493,8 @@ export default function IncidentPage() {
     timeline,
     viewerId,
     canCorrectAny,
+    evidence,
+    evidenceLimit,
     services,
     types,
   } = useLoaderData<typeof loader>()
@@ -781,6 +831,80 @@ export default function IncidentPage() {
           </Form>
         ) : null}
       </div>
+
+      <section aria-labelledby="evidence-heading">
+        <h2 id="evidence-heading" className="text-lg font-semibold">
+          Evidence
+        </h2>
+        {evidence.length === 0 ? (
+          <p className="mt-2 text-sm text-slate-600">No evidence attached.</p>
+        ) : (
+          <ul
+            className="mt-3 divide-y divide-slate-100 rounded-lg border border-slate-200 bg-white"
+            aria-label="Current evidence"
+          >
+            {evidence.map((file) => (
+              <li
+                key={file.id}
+                className="flex flex-wrap items-start justify-between gap-3 px-4 py-3 text-sm"
+              >
+                <div className="min-w-0">
+                  <a href={file.href} className="font-medium break-all text-brand-700 underline">
+                    {file.name}
+                  </a>
+                  <p className="text-xs text-slate-500">
+                    {file.size} · {file.contentType} · uploaded by {file.uploadedBy}
+                  </p>
+                </div>
+                {canWork && !incident.closed ? (
+                  <details data-no-print>
+                    <summary className="cursor-pointer text-slate-600">Withdraw</summary>
+                    <Form
+                      method="post"
+                      action={`/incidents/${incident.number}/evidence`}
+                      className="mt-2 flex flex-wrap items-end gap-2"
+                      aria-label={`Withdraw ${file.name}`}
+                    >
+                      <input type="hidden" name="attachmentId" value={file.id} />
+                      <Field
+                        label="Withdrawal reason"
+                        name="reason"
+                        required
+                        maxLength={1000}
+                        className="mb-0"
+                      />
+                      <SubmitButton name="intent" value="withdraw" variant="secondary">
+                        Withdraw evidence
+                      </SubmitButton>
+                    </Form>
+                  </details>
+                ) : null}
+              </li>
+            ))}
+          </ul>
+        )}
+        {canWork && !incident.closed ? (
+          <Form
+            method="post"
+            action={`/incidents/${incident.number}/evidence`}
+            encType="multipart/form-data"
+            aria-label="Upload evidence"
+            className="mt-4 rounded-lg border border-slate-200 bg-white p-4"
+            data-no-print
+          >
+            <Field
+              label="Evidence file"
+              name="file"
+              type="file"
+              required
+              accept="image/png,image/jpeg,image/gif,image/webp,application/pdf,text/plain,.log,.txt,application/json,.json,text/csv,.csv,application/zip,.zip,application/gzip,.gz"
+              hint={`Images, PDF, text and logs, JSON, CSV, zip or gzip; up to ${evidenceLimit}. The type is checked from the content.`}
+            />
+            <Field label="Description" name="description" maxLength={500} />
+            <SubmitButton pendingLabel="Uploading…">Upload evidence</SubmitButton>
+          </Form>
+        ) : null}
+      </section>
 
       <section aria-labelledby="timeline-heading">
         <h2 id="timeline-heading" className="text-lg font-semibold">

@@ -42,6 +42,20 @@ export const baseEnvSchema = z.object({
   RESEND_API_KEY: optionalString,
   RESEND_BASE_URL: optionalUrl,
   STORAGE_DRIVER: z.enum(['fs', 's3']).default('fs'),
+  /** Largest evidence file accepted, in bytes (default 25 MB). */
+  EVIDENCE_MAX_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(5 * 1024 ** 3)
+    .default(25 * 1024 * 1024),
+  /** Evidence per incident, all current files together, in bytes (default 500 MB). */
+  EVIDENCE_QUOTA_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(100 * 1024 ** 3)
+    .default(500 * 1024 * 1024),
   S3_ENDPOINT: optionalUrl,
   S3_BUCKET: optionalString,
   S3_REGION: z.string().default('us-east-1'),

@@ -10,6 +10,7 @@ import type { PgBoss } from '../../jobs/boss'
 import type { WebEnv } from './env.server'
 import { checkReadiness } from './health.server'
 import type { Logger } from './logger.server'
+import type { ObjectStore } from './storage/storage.server'
 import { originCheck } from './origin-check.server'
 import { securityHeaders } from './security-headers.server'
 
@@ -17,6 +18,7 @@ export interface HttpAppOptions {
   env: WebEnv
   orm: MikroORM
   boss: PgBoss
+  store: ObjectStore
   logger: Logger
   /** Returns the current Remix build; in development it changes on every rebuild. */
   getBuild: () => Promise<ServerBuild>
@@ -127,6 +129,7 @@ export function createHttpApp(options: HttpAppOptions) {
         orm,
         em: orm.em.fork({ clear: true }),
         boss,
+        store: options.store,
         logger: (req as unknown as { log: Logger }).log ?? logger,
         nonce: String(res.locals.cspNonce),
         requestId: String((req as unknown as { id: string }).id),

@@ -2,6 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { PgBoss } from '../../jobs/boss'
 import type { WebEnv } from './env.server'
 import type { Logger } from './logger.server'
+import type { ObjectStore } from './storage/storage.server'
 
 /** What every loader and action receives from server.ts besides the request. */
 export interface AppLoadContext {
@@ -10,6 +11,8 @@ export interface AppLoadContext {
   /** A fresh EntityManager fork for this request; never shared between requests. */
   em: EntityManager
   boss: PgBoss
+  /** Evidence files and reports. */
+  store: ObjectStore
   logger: Logger
   /** The per-request Content-Security-Policy nonce for inline scripts. */
   nonce: string

@@ -98,3 +98,25 @@ export const IncidentEventSchema = defineEntity({
   }),
 })
 export type IncidentEventRow = InferEntity<typeof IncidentEventSchema>
+
+export const AttachmentSchema = defineEntity({
+  name: 'Attachment',
+  tableName: 'attachment',
+  properties: (p) => ({
+    id: p.uuid().primary(),
+    organizationId: p.uuid().fieldName('organization_id'),
+    incidentId: p.uuid().fieldName('incident_id'),
+    objectKey: p.string().length(300).fieldName('object_key'),
+    displayName: p.string().length(200).fieldName('display_name'),
+    contentType: p.string().length(100).fieldName('content_type'),
+    sizeBytes: p.bigint('number').fieldName('size_bytes'),
+    sha256: p.string().length(64),
+    description: p.string().length(500).default(''),
+    uploadedBy: p.uuid().nullable().fieldName('uploaded_by'),
+    uploadedAt: p.datetime().fieldName('uploaded_at'),
+    withdrawnAt: p.datetime().nullable().fieldName('withdrawn_at'),
+    withdrawnBy: p.uuid().nullable().fieldName('withdrawn_by'),
+    withdrawReason: p.string().length(1000).nullable().fieldName('withdraw_reason'),
+  }),
+})
+export type Attachment = InferEntity<typeof AttachmentSchema>

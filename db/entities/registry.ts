@@ -7,6 +7,7 @@ import {
 } from './access'
 import { EmailOutboxSchema } from './email-outbox'
 import {
+  AttachmentSchema,
   IncidentEventSchema,
   IncidentSchema,
   IncidentTypeSchema,
@@ -28,4 +29,5 @@ export const entities = [
   TriageMatrixSchema,
   IncidentSchema,
   IncidentEventSchema,
+  AttachmentSchema,
 ]

@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core'
 import { Migration0001Initial } from './0001-initial'
 import { Migration0002Access } from './0002-access'
 import { Migration0003Incidents } from './0003-incidents'
+import { Migration0004Evidence } from './0004-evidence'
 
 /**
  * Every migration, in order. Listed explicitly (rather than discovered from the folder) so the
@@ -11,4 +12,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0001-initial', class: Migration0001Initial },
   { name: '0002-access', class: Migration0002Access },
   { name: '0003-incidents', class: Migration0003Incidents },
+  { name: '0004-evidence', class: Migration0004Evidence },
 ]

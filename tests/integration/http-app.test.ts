@@ -1,3 +1,6 @@
+import os from 'node:os'
+import path from 'node:path'
+import { fsStore } from '../../app/utils/storage/fs-store.server'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ServerBuild } from '@remix-run/node'
@@ -30,6 +33,7 @@ async function startApp(options: { orm: MikroORM; isShuttingDown?: () => boolean
     env: parseEnv(webEnvSchema, { NODE_ENV: 'test', DATABASE_URL: db.url }),
     orm: options.orm,
     boss: db.boss,
+    store: fsStore(path.join(os.tmpdir(), 'incidentflow-http-app-objects')),
     logger,
     getBuild: async (): Promise<ServerBuild> => {
       buildRequests++

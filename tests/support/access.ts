@@ -1,3 +1,6 @@
+import os from 'node:os'
+import path from 'node:path'
+import { createObjectStore } from '../../app/utils/storage/create-store.server'
 import { randomBytes } from 'node:crypto'
 import type { AppLoadContext } from '@remix-run/node'
 import { expect } from 'vitest'
@@ -19,7 +22,13 @@ export const silentLogger = createLogger({ name: 'test', level: 'silent', pretty
 
 /** The web process's configuration for a test database, as server.ts would parse it. */
 export function testEnv(db: TestDatabase, overrides: Record<string, string> = {}): WebEnv {
-  return parseEnv(webEnvSchema, { NODE_ENV: 'test', DATABASE_URL: db.url, ...overrides })
+  return parseEnv(webEnvSchema, {
+    NODE_ENV: 'test',
+    DATABASE_URL: db.url,
+    // Stored files of tests go to a scratch folder, never into a checkout's .data.
+    DATA_DIR: path.join(os.tmpdir(), 'incidentflow-test-data'),
+    ...overrides,
+  })
 }
 
 /**
@@ -32,6 +41,7 @@ export function loadContext(db: TestDatabase, env: WebEnv = testEnv(db)): AppLoa
     orm: db.orm,
     em: db.orm.em.fork({ clear: true }),
     boss: db.boss,
+    store: createObjectStore(env),
     logger: silentLogger,
     nonce: 'test-nonce',
     requestId: `test-${randomBytes(4).toString('hex')}`,

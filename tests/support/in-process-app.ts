@@ -1,3 +1,4 @@
+import { createObjectStore } from '../../app/utils/storage/create-store.server'
 import { randomBytes } from 'node:crypto'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -39,10 +40,12 @@ export async function startInProcessApp(
   build: ServerBuild,
   env: Record<string, string> = {},
 ): Promise<RunningApp> {
+  const parsedEnv = testEnv(db, { TRUST_PROXY: 'true', ...env })
   const app = createHttpApp({
-    env: testEnv(db, { TRUST_PROXY: 'true', ...env }),
+    env: parsedEnv,
     orm: db.orm,
     boss: db.boss,
+    store: createObjectStore(parsedEnv),
     logger: silentLogger,
     getBuild: async () => build,
     publicDir: 'tests/support/no-public-dir',

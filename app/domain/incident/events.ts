@@ -75,6 +75,15 @@ export type EventPayloads = {
   }[keyof EditableFields]
   'comment.added': { body: string }
   'comment.corrected': { supersedesSeq: number; body: string }
+  'attachment.added': {
+    attachmentId: string
+    displayName: string
+    contentType: string
+    size: number
+    sha256: string
+    description: string
+  }
+  'attachment.withdrawn': { attachmentId: string; displayName: string; reason: string }
 }
 
 export type EventType = keyof EventPayloads
@@ -87,6 +96,8 @@ export const EVENT_TYPES = [
   'incident.field_changed',
   'comment.added',
   'comment.corrected',
+  'attachment.added',
+  'attachment.withdrawn',
 ] as const satisfies readonly EventType[]
 
 export type AnyEvent = {
@@ -194,6 +205,8 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
     }
     case 'comment.added':
     case 'comment.corrected':
+    case 'attachment.added':
+    case 'attachment.withdrawn':
       return next
   }
 }

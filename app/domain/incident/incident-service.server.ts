@@ -91,7 +91,7 @@ export function actorFor(
   }
 }
 
-function canWork(member: Actorish, incident: Pick<Incident, 'commanderId' | 'assigneeIds'>) {
+export function canWork(member: Actorish, incident: Pick<Incident, 'commanderId' | 'assigneeIds'>) {
   return canWorkOnIncident(member.role, {
     isCommander: incident.commanderId === member.user.id,
     isAssignee: incident.assigneeIds.includes(member.user.id),
@@ -131,7 +131,7 @@ export function stateOf(incident: Incident): IncidentState {
  * Appends one event to the incident's chain and moves its version on. The caller holds the
  * incident's row lock, so `seq` and `prev_hash` cannot race.
  */
-async function appendEvent<T extends EventType>(
+export async function appendEvent<T extends EventType>(
   em: EntityManager,
   incident: Incident,
   type: T,
@@ -321,7 +321,7 @@ export async function declareIncident(
 }
 
 /** Loads and locks one incident of the organization, checking the form's version. */
-async function lockIncident(
+export async function lockIncident(
   em: EntityManager,
   organizationId: string,
   number: number,

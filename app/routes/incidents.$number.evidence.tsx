@@ -1,0 +1,102 @@
+import type { ActionFunctionArgs } from '@remix-run/node'
+import {
+  redirect,
+  unstable_composeUploadHandlers,
+  unstable_createMemoryUploadHandler,
+  unstable_parseMultipartFormData,
+} from '@remix-run/node'
+import { requireMember } from '../domain/access/guard.server'
+import {
+  prepareUpload,
+  recordUpload,
+  stageUpload,
+  withdrawEvidence,
+  type StagedUpload,
+} from '../domain/evidence/evidence.server'
+import { IncidentError } from '../domain/incident/incident-service.server'
+import { redirectWithFlash } from '../utils/flash.server'
+
+/** The upload form posts here; a visit by GET goes back to the incident. */
+export async function loader({ params }: ActionFunctionArgs) {
+  return redirect(`/incidents/${encodeURIComponent(params.number ?? '')}`)
+}
+
+function parseNumber(value: string | undefined) {
+  const number = Number(value)
+  if (!Number.isInteger(number) || number < 1)
+    throw new Response('Incident not found', { status: 404 })
+  return number
+}
+
+/**
+ * Upload (multipart) or withdraw (urlencoded) evidence. Permission is checked before the file is
+ * read; the file streams to storage; then its record and timeline event are written together.
+ */
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, context, 'incident.view')
+  const number = parseNumber(params.number)
+  const back = `/incidents/${number}`
+  const fail = (message: string) => redirectWithFlash(back, { kind: 'error', message }, context.env)
+  try {
+    if (!(request.headers.get('content-type') ?? '').startsWith('multipart/form-data')) {
+      const form = await request.formData()
+      if (form.get('intent') !== 'withdraw') throw new Response('Bad request', { status: 400 })
+      await withdrawEvidence(context.orm, member, number, {
+        attachmentId: String(form.get('attachmentId') ?? ''),
+        reason: String(form.get('reason') ?? ''),
+      })
+      return redirectWithFlash(
+        back,
+        { kind: 'success', message: 'Evidence withdrawn; it stays in the timeline.' },
+        context.env,
+      )
+    }
+
+    const limits = {
+      maxBytes: context.env.EVIDENCE_MAX_BYTES,
+      quotaBytes: context.env.EVIDENCE_QUOTA_BYTES,
+    }
+    const target = await prepareUpload(context.orm, member, number, limits)
+    let staged: StagedUpload | null = null
+    const form = await unstable_parseMultipartFormData(
+      request,
+      unstable_composeUploadHandlers(
+        async (part) => {
+          if (part.name !== 'file' || staged) return undefined
+          staged = await stageUpload(context.store, part, {
+            organizationId: member.organization.id,
+            incidentId: target.incidentId,
+            allowedBytes: target.allowedBytes,
+            maxBytes: limits.maxBytes,
+            quotaLeft: target.quotaLeft,
+          })
+          return staged.ok ? staged.objectId : ''
+        },
+        unstable_createMemoryUploadHandler({ maxPartSize: 4096 }),
+      ),
+    )
+    const result = staged as StagedUpload | null
+    if (!result) return fail('Choose a file to upload.')
+    if (!result.ok) return fail(result.message)
+    await recordUpload(
+      context.orm,
+      context.store,
+      member,
+      number,
+      result,
+      String(form.get('description') ?? ''),
+    )
+    return redirectWithFlash(
+      back,
+      { kind: 'success', message: `Uploaded ${result.displayName}.` },
+      context.env,
+    )
+  } catch (error) {
+    if (error instanceof IncidentError) {
+      if (error.status === 404 || error.status === 403)
+        throw new Response(error.message, { status: error.status })
+      return fail(error.message)
+    }
+    throw error
+  }
+}
