@@ -4,11 +4,7 @@ import type { MikroORM } from '@mikro-orm/postgresql'
 import type { UploadHandlerPart } from '@remix-run/node'
 import { AttachmentSchema, IncidentSchema } from '../../../db/entities/incident'
 import { inScope } from '../../../db/tenant'
-import {
-  ObjectTooLargeError,
-  evidenceKey,
-  type ObjectStore,
-} from '../../utils/storage/storage.server'
+import { isObjectTooLarge, evidenceKey, type ObjectStore } from '../../utils/storage/storage.server'
 import type { Member } from '../access/guard.server'
 import {
   IncidentError,
@@ -161,7 +157,7 @@ export async function stageUpload(
       sha256: stored.sha256,
     }
   } catch (error) {
-    if (error instanceof ObjectTooLargeError) {
+    if (isObjectTooLarge(error)) {
       await drain(iterator)
       const byQuota = target.allowedBytes < target.maxBytes
       return {

@@ -49,3 +49,11 @@ export class ObjectTooLargeError extends Error {
 export function evidenceKey(organizationId: string, incidentId: string, objectId: string) {
   return `org/${organizationId}/incident/${incidentId}/${objectId}`
 }
+
+/**
+ * Whether `error` is an ObjectTooLargeError. The store may be created by server.ts while the
+ * routes live in the Remix bundle, each with its own copy of the class, so the name decides.
+ */
+export function isObjectTooLarge(error: unknown): error is ObjectTooLargeError {
+  return error instanceof Error && error.name === 'ObjectTooLargeError'
+}
