@@ -184,7 +184,6 @@ describe('contentDisposition', () => {
     )
     const encoded = /filename\*=UTF-8''(.+)$/.exec(header)![1]!
     expect(decodeURIComponent(encoded)).toBe('Störung 日本 (1).png')
-    // eslint-disable-next-line no-control-regex -- asserting the header is pure ASCII
     expect(header).toMatch(/^[\x20-\x7e]+$/)
   })
 
