@@ -3,7 +3,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 NPM ?= npm
 
-.PHONY: help install browser dev test build start worker db-migrate db-seed lint typecheck \
+.PHONY: help install browser services dev test build start worker db-migrate db-seed lint typecheck \
         test-unit test-integration test-e2e bench up down clean
 
 help: ## List the targets
@@ -19,10 +19,13 @@ install: node_modules/.package-lock.json ## Install npm dependencies if missing 
 browser: install ## Install Chromium for end-to-end tests if missing
 	$(NPM) run --silent setup:browser
 
+services: install ## Install Ceph RADOS Gateway (S3 server for the tests) if missing and root
+	$(NPM) run --silent setup:services
+
 dev: install ## Embedded PostgreSQL, migrations, demo data, web + worker with live reload
 	$(NPM) run dev
 
-test: install browser ## Typecheck, lint, unit, integration and end-to-end tests
+test: install browser services ## Typecheck, lint, unit, integration and end-to-end tests
 	$(NPM) test
 
 build: install ## Production build (client assets, server and worker bundles)
@@ -49,7 +52,7 @@ typecheck: install ## TypeScript, strict
 test-unit: install ## Unit tests
 	$(NPM) run test:unit
 
-test-integration: install ## Integration tests against a real PostgreSQL
+test-integration: install services ## Integration tests against a real PostgreSQL
 	$(NPM) run test:integration
 
 test-e2e: install browser ## End-to-end tests in Chromium, JavaScript on and off
