@@ -6,13 +6,17 @@ import { IMAGE_KINDS, contentDisposition, type EvidenceKind } from '../domain/ev
 
 const IMAGE_TYPES = new Set([...IMAGE_KINDS].map((k: EvidenceKind) => `image/${k}`))
 
-/** Nothing served from here can run in the app's origin, whatever the bytes are. */
+/**
+ * Nothing served from here can run in the app's origin, whatever the bytes are. The
+ * security-headers middleware already sends `X-Content-Type-Options: nosniff` and
+ * `Cross-Origin-Resource-Policy: same-origin` on every response; repeating them here made the
+ * adapter append a second copy, and a doubled CORP value is invalid, so browsers ignored it. The
+ * sandboxing policy below is sent as a second CSP, which browsers enforce alongside the first.
+ */
 const FILE_HEADERS = {
-  'X-Content-Type-Options': 'nosniff',
   'Content-Security-Policy':
     "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; sandbox",
   'Cache-Control': 'private, no-store',
-  'Cross-Origin-Resource-Policy': 'same-origin',
 }
 
 /**
