@@ -52,7 +52,11 @@ export async function startDatabase(label: string) {
   }
 }
 
-export async function startServer(databaseUrl: string, dataDir: string) {
+export async function startServer(
+  databaseUrl: string,
+  dataDir: string,
+  extraEnv: Record<string, string> = {},
+) {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
   const started = performance.now()
@@ -67,6 +71,7 @@ export async function startServer(databaseUrl: string, dataDir: string) {
       DATA_DIR: dataDir,
       SESSION_SECRET: randomBytes(36).toString('base64'),
       LOG_LEVEL: 'warn',
+      ...extraEnv,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   })
@@ -85,6 +90,8 @@ export async function startServer(databaseUrl: string, dataDir: string) {
   return {
     baseUrl,
     coldStartMs,
+    /** The server process's id, e.g. to sample its memory from /proc/<pid>/status. */
+    pid: child.pid!,
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve()
