@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { attachmentDisposition } from '../../app/utils/storage/measure.server'
+import { contentDisposition } from '../../app/utils/content-disposition'
 import { ObjectTooLargeError, type ObjectStore } from '../../app/utils/storage/storage.server'
 
 /**
@@ -204,7 +204,9 @@ export function s3OnlyContract(subject: () => ContractSubject) {
       expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\//)
       const response = await fetch(url!)
       expect(response.status).toBe(200)
-      expect(response.headers.get('content-disposition')).toBe(attachmentDisposition(filename))
+      expect(response.headers.get('content-disposition')).toBe(
+        contentDisposition('attachment', filename),
+      )
       expect(response.headers.get('content-type')).toBe('application/pdf')
       expect(Buffer.from(await response.arrayBuffer()).equals(bytes)).toBe(true)
     })

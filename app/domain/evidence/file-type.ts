@@ -147,12 +147,4 @@ export function displayName(filename: string | undefined) {
   return (clean || 'evidence').slice(0, 200)
 }
 
-/** `Content-Disposition` per RFC 6266: an ASCII fallback plus the exact UTF-8 name. */
-export function contentDisposition(kind: 'attachment' | 'inline', filename: string) {
-  const fallback = filename.replace(/[^\x20-\x7e]/g, '_').replace(/["\\]/g, '_')
-  const encoded = encodeURIComponent(filename).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  )
-  return `${kind}; filename="${fallback}"; filename*=UTF-8''${encoded}`
-}
+export { contentDisposition } from '../../utils/content-disposition'

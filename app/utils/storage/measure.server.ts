@@ -31,13 +31,3 @@ export function byteMeter(maxBytes: number) {
     },
   }
 }
-
-/** `attachment` with an ASCII fallback name and the exact UTF-8 name (RFC 6266 / 5987). */
-export function attachmentDisposition(filename: string) {
-  const fallback = filename.replace(/[^\x20-\x7e]|["\\]/g, '_') || 'download'
-  const encoded = encodeURIComponent(filename).replace(
-    /['()*]/g,
-    (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
-  )
-  return `attachment; filename="${fallback}"; filename*=UTF-8''${encoded}`
-}

@@ -12,7 +12,8 @@ import { Upload } from '@aws-sdk/lib-storage'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { attachmentDisposition, byteMeter } from './measure.server'
+import { contentDisposition } from '../content-disposition'
+import { byteMeter } from './measure.server'
 import type { ObjectStore } from './storage.server'
 
 export interface S3StoreOptions {
@@ -136,7 +137,7 @@ export function s3Store(options: S3StoreOptions): ObjectStore {
       const command = new GetObjectCommand({
         Bucket,
         Key: key,
-        ResponseContentDisposition: attachmentDisposition(filename),
+        ResponseContentDisposition: contentDisposition('attachment', filename),
         ResponseContentType: contentType,
       })
       return getSignedUrl(client, command, { expiresIn: expiresInSeconds })
