@@ -18,7 +18,7 @@ import { HoneypotField } from '../components/honeypot'
 import { AccountError, switchOrganization } from '../domain/access/accounts.server'
 import { getViewer } from '../domain/access/guard.server'
 import { acceptInvitation, lookupInvitation, MemberError } from '../domain/access/members.server'
-import { PASSWORD_MAX, PASSWORD_MIN } from '../domain/access/password-rules'
+import { NEW_PASSWORD_HINT, newPasswordSchema } from '../domain/access/password-rules'
 import { ROLE_LABELS } from '../domain/access/permissions'
 import { createSession } from '../domain/access/session.server'
 import { redirectWithFlash } from '../utils/flash.server'
@@ -26,10 +26,7 @@ import { honeypotSchema } from '../utils/honeypot'
 
 const newAccountSchema = z.object({
   displayName: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(120),
-  password: z
-    .string({ error: 'Choose a password' })
-    .min(PASSWORD_MIN, `Use at least ${PASSWORD_MIN} characters`)
-    .max(PASSWORD_MAX, `Use at most ${PASSWORD_MAX} characters`),
+  password: newPasswordSchema,
   website: honeypotSchema,
 })
 
@@ -173,7 +170,7 @@ export default function AcceptInvitation() {
             />
             <Field
               label="Password"
-              hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters; not a commonly used password.`}
+              hint={NEW_PASSWORD_HINT}
               errors={fields.password.errors}
               autoComplete="new-password"
               {...getInputProps(fields.password, { type: 'password' })}

@@ -9,7 +9,7 @@ import { FormError } from '../components/form-error'
 import { HoneypotField } from '../components/honeypot'
 import { AccountError, signUp } from '../domain/access/accounts.server'
 import { requireAnonymous } from '../domain/access/guard.server'
-import { PASSWORD_MAX, PASSWORD_MIN } from '../domain/access/password-rules'
+import { NEW_PASSWORD_HINT, newPasswordSchema } from '../domain/access/password-rules'
 import { createSession } from '../domain/access/session.server'
 import { honeypotSchema } from '../utils/honeypot'
 
@@ -25,10 +25,7 @@ const schema = z.object({
     .min(1, 'Enter your name')
     .max(120, 'Use at most 120 characters'),
   email: z.email({ error: 'Enter a valid e-mail address' }).max(320),
-  password: z
-    .string({ error: 'Choose a password' })
-    .min(PASSWORD_MIN, `Use at least ${PASSWORD_MIN} characters`)
-    .max(PASSWORD_MAX, `Use at most ${PASSWORD_MAX} characters`),
+  password: newPasswordSchema,
   website: honeypotSchema,
 })
 
@@ -127,7 +124,7 @@ export default function SignUp() {
         />
         <Field
           label="Password"
-          hint={`${PASSWORD_MIN} to ${PASSWORD_MAX} characters; not a commonly used password.`}
+          hint={NEW_PASSWORD_HINT}
           errors={fields.password.errors}
           autoComplete="new-password"
           {...getInputProps(fields.password, { type: 'password' })}
