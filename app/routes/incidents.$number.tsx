@@ -37,6 +37,7 @@ import {
 import { isHigher } from '../domain/incident/triage'
 import {
   COMMENT_MAX,
+  STATUS_LABELS,
   SEVERITIES,
   SEVERITY_DESCRIPTIONS,
   type Severity,
@@ -266,7 +267,7 @@ function describeEvent(
     case 'incident.status_changed': {
       const t = transitionFor(e.payload.action as TransitionAction)
       return {
-        summary: `${t.label.toLowerCase()}: ${e.payload.from} → ${e.payload.to}`,
+        summary: `${t.label.toLowerCase()}: ${STATUS_LABELS[e.payload.from]} → ${STATUS_LABELS[e.payload.to]}`,
         detail: e.payload.reason ? `Reason: ${e.payload.reason}` : null,
         html: null,
       }

@@ -200,15 +200,15 @@ test.describe('incidents', () => {
     const who = escape(admin.name)
     await expect(timelineItems(page)).toHaveText([
       new RegExp(`^${who} declared the incident as SEV-2.*${escape(title)}`),
-      new RegExp(`^${who} start investigating: detected → investigating`),
+      new RegExp(`^${who} start investigating: Detected → Investigating`),
       new RegExp(`^${who} commented.*Rolled back deploy 42; watching the error rate\\.`),
       new RegExp(`^${who} changed severity SEV-2 → SEV-1.*Reason: All card payments fail in EU`),
-      new RegExp(`^${who} mark mitigated: investigating → mitigated`),
-      new RegExp(`^${who} reopen: mitigated → investigating.*Reason: Errors came back`),
-      new RegExp(`^${who} mark mitigated: investigating → mitigated`),
-      new RegExp(`^${who} mark resolved: mitigated → resolved`),
-      new RegExp(`^${who} start postmortem: resolved → postmortem`),
-      new RegExp(`^${who} close incident: postmortem → closed`),
+      new RegExp(`^${who} mark mitigated: Investigating → Mitigated`),
+      new RegExp(`^${who} reopen: Mitigated → Investigating.*Reason: Errors came back`),
+      new RegExp(`^${who} mark mitigated: Investigating → Mitigated`),
+      new RegExp(`^${who} mark resolved: Mitigated → Resolved`),
+      new RegExp(`^${who} start postmortem: Resolved → Postmortem`),
+      new RegExp(`^${who} close incident: Postmortem → Closed`),
     ])
 
     // The hash chains of this organization still verify.
@@ -340,7 +340,7 @@ test.describe('incidents', () => {
     await expect(engineerPage.getByRole('form', { name: 'Add comment' })).toBeVisible()
     await takeStep(engineerPage, 'Start investigating')
     await expect(timelineItems(engineerPage).last()).toHaveText(
-      new RegExp(`^${escape(engineer.name)} start investigating: detected → investigating`),
+      new RegExp(`^${escape(engineer.name)} start investigating: Detected → Investigating`),
     )
   })
 
