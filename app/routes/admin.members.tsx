@@ -116,6 +116,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
           organizationId,
           input.membershipId,
           input.intent === 'reactivate',
+          member.user.id,
         )
         if (!changed) throw new Response('Member not found', { status: 404 })
         message =
@@ -292,7 +293,7 @@ export default function Members() {
                   <td className="px-4 py-2 text-right">
                     <Form method="post">
                       <input type="hidden" name="membershipId" value={m.membershipId} />
-                      {m.active ? (
+                      {m.userId === viewerUserId ? null : m.active ? (
                         <button
                           type="submit"
                           name="intent"

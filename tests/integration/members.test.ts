@@ -102,6 +102,23 @@ describe('the last active admin', () => {
     expect(await membershipRow(admin.membershipId)).toMatchObject({ role: 'admin', active: false })
   })
 
+  it('cannot deactivate themselves even when another admin exists', async () => {
+    const { organizationId, admin } = await organizationWithAdmin()
+    const other = await createMember(db, { organizationId, role: 'admin' })
+    const error = await thrownBy(
+      setActive(db.orm, organizationId, admin.membershipId, false, admin.userId),
+    )
+    expect(error).toBeInstanceOf(MemberError)
+    expect((error as MemberError).message).toBe(
+      'You cannot deactivate yourself. Ask another admin.',
+    )
+    expect(await membershipRow(admin.membershipId)).toMatchObject({ active: true })
+    // Another admin may.
+    expect(
+      await setActive(db.orm, organizationId, admin.membershipId, false, other.userId),
+    ).toMatchObject({ active: false })
+  })
+
   it('is not rescued by a deactivated admin', async () => {
     const { organizationId, admin } = await organizationWithAdmin()
     await createMember(db, { organizationId, role: 'admin', active: false })

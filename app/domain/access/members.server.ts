@@ -122,10 +122,15 @@ export async function setActive(
   organizationId: string,
   membershipId: string,
   active: boolean,
+  /** Who asks: nobody deactivates themselves (they would lock themselves out mid-change). */
+  actorUserId?: string,
 ) {
   return inScope(orm, { organizationId }, async (em) => {
     const membership = await em.findOne(MembershipSchema, { id: membershipId, organizationId })
     if (!membership) return null
+    if (!active && actorUserId && membership.userId === actorUserId) {
+      throw new MemberError(null, 'You cannot deactivate yourself. Ask another admin.')
+    }
     if (!active && membership.role === 'admin' && membership.active) {
       await assertAdminRemains(em, organizationId, membership.id)
     }
