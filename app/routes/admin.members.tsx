@@ -5,6 +5,7 @@ import { data } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import * as z from '../utils/zod'
 import { ErrorPage } from '../components/error-page'
+import { TableHead } from '../components/table-head'
 import { FormError } from '../components/form-error'
 import { Field, SelectField, SubmitButton } from '../components/forms'
 import { requireMember } from '../domain/access/guard.server'
@@ -223,25 +224,18 @@ export default function Members() {
             ancestor they escape this scroll box and widen the whole page on a phone. */}
         <div className="relative mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
-            <thead className="bg-slate-50 text-left text-slate-600">
-              <tr>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Name
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Role
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Status
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  Last activity
-                </th>
-                <th scope="col" className="px-4 py-2 font-medium">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              cellClassName="px-4 py-2"
+              columns={[
+                'Name',
+                'Role',
+                'Status',
+                'Last activity',
+                <span key="actions" className="sr-only">
+                  Actions
+                </span>,
+              ]}
+            />
             <tbody className="divide-y divide-slate-100">
               {members.map((m) => (
                 <tr

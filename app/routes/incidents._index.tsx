@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
 import { SeverityBadge, StatusBadge } from '../components/badges'
+import { TableHead } from '../components/table-head'
 import { requireMember } from '../domain/access/guard.server'
 import { getCatalogs } from '../domain/incident/incident-service.server'
 import {
@@ -211,31 +212,17 @@ export default function Incidents() {
         <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <caption className="sr-only">Incidents, most severe first, then newest</caption>
-            <thead className="bg-slate-50 text-left text-slate-600">
-              <tr>
-                <th scope="col" className="px-3 py-2 font-medium">
-                  Incident
-                </th>
-                <th scope="col" className="px-3 py-2 font-medium">
-                  Severity
-                </th>
-                <th scope="col" className="px-3 py-2 font-medium">
-                  Status
-                </th>
-                <th scope="col" className="px-3 py-2 font-medium">
-                  Service
-                </th>
-                <th scope="col" className="px-3 py-2 font-medium">
-                  Commander
-                </th>
-                <th scope="col" className="px-3 py-2 font-medium">
-                  Declared
-                </th>
-                <th scope="col" className="px-3 py-2 font-medium">
-                  Age
-                </th>
-              </tr>
-            </thead>
+            <TableHead
+              columns={[
+                'Incident',
+                'Severity',
+                'Status',
+                'Service',
+                'Commander',
+                'Declared',
+                'Age',
+              ]}
+            />
             <tbody className="divide-y divide-slate-100">
               {rows.map((r) => (
                 <tr key={r.id}>
