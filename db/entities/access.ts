@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
+import { createdAtColumn, updatedAtColumn } from './columns'
 import { ROLES } from '../../app/domain/access/permissions'
 
 export const UserSchema = defineEntity({
@@ -10,15 +11,8 @@ export const UserSchema = defineEntity({
     displayName: p.string().length(120).fieldName('display_name'),
     passwordHash: p.text().nullable().fieldName('password_hash').hidden(),
     supabaseUserId: p.uuid().nullable().fieldName('supabase_user_id'),
-    createdAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .fieldName('created_at'),
-    updatedAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date())
-      .fieldName('updated_at'),
+    createdAt: createdAtColumn(p),
+    updatedAt: updatedAtColumn(p),
     lastLoginAt: p.datetime().nullable().fieldName('last_login_at'),
   }),
 })
@@ -33,15 +27,8 @@ export const MembershipSchema = defineEntity({
     userId: p.uuid().fieldName('user_id'),
     role: p.enum([...ROLES]),
     active: p.boolean().default(true),
-    createdAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .fieldName('created_at'),
-    updatedAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date())
-      .fieldName('updated_at'),
+    createdAt: createdAtColumn(p),
+    updatedAt: updatedAtColumn(p),
     lastSeenAt: p.datetime().nullable().fieldName('last_seen_at'),
   }),
 })
@@ -54,10 +41,7 @@ export const SessionSchema = defineEntity({
     id: p.string().length(64).primary(),
     userId: p.uuid().fieldName('user_id'),
     activeOrganizationId: p.uuid().nullable().fieldName('active_organization_id'),
-    createdAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .fieldName('created_at'),
+    createdAt: createdAtColumn(p),
     lastSeenAt: p.datetime().fieldName('last_seen_at'),
     expiresAt: p.datetime().fieldName('expires_at'),
     revokedAt: p.datetime().nullable().fieldName('revoked_at'),
@@ -77,10 +61,7 @@ export const InvitationSchema = defineEntity({
     role: p.enum([...ROLES]),
     tokenHash: p.string().length(64).fieldName('token_hash').hidden(),
     invitedBy: p.uuid().nullable().fieldName('invited_by'),
-    createdAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .fieldName('created_at'),
+    createdAt: createdAtColumn(p),
     expiresAt: p.datetime().fieldName('expires_at'),
     acceptedAt: p.datetime().nullable().fieldName('accepted_at'),
     acceptedBy: p.uuid().nullable().fieldName('accepted_by'),
@@ -97,10 +78,7 @@ export const LoginAttemptSchema = defineEntity({
     email: p.string().length(320),
     ip: p.string().length(64),
     succeeded: p.boolean(),
-    createdAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .fieldName('created_at'),
+    createdAt: createdAtColumn(p),
   }),
 })
 export type LoginAttempt = InferEntity<typeof LoginAttemptSchema>

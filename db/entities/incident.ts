@@ -1,4 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
+import { createdAtColumn, updatedAtColumn } from './columns'
 import type { Impact, TriageMatrix, Urgency } from '../../app/domain/incident/triage'
 import { INCIDENT_STATUSES, SEVERITIES } from '../../app/domain/incident/vocabulary'
 
@@ -9,10 +10,7 @@ const catalogEntry = (p: typeof defineEntity.properties) => ({
   name: p.string().length(100),
   description: p.string().length(500).default(''),
   active: p.boolean().default(true),
-  createdAt: p
-    .datetime()
-    .onCreate(() => new Date())
-    .fieldName('created_at'),
+  createdAt: createdAtColumn(p),
 })
 
 export const ServiceSchema = defineEntity({
@@ -36,11 +34,7 @@ export const TriageMatrixSchema = defineEntity({
     organizationId: p.uuid().primary().fieldName('organization_id'),
     matrix: p.json<TriageMatrix>(),
     updatedBy: p.uuid().nullable().fieldName('updated_by'),
-    updatedAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date())
-      .fieldName('updated_at'),
+    updatedAt: updatedAtColumn(p),
   }),
 })
 
@@ -72,11 +66,7 @@ export const IncidentSchema = defineEntity({
     version: p.integer().default(1),
     lastEventSeq: p.integer().default(0).fieldName('last_event_seq'),
     lastEventHash: p.string().length(64).nullable().fieldName('last_event_hash'),
-    updatedAt: p
-      .datetime()
-      .onCreate(() => new Date())
-      .onUpdate(() => new Date())
-      .fieldName('updated_at'),
+    updatedAt: updatedAtColumn(p),
   }),
 })
 export type Incident = InferEntity<typeof IncidentSchema>
