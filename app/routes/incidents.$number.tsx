@@ -46,6 +46,11 @@ import { redirectWithFlash } from '../utils/flash.server'
 import { renderMarkdown } from '../utils/markdown.server'
 import { listAttachments } from '../domain/evidence/evidence.server'
 import { formatDuration, formatInZone, fromLocalInput, toLocalInput, utcTitle } from '../utils/time'
+import {
+  SLA_TARGETS,
+  SLA_TARGET_LABELS,
+  formatDuration as formatSlaDuration,
+} from '../domain/sla/policy'
 
 const version = z.coerce.number().int().min(0)
 const reason = z.string({ error: 'Give a reason' }).trim().min(1, 'Give a reason').max(1000)
@@ -182,7 +187,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     atIso: e.occurredAt,
     hash: e.hash,
     supersededBy: supersededBy.get(e.seq) ?? null,
-    ...describeEvent(e, { name, serviceName, typeName }),
+    ...describeEvent(e, { name, serviceName, typeName, timeZone }),
   }))
 
   const now = Date.now()
@@ -246,6 +251,7 @@ type Describe = {
   name: (id: string | null | undefined) => string | null
   serviceName: (id: string | null) => string | null
   typeName: (id: string | null) => string | null
+  timeZone: string
 }
 
 /** Words and (sanitised) HTML for one timeline entry. */
@@ -255,7 +261,7 @@ function describeEvent(
       ? E
       : never
     : never,
-  { name, serviceName, typeName }: Describe,
+  { name, serviceName, typeName, timeZone }: Describe,
 ): { summary: string; detail: string | null; html: string | null } {
   switch (e.type) {
     case 'incident.declared':
@@ -341,6 +347,34 @@ function describeEvent(
       return {
         summary: `withdrew evidence ${e.payload.displayName}`,
         detail: `Reason: ${e.payload.reason}`,
+        html: null,
+      }
+    case 'sla.warning':
+      return {
+        summary: `SLA at risk: ${SLA_TARGET_LABELS[e.payload.target].toLowerCase()} target (${formatSlaDuration(e.payload.targetSeconds)}) for ${e.payload.severity}`,
+        detail: `Due ${formatInZone(e.payload.dueAt, timeZone)} (policy v${e.payload.policyVersion})`,
+        html: null,
+      }
+    case 'sla.breached':
+      return {
+        summary: `SLA breached: ${SLA_TARGET_LABELS[e.payload.target].toLowerCase()} target (${formatSlaDuration(e.payload.targetSeconds)}) for ${e.payload.severity}`,
+        detail: `Was due ${formatInZone(e.payload.dueAt, timeZone)} (policy v${e.payload.policyVersion})`,
+        html: null,
+      }
+    case 'sla.retargeted': {
+      const parts = SLA_TARGETS.map(
+        (t) => `${SLA_TARGET_LABELS[t].toLowerCase()} ${e.payload.targets[t] === null ? 'none' : formatSlaDuration(e.payload.targets[t])}`,
+      )
+      return {
+        summary: `SLA targets now those of ${e.payload.severity} (policy v${e.payload.policyVersion})`,
+        detail: parts.join(', '),
+        html: null,
+      }
+    }
+    case 'escalation.fired':
+      return {
+        summary: `escalation rule “${e.payload.ruleName}” fired (event #${e.payload.causeSeq})`,
+        detail: e.payload.actions.length ? `Actions: ${e.payload.actions.join('; ')}` : null,
         html: null,
       }
   }

@@ -1,6 +1,6 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
 
-export const EMAIL_STATUSES = ['pending', 'sent', 'held', 'failed'] as const
+export const EMAIL_STATUSES = ['pending', 'sent', 'held', 'failed', 'dead'] as const
 export type EmailStatus = (typeof EMAIL_STATUSES)[number]
 
 /**

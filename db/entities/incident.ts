@@ -66,6 +66,8 @@ export const IncidentSchema = defineEntity({
     version: p.integer().default(1),
     lastEventSeq: p.integer().default(0).fieldName('last_event_seq'),
     lastEventHash: p.string().length(64).nullable().fieldName('last_event_hash'),
+    slaPolicyId: p.uuid().nullable().fieldName('sla_policy_id'),
+    slaNextDeadline: p.datetime().nullable().fieldName('sla_next_deadline'),
     updatedAt: updatedAtColumn(p),
   }),
 })

@@ -15,6 +15,15 @@ import {
   TriageMatrixSchema,
 } from './incident'
 import { OrganizationSchema } from './organization'
+import {
+  EscalationRuleSchema,
+  EventOutboxSchema,
+  NotificationPreferenceSchema,
+  SlaPolicySchema,
+  WebhookAttemptSchema,
+  WebhookDeliverySchema,
+  WebhookEndpointSchema,
+} from './sla'
 
 export const entities = [
   OrganizationSchema,
@@ -30,4 +39,11 @@ export const entities = [
   IncidentSchema,
   IncidentEventSchema,
   AttachmentSchema,
+  SlaPolicySchema,
+  EscalationRuleSchema,
+  NotificationPreferenceSchema,
+  WebhookEndpointSchema,
+  WebhookDeliverySchema,
+  WebhookAttemptSchema,
+  EventOutboxSchema,
 ]

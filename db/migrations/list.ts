@@ -3,6 +3,7 @@ import { Migration0001Initial } from './0001-initial'
 import { Migration0002Access } from './0002-access'
 import { Migration0003Incidents } from './0003-incidents'
 import { Migration0004Evidence } from './0004-evidence'
+import { Migration0005SlaNotifications } from './0005-sla-notifications'
 
 /**
  * Every migration, in order. Listed explicitly (rather than discovered from the folder) so the
@@ -13,4 +14,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0002-access', class: Migration0002Access },
   { name: '0003-incidents', class: Migration0003Incidents },
   { name: '0004-evidence', class: Migration0004Evidence },
+  { name: '0005-sla-notifications', class: Migration0005SlaNotifications },
 ]

@@ -84,6 +84,35 @@ export type EventPayloads = {
     description: string
   }
   'attachment.withdrawn': { attachmentId: string; displayName: string; reason: string }
+  /** An SLA target passed its warning threshold without being met. */
+  'sla.warning': SlaSignalPayload
+  /** An SLA target passed its due time without being met. */
+  'sla.breached': SlaSignalPayload
+  /** A severity change moved the incident to that severity's targets. */
+  'sla.retargeted': {
+    severity: Severity
+    policyVersion: number
+    targets: { acknowledge: number | null; mitigate: number | null; resolve: number | null }
+    warningPercent: number
+  }
+  /** An escalation rule fired for the event at `causeSeq`; its actions follow as their own events. */
+  'escalation.fired': {
+    ruleId: string
+    ruleName: string
+    trigger: 'declared' | 'warning' | 'breach' | 'reopened'
+    causeSeq: number
+    actions: string[]
+  }
+}
+
+export interface SlaSignalPayload {
+  target: 'acknowledge' | 'mitigate' | 'resolve'
+  severity: Severity
+  policyVersion: number
+  /** Target length in seconds. */
+  targetSeconds: number
+  dueAt: string
+  warnAt: string
 }
 
 export type EventType = keyof EventPayloads
@@ -98,6 +127,10 @@ export const EVENT_TYPES = [
   'comment.corrected',
   'attachment.added',
   'attachment.withdrawn',
+  'sla.warning',
+  'sla.breached',
+  'sla.retargeted',
+  'escalation.fired',
 ] as const satisfies readonly EventType[]
 
 export type AnyEvent = {
@@ -207,6 +240,10 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
     case 'comment.corrected':
     case 'attachment.added':
     case 'attachment.withdrawn':
+    case 'sla.warning':
+    case 'sla.breached':
+    case 'sla.retargeted':
+    case 'escalation.fired':
       return next
   }
 }

@@ -8,7 +8,9 @@ import {
   TriageMatrixSchema,
   type Incident,
 } from '../../../db/entities/incident'
+import { EventOutboxSchema, SlaPolicySchema } from '../../../db/entities/sla'
 import { inScope } from '../../../db/tenant'
+import { currentPolicy, refreshSlaDeadline } from '../sla/sla.server'
 import type { Member } from '../access/guard.server'
 import { can, canWorkOnIncident } from '../access/permissions'
 import {
@@ -165,10 +167,42 @@ export async function appendEvent<T extends EventType>(
     prevHash,
     hash,
   })
+  // Every event goes to the fan-out outbox in the same transaction: escalation rules, e-mail
+  // and webhooks are derived from it by the worker, so none of them can see a rolled-back change.
+  em.create(EventOutboxSchema, {
+    tenantId: incident.organizationId,
+    incidentId: incident.id,
+    eventSeq: seq,
+  })
   incident.lastEventSeq = seq
   incident.lastEventHash = hash
   incident.version = seq
   incident.updatedAt = now
+}
+
+/**
+ * After a severity change: the incident keeps its policy version but now runs on that
+ * severity's targets, which the timeline records before the deadline is recomputed.
+ */
+export async function retargetSla(em: EntityManager, incident: Incident, now: Date) {
+  if (incident.slaPolicyId) {
+    const policy = await em.findOneOrFail(SlaPolicySchema, { id: incident.slaPolicyId })
+    const row = policy.targets[incident.severity]
+    await appendEvent(
+      em,
+      incident,
+      'sla.retargeted',
+      {
+        severity: incident.severity,
+        policyVersion: policy.version,
+        targets: { acknowledge: row.acknowledge, mitigate: row.mitigate, resolve: row.resolve },
+        warningPercent: row.warningPercent,
+      },
+      null,
+      now,
+    )
+  }
+  await refreshSlaDeadline(em, incident, now)
 }
 
 export async function loadTriageMatrix(
@@ -282,6 +316,7 @@ export async function declareIncident(
       [organizationId],
     )
     const number = counter!.last_number
+    const policy = await currentPolicy(em, organizationId)
     const incident = em.create(IncidentSchema, {
       organizationId,
       number,
@@ -301,8 +336,11 @@ export async function declareIncident(
       version: 0,
       lastEventSeq: 0,
       lastEventHash: null,
+      slaPolicyId: policy.id,
+      slaNextDeadline: null,
       updatedAt: now,
     })
+    await refreshSlaDeadline(em, incident, now)
     await em.flush()
     const state = stateOf(incident)
     const {
@@ -391,6 +429,7 @@ export async function transitionIncident(
       member.user.id,
       now,
     )
+    if (stamped) await refreshSlaDeadline(em, incident, now)
     return { status: incident.status, version: incident.version }
   })
 }
@@ -434,6 +473,7 @@ export async function changeSeverity(
       member.user.id,
       now,
     )
+    await retargetSla(em, incident, now)
     return { severity: incident.severity }
   })
 }
@@ -482,6 +522,7 @@ export async function forceEscalate(
       member.user.id,
       now,
     )
+    await retargetSla(em, incident, now)
     return { severity: incident.severity }
   })
 }
@@ -610,6 +651,7 @@ export async function editIncident(
     if (input.impactStartedAt !== undefined) {
       await record('impactStartedAt', iso(incident.impactStartedAt), iso(input.impactStartedAt))
       incident.impactStartedAt = input.impactStartedAt
+      await refreshSlaDeadline(em, incident, now)
     }
     if (changes === 0) throw new IncidentError(null, 'Nothing changed.')
     return { version: incident.version }
