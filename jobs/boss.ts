@@ -48,7 +48,7 @@ export async function createQueues(boss: PgBoss) {
   const existing = new Set((await boss.getQueues()).map((q) => q.name))
   for (const name of queueNames) {
     const { options } = queues[name]
-    const definition = { name, policy: 'standard' as const, ...options }
+    const definition = { name, ...options }
     if (existing.has(name)) await boss.updateQueue(name, definition)
     else await boss.createQueue(name, definition)
   }
@@ -62,13 +62,20 @@ export async function sendJob<Q extends QueueName>(
   boss: PgBoss,
   queue: Q,
   payload: JobPayload<Q>,
-  options: { db?: SqlExecutor; singletonKey?: string; startAfter?: Date } = {},
+  options: {
+    db?: SqlExecutor
+    singletonKey?: string
+    startAfter?: Date
+    /** Overrides the queue's expiry, e.g. from the worker's configured delivery timeout. */
+    expireInSeconds?: number
+  } = {},
 ): Promise<string> {
   const data = queues[queue].payload.parse(payload) as object
   const id = await boss.send(queue, data, {
     ...queues[queue].options,
     ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
     ...(options.startAfter ? { startAfter: options.startAfter } : {}),
+    ...(options.expireInSeconds ? { expireInSeconds: options.expireInSeconds } : {}),
     ...(options.db ? { db: options.db } : {}),
   })
   if (!id && !options.singletonKey) {

@@ -8,10 +8,40 @@ import * as z from 'zod'
 
 export const JOB_SCHEMA = 'pgboss'
 
+export const DEAD_LETTER_QUEUE = 'dead-letter'
+
 export const queues = {
+  // Listed first: the delivery queues below name it as their dead-letter queue, so it must exist
+  // before them.
+  [DEAD_LETTER_QUEUE]: {
+    // What pg-boss moves here is the failed job's own payload: an e-mail's or a webhook
+    // delivery's ids. `reason` is set when the worker gives up by itself (a webhook's schedule ran
+    // out) rather than pg-boss after its retries.
+    payload: z.union([
+      z.object({
+        outboxId: z.uuid(),
+        organizationId: z.uuid(),
+        reason: z.string().max(2000).optional(),
+      }),
+      z.object({
+        deliveryId: z.uuid(),
+        organizationId: z.uuid(),
+        reason: z.string().max(2000).optional(),
+      }),
+    ]),
+    options: {
+      policy: 'standard',
+      retryLimit: 5,
+      retryDelay: 30,
+      retryBackoff: true,
+      expireInSeconds: 60,
+      retentionDays: 30,
+    },
+  },
   'email-deliver': {
     payload: z.object({ outboxId: z.uuid(), organizationId: z.uuid() }),
     options: {
+      policy: 'standard',
       retryLimit: 8,
       retryDelay: 15,
       retryBackoff: true,
@@ -19,6 +49,35 @@ export const queues = {
       // from a worker that died and goes back to the queue.
       expireInSeconds: 60,
       retentionDays: 14,
+      deadLetter: DEAD_LETTER_QUEUE,
+    },
+  },
+  'webhook-deliver': {
+    payload: z.object({ deliveryId: z.uuid(), organizationId: z.uuid() }),
+    options: {
+      policy: 'standard',
+      // The delivery schedule (backoff with jitter, Retry-After) is the handler's: each attempt
+      // is its own job. These retries only cover a worker that died mid-attempt or a database
+      // error; after them the job goes to the dead-letter queue.
+      retryLimit: 5,
+      retryDelay: 30,
+      retryBackoff: true,
+      expireInSeconds: 60,
+      retentionDays: 14,
+      deadLetter: DEAD_LETTER_QUEUE,
+    },
+  },
+  'sla-sweep': {
+    // `at` moves the sweep's "now" (tests and the test-only clock control); the cron job has none.
+    payload: z.object({ at: z.iso.datetime().optional() }),
+    options: {
+      // One sweep at a time, however many workers run; pg-boss's cron adds one job per minute.
+      policy: 'singleton',
+      retryLimit: 2,
+      retryDelay: 5,
+      retryBackoff: false,
+      expireInSeconds: 300,
+      retentionDays: 1,
     },
   },
 } as const satisfies Record<string, QueueDefinition>
@@ -26,11 +85,13 @@ export const queues = {
 interface QueueDefinition {
   payload: z.ZodType
   options: {
+    policy: 'standard' | 'singleton'
     retryLimit: number
     retryDelay: number
     retryBackoff: boolean
     expireInSeconds: number
     retentionDays: number
+    deadLetter?: string
   }
 }
 

@@ -20,6 +20,9 @@ function navFor(root: RootData | null | undefined): NavItem[] {
       items.push({ to: '/admin/members', label: 'Members' })
       items.push({ to: '/admin/services', label: 'Services' })
       items.push({ to: '/admin/triage', label: 'Triage' })
+      items.push({ to: '/admin/sla', label: 'SLA' })
+      items.push({ to: '/admin/escalations', label: 'Escalations' })
+      items.push({ to: '/admin/webhooks', label: 'Webhooks' })
       items.push({ to: '/admin/audit', label: 'Audit' })
     }
     items.push({ to: '/account', label: 'Account' })

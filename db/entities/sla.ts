@@ -63,7 +63,7 @@ export const WebhookEndpointSchema = defineEntity({
     organizationId: p.uuid().fieldName('organization_id'),
     url: p.string().length(2000),
     description: p.string().length(300).default(''),
-    secretSealed: p.text().fieldName('secret_sealed').hidden(),
+    secret: p.text().hidden(),
     eventTypes: p.array<string>().fieldName('event_types').columnType('text[]'),
     enabled: p.boolean().default(true),
     disabledReason: p.string().length(300).nullable().fieldName('disabled_reason'),

@@ -128,6 +128,9 @@ export class Migration0005SlaNotifications extends Migration {
         incident_id uuid not null,
         event_seq integer not null,
         created_at timestamptz not null default now(),
+        attempts integer not null default 0,
+        next_attempt_at timestamptz not null default now(),
+        last_error text,
         unique (incident_id, event_seq)
       )`)
 
@@ -137,7 +140,7 @@ export class Migration0005SlaNotifications extends Migration {
         organization_id uuid not null references organization (id) on delete cascade,
         url varchar(2000) not null,
         description varchar(300) not null default '',
-        secret_sealed text not null,
+        secret text not null,
         event_types text[] not null,
         enabled boolean not null default true,
         disabled_reason varchar(300),
@@ -208,7 +211,8 @@ export class Migration0005SlaNotifications extends Migration {
     )
     this.addSql(`grant select, insert, update on webhook_delivery to incidentflow_app`)
     this.addSql(`grant select, insert, update, delete on sla_deadline to incidentflow_app`)
-    this.addSql(`grant select, insert, delete on event_outbox to incidentflow_app`)
+    this.addSql(`create index event_outbox_next_idx on event_outbox (next_attempt_at, id)`)
+    this.addSql(`grant select, insert, update, delete on event_outbox to incidentflow_app`)
   }
 
   override async down() {
