@@ -34,3 +34,12 @@ export async function inScope<T>(
     return work(tx)
   })
 }
+
+/**
+ * Moves an open `inScope` transaction to another organization's rows. For workers that find
+ * their work in a narrow cross-tenant table first (see `event_outbox`, `sla_deadline`) and then
+ * handle it under the organization it belongs to, in the same transaction.
+ */
+export async function enterOrganization(em: EntityManager, organizationId: string) {
+  await em.execute(`select set_config('app.organization_id', ?, true)`, [organizationId])
+}

@@ -5,8 +5,12 @@ import { createMailer } from '../app/utils/mailer.server'
 import { describeDatabaseUrl, resolveDatabase } from '../db/database'
 import { initORM } from '../db/orm'
 import { createQueues } from './boss'
-import { JOB_SCHEMA, queues } from './queues'
+import { DEAD_LETTER_QUEUE, JOB_SCHEMA, queues } from './queues'
+import { recordDeadLetter } from './handlers/dead-letter'
 import { deliverEmail } from './handlers/email-deliver'
+import { relayEvents } from './handlers/event-fanout'
+import { sweepSla } from './handlers/sla-sweep'
+import { deliverWebhook, webhookSettings } from './handlers/webhook-deliver'
 
 const env = loadEnvOrExit(workerEnvSchema)
 const logger = createLogger({
@@ -26,6 +30,8 @@ async function main() {
     // upgrade the queue schema under a newer one, or the reverse.
     migrate: false,
     max: env.WORKER_CONCURRENCY + 2,
+    // How soon a job left active by a worker that died is put back in the queue.
+    maintenanceIntervalSeconds: env.WORKER_MAINTENANCE_SECONDS,
   })
   boss.on('error', (error) => logger.error({ err: error }, 'pg-boss error'))
   try {
@@ -45,6 +51,42 @@ async function main() {
     const outcome = await deliverEmail({ orm, mailer, from: env.EMAIL_FROM, logger }, payload)
     logger.debug({ jobId: job.id, outcome }, 'email-deliver done')
   })
+
+  const webhooks = webhookSettings(env)
+  await boss.work('webhook-deliver', { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+    if (!job) return
+    const payload = queues['webhook-deliver'].payload.parse(job.data)
+    await deliverWebhook({ orm, boss, logger, settings: webhooks }, payload)
+  })
+
+  await boss.work(DEAD_LETTER_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
+    if (!job) return
+    const payload = queues[DEAD_LETTER_QUEUE].payload.parse(job.data)
+    await recordDeadLetter({ orm, logger }, payload)
+  })
+
+  // Every minute, one sweep job however many workers run (pg-boss keys cron jobs by minute);
+  // the queue's singleton policy keeps a slow sweep from overlapping the next.
+  await boss.schedule('sla-sweep', '* * * * *', {}, { tz: 'UTC' })
+  await boss.work('sla-sweep', { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
+    if (!job) return
+    const payload = queues['sla-sweep'].payload.parse(job.data)
+    const result = await sweepSla({ orm, logger }, payload.at ? new Date(payload.at) : new Date())
+    logger.debug({ jobId: job.id, ...result }, 'sla sweep done')
+  })
+
+  // Events waiting in event_outbox are fanned out (escalations, e-mail, webhooks) by a loop in
+  // every worker; rows are claimed with SKIP LOCKED, so workers share them without duplicates.
+  const relay = startRelay(async () => {
+    const handled = await relayEvents({
+      orm,
+      boss,
+      logger,
+      appUrl: env.APP_URL,
+      webhookJobExpireSeconds: webhooks.expireInSeconds,
+    })
+    return handled
+  }, env.EVENT_RELAY_INTERVAL_MS)
   logger.info({ queues: Object.keys(queues), mailer: mailer.kind }, 'worker ready')
 
   let stopping = false
@@ -57,6 +99,7 @@ async function main() {
       process.exit(1)
     }, 40_000)
     forced.unref()
+    await relay.stop()
     await boss.stop({ graceful: true, timeout: 30_000, wait: true })
     await orm.close(true)
     await database.stop()
@@ -65,6 +108,35 @@ async function main() {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+/**
+ * Runs `pass` every `intervalMs`, and again at once while it keeps finding work. A failing pass
+ * (e.g. the database restarting) is logged and retried on the next tick.
+ */
+function startRelay(pass: () => Promise<number>, intervalMs: number) {
+  let timer: NodeJS.Timeout | undefined
+  let running: Promise<void> | undefined
+  let stopped = false
+  const tick = () => {
+    running = (async () => {
+      let handled = 0
+      try {
+        handled = await pass()
+      } catch (error) {
+        logger.error({ err: error }, 'event relay pass failed')
+      }
+      if (!stopped) timer = setTimeout(tick, handled > 0 ? 0 : intervalMs)
+    })()
+  }
+  timer = setTimeout(tick, 0)
+  return {
+    stop: async () => {
+      stopped = true
+      clearTimeout(timer)
+      await running
+    },
+  }
 }
 
 main().catch((error: unknown) => {

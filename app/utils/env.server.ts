@@ -109,6 +109,10 @@ export const webEnvSchema = baseEnvSchema
 export const workerEnvSchema = baseEnvSchema
   .extend({
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+    /** How often pg-boss maintenance runs: expires jobs of a worker that died, among others. */
+    WORKER_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /** How often the worker looks for events to fan out when it found none last time. */
+    EVENT_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   })
   .superRefine(requireS3Settings)
 
