@@ -46,6 +46,9 @@ import { redirectWithFlash } from '../utils/flash.server'
 import { renderMarkdown } from '../utils/markdown.server'
 import { listAttachments } from '../domain/evidence/evidence.server'
 import { formatDuration, formatInZone, fromLocalInput, toLocalInput, utcTitle } from '../utils/time'
+import { clocksFor } from '../domain/sla/sla.server'
+import { now as clockNow } from '../utils/clock'
+import { Countdown, SlaBadge } from '../components/sla'
 import {
   SLA_TARGETS,
   SLA_TARGET_LABELS,
@@ -191,8 +194,25 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   }))
 
   const now = Date.now()
+  const at = clockNow()
+  const sla = detail.slaPolicy
+    ? {
+        policyVersion: detail.slaPolicy.version,
+        clocks: clocksFor(incident, detail.slaPolicy.targets, at).map((c) => ({
+          target: c.target,
+          label: SLA_TARGET_LABELS[c.target],
+          state: c.state,
+          length: formatSlaDuration(c.seconds),
+          dueAt: c.dueAt.toISOString(),
+          dueAtText: formatInZone(c.dueAt.toISOString(), timeZone),
+          reachedAtText: c.reachedAt ? formatInZone(c.reachedAt.toISOString(), timeZone) : null,
+        })),
+      }
+    : null
   return {
     viewerId: member.user.id,
+    sla,
+    renderedAt: at.toISOString(),
     canCorrectAny: member.role === 'admin',
     evidence: attachments
       .filter((a) => !a.withdrawnAt)
@@ -532,6 +552,8 @@ export default function IncidentPage() {
     evidenceLimit,
     services,
     types,
+    sla,
+    renderedAt,
   } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const conflict = actionData?.conflict ? actionData.result.error?.['']?.[0] : null
@@ -582,6 +604,33 @@ export default function IncidentPage() {
             {incident.declaredBy ? ` by ${incident.declaredBy}` : ''}
           </dd>
         </dl>
+        {sla && sla.clocks.length > 0 ? (
+          <section aria-labelledby="sla-heading" className="rounded-md border border-slate-200 p-3">
+            <h2 id="sla-heading" className="text-sm font-semibold">
+              SLA{' '}
+              <span className="font-normal text-slate-600">
+                — {incident.severity} targets from impact start, policy v{sla.policyVersion}
+              </span>
+            </h2>
+            <ul className="mt-2 space-y-1 text-sm">
+              {sla.clocks.map((c) => (
+                <li key={c.target} className="flex flex-wrap items-center gap-2" data-sla-target={c.target}>
+                  <SlaBadge state={c.state} label={c.label} />
+                  <span>
+                    {c.length} target, due <time dateTime={c.dueAt}>{c.dueAtText}</time>
+                  </span>
+                  <span className="text-slate-600">
+                    {c.reachedAtText ? (
+                      `reached ${c.reachedAtText}`
+                    ) : (
+                      <Countdown dueAt={c.dueAt} renderedAt={renderedAt} />
+                    )}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          </section>
+        ) : null}
         <p className="flex flex-wrap gap-3 text-sm" data-no-print>
           <a href={`/incidents/${incident.number}/timeline.csv`} className="underline">
             Timeline as CSV

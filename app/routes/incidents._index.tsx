@@ -1,6 +1,10 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
 import { SeverityBadge, StatusBadge } from '../components/badges'
+import { SlaBadge } from '../components/sla'
+import { slaClock, worstState, type SlaTimes } from '../domain/sla/clock'
+import { SLA_TARGET_LABELS, type SeverityTargets } from '../domain/sla/policy'
+import { now as clockNow } from '../utils/clock'
 import { TableHead } from '../components/table-head'
 import { requireMember } from '../domain/access/guard.server'
 import { getCatalogs } from '../domain/incident/incident-service.server'
@@ -32,8 +36,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   firstParams.delete('after')
   return {
     filters: { ...filters, statuses: selectedStatuses(filters) },
-    rows: page.rows.map((r) => ({
+    rows: page.rows.map(({ sla, ...r }) => ({
       ...r,
+      sla: slaSummary(sla, clockNow(), timeZone),
       declared: formatInZone(r.declaredAt, timeZone),
       declaredUtc: utcTitle(r.declaredAt),
       age: formatDuration(now - new Date(r.impactStartedAt).getTime()),
@@ -43,6 +48,29 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     services: catalogs.services,
     types: catalogs.types,
     members: members.filter((m) => m.active).map((m) => ({ id: m.userId, name: m.displayName })),
+  }
+}
+
+/** One badge for the list: the worst state across targets, and the next target still open. */
+function slaSummary(
+  sla: { targets: SeverityTargets; times: SlaTimes } | null,
+  at: Date,
+  timeZone: string,
+) {
+  if (!sla) return null
+  const clocks = slaClock(sla.times, sla.targets, at)
+  const state = worstState(clocks)
+  if (!state) return null
+  const next = clocks.find((c) => !c.reachedAt)
+  return {
+    state,
+    next: next
+      ? {
+          label: SLA_TARGET_LABELS[next.target],
+          dueAt: next.dueAt.toISOString(),
+          dueAtText: formatInZone(next.dueAt.toISOString(), timeZone),
+        }
+      : null,
   }
 }
 
@@ -219,6 +247,7 @@ export default function Incidents() {
                 'Status',
                 'Service',
                 'Commander',
+                'SLA',
                 'Declared',
                 'Age',
               ]}
@@ -243,6 +272,21 @@ export default function Incidents() {
                   </td>
                   <td className="px-3 py-2">{r.serviceName ?? '—'}</td>
                   <td className="px-3 py-2">{r.commanderName ?? '—'}</td>
+                  <td className="px-3 py-2 text-xs" data-testid="sla">
+                    {r.sla ? (
+                      <span className="flex flex-col items-start gap-0.5">
+                        <SlaBadge state={r.sla.state} />
+                        {r.sla.next ? (
+                          <span className="whitespace-nowrap text-slate-600">
+                            {r.sla.next.label} due{' '}
+                            <time dateTime={r.sla.next.dueAt}>{r.sla.next.dueAtText}</time>
+                          </span>
+                        ) : null}
+                      </span>
+                    ) : (
+                      '—'
+                    )}
+                  </td>
                   <td className="px-3 py-2 whitespace-nowrap">
                     <time title={r.declaredUtc}>{r.declared}</time>
                   </td>

@@ -1,6 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import * as z from 'zod'
 import { inScope } from '../../../db/tenant'
+import type { SlaTimes } from '../sla/clock'
+import type { SeverityTargets, SlaTargets } from '../sla/policy'
 import { OPEN_STATUSES } from './lifecycle'
 import { INCIDENT_STATUSES, SEVERITIES, type IncidentStatus, type Severity } from './vocabulary'
 
@@ -84,6 +86,8 @@ export interface IncidentListRow {
   assigneeCount: number
   declaredAt: string
   impactStartedAt: string
+  /** What the SLA clock needs: the targets of the incident's policy version and severity. */
+  sla: { targets: SeverityTargets; times: SlaTimes } | null
 }
 
 export const PAGE_SIZE = 25
@@ -161,12 +165,18 @@ export async function listIncidents(
         assignee_count: number
         declared_at: Date
         impact_started_at: Date
+        acknowledged_at: Date | null
+        mitigated_at: Date | null
+        resolved_at: Date | null
+        sla_targets: SlaTargets | null
       }>
     >(
       `select i.id, i.number, i.title, i.severity, i.status, s.name as service_name, t.name as type_name,
               u.display_name as commander_name, cardinality(i.assignee_ids) as assignee_count,
-              i.declared_at, i.impact_started_at
+              i.declared_at, i.impact_started_at, i.acknowledged_at, i.mitigated_at, i.resolved_at,
+              p.targets as sla_targets
          from incident i
+         left join sla_policy p on p.id = i.sla_policy_id
          left join service s on s.id = i.service_id
          left join incident_type t on t.id = i.incident_type_id
          left join app_user u on u.id = i.commander_id
@@ -187,6 +197,17 @@ export async function listIncidents(
       assigneeCount: Number(r.assignee_count),
       declaredAt: new Date(r.declared_at).toISOString(),
       impactStartedAt: new Date(r.impact_started_at).toISOString(),
+      sla: r.sla_targets
+        ? {
+            targets: r.sla_targets[r.severity],
+            times: {
+              impactStartedAt: new Date(r.impact_started_at),
+              acknowledgedAt: r.acknowledged_at ? new Date(r.acknowledged_at) : null,
+              mitigatedAt: r.mitigated_at ? new Date(r.mitigated_at) : null,
+              resolvedAt: r.resolved_at ? new Date(r.resolved_at) : null,
+            },
+          }
+        : null,
     }))
     const last = page[page.length - 1]
     const next =

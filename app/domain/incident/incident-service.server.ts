@@ -8,7 +8,7 @@ import {
   TriageMatrixSchema,
   type Incident,
 } from '../../../db/entities/incident'
-import { EventOutboxSchema, SlaPolicySchema } from '../../../db/entities/sla'
+import { EventOutboxSchema, SlaPolicySchema, type SlaPolicy } from '../../../db/entities/sla'
 import { inScope } from '../../../db/tenant'
 import { currentPolicy, refreshSlaDeadline } from '../sla/sla.server'
 import type { Member } from '../access/guard.server'
@@ -748,6 +748,8 @@ export interface IncidentDetail {
   types: Array<{ id: string; name: string; active: boolean }>
   members: Array<{ id: string; name: string; role: string }>
   nextSteps: ReturnType<typeof nextSteps>
+  /** The SLA policy version the incident runs under. */
+  slaPolicy: { version: number; targets: SlaPolicy['targets'] } | null
   canWork: boolean
   canAssign: boolean
   canEscalate: boolean
@@ -779,6 +781,9 @@ export async function getIncidentDetail(
     const memberships = await em.find(MembershipSchema, { organizationId })
     const users = await em.find(UserSchema, { id: { $in: memberships.map((m) => m.userId) } })
     const people = new Map(users.map((u) => [u.id, { name: u.displayName, email: u.email }]))
+    const policy = incident.slaPolicyId
+      ? await em.findOne(SlaPolicySchema, { id: incident.slaPolicyId })
+      : null
     const actor = actorFor(member, incident)
     return {
       incident,
@@ -791,6 +796,7 @@ export async function getIncidentDetail(
         .map((m) => ({ id: m.userId, name: people.get(m.userId)?.name ?? 'Unknown', role: m.role }))
         .sort((a, b) => a.name.localeCompare(b.name)),
       nextSteps: nextSteps(incident.status, actor),
+      slaPolicy: policy ? { version: policy.version, targets: policy.targets } : null,
       canWork: canWork(member, incident),
       canAssign: can(member.role, 'incident.assign'),
       canEscalate: can(member.role, 'incident.escalate'),
