@@ -118,7 +118,7 @@ export function validateTargets(targets: SlaTargets): Record<string, string> {
     const row = targets[severity]
     for (const target of SLA_TARGETS) {
       const value = row[target]
-      if (value !== null && (value <= 0 || value > MAX_TARGET_SECONDS))
+      if (value !== null && (value < MINUTE || value > MAX_TARGET_SECONDS))
         errors[`${severity}.${target}`] = 'Enter a duration between 1 minute and 365 days.'
     }
     let earlier: number | null = null
