@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs'
 import * as z from 'zod'
+import { parseDuration } from '../domain/sla/policy'
 
 /**
  * Configuration is parsed once per process. Each process (web, worker, CLI) picks the schema it
@@ -22,6 +23,8 @@ const optionalUrl = z
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+export const DEFAULT_WEBHOOK_RETRY_SCHEDULE = '5s,5m,30m,2h,5h,10h,10h'
 
 const DEV_SESSION_SECRET = 'incidentflow-development-secret-not-for-production'
 
@@ -106,6 +109,29 @@ export const webEnvSchema = baseEnvSchema
   })
   .transform((env) => ({ ...env, SESSION_SECRET: env.SESSION_SECRET ?? DEV_SESSION_SECRET }))
 
+/**
+ * "5s,5m,30m,2h" → [5, 300, 1800, 7200]: the delay before each retry of a webhook delivery. A
+ * bare number is minutes, as everywhere durations are typed.
+ */
+const retrySchedule = z
+  .string()
+  .trim()
+  .transform((text, ctx) => {
+    const entries = (text || DEFAULT_WEBHOOK_RETRY_SCHEDULE).split(',').map((entry) => entry.trim())
+    const seconds = entries.map((entry) => parseDuration(entry))
+    const unreadable = entries.filter((_, i) => typeof seconds[i] !== 'number')
+    if (unreadable.length || entries.length > 20) {
+      ctx.addIssue({
+        code: 'custom',
+        message: unreadable.length
+          ? `must be comma-separated durations such as 5s,5m,2h (cannot read "${unreadable.join('", "')}")`
+          : 'must have at most 20 entries',
+      })
+      return z.NEVER
+    }
+    return seconds as number[]
+  })
+
 export const workerEnvSchema = baseEnvSchema
   .extend({
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
@@ -113,6 +139,10 @@ export const workerEnvSchema = baseEnvSchema
     WORKER_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
     /** How often the worker looks for events to fan out when it found none last time. */
     EVENT_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+    /** How long one webhook delivery attempt may take, connection to last byte. */
+    WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(120).default(10),
+    /** Delays before each retry of a failed webhook delivery; about a day in all by default. */
+    WEBHOOK_RETRY_SCHEDULE: retrySchedule.prefault(DEFAULT_WEBHOOK_RETRY_SCHEDULE),
   })
   .superRefine(requireS3Settings)
 
