@@ -1,0 +1,516 @@
+import { describe, expect, it } from 'vitest'
+import { verifyOrganization } from '../../app/domain/incident/audit.server'
+import {
+  changeSeverity,
+  declareIncident,
+  transitionIncident,
+} from '../../app/domain/incident/incident-service.server'
+import type { Severity } from '../../app/domain/incident/vocabulary'
+import { validateTargets, type SlaTargets } from '../../app/domain/sla/policy'
+import { createLogger } from '../../app/utils/logger.server'
+import { initORM } from '../../db/orm'
+import { sweepSla } from '../../jobs/handlers/sla-sweep'
+import { setUpTestDatabase } from '../support/database'
+import { addMember, type TestMember } from '../support/incidents'
+
+// The sweep is called directly with injected times: no test waits for a deadline.
+
+const db = setUpTestDatabase('sla_sweep')
+const logger = createLogger({ name: 'test', level: 'silent', pretty: false })
+
+const DAY = 24 * 60 * 60 * 1000
+
+/** Short targets: SEV-1 warns at half of each target (30 s, 60 s, 120 s). */
+const TARGETS: SlaTargets = {
+  'SEV-1': { acknowledge: 60, mitigate: 120, resolve: 240, warningPercent: 50 },
+  'SEV-2': { acknowledge: 120, mitigate: 240, resolve: null, warningPercent: 50 },
+  'SEV-3': { acknowledge: 600, mitigate: null, resolve: 3600, warningPercent: 75 },
+  'SEV-4': { acknowledge: 3600, mitigate: null, resolve: 7200, warningPercent: 75 },
+}
+
+let epochs = 0
+/**
+ * A start time for one test, a week before the previous test's. A sweep at `at` handles every
+ * incident due by `at` in the database, so each test works on times earlier than anything an
+ * earlier test left with a deadline ahead, and the sweep's counts are that test's alone.
+ */
+function epoch() {
+  epochs += 1
+  return new Date(Date.UTC(2024, 0, 1) - epochs * 7 * DAY)
+}
+
+const after = (start: Date, seconds: number) => new Date(start.getTime() + seconds * 1000)
+
+const sweep = (at: Date, orm = db.orm) => sweepSla({ orm, logger }, at)
+
+interface Team {
+  organizationId: string
+  admin: TestMember
+  engineer: TestMember
+  manager: TestMember
+  policyVersion: number
+}
+
+/**
+ * An organization with an admin, a manager and an engineer, on `targets`. The policy version is
+ * written as the owner, as a saved one is stored: incidents declared afterwards use it.
+ */
+async function team(targets: SlaTargets = TARGETS, name = 'Sweep Org'): Promise<Team> {
+  expect(validateTargets(targets)).toEqual({})
+  const organizationId = await db.createOrganization(name)
+  const admin = await addMember(db, organizationId, 'admin')
+  const manager = await addMember(db, organizationId, 'manager')
+  const engineer = await addMember(db, organizationId, 'engineer')
+  const [policy] = await db.query<{ version: number }>(
+    `insert into sla_policy (organization_id, version, targets, created_by)
+     select $1, coalesce(max(version), 0) + 1, $2, $3 from sla_policy where organization_id = $1
+     returning version`,
+    [organizationId, JSON.stringify(targets), admin.user.id],
+  )
+  return { organizationId, admin, engineer, manager, policyVersion: policy!.version }
+}
+
+async function declare(
+  member: TestMember,
+  at: Date,
+  severity: Severity = 'SEV-1',
+  title = 'Checkout returns 500',
+) {
+  return declareIncident(db.orm, member, { title, summary: 'Card payments fail.', severity }, at)
+}
+
+interface SlaEventRow {
+  incident_id: string
+  organization_id: string
+  seq: number
+  type: string
+  target: string | null
+  severity: string | null
+  target_seconds: number | null
+}
+
+/** The SLA events of these incidents as committed, in timeline order. */
+async function slaEvents(incidentIds: string[]) {
+  return db.query<SlaEventRow>(
+    `select incident_id, organization_id, seq, type, payload->>'target' as target,
+            payload->>'severity' as severity, (payload->>'targetSeconds')::int as target_seconds
+       from incident_event
+      where incident_id = any($1::uuid[]) and type like 'sla.%'
+      order by incident_id, seq`,
+    [incidentIds],
+  )
+}
+
+/** What sla_signal holds for these incidents: `target:kind@seq`, per incident. */
+async function signals(incidentIds: string[]) {
+  const rows = await db.query<{
+    incident_id: string
+    target: string
+    kind: string
+    event_seq: number
+  }>(
+    `select incident_id, target, kind, event_seq from sla_signal
+      where incident_id = any($1::uuid[]) order by incident_id, event_seq, target, kind`,
+    [incidentIds],
+  )
+  return rows
+}
+
+/** The incident's next deadline, and the row the trigger mirrors into sla_deadline. */
+async function deadline(incidentId: string) {
+  const [row] = await db.query<{ next: Date | null; mirrored: Date | null }>(
+    `select i.sla_next_deadline as next, d.due_at as mirrored
+       from incident i left join sla_deadline d on d.incident_id = i.id
+      where i.id = $1`,
+    [incidentId],
+  )
+  expect(row!.mirrored?.getTime() ?? null, 'sla_deadline mirrors the incident').toBe(
+    row!.next?.getTime() ?? null,
+  )
+  return row!.next
+}
+
+/** Event-type/target pairs per incident, e.g. `sla.warning:acknowledge`. */
+function timelineOf(rows: SlaEventRow[], incidentId: string) {
+  return rows
+    .filter((r) => r.incident_id === incidentId)
+    .map((r) => (r.target ? `${r.type}:${r.target}` : r.type))
+}
+
+const FULL_SEV1_TIMELINE = [
+  'sla.warning:acknowledge',
+  'sla.breached:acknowledge',
+  'sla.warning:mitigate',
+  'sla.breached:mitigate',
+  'sla.warning:resolve',
+  'sla.breached:resolve',
+]
+
+describe('sweepSla', () => {
+  it('signals each threshold once, warning at its threshold and breach when due, moving the deadline on until nothing is left', async () => {
+    const start = epoch()
+    const { engineer, organizationId, policyVersion } = await team()
+    const incidents = [
+      await declare(engineer, start),
+      await declare(engineer, start),
+      await declare(engineer, start),
+    ]
+    const ids = incidents.map((i) => i.id)
+    for (const id of ids) expect(await deadline(id)).toEqual(after(start, 30))
+
+    // Before the first warning threshold nothing is due.
+    expect(await sweep(after(start, 10))).toMatchObject({ due: 0, warnings: 0, breaches: 0 })
+    expect(await sweep(new Date(after(start, 30).getTime() - 1))).toMatchObject({ due: 0 })
+    expect(await slaEvents(ids)).toEqual([])
+
+    // Each step: sweep at the threshold, then sweep again at the same time and a bit later.
+    const steps: Array<{ at: number; warnings: number; breaches: number; next: number | null }> = [
+      { at: 30, warnings: 3, breaches: 0, next: 60 }, // acknowledge at risk
+      { at: 60, warnings: 3, breaches: 3, next: 120 }, // acknowledge breached, mitigate at risk
+      { at: 120, warnings: 3, breaches: 3, next: 240 }, // mitigate breached, resolve at risk
+      { at: 240, warnings: 0, breaches: 3, next: null }, // resolve breached: nothing left
+    ]
+    for (const step of steps) {
+      const result = await sweep(after(start, step.at))
+      expect(result, `sweep at +${step.at}s`).toMatchObject({
+        due: 3,
+        warnings: step.warnings,
+        breaches: step.breaches,
+        organizations: 1,
+      })
+      expect(await sweep(after(start, step.at)), `repeated sweep at +${step.at}s`).toMatchObject({
+        due: 0,
+        warnings: 0,
+        breaches: 0,
+      })
+      for (const id of ids)
+        expect(await deadline(id)).toEqual(step.next === null ? null : after(start, step.next))
+    }
+    expect(await sweep(after(start, 7 * 24 * 3600 - 1))).toMatchObject({ due: 0 })
+
+    const events = await slaEvents(ids)
+    for (const id of ids) expect(timelineOf(events, id)).toEqual(FULL_SEV1_TIMELINE)
+    expect(events.every((e) => e.organization_id === organizationId)).toBe(true)
+    expect(events.every((e) => e.severity === 'SEV-1')).toBe(true)
+    const [payload] = await db.query<{ payload: Record<string, unknown> }>(
+      `select payload from incident_event where incident_id = $1 and type = 'sla.breached'
+        and payload->>'target' = 'acknowledge'`,
+      [ids[0]],
+    )
+    expect(payload!.payload).toEqual({
+      target: 'acknowledge',
+      severity: 'SEV-1',
+      policyVersion,
+      targetSeconds: 60,
+      dueAt: after(start, 60).toISOString(),
+      warnAt: after(start, 30).toISOString(),
+    })
+
+    // sla_signal holds one row per event, naming the event it caused.
+    const recorded = await signals(ids)
+    expect(recorded).toHaveLength(18)
+    for (const event of events) {
+      const [, kind] = event.type.split('.')
+      expect(
+        recorded.filter(
+          (s) =>
+            s.incident_id === event.incident_id &&
+            s.target === event.target &&
+            s.kind === kind &&
+            s.event_seq === event.seq,
+        ),
+      ).toHaveLength(1)
+    }
+    // The timeline stays a valid hash chain with the sweep's events in it.
+    expect((await verifyOrganization(db.orm, organizationId)).ok).toBe(true)
+  })
+
+  it('gives only the breach when the first sweep comes after the due time', async () => {
+    const start = epoch()
+    const { engineer } = await team()
+    const { id } = await declare(engineer, start)
+
+    // The worker was down for the whole acknowledge window: a warning after the fact tells
+    // nobody anything, so only the breach is recorded (and mitigate's warning, also past).
+    expect(await sweep(after(start, 90))).toMatchObject({ due: 1, warnings: 1, breaches: 1 })
+    expect(timelineOf(await slaEvents([id]), id)).toEqual([
+      'sla.breached:acknowledge',
+      'sla.warning:mitigate',
+    ])
+    expect(await deadline(id)).toEqual(after(start, 120))
+  })
+
+  it('records no acknowledge breach for an incident acknowledged before its due time', async () => {
+    const start = epoch()
+    const { engineer } = await team()
+    const early = await declare(engineer, start, 'SEV-1', 'Acknowledged before the warning')
+    const late = await declare(engineer, start, 'SEV-1', 'Acknowledged after the warning')
+
+    await transitionIncident(
+      db.orm,
+      engineer,
+      early.number,
+      { action: 'start-investigating' },
+      after(start, 10),
+    )
+    // Acknowledged: its next threshold is mitigate's warning.
+    expect(await deadline(early.id)).toEqual(after(start, 60))
+
+    expect(await sweep(after(start, 30))).toMatchObject({ due: 1, warnings: 1, breaches: 0 })
+    await transitionIncident(
+      db.orm,
+      engineer,
+      late.number,
+      { action: 'start-investigating' },
+      after(start, 45),
+    )
+    expect(await deadline(late.id)).toEqual(after(start, 60))
+
+    expect(await sweep(after(start, 60))).toMatchObject({ due: 2, warnings: 2, breaches: 0 })
+    expect(await sweep(after(start, 120))).toMatchObject({ due: 2, warnings: 2, breaches: 2 })
+    expect(await sweep(after(start, 240))).toMatchObject({ due: 2, warnings: 0, breaches: 2 })
+
+    const events = await slaEvents([early.id, late.id])
+    expect(timelineOf(events, early.id)).toEqual([
+      'sla.warning:mitigate',
+      'sla.breached:mitigate',
+      'sla.warning:resolve',
+      'sla.breached:resolve',
+    ])
+    expect(timelineOf(events, late.id)).toEqual([
+      'sla.warning:acknowledge',
+      'sla.warning:mitigate',
+      'sla.breached:mitigate',
+      'sla.warning:resolve',
+      'sla.breached:resolve',
+    ])
+    expect(
+      (await signals([early.id, late.id])).filter(
+        (s) => s.target === 'acknowledge' && s.kind === 'breached',
+      ),
+    ).toEqual([])
+  })
+
+  it('moves the incident onto the new severity’s targets when the severity changes', async () => {
+    const start = epoch()
+    const { engineer } = await team()
+    const raised = await declare(engineer, start, 'SEV-2', 'Raised before its first warning')
+    const raisedLate = await declare(engineer, start, 'SEV-2', 'Raised after SEV-1 would be due')
+    // SEV-2: acknowledge 120 s, warning at 60 s.
+    expect(await deadline(raised.id)).toEqual(after(start, 60))
+
+    await changeSeverity(
+      db.orm,
+      engineer,
+      raised.number,
+      { severity: 'SEV-1', reason: 'Every region is affected' },
+      after(start, 20),
+    )
+    // SEV-1: acknowledge 60 s, warning at 30 s.
+    expect(await deadline(raised.id)).toEqual(after(start, 30))
+    const [retargeted] = await db.query<{ payload: Record<string, unknown> }>(
+      `select payload from incident_event where incident_id = $1 and type = 'sla.retargeted'`,
+      [raised.id],
+    )
+    expect(retargeted!.payload).toMatchObject({
+      severity: 'SEV-1',
+      targets: { acknowledge: 60, mitigate: 120, resolve: 240 },
+      warningPercent: 50,
+    })
+
+    expect(await sweep(after(start, 30))).toMatchObject({ due: 1, warnings: 1, breaches: 0 })
+    const warning = (await slaEvents([raised.id])).find((e) => e.type === 'sla.warning')
+    expect(warning).toMatchObject({
+      type: 'sla.warning',
+      target: 'acknowledge',
+      severity: 'SEV-1',
+      target_seconds: 60,
+    })
+
+    // Raised at +70 s: SEV-1's acknowledge warning (+30 s) and due time (+60 s) lie in the past,
+    // so the deadline does too and the next sweep records the breach at once, without the
+    // warning that would come after the fact.
+    await changeSeverity(
+      db.orm,
+      engineer,
+      raisedLate.number,
+      { severity: 'SEV-1', reason: 'Every region is affected' },
+      after(start, 70),
+    )
+    expect(await deadline(raisedLate.id)).toEqual(after(start, 30))
+    expect(await sweep(after(start, 70))).toMatchObject({ due: 2, warnings: 2, breaches: 2 })
+    const events = await slaEvents([raised.id, raisedLate.id])
+    expect(timelineOf(events, raisedLate.id)).toEqual([
+      'sla.retargeted',
+      'sla.breached:acknowledge',
+      'sla.warning:mitigate',
+    ])
+    expect(timelineOf(events, raised.id)).toEqual([
+      'sla.retargeted',
+      'sla.warning:acknowledge',
+      'sla.breached:acknowledge',
+      'sla.warning:mitigate',
+    ])
+
+    // Lowered again: on SEV-2's targets, what was signalled stays signalled, and the next
+    // threshold is SEV-2's mitigate due time (240 s; its warning at 120 s is already recorded).
+    await changeSeverity(
+      db.orm,
+      engineer,
+      raised.number,
+      { severity: 'SEV-2', reason: 'Only one region after all' },
+      after(start, 80),
+    )
+    expect(await deadline(raised.id)).toEqual(after(start, 240))
+  })
+
+  it('records one warning and one breach per incident and target when two sweeps race, over 200 incidents', async () => {
+    const start = epoch()
+    const { engineer, organizationId } = await team()
+    const ids: string[] = []
+    for (let i = 0; i < 200; i += 1)
+      ids.push((await declare(engineer, start, 'SEV-1', `Incident ${i}`)).id)
+
+    // A second ORM: its own pool, so the two sweeps really run on separate connections.
+    const other = await initORM(db.url, { pool: { min: 0, max: 4 } })
+    const totals = { due: 0, warnings: 0, breaches: 0 }
+    try {
+      for (const seconds of [30, 45, 60, 61, 120, 200, 240, 300]) {
+        const at = after(start, seconds)
+        const results = await Promise.all([sweep(at, db.orm), sweep(at, other)])
+        for (const r of results) {
+          totals.due += r.due
+          totals.warnings += r.warnings
+          totals.breaches += r.breaches
+        }
+      }
+    } finally {
+      await other.close(true)
+    }
+
+    const duplicates = await db.query(
+      `select incident_id, type, payload->>'target' as target, count(*)::int as n
+         from incident_event
+        where organization_id = $1 and type in ('sla.warning', 'sla.breached')
+        group by 1, 2, 3 having count(*) > 1`,
+      [organizationId],
+    )
+    expect(duplicates).toEqual([])
+    const events = await slaEvents(ids)
+    expect(events).toHaveLength(200 * 6)
+    for (const id of ids) expect(timelineOf(events, id)).toEqual(FULL_SEV1_TIMELINE)
+    expect(await signals(ids)).toHaveLength(200 * 6)
+    // What the sweeps report adds up to what was recorded: no signal is counted twice.
+    expect(totals).toEqual({ due: 4 * 200, warnings: 3 * 200, breaches: 3 * 200 })
+    expect(
+      await db.query(`select 1 from sla_deadline where incident_id = any($1::uuid[])`, [ids]),
+    ).toEqual([])
+    expect((await verifyOrganization(db.orm, organizationId)).ok).toBe(true)
+  })
+
+  it('sweeps each organization under its own scope and policy, its events landing in that organization', async () => {
+    const start = epoch()
+    const north = await team(TARGETS, 'North')
+    const south = await team(
+      {
+        ...TARGETS,
+        'SEV-1': { acknowledge: 90, mitigate: 180, resolve: null, warningPercent: 50 },
+      },
+      'South',
+    )
+    const northIncident = await declare(north.engineer, start)
+    const southIncident = await declare(south.engineer, start)
+
+    expect(await sweep(after(start, 60))).toMatchObject({
+      due: 2,
+      warnings: 2,
+      breaches: 1,
+      organizations: 2,
+    })
+    const events = await slaEvents([northIncident.id, southIncident.id])
+    expect(timelineOf(events, northIncident.id)).toEqual([
+      'sla.breached:acknowledge',
+      'sla.warning:mitigate',
+    ])
+    // South's acknowledge is 90 s: at +60 s it is only at risk.
+    expect(timelineOf(events, southIncident.id)).toEqual(['sla.warning:acknowledge'])
+    for (const e of events)
+      expect(e.organization_id).toBe(
+        e.incident_id === northIncident.id ? north.organizationId : south.organizationId,
+      )
+    expect(
+      events.find((e) => e.incident_id === southIncident.id)?.target_seconds,
+      "south's own policy",
+    ).toBe(90)
+    const [southSignal] = await db.query<{ organization_id: string }>(
+      `select organization_id from sla_signal where incident_id = $1`,
+      [southIncident.id],
+    )
+    expect(southSignal!.organization_id).toBe(south.organizationId)
+
+    // Under North's scope, South's events do not exist (the sweep wrote them under South's).
+    const seenFromNorth = await db.inOrg(
+      (em) =>
+        em.execute<{ n: number }[]>(
+          `select count(*)::int as n from incident_event where incident_id = ?`,
+          [southIncident.id],
+        ),
+      north.organizationId,
+    )
+    expect(seenFromNorth[0]!.n).toBe(0)
+    expect((await verifyOrganization(db.orm, north.organizationId)).ok).toBe(true)
+    expect((await verifyOrganization(db.orm, south.organizationId)).ok).toBe(true)
+  })
+
+  it('leaves no event, signal or outbox row behind when its transaction rolls back, and the next sweep does the work', async () => {
+    const start = epoch()
+    const { engineer, organizationId } = await team()
+    const incidents = [await declare(engineer, start), await declare(engineer, start)]
+    const ids = incidents.map((i) => i.id)
+    const outboxBefore = await db.query<{ incident_id: string; event_seq: number }>(
+      `select incident_id, event_seq from event_outbox where incident_id = any($1::uuid[])
+        order by incident_id, event_seq`,
+      [ids],
+    )
+    expect(outboxBefore.map((r) => r.event_seq)).toEqual([1, 1])
+
+    // The failure comes at the last write of the sweep's transaction (the outbox rows, written
+    // at flush, after the events and the signals), for this organization only.
+    expect(organizationId).toMatch(/^[0-9a-f-]{36}$/)
+    await db.query(`
+      create function sweep_test_refuse_outbox() returns trigger language plpgsql as $$
+      begin raise exception 'outbox refused by the test'; end $$`)
+    await db.query(`
+      create trigger sweep_test_refuse_outbox before insert on event_outbox for each row
+        when (new.tenant_id = '${organizationId}'::uuid)
+        execute function sweep_test_refuse_outbox()`)
+    try {
+      await expect(sweep(after(start, 60))).rejects.toThrow('outbox refused by the test')
+    } finally {
+      await db.query(`drop trigger sweep_test_refuse_outbox on event_outbox`)
+      await db.query(`drop function sweep_test_refuse_outbox()`)
+    }
+
+    expect(await slaEvents(ids)).toEqual([])
+    expect(await signals(ids)).toEqual([])
+    expect(
+      await db.query(
+        `select incident_id, event_seq from event_outbox where incident_id = any($1::uuid[])
+          order by incident_id, event_seq`,
+        [ids],
+      ),
+    ).toEqual(outboxBefore)
+    for (const id of ids) expect(await deadline(id)).toEqual(after(start, 30))
+
+    expect(await sweep(after(start, 60))).toMatchObject({ due: 2, warnings: 2, breaches: 2 })
+    const events = await slaEvents(ids)
+    for (const id of ids)
+      expect(timelineOf(events, id)).toEqual(['sla.breached:acknowledge', 'sla.warning:mitigate'])
+    expect(await signals(ids)).toHaveLength(4)
+    const outbox = await db.query<{ event_seq: number }>(
+      `select event_seq from event_outbox where incident_id = $1 order by event_seq`,
+      [ids[0]],
+    )
+    expect(outbox.map((r) => r.event_seq)).toEqual([1, 2, 3])
+  })
+})
