@@ -1,0 +1,84 @@
+import { createServer, type IncomingHttpHeaders } from 'node:http'
+import type { AddressInfo } from 'node:net'
+
+/**
+ * A webhook receiver on 127.0.0.1, as a customer would run one: it records every request as it
+ * arrived (raw body included, for signature checks) and answers with the next queued reply, or
+ * 200 when none is queued.
+ */
+export interface ReceivedRequest {
+  method: string
+  path: string
+  headers: IncomingHttpHeaders
+  body: string
+  receivedAt: Date
+}
+
+export interface ReceiverReply {
+  status: number
+  headers?: Record<string, string>
+  body?: string
+  /** Wait this long before answering (to provoke the sender's timeout). */
+  delayMs?: number
+}
+
+export interface WebhookReceiver {
+  /** `http://127.0.0.1:<port>` */
+  baseUrl: string
+  port: number
+  requests: ReceivedRequest[]
+  replies: ReceiverReply[]
+  /** Forgets recorded requests and queued replies. */
+  reset: () => void
+  close: () => Promise<void>
+}
+
+export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+  const requests: ReceivedRequest[] = []
+  const replies: ReceiverReply[] = []
+  const timers = new Set<NodeJS.Timeout>()
+  const server = createServer((req, res) => {
+    let body = ''
+    req.setEncoding('utf8')
+    req.on('data', (chunk: string) => (body += chunk))
+    req.on('end', () => {
+      requests.push({
+        method: req.method ?? '',
+        path: req.url ?? '',
+        headers: req.headers,
+        body,
+        receivedAt: new Date(),
+      })
+      const reply = replies.shift() ?? { status: 200, body: 'ok' }
+      const answer = () => {
+        if (res.destroyed) return
+        res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers })
+        res.end(reply.body ?? '')
+      }
+      if (!reply.delayMs) return answer()
+      const timer = setTimeout(() => {
+        timers.delete(timer)
+        answer()
+      }, reply.delayMs)
+      timers.add(timer)
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    baseUrl: `http://127.0.0.1:${port}`,
+    port,
+    requests,
+    replies,
+    reset: () => {
+      requests.length = 0
+      replies.length = 0
+    },
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        for (const timer of timers) clearTimeout(timer)
+        server.closeAllConnections()
+        server.close((error) => (error ? reject(error) : resolve()))
+      }),
+  }
+}
