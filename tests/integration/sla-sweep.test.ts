@@ -9,8 +9,9 @@ import type { Severity } from '../../app/domain/incident/vocabulary'
 import { validateTargets, type SlaTargets } from '../../app/domain/sla/policy'
 import { createLogger } from '../../app/utils/logger.server'
 import { initORM } from '../../db/orm'
+import { relayEvents } from '../../jobs/handlers/event-fanout'
 import { sweepSla } from '../../jobs/handlers/sla-sweep'
-import { setUpTestDatabase } from '../support/database'
+import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { addMember, type TestMember } from '../support/incidents'
 
 // The sweep is called directly with injected times: no test waits for a deadline.
@@ -55,13 +56,17 @@ interface Team {
  * An organization with an admin, a manager and an engineer, on `targets`. The policy version is
  * written as the owner, as a saved one is stored: incidents declared afterwards use it.
  */
-async function team(targets: SlaTargets = TARGETS, name = 'Sweep Org'): Promise<Team> {
+async function team(
+  targets: SlaTargets = TARGETS,
+  name = 'Sweep Org',
+  on: TestDatabase = db,
+): Promise<Team> {
   expect(validateTargets(targets)).toEqual({})
-  const organizationId = await db.createOrganization(name)
-  const admin = await addMember(db, organizationId, 'admin')
-  const manager = await addMember(db, organizationId, 'manager')
-  const engineer = await addMember(db, organizationId, 'engineer')
-  const [policy] = await db.query<{ version: number }>(
+  const organizationId = await on.createOrganization(name)
+  const admin = await addMember(on, organizationId, 'admin')
+  const manager = await addMember(on, organizationId, 'manager')
+  const engineer = await addMember(on, organizationId, 'engineer')
+  const [policy] = await on.query<{ version: number }>(
     `insert into sla_policy (organization_id, version, targets, created_by)
      select $1, coalesce(max(version), 0) + 1, $2, $3 from sla_policy where organization_id = $1
      returning version`,
@@ -75,8 +80,19 @@ async function declare(
   at: Date,
   severity: Severity = 'SEV-1',
   title = 'Checkout returns 500',
+  options: { on?: TestDatabase; commanderId?: string } = {},
 ) {
-  return declareIncident(db.orm, member, { title, summary: 'Card payments fail.', severity }, at)
+  return declareIncident(
+    (options.on ?? db).orm,
+    member,
+    {
+      title,
+      summary: 'Card payments fail.',
+      severity,
+      ...(options.commanderId ? { commanderId: options.commanderId } : {}),
+    },
+    at,
+  )
 }
 
 interface SlaEventRow {
@@ -512,5 +528,155 @@ describe('sweepSla', () => {
       [ids[0]],
     )
     expect(outbox.map((r) => r.event_seq)).toEqual([1, 2, 3])
+  })
+})
+
+describe('the event relay after sweeps', () => {
+  // Its own database: the relay fans out every waiting event, so none of the sweeps above may
+  // leave theirs here.
+  const relayDb = setUpTestDatabase('sla_relay')
+  const APP_URL = 'https://incidentflow.example.test'
+
+  /** Relays until nothing is waiting; returns how many events were handled. */
+  async function drain(orm = relayDb.orm) {
+    let total = 0
+    for (;;) {
+      const handled = await relayEvents({ orm, boss: relayDb.boss, logger, appUrl: APP_URL })
+      total += handled
+      if (handled === 0) return total
+    }
+  }
+
+  interface EmailRow {
+    to_address: string
+    kind: string
+    subject: string
+    idempotency_key: string
+  }
+  const emailsOf = (organizationId: string) =>
+    relayDb.query<EmailRow>(
+      `select to_address, kind, subject, idempotency_key from email_outbox
+        where organization_id = $1 order by idempotency_key`,
+      [organizationId],
+    )
+
+  it('queues each e-mail once, for the commander and the managers the default rules name', async () => {
+    const start = epoch()
+    const crew = await team(TARGETS, 'Relay Org', relayDb)
+    const commander = await addMember(relayDb, crew.organizationId, 'engineer')
+    // The engineer declares and names someone else commander: the commander is told, and the
+    // SEV-1 rule tells the managers; the declarer is not told about their own action.
+    const incident = await declare(crew.engineer, start, 'SEV-1', 'Payments are down', {
+      on: relayDb,
+      commanderId: commander.user.id,
+    })
+    await sweepSla({ orm: relayDb.orm, logger }, after(start, 30)) // seq 2: acknowledge at risk
+    await sweepSla({ orm: relayDb.orm, logger }, after(start, 60)) // seq 3, 4: breached, mitigate at risk
+
+    // Two relays at once, on separate connections, share the waiting events without doubling any.
+    const other = await initORM(relayDb.url, { pool: { min: 0, max: 2 } })
+    let handled: number[]
+    try {
+      handled = await Promise.all([drain(), drain(other)])
+    } finally {
+      await other.close(true)
+    }
+    // Events 1–4, plus the escalation.fired events the two rules appended (5 and 6).
+    expect(handled[0]! + handled[1]!).toBe(6)
+
+    const key = (seq: number, member: TestMember) => `event:${incident.id}:${seq}:${member.user.id}`
+    const emails = await emailsOf(crew.organizationId)
+    expect(emails.map((e) => ({ to: e.to_address, kind: e.kind, key: e.idempotency_key }))).toEqual(
+      [
+        { to: commander.user.email, kind: 'incident.declared', key: key(1, commander) },
+        { to: crew.manager.user.email, kind: 'incident.declared', key: key(1, crew.manager) },
+        { to: commander.user.email, kind: 'sla.warning', key: key(2, commander) },
+        { to: commander.user.email, kind: 'sla.breached', key: key(3, commander) },
+        { to: crew.manager.user.email, kind: 'sla.breached', key: key(3, crew.manager) },
+        { to: commander.user.email, kind: 'sla.warning', key: key(4, commander) },
+      ].sort((a, b) => a.key.localeCompare(b.key)),
+    )
+    expect(emails.find((e) => e.kind === 'sla.breached')?.subject).toBe(
+      `[INC-${incident.number}] SEV-1 SLA breached: acknowledge target: Payments are down`,
+    )
+    const fired = await relayDb.query<{ seq: number; rule: string; cause: number }>(
+      `select seq, payload->>'ruleName' as rule, (payload->>'causeSeq')::int as cause
+         from incident_event where incident_id = $1 and type = 'escalation.fired' order by seq`,
+      [incident.id],
+    )
+    expect(fired.map((f) => f.cause)).toEqual([1, 3])
+
+    // Each e-mail has its delivery job; nothing waits in the outbox any more.
+    const jobs = await relayDb.query<{ n: number }>(
+      `select count(*)::int as n from pgboss.job where name = 'email-deliver'
+          and data->>'organizationId' = $1`,
+      [crew.organizationId],
+    )
+    expect(jobs[0]!.n).toBe(6)
+    expect(
+      await relayDb.query(`select 1 from event_outbox where incident_id = $1`, [incident.id]),
+    ).toEqual([])
+
+    // Relaying again finds nothing; a later breach adds only its own e-mails.
+    expect(await drain()).toBe(0)
+    await sweepSla({ orm: relayDb.orm, logger }, after(start, 120))
+    await drain()
+    const later = await emailsOf(crew.organizationId)
+    expect(
+      later
+        .filter((e) => e.kind === 'sla.breached')
+        .map((e) => e.to_address)
+        .sort(),
+    ).toEqual([commander.user.email, crew.manager.user.email, commander.user.email].sort())
+    expect(later).toHaveLength(6 + 2) // mitigate breached and resolve at risk, to the commander
+  })
+
+  it('sends nothing for a declaration that rolled back', async () => {
+    const start = epoch()
+    const crew = await team(TARGETS, 'Rollback Org', relayDb)
+    await drain()
+    // The declaration fails at commit, after everything was written: a deferred check refuses
+    // the declared event of this one title.
+    await relayDb.query(`
+      create function relay_test_refuse_declared() returns trigger language plpgsql as $$
+      begin
+        if new.type = 'incident.declared' and new.payload->>'title' = 'Rolled back at commit' then
+          raise exception 'declaration refused by the test';
+        end if;
+        return null;
+      end $$`)
+    await relayDb.query(`
+      create constraint trigger relay_test_refuse_declared after insert on incident_event
+        deferrable initially deferred for each row execute function relay_test_refuse_declared()`)
+    try {
+      await expect(
+        declare(crew.engineer, start, 'SEV-1', 'Rolled back at commit', { on: relayDb }),
+      ).rejects.toThrow('declaration refused by the test')
+      // A declaration that commits, for comparison: the same path does send its e-mail.
+      await declare(crew.engineer, start, 'SEV-1', 'Committed', { on: relayDb })
+    } finally {
+      await relayDb.query(`drop trigger relay_test_refuse_declared on incident_event`)
+      await relayDb.query(`drop function relay_test_refuse_declared()`)
+    }
+
+    expect(
+      await relayDb.query(`select 1 from incident where organization_id = $1 and title = $2`, [
+        crew.organizationId,
+        'Rolled back at commit',
+      ]),
+    ).toEqual([])
+    const outbox = await relayDb.query<{ n: number }>(
+      `select count(*)::int as n from event_outbox where tenant_id = $1`,
+      [crew.organizationId],
+    )
+    expect(outbox[0]!.n).toBe(1)
+    expect(await drain()).toBeGreaterThan(0)
+
+    const emails = await emailsOf(crew.organizationId)
+    // The committed incident is INC-1: the rolled-back declaration left no number used either.
+    expect(emails.map((e) => e.subject)).toEqual([
+      `[INC-1] SEV-1 declared by ${crew.engineer.user.displayName}: Committed`,
+    ])
+    expect(emails.filter((e) => e.subject.includes('Rolled back'))).toEqual([])
   })
 })
