@@ -71,9 +71,13 @@ export async function savePolicy(
     throw new SlaPolicyError('Some targets need correcting.', fieldErrors)
   const organizationId = member.organization.id
   return inScope(orm, { organizationId }, async (em) => {
-    const current = await currentPolicy(em, organizationId)
+    await currentPolicy(em, organizationId)
     // Serialise saves: the second of two concurrent saves waits here, then sees the new version.
-    await em.execute(`select id from sla_policy where id = ? for update`, [current.id])
+    // A transaction-level advisory lock, because the application role may not lock policy rows
+    // (FOR UPDATE needs the UPDATE privilege, and versions are never updated).
+    await em.execute(`select pg_advisory_xact_lock(hashtextextended(?, 0))`, [
+      `sla_policy:${organizationId}`,
+    ])
     const latest = await em.findOneOrFail(
       SlaPolicySchema,
       { organizationId },
