@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { Form, useLoaderData } from '@remix-run/react'
+import { Form, Link, useLoaderData } from '@remix-run/react'
 import * as z from '../utils/zod'
 import { switchOrganization } from '../domain/access/accounts.server'
 import { requireViewer } from '../domain/access/guard.server'
@@ -84,6 +84,13 @@ export default function Account() {
       <header>
         <h1 className="text-2xl font-bold">{user.displayName}</h1>
         <p className="text-sm text-slate-600">{user.email}</p>
+        {activeOrganizationId ? (
+          <p className="mt-2 text-sm">
+            <Link to="/account/notifications" className="underline">
+              Notification preferences
+            </Link>
+          </p>
+        ) : null}
       </header>
       <section aria-labelledby="orgs-heading">
         <h2 id="orgs-heading" className="text-lg font-semibold">
