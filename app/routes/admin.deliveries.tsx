@@ -1,0 +1,137 @@
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Form, isRouteErrorResponse, Link, useLoaderData, useRouteError } from '@remix-run/react'
+import * as z from '../utils/zod'
+import { ErrorPage } from '../components/error-page'
+import { TableHead } from '../components/table-head'
+import { requireMember } from '../domain/access/guard.server'
+import { listFailedDeliveries, retryFailed, WebhookError } from '../domain/notify/webhooks.server'
+import { redirectWithFlash } from '../utils/flash.server'
+
+const retrySchema = z.object({
+  intent: z.literal('retry'),
+  kind: z.enum(['webhook', 'email']),
+  id: z.uuid(),
+})
+
+export const meta: MetaFunction = () => [{ title: 'Failed deliveries · IncidentFlow' }]
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const member = await requireMember(request, context, 'settings.manage')
+  const failed = await listFailedDeliveries(context.orm, member)
+  return { failed: failed.map((f) => ({ ...f, at: f.at.toISOString() })) }
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const member = await requireMember(request, context, 'settings.manage')
+  const parsed = retrySchema.safeParse(Object.fromEntries(await request.formData()))
+  if (!parsed.success) throw new Response('Bad request', { status: 400 })
+  const { kind, id } = parsed.data
+  try {
+    await retryFailed(context.orm, context.boss, member, kind, id)
+  } catch (error) {
+    if (error instanceof WebhookError && error.status === 404)
+      throw new Response(error.message, { status: 404 })
+    if (error instanceof WebhookError)
+      return redirectWithFlash(
+        '/admin/deliveries',
+        { kind: 'error', message: error.message },
+        context.env,
+      )
+    throw error
+  }
+  return redirectWithFlash(
+    '/admin/deliveries',
+    {
+      kind: 'success',
+      message:
+        kind === 'webhook'
+          ? 'Webhook delivery queued again; its retry schedule starts over.'
+          : 'E-mail queued again.',
+    },
+    context.env,
+  )
+}
+
+const kindLabel = { webhook: 'Webhook', email: 'E-mail' } as const
+const statusLabel: Record<string, string> = { dead: 'Gave up', failed: 'Refused' }
+
+function formatTime(iso: string) {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`
+}
+
+export default function FailedDeliveries() {
+  const { failed } = useLoaderData<typeof loader>()
+  return (
+    <div className="space-y-6">
+      <header>
+        <p className="text-sm">
+          <Link to="/admin/webhooks" className="text-brand-700 underline">
+            Webhooks
+          </Link>
+        </p>
+        <h1 className="mt-1 text-2xl font-bold">Failed deliveries</h1>
+        <p className="mt-1 text-sm text-slate-600">
+          Webhook deliveries that ran out of attempts, and e-mails that could not be sent. Retry one
+          once the cause is fixed.
+        </p>
+      </header>
+      {failed.length === 0 ? (
+        <p className="text-sm text-slate-600">Nothing has failed.</p>
+      ) : (
+        <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white">
+          <table className="min-w-full divide-y divide-slate-200 text-sm">
+            <TableHead
+              cellClassName="px-3 py-2"
+              columns={[
+                'Kind',
+                'To',
+                'What',
+                'Status',
+                'Reason',
+                'Attempts',
+                'Time',
+                <span key="actions" className="sr-only">
+                  Actions
+                </span>,
+              ]}
+            />
+            <tbody className="divide-y divide-slate-100">
+              {failed.map((f) => (
+                <tr key={`${f.kind}:${f.id}`} aria-label={`${kindLabel[f.kind]} ${f.what}`}>
+                  <td className="px-3 py-2">{kindLabel[f.kind]}</td>
+                  <td className="max-w-xs px-3 py-2 break-all">{f.target}</td>
+                  <td className="px-3 py-2">{f.what}</td>
+                  <td className="px-3 py-2">{statusLabel[f.status] ?? f.status}</td>
+                  <td className="max-w-md px-3 py-2 break-words">{f.reason ?? '—'}</td>
+                  <td className="px-3 py-2">{f.attempts}</td>
+                  <td className="px-3 py-2 whitespace-nowrap">
+                    <time dateTime={f.at}>{formatTime(f.at)}</time>
+                  </td>
+                  <td className="px-3 py-2 text-right">
+                    <Form method="post">
+                      <input type="hidden" name="kind" value={f.kind} />
+                      <input type="hidden" name="id" value={f.id} />
+                      <button
+                        type="submit"
+                        name="intent"
+                        value="retry"
+                        className="rounded-md border border-slate-300 bg-white px-3 py-1.5 hover:bg-slate-50"
+                      >
+                        Retry
+                      </button>
+                    </Form>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </div>
+  )
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError()
+  return <ErrorPage status={isRouteErrorResponse(error) ? error.status : 500} error={error} />
+}

@@ -1,0 +1,570 @@
+import { getCollectionProps, getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
+import type { SubmissionResult } from '@conform-to/react'
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { data } from '@remix-run/node'
+import {
+  Form,
+  isRouteErrorResponse,
+  Link,
+  useActionData,
+  useLoaderData,
+  useRouteError,
+} from '@remix-run/react'
+import * as z from '../utils/zod'
+import { ErrorPage } from '../components/error-page'
+import { FormError } from '../components/form-error'
+import { ErrorList, Field, SubmitButton } from '../components/forms'
+import { TableHead } from '../components/table-head'
+import { requireMember } from '../domain/access/guard.server'
+import { WEBHOOK_EVENT_TYPES } from '../domain/notify/kinds'
+import {
+  deleteEndpoint,
+  getDelivery,
+  getEndpoint,
+  listDeliveries,
+  redeliver,
+  rotateSecret,
+  sendTestEvent,
+  setEndpointEnabled,
+  updateEndpoint,
+  WebhookError,
+  type AttemptRow,
+  type DeliveryRow,
+} from '../domain/notify/webhooks.server'
+import { redirectWithFlash } from '../utils/flash.server'
+
+const endpointSchema = z.object({
+  intent: z.literal('save'),
+  url: z
+    .string({ error: 'Enter the endpoint URL' })
+    .trim()
+    .min(1, 'Enter the endpoint URL')
+    .max(2000, 'Use at most 2000 characters'),
+  description: z.string().trim().max(300, 'Use at most 300 characters').optional().default(''),
+  eventTypes: z
+    .array(z.enum(WEBHOOK_EVENT_TYPES), { error: 'Choose at least one event type' })
+    .min(1, 'Choose at least one event type'),
+})
+
+const buttonSchema = z.discriminatedUnion('intent', [
+  z.object({ intent: z.literal('enable') }),
+  z.object({ intent: z.literal('disable') }),
+  z.object({ intent: z.literal('rotate-secret') }),
+  z.object({ intent: z.literal('send-test') }),
+  z.object({ intent: z.literal('delete'), confirm: z.string().optional() }),
+  z.object({ intent: z.literal('redeliver'), deliveryId: z.uuid() }),
+])
+
+/** Seconds between reloads while a delivery's result is awaited. */
+const REFRESH_SECONDS = 2
+
+interface ActionData {
+  intent: string
+  result: SubmissionResult<string[]> | null
+  error: string | null
+  queued: { deliveryId: string; url: string } | null
+}
+
+function reply(value: Partial<ActionData> & { intent: string }, status: number) {
+  return data<ActionData>({ result: null, error: null, queued: null, ...value }, { status })
+}
+
+/** A WebhookError that is not about the form becomes the page's HTTP answer. */
+function answerFor(error: unknown): unknown {
+  if (error instanceof WebhookError && (error.status === 403 || error.status === 404))
+    return new Response(error.message, { status: error.status })
+  return error
+}
+
+const iso = (date: Date | null) => (date ? date.toISOString() : null)
+
+function plainDelivery(d: DeliveryRow) {
+  return {
+    ...d,
+    createdAt: d.createdAt.toISOString(),
+    nextAttemptAt: iso(d.nextAttemptAt),
+    deliveredAt: iso(d.deliveredAt),
+  }
+}
+
+function plainAttempt(a: AttemptRow) {
+  return { ...a, attemptedAt: a.attemptedAt.toISOString(), retryAt: iso(a.retryAt) }
+}
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, context, 'settings.manage')
+  const endpointId = params.endpointId ?? ''
+  const search = new URL(request.url).searchParams
+  const page = Number(search.get('page') ?? '1')
+  const focusId = search.get('delivery')
+  try {
+    const endpoint = await getEndpoint(context.orm, member, endpointId)
+    const log = await listDeliveries(context.orm, member, endpointId, page)
+    const focus = focusId ? await getDelivery(context.orm, member, endpointId, focusId) : null
+    return {
+      endpoint: { ...endpoint, createdAt: endpoint.createdAt.toISOString() },
+      log: { ...log, deliveries: log.deliveries.map(plainDelivery) },
+      focus: focus
+        ? { ...plainDelivery(focus), attemptLog: focus.attemptLog.map(plainAttempt) }
+        : null,
+    }
+  } catch (error) {
+    throw answerFor(error)
+  }
+}
+
+export async function action({ request, context, params }: ActionFunctionArgs) {
+  const member = await requireMember(request, context, 'settings.manage')
+  const endpointId = params.endpointId ?? ''
+  const here = `/admin/webhooks/${endpointId}`
+  const formData = await request.formData()
+  const done = (message: string, url = here) =>
+    redirectWithFlash(url, { kind: 'success', message }, context.env)
+
+  if (formData.get('intent') === 'save') {
+    const submission = parseWithZod(formData, { schema: endpointSchema })
+    if (submission.status !== 'success')
+      return reply({ intent: 'save', result: submission.reply() }, 400)
+    try {
+      await updateEndpoint(context.orm, member, endpointId, submission.value, {
+        allowedHosts: context.env.WEBHOOK_ALLOWED_HOSTS,
+      })
+    } catch (error) {
+      if (error instanceof WebhookError && error.status === 400) {
+        const result = submission.reply(
+          error.field
+            ? { fieldErrors: { [error.field]: [error.message] } }
+            : { formErrors: [error.message] },
+        )
+        return reply({ intent: 'save', result }, 400)
+      }
+      throw answerFor(error)
+    }
+    return done('Endpoint saved.')
+  }
+
+  const parsed = buttonSchema.safeParse(Object.fromEntries(formData))
+  if (!parsed.success) throw new Response('Bad request', { status: 400 })
+  const input = parsed.data
+  try {
+    switch (input.intent) {
+      case 'enable':
+      case 'disable':
+        await setEndpointEnabled(context.orm, member, endpointId, input.intent === 'enable')
+        return done(input.intent === 'enable' ? 'Endpoint enabled.' : 'Endpoint disabled.')
+      case 'rotate-secret':
+        await rotateSecret(context.orm, member, endpointId)
+        return done(
+          'New signing secret created. The old one no longer verifies: update the receiver.',
+        )
+      case 'delete':
+        if (input.confirm !== 'yes') {
+          // Checked before anything else, so another organization's id still answers 404.
+          await getEndpoint(context.orm, member, endpointId)
+          return reply(
+            {
+              intent: 'delete',
+              error: 'Tick the box to confirm that the endpoint and its log are deleted.',
+            },
+            400,
+          )
+        }
+        await deleteEndpoint(context.orm, member, endpointId)
+        return done('Endpoint and its delivery log deleted.', '/admin/webhooks')
+      case 'send-test': {
+        const { deliveryId } = await sendTestEvent(context.orm, context.boss, member, endpointId)
+        // 202: accepted, not done. The page refreshes itself onto the delivery's result.
+        return reply(
+          { intent: 'send-test', queued: { deliveryId, url: `${here}?delivery=${deliveryId}` } },
+          202,
+        )
+      }
+      case 'redeliver': {
+        const redelivered = await redeliver(context.orm, context.boss, member, input.deliveryId)
+        return done(
+          'Redelivery queued with the same message id.',
+          `/admin/webhooks/${redelivered.endpointId}?delivery=${redelivered.deliveryId}`,
+        )
+      }
+    }
+  } catch (error) {
+    if (error instanceof WebhookError && (error.status === 409 || error.status === 400))
+      return redirectWithFlash(here, { kind: 'error', message: error.message }, context.env)
+    throw answerFor(error)
+  }
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => {
+  const tags: ReturnType<MetaFunction> = [{ title: 'Webhook endpoint · IncidentFlow' }]
+  // Reloads itself until the delivery it shows has a result (works without JavaScript).
+  if (data?.focus?.status === 'pending')
+    tags.push({ httpEquiv: 'refresh', content: String(REFRESH_SECONDS) })
+  return tags
+}
+
+const statusLabel: Record<string, string> = {
+  pending: 'Pending',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  dead: 'Gave up',
+}
+
+function formatTime(iso: string | null) {
+  if (!iso) return '—'
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`
+}
+
+function Time({ iso }: { iso: string | null }) {
+  return iso ? <time dateTime={iso}>{formatTime(iso)}</time> : <>—</>
+}
+
+const buttonClass =
+  'rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-50'
+
+export default function WebhookEndpoint() {
+  const { endpoint, log, focus } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const lastResult = actionData?.intent === 'save' ? actionData.result : undefined
+  const [form, fields] = useForm({
+    lastResult,
+    constraint: getZodConstraint(endpointSchema),
+    shouldValidate: 'onBlur',
+    shouldRevalidate: 'onInput',
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: endpointSchema }),
+    defaultValue: {
+      url: endpoint.url,
+      description: endpoint.description,
+      eventTypes: endpoint.eventTypes,
+    },
+  })
+  const eventTypeErrorId = `${fields.eventTypes.id}-error`
+  const queued = actionData?.queued ?? null
+  const here = `/admin/webhooks/${endpoint.id}`
+
+  return (
+    <div className="space-y-10">
+      <header>
+        <p className="text-sm">
+          <Link to="/admin/webhooks" className="text-brand-700 underline">
+            Webhooks
+          </Link>
+        </p>
+        <h1 className="mt-1 text-2xl font-bold break-all">{endpoint.url}</h1>
+        <p className="mt-1 text-sm text-slate-600">
+          {endpoint.enabled ? 'Enabled' : 'Disabled'}
+          {endpoint.disabledReason ? ` — ${endpoint.disabledReason}` : ''}
+        </p>
+      </header>
+
+      {queued ? (
+        <div
+          role="status"
+          className="rounded-md border border-sky-300 bg-sky-50 px-4 py-3 text-sm text-sky-900"
+        >
+          {/* The browser follows this by itself, with or without JavaScript. */}
+          <meta httpEquiv="refresh" content={`${REFRESH_SECONDS};url=${queued.url}`} />
+          <p className="font-semibold">Test event queued</p>
+          <p>
+            The worker sends it in a moment; this page then shows the result.{' '}
+            <a href={queued.url} className="underline">
+              See the result now
+            </a>
+          </p>
+        </div>
+      ) : null}
+
+      {focus ? <DeliveryResult focus={focus} /> : null}
+
+      <section aria-labelledby="actions-heading" className="space-y-3">
+        <h2 id="actions-heading" className="sr-only">
+          Actions
+        </h2>
+        <div className="flex flex-wrap gap-2">
+          <Form method="post" action={here}>
+            <button
+              type="submit"
+              name="intent"
+              value="send-test"
+              className={buttonClass}
+              disabled={!endpoint.enabled}
+            >
+              Send test event
+            </button>
+          </Form>
+          <Form method="post" action={here}>
+            <button
+              type="submit"
+              name="intent"
+              value={endpoint.enabled ? 'disable' : 'enable'}
+              className={buttonClass}
+            >
+              {endpoint.enabled ? 'Disable endpoint' : 'Enable endpoint'}
+            </button>
+          </Form>
+          <Form method="post" action={here}>
+            <button type="submit" name="intent" value="rotate-secret" className={buttonClass}>
+              Rotate secret
+            </button>
+          </Form>
+        </div>
+      </section>
+
+      <section
+        aria-labelledby="secret-heading"
+        className="rounded-lg border border-slate-200 bg-white p-6"
+      >
+        <h2 id="secret-heading" className="text-lg font-semibold">
+          Signing
+        </h2>
+        <details className="mt-2">
+          <summary className="cursor-pointer text-sm font-medium">Show the signing secret</summary>
+          <p className="mt-2">
+            <code className="rounded bg-slate-100 px-2 py-1 text-sm break-all">
+              {endpoint.secret}
+            </code>
+          </p>
+          <div className="mt-3 space-y-2 text-sm text-slate-700">
+            <p>
+              Deliveries are signed the{' '}
+              <a href="https://www.standardwebhooks.com/" className="underline">
+                Standard Webhooks
+              </a>{' '}
+              way. Each request carries <code>webhook-id</code>, <code>webhook-timestamp</code> and{' '}
+              <code>webhook-signature</code> headers.
+            </p>
+            <p>
+              To verify one, compute HMAC-SHA256 over <code>id.timestamp.body</code> (the raw
+              request body), keyed with the base64-decoded part of the secret after{' '}
+              <code>whsec_</code>, and compare its base64 with the value after <code>v1,</code>.
+              Refuse timestamps more than five minutes old, and use the <code>webhook-id</code> to
+              ignore a message you already handled. Any Standard Webhooks library does this:{' '}
+              <code>new Webhook(secret).verify(body, headers)</code>.
+            </p>
+          </div>
+        </details>
+      </section>
+
+      <section
+        aria-labelledby="edit-heading"
+        className="rounded-lg border border-slate-200 bg-white p-6"
+      >
+        <h2 id="edit-heading" className="text-lg font-semibold">
+          Edit endpoint
+        </h2>
+        <Form method="post" action={here} className="mt-4 max-w-2xl" {...getFormProps(form)}>
+          <FormError id={form.errorId} errors={form.errors} />
+          <Field
+            label="Endpoint URL"
+            errors={fields.url.errors}
+            autoComplete="off"
+            {...getInputProps(fields.url, { type: 'url' })}
+          />
+          <Field
+            label="Description"
+            errors={fields.description.errors}
+            {...getInputProps(fields.description, { type: 'text' })}
+          />
+          <fieldset
+            className="mb-4"
+            aria-invalid={fields.eventTypes.errors ? true : undefined}
+            aria-describedby={fields.eventTypes.errors ? eventTypeErrorId : undefined}
+          >
+            <legend className="text-sm font-medium text-slate-800">Event types</legend>
+            <div className="mt-2 grid gap-1 sm:grid-cols-2">
+              {getCollectionProps(fields.eventTypes, {
+                type: 'checkbox',
+                options: [...WEBHOOK_EVENT_TYPES],
+              }).map(({ key, ...props }) => (
+                <label key={key} className="flex items-center gap-2 text-sm">
+                  <input {...props} className="rounded border-slate-300" />
+                  <code>{props.value}</code>
+                </label>
+              ))}
+            </div>
+            <ErrorList id={eventTypeErrorId} errors={fields.eventTypes.errors} />
+          </fieldset>
+          <SubmitButton name="intent" value="save" pendingLabel="Saving…">
+            Save endpoint
+          </SubmitButton>
+        </Form>
+      </section>
+
+      <DeliveryLog endpointId={endpoint.id} log={log} />
+
+      <section
+        aria-labelledby="delete-heading"
+        className="rounded-lg border border-red-200 bg-white p-6"
+      >
+        <h2 id="delete-heading" className="text-lg font-semibold">
+          Delete endpoint
+        </h2>
+        <Form method="post" action={here} className="mt-3 space-y-3">
+          <label className="flex items-center gap-2 text-sm">
+            <input
+              type="checkbox"
+              name="confirm"
+              value="yes"
+              required
+              aria-describedby={actionData?.intent === 'delete' ? 'delete-error' : undefined}
+              className="rounded border-slate-300"
+            />
+            Yes, delete this endpoint and its delivery log
+          </label>
+          <ErrorList
+            id="delete-error"
+            errors={actionData?.intent === 'delete' ? [actionData.error] : null}
+          />
+          <SubmitButton name="intent" value="delete" variant="danger">
+            Delete endpoint
+          </SubmitButton>
+        </Form>
+      </section>
+    </div>
+  )
+}
+
+type LoaderData = ReturnType<typeof useLoaderData<typeof loader>>
+
+function DeliveryResult({ focus }: { focus: NonNullable<LoaderData['focus']> }) {
+  const pending = focus.status === 'pending'
+  return (
+    <section
+      aria-labelledby="result-heading"
+      className="rounded-lg border border-slate-200 bg-white p-6"
+    >
+      <h2 id="result-heading" className="text-lg font-semibold">
+        Delivery <code className="text-base">{focus.messageId}</code>
+      </h2>
+      <p className="mt-1 text-sm" role="status">
+        <span className="font-semibold">{statusLabel[focus.status] ?? focus.status}</span>
+        {' · '}
+        {focus.eventType}
+        {pending
+          ? ` · waiting for the worker; this page refreshes every ${REFRESH_SECONDS} s.`
+          : null}
+      </p>
+      {focus.attemptLog.length ? (
+        <div className="relative mt-3 overflow-x-auto">
+          <table className="min-w-full divide-y divide-slate-200 text-sm">
+            <TableHead
+              cellClassName="px-3 py-2"
+              columns={['Attempt', 'Time', 'Response', 'Duration', 'Error', 'Next attempt']}
+            />
+            <tbody className="divide-y divide-slate-100">
+              {focus.attemptLog.map((a) => (
+                <tr key={a.attempt}>
+                  <td className="px-3 py-2">{a.attempt}</td>
+                  <td className="px-3 py-2">
+                    <Time iso={a.attemptedAt} />
+                  </td>
+                  <td className="px-3 py-2">{a.statusCode ?? '—'}</td>
+                  <td className="px-3 py-2">{a.durationMs} ms</td>
+                  <td className="px-3 py-2 break-all">{a.error ?? '—'}</td>
+                  <td className="px-3 py-2">
+                    <Time iso={a.retryAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      ) : (
+        <p className="mt-2 text-sm text-slate-600">No attempt yet.</p>
+      )}
+    </section>
+  )
+}
+
+function DeliveryLog({ endpointId, log }: { endpointId: string; log: LoaderData['log'] }) {
+  const base = `/admin/webhooks/${endpointId}`
+  return (
+    <section aria-labelledby="log-heading">
+      <h2 id="log-heading" className="text-lg font-semibold">
+        Delivery log
+      </h2>
+      {log.deliveries.length === 0 ? (
+        <p className="mt-2 text-sm text-slate-600">
+          {log.page > 1 ? 'No deliveries on this page.' : 'Nothing delivered yet.'}
+        </p>
+      ) : (
+        <div className="relative mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+          <table className="min-w-full divide-y divide-slate-200 text-sm">
+            <TableHead
+              cellClassName="px-3 py-2"
+              columns={[
+                'Time',
+                'Event type',
+                'Message id',
+                'Status',
+                'Attempts',
+                'Last response',
+                'Last error',
+                'Next attempt',
+                <span key="actions" className="sr-only">
+                  Actions
+                </span>,
+              ]}
+            />
+            <tbody className="divide-y divide-slate-100">
+              {log.deliveries.map((d) => (
+                <tr key={d.id} aria-label={d.messageId}>
+                  <td className="px-3 py-2 whitespace-nowrap">
+                    <Link to={`${base}?delivery=${d.id}`} className="underline">
+                      <Time iso={d.createdAt} />
+                    </Link>
+                  </td>
+                  <td className="px-3 py-2">{d.eventType}</td>
+                  <td className="px-3 py-2">
+                    <code className="text-xs">{d.messageId}</code>
+                  </td>
+                  <td className="px-3 py-2">{statusLabel[d.status] ?? d.status}</td>
+                  <td className="px-3 py-2">{d.attempts}</td>
+                  <td className="px-3 py-2">{d.lastStatusCode ?? '—'}</td>
+                  <td className="max-w-xs px-3 py-2 break-all">{d.lastError ?? '—'}</td>
+                  <td className="px-3 py-2 whitespace-nowrap">
+                    <Time iso={d.nextAttemptAt} />
+                  </td>
+                  <td className="px-3 py-2 text-right">
+                    {d.status === 'pending' ? (
+                      <span className="text-xs text-slate-500">In progress</span>
+                    ) : (
+                      <Form method="post" action={base}>
+                        <input type="hidden" name="deliveryId" value={d.id} />
+                        <button
+                          type="submit"
+                          name="intent"
+                          value="redeliver"
+                          className={buttonClass}
+                        >
+                          Redeliver
+                        </button>
+                      </Form>
+                    )}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      <nav aria-label="Delivery log pages" className="mt-3 flex gap-4 text-sm">
+        {log.page > 1 ? (
+          <Link to={`${base}?page=${log.page - 1}`} className="underline">
+            Newer deliveries
+          </Link>
+        ) : null}
+        {log.hasNext ? (
+          <Link to={`${base}?page=${log.page + 1}`} className="underline">
+            Older deliveries
+          </Link>
+        ) : null}
+      </nav>
+    </section>
+  )
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError()
+  return <ErrorPage status={isRouteErrorResponse(error) ? error.status : 500} error={error} />
+}

@@ -1,0 +1,227 @@
+import { getCollectionProps, getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { data } from '@remix-run/node'
+import {
+  Form,
+  isRouteErrorResponse,
+  Link,
+  useActionData,
+  useLoaderData,
+  useRouteError,
+} from '@remix-run/react'
+import * as z from '../utils/zod'
+import { ErrorPage } from '../components/error-page'
+import { FormError } from '../components/form-error'
+import { ErrorList, Field, SubmitButton } from '../components/forms'
+import { TableHead } from '../components/table-head'
+import { requireMember } from '../domain/access/guard.server'
+import { WEBHOOK_EVENT_TYPES } from '../domain/notify/kinds'
+import { createEndpoint, listEndpoints, WebhookError } from '../domain/notify/webhooks.server'
+import { redirectWithFlash } from '../utils/flash.server'
+
+const endpointSchema = z.object({
+  intent: z.literal('create'),
+  url: z
+    .string({ error: 'Enter the endpoint URL' })
+    .trim()
+    .min(1, 'Enter the endpoint URL')
+    .max(2000, 'Use at most 2000 characters'),
+  description: z.string().trim().max(300, 'Use at most 300 characters').optional().default(''),
+  eventTypes: z
+    .array(z.enum(WEBHOOK_EVENT_TYPES), { error: 'Choose at least one event type' })
+    .min(1, 'Choose at least one event type'),
+})
+
+export const meta: MetaFunction = () => [{ title: 'Webhooks · IncidentFlow' }]
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const member = await requireMember(request, context, 'settings.manage')
+  const endpoints = await listEndpoints(context.orm, member)
+  return {
+    endpoints: endpoints.map((e) => ({
+      ...e,
+      lastDelivery: e.lastDelivery
+        ? { status: e.lastDelivery.status, at: e.lastDelivery.at.toISOString() }
+        : null,
+    })),
+  }
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const member = await requireMember(request, context, 'settings.manage')
+  const formData = await request.formData()
+  const submission = parseWithZod(formData, { schema: endpointSchema })
+  if (submission.status !== 'success') return data(submission.reply(), { status: 400 })
+  try {
+    const { id } = await createEndpoint(context.orm, member, submission.value, {
+      allowedHosts: context.env.WEBHOOK_ALLOWED_HOSTS,
+    })
+    return redirectWithFlash(
+      `/admin/webhooks/${id}`,
+      {
+        kind: 'success',
+        message: 'Endpoint added. Give its signing secret (below) to the receiving side.',
+      },
+      context.env,
+    )
+  } catch (error) {
+    if (error instanceof WebhookError && error.status === 400) {
+      return data(
+        submission.reply(
+          error.field
+            ? { fieldErrors: { [error.field]: [error.message] } }
+            : { formErrors: [error.message] },
+        ),
+        { status: 400 },
+      )
+    }
+    throw error
+  }
+}
+
+const statusLabel: Record<string, string> = {
+  pending: 'Pending',
+  succeeded: 'Succeeded',
+  failed: 'Failed',
+  dead: 'Gave up',
+}
+
+function formatTime(iso: string) {
+  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`
+}
+
+export default function Webhooks() {
+  const { endpoints } = useLoaderData<typeof loader>()
+  const lastResult = useActionData<typeof action>()
+  const [form, fields] = useForm({
+    lastResult,
+    constraint: getZodConstraint(endpointSchema),
+    shouldValidate: 'onBlur',
+    shouldRevalidate: 'onInput',
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: endpointSchema }),
+  })
+  const eventTypeErrorId = `${fields.eventTypes.id}-error`
+  return (
+    <div className="space-y-10">
+      <header className="flex flex-wrap items-end justify-between gap-4">
+        <div>
+          <h1 className="text-2xl font-bold">Webhooks</h1>
+          <p className="mt-1 text-sm text-slate-600">
+            IncidentFlow POSTs signed JSON to these URLs when incidents change.
+          </p>
+        </div>
+        <Link to="/admin/deliveries" className="text-sm font-medium text-brand-700 underline">
+          Failed deliveries
+        </Link>
+      </header>
+
+      <section aria-labelledby="endpoints-heading">
+        <h2 id="endpoints-heading" className="text-lg font-semibold">
+          Endpoints
+        </h2>
+        {endpoints.length === 0 ? (
+          <p className="mt-2 text-sm text-slate-600">No endpoints yet.</p>
+        ) : (
+          <div className="relative mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <table className="min-w-full divide-y divide-slate-200 text-sm">
+              <TableHead
+                cellClassName="px-4 py-2"
+                columns={['URL', 'Event types', 'Enabled', 'Last delivery']}
+              />
+              <tbody className="divide-y divide-slate-100">
+                {endpoints.map((e) => (
+                  <tr key={e.id}>
+                    <td className="px-4 py-2 align-top">
+                      <Link
+                        to={`/admin/webhooks/${e.id}`}
+                        className="font-medium break-all text-brand-700 underline"
+                      >
+                        {e.url}
+                      </Link>
+                      {e.description ? (
+                        <div className="text-xs text-slate-500">{e.description}</div>
+                      ) : null}
+                    </td>
+                    <td className="px-4 py-2 align-top text-xs">{e.eventTypes.join(', ')}</td>
+                    <td className="px-4 py-2 align-top">
+                      {e.enabled ? 'Enabled' : 'Disabled'}
+                      {e.disabledReason ? (
+                        <div className="text-xs text-slate-500">{e.disabledReason}</div>
+                      ) : null}
+                    </td>
+                    <td className="px-4 py-2 align-top">
+                      {e.lastDelivery ? (
+                        <>
+                          {statusLabel[e.lastDelivery.status] ?? e.lastDelivery.status}
+                          <div className="text-xs text-slate-500">
+                            <time dateTime={e.lastDelivery.at}>
+                              {formatTime(e.lastDelivery.at)}
+                            </time>
+                          </div>
+                        </>
+                      ) : (
+                        'None yet'
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+
+      <section
+        aria-labelledby="add-heading"
+        className="rounded-lg border border-slate-200 bg-white p-6"
+      >
+        <h2 id="add-heading" className="text-lg font-semibold">
+          Add an endpoint
+        </h2>
+        <Form method="post" className="mt-4 max-w-2xl" {...getFormProps(form)}>
+          <FormError id={form.errorId} errors={form.errors} />
+          <Field
+            label="Endpoint URL"
+            hint="https:// is recommended. Private and internal addresses are refused."
+            errors={fields.url.errors}
+            autoComplete="off"
+            {...getInputProps(fields.url, { type: 'url' })}
+          />
+          <Field
+            label="Description"
+            errors={fields.description.errors}
+            {...getInputProps(fields.description, { type: 'text' })}
+          />
+          <fieldset
+            className="mb-4"
+            aria-invalid={fields.eventTypes.errors ? true : undefined}
+            aria-describedby={fields.eventTypes.errors ? eventTypeErrorId : undefined}
+          >
+            <legend className="text-sm font-medium text-slate-800">Event types</legend>
+            <div className="mt-2 grid gap-1 sm:grid-cols-2">
+              {getCollectionProps(fields.eventTypes, {
+                type: 'checkbox',
+                options: [...WEBHOOK_EVENT_TYPES],
+              }).map(({ key, ...props }) => (
+                <label key={key} className="flex items-center gap-2 text-sm">
+                  <input {...props} className="rounded border-slate-300" />
+                  <code>{props.value}</code>
+                </label>
+              ))}
+            </div>
+            <ErrorList id={eventTypeErrorId} errors={fields.eventTypes.errors} />
+          </fieldset>
+          <SubmitButton name="intent" value="create" pendingLabel="Checking…">
+            Add endpoint
+          </SubmitButton>
+        </Form>
+      </section>
+    </div>
+  )
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError()
+  return <ErrorPage status={isRouteErrorResponse(error) ? error.status : 500} error={error} />
+}
