@@ -165,8 +165,9 @@ const TARGET_WORDS: Record<SlaTarget, string> = {
   resolve: 'resolve',
 }
 
-export default function SlaPolicyPage() {
-  const { current, history, timeZone } = useLoaderData<typeof loader>()
+type Current = ReturnType<typeof useLoaderData<typeof loader>>['current']
+
+function PolicyForm({ current }: { current: Current }) {
   const actionData = useActionData<typeof action>()
   const conflict = actionData?.conflict ?? null
   const [form, fields] = useForm({
@@ -194,6 +195,68 @@ export default function SlaPolicyPage() {
     return `Version ${conflict.version} has ${saved === '' ? 'no target' : saved}${key === 'warningPercent' ? ' %' : ''}.`
   }
 
+  return (
+    <Form
+      method="post"
+      className="rounded-lg border border-slate-200 bg-white p-4"
+      {...getFormProps(form)}
+    >
+      <FormError id={form.errorId} errors={form.errors} />
+      <input type="hidden" name="baseVersion" value={baseVersion} />
+      <div className="relative overflow-x-auto">
+        <table className="min-w-full text-sm">
+          <caption className="sr-only">SLA targets for each severity</caption>
+          <TableHead
+            cellClassName="px-2 py-2"
+            columns={['Severity', 'Acknowledge', 'Mitigate', 'Resolve', 'Warning threshold (%)']}
+          />
+          <tbody className="divide-y divide-slate-100">
+            {SEVERITIES.map((severity) => {
+              const row = fields[severity].getFieldset()
+              return (
+                <tr key={severity} className="align-top">
+                  <th scope="row" className="px-2 py-3 text-left font-medium">
+                    {severity}
+                  </th>
+                  {SLA_TARGETS.map((target) => (
+                    <td key={target} className="px-2 py-2">
+                      <Field
+                        className=""
+                        label={
+                          <span className="sr-only">{`${severity} ${TARGET_WORDS[target]} target`}</span>
+                        }
+                        errors={row[target].errors}
+                        hint={savedHint(severity, target, row[target].initialValue)}
+                        {...getInputProps(row[target], { type: 'text' })}
+                        placeholder="none"
+                        autoComplete="off"
+                      />
+                    </td>
+                  ))}
+                  <td className="px-2 py-2">
+                    <Field
+                      className=""
+                      label={<span className="sr-only">{`${severity} warning threshold (%)`}</span>}
+                      errors={row.warningPercent.errors}
+                      hint={savedHint(severity, 'warningPercent', row.warningPercent.initialValue)}
+                      {...getInputProps(row.warningPercent, { type: 'number' })}
+                    />
+                  </td>
+                </tr>
+              )
+            })}
+          </tbody>
+        </table>
+      </div>
+      <div className="mt-4">
+        <SubmitButton pendingLabel="Saving…">Save SLA policy</SubmitButton>
+      </div>
+    </Form>
+  )
+}
+
+export default function SlaPolicyPage() {
+  const { current, history, timeZone } = useLoaderData<typeof loader>()
   return (
     <div className="space-y-8">
       <header>
@@ -223,68 +286,8 @@ export default function SlaPolicyPage() {
         </p>
       </section>
 
-      <Form
-        method="post"
-        className="rounded-lg border border-slate-200 bg-white p-4"
-        {...getFormProps(form)}
-      >
-        <FormError id={form.errorId} errors={form.errors} />
-        <input type="hidden" name="baseVersion" value={baseVersion} />
-        <div className="relative overflow-x-auto">
-          <table className="min-w-full text-sm">
-            <caption className="sr-only">SLA targets for each severity</caption>
-            <TableHead
-              cellClassName="px-2 py-2"
-              columns={['Severity', 'Acknowledge', 'Mitigate', 'Resolve', 'Warning threshold (%)']}
-            />
-            <tbody className="divide-y divide-slate-100">
-              {SEVERITIES.map((severity) => {
-                const row = fields[severity].getFieldset()
-                return (
-                  <tr key={severity} className="align-top">
-                    <th scope="row" className="px-2 py-3 text-left font-medium">
-                      {severity}
-                    </th>
-                    {SLA_TARGETS.map((target) => (
-                      <td key={target} className="px-2 py-2">
-                        <Field
-                          className=""
-                          label={
-                            <span className="sr-only">{`${severity} ${TARGET_WORDS[target]} target`}</span>
-                          }
-                          errors={row[target].errors}
-                          hint={savedHint(severity, target, row[target].initialValue)}
-                          {...getInputProps(row[target], { type: 'text' })}
-                          placeholder="none"
-                          autoComplete="off"
-                        />
-                      </td>
-                    ))}
-                    <td className="px-2 py-2">
-                      <Field
-                        className=""
-                        label={
-                          <span className="sr-only">{`${severity} warning threshold (%)`}</span>
-                        }
-                        errors={row.warningPercent.errors}
-                        hint={savedHint(
-                          severity,
-                          'warningPercent',
-                          row.warningPercent.initialValue,
-                        )}
-                        {...getInputProps(row.warningPercent, { type: 'number' })}
-                      />
-                    </td>
-                  </tr>
-                )
-              })}
-            </tbody>
-          </table>
-        </div>
-        <div className="mt-4">
-          <SubmitButton pendingLabel="Saving…">Save SLA policy</SubmitButton>
-        </div>
-      </Form>
+      {/* A new version (a save) re-renders the form from what was stored, e.g. "90" as "1h 30m". */}
+      <PolicyForm key={current.version} current={current} />
 
       <section aria-labelledby="history-heading">
         <h2 id="history-heading" className="text-lg font-semibold">
