@@ -131,10 +131,12 @@ function post(
       // A fresh connection each time: a pooled socket would skip the lookup.
       agent: false,
     })
-    const timer = setTimeout(
-      () => request.destroy(new Error(`No answer within ${settings.timeoutMs / 1000} s`)),
-      settings.timeoutMs,
-    )
+    const timeout = () => new Error(`No answer within ${settings.timeoutMs / 1000} s`)
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      request.destroy(timeout())
+    }, settings.timeoutMs)
     request.on('error', (error) => {
       clearTimeout(timer)
       reject(error)
@@ -148,6 +150,12 @@ function post(
       response.on('error', (error) => {
         clearTimeout(timer)
         reject(error)
+      })
+      // Cut off mid-answer (the timeout, a reset): settled here unless 'end' came first.
+      response.on('close', () => {
+        clearTimeout(timer)
+        if (!response.complete)
+          reject(timedOut ? timeout() : new Error('The connection closed before the answer ended'))
       })
       response.on('end', () => {
         clearTimeout(timer)

@@ -306,6 +306,18 @@ describe('a delivery', () => {
     expect(attempt).toMatchObject({ status_code: null, error: 'No answer within 0.3 s' })
     expect(await deliveryRow(delivery.id)).toMatchObject({ status: 'pending', attempts: 1 })
   })
+
+  it('gives up on an answer whose body never ends, even after a 200 status line', async () => {
+    const endpointId = await newEndpoint()
+    const delivery = await enqueue(endpointId)
+    receiver.replies.push({ status: 200, stallBody: true })
+    const [job] = await deliveryJobs(delivery.id)
+    await expect(
+      deliverWebhook(deps({ settings: settings({ timeoutMs: 300 }) }), job!.data),
+    ).resolves.toBe('retry-scheduled')
+    const [attempt] = await attemptRows(delivery.id)
+    expect(attempt).toMatchObject({ status_code: null, error: 'No answer within 0.3 s' })
+  })
 })
 
 describe('410 Gone', () => {

@@ -20,6 +20,8 @@ export interface ReceiverReply {
   body?: string
   /** Wait this long before answering (to provoke the sender's timeout). */
   delayMs?: number
+  /** Send the status line and headers, then never finish the body. */
+  stallBody?: boolean
 }
 
 export interface WebhookReceiver {
@@ -53,7 +55,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const answer = () => {
         if (res.destroyed) return
         res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers })
-        res.end(reply.body ?? '')
+        if (reply.stallBody) res.write(reply.body ?? 'partial')
+        else res.end(reply.body ?? '')
       }
       if (!reply.delayMs) return answer()
       const timer = setTimeout(() => {

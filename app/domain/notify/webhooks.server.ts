@@ -195,9 +195,13 @@ async function checkedInput(input: EndpointInput, options: UrlCheckOptions) {
   const eventTypes = WEBHOOK_EVENT_TYPES.filter((t) => chosen.has(t))
   const description = input.description.trim()
   if (description.length > 300) throw new WebhookError('description', 'Use at most 300 characters.')
+  // PostgreSQL text cannot hold U+0000, which a form post can carry.
+  if (description.includes('\u0000'))
+    throw new WebhookError('description', 'This text contains a NUL character. Remove it.')
   if (input.url.trim().length > 2000) throw new WebhookError('url', 'Use at most 2000 characters.')
   try {
     const url = await checkWebhookUrl(input.url, options.allowedHosts, options.resolve)
+    if (url.href.length > 2000) throw new WebhookError('url', 'Use at most 2000 characters.')
     return { url: url.href, description, eventTypes }
   } catch (error) {
     if (error instanceof WebhookTargetError) throw new WebhookError('url', error.message)
