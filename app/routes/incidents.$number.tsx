@@ -383,7 +383,8 @@ function describeEvent(
       }
     case 'sla.retargeted': {
       const parts = SLA_TARGETS.map(
-        (t) => `${SLA_TARGET_LABELS[t].toLowerCase()} ${e.payload.targets[t] === null ? 'none' : formatSlaDuration(e.payload.targets[t])}`,
+        (t) =>
+          `${SLA_TARGET_LABELS[t].toLowerCase()} ${e.payload.targets[t] === null ? 'none' : formatSlaDuration(e.payload.targets[t])}`,
       )
       return {
         summary: `SLA targets now those of ${e.payload.severity} (policy v${e.payload.policyVersion})`,
@@ -614,7 +615,11 @@ export default function IncidentPage() {
             </h2>
             <ul className="mt-2 space-y-1 text-sm">
               {sla.clocks.map((c) => (
-                <li key={c.target} className="flex flex-wrap items-center gap-2" data-sla-target={c.target}>
+                <li
+                  key={c.target}
+                  className="flex flex-wrap items-center gap-2"
+                  data-sla-target={c.target}
+                >
                   <SlaBadge state={c.state} label={c.label} />
                   <span>
                     {c.length} target, due <time dateTime={c.dueAt}>{c.dueAtText}</time>

@@ -1,7 +1,7 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
-import { sendJob } from '../../jobs/boss'
+import { queueSlaSweep } from '../domain/sla/sweep.server'
 import { advanceClock, clockOffsetMs, now } from '../utils/clock'
 
 /**
@@ -27,7 +27,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 60 * 24 * 30)
     return data({ error: 'Enter whole minutes from 1 to 43200.', sweepJob: null }, { status: 400 })
   advanceClock(minutes * 60_000)
-  const sweepJob = await sendJob(context.boss, 'sla-sweep', { at: now().toISOString() })
+  const sweepJob = await queueSlaSweep(context.boss, now())
   return { error: null, sweepJob }
 }
 

@@ -45,11 +45,7 @@ export const NotificationPreferenceSchema = defineEntity({
   properties: (p) => ({
     organizationId: p.uuid().primary().fieldName('organization_id'),
     userId: p.uuid().primary().fieldName('user_id'),
-    disabledKinds: p
-      .array<string>()
-      .fieldName('disabled_kinds')
-      .columnType('text[]')
-      .default([]),
+    disabledKinds: p.array<string>().fieldName('disabled_kinds').columnType('text[]').default([]),
     updatedAt: updatedAtColumn(p),
   }),
 })

@@ -25,7 +25,10 @@ import { STATUS_LABELS } from '../../app/domain/incident/vocabulary'
 import { incidentEmail, incidentUrl } from '../../app/domain/notify/emails'
 import { wantsEmail, type NotificationKind } from '../../app/domain/notify/kinds'
 import { disabledKindsFor } from '../../app/domain/notify/preferences.server'
-import { enqueueWebhookDelivery, subscribedEndpoints } from '../../app/domain/notify/webhooks.server'
+import {
+  enqueueWebhookDelivery,
+  subscribedEndpoints,
+} from '../../app/domain/notify/webhooks.server'
 import { SLA_TARGET_LABELS, formatDuration, type SlaTarget } from '../../app/domain/sla/policy'
 import { formatInZone } from '../../app/utils/time'
 import type { Logger } from '../../app/utils/logger.server'
@@ -161,7 +164,15 @@ async function fanOutEvent(em: EntityManager, deps: FanoutDeps, row: OutboxRow) 
         [incident.organizationId, incident.id, event.seq, rule.id],
       )
       if (fired.length === 0) continue
-      await fireRule(em, deps, { rule, incident, event, trigger: trigger.trigger, recipients, webhookTargets, now })
+      await fireRule(em, deps, {
+        rule,
+        incident,
+        event,
+        trigger: trigger.trigger,
+        recipients,
+        webhookTargets,
+        now,
+      })
     }
   }
 
@@ -198,8 +209,7 @@ function defaultRecipients(
     case 'incident.assignment_changed':
       if (event.payload.commander?.to)
         recipients.add(event.payload.commander.to, 'you were made commander of this incident')
-      for (const id of event.payload.added)
-        recipients.add(id, 'you were assigned to this incident')
+      for (const id of event.payload.added) recipients.add(id, 'you were assigned to this incident')
       return 'incident.assigned'
     case 'incident.escalated':
       if (event.payload.commander?.to)
@@ -230,9 +240,7 @@ async function fireRule(
     if (action.type === 'notify-members') action.userIds.forEach((id) => memberIds.add(id))
     if (action.type === 'assign-commander') memberIds.add(action.userId)
   }
-  const users = memberIds.size
-    ? await em.find(UserSchema, { id: { $in: [...memberIds] } })
-    : []
+  const users = memberIds.size ? await em.find(UserSchema, { id: { $in: [...memberIds] } }) : []
   const endpointIds = rule.actions.flatMap((a) => (a.type === 'webhook' ? [a.endpointId] : []))
   const endpoints = endpointIds.length
     ? await em.find(WebhookEndpointSchema, { organizationId, id: { $in: endpointIds } })

@@ -101,8 +101,9 @@ describe('the incident page with attacks in every field', () => {
   it('renders with status 200 and nothing executable in its HTML', async () => {
     const { status, html } = await renderIncidentPage()
     expect(status).toBe(200)
-    // The whole page was rendered: every event of the timeline is on it.
-    expect(html.match(/data-event-type="/g)).toHaveLength(9)
+    // The whole page was rendered: every event of the timeline is on it (the severity change
+    // is followed by its `sla.retargeted` entry).
+    expect(html.match(/data-event-type="/g)).toHaveLength(10)
     expect(html).toContain('aria-label="Timeline, oldest first"')
     expect(unsafeParts(html)).toEqual([])
   })

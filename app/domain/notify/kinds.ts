@@ -18,7 +18,7 @@ export const NOTIFICATION_KIND_LABELS: Record<NotificationKind, string> = {
   'incident.reopened': 'An incident you work on is reopened',
   'sla.warning': 'An SLA target of an incident you work on is at risk',
   'sla.breached': 'An SLA target is breached (always sent for incidents you command)',
-  'escalation': 'An escalation rule names you',
+  escalation: 'An escalation rule names you',
 }
 
 /** Whether a member with these preferences gets this e-mail. */

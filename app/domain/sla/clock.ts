@@ -1,9 +1,4 @@
-import {
-  SLA_TARGETS,
-  SLA_TARGET_MILESTONE,
-  type SeverityTargets,
-  type SlaTarget,
-} from './policy'
+import { SLA_TARGETS, SLA_TARGET_MILESTONE, type SeverityTargets, type SlaTarget } from './policy'
 
 /**
  * The SLA clock: a pure function of the incident's timestamps, the targets for its severity and

@@ -128,7 +128,9 @@ export function clocksFor(incident: SlaIncident, targets: SlaTargets, now: Date)
 export async function signalsOf(em: EntityManager, incidentIds: string[]) {
   const bySignal = new Map<string, SlaSignal[]>()
   if (incidentIds.length === 0) return bySignal
-  const rows = await em.execute<{ incident_id: string; target: SlaSignal['target']; kind: SlaSignal['kind'] }[]>(
+  const rows = await em.execute<
+    { incident_id: string; target: SlaSignal['target']; kind: SlaSignal['kind'] }[]
+  >(
     // Ids travel as one JSON parameter: the query layer would spread a plain array into a list.
     `select incident_id, target, kind from sla_signal
       where incident_id = any(array(select jsonb_array_elements_text(?::jsonb)::uuid))`,
