@@ -206,6 +206,10 @@ describe('the webhooks page', () => {
       const input = /<input[^>]*name="url"[^>]*>/.exec(html)?.[0] ?? ''
       expect(input).toContain('aria-invalid="true"')
       expect(decode(input)).toContain(`value="${url}"`)
+      const box = (type: string) =>
+        new RegExp(`<input[^>]*value="${type}"[^>]*>`).exec(html)?.[0] ?? ''
+      expect(box('sla.breached')).toContain('checked')
+      expect(box('comment.added')).not.toContain('checked')
     }
     const noTypes = await post(
       '/admin/webhooks',
