@@ -381,11 +381,26 @@ function describeForEmail(
           ...(event.payload.reason ? [`Reason: ${event.payload.reason}`] : []),
         ],
       }
-    case 'incident.assignment_changed':
+    case 'incident.assignment_changed': {
+      const { commander, added, removed } = event.payload
+      const lines: string[] = []
+      if (commander)
+        lines.push(
+          `Commander: ${commander.from ? who(commander.from) : 'nobody'} → ${commander.to ? who(commander.to) : 'nobody'}.`,
+        )
+      if (added.length) lines.push(`Assigned: ${added.map(who).join(', ')}.`)
+      if (removed.length) lines.push(`Unassigned: ${removed.map(who).join(', ')}.`)
+      return {
+        headline: commander?.to
+          ? `${who(commander.to)} is now commander`
+          : `assigned to ${added.map(who).join(', ')}`,
+        details: [...lines, `Changed by ${who(event.actorId)}.`],
+      }
+    }
     case 'incident.escalated':
       return {
-        headline: 'ownership changed',
-        details: [`Changed by ${who(event.actorId)}.`],
+        headline: `escalated to ${event.payload.to} by ${who(event.actorId)}`,
+        details: [`Reason: ${event.payload.reason}`],
       }
     default:
       return { headline: event.type, details: [] }
@@ -410,7 +425,16 @@ async function sendEmails(
   if (userIds.length === 0) return
   const active = new Set(await activeMemberIds(em, incident.organizationId, userIds))
   const preferences = await disabledKindsFor(em, incident.organizationId, userIds)
-  const peopleIds = new Set([...userIds, ...(event.actorId ? [event.actorId] : [])])
+  const mentioned =
+    event.type === 'incident.assignment_changed'
+      ? [
+          ...event.payload.added,
+          ...event.payload.removed,
+          ...(event.payload.commander?.from ? [event.payload.commander.from] : []),
+          ...(event.payload.commander?.to ? [event.payload.commander.to] : []),
+        ]
+      : []
+  const peopleIds = new Set([...userIds, ...mentioned, ...(event.actorId ? [event.actorId] : [])])
   const users = await em.find(UserSchema, { id: { $in: [...peopleIds] } })
   const people = new Map(users.map((u) => [u.id, u.displayName]))
   const { headline, details } = describeForEmail(event, input.organization.timezone, people)
