@@ -123,120 +123,127 @@ describe('two workers sweeping the same database', () => {
     }
   }
 
-  it('record one warning and one breach per incident and target while their sweeps run at once', async () => {
-    const crew = await team(db, 'Two Workers')
-    const start = new Date()
-    const ids: string[] = []
-    // No commander, managers or admins: the relays run (and lock the incidents, and append
-    // escalation events to them) but send no e-mail.
-    for (let i = 0; i < 100; i += 1) {
-      const { id } = await declareIncident(
-        db.orm,
-        crew.engineer,
-        { title: `Incident ${i}`, summary: 'Swept twice.', severity: 'SEV-1', commanderId: null },
-        start,
-      )
-      ids.push(id)
-    }
-    ids.sort()
-    await db.query(`delete from membership where organization_id = $1 and role <> 'engineer'`, [
-      crew.organizationId,
-    ])
+  it(
+    'record one warning and one breach per incident and target while their sweeps run at once',
+    {
+      // About 10 s; the margin lets a failure report which wait it was stuck in.
+      timeout: 60_000,
+    },
+    async () => {
+      const crew = await team(db, 'Two Workers')
+      const start = new Date()
+      const ids: string[] = []
+      // No commander, managers or admins: the relays run (and lock the incidents, and append
+      // escalation events to them) but send no e-mail.
+      for (let i = 0; i < 100; i += 1) {
+        const { id } = await declareIncident(
+          db.orm,
+          crew.engineer,
+          { title: `Incident ${i}`, summary: 'Swept twice.', severity: 'SEV-1', commanderId: null },
+          start,
+        )
+        ids.push(id)
+      }
+      ids.sort()
+      await db.query(`delete from membership where organization_id = $1 and role <> 'engineer'`, [
+        crew.organizationId,
+      ])
 
-    const workers = [
-      startWorker('worker-1', workerEnv(db.url)),
-      startWorker('worker-2', workerEnv(db.url)),
-    ]
-    const sweepJobs = (round: string[]) => jobs(db, `id = any($1::uuid[])`, [round])
-    for (const seconds of [30, 60, 120, 240]) {
-      const at = after(start, seconds).toISOString()
-      const release = await holdIncident(crew.organizationId, ids[0]!)
-      let round: string[]
-      try {
-        // Two jobs under keys of their own, which the two workers run at once, then two with
-        // neither key nor difference, as two schedulers would send them (the queue's singleton
-        // policy runs those one at a time, after the first two: pg-boss takes jobs in order).
-        round = [
-          await sendJob(db.boss, 'sla-sweep', { at }, { singletonKey: `race-a-${seconds}` }),
-          await sendJob(db.boss, 'sla-sweep', { at }, { singletonKey: `race-b-${seconds}` }),
-          await sendJob(db.boss, 'sla-sweep', { at }),
-          await sendJob(db.boss, 'sla-sweep', { at }),
-        ]
-        expect(round.every(Boolean)).toBe(true)
-        // One job active in each worker (each runs one sweep at a time), both waiting for the
-        // held row inside their transactions.
+      const workers = [
+        startWorker('worker-1', workerEnv(db.url)),
+        startWorker('worker-2', workerEnv(db.url)),
+      ]
+      const sweepJobs = (round: string[]) => jobs(db, `id = any($1::uuid[])`, [round])
+      for (const seconds of [30, 60, 120, 240]) {
+        const at = after(start, seconds).toISOString()
+        const release = await holdIncident(crew.organizationId, ids[0]!)
+        let round: string[]
+        try {
+          // Two jobs under keys of their own, which the two workers run at once, then two with
+          // neither key nor difference, as two schedulers would send them (the queue's singleton
+          // policy runs those one at a time, after the first two: pg-boss takes jobs in order).
+          round = [
+            await sendJob(db.boss, 'sla-sweep', { at }, { singletonKey: `race-a-${seconds}` }),
+            await sendJob(db.boss, 'sla-sweep', { at }, { singletonKey: `race-b-${seconds}` }),
+            await sendJob(db.boss, 'sla-sweep', { at }),
+            await sendJob(db.boss, 'sla-sweep', { at }),
+          ]
+          expect(round.every(Boolean)).toBe(true)
+          // One job active in each worker (each runs one sweep at a time), both waiting for the
+          // held row inside their transactions.
+          await waitFor(
+            `two sweeps at +${seconds}s to be running at once`,
+            async () => (await sweepJobs(round)).filter((j) => j.state === 'active').length === 2,
+            { timeoutMs: 20_000, workers },
+          )
+        } finally {
+          await release()
+        }
         await waitFor(
-          `two sweeps at +${seconds}s to be running at once`,
-          async () => (await sweepJobs(round)).filter((j) => j.state === 'active').length === 2,
+          `the sweeps at +${seconds}s to complete`,
+          async () => (await sweepJobs(round)).every((j) => j.state === 'completed'),
           { timeoutMs: 20_000, workers },
         )
-      } finally {
-        await release()
       }
-      await waitFor(
-        `the sweeps at +${seconds}s to complete`,
-        async () => (await sweepJobs(round)).every((j) => j.state === 'completed'),
-        { timeoutMs: 20_000, workers },
-      )
-    }
-    // Stopped gracefully, so no relay is halfway through an incident when the chains are read.
-    await Promise.all(workers.map((w) => w.stop()))
-    expect(workers.map((w) => w.output())).toEqual(['', ''])
+      // Stopped gracefully, so no relay is halfway through an incident when the chains are read.
+      await Promise.all(workers.map((w) => w.stop()))
+      expect(workers.map((w) => w.output())).toEqual(['', ''])
 
-    const duplicates = await db.query(
-      `select incident_id, type, payload->>'target' as target, count(*)::int as n
+      const duplicates = await db.query(
+        `select incident_id, type, payload->>'target' as target, count(*)::int as n
          from incident_event
         where organization_id = $1 and type in ('sla.warning', 'sla.breached')
         group by 1, 2, 3 having count(*) <> 1`,
-      [crew.organizationId],
-    )
-    expect(duplicates).toEqual([])
-    const counts = await db.query<{ type: string; target: string; n: number }>(
-      `select type, payload->>'target' as target, count(distinct incident_id)::int as n
+        [crew.organizationId],
+      )
+      expect(duplicates).toEqual([])
+      const counts = await db.query<{ type: string; target: string; n: number }>(
+        `select type, payload->>'target' as target, count(distinct incident_id)::int as n
          from incident_event where organization_id = $1 and type in ('sla.warning', 'sla.breached')
         group by 1, 2 order by 1, 2`,
-      [crew.organizationId],
-    )
-    expect(counts).toEqual([
-      { type: 'sla.breached', target: 'acknowledge', n: 100 },
-      { type: 'sla.breached', target: 'mitigate', n: 100 },
-      { type: 'sla.breached', target: 'resolve', n: 100 },
-      { type: 'sla.warning', target: 'acknowledge', n: 100 },
-      { type: 'sla.warning', target: 'mitigate', n: 100 },
-      { type: 'sla.warning', target: 'resolve', n: 100 },
-    ])
-    const signals = await db.query<{ n: number }>(
-      `select count(*)::int as n from sla_signal where organization_id = $1`,
-      [crew.organizationId],
-    )
-    expect(signals[0]!.n).toBe(100 * 6)
-    expect(
-      await db.query(`select 1 from sla_deadline where incident_id = any($1::uuid[])`, [ids]),
-    ).toEqual([])
+        [crew.organizationId],
+      )
+      expect(counts).toEqual([
+        { type: 'sla.breached', target: 'acknowledge', n: 100 },
+        { type: 'sla.breached', target: 'mitigate', n: 100 },
+        { type: 'sla.breached', target: 'resolve', n: 100 },
+        { type: 'sla.warning', target: 'acknowledge', n: 100 },
+        { type: 'sla.warning', target: 'mitigate', n: 100 },
+        { type: 'sla.warning', target: 'resolve', n: 100 },
+      ])
+      const signals = await db.query<{ n: number }>(
+        `select count(*)::int as n from sla_signal where organization_id = $1`,
+        [crew.organizationId],
+      )
+      expect(signals[0]!.n).toBe(100 * 6)
+      expect(
+        await db.query(`select 1 from sla_deadline where incident_id = any($1::uuid[])`, [ids]),
+      ).toEqual([])
 
-    // The per-minute cron job is scheduled, and no run of it in the meantime failed.
-    expect(await db.query(`select name, cron from pgboss.schedule`)).toEqual([
-      { name: 'sla-sweep', cron: '* * * * *' },
-    ])
-    expect(
-      (await jobs(db, `name = 'sla-sweep' and not (data ? 'at')`)).filter(
-        (j) => j.state === 'failed',
-      ),
-    ).toEqual([])
+      // The per-minute cron job is scheduled, and no run of it in the meantime failed.
+      expect(await db.query(`select name, cron from pgboss.schedule`)).toEqual([
+        { name: 'sla-sweep', cron: '* * * * *' },
+      ])
+      expect(
+        (await jobs(db, `name = 'sla-sweep' and not (data ? 'at')`)).filter(
+          (j) => j.state === 'failed',
+        ),
+      ).toEqual([])
 
-    // The relays appended escalation events to the same incidents meanwhile: every timeline is
-    // still one unbroken hash chain.
-    expect(
-      (
-        await db.query<{ n: number }>(
-          `select count(*)::int as n from incident_event
+      // The relays appended escalation events to the same incidents meanwhile: every timeline is
+      // still one unbroken hash chain.
+      expect(
+        (
+          await db.query<{ n: number }>(
+            `select count(*)::int as n from incident_event
             where organization_id = $1 and type = 'escalation.fired'`,
-          [crew.organizationId],
-        )
-      )[0]!.n,
-    ).toBeGreaterThan(0)
-    expect((await verifyOrganization(db.orm, crew.organizationId)).ok).toBe(true)
-  })
+            [crew.organizationId],
+          )
+        )[0]!.n,
+      ).toBeGreaterThan(0)
+      expect((await verifyOrganization(db.orm, crew.organizationId)).ok).toBe(true)
+    },
+  )
 })
 
 describe('a worker killed in the middle of a delivery', () => {
