@@ -4,10 +4,18 @@ import { defineConfig, devices, type LaunchOptions } from '@playwright/test'
 /**
  * End-to-end tests against the production build (see tests/support/e2e-server.ts), each in two
  * projects: with JavaScript (hydrated Remix) and without (plain HTML forms and links).
+ *
+ * Specs that need the test-only clock control (/test/clock) run against a second server: the same
+ * bundles with NODE_ENV=test, its own database and port. One project runs them, with and without
+ * JavaScript in the spec itself, so that the tests moving that server's one clock run one after
+ * another.
  */
 
 const port = Number(process.env.E2E_PORT ?? 3100)
 const baseURL = `http://127.0.0.1:${port}`
+const testClockPort = Number(process.env.E2E_TEST_CLOCK_PORT ?? 3101)
+const testClockURL = `http://127.0.0.1:${testClockPort}`
+const TEST_CLOCK_SPECS = /sla\.spec\.ts$/
 const CI = Boolean(process.env.CI)
 
 // Debian's Chromium (apt-get install chromium), since Playwright's download cannot run here.
@@ -51,22 +59,42 @@ export default defineConfig({
   projects: [
     {
       name: 'chromium-js',
+      testIgnore: TEST_CLOCK_SPECS,
       use: { ...devices['Desktop Chrome'], javaScriptEnabled: true },
     },
     {
       name: 'chromium-nojs',
+      testIgnore: TEST_CLOCK_SPECS,
       use: { ...devices['Desktop Chrome'], javaScriptEnabled: false },
     },
+    {
+      name: 'chromium-test-clock',
+      testMatch: TEST_CLOCK_SPECS,
+      use: { ...devices['Desktop Chrome'], baseURL: testClockURL },
+    },
   ],
-  webServer: {
-    // Plain node with tsx's loader: one process, so Playwright's SIGTERM reaches it directly.
-    command: 'node --import tsx tests/support/e2e-server.ts',
-    url: `${baseURL}/readyz`,
-    env: { E2E_PORT: String(port) },
-    reuseExistingServer: false,
-    timeout: 120_000,
-    stdout: 'ignore',
-    stderr: 'pipe',
-    gracefulShutdown: { signal: 'SIGTERM', timeout: 45_000 },
-  },
+  webServer: [
+    {
+      // Plain node with tsx's loader: one process, so Playwright's SIGTERM reaches it directly.
+      command: 'node --import tsx tests/support/e2e-server.ts',
+      url: `${baseURL}/readyz`,
+      env: { E2E_PORT: String(port) },
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 45_000 },
+    },
+    {
+      // Started after the first one is ready, so a build it ran is already there.
+      command: 'node --import tsx tests/support/e2e-server.ts',
+      url: `${testClockURL}/readyz`,
+      env: { E2E_PORT: String(testClockPort), E2E_NODE_ENV: 'test' },
+      reuseExistingServer: false,
+      timeout: 120_000,
+      stdout: 'ignore',
+      stderr: 'pipe',
+      gracefulShutdown: { signal: 'SIGTERM', timeout: 45_000 },
+    },
+  ],
 })

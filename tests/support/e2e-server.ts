@@ -9,6 +9,9 @@
  *      against it, on E2E_PORT (default 3100), bound to 127.0.0.1, sharing one DATA_DIR; e-mails
  *      stay in DATA_DIR/outbox and the web server shows them at /dev/outbox (DEV_OUTBOX=true).
  *
+ * E2E_NODE_ENV=test runs the same bundles with NODE_ENV=test instead, which opens the test-only
+ * pages (e.g. /test/clock); production.spec.ts keeps proving the default server is production.
+ *
  * On SIGTERM/SIGINT (Playwright's graceful shutdown) it stops the children, then the database,
  * then removes the temporary directory. If a child dies on its own, everything is torn down and
  * this process exits non-zero so the failure is visible.
@@ -25,6 +28,12 @@ import { migrate } from '../../db/migrate'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const appPort = Number(process.env.E2E_PORT ?? 3100)
+const nodeEnv = (() => {
+  const value = process.env.E2E_NODE_ENV ?? 'production'
+  if (value !== 'production' && value !== 'test')
+    throw new Error(`E2E_NODE_ENV must be production or test, not ${value}`)
+  return value
+})()
 const log = (line: string) => process.stderr.write(`[e2e-server] ${line}\n`)
 
 const BUILD_OUTPUTS = ['build/index.js', 'build/server.js', 'build/worker.js', 'public/build']
@@ -152,7 +161,7 @@ async function main() {
 
   const env: NodeJS.ProcessEnv = {
     ...process.env,
-    NODE_ENV: 'production',
+    NODE_ENV: nodeEnv,
     HOST: '127.0.0.1',
     PORT: String(appPort),
     APP_URL: `http://127.0.0.1:${appPort}`,
@@ -169,7 +178,7 @@ async function main() {
   // by app/routes/dev.outbox.test.ts, since this server can no longer show it.
   startChild('web server', 'build/server.js', { ...env, DEV_OUTBOX: 'true' })
   startChild('worker', 'build/worker.js', env)
-  log(`production server starting on http://127.0.0.1:${appPort}`)
+  log(`${nodeEnv} server starting on http://127.0.0.1:${appPort}`)
 }
 
 main().catch(async (error: unknown) => {
