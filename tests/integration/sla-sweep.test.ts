@@ -6,7 +6,8 @@ import {
   transitionIncident,
 } from '../../app/domain/incident/incident-service.server'
 import type { Severity } from '../../app/domain/incident/vocabulary'
-import { validateTargets, type SlaTargets } from '../../app/domain/sla/policy'
+import type { SlaTargets } from '../../app/domain/sla/policy'
+import { policyHistory, savePolicy } from '../../app/domain/sla/sla.server'
 import { createLogger } from '../../app/utils/logger.server'
 import { initORM } from '../../db/orm'
 import { relayEvents } from '../../jobs/handlers/event-fanout'
@@ -52,27 +53,19 @@ interface Team {
   policyVersion: number
 }
 
-/**
- * An organization with an admin, a manager and an engineer, on `targets`. The policy version is
- * written as the owner, as a saved one is stored: incidents declared afterwards use it.
- */
+/** An organization with an admin, a manager and an engineer, on `targets` (saved by the admin). */
 async function team(
   targets: SlaTargets = TARGETS,
   name = 'Sweep Org',
   on: TestDatabase = db,
 ): Promise<Team> {
-  expect(validateTargets(targets)).toEqual({})
   const organizationId = await on.createOrganization(name)
   const admin = await addMember(on, organizationId, 'admin')
   const manager = await addMember(on, organizationId, 'manager')
   const engineer = await addMember(on, organizationId, 'engineer')
-  const [policy] = await on.query<{ version: number }>(
-    `insert into sla_policy (organization_id, version, targets, created_by)
-     select $1, coalesce(max(version), 0) + 1, $2, $3 from sla_policy where organization_id = $1
-     returning version`,
-    [organizationId, JSON.stringify(targets), admin.user.id],
-  )
-  return { organizationId, admin, engineer, manager, policyVersion: policy!.version }
+  const { current } = await policyHistory(on.orm, organizationId)
+  const policyVersion = await savePolicy(on.orm, admin, targets, current.version)
+  return { organizationId, admin, engineer, manager, policyVersion }
 }
 
 async function declare(

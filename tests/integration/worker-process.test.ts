@@ -8,6 +8,7 @@ import { verifyOrganization } from '../../app/domain/incident/audit.server'
 import { declareIncident } from '../../app/domain/incident/incident-service.server'
 import { createEndpoint } from '../../app/domain/notify/webhooks.server'
 import type { SlaTargets } from '../../app/domain/sla/policy'
+import { policyHistory, savePolicy } from '../../app/domain/sla/sla.server'
 import { resendMailer } from '../../app/utils/mailer.server'
 import { startEmbeddedPostgres, type RunningPostgres } from '../../db/embedded-postgres'
 import { migrate } from '../../db/migrate'
@@ -70,16 +71,14 @@ function workerEnv(databaseUrl: string, extra: Record<string, string> = {}) {
 
 const after = (start: Date, seconds: number) => new Date(start.getTime() + seconds * 1000)
 
-/** An organization with an admin, a manager and an engineer, on `targets`. */
+/** An organization with an admin, a manager and an engineer, on `targets` (saved by the admin). */
 async function team(db: TestDatabase, name: string, targets: SlaTargets = TARGETS) {
   const organizationId = await db.createOrganization(name)
   const admin = await addMember(db, organizationId, 'admin')
   const manager = await addMember(db, organizationId, 'manager')
   const engineer = await addMember(db, organizationId, 'engineer')
-  await db.query(`insert into sla_policy (organization_id, version, targets) values ($1, 1, $2)`, [
-    organizationId,
-    JSON.stringify(targets),
-  ])
+  const { current } = await policyHistory(db.orm, organizationId)
+  await savePolicy(db.orm, admin, targets, current.version)
   return { organizationId, admin, manager, engineer }
 }
 
