@@ -618,22 +618,25 @@ describe('PostgreSQL restarting in the middle of a sweep', () => {
     const laterJob = await sendJob(reopened.boss, 'sla-sweep', { at })
 
     // The cut-off sweep's job could not be marked failed while the server was down, so pg-boss
-    // still holds it active, and the queue (one sweep at a time) holds every later sweep back
-    // until it expires (expireInSeconds, 300 s) and is retried. pg-boss measures both on the
-    // database clock; the test moves that job's times back instead of waiting five minutes.
-    const [stuck] = await jobs(reopened, `id = $1`, [firstJob])
-    expect(stuck?.state).toBe('active')
+    // holds it active, and the queue (one sweep at a time) holds every later sweep back until
+    // it expires (expireInSeconds, 300 s) and is retried. pg-boss measures both on the database
+    // clock; the test moves that job's times back instead of waiting five minutes.
+    if ((await jobs(reopened, `id = $1`, [firstJob]))[0]?.state === 'active') {
+      await reopened.query(
+        `update pgboss.job set started_on = started_on - expire_in - interval '1 second'
+          where id = $1 and state = 'active'`,
+        [firstJob],
+      )
+      await waitFor(
+        'pg-boss to expire the cut-off sweep’s job',
+        async () => (await jobs(reopened, `id = $1`, [firstJob]))[0]?.state !== 'active',
+        { timeoutMs: 15_000, workers: [worker] },
+      )
+    }
     await reopened.query(
-      `update pgboss.job set started_on = started_on - expire_in - interval '1 second'
-        where id = $1 and state = 'active'`,
+      `update pgboss.job set start_after = now() where id = $1 and state = 'retry'`,
       [firstJob],
     )
-    await waitFor(
-      'pg-boss to expire the cut-off sweep’s job',
-      async () => (await jobs(reopened, `id = $1`, [firstJob]))[0]?.state === 'retry',
-      { timeoutMs: 15_000, workers: [worker] },
-    )
-    await reopened.query(`update pgboss.job set start_after = now() where id = $1`, [firstJob])
     await waitFor(
       'the retried sweep and the later one to complete',
       async () =>
@@ -655,8 +658,7 @@ describe('PostgreSQL restarting in the middle of a sweep', () => {
       { type: 'sla.warning', target: 'mitigate', n: 100 },
     ])
     const signals = await reopened.query<{ n: number }>(
-      `select count(distinct (incident_id, target, kind))::int as n from sla_signal
-        where organization_id = $1`,
+      `select count(*)::int as n from sla_signal where organization_id = $1`,
       [crew.organizationId],
     )
     expect(signals[0]!.n).toBe(200)
