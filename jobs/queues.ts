@@ -76,7 +76,10 @@ export const queues = {
       retryLimit: 2,
       retryDelay: 5,
       retryBackoff: false,
-      expireInSeconds: 300,
+      // A sweep interrupted by a database restart cannot be marked failed; until it expires the
+      // singleton policy holds later sweeps back, so keep this short. A sweep stops itself after
+      // SWEEP_BUDGET_MS (see jobs/handlers/sla-sweep.ts), well inside it.
+      expireInSeconds: 90,
       retentionDays: 1,
     },
   },

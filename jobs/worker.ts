@@ -139,6 +139,13 @@ function startRelay(pass: () => Promise<number>, intervalMs: number) {
   }
 }
 
+// pg-boss settles some job states without awaiting them; if the database goes away at that
+// moment the rejection is unhandled, and Node would end the worker. Log it and carry on: the job
+// expires and is retried, and the pools reconnect when the database is back.
+process.on('unhandledRejection', (reason) => {
+  logger.error({ err: reason }, 'unhandled rejection (worker keeps running)')
+})
+
 main().catch((error: unknown) => {
   logger.fatal({ err: error }, error instanceof Error ? error.message : 'worker failed to start')
   process.exit(1)

@@ -25,6 +25,8 @@ export interface SweepResult {
 const CHUNK = 1000
 /** How many due rows one pass reads; a sweep makes passes until nothing is due. */
 const PASS = 5000
+/** A sweep stops starting new passes after this long; the next minute's sweep goes on. */
+export const SWEEP_BUDGET_MS = 45_000
 
 /**
  * One SLA sweep at `at`: finds due incidents through the narrow `sla_deadline` table (ids and
@@ -65,6 +67,7 @@ export async function sweepSla(deps: SweepDeps, at: Date, maxPasses = 20): Promi
     }
     // Rows another sweep handled meanwhile are skipped; stop when a pass moved nothing.
     if (due.length < PASS || progressed === 0) break
+    if (performance.now() - started > SWEEP_BUDGET_MS) break
   }
   result.organizations = seenOrganizations.size
   result.ms = Math.round(performance.now() - started)

@@ -249,6 +249,31 @@ describe('sweepSla', () => {
     expect(await deadline(id)).toEqual(after(start, 120))
   })
 
+  it('records the breach of an incident acknowledged after its due time but before the next sweep', async () => {
+    const start = epoch()
+    const { engineer } = await team()
+    const { id, number } = await declare(engineer, start)
+
+    expect(await sweep(after(start, 30))).toMatchObject({ warnings: 1, breaches: 0 })
+    // Due at +60; acknowledged at +70, before any sweep saw the due time pass.
+    await transitionIncident(
+      db.orm,
+      engineer,
+      number,
+      { action: 'start-investigating' },
+      after(start, 70),
+    )
+    expect(await deadline(id)).toEqual(after(start, 60))
+
+    expect(await sweep(after(start, 80))).toMatchObject({ due: 1, breaches: 1 })
+    expect(timelineOf(await slaEvents([id]), id)).toEqual([
+      'sla.warning:acknowledge',
+      'sla.breached:acknowledge',
+      'sla.warning:mitigate',
+    ])
+    expect(await deadline(id)).toEqual(after(start, 120))
+  })
+
   it('records no acknowledge breach for an incident acknowledged before its due time', async () => {
     const start = epoch()
     const { engineer } = await team()

@@ -186,9 +186,22 @@ describe('crossedThresholds', () => {
     ])
   })
 
-  it('reports nothing for a target whose milestone was reached, even late', () => {
-    const acknowledgedLate = { ...open(), acknowledgedAt: at(12) }
-    expect(crossedThresholds(slaClock(acknowledgedLate, TARGETS, at(13)), [])).toEqual([])
+  it('still owes the breach of a target reached late when no sweep recorded it in time', () => {
+    const acknowledgedLate = { ...open(), acknowledgedAt: at(DUE.acknowledge + 2) }
+    const clocks = slaClock(acknowledgedLate, TARGETS, at(DUE.acknowledge + 3))
+    expect(crossedThresholds(clocks, [])).toEqual([signal('acknowledge', 'breached')])
+    expect(crossedThresholds(clocks, [signal('acknowledge', 'breached')])).toEqual([])
+    // Its deadline is the (past) due time, so the next sweep picks it up; no warning is owed.
+    expect(nextDeadline(clocks, [signal('acknowledge', 'warning')])).toEqual(at(DUE.acknowledge))
+  })
+
+  it('reports nothing for a target met on time', () => {
+    const acknowledged = { ...open(), acknowledgedAt: at(DUE.acknowledge) }
+    expect(
+      crossedThresholds(slaClock(acknowledged, TARGETS, at(DUE.acknowledge + 1)), []).filter(
+        (s) => s.target === 'acknowledge',
+      ),
+    ).toEqual([])
   })
 })
 

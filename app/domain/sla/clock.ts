@@ -82,14 +82,15 @@ const signalKey = (s: SlaSignal) => `${s.target}:${s.kind}`
 
 /**
  * Thresholds crossed at `now` that have not been signalled yet. A target that is already past due
- * gives only its breach (a warning after the fact tells nobody anything); a target whose milestone
- * was reached gives nothing more.
+ * gives only its breach (a warning after the fact tells nobody anything). A target met on time
+ * gives nothing more; one reached late still owes its breach if no sweep recorded it before the
+ * milestone came (e.g. acknowledged 30 s after the due time, between two sweeps).
  */
 export function crossedThresholds(clocks: TargetClock[], signalled: SlaSignal[]): SlaSignal[] {
   const done = new Set(signalled.map(signalKey))
   const crossed: SlaSignal[] = []
   for (const clock of clocks) {
-    if (clock.reachedAt) continue
+    if (clock.state === 'met') continue
     if (clock.state === 'breached') {
       if (!done.has(signalKey({ target: clock.target, kind: 'breached' })))
         crossed.push({ target: clock.target, kind: 'breached' })
@@ -102,19 +103,20 @@ export function crossedThresholds(clocks: TargetClock[], signalled: SlaSignal[])
 }
 
 /**
- * When the sweep must next look at this incident: the earliest threshold of a target not yet
- * reached that has not been signalled (it may lie in the past, when a change such as an earlier
- * impact start or a higher severity moved it there). Null when nothing is left to watch.
+ * When the sweep must next look at this incident: the earliest threshold of a target not yet met
+ * that has not been signalled (it may lie in the past, when a change such as an earlier impact
+ * start, a higher severity or a late acknowledgement moved it there). A target reached late only
+ * waits for its breach. Null when nothing is left to watch.
  */
 export function nextDeadline(clocks: TargetClock[], signalled: SlaSignal[]): Date | null {
   const done = new Set(signalled.map(signalKey))
   let next: number | null = null
   for (const clock of clocks) {
-    if (clock.reachedAt) continue
+    if (clock.state === 'met') continue
     const candidates: number[] = []
     if (!done.has(signalKey({ target: clock.target, kind: 'breached' }))) {
       candidates.push(clock.dueAt.getTime())
-      if (!done.has(signalKey({ target: clock.target, kind: 'warning' })))
+      if (!clock.reachedAt && !done.has(signalKey({ target: clock.target, kind: 'warning' })))
         candidates.push(clock.warnAt.getTime())
     }
     for (const at of candidates) if (next === null || at < next) next = at
