@@ -19,7 +19,7 @@ install: node_modules/.package-lock.json ## Install npm dependencies if missing 
 browser: install ## Install Chromium for end-to-end tests if missing
 	$(NPM) run --silent setup:browser
 
-services: install ## Install Ceph RADOS Gateway (S3 server for the tests) if missing and root
+services: install ## Install test tools if missing and root: Ceph RADOS Gateway (S3), pdftotext
 	$(NPM) run --silent setup:services
 
 dev: install ## Embedded PostgreSQL, migrations, demo data, web + worker with live reload
