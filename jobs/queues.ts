@@ -83,6 +83,21 @@ export const queues = {
       retentionDays: 1,
     },
   },
+  'report-generate': {
+    payload: z.object({ reportId: z.uuid(), organizationId: z.uuid() }),
+    options: {
+      policy: 'standard',
+      // A retry starts the report over (same storage key, same e-mail key), so it is safe; the
+      // last attempt marks the report failed with its reason.
+      retryLimit: 2,
+      retryDelay: 10,
+      retryBackoff: false,
+      // A 90-day report of 100k incidents takes a few seconds (`npm run bench:report`); a job
+      // still active after this is from a worker that died.
+      expireInSeconds: 300,
+      retentionDays: 7,
+    },
+  },
 } as const satisfies Record<string, QueueDefinition>
 
 interface QueueDefinition {

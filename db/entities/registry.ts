@@ -15,6 +15,7 @@ import {
   TriageMatrixSchema,
 } from './incident'
 import { OrganizationSchema } from './organization'
+import { ReportSchema } from './report'
 import {
   EscalationRuleSchema,
   EventOutboxSchema,
@@ -46,4 +47,5 @@ export const entities = [
   WebhookDeliverySchema,
   WebhookAttemptSchema,
   EventOutboxSchema,
+  ReportSchema,
 ]
