@@ -2,6 +2,7 @@ import PgBoss from 'pg-boss'
 import { loadEnvOrExit, workerEnvSchema } from '../app/utils/env.server'
 import { createLogger } from '../app/utils/logger.server'
 import { createMailer } from '../app/utils/mailer.server'
+import { createObjectStore } from '../app/utils/storage/create-store.server'
 import { describeDatabaseUrl, resolveDatabase } from '../db/database'
 import { initORM } from '../db/orm'
 import { createQueues } from './boss'
@@ -9,6 +10,7 @@ import { DEAD_LETTER_QUEUE, JOB_SCHEMA, queues } from './queues'
 import { recordDeadLetter } from './handlers/dead-letter'
 import { deliverEmail } from './handlers/email-deliver'
 import { relayEvents } from './handlers/event-fanout'
+import { generateReport } from './handlers/report-generate'
 import { sweepSla } from './handlers/sla-sweep'
 import { deliverWebhook, webhookSettings } from './handlers/webhook-deliver'
 
@@ -64,6 +66,24 @@ async function main() {
     const payload = queues[DEAD_LETTER_QUEUE].payload.parse(job.data)
     await recordDeadLetter({ orm, logger }, payload)
   })
+
+  // Reports take seconds of CPU each (charts, PDF): one at a time per worker, so e-mails and
+  // webhooks keep flowing beside them.
+  const store = createObjectStore(env)
+  await boss.work(
+    'report-generate',
+    { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true },
+    async ([job]) => {
+      if (!job) return
+      const payload = queues['report-generate'].payload.parse(job.data)
+      const { outcome } = await generateReport(
+        { orm, boss, store, logger, appUrl: env.APP_URL },
+        payload,
+        { retryCount: job.retryCount, retryLimit: job.retryLimit },
+      )
+      logger.debug({ jobId: job.id, outcome }, 'report-generate done')
+    },
+  )
 
   // Every minute, one sweep job however many workers run (pg-boss keys cron jobs by minute);
   // the queue's singleton policy keeps a slow sweep from overlapping the next.

@@ -7,7 +7,12 @@ import { pdfText, pdfTextTitle, SKIP_PDF_TEXT } from '../../../tests/support/pdf
 /** The PDF renderer against a hand-made dashboard, its text read back with pdftotext. */
 
 const definitions = [
-  { name: 'MTTR', text: 'Resolved − impact started, over incidents that were resolved.' },
+  {
+    name: 'Mean time to resolve (MTTR)',
+    formula: 'Resolved − impact started.',
+    counts: 'Incidents in the period that have been resolved.',
+    exclusions: ['Incidents not resolved yet.'],
+  },
 ]
 
 describe('renderReportPdf', () => {
@@ -66,7 +71,8 @@ describe('renderReportPdf', () => {
         expect(text).toContain(figure)
       expect(text).toContain('Ada Ødegård')
       expect(text).toContain('50.0 %')
-      expect(text).toContain('Resolved − impact started')
+      expect(text).toContain('Resolved − impact started.')
+      expect(text).toContain('Left out: Incidents not resolved yet.')
       expect(text).toMatch(/page 1 of \d+/)
     },
   )

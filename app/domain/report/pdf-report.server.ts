@@ -19,9 +19,12 @@ import {
  * non-Latin names print as typed (pdfkit's built-in Helvetica only knows WinAnsi).
  */
 
-export interface MetricDefinitionText {
+/** A metric definition as the report prints it (the shape of `METRIC_DEFINITIONS` entries). */
+export interface DefinitionText {
   name: string
-  text: string
+  formula: string
+  counts: string
+  exclusions: readonly string[]
 }
 
 export interface ReportPdfInput {
@@ -29,7 +32,7 @@ export interface ReportPdfInput {
   /** The filters besides the period, in words (see `describeFilters`). */
   filtersText: string
   /** Shown as the last section; every number in the report follows them. */
-  definitions: MetricDefinitionText[]
+  definitions: readonly DefinitionText[]
   charts?: ReportCharts | null
   /** Called after each section with the share of the document done so far (0–100). */
   onProgress?: (percent: number) => void | Promise<void>
@@ -285,8 +288,10 @@ export async function renderReportPdf(input: ReportPdfInput): Promise<Buffer> {
   section(doc, `Metric definitions (version ${dashboard.definitionsVersion})`)
   for (const definition of input.definitions) {
     doc.font(BOLD).fontSize(10).fillColor(INK).text(definition.name)
-    doc.font(BODY).fontSize(10).text(definition.text)
-    doc.moveDown(0.5)
+    doc.font(BODY).fontSize(9.5).text(definition.formula)
+    doc.text(`Counted: ${definition.counts}`)
+    for (const exclusion of definition.exclusions) doc.text(`Left out: ${exclusion}`)
+    doc.moveDown(0.6)
   }
   await advance()
 

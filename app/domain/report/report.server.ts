@@ -1,0 +1,322 @@
+import { createHash } from 'node:crypto'
+import type { Readable } from 'node:stream'
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
+import { UserSchema } from '../../../db/entities/access'
+import { IncidentTypeSchema, ServiceSchema } from '../../../db/entities/incident'
+import { ReportSchema, type Report, type ReportStatus } from '../../../db/entities/report'
+import { inScope } from '../../../db/tenant'
+import { transactionExecutor } from '../../../db/transaction'
+import { sendJob, type PgBoss } from '../../../jobs/boss'
+import { queues } from '../../../jobs/queues'
+import type { ObjectStore } from '../../utils/storage/storage.server'
+import type { Member } from '../access/guard.server'
+import { can } from '../access/permissions'
+import type { AnalyticsFilters } from '../analytics/types'
+import { SEVERITIES } from '../incident/vocabulary'
+import { reportFilename, type FilterNames } from './report-text'
+
+/**
+ * PDF reports: requesting one (a row and its `report-generate` job, in one transaction), reading
+ * them back for the report pages, and opening a finished report's file. Every function checks
+ * `report.create` and works under the member's organization, so another organization's report
+ * id finds nothing (404).
+ */
+
+type Actor = Pick<Member, 'user' | 'role' | 'organization'>
+
+export class ReportError extends Error {
+  constructor(
+    message: string,
+    readonly status: 403 | 404,
+  ) {
+    super(message)
+    this.name = 'ReportError'
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
+
+/**
+ * A report still "running" this long after its last attempt started belongs to a worker that
+ * died on its last retry: pg-boss has given the job up, so nothing will finish it.
+ */
+export const STALE_RUNNING_SECONDS = queues['report-generate'].options.expireInSeconds * 2
+export const STALE_MESSAGE =
+  'The worker stopped while making this report and did not finish it. Request it again.'
+
+export interface ReportView {
+  id: string
+  status: ReportStatus
+  progress: number
+  parameters: AnalyticsFilters
+  requestedBy: { id: string; name: string } | null
+  sizeBytes: number | null
+  error: string | null
+  createdAt: Date
+  startedAt: Date | null
+  finishedAt: Date | null
+}
+
+function requireReports(member: Actor) {
+  if (!can(member.role, 'report.create'))
+    throw new ReportError('Your role does not allow reports.', 403)
+}
+
+/**
+ * The filters in one canonical form (severities in vocabulary order, ids lower case, nothing
+ * else), so the same report asked for twice has the same parameters and hash.
+ */
+export function canonicalFilters(filters: AnalyticsFilters): AnalyticsFilters {
+  return {
+    from: new Date(filters.from).toISOString(),
+    to: new Date(filters.to).toISOString(),
+    period: filters.period,
+    bucket: filters.bucket,
+    severities: SEVERITIES.filter((s) => filters.severities.includes(s)),
+    serviceId: filters.serviceId?.toLowerCase() ?? null,
+    incidentTypeId: filters.incidentTypeId?.toLowerCase() ?? null,
+    commanderId: filters.commanderId?.toLowerCase() ?? null,
+  }
+}
+
+/** SHA-256 of the canonical filters: equal for equal parameters (preset periods are whole days). */
+export function reportParametersHash(filters: AnalyticsFilters): string {
+  const c = canonicalFilters(filters)
+  const ordered = [
+    c.from,
+    c.to,
+    c.period,
+    c.bucket,
+    c.severities,
+    c.serviceId,
+    c.incidentTypeId,
+    c.commanderId,
+  ]
+  return createHash('sha256').update(JSON.stringify(ordered)).digest('hex')
+}
+
+/** Where a finished report's PDF lives in object storage. */
+export function reportObjectKey(organizationId: string, reportId: string) {
+  return `org/${organizationId}/report/${reportId}.pdf`
+}
+
+function isStale(row: Report, now: Date) {
+  return (
+    row.status === 'running' &&
+    row.startedAt != null &&
+    now.getTime() - row.startedAt.getTime() > STALE_RUNNING_SECONDS * 1000
+  )
+}
+
+async function userNames(em: EntityManager, ids: ReadonlyArray<string | null | undefined>) {
+  const wanted = [...new Set(ids.filter((id): id is string => Boolean(id)))]
+  if (wanted.length === 0) return new Map<string, string>()
+  const users = await em.find(UserSchema, { id: { $in: wanted } })
+  return new Map(users.map((u) => [u.id, u.displayName]))
+}
+
+function toView(row: Report, names: Map<string, string>, now: Date): ReportView {
+  const stale = isStale(row, now)
+  return {
+    id: row.id,
+    status: stale ? 'failed' : row.status,
+    progress: row.progress,
+    parameters: row.parameters,
+    requestedBy: row.requestedBy
+      ? { id: row.requestedBy, name: names.get(row.requestedBy) ?? 'A former member' }
+      : null,
+    sizeBytes: row.sizeBytes ?? null,
+    error: stale ? STALE_MESSAGE : (row.error ?? null),
+    createdAt: row.createdAt,
+    startedAt: row.startedAt ?? null,
+    finishedAt: row.finishedAt ?? null,
+  }
+}
+
+/**
+ * Requests a PDF report of the organization for `filters`. While a report with the same
+ * parameters is queued or running, that one is returned (`reused`) and no job is added;
+ * otherwise the row and its job are written in one transaction, so neither exists without the
+ * other.
+ */
+export async function requestReport(
+  orm: MikroORM,
+  boss: PgBoss,
+  member: Actor,
+  filters: AnalyticsFilters,
+  now: Date = new Date(),
+): Promise<{ report: ReportView; reused: boolean }> {
+  requireReports(member)
+  const organizationId = member.organization.id
+  const parameters = canonicalFilters(filters)
+  const hash = reportParametersHash(parameters)
+  return inScope(orm, { organizationId }, async (em) => {
+    // A report left running by a worker that died for good would otherwise be "reused" forever.
+    await em.execute(
+      `update report set status = 'failed', error = ?, finished_at = ?
+        where organization_id = ? and parameters_hash = ? and status = 'running'
+          and started_at < ?`,
+      [
+        STALE_MESSAGE,
+        now,
+        organizationId,
+        hash,
+        new Date(now.getTime() - STALE_RUNNING_SECONDS * 1000),
+      ],
+    )
+    // A concurrent request with the same parameters either committed first (the insert then
+    // does nothing and the select finds its report) or waits on ours: the partial unique index
+    // decides, not a read-then-write race. A report that finished in between is retried for.
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const inserted = await em.execute<Array<{ id: string }>>(
+        `insert into report (organization_id, requested_by, parameters, parameters_hash)
+         values (?, ?, ?::jsonb, ?)
+         on conflict (organization_id, parameters_hash) where status in ('queued', 'running')
+         do nothing
+         returning id`,
+        [organizationId, member.user.id, JSON.stringify(parameters), hash],
+      )
+      const id = inserted[0]?.id
+      if (id) {
+        const jobId = await sendJob(
+          boss,
+          'report-generate',
+          { reportId: id, organizationId },
+          { db: await transactionExecutor(em) },
+        )
+        await em.execute(`update report set job_id = ? where id = ?`, [jobId, id])
+        const row = await em.findOneOrFail(ReportSchema, { id, organizationId })
+        const names = await userNames(em, [row.requestedBy])
+        return { report: toView(row, names, now), reused: false }
+      }
+      const existing = await em.findOne(ReportSchema, {
+        organizationId,
+        parametersHash: hash,
+        status: { $in: ['queued', 'running'] },
+      })
+      if (existing) {
+        const names = await userNames(em, [existing.requestedBy])
+        return { report: toView(existing, names, now), reused: true }
+      }
+    }
+    throw new Error('Could not request the report; try again.')
+  })
+}
+
+export async function getReport(
+  orm: MikroORM,
+  member: Actor,
+  reportId: string,
+  now: Date = new Date(),
+): Promise<ReportView | null> {
+  requireReports(member)
+  if (!UUID.test(reportId)) return null
+  const organizationId = member.organization.id
+  return inScope(orm, { organizationId }, async (em) => {
+    const row = await em.findOne(ReportSchema, { id: reportId, organizationId })
+    if (!row) return null
+    return toView(row, await userNames(em, [row.requestedBy]), now)
+  })
+}
+
+/** The organization's reports, newest first. */
+export async function listReports(
+  orm: MikroORM,
+  member: Actor,
+  options: { limit?: number; now?: Date } = {},
+): Promise<ReportView[]> {
+  requireReports(member)
+  const organizationId = member.organization.id
+  const now = options.now ?? new Date()
+  return inScope(orm, { organizationId }, async (em) => {
+    const rows = await em.find(
+      ReportSchema,
+      { organizationId },
+      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: options.limit ?? 50 },
+    )
+    const names = await userNames(
+      em,
+      rows.map((r) => r.requestedBy),
+    )
+    return rows.map((row) => toView(row, names, now))
+  })
+}
+
+/**
+ * The names behind the ids the given filters carry (services, incident types, commanders), for
+ * putting parameters into words. Reads only what is asked for.
+ */
+export async function filterNamesFor(
+  em: EntityManager,
+  organizationId: string,
+  filters: ReadonlyArray<AnalyticsFilters>,
+): Promise<FilterNames> {
+  const ids = (pick: (f: AnalyticsFilters) => string | null) => [
+    ...new Set(filters.map(pick).filter((id): id is string => Boolean(id))),
+  ]
+  const serviceIds = ids((f) => f.serviceId)
+  const typeIds = ids((f) => f.incidentTypeId)
+  const commanderIds = ids((f) => f.commanderId)
+  const [services, incidentTypes, members] = await Promise.all([
+    serviceIds.length
+      ? em.find(ServiceSchema, { organizationId, id: { $in: serviceIds } })
+      : Promise.resolve([]),
+    typeIds.length
+      ? em.find(IncidentTypeSchema, { organizationId, id: { $in: typeIds } })
+      : Promise.resolve([]),
+    userNames(em, commanderIds),
+  ])
+  return {
+    services: services.map((s) => ({ id: s.id, name: s.name })),
+    incidentTypes: incidentTypes.map((t) => ({ id: t.id, name: t.name })),
+    members: [...members].map(([id, name]) => ({ id, name })),
+  }
+}
+
+/** `filterNamesFor` under the member's organization, for the report pages. */
+export async function reportFilterNames(
+  orm: MikroORM,
+  member: Actor,
+  filters: ReadonlyArray<AnalyticsFilters>,
+): Promise<FilterNames> {
+  const organizationId = member.organization.id
+  return inScope(orm, { organizationId }, (em) => filterNamesFor(em, organizationId, filters))
+}
+
+/** A finished report's file: a short-lived presigned URL (s3), or the bytes to stream (fs). */
+export type ReportFile =
+  { filename: string; url: string } | { filename: string; body: Readable; size: number }
+
+/**
+ * A finished report's file, for download: null when the report is not the member's
+ * organization's, not done, or its file is gone.
+ */
+export async function openReportFile(
+  orm: MikroORM,
+  store: ObjectStore,
+  member: Actor,
+  reportId: string,
+): Promise<ReportFile | null> {
+  requireReports(member)
+  if (!UUID.test(reportId)) return null
+  const organizationId = member.organization.id
+  const row = await inScope(orm, { organizationId }, (em) =>
+    em.findOne(ReportSchema, { id: reportId, organizationId }),
+  )
+  if (!row || row.status !== 'done' || !row.objectKey) return null
+  const filename = reportFilename(
+    member.organization.name,
+    row.parameters,
+    member.organization.timezone,
+    row.id,
+  )
+  const url = await store.presignedDownloadUrl(row.objectKey, {
+    expiresInSeconds: 60,
+    filename,
+    contentType: 'application/pdf',
+  })
+  if (url) return { filename, url }
+  const object = await store.get(row.objectKey)
+  if (!object) return null
+  return { filename, body: object.body, size: object.size }
+}
