@@ -8,6 +8,8 @@ import {
   bucketsBetween,
   compliance,
   durationStats,
+  formatPercent,
+  formatSeconds,
   firstReached,
   localDate,
   openAgeBucket,
@@ -302,5 +304,23 @@ describe('day and week buckets across DST changes in Europe/Berlin', () => {
     const start = startOfLocalDay('2026-09-06', 'America/Santiago')
     expect(localDate(start, 'America/Santiago')).toBe('2026-09-06')
     expect(localDate(new Date(start.getTime() - 1), 'America/Santiago')).toBe('2026-09-05')
+  })
+})
+
+describe('words for numbers', () => {
+  it('writes durations in the largest units that keep them short', () => {
+    expect(formatSeconds(null)).toBe('—')
+    expect(formatSeconds(44.6)).toBe('45 s')
+    expect(formatSeconds(12 * 60 + 59)).toBe('12 min')
+    expect(formatSeconds(3 * 3600)).toBe('3 h')
+    expect(formatSeconds(3 * 3600 + 12 * 60)).toBe('3 h 12 min')
+    expect(formatSeconds(52 * 3600)).toBe('2 d 4 h')
+    expect(formatSeconds(72 * 3600)).toBe('3 d')
+  })
+
+  it('writes ratios as percentages with one decimal', () => {
+    expect(formatPercent(null)).toBe('—')
+    expect(formatPercent(1)).toBe('100.0 %')
+    expect(formatPercent(0.92345)).toBe('92.3 %')
   })
 })

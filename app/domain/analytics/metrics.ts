@@ -400,3 +400,23 @@ export function bucketsBetween(
   for (let b = first; b <= last; b = addDays(b, step)) buckets.push(b)
   return buckets
 }
+
+// ---------------------------------------------------------------------------------------------
+// Words for numbers (page, exports, PDF)
+
+/** A duration in seconds as people read it: "45 s", "12 min", "3 h 12 min", "2 d 4 h"; "—" for none. */
+export function formatSeconds(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '—'
+  const s = Math.max(0, Math.round(seconds))
+  if (s < 60) return `${s} s`
+  const minutes = Math.floor(s / 60)
+  if (minutes < 60) return `${minutes} min`
+  const hours = Math.floor(minutes / 60)
+  if (hours < 48) return minutes % 60 ? `${hours} h ${minutes % 60} min` : `${hours} h`
+  return hours % 24 ? `${Math.floor(hours / 24)} d ${hours % 24} h` : `${Math.floor(hours / 24)} d`
+}
+
+/** A ratio as a percentage with one decimal, "—" for none: 0.9234 → "92.3 %". */
+export function formatPercent(ratio: number | null): string {
+  return ratio === null ? '—' : `${(Math.round(ratio * 1000) / 10).toFixed(1)} %`
+}
