@@ -7,6 +7,7 @@ import {
   Scripts,
   ScrollRestoration,
   isRouteErrorResponse,
+  useMatches,
   useRouteError,
   useRouteLoaderData,
 } from '@remix-run/react'
@@ -46,6 +47,8 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
               name: m.organization.name,
             })),
             canManageMembers: viewer.role ? can(viewer.role, 'members.manage') : false,
+            canCreateReports: viewer.role ? can(viewer.role, 'report.create') : false,
+            canViewAnalytics: viewer.role ? can(viewer.role, 'analytics.view') : false,
           }
         : null,
     },
@@ -54,6 +57,12 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export type RootLoaderData = Awaited<ReturnType<typeof loader>>['data']
+
+/** What a route may declare in its `handle` export for the root to read. */
+export interface RouteHandle {
+  /** Render the page alone, without the app's header, navigation and footer (print layouts). */
+  bare?: boolean
+}
 
 function Document({ children }: { children: ReactNode }) {
   const nonce = useNonce()
@@ -76,11 +85,16 @@ function Document({ children }: { children: ReactNode }) {
 }
 
 export default function App() {
+  const bare = useMatches().some((match) => (match.handle as RouteHandle | undefined)?.bare)
   return (
     <Document>
-      <AppShell>
+      {bare ? (
         <Outlet />
-      </AppShell>
+      ) : (
+        <AppShell>
+          <Outlet />
+        </AppShell>
+      )}
     </Document>
   )
 }

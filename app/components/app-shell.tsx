@@ -16,6 +16,8 @@ function navFor(root: RootData | null | undefined): NavItem[] {
   if (root?.viewer?.organization) {
     items.push({ to: '/incidents', label: 'Incidents' })
     items.push({ to: '/incidents/new', label: 'Declare' })
+    if (root.viewer.canViewAnalytics) items.push({ to: '/analytics', label: 'Analytics' })
+    if (root.viewer.canCreateReports) items.push({ to: '/reports', label: 'Reports' })
     if (root.viewer.canManageMembers) {
       items.push({ to: '/admin/members', label: 'Members' })
       items.push({ to: '/admin/services', label: 'Services' })

@@ -1,10 +1,17 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
+import type { AppLoadContext } from '@remix-run/node'
 import { inScope } from '../../../db/tenant'
+import { now as clockNow } from '../../utils/clock'
+import { contentDisposition } from '../../utils/content-disposition'
+import { requireMember } from '../access/guard.server'
+import { csvCell } from '../incident/timeline-export.server'
 import { OPEN_STATUSES } from '../incident/lifecycle'
 import { SEVERITIES, type IncidentStatus, type Severity } from '../incident/vocabulary'
 import { SLA_TARGETS, type SlaTarget } from '../sla/policy'
+import { parseAnalyticsFilters, periodDates } from './filters'
 import {
   DEFINITIONS_VERSION,
+  METRIC_DEFINITIONS,
   OPEN_AGE_BUCKETS,
   bucketsBetween,
   compliance,
@@ -461,4 +468,206 @@ function toExportIncident(r: ExportRow): ExportIncident {
     ttmSeconds: seconds(r.impact_started, r.mitigated_at),
     ttrSeconds: seconds(r.impact_started, r.resolved_at),
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Export files
+
+/** The request's member (who may export) and filters, read as the dashboard reads them. */
+export async function requireExport(request: Request, context: AppLoadContext) {
+  const member = await requireMember(request, context, 'export.create')
+  const timeZone = member.organization.timezone
+  const filters = parseAnalyticsFilters(new URL(request.url).searchParams, timeZone, clockNow())
+  return { member, filters, timeZone }
+}
+
+/** "acme-incidents-2026-08-30-to-2026-11-27.csv": organization, what, and the period's days. */
+export function exportFileName(
+  organizationSlug: string,
+  what: 'incidents' | 'metrics',
+  filters: AnalyticsFilters,
+  timeZone: string,
+  extension: 'csv' | 'json',
+) {
+  const { from, to } = periodDates(filters, timeZone)
+  return `${organizationSlug}-${what}-${from}-to-${to}.${extension}`
+}
+
+export function exportHeaders(contentType: string, filename: string) {
+  return {
+    'Content-Type': contentType,
+    'Content-Disposition': contentDisposition('attachment', filename),
+    'Cache-Control': 'private, no-store',
+    'X-Content-Type-Options': 'nosniff',
+  }
+}
+
+export const INCIDENT_CSV_COLUMNS = [
+  'number',
+  'title',
+  'severity',
+  'status',
+  'service',
+  'incident_type',
+  'commander',
+  'impact_started_at',
+  'declared_at',
+  'acknowledged_at',
+  'mitigated_at',
+  'resolved_at',
+  'closed_at',
+  'tta_seconds',
+  'ttm_seconds',
+  'ttr_seconds',
+] as const
+
+function incidentCsvLine(i: ExportIncident) {
+  return [
+    i.number,
+    i.title,
+    i.severity,
+    i.status,
+    i.service,
+    i.incidentType,
+    i.commander,
+    i.impactStartedAt,
+    i.declaredAt,
+    i.acknowledgedAt,
+    i.mitigatedAt,
+    i.resolvedAt,
+    i.closedAt,
+    i.ttaSeconds,
+    i.ttmSeconds,
+    i.ttrSeconds,
+  ]
+    .map(csvCell)
+    .join(',')
+}
+
+/** Pulls one batch per read, so memory stays flat and a slow client slows the database reads. */
+function streamOf(chunks: AsyncIterable<string>): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder()
+  const iterator = chunks[Symbol.asyncIterator]()
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await iterator.next()
+        if (next.done) controller.close()
+        else controller.enqueue(encoder.encode(next.value))
+      } catch (error) {
+        controller.error(error)
+      }
+    },
+    async cancel() {
+      await iterator.return?.()
+    },
+  })
+}
+
+/** The filtered incidents as CSV (RFC 4180, CRLF, formula-safe cells), streamed in batches. */
+export function incidentCsvStream(
+  orm: MikroORM,
+  organizationId: string,
+  filters: AnalyticsFilters,
+) {
+  return streamOf(
+    (async function* () {
+      yield `${INCIDENT_CSV_COLUMNS.join(',')}\r\n`
+      for await (const batch of streamIncidentExport(orm, organizationId, filters)) {
+        yield batch.map((i) => `${incidentCsvLine(i)}\r\n`).join('')
+      }
+    })(),
+  )
+}
+
+/** The filtered incidents as one JSON document with the filters, streamed in batches. */
+export function incidentJsonStream(
+  orm: MikroORM,
+  organizationId: string,
+  filters: AnalyticsFilters,
+  now: Date,
+) {
+  return streamOf(
+    (async function* () {
+      const head = {
+        format: 'incidentflow.analytics.incidents.v1',
+        definitionsVersion: DEFINITIONS_VERSION,
+        generatedAt: now.toISOString(),
+        filters,
+      }
+      yield `${JSON.stringify(head).slice(0, -1)},"incidents":[`
+      let first = true
+      for await (const batch of streamIncidentExport(orm, organizationId, filters)) {
+        const body = batch.map((i) => JSON.stringify(i)).join(',\n')
+        yield first ? `\n${body}` : `,\n${body}`
+        first = false
+      }
+      yield '\n]}\n'
+    })(),
+  )
+}
+
+export const METRICS_CSV_COLUMNS = [
+  'definitions_version',
+  'section',
+  'group',
+  'severity',
+  'measure',
+  'value',
+] as const
+
+/**
+ * Every number of the dashboard as one long table (one value per row), which a spreadsheet can
+ * pivot: section, group (bucket, target, service, type, member or age), severity, measure, value.
+ */
+export function metricsCsv(d: Dashboard) {
+  const rows: Array<[string, string, string, string, number | string | null]> = []
+  const stats = (section: string, group: string, prefix: string, s: DurationStats) => {
+    rows.push([section, group, '', `${prefix}_count`, s.count])
+    rows.push([section, group, '', `${prefix}_mean_seconds`, s.mean])
+    rows.push([section, group, '', `${prefix}_median_seconds`, s.median])
+    rows.push([section, group, '', `${prefix}_p90_seconds`, s.p90])
+  }
+  rows.push(['period', 'from', '', 'instant', d.filters.from])
+  rows.push(['period', 'to', '', 'instant', d.filters.to])
+  rows.push(['period', 'time_zone', '', 'name', d.organization.timezone])
+  for (const v of d.volume) {
+    for (const s of SEVERITIES)
+      rows.push(['incidents_over_time', v.bucket, s, 'incidents', v.counts[s]])
+    rows.push(['incidents_over_time', v.bucket, '', 'incidents', v.total])
+  }
+  for (const m of METRICS) stats('response_times', 'period', m, d.responseTimes[m])
+  for (const t of d.responseTrend)
+    for (const m of METRICS) stats('response_trend', t.bucket, m, t[m])
+  for (const c of d.slaCompliance) {
+    rows.push(['sla_compliance', c.target, c.severity, 'met', c.met])
+    rows.push(['sla_compliance', c.target, c.severity, 'breached', c.breached])
+    rows.push(['sla_compliance', c.target, c.severity, 'compliance', c.compliance])
+  }
+  for (const s of d.topServices) {
+    rows.push(['top_services', s.name, '', 'incidents', s.count])
+    stats('top_services', s.name, 'mttr', s.mttr)
+  }
+  for (const t of d.topIncidentTypes) {
+    rows.push(['top_incident_types', t.name, '', 'incidents', t.count])
+    stats('top_incident_types', t.name, 'mttr', t.mttr)
+  }
+  for (const p of d.people) {
+    rows.push(['people', p.name, '', 'commanded', p.commanded])
+    rows.push(['people', p.name, '', 'assigned', p.assigned])
+    stats('people', p.name, 'mttr', p.mttr)
+  }
+  for (const a of d.openByAge) rows.push(['open_by_age', a.label, '', 'open_incidents', a.count])
+  const lines = [METRICS_CSV_COLUMNS.join(',')]
+  for (const row of rows) lines.push([d.definitionsVersion, ...row].map(csvCell).join(','))
+  return `${lines.join('\r\n')}\r\n`
+}
+
+/** The dashboard as JSON, with the definitions its numbers follow. */
+export function metricsJson(d: Dashboard) {
+  return `${JSON.stringify(
+    { format: 'incidentflow.analytics.metrics.v1', ...d, definitions: METRIC_DEFINITIONS },
+    null,
+    2,
+  )}\n`
 }

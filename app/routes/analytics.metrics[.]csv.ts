@@ -1,0 +1,19 @@
+import type { LoaderFunctionArgs } from '@remix-run/node'
+import {
+  exportFileName,
+  exportHeaders,
+  loadDashboard,
+  metricsCsv,
+  requireExport,
+} from '../domain/analytics/analytics.server'
+import { now } from '../utils/clock'
+
+/** Every number of the dashboard (same filters) as one long CSV table. */
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  const { member, filters, timeZone } = await requireExport(request, context)
+  const dashboard = await loadDashboard(context.orm, member.organization.id, filters, now())
+  const name = exportFileName(member.organization.slug, 'metrics', filters, timeZone, 'csv')
+  return new Response(metricsCsv(dashboard), {
+    headers: exportHeaders('text/csv; charset=utf-8', name),
+  })
+}
