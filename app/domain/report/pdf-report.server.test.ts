@@ -62,7 +62,7 @@ describe('renderReportPdf', () => {
       const text = await pdfText(pdf)
       expect(text).toContain('Zürich → Köln Ops')
       // 1 Jan 23:00 UTC is 2 Jan in Zurich; `to` is exclusive, so the last day is 4 Jan.
-      expect(text).toContain('Custom period: 2 Jan 2026 – 4 Jan 2026 (Europe/Zurich)')
+      expect(text).toContain('Custom dates: 2 Jan 2026 – 4 Jan 2026 (Europe/Zurich)')
       expect(text).toContain('Generated: 5 Jan 2026, 09:30 CET')
       expect(text).toContain('Metric definitions version: 2026-07-fixture')
       expect(text).toContain('SEV-1 · service Zahlungsdienst Süd')

@@ -1,10 +1,14 @@
 import type { AnalyticsFilters, DurationStats, MetricId } from '../analytics/types'
-import { formatDuration } from '../../utils/time'
+import { PERIOD_LABELS, type Period } from '../analytics/filters'
+import { formatPercent, formatSeconds } from '../analytics/metrics'
 
 /**
  * How reports put numbers and parameters into words. The printable page, the PDF and the list of
  * past reports all use these, so the same report reads the same everywhere.
  */
+
+// The dashboard's own words for durations and ratios, so a report reads like the page.
+export { formatPercent, formatSeconds }
 
 export const METRIC_LABELS: Record<MetricId, string> = {
   mtta: 'MTTA (time to acknowledge)',
@@ -14,14 +18,6 @@ export const METRIC_LABELS: Record<MetricId, string> = {
 
 export const METRIC_SHORT: Record<MetricId, string> = { mtta: 'MTTA', mttm: 'MTTM', mttr: 'MTTR' }
 
-/** "—" when nothing was counted, "45 s" under a minute, otherwise "3 h 12 min" / "2 d 4 h". */
-export function formatSeconds(seconds: number | null | undefined): string {
-  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—'
-  const rounded = Math.round(seconds)
-  if (rounded < 60) return `${rounded} s`
-  return formatDuration(rounded * 1000)
-}
-
 /** Mean, median and p90 of a duration, in words, plus how many incidents they count. */
 export function statsCells(stats: DurationStats): [string, string, string, string] {
   return [
@@ -30,12 +26,6 @@ export function statsCells(stats: DurationStats): [string, string, string, strin
     formatSeconds(stats.median),
     formatSeconds(stats.p90),
   ]
-}
-
-/** "93.5 %", or "—" when nothing was counted. */
-export function formatPercent(ratio: number | null | undefined): string {
-  if (ratio === null || ratio === undefined || !Number.isFinite(ratio)) return '—'
-  return `${(Math.round(ratio * 1000) / 10).toFixed(1)} %`
 }
 
 function formatDate(instant: Date, timeZone: string) {
@@ -52,16 +42,11 @@ function formatDate(instant: Date, timeZone: string) {
   }
 }
 
-/** "Last 90 days", "Custom period", … from the period the user chose. */
+/** "Last 90 days", "Custom dates", … from the period the user chose. */
 export function periodLabel(period: string): string {
+  if (Object.hasOwn(PERIOD_LABELS, period)) return PERIOD_LABELS[period as Period]
   const days = /^(\d+)d$/.exec(period)
-  if (days) return `Last ${days[1]} days`
-  const weeks = /^(\d+)w$/.exec(period)
-  if (weeks) return `Last ${weeks[1]} weeks`
-  const months = /^(\d+)m$/.exec(period)
-  if (months) return `Last ${months[1]} months`
-  if (period === 'custom' || period === '') return 'Custom period'
-  return period.charAt(0).toUpperCase() + period.slice(1).replace(/[-_]/g, ' ')
+  return days ? `Last ${days[1]} days` : period
 }
 
 /**
@@ -141,4 +126,28 @@ export function reportFilename(
       .replace(/\s+/g, '-')
       .slice(0, 60) || 'organization'
   return `incident-report-${org}-${day(filters.from)}-to-${day(lastInstant)}-${reportId.slice(0, 8)}.pdf`
+}
+
+/** A report's status as a word. */
+export const REPORT_STATUS_WORDS = {
+  queued: 'Queued',
+  running: 'Running',
+  done: 'Done',
+  failed: 'Failed',
+} as const satisfies Record<'queued' | 'running' | 'done' | 'failed', string>
+
+/** "Fri 2 Jan 2026" for a day bucket, "Week of 29 Dec 2025" for a week (bucket = YYYY-MM-DD). */
+export function bucketLabel(bucket: string, kind: 'day' | 'week') {
+  const date = new Date(`${bucket}T00:00:00Z`)
+  if (Number.isNaN(date.getTime())) return bucket
+  const day = new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'UTC',
+    weekday: kind === 'day' ? 'short' : undefined,
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+  })
+    .format(date)
+    .replace(',', '')
+  return kind === 'week' ? `Week of ${day}` : day
 }

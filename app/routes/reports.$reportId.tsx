@@ -1,0 +1,160 @@
+import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import { Link, isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/react'
+import { ErrorPage } from '../components/error-page'
+import { requireMember } from '../domain/access/guard.server'
+import { ReportError, getReport, reportFilterNames } from '../domain/report/report.server'
+import {
+  REPORT_STATUS_WORDS,
+  describeFilters,
+  describePeriod,
+  formatBytes,
+} from '../domain/report/report-text'
+import { formatInZone } from '../utils/time'
+
+/** Seconds between reloads while the report is queued or running. */
+const REFRESH_SECONDS = 2
+
+export async function loader({ request, context, params }: LoaderFunctionArgs) {
+  const member = await requireMember(request, context, 'report.create')
+  const timeZone = member.organization.timezone
+  let report
+  try {
+    report = await getReport(context.orm, member, params.reportId ?? '')
+  } catch (error) {
+    if (error instanceof ReportError) throw new Response(error.message, { status: error.status })
+    throw error
+  }
+  if (!report) throw new Response('Report not found', { status: 404 })
+  const names = await reportFilterNames(context.orm, member, [report.parameters])
+  const at = (date: Date | null) => (date ? formatInZone(date.toISOString(), timeZone) : null)
+  return {
+    report: {
+      id: report.id,
+      status: report.status,
+      progress: report.progress,
+      error: report.error,
+      size: formatBytes(report.sizeBytes),
+      requestedBy: report.requestedBy?.name ?? 'Unknown',
+      requestedAt: at(report.createdAt),
+      startedAt: at(report.startedAt),
+      finishedAt: at(report.finishedAt),
+    },
+    organization: member.organization.name,
+    period: describePeriod(report.parameters, timeZone),
+    filters: describeFilters(report.parameters, names),
+  }
+}
+
+export const meta: MetaFunction<typeof loader> = ({ data }) => {
+  const tags: ReturnType<MetaFunction> = [{ title: 'Report · IncidentFlow' }]
+  // Reloads itself until the report is done or failed; works without JavaScript.
+  if (data && (data.report.status === 'queued' || data.report.status === 'running'))
+    tags.push({ httpEquiv: 'refresh', content: String(REFRESH_SECONDS) })
+  return tags
+}
+
+export default function ReportPage() {
+  const { report, organization, period, filters } = useLoaderData<typeof loader>()
+  const inProgress = report.status === 'queued' || report.status === 'running'
+  return (
+    <div className="max-w-3xl space-y-6">
+      <header className="space-y-1">
+        <p className="text-sm">
+          <Link to="/reports" className="text-brand-700 underline">
+            Reports
+          </Link>
+        </p>
+        <h1 className="text-2xl font-bold">Incident report · {organization}</h1>
+        <p className="text-sm text-slate-600">{period}</p>
+      </header>
+
+      <section
+        aria-labelledby="status-heading"
+        className="rounded-lg border border-slate-200 bg-white p-4"
+      >
+        <h2 id="status-heading" className="text-lg font-semibold">
+          Status:{' '}
+          <span data-report-status={report.status}>{REPORT_STATUS_WORDS[report.status]}</span>
+        </h2>
+        <div role="status" className="mt-2 space-y-2 text-sm">
+          {report.status === 'queued' ? (
+            <p>Waiting for the worker to start. This page refreshes every {REFRESH_SECONDS} s.</p>
+          ) : null}
+          {report.status === 'running' ? (
+            <>
+              <p>
+                Generating: {report.progress} % done. This page refreshes every {REFRESH_SECONDS} s.
+              </p>
+              <progress
+                max={100}
+                value={report.progress}
+                aria-label="Report progress"
+                className="h-2 w-full"
+              >
+                {report.progress} %
+              </progress>
+            </>
+          ) : null}
+          {report.status === 'done' ? (
+            <>
+              <p>The report is ready ({report.size}).</p>
+              <p>
+                <a
+                  href={`/reports/${report.id}/download`}
+                  className="inline-flex items-center rounded-md bg-brand-600 px-4 py-2 font-semibold text-white hover:bg-brand-700"
+                >
+                  Download PDF
+                </a>
+              </p>
+            </>
+          ) : null}
+          {report.status === 'failed' ? (
+            <p className="text-red-800">
+              The report could not be generated. Reason: {report.error ?? 'unknown'}
+            </p>
+          ) : null}
+        </div>
+        {inProgress ? (
+          <p className="mt-3 text-xs text-slate-500">
+            <a href={`/reports/${report.id}`} className="underline">
+              Refresh now
+            </a>
+          </p>
+        ) : null}
+      </section>
+
+      <section aria-labelledby="parameters-heading" className="space-y-2">
+        <h2 id="parameters-heading" className="text-lg font-semibold">
+          Parameters
+        </h2>
+        <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
+          <dt className="font-medium text-slate-700">Period</dt>
+          <dd>{period}</dd>
+          <dt className="font-medium text-slate-700">Filters</dt>
+          <dd>{filters}</dd>
+          <dt className="font-medium text-slate-700">Requested by</dt>
+          <dd>
+            {report.requestedBy}, {report.requestedAt}
+          </dd>
+          {report.startedAt ? (
+            <>
+              <dt className="font-medium text-slate-700">Started</dt>
+              <dd>{report.startedAt}</dd>
+            </>
+          ) : null}
+          {report.finishedAt ? (
+            <>
+              <dt className="font-medium text-slate-700">Finished</dt>
+              <dd>{report.finishedAt}</dd>
+            </>
+          ) : null}
+        </dl>
+      </section>
+    </div>
+  )
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError()
+  return <ErrorPage status={isRouteErrorResponse(error) ? error.status : 500} error={error} />
+}
