@@ -185,8 +185,10 @@ export default function Reports() {
           <FormError id={form.errorId} errors={form.errors} />
           <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
             <div className="space-y-2 text-sm">
-              <label className="block">
-                <span className="font-medium text-slate-800">Period</span>
+              <div>
+                <label htmlFor={fields.period.id} className="block font-medium text-slate-800">
+                  Period
+                </label>
                 <select {...getSelectProps(fields.period)} className={input}>
                   {PERIODS.map((p) => (
                     <option key={p} value={p}>
@@ -194,7 +196,7 @@ export default function Reports() {
                     </option>
                   ))}
                 </select>
-              </label>
+              </div>
               <ErrorList id={fields.period.errorId} errors={fields.period.errors} />
               <div className="grid grid-cols-2 gap-2">
                 <div>
@@ -246,8 +248,10 @@ export default function Reports() {
               <p className="mt-1 text-xs text-slate-500">None ticked: every severity.</p>
             </fieldset>
             <div className="space-y-2 text-sm">
-              <label className="block">
-                <span className="font-medium text-slate-800">Service</span>
+              <div>
+                <label htmlFor={fields.service.id} className="block font-medium text-slate-800">
+                  Service
+                </label>
                 <select {...getSelectProps(fields.service)} className={input}>
                   <option value="">Any service</option>
                   {services.map((s) => (
@@ -256,9 +260,11 @@ export default function Reports() {
                     </option>
                   ))}
                 </select>
-              </label>
-              <label className="block">
-                <span className="font-medium text-slate-800">Incident type</span>
+              </div>
+              <div>
+                <label htmlFor={fields.type.id} className="block font-medium text-slate-800">
+                  Incident type
+                </label>
                 <select {...getSelectProps(fields.type)} className={input}>
                   <option value="">Any type</option>
                   {types.map((t) => (
@@ -267,11 +273,13 @@ export default function Reports() {
                     </option>
                   ))}
                 </select>
-              </label>
+              </div>
             </div>
             <div className="space-y-2 text-sm">
-              <label className="block">
-                <span className="font-medium text-slate-800">Commander</span>
+              <div>
+                <label htmlFor={fields.commander.id} className="block font-medium text-slate-800">
+                  Commander
+                </label>
                 <select {...getSelectProps(fields.commander)} className={input}>
                   <option value="">Anyone</option>
                   {members.map((m) => (
@@ -280,15 +288,17 @@ export default function Reports() {
                     </option>
                   ))}
                 </select>
-              </label>
-              <label className="block">
-                <span className="font-medium text-slate-800">Buckets</span>
+              </div>
+              <div>
+                <label htmlFor={fields.bucket.id} className="block font-medium text-slate-800">
+                  Buckets
+                </label>
                 <select {...getSelectProps(fields.bucket)} className={input}>
                   <option value="">Automatic</option>
                   <option value="day">Days</option>
                   <option value="week">Weeks</option>
                 </select>
-              </label>
+              </div>
             </div>
           </div>
           <div className="mt-4">

@@ -1,0 +1,163 @@
+import { readFile } from 'node:fs/promises'
+import type { Page } from '@playwright/test'
+import { pdfText, pdfTextTitle, SKIP_PDF_TEXT } from '../support/pdf'
+import { newAccount, open, signUp, unique } from './access'
+import { expect, test } from './fixtures'
+
+/**
+ * PDF reports and the printable report through the pages. A manager (here the admin who signed
+ * up) resolves an incident whose impact began two hours earlier, asks for a PDF report at
+ * /reports and lands on the report's page, which refreshes itself (meta refresh, no JavaScript
+ * needed) until the worker has made the PDF; the download is a real PDF with the organization,
+ * period and MTTR. /reports/print is the same content for paper, without the app's navigation.
+ */
+
+const REPORT_URL = /\/reports\/([0-9a-f-]{36})$/
+
+/** `datetime-local` value, in UTC (a new organization's zone), `hours` ago. */
+function hoursAgo(hours: number) {
+  return new Date(Date.now() - hours * 3_600_000).toISOString().slice(0, 16)
+}
+
+async function resolvedIncident(page: Page, jsEnabled: boolean, title: string) {
+  await open(page, '/incidents/new', jsEnabled)
+  const main = page.getByRole('main')
+  await main.getByLabel('Title', { exact: true }).fill(title)
+  // SEV-4: its SLA targets (a day and more) are not breached by an impact two hours old, so the
+  // worker's sweep leaves the incident alone while the steps below are taken.
+  await main.getByLabel('Severity', { exact: true }).selectOption('SEV-4')
+  await main.getByLabel('Impact started at', { exact: true }).fill(hoursAgo(2))
+  await page.getByRole('button', { name: 'Declare incident', exact: true }).click()
+  await expect(page).toHaveURL(/\/incidents\/\d+$/)
+  for (const [step, status] of [
+    ['Start investigating', 'Investigating'],
+    ['Mark mitigated', 'Mitigated'],
+    ['Mark resolved', 'Resolved'],
+  ] as const) {
+    await page
+      .getByRole('form', { name: step, exact: true })
+      .getByRole('button', { name: step, exact: true })
+      .click()
+    await expect(page.getByRole('status')).toHaveText(`Done: Status is now ${status}.`)
+  }
+}
+
+test.describe('reports', () => {
+  test(
+    pdfTextTitle(
+      'a PDF report requested at /reports reaches "done" by itself and downloads as a PDF with the organization, period and MTTR',
+    ),
+    async ({ page, jsEnabled }, testInfo) => {
+      test.setTimeout(90_000)
+      const admin = newAccount(testInfo, 'reports')
+      await signUp(page, admin, jsEnabled)
+      await resolvedIncident(page, jsEnabled, `Checkout down ${unique(testInfo, 'report')}`)
+
+      await page
+        .getByRole('navigation', { name: 'Main' })
+        .getByRole('link', { name: 'Reports' })
+        .click()
+      await expect(page.getByRole('heading', { level: 1, name: 'Reports' })).toBeVisible()
+      await expect(page.getByLabel('Period', { exact: true })).toHaveValue('90d')
+      await page.getByRole('button', { name: 'Generate PDF report', exact: true }).click()
+
+      await expect(page).toHaveURL(REPORT_URL)
+      const reportId = REPORT_URL.exec(page.url())![1]!
+      await expect(
+        page.getByRole('heading', { level: 1, name: `Incident report · ${admin.organization}` }),
+      ).toBeVisible()
+      await expect(page.getByRole('main')).toContainText('Last 90 days:')
+      // Nothing here reloads the page: its own meta refresh does, until the worker is done.
+      const status = page.locator('[data-report-status]')
+      await expect(status).toHaveText('Done', { timeout: 45_000 })
+      await expect(page.locator('meta[http-equiv="refresh"]')).toHaveCount(0)
+
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name: 'Download PDF', exact: true }).click(),
+      ])
+      expect(download.suggestedFilename()).toMatch(/^incident-report-.+\.pdf$/)
+      const bytes = await readFile(await download.path())
+      expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-')
+
+      if (!SKIP_PDF_TEXT) {
+        const text = await pdfText(bytes)
+        expect(text).toContain(admin.organization)
+        expect(text).toMatch(
+          /Period: Last 90 days: \d{1,2} \w{3} \d{4} – \d{1,2} \w{3} \d{4} \(UTC\)/,
+        )
+        // One incident resolved two hours after its impact began: count 1, mean = median = p90.
+        expect(text).toMatch(/MTTR \(time to resolve\)\s+1\s+2 ?h\s+2 ?h\s+2 ?h/)
+      }
+
+      // The past reports list links it, and the requester's e-mail waits in the outbox.
+      await open(page, '/reports', jsEnabled)
+      const row = page.locator(`tr[data-report-id="${reportId}"]`)
+      await expect(row).toContainText(admin.name)
+      await expect(row).toContainText('Done')
+      await expect(row.getByRole('link', { name: 'Download PDF' })).toBeVisible()
+      await page.goto('/dev/outbox')
+      const mail = page
+        .getByRole('listitem')
+        .filter({ hasText: admin.email })
+        .filter({ hasText: `/reports/${reportId}` })
+      await expect(async () => {
+        if ((await mail.count()) === 0) await page.reload()
+        await expect(mail).toHaveCount(1, { timeout: 250 })
+      }).toPass({ timeout: 15_000, intervals: [250, 500] })
+      await expect(mail).toContainText(`Incident report ready: ${admin.organization}`)
+    },
+  )
+
+  test('/reports/print has the page header and tables and no navigation, on screen and in print', async ({
+    page,
+    jsEnabled,
+  }, testInfo) => {
+    const admin = newAccount(testInfo, 'print')
+    await signUp(page, admin, jsEnabled)
+    await open(page, '/reports/print?period=30d', jsEnabled)
+
+    const header = page.locator('[data-report-header]')
+    await expect(header.getByRole('heading', { level: 1 })).toHaveText(admin.organization)
+    await expect(header).toContainText(
+      /Last 30 days: \d{1,2} \w{3} \d{4} – \d{1,2} \w{3} \d{4} \(UTC\)/,
+    )
+    await expect(header).toContainText(/Generated\s*\d{1,2} \w{3} \d{4}, \d{2}:\d{2} UTC/)
+    await expect(header).toContainText(/Metric definitions\s*version \w+/)
+    await expect(page.getByRole('navigation', { name: 'Main' })).toHaveCount(0)
+    await expect(page.getByRole('banner')).toHaveCount(0)
+    await expect(page.getByRole('button', { name: 'Log out' })).toHaveCount(0)
+    await expect(page.locator('form')).toHaveCount(0)
+    for (const name of [
+      'At a glance',
+      'Incident volume',
+      'Response times',
+      'SLA compliance',
+      'Recurring problems',
+      'People',
+      'Open incidents by age',
+    ]) {
+      await expect(page.getByRole('heading', { level: 2, name, exact: true })).toBeVisible()
+    }
+    await expect(page.getByRole('heading', { level: 2, name: /^Metric definitions/ })).toBeVisible()
+    await expect(page.getByRole('table').first()).toBeVisible()
+    expect(await page.getByRole('table').count()).toBeGreaterThanOrEqual(8)
+    const hint = page.getByText('Save as PDF')
+    await expect(hint).toBeVisible()
+
+    await page.emulateMedia({ media: 'print' })
+    await expect(hint).toBeHidden()
+    await expect(header).toBeVisible()
+    await expect(page.getByRole('table').first()).toBeVisible()
+    await expect(
+      page.getByRole('rowheader', { name: 'MTTR (time to resolve)' }).first(),
+    ).toBeVisible()
+    // Every section after the first starts on a new page.
+    const breaks = await page
+      .locator('section')
+      .evaluateAll((sections) => sections.map((s) => getComputedStyle(s).breakBefore))
+    expect(breaks[0]).not.toBe('page')
+    expect(breaks.slice(1).every((b) => b === 'page')).toBe(true)
+    expect(breaks.length).toBeGreaterThanOrEqual(8)
+  })
+})
