@@ -391,7 +391,7 @@ function periodText(d: Dashboard, dates: { from: string; to: string }) {
 function VersionLine() {
   return (
     <p className="text-xs text-slate-500" data-testid="definitions-version">
-      Metric definitions version {DEFINITIONS_VERSION} (
+      {`Metric definitions version ${DEFINITIONS_VERSION}`} (
       <a href="#definitions-note" className="underline">
         how they are counted
       </a>
@@ -434,7 +434,7 @@ function Section({
           {title}
         </h2>
         <span className="text-xs text-slate-500">
-          Metric definitions version {DEFINITIONS_VERSION}
+          {`Metric definitions version ${DEFINITIONS_VERSION}`}
         </span>
       </div>
       {children}
@@ -443,7 +443,7 @@ function Section({
         id={id === 'volume' ? 'definitions-note' : undefined}
       >
         <summary className="cursor-pointer font-medium">
-          How “{title}” is counted (definitions version {DEFINITIONS_VERSION})
+          {`How “${title}” is counted (definitions version ${DEFINITIONS_VERSION})`}
         </summary>
         <dl className="mt-2 space-y-3">
           {definitions.map((key) => {

@@ -4,6 +4,7 @@ import { Migration0002Access } from './0002-access'
 import { Migration0003Incidents } from './0003-incidents'
 import { Migration0004Evidence } from './0004-evidence'
 import { Migration0005SlaNotifications } from './0005-sla-notifications'
+import { Migration0006Analytics } from './0006-analytics'
 import { Migration0007Reports } from './0007-reports'
 
 /**
@@ -16,5 +17,6 @@ export const migrationsList: MigrationObject[] = [
   { name: '0003-incidents', class: Migration0003Incidents },
   { name: '0004-evidence', class: Migration0004Evidence },
   { name: '0005-sla-notifications', class: Migration0005SlaNotifications },
+  { name: '0006-analytics', class: Migration0006Analytics },
   { name: '0007-reports', class: Migration0007Reports },
 ]

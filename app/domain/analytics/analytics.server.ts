@@ -5,7 +5,6 @@ import { now as clockNow } from '../../utils/clock'
 import { contentDisposition } from '../../utils/content-disposition'
 import { requireMember } from '../access/guard.server'
 import { csvCell } from '../incident/timeline-export.server'
-import { OPEN_STATUSES } from '../incident/lifecycle'
 import { SEVERITIES, type IncidentStatus, type Severity } from '../incident/vocabulary'
 import { SLA_TARGETS, type SlaTarget } from '../sla/policy'
 import { parseAnalyticsFilters, periodDates } from './filters'
@@ -15,22 +14,30 @@ import {
   OPEN_AGE_BUCKETS,
   bucketsBetween,
   compliance,
+  percentileCont,
   startOfLocalDay,
 } from './metrics'
 import type { AnalyticsFilters, Dashboard, DurationStats, ExportIncident, MetricId } from './types'
 
 /**
- * The analytics queries. Every number is computed by PostgreSQL under the organization's scope
- * (row-level security applies as everywhere), in one statement over the period's incidents, so a
- * dashboard is one consistent snapshot. The definitions these queries implement are in
- * metrics.ts (METRIC_DEFINITIONS) and docs/metrics.md; the speed-ups in
+ * The analytics queries, under the organization's scope (row-level security applies as
+ * everywhere). The dashboard reads the period's analytics facts (one packed record per incident,
+ * kept in step with every change by triggers; db/migrations/0006-analytics.ts) in one aggregate,
+ * then computes every table here in one pass. The definitions implemented are in metrics.ts
+ * (METRIC_DEFINITIONS) and docs/metrics.md; why it is done this way, with measurements, in
  * docs/decisions/013-analytics-queries.md.
  */
 
 const METRICS: readonly MetricId[] = ['mtta', 'mttm', 'mttr']
 
-/** Sorting 100k+ durations for percentiles needs more than the default 4 MB in memory. */
+/** Concatenating a quarter of a million records needs more than the default 4 MB in memory. */
 const WORK_MEM = '64MB'
+
+/** Seconds between 1970-01-01 and 2000-01-01, the epoch of the fact records' times. */
+const EPOCH_2000 = 946_684_800
+
+const toRecordSeconds = (instant: string | Date) =>
+  Math.floor(new Date(instant).getTime() / 1000) - EPOCH_2000
 
 /** `where` of the period's incidents; `i` is the incident table. */
 function periodWhere(organizationId: string, filters: AnalyticsFilters) {
@@ -40,7 +47,7 @@ function periodWhere(organizationId: string, filters: AnalyticsFilters) {
   return { where: where.join(' and '), params }
 }
 
-/** The filters other than the period (the open-incident count uses these alone). */
+/** The filters other than the period (open incidents by age use these alone). */
 function facetWhere(filters: AnalyticsFilters, params: unknown[]) {
   const where: string[] = []
   if (filters.severities.length > 0 && filters.severities.length < SEVERITIES.length) {
@@ -62,36 +69,321 @@ function facetWhere(filters: AnalyticsFilters, params: unknown[]) {
   return where
 }
 
-/** Aggregates of one duration column as a JSON object: count, mean, [median, p90]. */
-const stats = (column: string) =>
-  `json_build_array(count(${column}), avg(${column}),
-     percentile_cont(array[0.5, 0.9]::float8[]) within group (order by ${column}))`
+/**
+ * The analytics facts of the period's incidents, decoded column by column. The binary layout is
+ * written by `analytics_refresh` (db/migrations/0006-analytics.ts).
+ */
+export interface Facts {
+  n: number
+  /** Declared at, whole seconds since 2000-01-01 UTC. */
+  declared: Int32Array
+  severity: Uint8Array
+  open: Uint8Array
+  /** SLA code per target (0 none, 1 met, 2 breached, 3 not reached) and due time when 3. */
+  sla: Record<SlaTarget, { code: Uint8Array; due: Int32Array }>
+  service: Int32Array
+  type: Int32Array
+  commander: Int32Array
+  /** Durations in whole seconds, −1 when not counted. */
+  durations: Record<MetricId, Int32Array>
+  /** Assignees of record k: assignees[assigneeStart[k] … assigneeStart[k + 1]). */
+  assigneeStart: Int32Array
+  assignees: Int32Array
+}
 
-type StatsJson = [number, number | null, [number, number] | null]
+const MIN_RECORD_BYTES = 32
 
-function toStats(json: StatsJson | null | undefined): DurationStats {
-  if (!json || !json[0]) return { count: 0, mean: null, median: null, p90: null }
-  const [count, mean, percentiles] = json
-  return {
-    count: Number(count),
-    mean: mean === null ? null : Number(mean),
-    median: percentiles ? percentiles[0] : null,
-    p90: percentiles ? percentiles[1] : null,
+export function decodeFacts(buffer: Uint8Array): Facts {
+  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+  const capacity = Math.floor(buffer.byteLength / MIN_RECORD_BYTES)
+  const ints = () => new Int32Array(capacity)
+  const bytes = () => new Uint8Array(capacity)
+  const facts: Facts = {
+    n: 0,
+    declared: ints(),
+    severity: bytes(),
+    open: bytes(),
+    sla: {
+      acknowledge: { code: bytes(), due: ints() },
+      mitigate: { code: bytes(), due: ints() },
+      resolve: { code: bytes(), due: ints() },
+    },
+    service: ints(),
+    type: ints(),
+    commander: ints(),
+    durations: { mtta: ints(), mttm: ints(), mttr: ints() },
+    assigneeStart: new Int32Array(capacity + 1),
+    assignees: new Int32Array(Math.floor(buffer.byteLength / 4)),
   }
+  let o = 0
+  let k = 0
+  let a = 0
+  while (o < buffer.byteLength) {
+    facts.declared[k] = view.getInt32(o)
+    const flags = view.getUint16(o + 4)
+    facts.severity[k] = flags & 3
+    facts.open[k] = (flags >> 2) & 1
+    facts.service[k] = view.getInt32(o + 6)
+    facts.type[k] = view.getInt32(o + 10)
+    facts.commander[k] = view.getInt32(o + 14)
+    facts.durations.mtta[k] = view.getInt32(o + 18)
+    facts.durations.mttm[k] = view.getInt32(o + 22)
+    facts.durations.mttr[k] = view.getInt32(o + 26)
+    o += 30
+    for (let t = 0; t < 3; t++) {
+      const target = facts.sla[SLA_TARGETS[t]!]
+      const code = (flags >> (3 + 2 * t)) & 3
+      target.code[k] = code
+      if (code === 3) {
+        target.due[k] = view.getInt32(o)
+        o += 4
+      }
+    }
+    const count = view.getUint16(o)
+    o += 2
+    facts.assigneeStart[k] = a
+    for (let i = 0; i < count; i++, o += 4) facts.assignees[a++] = view.getInt32(o)
+    k++
+  }
+  facts.assigneeStart[k] = a
+  facts.n = k
+  return facts
+}
+
+const EMPTY_STATS: DurationStats = { count: 0, mean: null, median: null, p90: null }
+
+/**
+ * The k-th smallest of values[lo … hi) (Hoare's selection), leaving smaller values before
+ * index k and larger ones after it: linear time, where sorting would be n·log n.
+ */
+function select(values: Int32Array, k: number, lo: number, hi: number): number {
+  let left = lo
+  let right = hi - 1
+  while (right > left) {
+    const pivot = values[(left + right) >> 1]!
+    let i = left
+    let j = right
+    while (i <= j) {
+      while (values[i]! < pivot) i++
+      while (values[j]! > pivot) j--
+      if (i <= j) {
+        const t = values[i]!
+        values[i] = values[j]!
+        values[j] = t
+        i++
+        j--
+      }
+    }
+    if (k <= j) right = j
+    else if (k >= i) left = i
+    else break
+  }
+  return values[k]!
+}
+
+/**
+ * percentile_cont(p) of all of `values`, selecting only within [0, hi): the caller knows every
+ * rank needed lies there (see `select`). Reorders the values.
+ */
+function percentileInPlace(values: Int32Array, p: number, hi = values.length) {
+  const position = p * (values.length - 1)
+  const below = Math.floor(position)
+  const a = select(values, below, 0, hi)
+  if (below === position) return a
+  // The next rank is the smallest value after `below`, which selection left to its right.
+  let b = values[below + 1]!
+  for (let i = below + 2; i < values.length; i++) if (values[i]! < b) b = values[i]!
+  return a + (b - a) * (position - below)
+}
+
+/** Mean, median and p90 of whole-second durations, as percentileCont computes them. */
+function statsOf(values: Int32Array, sum: number): DurationStats {
+  const n = values.length
+  if (n === 0) return EMPTY_STATS
+  if (n <= 64) {
+    values.sort()
+    return {
+      count: n,
+      mean: sum / n,
+      median: percentileCont(values, 0.5),
+      p90: percentileCont(values, 0.9),
+    }
+  }
+  // p90 first: selecting it leaves the lower 90 % (and the median's ranks) to its left.
+  const p90 = percentileInPlace(values, 0.9)
+  const median = percentileInPlace(values, 0.5, Math.floor(0.9 * (n - 1)) + 1)
+  return { count: n, mean: sum / n, median, p90 }
+}
+
+/** Duration stats of every counted value (≥ 0). */
+function overallStats(values: Int32Array, n: number): DurationStats {
+  const counted = new Int32Array(n)
+  let m = 0
+  let sum = 0
+  for (let k = 0; k < n; k++) {
+    const v = values[k]!
+    if (v >= 0) {
+      counted[m++] = v
+      sum += v
+    }
+  }
+  return statsOf(counted.subarray(0, m), sum)
+}
+
+/**
+ * Duration stats per group: keys[k] in 0 … groups−1 is record k's group, and values[k] ≥ 0 is
+ * counted. One counting sort by group, then each group's slice on its own.
+ */
+function groupedStats(
+  keys: Int32Array,
+  values: Int32Array,
+  n: number,
+  groups: number,
+): DurationStats[] {
+  const starts = new Int32Array(groups + 1)
+  for (let k = 0; k < n; k++) if (values[k]! >= 0) starts[keys[k]! + 1]!++
+  for (let g = 0; g < groups; g++) starts[g + 1]! += starts[g]!
+  const next = starts.slice(0, groups)
+  const grouped = new Int32Array(starts[groups]!)
+  const sums = new Float64Array(groups)
+  for (let k = 0; k < n; k++) {
+    const v = values[k]!
+    if (v < 0) continue
+    const g = keys[k]!
+    grouped[next[g]!++] = v
+    sums[g]! += v
+  }
+  const result: DurationStats[] = []
+  for (let g = 0; g < groups; g++)
+    result.push(statsOf(grouped.subarray(starts[g]!, starts[g + 1]!), sums[g]!))
+  return result
+}
+
+/** Dense indexes for dimension numbers (0 = none → −1). */
+function denseIndex(values: Int32Array, n: number) {
+  const index = new Map<number, number>()
+  const dense = new Int32Array(n)
+  for (let k = 0; k < n; k++) {
+    const v = values[k]!
+    if (v === 0) {
+      dense[k] = -1
+      continue
+    }
+    let i = index.get(v)
+    if (i === undefined) {
+      i = index.size
+      index.set(v, i)
+    }
+    dense[k] = i
+  }
+  return { dense, numbers: [...index.keys()] }
+}
+
+/** Index of the last threshold ≤ value (thresholds ascending), i.e. the value's bucket. */
+function bucketOf(thresholds: Int32Array, value: number) {
+  let lo = 0
+  let hi = thresholds.length
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1
+    if (thresholds[mid]! <= value) lo = mid + 1
+    else hi = mid
+  }
+  return lo - 1
 }
 
 const zeroSeverities = () =>
   Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>
 
-interface AggregateRow {
-  volume: Array<[number, Severity, number]> | null
-  overall: { mtta: StatsJson; mttm: StatsJson; mttr: StatsJson; n: number; open: number } | null
-  trend: Array<[number, StatsJson, StatsJson, StatsJson]> | null
-  services: Array<[string | null, number, StatsJson]> | null
-  types: Array<[string | null, number, StatsJson]> | null
-  commanded: Array<[string, number, StatsJson]> | null
-  assigned: Array<[string, number]> | null
-  sla: Array<[Severity, number, number, number, number, number, number]> | null
+/**
+ * Every table of the dashboard from the period's facts. Pure: the caller has already narrowed
+ * the facts to the period and filters, and resolves dimension numbers to names.
+ */
+export function aggregateFacts(
+  facts: Facts,
+  input: { buckets: string[]; bucketStarts: Date[]; now: Date },
+) {
+  const { n } = facts
+  const thresholds = Int32Array.from(input.bucketStarts, (d) => toRecordSeconds(d))
+  const bucket = new Int32Array(n)
+  const volume = input.buckets.map((b) => ({ bucket: b, counts: zeroSeverities(), total: 0 }))
+  const bySeverity = zeroSeverities()
+  let open = 0
+  for (let k = 0; k < n; k++) {
+    const b = Math.max(0, bucketOf(thresholds, facts.declared[k]!))
+    bucket[k] = b
+    const severity = SEVERITIES[facts.severity[k]!]!
+    const entry = volume[b]!
+    entry.counts[severity]++
+    entry.total++
+    bySeverity[severity]++
+    open += facts.open[k]!
+  }
+
+  const responseTimes = {} as Record<MetricId, DurationStats>
+  const trendStats = {} as Record<MetricId, DurationStats[]>
+  for (const m of METRICS) {
+    responseTimes[m] = overallStats(facts.durations[m], n)
+    trendStats[m] = groupedStats(bucket, facts.durations[m], n, input.buckets.length)
+  }
+  const responseTrend = input.buckets.map((b, i) => ({
+    bucket: b,
+    mtta: trendStats.mtta[i]!,
+    mttm: trendStats.mttm[i]!,
+    mttr: trendStats.mttr[i]!,
+  }))
+
+  const nowSeconds = toRecordSeconds(input.now)
+  const slaCompliance: Dashboard['slaCompliance'] = []
+  for (const target of SLA_TARGETS) {
+    const met = new Int32Array(SEVERITIES.length)
+    const breached = new Int32Array(SEVERITIES.length)
+    const { code, due } = facts.sla[target]
+    for (let k = 0; k < n; k++) {
+      const c = code[k]!
+      if (c === 1) met[facts.severity[k]!]!++
+      else if (c === 2 || (c === 3 && nowSeconds >= due[k]!)) breached[facts.severity[k]!]!++
+    }
+    SEVERITIES.forEach((severity, s) =>
+      slaCompliance.push({
+        target,
+        severity,
+        met: met[s]!,
+        breached: breached[s]!,
+        compliance: compliance(met[s]!, breached[s]!),
+      }),
+    )
+  }
+
+  const byDimension = (values: Int32Array) => {
+    // Dense group indexes; records without one ("No service") go last.
+    const { dense, numbers } = denseIndex(values, n)
+    const none = numbers.length
+    for (let k = 0; k < n; k++) if (dense[k]! < 0) dense[k] = none
+    const counts = new Int32Array(none + 1)
+    for (let k = 0; k < n; k++) counts[dense[k]!]!++
+    const stats = groupedStats(dense, facts.durations.mttr, n, none + 1)
+    return [...numbers, 0]
+      .map((no, i) => ({ no, count: counts[i]!, mttr: stats[i]! }))
+      .filter((g) => g.count > 0)
+  }
+
+  const assigned = new Map<number, number>()
+  for (let i = 0; i < facts.assigneeStart[n]!; i++) {
+    const no = facts.assignees[i]!
+    assigned.set(no, (assigned.get(no) ?? 0) + 1)
+  }
+
+  return {
+    totals: { incidents: n, open, bySeverity },
+    volume,
+    responseTimes,
+    responseTrend,
+    slaCompliance,
+    services: byDimension(facts.service),
+    types: byDimension(facts.type),
+    commanders: byDimension(facts.commander).filter((c) => c.no !== 0),
+    assigned,
+  }
 }
 
 export async function loadDashboard(
@@ -108,104 +400,83 @@ export async function loadDashboard(
     )
     if (!organization) throw new Response('Organization not found', { status: 404 })
     const timeZone = organization.timezone
-
     const buckets = bucketsBetween(filters.from, filters.to, filters.bucket, timeZone)
-    // width_bucket(declared_at, starts of the 2nd … last bucket) = the bucket's index.
-    const thresholds = `{${buckets
-      .slice(1)
-      .map((b) => startOfLocalDay(b, timeZone).toISOString())
-      .join(',')}}`
+    const bucketStarts = buckets.map((b) => startOfLocalDay(b, timeZone))
 
     const { where, params } = periodWhere(organizationId, filters)
-    const openStatuses = OPEN_STATUSES.map((s) => `'${s}'`).join(', ')
-    const [row] = await em.execute<AggregateRow[]>(
-      `with f as materialized (
-         select i.id, i.severity, i.status, i.service_id, i.incident_type_id, i.commander_id,
-                i.assignee_ids, i.sla_policy_id, i.impact_started_at,
-                width_bucket(i.declared_at, ?::timestamptz[]) as b,
-                coalesce(i.acknowledged_at, i.mitigated_at, i.resolved_at) as ack_at,
-                coalesce(i.mitigated_at, i.resolved_at) as mit_at,
-                i.resolved_at as res_at,
-                case when i.acknowledged_at >= i.impact_started_at
-                     then date_part('epoch', i.acknowledged_at - i.impact_started_at) end as tta,
-                case when i.mitigated_at >= i.impact_started_at
-                     then date_part('epoch', i.mitigated_at - i.impact_started_at) end as ttm,
-                case when i.resolved_at >= i.impact_started_at
-                     then date_part('epoch', i.resolved_at - i.impact_started_at) end as ttr
-           from incident i
-          where ${where}
-       ),
-       policy as (
-         select p.id as policy_id, s.key as severity,
-                (s.value ->> 'acknowledge')::int as ack_s,
-                (s.value ->> 'mitigate')::int as mit_s,
-                (s.value ->> 'resolve')::int as res_s
-           from sla_policy p, jsonb_each(p.targets) s
-          where p.id in (select distinct sla_policy_id from f where sla_policy_id is not null)
-       ),
-       sla as (
-         select f.severity,
-                ${SLA_TARGETS.map((t) => slaOutcomeSql(t)).join(',\n')}
-           from f join policy p on p.policy_id = f.sla_policy_id and p.severity = f.severity
-       )
-       select
-         (select json_agg(json_build_array(b, severity, n))
-            from (select b, severity, count(*) as n from f group by b, severity) v) as volume,
-         (select json_build_object('mtta', ${stats('tta')}, 'mttm', ${stats('ttm')},
-                                   'mttr', ${stats('ttr')}, 'n', count(*),
-                                   'open', count(*) filter (where status in (${openStatuses})))
-            from f) as overall,
-         (select json_agg(json_build_array(b, a, m, r))
-            from (select b, ${stats('tta')} as a, ${stats('ttm')} as m, ${stats('ttr')} as r
-                    from f group by b) t) as trend,
-         (select json_agg(json_build_array(service_id, n, s))
-            from (select service_id, count(*) as n, ${stats('ttr')} as s
-                    from f group by service_id) t) as services,
-         (select json_agg(json_build_array(incident_type_id, n, s))
-            from (select incident_type_id, count(*) as n, ${stats('ttr')} as s
-                    from f group by incident_type_id) t) as types,
-         (select json_agg(json_build_array(commander_id, n, s))
-            from (select commander_id, count(*) as n, ${stats('ttr')} as s
-                    from f where commander_id is not null group by commander_id) t) as commanded,
-         (select json_agg(json_build_array(user_id, n))
-            from (select u.user_id, count(*) as n
-                    from f, unnest(f.assignee_ids) as u(user_id) group by u.user_id) t) as assigned,
-         (select json_agg(json_build_array(severity, ack_met, ack_breached, mit_met,
-                                           mit_breached, res_met, res_breached))
-            from (select severity,
-                         count(*) filter (where acknowledge = 'met') as ack_met,
-                         count(*) filter (where acknowledge = 'breached') as ack_breached,
-                         count(*) filter (where mitigate = 'met') as mit_met,
-                         count(*) filter (where mitigate = 'breached') as mit_breached,
-                         count(*) filter (where resolve = 'met') as res_met,
-                         count(*) filter (where resolve = 'breached') as res_breached
-                    from sla group by severity) t) as sla`,
-      [thresholds, ...params, now.toISOString(), now.toISOString(), now.toISOString()],
+    const [row] = await em.execute<Array<{ records: string | null }>>(
+      `select encode(string_agg(i.record, ''::bytea), 'base64') as records from analytics_fact i where ${where}`,
+      params,
     )
-
+    const facts = decodeFacts(row?.records ? Buffer.from(row.records, 'base64') : new Uint8Array(0))
+    const result = aggregateFacts(facts, { buckets, bucketStarts, now })
     const openByAge = await loadOpenByAge(em, organizationId, filters, now)
-    const names = await loadNames(em, row)
-    return assemble({ organization, filters, buckets, row: row!, openByAge, names, now })
+    const names = await loadNames(em, organizationId, [
+      ...result.services.map((s) => s.no),
+      ...result.types.map((t) => t.no),
+      ...result.commanders.map((c) => c.no),
+      ...result.assigned.keys(),
+    ])
+
+    const byCount = <T extends { count: number; name: string }>(a: T, b: T) =>
+      b.count - a.count || a.name.localeCompare(b.name)
+    const named = (
+      groups: typeof result.services,
+      table: Map<number, { id: string; name: string }>,
+      none: string,
+      unknown: string,
+    ) =>
+      groups
+        .map((g) => ({
+          id: g.no === 0 ? null : (table.get(g.no)?.id ?? null),
+          name: g.no === 0 ? none : (table.get(g.no)?.name ?? unknown),
+          count: g.count,
+          mttr: g.mttr,
+        }))
+        .sort(byCount)
+
+    const people = new Map<number, Dashboard['people'][number]>()
+    const person = (no: number) => {
+      let entry = people.get(no)
+      if (!entry) {
+        const known = names.get(no)
+        entry = {
+          userId: known?.id ?? '',
+          name: known?.name ?? 'Former member',
+          commanded: 0,
+          assigned: 0,
+          mttr: EMPTY_STATS,
+        }
+        people.set(no, entry)
+      }
+      return entry
+    }
+    for (const c of result.commanders) {
+      const entry = person(c.no)
+      entry.commanded = c.count
+      entry.mttr = c.mttr
+    }
+    for (const [no, count] of result.assigned) person(no).assigned = count
+
+    return {
+      organization,
+      filters,
+      definitionsVersion: DEFINITIONS_VERSION,
+      generatedAt: now.toISOString(),
+      totals: result.totals,
+      volume: result.volume,
+      responseTimes: result.responseTimes,
+      responseTrend: result.responseTrend,
+      slaCompliance: result.slaCompliance,
+      topServices: named(result.services, names, 'No service', 'Unknown service'),
+      topIncidentTypes: named(result.types, names, 'No type', 'Unknown type'),
+      people: [...people.values()].sort(
+        (a, b) =>
+          b.commanded + b.assigned - (a.commanded + a.assigned) || a.name.localeCompare(b.name),
+      ),
+      openByAge,
+    }
   })
-}
-
-const SLA_COLUMNS: Record<SlaTarget, { seconds: string; reached: string }> = {
-  acknowledge: { seconds: 'ack_s', reached: 'ack_at' },
-  mitigate: { seconds: 'mit_s', reached: 'mit_at' },
-  resolve: { seconds: 'res_s', reached: 'res_at' },
-}
-
-/** One target's outcome (see slaOutcome in metrics.ts): 'met', 'breached', 'running' or null. */
-function slaOutcomeSql(target: SlaTarget) {
-  const { seconds, reached } = SLA_COLUMNS[target]
-  const due = `(f.impact_started_at + p.${seconds} * interval '1 second')`
-  return `case
-      when p.${seconds} is null then null
-      when exists (select 1 from sla_signal s where s.incident_id = f.id
-                     and s.target = '${target}' and s.kind = 'breached') then 'breached'
-      when f.${reached} is not null then case when f.${reached} <= ${due} then 'met' else 'breached' end
-      when ?::timestamptz >= ${due} then 'breached'
-      else 'running' end as ${target}`
 }
 
 async function loadOpenByAge(
@@ -214,162 +485,44 @@ async function loadOpenByAge(
   filters: AnalyticsFilters,
   now: Date,
 ) {
-  const params: unknown[] = [now.toISOString(), organizationId, ...OPEN_STATUSES]
-  const where = [
-    'i.organization_id = ?',
-    `i.status in (${OPEN_STATUSES.map(() => '?').join(', ')})`,
-    ...facetWhere(filters, params),
-  ]
-  const ages = OPEN_AGE_BUCKETS.slice(1).map((b) => b.minSeconds)
+  // width_bucket over the impact-start times where each age bucket begins, oldest first:
+  // 0 = over 7 days, …, 4 = under an hour.
+  const edges = [...OPEN_AGE_BUCKETS]
+    .slice(1)
+    .reverse()
+    .map((b) => new Date(now.getTime() - b.minSeconds * 1000).toISOString())
+  const params: unknown[] = [`{${edges.join(',')}}`, organizationId]
+  const where = ['i.organization_id = ?', 'i.open', ...facetWhere(filters, params)]
   const rows = await em.execute<Array<{ bucket: number; n: string }>>(
-    `select width_bucket(date_part('epoch', ?::timestamptz - i.impact_started_at),
-                         array[${ages.join(', ')}]::float8[]) as bucket, count(*) as n
-       from incident i
+    `select width_bucket(i.impact_started_at, ?::timestamptz[]) as bucket, count(*) as n
+       from analytics_fact i
       where ${where.join(' and ')}
       group by 1`,
     params,
   )
   const counts = OPEN_AGE_BUCKETS.map(() => 0)
-  for (const r of rows) counts[Math.max(0, r.bucket)]! += Number(r.n)
+  for (const r of rows) counts[OPEN_AGE_BUCKETS.length - 1 - r.bucket]! += Number(r.n)
   return OPEN_AGE_BUCKETS.map((b, i) => ({ ...b, count: counts[i]! }))
 }
 
-async function loadNames(em: EntityManager, row: AggregateRow | undefined) {
-  const serviceIds = (row?.services ?? []).map((s) => s[0]).filter((id): id is string => !!id)
-  const typeIds = (row?.types ?? []).map((t) => t[0]).filter((id): id is string => !!id)
-  const userIds = [
-    ...(row?.commanded ?? []).map((c) => c[0]),
-    ...(row?.assigned ?? []).map((a) => a[0]),
-  ]
-  const lookup = async (table: string, column: string, ids: string[]) => {
-    const map = new Map<string, string>()
-    if (ids.length === 0) return map
-    const rows = await em.execute<Array<{ id: string; name: string }>>(
-      // Ids travel as one JSON parameter: the query layer would spread a plain array.
-      `select id, ${column} as name from ${table}
-        where id = any(array(select jsonb_array_elements_text(?::jsonb)::uuid))`,
-      [JSON.stringify([...new Set(ids)])],
-    )
-    for (const r of rows) map.set(r.id, r.name)
-    return map
-  }
-  return {
-    services: await lookup('service', 'name', serviceIds),
-    types: await lookup('incident_type', 'name', typeIds),
-    users: await lookup('app_user', 'display_name', userIds),
-  }
-}
-
-function assemble(input: {
-  organization: { id: string; name: string; timezone: string }
-  filters: AnalyticsFilters
-  buckets: string[]
-  row: AggregateRow
-  openByAge: Dashboard['openByAge']
-  names: Awaited<ReturnType<typeof loadNames>>
-  now: Date
-}): Dashboard {
-  const { organization, filters, buckets, row, names } = input
-
-  const volume = buckets.map((bucket) => ({ bucket, counts: zeroSeverities(), total: 0 }))
-  const bySeverity = zeroSeverities()
-  for (const [b, severity, n] of row.volume ?? []) {
-    const entry = volume[b]
-    if (!entry) continue
-    entry.counts[severity] += Number(n)
-    entry.total += Number(n)
-    bySeverity[severity] += Number(n)
-  }
-
-  const empty = (): DurationStats => ({ count: 0, mean: null, median: null, p90: null })
-  const trend = buckets.map((bucket) => ({ bucket, mtta: empty(), mttm: empty(), mttr: empty() }))
-  for (const [b, a, m, r] of row.trend ?? []) {
-    const entry = trend[b]
-    if (!entry) continue
-    entry.mtta = toStats(a)
-    entry.mttm = toStats(m)
-    entry.mttr = toStats(r)
-  }
-
-  const responseTimes = Object.fromEntries(
-    METRICS.map((m) => [m, toStats(row.overall?.[m])]),
-  ) as Record<MetricId, DurationStats>
-
-  const slaCounts = new Map<Severity, number[]>()
-  for (const [severity, ...counts] of row.sla ?? []) slaCounts.set(severity, counts.map(Number))
-  const slaCompliance: Dashboard['slaCompliance'] = []
-  SLA_TARGETS.forEach((target, t) => {
-    for (const severity of SEVERITIES) {
-      const counts = slaCounts.get(severity)
-      const met = counts?.[t * 2] ?? 0
-      const breached = counts?.[t * 2 + 1] ?? 0
-      slaCompliance.push({ target, severity, met, breached, compliance: compliance(met, breached) })
-    }
-  })
-
-  const byCount = <T extends { count: number; name: string }>(a: T, b: T) =>
-    b.count - a.count || a.name.localeCompare(b.name)
-  const topServices = (row.services ?? [])
-    .map(([id, n, s]) => ({
-      id,
-      name: id ? (names.services.get(id) ?? 'Unknown service') : 'No service',
-      count: Number(n),
-      mttr: toStats(s),
-    }))
-    .sort(byCount)
-  const topIncidentTypes = (row.types ?? [])
-    .map(([id, n, s]) => ({
-      id,
-      name: id ? (names.types.get(id) ?? 'Unknown type') : 'No type',
-      count: Number(n),
-      mttr: toStats(s),
-    }))
-    .sort(byCount)
-
-  const people = new Map<string, Dashboard['people'][number]>()
-  const person = (userId: string) => {
-    let entry = people.get(userId)
-    if (!entry) {
-      entry = {
-        userId,
-        name: names.users.get(userId) ?? 'Former member',
-        commanded: 0,
-        assigned: 0,
-        mttr: empty(),
-      }
-      people.set(userId, entry)
-    }
-    return entry
-  }
-  for (const [userId, n, s] of row.commanded ?? []) {
-    const entry = person(userId)
-    entry.commanded = Number(n)
-    entry.mttr = toStats(s)
-  }
-  for (const [userId, n] of row.assigned ?? []) person(userId).assigned = Number(n)
-
-  return {
-    organization,
-    filters,
-    definitionsVersion: DEFINITIONS_VERSION,
-    generatedAt: input.now.toISOString(),
-    totals: {
-      incidents: Number(row.overall?.n ?? 0),
-      open: Number(row.overall?.open ?? 0),
-      bySeverity,
-    },
-    volume,
-    responseTimes,
-    responseTrend: trend,
-    slaCompliance,
-    topServices,
-    topIncidentTypes,
-    people: [...people.values()].sort(
-      (a, b) =>
-        b.commanded + b.assigned - (a.commanded + a.assigned) || a.name.localeCompare(b.name),
-    ),
-    openByAge: input.openByAge,
-  }
+/** Dimension numbers → the id and name of the service, incident type or member behind each. */
+async function loadNames(em: EntityManager, organizationId: string, numbers: number[]) {
+  const names = new Map<number, { id: string; name: string }>()
+  const wanted = [...new Set(numbers.filter((no) => no > 0))]
+  if (wanted.length === 0) return names
+  const rows = await em.execute<Array<{ no: number; id: string; name: string | null }>>(
+    // Numbers travel as one JSON parameter: the query layer would spread a plain array.
+    `select d.no, d.id, coalesce(s.name, t.name, u.display_name) as name
+       from analytics_dimension d
+       left join service s on s.id = d.id
+       left join incident_type t on t.id = d.id
+       left join app_user u on u.id = d.id
+      where d.organization_id = ?
+        and d.no = any(array(select jsonb_array_elements_text(?::jsonb)::int))`,
+    [organizationId, JSON.stringify(wanted)],
+  )
+  for (const r of rows) if (r.name !== null) names.set(r.no, { id: r.id, name: r.name })
+  return names
 }
 
 // ---------------------------------------------------------------------------------------------
