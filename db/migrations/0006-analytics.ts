@@ -51,10 +51,26 @@ export class Migration0006Analytics extends Migration {
     this.addSql(`
       create index analytics_fact_period_idx on analytics_fact (organization_id, declared_at)
         include (severity, service_id, incident_type_id, commander_id, record)`)
-    // Open incidents by age: only the open ones, by impact start.
+    // Open incidents by age: the open ones by impact start, for the last week's four buckets…
     this.addSql(`
       create index analytics_fact_open_idx on analytics_fact (organization_id, impact_started_at)
         include (severity, service_id, incident_type_id, commander_id) where open`)
+    // … and how many are open in all, per combination of the filters, so "over 7 days" is a
+    // subtraction rather than a count of every open incident there ever was. (No check that the
+    // count stays ≥ 0: a refresh proposes negative deltas, which PostgreSQL checks before it
+    // finds the row they add to.)
+    this.addSql(`
+      create table analytics_open (
+        organization_id uuid not null references organization (id) on delete cascade,
+        severity varchar(8) not null,
+        service_id uuid,
+        incident_type_id uuid,
+        commander_id uuid,
+        open_count integer not null
+      )`)
+    this.addSql(`
+      create unique index analytics_open_key on analytics_open
+        (organization_id, severity, service_id, incident_type_id, commander_id) nulls not distinct`)
     // Records are short binary values that do not compress: store them inline, uncompressed.
     this.addSql(`alter table analytics_fact alter column record set storage main`)
 
@@ -78,6 +94,26 @@ export class Migration0006Analytics extends Migration {
              and not exists (select 1 from analytics_dimension k
                               where k.organization_id = i.organization_id and k.id = d.id)
         on conflict do nothing;
+
+        -- Open counts: take away what the facts counted before, add what they count now.
+        insert into analytics_open (organization_id, severity, service_id, incident_type_id,
+                                    commander_id, open_count)
+        select d.organization_id, d.severity, d.service_id, d.incident_type_id, d.commander_id,
+               sum(d.delta)::int
+          from (
+            select f.organization_id, f.severity, f.service_id, f.incident_type_id,
+                   f.commander_id, -1 as delta
+              from analytics_fact f where f.incident_id = any(ids) and f.open
+            union all
+            select i.organization_id, i.severity, i.service_id, i.incident_type_id,
+                   i.commander_id, 1
+              from incident i
+             where i.id = any(ids) and i.status in ('detected', 'investigating', 'mitigated')
+          ) d
+         group by 1, 2, 3, 4, 5
+        having sum(d.delta) <> 0
+        on conflict (organization_id, severity, service_id, incident_type_id, commander_id)
+          do update set open_count = analytics_open.open_count + excluded.open_count;
 
         insert into analytics_fact (incident_id, organization_id, declared_at, impact_started_at,
                                     open, severity, service_id, incident_type_id, commander_id,
@@ -207,7 +243,7 @@ export class Migration0006Analytics extends Migration {
         referencing new table as new_rows
         for each statement execute function analytics_breach_recorded()`)
 
-    for (const table of ['analytics_dimension', 'analytics_fact']) {
+    for (const table of ['analytics_dimension', 'analytics_fact', 'analytics_open']) {
       this.addSql(`alter table ${table} enable row level security`)
       this.addSql(`alter table ${table} force row level security`)
       this.addSql(`
@@ -215,7 +251,9 @@ export class Migration0006Analytics extends Migration {
           using (organization_id = incidentflow_org()) with check (organization_id = incidentflow_org())`)
     }
     this.addSql(`grant select, insert on analytics_dimension to incidentflow_app`)
-    this.addSql(`grant select, insert, update on analytics_fact to incidentflow_app`)
+    this.addSql(
+      `grant select, insert, update on analytics_fact, analytics_open to incidentflow_app`,
+    )
 
     // Back-fill every organization's facts, under each organization's tenant setting (row-level
     // security is forced on the owner too).
@@ -236,7 +274,7 @@ export class Migration0006Analytics extends Migration {
     this.addSql(`drop trigger if exists incident_analytics_inserted on incident`)
     this.addSql(`drop trigger if exists incident_analytics_updated on incident`)
     this.addSql(`drop trigger if exists sla_signal_analytics on sla_signal`)
-    this.addSql(`drop table if exists analytics_fact, analytics_dimension`)
+    this.addSql(`drop table if exists analytics_open, analytics_fact, analytics_dimension`)
     this.addSql(`
       drop function if exists analytics_incident_inserted(), analytics_incident_updated(),
         analytics_breach_recorded(), analytics_refresh(uuid[]), analytics_seconds(timestamptz),

@@ -477,6 +477,7 @@ describe('keeping the facts in step with changes', () => {
     const before = await dashboard(MARCH, org)
     expect(before.responseTimes.mttm.count).toBe(0)
     expect(before.totals.open).toBe(1)
+    expect(before.openByAge.map((a) => a.count)).toEqual([0, 0, 0, 0, 1])
 
     await db.query(
       `update incident set status = 'resolved', mitigated_at = '2026-03-05T10:20:00Z',
@@ -487,6 +488,7 @@ describe('keeping the facts in step with changes', () => {
     expect(after.responseTimes.mttm).toEqual(stats(1, 1200, 1200, 1200))
     expect(after.responseTimes.mttr).toEqual(stats(1, 3600, 3600, 3600))
     expect(after.totals.open).toBe(0)
+    expect(after.openByAge.map((a) => a.count)).toEqual([0, 0, 0, 0, 0])
 
     // The organization's policy arrives, then a recorded breach of "acknowledge".
     const [policy] = await db.query<{ id: string }>(
@@ -518,6 +520,38 @@ describe('keeping the facts in step with changes', () => {
     )
     expect(row!.facts).toBe(row!.incidents)
     expect(row!.foreign).toBe(0)
+  })
+})
+
+describe('open incidents by age', () => {
+  it('puts an incident open for exactly 1 h, 4 h, 24 h and 7 d in the bucket that starts there', async () => {
+    const org = await db.createOrganization('Ages org')
+    const ages = [0, 59 * MIN, HOUR, 4 * HOUR - 1, 4 * HOUR, DAY, 7 * DAY - 1, 7 * DAY, 30 * DAY]
+    for (const [n, age] of ages.entries())
+      await insertIncident(org, {
+        number: n + 1,
+        severity: 'SEV-3',
+        status: n % 2 ? 'investigating' : 'mitigated',
+        impact: new Date(NOW.getTime() - age * 1000).toISOString(),
+        ack: n % 2 ? NOW.toISOString() : null,
+        policy: false,
+      })
+    // Closed ones never count.
+    await insertIncident(org, {
+      number: 99,
+      severity: 'SEV-3',
+      status: 'closed',
+      impact: new Date(NOW.getTime() - 3 * DAY * 1000).toISOString(),
+      policy: false,
+    })
+    const d = await dashboard('period=7d', org)
+    expect(Object.fromEntries(d.openByAge.map((a) => [a.label, a.count]))).toEqual({
+      '< 1 h': 2,
+      '1–4 h': 2,
+      '4–24 h': 1,
+      '1–7 d': 2,
+      '> 7 d': 2,
+    })
   })
 })
 

@@ -485,23 +485,38 @@ async function loadOpenByAge(
   filters: AnalyticsFilters,
   now: Date,
 ) {
-  // width_bucket over the impact-start times where each age bucket begins, oldest first:
-  // 0 = over 7 days, …, 4 = under an hour.
-  const edges = [...OPEN_AGE_BUCKETS]
-    .slice(1)
-    .reverse()
-    .map((b) => new Date(now.getTime() - b.minSeconds * 1000).toISOString())
-  const params: unknown[] = [`{${edges.join(',')}}`, organizationId]
-  const where = ['i.organization_id = ?', 'i.open', ...facetWhere(filters, params)]
+  const weekSeconds = OPEN_AGE_BUCKETS[OPEN_AGE_BUCKETS.length - 1]!.minSeconds
+  // Open now, in all: the sum of the maintained counts for the filters' combinations.
+  const totalParams: unknown[] = [organizationId]
+  const totalWhere = ['i.organization_id = ?', ...facetWhere(filters, totalParams)]
+  const [total] = await em.execute<Array<{ n: string | null }>>(
+    `select sum(i.open_count) as n from analytics_open i where ${totalWhere.join(' and ')}`,
+    totalParams,
+  )
+  // Those whose impact started less than a week ago, by age; the rest are over 7 days.
+  const recentParams: unknown[] = [now.toISOString(), organizationId, now.toISOString()]
+  const recentWhere = [
+    'i.organization_id = ?',
+    'i.open',
+    `i.impact_started_at > ?::timestamptz - interval '${weekSeconds} seconds'`,
+    ...facetWhere(filters, recentParams),
+  ]
+  const edges = OPEN_AGE_BUCKETS.slice(1, -1).map((b) => b.minSeconds)
   const rows = await em.execute<Array<{ bucket: number; n: string }>>(
-    `select width_bucket(i.impact_started_at, ?::timestamptz[]) as bucket, count(*) as n
+    `select width_bucket(date_part('epoch', ?::timestamptz - i.impact_started_at),
+                         array[${edges.join(', ')}]::float8[]) as bucket, count(*) as n
        from analytics_fact i
-      where ${where.join(' and ')}
+      where ${recentWhere.join(' and ')}
       group by 1`,
-    params,
+    recentParams,
   )
   const counts = OPEN_AGE_BUCKETS.map(() => 0)
-  for (const r of rows) counts[OPEN_AGE_BUCKETS.length - 1 - r.bucket]! += Number(r.n)
+  let recent = 0
+  for (const r of rows) {
+    counts[Math.max(0, r.bucket)]! += Number(r.n)
+    recent += Number(r.n)
+  }
+  counts[OPEN_AGE_BUCKETS.length - 1] = Math.max(0, Number(total?.n ?? 0) - recent)
   return OPEN_AGE_BUCKETS.map((b, i) => ({ ...b, count: counts[i]! }))
 }
 
