@@ -1,4 +1,5 @@
 import type { ServerBuild } from '@remix-run/node'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   INCIDENT_CSV_COLUMNS,
@@ -509,6 +510,50 @@ describe('keeping the facts in step with changes', () => {
     expect(
       breached.slaCompliance.find((c) => c.target === 'acknowledge' && c.severity === 'SEV-2'),
     ).toMatchObject({ met: 0, breached: 1 })
+  })
+
+  it('reads a day again when a change commits after its page was stored, even one in progress then', async () => {
+    const org = await db.createOrganization('Paging org')
+    const id = await insertIncident(org, {
+      number: 1,
+      severity: 'SEV-3',
+      status: 'investigating',
+      impact: '2026-03-05T10:00:00Z',
+      ack: '2026-03-05T10:10:00Z',
+      policy: false,
+    })
+    expect((await dashboard(MARCH, org)).responseTimes.mtta.count).toBe(1)
+    const [stored] = await db.query<{ pages: number; changes: number }>(
+      `select (select count(*)::int from analytics_page where organization_id = $1) as pages,
+              (select count(*)::int from analytics_page_change where organization_id = $1) as changes`,
+      [org],
+    )
+    // Every UTC day the Berlin month touches has a page; the changes they cover are gone.
+    expect(stored).toEqual({ pages: 32, changes: 0 })
+
+    // A committed change makes the day's page out of date …
+    await db.query(`update incident set severity = 'SEV-4' where id = $1`, [id])
+    // … and another transaction changes the incident again, still uncommitted while the
+    // dashboard reads that day afresh and stores its page.
+    const client = new pg.Client({ connectionString: db.url })
+    await client.connect()
+    try {
+      await client.query('begin')
+      await client.query(
+        `update incident set status = 'mitigated', mitigated_at = '2026-03-05T10:40:00Z' where id = $1`,
+        [id],
+      )
+      const during = await dashboard(MARCH, org)
+      expect(during.totals.bySeverity['SEV-4']).toBe(1)
+      expect(during.responseTimes.mttm.count).toBe(0)
+      await client.query('commit')
+    } finally {
+      await client.end()
+    }
+    const after = await dashboard(MARCH, org)
+    expect(after.responseTimes.mttm).toEqual(stats(1, 2400, 2400, 2400))
+    // And the page stored now is current: read once more, the same.
+    expect((await dashboard(MARCH, org)).responseTimes.mttm.count).toBe(1)
   })
 
   it('keeps every incident’s facts, and only its own organization’s', async () => {

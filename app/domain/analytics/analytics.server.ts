@@ -93,7 +93,26 @@ export interface Facts {
 
 const MIN_RECORD_BYTES = 32
 
-export function decodeFacts(buffer: Uint8Array): Facts {
+/** The offset of the record after the one at `o`. */
+function skipRecord(view: DataView, o: number, flags: number) {
+  let next = o + 30
+  for (let t = 0; t < 3; t++) if (((flags >> (3 + 2 * t)) & 3) === 3) next += 4
+  return next + 2 + 4 * view.getUint16(next)
+}
+
+/** Which records to keep while decoding: the period, and the filters as dimension numbers. */
+export interface RecordFilter {
+  /** Declared at from (inclusive) and to (exclusive), whole seconds since 2000-01-01 UTC. */
+  from: number
+  to: number
+  /** Bit s set: severity s kept (0 = SEV-1). */
+  severities: number
+  service: number | null
+  type: number | null
+  commander: number | null
+}
+
+export function decodeFacts(buffer: Uint8Array, keep?: RecordFilter): Facts {
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength)
   const capacity = Math.floor(buffer.byteLength / MIN_RECORD_BYTES)
   const ints = () => new Int32Array(capacity)
@@ -119,8 +138,21 @@ export function decodeFacts(buffer: Uint8Array): Facts {
   let k = 0
   let a = 0
   while (o < buffer.byteLength) {
-    facts.declared[k] = view.getInt32(o)
+    const declared = view.getInt32(o)
     const flags = view.getUint16(o + 4)
+    if (
+      keep &&
+      (declared < keep.from ||
+        declared >= keep.to ||
+        !((keep.severities >> (flags & 3)) & 1) ||
+        (keep.service !== null && view.getInt32(o + 6) !== keep.service) ||
+        (keep.type !== null && view.getInt32(o + 10) !== keep.type) ||
+        (keep.commander !== null && view.getInt32(o + 14) !== keep.commander))
+    ) {
+      o = skipRecord(view, o, flags)
+      continue
+    }
+    facts.declared[k] = declared
     facts.severity[k] = flags & 3
     facts.open[k] = (flags >> 2) & 1
     facts.service[k] = view.getInt32(o + 6)
@@ -215,21 +247,6 @@ function statsOf(values: Int32Array, sum: number): DurationStats {
   return { count: n, mean: sum / n, median, p90 }
 }
 
-/** Duration stats of every counted value (≥ 0). */
-function overallStats(values: Int32Array, n: number): DurationStats {
-  const counted = new Int32Array(n)
-  let m = 0
-  let sum = 0
-  for (let k = 0; k < n; k++) {
-    const v = values[k]!
-    if (v >= 0) {
-      counted[m++] = v
-      sum += v
-    }
-  }
-  return statsOf(counted.subarray(0, m), sum)
-}
-
 /**
  * Duration stats per group: keys[k] in 0 … groups−1 is record k's group, and values[k] ≥ 0 is
  * counted. One counting sort by group, then each group's slice on its own.
@@ -239,6 +256,7 @@ function groupedStats(
   values: Int32Array,
   n: number,
   groups: number,
+  overall?: { stats: DurationStats },
 ): DurationStats[] {
   const starts = new Int32Array(groups + 1)
   for (let k = 0; k < n; k++) if (values[k]! >= 0) starts[keys[k]! + 1]!++
@@ -256,27 +274,42 @@ function groupedStats(
   const result: DurationStats[] = []
   for (let g = 0; g < groups; g++)
     result.push(statsOf(grouped.subarray(starts[g]!, starts[g + 1]!), sums[g]!))
+  // Every counted value is in `grouped` (reordered within groups), so the overall stats need
+  // no second collection pass.
+  if (overall)
+    overall.stats = statsOf(
+      grouped,
+      sums.reduce((a, b) => a + b, 0),
+    )
   return result
 }
 
-/** Dense indexes for dimension numbers (0 = none → −1). */
+/** Dense indexes for dimension numbers (0 = none → −1), in order of first appearance. */
 function denseIndex(values: Int32Array, n: number) {
-  const index = new Map<number, number>()
+  let max = 0
+  for (let k = 0; k < n; k++) if (values[k]! > max) max = values[k]!
+  // Dimension numbers are positive integers, usually small: a lookup table beats a Map per
+  // record, unless the numbers have grown too large for one.
+  const table = max <= 1 << 20 ? new Int32Array(max + 1).fill(-1) : null
+  const map = table ? null : new Map<number, number>()
+  const numbers: number[] = []
   const dense = new Int32Array(n)
   for (let k = 0; k < n; k++) {
     const v = values[k]!
-    if (v === 0) {
+    if (v <= 0) {
       dense[k] = -1
       continue
     }
-    let i = index.get(v)
-    if (i === undefined) {
-      i = index.size
-      index.set(v, i)
+    let i = table ? table[v]! : (map!.get(v) ?? -1)
+    if (i < 0) {
+      i = numbers.length
+      if (table) table[v] = i
+      else map!.set(v, i)
+      numbers.push(v)
     }
     dense[k] = i
   }
-  return { dense, numbers: [...index.keys()] }
+  return { dense, numbers }
 }
 
 /** Index of the last threshold ≤ value (thresholds ascending), i.e. the value's bucket. */
@@ -305,25 +338,33 @@ export function aggregateFacts(
   const { n } = facts
   const thresholds = Int32Array.from(input.bucketStarts, (d) => toRecordSeconds(d))
   const bucket = new Int32Array(n)
-  const volume = input.buckets.map((b) => ({ bucket: b, counts: zeroSeverities(), total: 0 }))
-  const bySeverity = zeroSeverities()
+  const severities = SEVERITIES.length
+  const counts = new Int32Array(input.buckets.length * severities)
   let open = 0
   for (let k = 0; k < n; k++) {
     const b = Math.max(0, bucketOf(thresholds, facts.declared[k]!))
     bucket[k] = b
-    const severity = SEVERITIES[facts.severity[k]!]!
-    const entry = volume[b]!
-    entry.counts[severity]++
-    entry.total++
-    bySeverity[severity]++
+    counts[b * severities + facts.severity[k]!]!++
     open += facts.open[k]!
   }
+  const bySeverity = zeroSeverities()
+  const volume = input.buckets.map((b, i) => {
+    const entry = { bucket: b, counts: zeroSeverities(), total: 0 }
+    SEVERITIES.forEach((severity, s) => {
+      const c = counts[i * severities + s]!
+      entry.counts[severity] = c
+      entry.total += c
+      bySeverity[severity] += c
+    })
+    return entry
+  })
 
   const responseTimes = {} as Record<MetricId, DurationStats>
   const trendStats = {} as Record<MetricId, DurationStats[]>
   for (const m of METRICS) {
-    responseTimes[m] = overallStats(facts.durations[m], n)
-    trendStats[m] = groupedStats(bucket, facts.durations[m], n, input.buckets.length)
+    const overall = { stats: EMPTY_STATS }
+    trendStats[m] = groupedStats(bucket, facts.durations[m], n, input.buckets.length, overall)
+    responseTimes[m] = overall.stats
   }
   const responseTrend = input.buckets.map((b, i) => ({
     bucket: b,
@@ -386,6 +427,111 @@ export function aggregateFacts(
   }
 }
 
+/** The filters as a RecordFilter; null when a filter names something no incident has. */
+async function recordFilter(
+  em: EntityManager,
+  organizationId: string,
+  filters: AnalyticsFilters,
+): Promise<RecordFilter | null> {
+  const ids = [filters.serviceId, filters.incidentTypeId, filters.commanderId].filter(
+    (id): id is string => id !== null,
+  )
+  const numbers = new Map<string, number>()
+  if (ids.length > 0) {
+    const rows = await em.execute<Array<{ id: string; no: number }>>(
+      `select id, no from analytics_dimension
+        where organization_id = ? and id = any(array(select jsonb_array_elements_text(?::jsonb)::uuid))`,
+      [organizationId, JSON.stringify(ids)],
+    )
+    for (const r of rows) numbers.set(r.id, r.no)
+  }
+  const numberOf = (id: string | null) => (id === null ? null : (numbers.get(id) ?? 0))
+  const service = numberOf(filters.serviceId)
+  const type = numberOf(filters.incidentTypeId)
+  const commander = numberOf(filters.commanderId)
+  if (service === 0 || type === 0 || commander === 0) return null
+  const chosen: readonly Severity[] =
+    filters.severities.length > 0 ? filters.severities : SEVERITIES
+  return {
+    from: toRecordSeconds(filters.from),
+    to: toRecordSeconds(filters.to),
+    severities: chosen.reduce((mask: number, s) => mask | (1 << SEVERITIES.indexOf(s)), 0),
+    service,
+    type,
+    commander,
+  }
+}
+
+const DAY_MS = 86_400_000
+
+/** The UTC days (YYYY-MM-DD) on which declarations in [from, to) fall. */
+function utcDays(from: string, to: string): string[] {
+  const days: string[] = []
+  const last = new Date(to).getTime() - 1
+  for (let t = Math.floor(new Date(from).getTime() / DAY_MS) * DAY_MS; t <= last; t += DAY_MS)
+    days.push(new Date(t).toISOString().slice(0, 10))
+  return days
+}
+
+/**
+ * The records of every incident declared on the UTC days of the period (the caller narrows
+ * them to the period's exact bounds and the filters). Current day pages are read as they are;
+ * days without one, or changed since theirs was read, are read from the facts and stored as new
+ * pages in the same statement, with the snapshot they were read under (see analytics_page in
+ * db/migrations/0006-analytics.ts). A page is only replaced by one read under a snapshot that
+ * sees everything the old one saw, so the change rows it covers can be dropped.
+ */
+async function loadPeriodRecords(
+  em: EntityManager,
+  organizationId: string,
+  filters: AnalyticsFilters,
+): Promise<Uint8Array> {
+  const days = utcDays(filters.from, filters.to)
+  if (days.length === 0) return new Uint8Array(0)
+  const pages = await em.execute<Array<{ day: string; records: string }>>(
+    `select to_char(p.day, 'YYYY-MM-DD') as day, encode(p.records, 'base64') as records
+       from analytics_page p
+      where p.organization_id = ? and p.day >= ?::date and p.day <= ?::date
+        and not exists (select 1 from analytics_page_change c
+                         where c.organization_id = p.organization_id and c.day = p.day
+                           and not pg_visible_in_snapshot(c.xid, p.snapshot))`,
+    [organizationId, days[0], days[days.length - 1]],
+  )
+  const byDay = new Map(pages.map((p) => [p.day, p.records]))
+  const missing = days.filter((d) => !byDay.has(d))
+  if (missing.length > 0) {
+    const list = `{${missing.join(',')}}`
+    const built = await em.execute<Array<{ day: string; records: string }>>(
+      `with built as (
+         -- One index range per day.
+         select d.day,
+                coalesce((select string_agg(f.record, ''::bytea) from analytics_fact f
+                           where f.organization_id = ? and f.declared_at >= d.starts
+                             and f.declared_at < d.starts + interval '1 day'), ''::bytea) as records
+           from (select day, day::timestamp at time zone 'UTC' as starts
+                   from unnest(?::date[]) as day) d
+       ), stored as (
+         insert into analytics_page (organization_id, day, records, snapshot)
+         select ?, day, records, pg_current_snapshot() from built
+         on conflict (organization_id, day) do update
+           set records = excluded.records, snapshot = excluded.snapshot
+           where pg_snapshot_xmin(excluded.snapshot) >= pg_snapshot_xmax(analytics_page.snapshot)
+       )
+       select to_char(day, 'YYYY-MM-DD') as day, encode(records, 'base64') as records from built`,
+      [organizationId, list, organizationId],
+    )
+    for (const b of built) byDay.set(b.day, b.records)
+    await em.execute(
+      `delete from analytics_page_change c using analytics_page p
+        where c.organization_id = ? and c.day = any(?::date[])
+          and p.organization_id = c.organization_id and p.day = c.day
+          and pg_visible_in_snapshot(c.xid, p.snapshot)`,
+      [organizationId, list],
+    )
+  }
+  return Buffer.concat(days.map((d) => Buffer.from(byDay.get(d) ?? '', 'base64')))
+}
+
 export async function loadDashboard(
   orm: MikroORM,
   organizationId: string,
@@ -403,12 +549,10 @@ export async function loadDashboard(
     const buckets = bucketsBetween(filters.from, filters.to, filters.bucket, timeZone)
     const bucketStarts = buckets.map((b) => startOfLocalDay(b, timeZone))
 
-    const { where, params } = periodWhere(organizationId, filters)
-    const [row] = await em.execute<Array<{ records: string | null }>>(
-      `select encode(string_agg(i.record, ''::bytea), 'base64') as records from analytics_fact i where ${where}`,
-      params,
-    )
-    const facts = decodeFacts(row?.records ? Buffer.from(row.records, 'base64') : new Uint8Array(0))
+    const keep = await recordFilter(em, organizationId, filters)
+    const facts = keep
+      ? decodeFacts(await loadPeriodRecords(em, organizationId, filters), keep)
+      : decodeFacts(new Uint8Array(0))
     const result = aggregateFacts(facts, { buckets, bucketStarts, now })
     const openByAge = await loadOpenByAge(em, organizationId, filters, now)
     const names = await loadNames(em, organizationId, [
