@@ -70,20 +70,26 @@ const METRIC_COLORS: Record<MetricId, string> = {
   mttr: '#7c3aed',
 }
 
+const DAY_FORMAT = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  weekday: 'short',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+})
+const WEEK_FORMAT = new Intl.DateTimeFormat('en-GB', {
+  timeZone: 'UTC',
+  day: 'numeric',
+  month: 'short',
+  year: 'numeric',
+})
+
 /** "Mon 23 Mar 2026" for a day bucket, "Week of 23 Mar 2026" for a week. */
 function bucketLabel(bucket: string, kind: Dashboard['filters']['bucket']) {
   const date = new Date(`${bucket}T00:00:00Z`)
-  const day = new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'UTC',
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-  }).format(date)
-  if (kind === 'week') return `Week of ${day}`
-  const weekday = new Intl.DateTimeFormat('en-GB', { timeZone: 'UTC', weekday: 'short' }).format(
-    date,
-  )
-  return `${weekday} ${day}`
+  return kind === 'week'
+    ? `Week of ${WEEK_FORMAT.format(date)}`
+    : DAY_FORMAT.format(date).replace(',', '')
 }
 
 const hours = (seconds: number | null) =>

@@ -112,70 +112,81 @@ export interface RecordFilter {
   commander: number | null
 }
 
-export function decodeFacts(buffer: Uint8Array, keep?: RecordFilter): Facts {
-  const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-  const capacity = Math.floor(buffer.byteLength / MIN_RECORD_BYTES)
+/** Decodes the records of one buffer or several (e.g. one per day page), keeping `keep`'s. */
+export function decodeFacts(input: Uint8Array | readonly Uint8Array[], keep?: RecordFilter): Facts {
+  const buffers = input instanceof Uint8Array ? [input] : input
+  const bytes = buffers.reduce((total, b) => total + b.byteLength, 0)
+  const capacity = Math.floor(bytes / MIN_RECORD_BYTES)
   const ints = () => new Int32Array(capacity)
-  const bytes = () => new Uint8Array(capacity)
+  const small = () => new Uint8Array(capacity)
   const facts: Facts = {
     n: 0,
     declared: ints(),
-    severity: bytes(),
-    open: bytes(),
+    severity: small(),
+    open: small(),
     sla: {
-      acknowledge: { code: bytes(), due: ints() },
-      mitigate: { code: bytes(), due: ints() },
-      resolve: { code: bytes(), due: ints() },
+      acknowledge: { code: small(), due: ints() },
+      mitigate: { code: small(), due: ints() },
+      resolve: { code: small(), due: ints() },
     },
     service: ints(),
     type: ints(),
     commander: ints(),
     durations: { mtta: ints(), mttm: ints(), mttr: ints() },
     assigneeStart: new Int32Array(capacity + 1),
-    assignees: new Int32Array(Math.floor(buffer.byteLength / 4)),
+    assignees: new Int32Array(Math.max(16, capacity >> 2)),
   }
-  let o = 0
+  const targets = SLA_TARGETS.map((t) => facts.sla[t])
   let k = 0
   let a = 0
-  while (o < buffer.byteLength) {
-    const declared = view.getInt32(o)
-    const flags = view.getUint16(o + 4)
-    if (
-      keep &&
-      (declared < keep.from ||
-        declared >= keep.to ||
-        !((keep.severities >> (flags & 3)) & 1) ||
-        (keep.service !== null && view.getInt32(o + 6) !== keep.service) ||
-        (keep.type !== null && view.getInt32(o + 10) !== keep.type) ||
-        (keep.commander !== null && view.getInt32(o + 14) !== keep.commander))
-    ) {
-      o = skipRecord(view, o, flags)
-      continue
-    }
-    facts.declared[k] = declared
-    facts.severity[k] = flags & 3
-    facts.open[k] = (flags >> 2) & 1
-    facts.service[k] = view.getInt32(o + 6)
-    facts.type[k] = view.getInt32(o + 10)
-    facts.commander[k] = view.getInt32(o + 14)
-    facts.durations.mtta[k] = view.getInt32(o + 18)
-    facts.durations.mttm[k] = view.getInt32(o + 22)
-    facts.durations.mttr[k] = view.getInt32(o + 26)
-    o += 30
-    for (let t = 0; t < 3; t++) {
-      const target = facts.sla[SLA_TARGETS[t]!]
-      const code = (flags >> (3 + 2 * t)) & 3
-      target.code[k] = code
-      if (code === 3) {
-        target.due[k] = view.getInt32(o)
-        o += 4
+  for (const buffer of buffers) {
+    const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+    let o = 0
+    while (o < buffer.byteLength) {
+      const declared = view.getInt32(o)
+      const flags = view.getUint16(o + 4)
+      if (
+        keep &&
+        (declared < keep.from ||
+          declared >= keep.to ||
+          !((keep.severities >> (flags & 3)) & 1) ||
+          (keep.service !== null && view.getInt32(o + 6) !== keep.service) ||
+          (keep.type !== null && view.getInt32(o + 10) !== keep.type) ||
+          (keep.commander !== null && view.getInt32(o + 14) !== keep.commander))
+      ) {
+        o = skipRecord(view, o, flags)
+        continue
       }
+      facts.declared[k] = declared
+      facts.severity[k] = flags & 3
+      facts.open[k] = (flags >> 2) & 1
+      facts.service[k] = view.getInt32(o + 6)
+      facts.type[k] = view.getInt32(o + 10)
+      facts.commander[k] = view.getInt32(o + 14)
+      facts.durations.mtta[k] = view.getInt32(o + 18)
+      facts.durations.mttm[k] = view.getInt32(o + 22)
+      facts.durations.mttr[k] = view.getInt32(o + 26)
+      o += 30
+      for (let t = 0; t < 3; t++) {
+        const target = targets[t]!
+        const code = (flags >> (3 + 2 * t)) & 3
+        target.code[k] = code
+        if (code === 3) {
+          target.due[k] = view.getInt32(o)
+          o += 4
+        }
+      }
+      const count = view.getUint16(o)
+      o += 2
+      facts.assigneeStart[k] = a
+      if (a + count > facts.assignees.length) {
+        const grown = new Int32Array(Math.max(facts.assignees.length * 2, a + count))
+        grown.set(facts.assignees)
+        facts.assignees = grown
+      }
+      for (let i = 0; i < count; i++, o += 4) facts.assignees[a++] = view.getInt32(o)
+      k++
     }
-    const count = view.getUint16(o)
-    o += 2
-    facts.assigneeStart[k] = a
-    for (let i = 0; i < count; i++, o += 4) facts.assignees[a++] = view.getInt32(o)
-    k++
   }
   facts.assigneeStart[k] = a
   facts.n = k
@@ -485,9 +496,9 @@ async function loadPeriodRecords(
   em: EntityManager,
   organizationId: string,
   filters: AnalyticsFilters,
-): Promise<Uint8Array> {
+): Promise<Uint8Array[]> {
   const days = utcDays(filters.from, filters.to)
-  if (days.length === 0) return new Uint8Array(0)
+  if (days.length === 0) return []
   const pages = await em.execute<Array<{ day: string; records: string }>>(
     `select to_char(p.day, 'YYYY-MM-DD') as day, encode(p.records, 'base64') as records
        from analytics_page p
@@ -529,7 +540,7 @@ async function loadPeriodRecords(
       [organizationId, list],
     )
   }
-  return Buffer.concat(days.map((d) => Buffer.from(byDay.get(d) ?? '', 'base64')))
+  return days.map((d) => Buffer.from(byDay.get(d) ?? '', 'base64'))
 }
 
 export async function loadDashboard(

@@ -316,6 +316,7 @@ export function isTimeZone(timeZone: string): boolean {
 
 /** The calendar date (YYYY-MM-DD) of an instant in a time zone. */
 export function localDate(instant: string | Date, timeZone: string): string {
+  if (timeZone === 'UTC') return isoDate(toMs(instant))
   const { year, month, day } = wallClock(new Date(toMs(instant)), timeZone)
   return isoDate(Date.UTC(year, month - 1, day))
 }
@@ -350,8 +351,23 @@ export function daysBetween(a: string, b: string): number {
  * it when a DST change skips midnight). Days are 23, 24 or 25 hours long across DST changes.
  */
 export function startOfLocalDay(date: string, timeZone: string): Date {
+  const key = `${timeZone} ${date}`
+  let start = dayStarts.get(key)
+  if (start === undefined) {
+    start = computeStartOfLocalDay(date, timeZone)
+    if (dayStarts.size >= 10_000) dayStarts.clear()
+    dayStarts.set(key, start)
+  }
+  return new Date(start)
+}
+
+/** Day starts already worked out (each takes a few Intl calls): a period asks for hundreds. */
+const dayStarts = new Map<string, number>()
+
+function computeStartOfLocalDay(date: string, timeZone: string): number {
   const [y, m, d] = date.split('-').map(Number) as [number, number, number]
   const wanted = Date.UTC(y, m - 1, d)
+  if (timeZone === 'UTC') return wanted
   // Correct a UTC guess by the zone's offset; twice, because the offset at the guess and at the
   // answer differ when a DST change lies between them.
   let guess = wanted
@@ -367,7 +383,7 @@ export function startOfLocalDay(date: string, timeZone: string): Date {
     const w = wallClock(new Date(guess), timeZone)
     guess += ((24 - w.hour) * 3600 - w.minute * 60 - w.second) * 1000
   }
-  return new Date(guess)
+  return guess
 }
 
 /** ISO weekday of a YYYY-MM-DD date: Monday 1 … Sunday 7. */
