@@ -47,14 +47,14 @@ export class Migration0006Analytics extends Migration {
         commander_id uuid,
         record bytea not null
       )`)
-    // The period's records come from one range of this index without touching the table.
-    this.addSql(`
-      create index analytics_fact_period_idx on analytics_fact (organization_id, declared_at)
-        include (severity, service_id, incident_type_id, commander_id, record)`)
+    // A day's records, when its page is (re)built.
+    this.addSql(
+      `create index analytics_fact_period_idx on analytics_fact (organization_id, declared_at)`,
+    )
     // Open incidents by age: the open ones by impact start, for the last week's four buckets…
     this.addSql(`
       create index analytics_fact_open_idx on analytics_fact (organization_id, impact_started_at)
-        include (severity, service_id, incident_type_id, commander_id) where open`)
+        where open`)
     // … and how many are open in all, per combination of the filters, so "over 7 days" is a
     // subtraction rather than a count of every open incident there ever was. (No check that the
     // count stays ≥ 0: a refresh proposes negative deltas, which PostgreSQL checks before it
