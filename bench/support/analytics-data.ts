@@ -89,6 +89,7 @@ export async function shapeForAnalytics(
            select i.organization_id, i.id, t.target, 'breached', i.last_event_seq,
                   i.impact_started_at + t.seconds * interval '1 second'
              from incident i
+             join sla_policy p on p.id = i.sla_policy_id
              cross join lateral (values
                ('acknowledge', (p.targets -> i.severity ->> 'acknowledge')::int,
                 coalesce(i.acknowledged_at, i.mitigated_at, i.resolved_at)),
@@ -96,7 +97,6 @@ export async function shapeForAnalytics(
                 coalesce(i.mitigated_at, i.resolved_at)),
                ('resolve', (p.targets -> i.severity ->> 'resolve')::int, i.resolved_at)
              ) as t(target, seconds, reached)
-             join sla_policy p on p.id = i.sla_policy_id
             where i.organization_id = $1 and i.number between $2 and $3
               and t.seconds is not null
               and coalesce(t.reached, now()) > i.impact_started_at + t.seconds * interval '1 second'
