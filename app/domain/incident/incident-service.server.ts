@@ -371,10 +371,30 @@ export async function lockIncident(
     { lockMode: LockMode.PESSIMISTIC_WRITE },
   )
   if (!incident) throw new IncidentError(null, 'Incident not found', 404)
-  if (version !== undefined && version !== incident.version)
-    throw new IncidentConflictError(incident.version)
+  if (version !== undefined && version !== incident.version) {
+    // Only people's changes make a form stale: entries the system appends by itself (SLA signals,
+    // escalation rule firings) change nothing a form shows, so a form opened before them stands.
+    const since =
+      version < incident.version
+        ? await em.find(
+            IncidentEventSchema,
+            { organizationId, incidentId: incident.id, seq: { $gt: version } },
+            { fields: ['type'] },
+          )
+        : []
+    if (since.length === 0 || since.some((e) => !SYSTEM_NOTE_TYPES.has(e.type)))
+      throw new IncidentConflictError(incident.version)
+  }
   return incident
 }
+
+/** Timeline entries that record what the system noticed or did without changing the incident. */
+const SYSTEM_NOTE_TYPES = new Set<string>([
+  'sla.warning',
+  'sla.breached',
+  'sla.retargeted',
+  'escalation.fired',
+])
 
 export interface TransitionInput {
   action: TransitionAction
