@@ -13,6 +13,7 @@
  */
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
+import os from 'node:os'
 import pg from 'pg'
 import { queueEmail } from '../app/domain/email/outbox.server'
 import { createEndpoint, enqueueWebhookDelivery } from '../app/domain/notify/webhooks.server'
@@ -187,6 +188,8 @@ try {
       }
     })
     console.table(rows)
+    const load = os.loadavg().map((n) => n.toFixed(1))
+    console.log(`load average at the end ${load.join(' ')} on ${os.cpus().length} CPUs`)
 
     // What the database says, as the organization (row-level security applies to the owner too).
     const client = new pg.Client({ connectionString: database.url })

@@ -6,7 +6,7 @@ import { createObjectStore } from '../app/utils/storage/create-store.server'
 import { describeDatabaseUrl, resolveDatabase } from '../db/database'
 import { initORM } from '../db/orm'
 import { createQueues } from './boss'
-import { DEAD_LETTER_QUEUE, JOB_SCHEMA, queues } from './queues'
+import { DEAD_LETTER_QUEUE, JOB_SCHEMA, queues, type JobPayload, type QueueName } from './queues'
 import { recordDeadLetter } from './handlers/dead-letter'
 import { deliverEmail } from './handlers/email-deliver'
 import { relayEvents } from './handlers/event-fanout'
@@ -24,7 +24,11 @@ const logger = createLogger({
 async function main() {
   const database = await resolveDatabase(env, 'share', 'worker')
   logger.info({ database: describeDatabaseUrl(database.url) }, 'worker connecting')
-  const orm = await initORM(database.url, { pool: { min: 0, max: env.WORKER_CONCURRENCY + 2 } })
+  // E-mail and webhook deliveries each run WORKER_CONCURRENCY at once, holding a connection for
+  // their row lock; the sweep and the event relay need one each.
+  const orm = await initORM(database.url, {
+    pool: { min: 0, max: env.WORKER_CONCURRENCY * 2 + 3 },
+  })
   const boss = new PgBoss({
     connectionString: database.url,
     schema: JOB_SCHEMA,
@@ -46,26 +50,40 @@ async function main() {
   }
   await createQueues(boss)
 
+  /**
+   * Runs `handle` for each job of the queue, up to `concurrency` at once. pg-boss waits one
+   * polling interval after every fetch; each worker asks for the next job at once while it keeps
+   * finding work, so a busy queue is not held to one job per interval.
+   */
+  const workEach = async <Q extends QueueName>(
+    name: Q,
+    concurrency: number,
+    pollingIntervalSeconds: number,
+    handle: (payload: JobPayload<Q>, jobId: string) => Promise<unknown>,
+  ) => {
+    for (let i = 0; i < concurrency; i += 1) {
+      let workerId = ''
+      workerId = await boss.work(name, { batchSize: 1, pollingIntervalSeconds }, async ([job]) => {
+        if (!job) return
+        const payload = queues[name].payload.parse(job.data) as JobPayload<Q>
+        await handle(payload, job.id)
+        boss.notifyWorker(workerId)
+      })
+    }
+  }
+
   const mailer = createMailer(env)
-  await boss.work('email-deliver', { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-    if (!job) return
-    const payload = queues['email-deliver'].payload.parse(job.data)
+  await workEach('email-deliver', env.WORKER_CONCURRENCY, 1, async (payload, jobId) => {
     const outcome = await deliverEmail({ orm, mailer, from: env.EMAIL_FROM, logger }, payload)
-    logger.debug({ jobId: job.id, outcome }, 'email-deliver done')
+    logger.debug({ jobId, outcome }, 'email-deliver done')
   })
 
   const webhooks = webhookSettings(env)
-  await boss.work('webhook-deliver', { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
-    if (!job) return
-    const payload = queues['webhook-deliver'].payload.parse(job.data)
-    await deliverWebhook({ orm, boss, logger, settings: webhooks }, payload)
-  })
+  await workEach('webhook-deliver', env.WORKER_CONCURRENCY, 1, (payload) =>
+    deliverWebhook({ orm, boss, logger, settings: webhooks }, payload),
+  )
 
-  await boss.work(DEAD_LETTER_QUEUE, { batchSize: 1, pollingIntervalSeconds: 2 }, async ([job]) => {
-    if (!job) return
-    const payload = queues[DEAD_LETTER_QUEUE].payload.parse(job.data)
-    await recordDeadLetter({ orm, logger }, payload)
-  })
+  await workEach(DEAD_LETTER_QUEUE, 1, 2, (payload) => recordDeadLetter({ orm, logger }, payload))
 
   // Reports take seconds of CPU each (charts, PDF): one at a time per worker, so e-mails and
   // webhooks keep flowing beside them.

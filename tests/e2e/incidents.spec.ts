@@ -69,6 +69,9 @@ const fact = (page: Page, label: string) =>
 const timelineItems = (page: Page) =>
   page.getByRole('list', { name: 'Timeline, oldest first' }).getByRole('listitem')
 
+/** Entries people made; the worker adds its own (escalation rules, SLA) at its own pace. */
+const peopleEntries = (page: Page) => timelineItems(page).filter({ hasNotText: /^System / })
+
 async function fillDeclaration(page: Page, d: Declaration) {
   const main = page.getByRole('main')
   await main.getByLabel('Title', { exact: true }).fill(d.title)
@@ -168,7 +171,7 @@ test.describe('incidents', () => {
 
     await takeStep(page, 'Start investigating')
     await addComment(page, 'Rolled back **deploy 42**; watching the error rate.')
-    await expect(timelineItems(page).last().locator('strong')).toHaveText('deploy 42')
+    await expect(peopleEntries(page).last().locator('strong')).toHaveText('deploy 42')
 
     const severityForm = page.getByRole('form', { name: 'Change severity' })
     await severityForm.getByLabel('Severity', { exact: true }).selectOption('SEV-1')
@@ -196,9 +199,18 @@ test.describe('incidents', () => {
     }
     await expect(page.getByRole('form', { name: 'Change severity' })).toHaveCount(0)
 
-    // Every step, oldest first, with who did it.
+    // The system's own entries: the default rule for SEV-1/SEV-2 declarations fired, and the
+    // severity change moved the incident onto SEV-1's SLA targets.
+    await expect(
+      timelineItems(page).filter({ hasText: /^System escalation rule “Major incident declared/ }),
+    ).toHaveCount(1)
+    await expect(
+      timelineItems(page).filter({ hasText: /^System SLA targets now those of SEV-1/ }),
+    ).toHaveCount(1)
+
+    // Every step, oldest first, with who did it (10 entries; with the 2 above, 12 events).
     const who = escape(admin.name)
-    await expect(timelineItems(page)).toHaveText([
+    await expect(peopleEntries(page)).toHaveText([
       new RegExp(`^${who} declared the incident as SEV-2.*${escape(title)}`),
       new RegExp(`^${who} start investigating: Detected → Investigating`),
       new RegExp(`^${who} commented.*Rolled back deploy 42; watching the error rate\\.`),
@@ -215,7 +227,7 @@ test.describe('incidents', () => {
     await open(page, '/admin/audit', jsEnabled)
     await expect(page.getByRole('heading', { level: 1, name: 'Audit verification' })).toBeVisible()
     await expect(page.getByRole('status')).toContainText('OK')
-    await expect(page.getByRole('status')).toContainText('1 incidents and 10 events verified')
+    await expect(page.getByRole('status')).toContainText('1 incidents and 12 events verified')
   })
 
   test('severity from impact × urgency; a missing title or severity is refused and creates nothing', async ({
@@ -278,7 +290,7 @@ test.describe('incidents', () => {
     expect(number).toBe(1)
     await expectSeverity(page, 'SEV-1')
     await expectStatus(page, 'Detected')
-    await expect(timelineItems(page)).toHaveText([/declared the incident as SEV-1/])
+    await expect(peopleEntries(page)).toHaveText([/declared the incident as SEV-1/])
   })
 
   test('an engineer not on the incident can read it but not change it, until assigned', async ({
@@ -322,7 +334,7 @@ test.describe('incidents', () => {
     )
     await page.reload()
     await expectStatus(page, 'Detected')
-    await expect(timelineItems(page)).toHaveCount(1)
+    await expect(peopleEntries(page)).toHaveCount(1)
 
     // The admin assigns the engineer.
     if (jsEnabled) await expect(page.getByRole('heading', { level: 1 })).toBeVisible()
@@ -339,7 +351,7 @@ test.describe('incidents', () => {
     await open(engineerPage, url, jsEnabled)
     await expect(engineerPage.getByRole('form', { name: 'Add comment' })).toBeVisible()
     await takeStep(engineerPage, 'Start investigating')
-    await expect(timelineItems(engineerPage).last()).toHaveText(
+    await expect(peopleEntries(engineerPage).last()).toHaveText(
       new RegExp(`^${escape(engineer.name)} start investigating: Detected → Investigating`),
     )
   })
@@ -378,14 +390,14 @@ test.describe('incidents', () => {
     )
     await expect(commentField).toHaveValue(text)
     await expectStatus(other, 'Investigating')
-    await expect(timelineItems(other)).toHaveCount(2)
+    await expect(peopleEntries(other)).toHaveCount(2)
 
     // Having seen the current state, the same text goes through.
     await form.getByRole('button', { name: 'Add comment' }).click()
     await expect(other.getByRole('status')).toHaveText('Done: Comment added.')
     await expect(other.getByRole('alert')).toHaveCount(0)
-    await expect(timelineItems(other).last().locator('strong')).toHaveText('api-2')
-    await expect(timelineItems(other)).toHaveCount(3)
+    await expect(peopleEntries(other).last().locator('strong')).toHaveText('api-2')
+    await expect(peopleEntries(other)).toHaveCount(3)
   })
 
   test('hostile text in a title, summary and comment stays text', async ({
@@ -410,7 +422,7 @@ test.describe('incidents', () => {
 
     const summary = page.getByRole('region', { name: 'Summary' })
     await expect(summary).toContainText('<script>alert(1)</script>')
-    const comment = timelineItems(page).last()
+    const comment = peopleEntries(page).last()
     await expect(comment).toContainText('<script>alert(1)</script>')
     // The raw <img> with a relative source is dropped rather than shown (see expectNoActiveContent).
     // The Markdown links are there as words, without the javascript: target.

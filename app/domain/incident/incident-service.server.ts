@@ -10,6 +10,7 @@ import {
 } from '../../../db/entities/incident'
 import { EventOutboxSchema, SlaPolicySchema, type SlaPolicy } from '../../../db/entities/sla'
 import { inScope } from '../../../db/tenant'
+import { now as clockNow } from '../../utils/clock'
 import { currentPolicy, refreshSlaDeadline } from '../sla/sla.server'
 import type { Member } from '../access/guard.server'
 import { can, canWorkOnIncident } from '../access/permissions'
@@ -281,7 +282,7 @@ export async function declareIncident(
   orm: MikroORM,
   member: Actorish,
   input: DeclareInput,
-  now = new Date(),
+  now = clockNow(),
 ) {
   if (!can(member.role, 'incident.declare'))
     throw new IncidentError(null, 'Your role cannot declare incidents.', 403)
@@ -371,10 +372,30 @@ export async function lockIncident(
     { lockMode: LockMode.PESSIMISTIC_WRITE },
   )
   if (!incident) throw new IncidentError(null, 'Incident not found', 404)
-  if (version !== undefined && version !== incident.version)
-    throw new IncidentConflictError(incident.version)
+  if (version !== undefined && version !== incident.version) {
+    // Only people's changes make a form stale: entries the system appends by itself (SLA signals,
+    // escalation rule firings) change nothing a form shows, so a form opened before them stands.
+    const since =
+      version < incident.version
+        ? await em.find(
+            IncidentEventSchema,
+            { organizationId, incidentId: incident.id, seq: { $gt: version } },
+            { fields: ['type'] },
+          )
+        : []
+    if (since.length === 0 || since.some((e) => !SYSTEM_NOTE_TYPES.has(e.type)))
+      throw new IncidentConflictError(incident.version)
+  }
   return incident
 }
+
+/** Timeline entries that record what the system noticed or did without changing the incident. */
+const SYSTEM_NOTE_TYPES = new Set<string>([
+  'sla.warning',
+  'sla.breached',
+  'sla.retargeted',
+  'escalation.fired',
+])
 
 export interface TransitionInput {
   action: TransitionAction
@@ -388,7 +409,7 @@ export async function transitionIncident(
   member: Actorish,
   number: number,
   input: TransitionInput,
-  now = new Date(),
+  now = clockNow(),
 ) {
   assertStorableText({ reason: input.reason })
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
@@ -446,7 +467,7 @@ export async function changeSeverity(
   member: Actorish,
   number: number,
   input: SeverityInput,
-  now = new Date(),
+  now = clockNow(),
 ) {
   if (!input.reason.trim()) throw new IncidentError('reason', 'Give a reason for the change.')
   assertStorableText({ reason: input.reason })
@@ -491,7 +512,7 @@ export async function forceEscalate(
   member: Actorish,
   number: number,
   input: EscalateInput,
-  now = new Date(),
+  now = clockNow(),
 ) {
   if (!can(member.role, 'incident.escalate'))
     throw new IncidentError(null, 'Only managers and admins can force-escalate.', 403)
@@ -538,7 +559,7 @@ export async function assignIncident(
   member: Actorish,
   number: number,
   input: AssignInput,
-  now = new Date(),
+  now = clockNow(),
 ) {
   if (!can(member.role, 'incident.assign'))
     throw new IncidentError(null, 'Only managers and admins can assign incidents.', 403)
@@ -584,7 +605,7 @@ export async function editIncident(
   member: Actorish,
   number: number,
   input: EditInput,
-  now = new Date(),
+  now = clockNow(),
 ) {
   assertStorableText({ title: input.title, summary: input.summary })
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
@@ -663,7 +684,7 @@ export async function addComment(
   member: Actorish,
   number: number,
   input: { body: string; version?: number },
-  now = new Date(),
+  now = clockNow(),
 ) {
   const body = input.body.trim()
   if (!body) throw new IncidentError('body', 'Write a comment first.')
@@ -685,7 +706,7 @@ export async function correctComment(
   member: Actorish,
   number: number,
   input: { seq: number; body: string; version?: number },
-  now = new Date(),
+  now = clockNow(),
 ) {
   const body = input.body.trim()
   if (!body) throw new IncidentError('body', 'Write the corrected comment.')
