@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/react'
 import type { ChartConfiguration } from 'chart.js'
 import { useEffect, useRef, useSyncExternalStore, type ReactNode } from 'react'
+import { FilterCheckboxes, FilterSelect } from '../components/filter-fields'
 import { ErrorPage } from '../components/error-page'
 import { TableHead } from '../components/table-head'
 import { requireMember } from '../domain/access/guard.server'
@@ -576,60 +577,40 @@ function FilterForm({ data }: { data: ReturnType<typeof useLoaderData<typeof loa
           </div>
           <p className="text-xs text-slate-500">From and To apply to “Custom dates”.</p>
         </div>
-        <fieldset>
-          <legend className="text-sm font-medium text-slate-800">Severity</legend>
-          <div className="mt-1 grid grid-cols-2 gap-1 text-sm">
-            {SEVERITIES.map((s) => (
-              <label key={s} className="flex items-center gap-2">
-                <input
-                  type="checkbox"
-                  name="severity"
-                  value={s}
-                  defaultChecked={f.severities.includes(s)}
-                  className="rounded border-slate-300"
-                />
-                {s}
-              </label>
-            ))}
-          </div>
-          <p className="mt-1 text-xs text-slate-500">None ticked: every severity.</p>
-        </fieldset>
+        <FilterCheckboxes
+          legend="Severity"
+          name="severity"
+          options={SEVERITIES.map((s) => ({ value: s, label: s }))}
+          checked={f.severities}
+          hint="None ticked: every severity."
+        />
         <div className="space-y-2 text-sm">
-          <label className="block">
-            <span className="font-medium text-slate-800">Service</span>
-            <select name="service" defaultValue={f.serviceId ?? ''} className={input}>
-              <option value="">Any service</option>
-              {data.services.map((s) => (
-                <option key={s.id} value={s.id}>
-                  {s.name}
-                </option>
-              ))}
-            </select>
-          </label>
-          <label className="block">
-            <span className="font-medium text-slate-800">Incident type</span>
-            <select name="type" defaultValue={f.incidentTypeId ?? ''} className={input}>
-              <option value="">Any type</option>
-              {data.types.map((t) => (
-                <option key={t.id} value={t.id}>
-                  {t.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Service"
+            name="service"
+            value={f.serviceId}
+            anyLabel="Any service"
+            options={data.services}
+            className={input}
+          />
+          <FilterSelect
+            label="Incident type"
+            name="type"
+            value={f.incidentTypeId}
+            anyLabel="Any type"
+            options={data.types}
+            className={input}
+          />
         </div>
         <div className="space-y-2 text-sm">
-          <label className="block">
-            <span className="font-medium text-slate-800">Commander</span>
-            <select name="commander" defaultValue={f.commanderId ?? ''} className={input}>
-              <option value="">Anyone</option>
-              {data.members.map((m) => (
-                <option key={m.id} value={m.id}>
-                  {m.name}
-                </option>
-              ))}
-            </select>
-          </label>
+          <FilterSelect
+            label="Commander"
+            name="commander"
+            value={f.commanderId}
+            anyLabel="Anyone"
+            options={data.members}
+            className={input}
+          />
           <label className="block">
             <span className="font-medium text-slate-800">Buckets</span>
             <select name="bucket" defaultValue={f.bucket} className={input}>

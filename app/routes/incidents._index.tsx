@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
 import { SeverityBadge, StatusBadge } from '../components/badges'
+import { FilterCheckboxes, FilterSelect } from '../components/filter-fields'
 import { SlaBadge } from '../components/sla'
 import { slaClock, worstState, type SlaTimes } from '../domain/sla/clock'
 import { SLA_TARGET_LABELS, type SeverityTargets } from '../domain/sla/policy'
@@ -95,71 +96,33 @@ export default function Incidents() {
         aria-label="Filter incidents"
       >
         <div className="grid gap-4 sm:grid-cols-2 lg:grid-cols-4">
-          <fieldset>
-            <legend className="text-sm font-medium text-slate-800">Status</legend>
-            <div className="mt-1 grid grid-cols-2 gap-1 text-sm">
-              {INCIDENT_STATUSES.map((s) => (
-                <label key={s} className="flex items-center gap-2">
-                  <input
-                    type="checkbox"
-                    name="status"
-                    value={s}
-                    defaultChecked={filters.statuses.includes(s)}
-                    className="rounded border-slate-300"
-                  />
-                  {STATUS_LABELS[s]}
-                </label>
-              ))}
-            </div>
-          </fieldset>
-          <fieldset>
-            <legend className="text-sm font-medium text-slate-800">Severity</legend>
-            <div className="mt-1 grid grid-cols-2 gap-1 text-sm">
-              {SEVERITIES.map((s) => (
-                <label key={s} className="flex items-center gap-2">
-                  <input
-                    type="checkbox"
-                    name="severity"
-                    value={s}
-                    defaultChecked={filters.severity.includes(s)}
-                    className="rounded border-slate-300"
-                  />
-                  {s}
-                </label>
-              ))}
-            </div>
-          </fieldset>
+          <FilterCheckboxes
+            legend="Status"
+            name="status"
+            options={INCIDENT_STATUSES.map((s) => ({ value: s, label: STATUS_LABELS[s] }))}
+            checked={filters.statuses}
+          />
+          <FilterCheckboxes
+            legend="Severity"
+            name="severity"
+            options={SEVERITIES.map((s) => ({ value: s, label: s }))}
+            checked={filters.severity}
+          />
           <div className="space-y-2 text-sm">
-            <label className="block">
-              <span className="font-medium text-slate-800">Service</span>
-              <select
-                name="service"
-                defaultValue={filters.service ?? ''}
-                className="mt-1 block w-full rounded-md border-slate-300 text-sm"
-              >
-                <option value="">Any service</option>
-                {services.map((s) => (
-                  <option key={s.id} value={s.id}>
-                    {s.name}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label className="block">
-              <span className="font-medium text-slate-800">Incident type</span>
-              <select
-                name="type"
-                defaultValue={filters.type ?? ''}
-                className="mt-1 block w-full rounded-md border-slate-300 text-sm"
-              >
-                <option value="">Any type</option>
-                {types.map((t) => (
-                  <option key={t.id} value={t.id}>
-                    {t.name}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <FilterSelect
+              label="Service"
+              name="service"
+              value={filters.service}
+              anyLabel="Any service"
+              options={services}
+            />
+            <FilterSelect
+              label="Incident type"
+              name="type"
+              value={filters.type}
+              anyLabel="Any type"
+              options={types}
+            />
             <label className="block">
               <span className="font-medium text-slate-800">Assignee</span>
               <select
