@@ -1,3 +1,4 @@
+import { once } from 'node:events'
 import { randomUUID } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
@@ -59,12 +60,17 @@ export function fsStore(rootDir: string): ObjectStore {
       const tempFile = file + suffix
       const tempMeta = file + META_SUFFIX + suffix
       const meter = byteMeter(maxBytes)
+      const out = createWriteStream(tempFile, { flags: 'wx' })
       try {
-        await pipeline(body, meter.stream, createWriteStream(tempFile, { flags: 'wx' }))
+        await pipeline(body, meter.stream, out)
         await writeFile(tempMeta, JSON.stringify({ contentType }), { flag: 'wx' })
         await rename(tempMeta, file + META_SUFFIX)
         await rename(tempFile, file)
       } catch (error) {
+        // The file is opened asynchronously: a pipeline that fails early (e.g. over the limit in
+        // the first chunks) can reject before the open completes, and the open would then create
+        // the file after we removed it. Wait until the stream has closed its file first.
+        if (!out.closed) await once(out, 'close').catch(() => undefined)
         await Promise.all([rm(tempFile, { force: true }), rm(tempMeta, { force: true })])
         throw error
       }
