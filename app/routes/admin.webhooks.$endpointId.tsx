@@ -1,4 +1,4 @@
-import { getCollectionProps, getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { getFormProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import type { SubmissionResult } from '@conform-to/react'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
@@ -14,10 +14,10 @@ import {
 import * as z from '../utils/zod'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
-import { ErrorList, Field, SubmitButton } from '../components/forms'
+import { EndpointFields, endpointFieldsSchema } from '../components/webhook-endpoint-fields'
+import { ErrorList, SubmitButton } from '../components/forms'
 import { TableHead } from '../components/table-head'
 import { requireMember } from '../domain/access/guard.server'
-import { WEBHOOK_EVENT_TYPES } from '../domain/notify/kinds'
 import {
   deleteEndpoint,
   getDelivery,
@@ -34,18 +34,7 @@ import {
 } from '../domain/notify/webhooks.server'
 import { redirectWithFlash } from '../utils/flash.server'
 
-const endpointSchema = z.object({
-  intent: z.literal('save'),
-  url: z
-    .string({ error: 'Enter the endpoint URL' })
-    .trim()
-    .min(1, 'Enter the endpoint URL')
-    .max(2000, 'Use at most 2000 characters'),
-  description: z.string().trim().max(300, 'Use at most 300 characters').optional().default(''),
-  eventTypes: z
-    .array(z.enum(WEBHOOK_EVENT_TYPES), { error: 'Choose at least one event type' })
-    .min(1, 'Choose at least one event type'),
-})
+const endpointSchema = endpointFieldsSchema.extend({ intent: z.literal('save') })
 
 const buttonSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('enable') }),
@@ -238,7 +227,6 @@ export default function WebhookEndpoint() {
       eventTypes: endpoint.eventTypes,
     },
   })
-  const eventTypeErrorId = `${fields.eventTypes.id}-error`
   const queued = actionData?.queued ?? null
   const here = `/admin/webhooks/${endpoint.id}`
 
@@ -354,36 +342,7 @@ export default function WebhookEndpoint() {
         </h2>
         <Form method="post" action={here} className="mt-4 max-w-2xl" {...getFormProps(form)}>
           <FormError id={form.errorId} errors={form.errors} />
-          <Field
-            label="Endpoint URL"
-            errors={fields.url.errors}
-            autoComplete="off"
-            {...getInputProps(fields.url, { type: 'url' })}
-          />
-          <Field
-            label="Description"
-            errors={fields.description.errors}
-            {...getInputProps(fields.description, { type: 'text' })}
-          />
-          <fieldset
-            className="mb-4"
-            aria-invalid={fields.eventTypes.errors ? true : undefined}
-            aria-describedby={fields.eventTypes.errors ? eventTypeErrorId : undefined}
-          >
-            <legend className="text-sm font-medium text-slate-800">Event types</legend>
-            <div className="mt-2 grid gap-1 sm:grid-cols-2">
-              {getCollectionProps(fields.eventTypes, {
-                type: 'checkbox',
-                options: [...WEBHOOK_EVENT_TYPES],
-              }).map(({ key, ...props }) => (
-                <label key={key} className="flex items-center gap-2 text-sm">
-                  <input {...props} className="rounded border-slate-300" />
-                  <code>{props.value}</code>
-                </label>
-              ))}
-            </div>
-            <ErrorList id={eventTypeErrorId} errors={fields.eventTypes.errors} />
-          </fieldset>
+          <EndpointFields fields={fields} />
           <SubmitButton name="intent" value="save" pendingLabel="Saving…">
             Save endpoint
           </SubmitButton>

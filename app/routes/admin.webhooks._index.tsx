@@ -1,4 +1,4 @@
-import { getCollectionProps, getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { getFormProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
@@ -13,25 +13,14 @@ import {
 import * as z from '../utils/zod'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
-import { ErrorList, Field, SubmitButton } from '../components/forms'
+import { EndpointFields, endpointFieldsSchema } from '../components/webhook-endpoint-fields'
+import { SubmitButton } from '../components/forms'
 import { TableHead } from '../components/table-head'
 import { requireMember } from '../domain/access/guard.server'
-import { WEBHOOK_EVENT_TYPES } from '../domain/notify/kinds'
 import { createEndpoint, listEndpoints, WebhookError } from '../domain/notify/webhooks.server'
 import { redirectWithFlash } from '../utils/flash.server'
 
-const endpointSchema = z.object({
-  intent: z.literal('create'),
-  url: z
-    .string({ error: 'Enter the endpoint URL' })
-    .trim()
-    .min(1, 'Enter the endpoint URL')
-    .max(2000, 'Use at most 2000 characters'),
-  description: z.string().trim().max(300, 'Use at most 300 characters').optional().default(''),
-  eventTypes: z
-    .array(z.enum(WEBHOOK_EVENT_TYPES), { error: 'Choose at least one event type' })
-    .min(1, 'Choose at least one event type'),
-})
+const endpointSchema = endpointFieldsSchema.extend({ intent: z.literal('create') })
 
 export const meta: MetaFunction = () => [{ title: 'Webhooks · IncidentFlow' }]
 
@@ -101,7 +90,6 @@ export default function Webhooks() {
     shouldRevalidate: 'onInput',
     onValidate: ({ formData }) => parseWithZod(formData, { schema: endpointSchema }),
   })
-  const eventTypeErrorId = `${fields.eventTypes.id}-error`
   return (
     <div className="space-y-10">
       <header className="flex flex-wrap items-end justify-between gap-4">
@@ -181,37 +169,10 @@ export default function Webhooks() {
         </h2>
         <Form method="post" className="mt-4 max-w-2xl" {...getFormProps(form)}>
           <FormError id={form.errorId} errors={form.errors} />
-          <Field
-            label="Endpoint URL"
-            hint="https:// is recommended. Private and internal addresses are refused."
-            errors={fields.url.errors}
-            autoComplete="off"
-            {...getInputProps(fields.url, { type: 'url' })}
+          <EndpointFields
+            fields={fields}
+            urlHint="https:// is recommended. Private and internal addresses are refused."
           />
-          <Field
-            label="Description"
-            errors={fields.description.errors}
-            {...getInputProps(fields.description, { type: 'text' })}
-          />
-          <fieldset
-            className="mb-4"
-            aria-invalid={fields.eventTypes.errors ? true : undefined}
-            aria-describedby={fields.eventTypes.errors ? eventTypeErrorId : undefined}
-          >
-            <legend className="text-sm font-medium text-slate-800">Event types</legend>
-            <div className="mt-2 grid gap-1 sm:grid-cols-2">
-              {getCollectionProps(fields.eventTypes, {
-                type: 'checkbox',
-                options: [...WEBHOOK_EVENT_TYPES],
-              }).map(({ key, ...props }) => (
-                <label key={key} className="flex items-center gap-2 text-sm">
-                  <input {...props} className="rounded border-slate-300" />
-                  <code>{props.value}</code>
-                </label>
-              ))}
-            </div>
-            <ErrorList id={eventTypeErrorId} errors={fields.eventTypes.errors} />
-          </fieldset>
           <SubmitButton name="intent" value="create" pendingLabel="Checking…">
             Add endpoint
           </SubmitButton>
