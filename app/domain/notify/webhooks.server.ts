@@ -59,6 +59,13 @@ async function findEndpoint(em: EntityManager, organizationId: string, id: strin
   return em.findOne(WebhookEndpointSchema, { id, organizationId })
 }
 
+/** The organization's endpoint, or the not-found error (also for another organization's id). */
+async function requireEndpoint(em: EntityManager, organizationId: string, id: string) {
+  const endpoint = await findEndpoint(em, organizationId, id)
+  if (!endpoint) throw endpointNotFound()
+  return endpoint
+}
+
 // ---------------------------------------------------------------------------------------------
 // Enqueueing (called inside other transactions: the event fan-out, the admin actions below)
 // ---------------------------------------------------------------------------------------------
@@ -241,12 +248,11 @@ export async function updateEndpoint(
   requireSettings(member)
   // Not found before the URL check, so another organization's id learns nothing from the answer.
   await asAdmin(orm, member, async (em) => {
-    if (!(await findEndpoint(em, member.organization.id, endpointId))) throw endpointNotFound()
+    await requireEndpoint(em, member.organization.id, endpointId)
   })
   const checked = await checkedInput(input, options)
   await asAdmin(orm, member, async (em) => {
-    const endpoint = await findEndpoint(em, member.organization.id, endpointId)
-    if (!endpoint) throw endpointNotFound()
+    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
     em.assign(endpoint, checked)
   })
 }
@@ -258,8 +264,7 @@ export async function setEndpointEnabled(
   enabled: boolean,
 ): Promise<void> {
   await asAdmin(orm, member, async (em) => {
-    const endpoint = await findEndpoint(em, member.organization.id, endpointId)
-    if (!endpoint) throw endpointNotFound()
+    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
     endpoint.enabled = enabled
     endpoint.disabledReason = enabled ? null : `Disabled by ${member.user.displayName}.`
   })
@@ -272,8 +277,7 @@ export async function rotateSecret(
   endpointId: string,
 ): Promise<void> {
   await asAdmin(orm, member, async (em) => {
-    const endpoint = await findEndpoint(em, member.organization.id, endpointId)
-    if (!endpoint) throw endpointNotFound()
+    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
     endpoint.secret = newSecret()
   })
 }
@@ -285,8 +289,7 @@ export async function deleteEndpoint(
   endpointId: string,
 ): Promise<void> {
   await asAdmin(orm, member, async (em) => {
-    const endpoint = await findEndpoint(em, member.organization.id, endpointId)
-    if (!endpoint) throw endpointNotFound()
+    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
     em.remove(endpoint)
   })
 }
@@ -340,8 +343,7 @@ export async function getEndpoint(
   endpointId: string,
 ): Promise<EndpointDetail> {
   return asAdmin(orm, member, async (em) => {
-    const endpoint = await findEndpoint(em, member.organization.id, endpointId)
-    if (!endpoint) throw endpointNotFound()
+    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
     return {
       id: endpoint.id,
       url: endpoint.url,
@@ -409,8 +411,7 @@ export async function listDeliveries(
 ): Promise<{ deliveries: DeliveryRow[]; page: number; hasNext: boolean }> {
   const current = Number.isSafeInteger(page) && page > 0 ? page : 1
   return asAdmin(orm, member, async (em) => {
-    const endpoint = await findEndpoint(em, member.organization.id, endpointId)
-    if (!endpoint) throw endpointNotFound()
+    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
     const rows = await em.find(
       WebhookDeliverySchema,
       { organizationId: member.organization.id, endpointId: endpoint.id },
@@ -518,8 +519,7 @@ export async function sendTestEvent(
   options: { expireInSeconds?: number } = {},
 ): Promise<{ deliveryId: string }> {
   return asAdmin(orm, member, async (em) => {
-    const endpoint = await findEndpoint(em, member.organization.id, endpointId)
-    if (!endpoint) throw endpointNotFound()
+    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
     if (!endpoint.enabled)
       throw new WebhookError(null, 'Enable the endpoint before sending a test event.', 409)
     const delivery = await enqueueWebhookDelivery(em, boss, {
