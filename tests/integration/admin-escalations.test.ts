@@ -10,9 +10,9 @@ import {
 } from '../../app/domain/escalation/escalation.server'
 import { DEFAULT_ESCALATION_RULES } from '../../app/domain/escalation/rules'
 import { declareIncident } from '../../app/domain/incident/incident-service.server'
-import { cookiePair, signIn, thrownBy } from '../support/access'
+import { cookiePair, thrownBy } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
-import { addMember, type TestMember } from '../support/incidents'
+import { addMember, addSignedInMember, type SignedInMember } from '../support/incidents'
 import { randomIp, startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { loadRemixBuild } from '../support/remix-build'
 
@@ -34,16 +34,10 @@ afterAll(async () => {
   await app?.close()
 })
 
-interface Person {
-  member: TestMember
-  cookie: string
-}
+type Person = SignedInMember
 
-async function person(role: Role, organizationId: string): Promise<Person> {
-  const member = await addMember(db, organizationId, role)
-  const session = await signIn(db, { userId: member.user.id, organizationId })
-  return { member, cookie: session.cookie }
-}
+const person = (role: Role, organizationId: string): Promise<Person> =>
+  addSignedInMember(db, organizationId, role)
 
 /** A new organization with a signed-in admin, so tests do not share rules. */
 async function freshOrganization(name = 'Escalating Org') {

@@ -4,9 +4,9 @@ import type { Role } from '../../app/domain/access/permissions'
 import { declareIncident } from '../../app/domain/incident/incident-service.server'
 import { SEVERITIES, type Severity } from '../../app/domain/incident/vocabulary'
 import type { SlaTargets } from '../../app/domain/sla/policy'
-import { cookiePair, signIn } from '../support/access'
+import { cookiePair } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
-import { addMember, type TestMember } from '../support/incidents'
+import { addSignedInMember, type SignedInMember } from '../support/incidents'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { loadRemixBuild } from '../support/remix-build'
 
@@ -28,16 +28,10 @@ afterAll(async () => {
   await app?.close()
 })
 
-interface Person {
-  member: TestMember
-  cookie: string
-}
+type Person = SignedInMember
 
-async function person(role: Role, organizationId: string, name?: string): Promise<Person> {
-  const member = await addMember(db, organizationId, role, { name })
-  const session = await signIn(db, { userId: member.user.id, organizationId })
-  return { member, cookie: session.cookie }
-}
+const person = (role: Role, organizationId: string, name?: string): Promise<Person> =>
+  addSignedInMember(db, organizationId, role, { name })
 
 async function freshOrganization() {
   const organizationId = await db.createOrganization('SLA Org')

@@ -7,9 +7,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyOrganization } from '../../app/domain/incident/audit.server'
 import { declareIncident } from '../../app/domain/incident/incident-service.server'
 import type { Role } from '../../app/domain/access/permissions'
-import { cookiePair, signIn } from '../support/access'
+import { cookiePair } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
-import { addMember, type TestMember } from '../support/incidents'
+import { addSignedInMember, type SignedInMember } from '../support/incidents'
 import { randomIp, startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { loadRemixBuild } from '../support/remix-build'
 
@@ -66,16 +66,10 @@ async function filesUnder(dir: string): Promise<string[]> {
   }
 }
 
-interface Person {
-  member: TestMember
-  cookie: string
-}
+type Person = SignedInMember
 
-async function person(role: Role, organizationId = db.organizationId): Promise<Person> {
-  const member = await addMember(db, organizationId, role)
-  const session = await signIn(db, { userId: member.user.id, organizationId })
-  return { member, cookie: session.cookie }
-}
+const person = (role: Role, organizationId = db.organizationId): Promise<Person> =>
+  addSignedInMember(db, organizationId, role)
 
 async function newIncident(who: Person) {
   const { number } = await declareIncident(db.orm, who.member, {

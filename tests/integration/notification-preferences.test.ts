@@ -14,7 +14,7 @@ import {
 } from '../../app/domain/notify/preferences.server'
 import { cookiePair, createUser, signIn, thrownBy } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
-import { addMember, type TestMember } from '../support/incidents'
+import { addSignedInMember, type SignedInMember } from '../support/incidents'
 import { randomIp, startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { loadRemixBuild } from '../support/remix-build'
 
@@ -33,16 +33,10 @@ afterAll(async () => {
   await app?.close()
 })
 
-interface Person {
-  member: TestMember
-  cookie: string
-}
+type Person = SignedInMember
 
-async function person(role: Role, organizationId = db.organizationId): Promise<Person> {
-  const member = await addMember(db, organizationId, role)
-  const session = await signIn(db, { userId: member.user.id, organizationId })
-  return { member, cookie: session.cookie }
-}
+const person = (role: Role, organizationId = db.organizationId): Promise<Person> =>
+  addSignedInMember(db, organizationId, role)
 
 async function storedRows(userId: string) {
   return db.query<{ organization_id: string; disabled_kinds: string[] }>(

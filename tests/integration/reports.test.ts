@@ -15,9 +15,9 @@ import { createObjectStore } from '../../app/utils/storage/create-store.server'
 import type { ObjectStore } from '../../app/utils/storage/storage.server'
 import { generateReport, type ReportGenerateDeps } from '../../jobs/handlers/report-generate'
 import { queues } from '../../jobs/queues'
-import { silentLogger, signIn, testEnv } from '../support/access'
+import { silentLogger, testEnv } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
-import { addMember, type TestMember } from '../support/incidents'
+import { addSignedInMember, type SignedInMember } from '../support/incidents'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { pdfText, pdfTextTitle, SKIP_PDF_TEXT } from '../support/pdf'
 import { loadRemixBuild } from '../support/remix-build'
@@ -38,16 +38,10 @@ let app: RunningApp
 let dataDir: string
 let store: ObjectStore
 
-interface Person {
-  member: TestMember
-  cookie: string
-}
+type Person = SignedInMember
 
-async function person(role: Role, organizationId: string): Promise<Person> {
-  const member = await addMember(db, organizationId, role)
-  const session = await signIn(db, { userId: member.user.id, organizationId })
-  return { member, cookie: session.cookie }
-}
+const person = (role: Role, organizationId: string): Promise<Person> =>
+  addSignedInMember(db, organizationId, role)
 
 let a: { id: string; manager: Person; engineer: Person; serviceId: string }
 let b: { id: string; manager: Person }

@@ -11,6 +11,7 @@ import type { StoredEvent } from '../../app/domain/incident/events'
 import { toStoredEvent } from '../../app/domain/incident/incident-service.server'
 import { IncidentEventSchema, IncidentSchema, type Incident } from '../../db/entities/incident'
 import { inScope } from '../../db/tenant'
+import { signIn } from './access'
 import type { TestDatabase } from './database'
 
 /** What the incident services need to know about who acts (a `Member`, minus the session). */
@@ -101,4 +102,22 @@ export async function tamper(
   } finally {
     await client.end()
   }
+}
+
+export interface SignedInMember {
+  member: TestMember
+  /** `name=value` of the session cookie, for requests as this member. */
+  cookie: string
+}
+
+/** A new member of the organization with a signed-in session, as pages over HTTP need. */
+export async function addSignedInMember(
+  db: TestDatabase,
+  organizationId: string,
+  role: Role,
+  options: { name?: string } = {},
+): Promise<SignedInMember> {
+  const member = await addMember(db, organizationId, role, options)
+  const session = await signIn(db, { userId: member.user.id, organizationId })
+  return { member, cookie: session.cookie }
 }
