@@ -11,6 +11,8 @@ export interface Scope {
   organizationId?: string | null
   userId?: string | null
   invitationTokenHash?: string | null
+  /** SHA-256 of an integration or API token: opens the one `integration` or `api_token` row it names. */
+  tokenHash?: string | null
 }
 
 /**
@@ -28,8 +30,15 @@ export async function inScope<T>(
   return em.transactional(async (tx) => {
     await tx.execute(
       `select set_config('role', ?, true), set_config('app.organization_id', ?, true),
-              set_config('app.user_id', ?, true), set_config('app.invitation_token_hash', ?, true)`,
-      [APP_ROLE, scope.organizationId ?? '', scope.userId ?? '', scope.invitationTokenHash ?? ''],
+              set_config('app.user_id', ?, true), set_config('app.invitation_token_hash', ?, true),
+              set_config('app.token_hash', ?, true)`,
+      [
+        APP_ROLE,
+        scope.organizationId ?? '',
+        scope.userId ?? '',
+        scope.invitationTokenHash ?? '',
+        scope.tokenHash ?? '',
+      ],
     )
     return work(tx)
   })

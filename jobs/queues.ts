@@ -98,6 +98,42 @@ export const queues = {
       retentionDays: 7,
     },
   },
+  'postmortem-draft': {
+    payload: z.object({ draftId: z.uuid(), organizationId: z.uuid() }),
+    options: {
+      policy: 'standard',
+      // A retry starts the draft over; the last attempt marks it failed with its reason.
+      retryLimit: 2,
+      retryDelay: 10,
+      retryBackoff: false,
+      // A model call has its own timeout (LLM_TIMEOUT_MS, 60 s by default) well inside this.
+      expireInSeconds: 180,
+      retentionDays: 7,
+    },
+  },
+  'alert-ingest': {
+    payload: z.object({ receiptId: z.uuid(), organizationId: z.uuid() }),
+    options: {
+      policy: 'standard',
+      retryLimit: 5,
+      retryDelay: 5,
+      retryBackoff: true,
+      expireInSeconds: 60,
+      retentionDays: 7,
+    },
+  },
+  'action-item-sweep': {
+    // `at` moves the sweep's "now" (tests); the cron job has none.
+    payload: z.object({ at: z.iso.datetime().optional() }),
+    options: {
+      policy: 'singleton',
+      retryLimit: 2,
+      retryDelay: 30,
+      retryBackoff: false,
+      expireInSeconds: 120,
+      retentionDays: 1,
+    },
+  },
 } as const satisfies Record<string, QueueDefinition>
 
 interface QueueDefinition {

@@ -35,6 +35,7 @@ import {
   type TransitionAction,
 } from '../domain/incident/lifecycle'
 import { isHigher } from '../domain/incident/triage'
+import { describeEvent } from '../domain/incident/describe-event.server'
 import {
   COMMENT_MAX,
   STATUS_LABELS,
@@ -190,7 +191,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     atIso: e.occurredAt,
     hash: e.hash,
     supersededBy: supersededBy.get(e.seq) ?? null,
-    ...describeEvent(e, { name, serviceName, typeName, timeZone }),
+    ...describeEvent(e, { name, serviceName, typeName, timeZone, formatBytes }),
   }))
 
   const now = Date.now()
@@ -264,140 +265,6 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     services: detail.services.filter((x) => x.active || x.id === incident.serviceId),
     types: detail.types.filter((x) => x.active || x.id === incident.incidentTypeId),
     timeline,
-  }
-}
-
-type Describe = {
-  name: (id: string | null | undefined) => string | null
-  serviceName: (id: string | null) => string | null
-  typeName: (id: string | null) => string | null
-  timeZone: string
-}
-
-/** Words and (sanitised) HTML for one timeline entry. */
-function describeEvent(
-  e: Awaited<ReturnType<typeof getIncidentDetail>> extends infer D
-    ? D extends { events: (infer E)[] }
-      ? E
-      : never
-    : never,
-  { name, serviceName, typeName, timeZone }: Describe,
-): { summary: string; detail: string | null; html: string | null } {
-  switch (e.type) {
-    case 'incident.declared':
-      return {
-        summary: `declared the incident as ${e.payload.severity}`,
-        detail: e.payload.title,
-        html: null,
-      }
-    case 'incident.status_changed': {
-      const t = transitionFor(e.payload.action as TransitionAction)
-      return {
-        summary: `${t.label.toLowerCase()}: ${STATUS_LABELS[e.payload.from]} → ${STATUS_LABELS[e.payload.to]}`,
-        detail: e.payload.reason ? `Reason: ${e.payload.reason}` : null,
-        html: null,
-      }
-    }
-    case 'incident.severity_changed':
-      return {
-        summary: `changed severity ${e.payload.from} → ${e.payload.to}`,
-        detail: `Reason: ${e.payload.reason}`,
-        html: null,
-      }
-    case 'incident.escalated':
-      return {
-        summary: `force-escalated ${e.payload.from} → ${e.payload.to}${e.payload.commander ? ' and took command' : ''}`,
-        detail: `Reason: ${e.payload.reason}`,
-        html: null,
-      }
-    case 'incident.assignment_changed': {
-      const parts: string[] = []
-      if (e.payload.commander)
-        parts.push(
-          `commander ${name(e.payload.commander.from) ?? 'none'} → ${name(e.payload.commander.to) ?? 'none'}`,
-        )
-      if (e.payload.added.length)
-        parts.push(
-          `assigned ${e.payload.added.map((id) => name(id) ?? 'former member').join(', ')}`,
-        )
-      if (e.payload.removed.length)
-        parts.push(
-          `unassigned ${e.payload.removed.map((id) => name(id) ?? 'former member').join(', ')}`,
-        )
-      return { summary: `changed ownership: ${parts.join('; ')}`, detail: null, html: null }
-    }
-    case 'incident.field_changed': {
-      const show = (field: string, value: string | null) =>
-        field === 'serviceId'
-          ? (serviceName(value) ?? 'none')
-          : field === 'incidentTypeId'
-            ? (typeName(value) ?? 'none')
-            : (value ?? 'none')
-      const label = {
-        title: 'title',
-        summary: 'summary',
-        serviceId: 'service',
-        incidentTypeId: 'incident type',
-        impactStartedAt: 'impact start',
-      }[e.payload.field]
-      return {
-        summary: `changed the ${label}`,
-        detail:
-          e.payload.field === 'summary'
-            ? null
-            : `${show(e.payload.field, e.payload.from)} → ${show(e.payload.field, e.payload.to)}`,
-        html: null,
-      }
-    }
-    case 'comment.added':
-      return { summary: 'commented', detail: null, html: renderMarkdown(e.payload.body) }
-    case 'comment.corrected':
-      return {
-        summary: `corrected the comment #${e.payload.supersedesSeq}`,
-        detail: null,
-        html: renderMarkdown(e.payload.body),
-      }
-    case 'attachment.added':
-      return {
-        summary: `added evidence ${e.payload.displayName} (${formatBytes(e.payload.size)})`,
-        detail: e.payload.description || null,
-        html: null,
-      }
-    case 'attachment.withdrawn':
-      return {
-        summary: `withdrew evidence ${e.payload.displayName}`,
-        detail: `Reason: ${e.payload.reason}`,
-        html: null,
-      }
-    case 'sla.warning':
-      return {
-        summary: `SLA at risk: ${SLA_TARGET_LABELS[e.payload.target].toLowerCase()} target (${formatSlaDuration(e.payload.targetSeconds)}) for ${e.payload.severity}`,
-        detail: `Due ${formatInZone(e.payload.dueAt, timeZone)} (policy v${e.payload.policyVersion})`,
-        html: null,
-      }
-    case 'sla.breached':
-      return {
-        summary: `SLA breached: ${SLA_TARGET_LABELS[e.payload.target].toLowerCase()} target (${formatSlaDuration(e.payload.targetSeconds)}) for ${e.payload.severity}`,
-        detail: `Was due ${formatInZone(e.payload.dueAt, timeZone)} (policy v${e.payload.policyVersion})`,
-        html: null,
-      }
-    case 'sla.retargeted': {
-      const parts = SLA_TARGETS.map(
-        (t) =>
-          `${SLA_TARGET_LABELS[t].toLowerCase()} ${e.payload.targets[t] === null ? 'none' : formatSlaDuration(e.payload.targets[t])}`,
-      )
-      return {
-        summary: `SLA targets now those of ${e.payload.severity} (policy v${e.payload.policyVersion})`,
-        detail: parts.join(', '),
-        html: null,
-      }
-    }
-    case 'escalation.fired':
-      return {
-        summary: `escalation rule “${e.payload.ruleName}” fired (event #${e.payload.causeSeq})`,
-        detail: e.payload.actions.length ? `Actions: ${e.payload.actions.join('; ')}` : null,
-        html: null,
-      }
   }
 }
 

@@ -8,6 +8,8 @@ export const OrganizationSchema = defineEntity({
     name: p.string().length(120),
     slug: p.string().length(64).unique(),
     timezone: p.string().length(64).default('UTC'),
+    /** Closing a SEV-1 or SEV-2 incident needs its postmortem published first. */
+    requirePostmortem: p.boolean().default(false).fieldName('require_postmortem'),
     createdAt: p
       .datetime()
       .defaultRaw('now()')

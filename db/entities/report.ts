@@ -1,6 +1,9 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
 import type { AnalyticsFilters } from '../../app/domain/analytics/types'
 
+export const REPORT_KINDS = ['analytics', 'postmortem'] as const
+export type ReportKind = (typeof REPORT_KINDS)[number]
+
 export const REPORT_STATUSES = ['queued', 'running', 'done', 'failed'] as const
 export type ReportStatus = (typeof REPORT_STATUSES)[number]
 
@@ -12,6 +15,9 @@ export const ReportSchema = defineEntity({
     id: p.uuid().primary().defaultRaw('gen_random_uuid()'),
     organizationId: p.uuid().fieldName('organization_id'),
     requestedBy: p.uuid().nullable().fieldName('requested_by'),
+    /** `analytics`: a dashboard report of `parameters`; `postmortem`: the postmortem `subjectId`. */
+    kind: p.enum([...REPORT_KINDS]).default('analytics'),
+    subjectId: p.uuid().nullable().fieldName('subject_id'),
     parameters: p.json<AnalyticsFilters>(),
     parametersHash: p.string().length(64).fieldName('parameters_hash'),
     status: p.enum([...REPORT_STATUSES]).default('queued'),

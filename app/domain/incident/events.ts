@@ -103,6 +103,37 @@ export type EventPayloads = {
     causeSeq: number
     actions: string[]
   }
+  /**
+   * An inbound alert (Alertmanager, PagerDuty, generic JSON) fired for this incident: the one
+   * that declared it, or a repeat with the same de-duplication key.
+   */
+  'alert.received': AlertPayload
+  /** The source reported the alert resolved. */
+  'alert.resolved': AlertPayload
+  /** The incident's postmortem moved between draft, in review and published. */
+  'postmortem.status_changed': {
+    postmortemId: string
+    from: PostmortemStatus
+    to: PostmortemStatus
+    revision: number
+  }
+}
+
+export type PostmortemStatus = 'draft' | 'in_review' | 'published'
+
+export interface AlertPayload {
+  integrationId: string
+  integrationName: string
+  source: 'alertmanager' | 'pagerduty' | 'generic'
+  dedupKey: string
+  /** The stored payload this came from (`alert_receipt`). */
+  receiptId: string
+  /** The alert's own title or name. */
+  title: string
+  /** Severity the alert asked for, if it named one. */
+  severity: Severity | null
+  /** A short plain-text account: labels, description, source link. */
+  details: string | null
 }
 
 export interface SlaSignalPayload {
@@ -131,6 +162,9 @@ export const EVENT_TYPES = [
   'sla.breached',
   'sla.retargeted',
   'escalation.fired',
+  'alert.received',
+  'alert.resolved',
+  'postmortem.status_changed',
 ] as const satisfies readonly EventType[]
 
 export type AnyEvent = {
@@ -244,6 +278,9 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
     case 'sla.breached':
     case 'sla.retargeted':
     case 'escalation.fired':
+    case 'alert.received':
+    case 'alert.resolved':
+    case 'postmortem.status_changed':
       return next
   }
 }

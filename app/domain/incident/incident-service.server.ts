@@ -389,12 +389,18 @@ export async function lockIncident(
   return incident
 }
 
-/** Timeline entries that record what the system noticed or did without changing the incident. */
+/**
+ * Timeline entries that change nothing an incident form shows: what the system noticed or did
+ * (SLA signals, rule firings, inbound alerts) and the postmortem's own status.
+ */
 const SYSTEM_NOTE_TYPES = new Set<string>([
   'sla.warning',
   'sla.breached',
   'sla.retargeted',
   'escalation.fired',
+  'alert.received',
+  'alert.resolved',
+  'postmortem.status_changed',
 ])
 
 export interface TransitionInput {

@@ -9,6 +9,7 @@ export const NOTIFICATION_KINDS = [
   'sla.warning',
   'sla.breached',
   'escalation',
+  'action_item.overdue',
 ] as const
 export type NotificationKind = (typeof NOTIFICATION_KINDS)[number]
 
@@ -19,6 +20,7 @@ export const NOTIFICATION_KIND_LABELS: Record<NotificationKind, string> = {
   'sla.warning': 'An SLA target of an incident you work on is at risk',
   'sla.breached': 'An SLA target is breached (always sent for incidents you command)',
   escalation: 'An escalation rule names you',
+  'action_item.overdue': 'A postmortem action item you own is overdue',
 }
 
 /** Whether a member with these preferences gets this e-mail. */
@@ -46,5 +48,8 @@ export const WEBHOOK_EVENT_TYPES = [
   'sla.warning',
   'sla.breached',
   'escalation.fired',
+  'alert.received',
+  'alert.resolved',
+  'postmortem.status_changed',
 ] as const
 export type WebhookEventType = (typeof WEBHOOK_EVENT_TYPES)[number]
