@@ -29,16 +29,11 @@ import {
   getIncidentDetail,
   transitionIncident,
 } from '../domain/incident/incident-service.server'
-import {
-  TRANSITION_ACTIONS,
-  transitionFor,
-  type TransitionAction,
-} from '../domain/incident/lifecycle'
+import { TRANSITION_ACTIONS, type TransitionAction } from '../domain/incident/lifecycle'
 import { isHigher } from '../domain/incident/triage'
 import { describeEvent } from '../domain/incident/describe-event.server'
 import {
   COMMENT_MAX,
-  STATUS_LABELS,
   SEVERITIES,
   SEVERITY_DESCRIPTIONS,
   type Severity,
@@ -50,11 +45,7 @@ import { formatDuration, formatInZone, fromLocalInput, toLocalInput, utcTitle } 
 import { clocksFor } from '../domain/sla/sla.server'
 import { now as clockNow } from '../utils/clock'
 import { Countdown, SlaBadge } from '../components/sla'
-import {
-  SLA_TARGETS,
-  SLA_TARGET_LABELS,
-  formatDuration as formatSlaDuration,
-} from '../domain/sla/policy'
+import { SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '../domain/sla/policy'
 
 const version = z.coerce.number().int().min(0)
 const reason = z.string({ error: 'Give a reason' }).trim().min(1, 'Give a reason').max(1000)
