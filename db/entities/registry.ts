@@ -14,7 +14,19 @@ import {
   ServiceSchema,
   TriageMatrixSchema,
 } from './incident'
+import {
+  AlertLinkSchema,
+  AlertReceiptSchema,
+  ApiTokenSchema,
+  IntegrationSchema,
+} from './integration'
 import { OrganizationSchema } from './organization'
+import {
+  ActionItemSchema,
+  PostmortemDraftSchema,
+  PostmortemRevisionSchema,
+  PostmortemSchema,
+} from './postmortem'
 import { ReportSchema } from './report'
 import {
   EscalationRuleSchema,
@@ -48,4 +60,12 @@ export const entities = [
   WebhookAttemptSchema,
   EventOutboxSchema,
   ReportSchema,
+  PostmortemSchema,
+  PostmortemRevisionSchema,
+  PostmortemDraftSchema,
+  ActionItemSchema,
+  IntegrationSchema,
+  AlertReceiptSchema,
+  AlertLinkSchema,
+  ApiTokenSchema,
 ]
