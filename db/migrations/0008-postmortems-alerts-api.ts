@@ -122,6 +122,33 @@ export class Migration0008PostmortemsAlertsApi extends Migration {
     this.addSql(`
       create index action_item_due_idx on action_item (due_on)
         where status in ('open', 'in_progress') and due_on is not null`)
+    // The overdue sweep's entry point across organizations, like `sla_deadline`: ids and the due
+    // date only, one row per open item with a due date whose owner has not yet been told about
+    // that date. Kept in step with action_item by the trigger below.
+    this.addSql(`
+      create table action_item_due (
+        action_item_id uuid primary key references action_item (id) on delete cascade,
+        tenant_id uuid not null references tenant (id) on delete cascade,
+        due_on date not null
+      )`)
+    this.addSql(`create index action_item_due_on_idx on action_item_due (due_on)`)
+    this.addSql(`
+      create function incidentflow_track_action_item_due() returns trigger language plpgsql as $$
+      begin
+        if new.status in ('open', 'in_progress') and new.due_on is not null
+           and new.overdue_notified_on is distinct from new.due_on then
+          insert into action_item_due (action_item_id, tenant_id, due_on)
+            values (new.id, new.organization_id, new.due_on)
+          on conflict (action_item_id) do update set due_on = excluded.due_on;
+        else
+          delete from action_item_due where action_item_id = new.id;
+        end if;
+        return null;
+      end $$`)
+    this.addSql(`
+      create trigger action_item_track_due
+        after insert or update of status, due_on, overdue_notified_on on action_item
+        for each row execute function incidentflow_track_action_item_due()`)
 
     this.addSql(`
       create table integration (
@@ -232,13 +259,15 @@ export class Migration0008PostmortemsAlertsApi extends Migration {
     this.addSql(
       `grant select, insert, update, delete on action_item, integration to incidentflow_app`,
     )
+    this.addSql(`grant select, insert, update, delete on action_item_due to incidentflow_app`)
   }
 
   override async down() {
     this.addSql(`alter table report drop column if exists kind, drop column if exists subject_id`)
     this.addSql(
-      `drop table if exists api_token, alert_link, alert_receipt, integration_rate, integration, action_item, postmortem_draft, postmortem_revision, postmortem cascade`,
+      `drop table if exists api_token, alert_link, alert_receipt, integration_rate, integration, action_item_due, action_item, postmortem_draft, postmortem_revision, postmortem cascade`,
     )
     this.addSql(`alter table organization drop column if exists require_postmortem`)
+    this.addSql(`drop function if exists incidentflow_track_action_item_due()`)
   }
 }
