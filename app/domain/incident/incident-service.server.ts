@@ -41,6 +41,7 @@ import {
   type Urgency,
 } from './triage'
 import { COMMENT_MAX, type IncidentStatus, type Severity } from './vocabulary'
+import { closeRefusal, getOrCreatePostmortem } from '../postmortem/postmortem.server'
 
 export { COMMENT_MAX }
 
@@ -434,6 +435,10 @@ export async function transitionIncident(
         verdict.reason === 'not-involved' ? 403 : 400,
       )
     }
+    if (transition.action === 'close') {
+      const refusal = await closeRefusal(em, incident)
+      if (refusal) throw new IncidentError(null, refusal)
+    }
     const from = incident.status
     const field = STATUS_TIMESTAMP[transition.to]
     let stamped: EventPayloads['incident.status_changed']['stamped'] = null
@@ -457,6 +462,8 @@ export async function transitionIncident(
       now,
     )
     if (stamped) await refreshSlaDeadline(em, incident, now)
+    if (transition.to === 'postmortem')
+      await getOrCreatePostmortem(em, incident, member.user.id, now)
     return { status: incident.status, version: incident.version }
   })
 }
