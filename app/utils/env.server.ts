@@ -143,6 +143,11 @@ export const workerEnvSchema = baseEnvSchema
     WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().int().min(1).max(120).default(10),
     /** Delays before each retry of a failed webhook delivery; about a day in all by default. */
     WEBHOOK_RETRY_SCHEDULE: retrySchedule.prefault(DEFAULT_WEBHOOK_RETRY_SCHEDULE),
+    /**
+     * How long one postmortem-draft request to the model may take. Kept well inside the
+     * `postmortem-draft` queue's expiry (180 s), after which pg-boss would hand the job out again.
+     */
+    LLM_TIMEOUT_MS: z.coerce.number().int().min(1000).max(150_000).default(60_000),
   })
   .superRefine(requireS3Settings)
 

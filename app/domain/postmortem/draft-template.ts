@@ -51,6 +51,11 @@ export interface DraftSource {
   people: Readonly<Record<string, string>>
   /** The organization's time zone, for the times written into the text. */
   timeZone: string
+  /** Service and incident type names by id, for describing events that name them. */
+  catalog?: {
+    services: Readonly<Record<string, string>>
+    incidentTypes: Readonly<Record<string, string>>
+  }
 }
 
 /** A comment as it reads now: the latest correction's text, citing the original and corrections. */
