@@ -26,9 +26,11 @@ import {
 import {
   STATUS_TIMESTAMP,
   checkTransition,
+  isAllowedMove,
   nextSteps,
   transitionFor,
   type Actor,
+  type Transition,
   type TransitionAction,
   REFUSAL_MESSAGES,
 } from './lifecycle'
@@ -290,74 +292,110 @@ export async function declareIncident(
   assertStorableText({ title: input.title, summary: input.summary })
   const organizationId = member.organization.id
   return inScope(orm, { organizationId }, async (em) => {
-    let severity = input.severity
-    if (!severity) {
-      if (!input.impact || !input.urgency)
-        throw new IncidentError('severity', 'Choose a severity, or an impact and an urgency.')
-      severity = triage(await loadTriageMatrix(em, organizationId), input.impact, input.urgency)
-    }
-    const impactStartedAt = input.impactStartedAt ?? now
-    if (impactStartedAt.getTime() > now.getTime() + 60_000) {
-      throw new IncidentError('impactStartedAt', 'Impact cannot start in the future.')
-    }
-    await assertCatalogEntry(em, ServiceSchema, organizationId, input.serviceId, 'serviceId')
-    await assertCatalogEntry(
-      em,
-      IncidentTypeSchema,
-      organizationId,
-      input.incidentTypeId,
-      'incidentTypeId',
-    )
     const commanderId = input.commanderId === undefined ? member.user.id : input.commanderId
-    if (commanderId) await assertMembers(em, organizationId, [commanderId], 'commanderId')
-
-    const [counter] = await em.execute<{ last_number: number }[]>(
-      `insert into incident_counter (organization_id, last_number) values (?, 1)
-       on conflict (organization_id) do update set last_number = incident_counter.last_number + 1
-       returning last_number`,
-      [organizationId],
-    )
-    const number = counter!.last_number
-    const policy = await currentPolicy(em, organizationId)
-    const incident = em.create(IncidentSchema, {
-      organizationId,
-      number,
-      title: input.title.trim(),
-      summary: input.summary,
-      severity,
-      impact: input.impact ?? null,
-      urgency: input.urgency ?? null,
-      status: 'detected',
-      serviceId: input.serviceId ?? null,
-      incidentTypeId: input.incidentTypeId ?? null,
-      commanderId,
-      assigneeIds: [],
+    const incident = await declareInTransaction(em, organizationId, input, {
       declaredById: member.user.id,
-      impactStartedAt,
-      declaredAt: now,
-      version: 0,
-      lastEventSeq: 0,
-      lastEventHash: null,
-      slaPolicyId: policy.id,
-      slaNextDeadline: null,
-      updatedAt: now,
+      commanderId,
+      now,
     })
-    await refreshSlaDeadline(em, incident, now)
-    await em.flush()
-    const state = stateOf(incident)
-    const {
-      version: _version,
-      acknowledgedAt: _a,
-      mitigatedAt: _m,
-      resolvedAt: _r,
-      postmortemAt: _p,
-      closedAt: _c,
-      ...declared
-    } = state
-    await appendEvent(em, incident, 'incident.declared', declared, member.user.id, now)
-    await em.flush()
-    return { id: incident.id, number }
+    return { id: incident.id, number: incident.number }
   })
+}
+
+/**
+ * Declares an incident that no member declared (an inbound alert), inside the caller's
+ * transaction under the organization: `declaredById` and the event's actor are null, nobody is
+ * commander unless `input.commanderId` names a member. Everything else is as `declareIncident`:
+ * the number, the `incident.declared` event through the outbox, the SLA clock.
+ */
+export async function declareIncidentAsSystem(
+  em: EntityManager,
+  organizationId: string,
+  input: DeclareInput,
+  now = clockNow(),
+): Promise<Incident> {
+  if (!em.isInTransaction()) throw new Error('declareIncidentAsSystem must run in a transaction')
+  assertStorableText({ title: input.title, summary: input.summary })
+  return declareInTransaction(em, organizationId, input, {
+    declaredById: null,
+    commanderId: input.commanderId ?? null,
+    now,
+  })
+}
+
+async function declareInTransaction(
+  em: EntityManager,
+  organizationId: string,
+  input: DeclareInput,
+  by: { declaredById: string | null; commanderId: string | null; now: Date },
+): Promise<Incident> {
+  const { declaredById, commanderId, now } = by
+  let severity = input.severity
+  if (!severity) {
+    if (!input.impact || !input.urgency)
+      throw new IncidentError('severity', 'Choose a severity, or an impact and an urgency.')
+    severity = triage(await loadTriageMatrix(em, organizationId), input.impact, input.urgency)
+  }
+  const impactStartedAt = input.impactStartedAt ?? now
+  if (impactStartedAt.getTime() > now.getTime() + 60_000) {
+    throw new IncidentError('impactStartedAt', 'Impact cannot start in the future.')
+  }
+  await assertCatalogEntry(em, ServiceSchema, organizationId, input.serviceId, 'serviceId')
+  await assertCatalogEntry(
+    em,
+    IncidentTypeSchema,
+    organizationId,
+    input.incidentTypeId,
+    'incidentTypeId',
+  )
+  if (commanderId) await assertMembers(em, organizationId, [commanderId], 'commanderId')
+
+  const [counter] = await em.execute<{ last_number: number }[]>(
+    `insert into incident_counter (organization_id, last_number) values (?, 1)
+     on conflict (organization_id) do update set last_number = incident_counter.last_number + 1
+     returning last_number`,
+    [organizationId],
+  )
+  const number = counter!.last_number
+  const policy = await currentPolicy(em, organizationId)
+  const incident = em.create(IncidentSchema, {
+    organizationId,
+    number,
+    title: input.title.trim(),
+    summary: input.summary,
+    severity,
+    impact: input.impact ?? null,
+    urgency: input.urgency ?? null,
+    status: 'detected',
+    serviceId: input.serviceId ?? null,
+    incidentTypeId: input.incidentTypeId ?? null,
+    commanderId,
+    assigneeIds: [],
+    declaredById,
+    impactStartedAt,
+    declaredAt: now,
+    version: 0,
+    lastEventSeq: 0,
+    lastEventHash: null,
+    slaPolicyId: policy.id,
+    slaNextDeadline: null,
+    updatedAt: now,
+  })
+  await refreshSlaDeadline(em, incident, now)
+  await em.flush()
+  const state = stateOf(incident)
+  const {
+    version: _version,
+    acknowledgedAt: _a,
+    mitigatedAt: _m,
+    resolvedAt: _r,
+    postmortemAt: _p,
+    closedAt: _c,
+    ...declared
+  } = state
+  await appendEvent(em, incident, 'incident.declared', declared, declaredById, now)
+  await em.flush()
+  return incident
 }
 
 /** Loads and locks one incident of the organization, checking the form's version. */
@@ -439,33 +477,68 @@ export async function transitionIncident(
       const refusal = await closeRefusal(em, incident)
       if (refusal) throw new IncidentError(null, refusal)
     }
-    const from = incident.status
-    const field = STATUS_TIMESTAMP[transition.to]
-    let stamped: EventPayloads['incident.status_changed']['stamped'] = null
-    if (field && incident[field] == null) {
-      incident[field] = now
-      stamped = { field, at: iso(now) }
-    }
-    incident.status = transition.to
-    await appendEvent(
+    await applyStatusChange(
       em,
       incident,
-      'incident.status_changed',
-      {
-        from,
-        to: transition.to,
-        action: transition.action,
-        reason: input.reason?.trim() || null,
-        stamped,
-      },
+      transition,
+      input.reason?.trim() || null,
       member.user.id,
       now,
     )
-    if (stamped) await refreshSlaDeadline(em, incident, now)
     if (transition.to === 'postmortem')
       await getOrCreatePostmortem(em, incident, member.user.id, now)
     return { status: incident.status, version: incident.version }
   })
+}
+
+/**
+ * The effects of a status change, the same for people and the system: the status timestamp
+ * stamped on first entry, the `incident.status_changed` event, the SLA deadline moved on.
+ */
+async function applyStatusChange(
+  em: EntityManager,
+  incident: Incident,
+  transition: Transition,
+  reason: string | null,
+  actorId: string | null,
+  now: Date,
+) {
+  const from = incident.status
+  const field = STATUS_TIMESTAMP[transition.to]
+  let stamped: EventPayloads['incident.status_changed']['stamped'] = null
+  if (field && incident[field] == null) {
+    incident[field] = now
+    stamped = { field, at: iso(now) }
+  }
+  incident.status = transition.to
+  await appendEvent(
+    em,
+    incident,
+    'incident.status_changed',
+    { from, to: transition.to, action: transition.action, reason, stamped },
+    actorId,
+    now,
+  )
+  if (stamped) await refreshSlaDeadline(em, incident, now)
+}
+
+/**
+ * Marks an incident mitigated on the system's word (its alert source reported the alert
+ * resolved), inside the caller's transaction, which holds the incident's row lock. Only from
+ * Investigating, as the lifecycle table allows: an incident nobody acknowledged stays Detected
+ * rather than being moved through Investigating on nobody's behalf. Returns whether it moved.
+ */
+export async function mitigateAsSystem(
+  em: EntityManager,
+  incident: Incident,
+  reason: string,
+  now = clockNow(),
+): Promise<boolean> {
+  const transition = transitionFor('mark-mitigated')
+  if (!transition.from.includes(incident.status) || !isAllowedMove(incident.status, transition.to))
+    return false
+  await applyStatusChange(em, incident, transition, reason, null, now)
+  return true
 }
 
 export interface SeverityInput {
