@@ -7,6 +7,7 @@ import { describeDatabaseUrl, resolveDatabase } from '../db/database'
 import { initORM } from '../db/orm'
 import { createQueues } from './boss'
 import { DEAD_LETTER_QUEUE, JOB_SCHEMA, queues, type JobPayload, type QueueName } from './queues'
+import { sweepOverdueActionItems } from './handlers/action-item-sweep'
 import { recordDeadLetter } from './handlers/dead-letter'
 import { deliverEmail } from './handlers/email-deliver'
 import { relayEvents } from './handlers/event-fanout'
@@ -112,6 +113,22 @@ async function main() {
     const result = await sweepSla({ orm, logger }, payload.at ? new Date(payload.at) : new Date())
     logger.debug({ jobId: job.id, ...result }, 'sla sweep done')
   })
+
+  // Overdue action items: every 10 minutes, so an owner hears within minutes of their day ending.
+  await boss.schedule('action-item-sweep', '*/10 * * * *', {}, { tz: 'UTC' })
+  await boss.work(
+    'action-item-sweep',
+    { batchSize: 1, pollingIntervalSeconds: 2 },
+    async ([job]) => {
+      if (!job) return
+      const payload = queues['action-item-sweep'].payload.parse(job.data)
+      const result = await sweepOverdueActionItems(
+        { orm, boss, logger, appUrl: env.APP_URL },
+        payload.at ? new Date(payload.at) : new Date(),
+      )
+      logger.debug({ jobId: job.id, ...result }, 'action item sweep done')
+    },
+  )
 
   // Events waiting in event_outbox are fanned out (escalations, e-mail, webhooks) by a loop in
   // every worker; rows are claimed with SKIP LOCKED, so workers share them without duplicates.

@@ -1,10 +1,14 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
+import { OverdueMark, formatDueDate } from '../components/action-items'
 import { StatusBadge, SeverityBadge } from '../components/badges'
 import { getViewer } from '../domain/access/guard.server'
 import { can, ROLE_DESCRIPTIONS, ROLE_LABELS } from '../domain/access/permissions'
 import { listIncidents, parseIncidentFilters } from '../domain/incident/incident-list.server'
 import { INCIDENT_STATUSES, SEVERITIES } from '../domain/incident/vocabulary'
+import { listMyActionItems } from '../domain/postmortem/action-items.server'
+import { ACTION_ITEM_STATUS_LABELS } from '../domain/postmortem/vocabulary'
+import { now as clockNow } from '../utils/clock'
 
 export const meta: MetaFunction = () => [
   { title: 'IncidentFlow' },
@@ -16,7 +20,7 @@ export const meta: MetaFunction = () => [
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const viewer = await getViewer(request, context)
-  if (!viewer) return { viewer: null, mine: [] }
+  if (!viewer) return { viewer: null, mine: [], actionItems: [] }
   const mine = viewer.organization
     ? (
         await listIncidents(
@@ -31,8 +35,18 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
         )
       ).rows
     : []
+  const actionItems =
+    viewer.organization && viewer.role
+      ? await listMyActionItems(
+          context.orm,
+          { user: viewer.user, role: viewer.role, organization: viewer.organization },
+          clockNow(),
+          20,
+        )
+      : []
   return {
     mine,
+    actionItems,
     viewer: {
       name: viewer.user.displayName,
       organization: viewer.organization?.name ?? null,
@@ -43,7 +57,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export default function Index() {
-  const { viewer, mine } = useLoaderData<typeof loader>()
+  const { viewer, mine, actionItems } = useLoaderData<typeof loader>()
   // One h1 per page: the welcome when signed in, the product line otherwise.
   const Heading = viewer ? 'h2' : 'h1'
   return (
@@ -94,6 +108,37 @@ export default function Index() {
                         INC-{incident.number}
                       </Link>
                       <span className="break-words">{incident.title}</span>
+                    </li>
+                  ))}
+                </ul>
+              )}
+              <h2 id="my-action-items" className="mt-6 text-lg font-semibold">
+                Your action items
+              </h2>
+              {actionItems.length === 0 ? (
+                <p className="mt-2 text-sm text-slate-600">No open action items.</p>
+              ) : (
+                <ul
+                  className="mt-2 divide-y divide-slate-100 text-sm"
+                  aria-labelledby="my-action-items"
+                >
+                  {actionItems.map((item) => (
+                    <li
+                      key={item.id}
+                      className="flex flex-wrap items-center gap-2 py-2"
+                      data-action-item={item.id}
+                    >
+                      <Link
+                        to={`/incidents/${item.incidentNumber}/postmortem`}
+                        className="font-medium text-brand-700 underline"
+                      >
+                        INC-{item.incidentNumber} postmortem
+                      </Link>
+                      <span className="break-words">{item.title}</span>
+                      <span className="text-slate-600">
+                        · due {formatDueDate(item.dueOn)} · {ACTION_ITEM_STATUS_LABELS[item.status]}
+                      </span>
+                      {item.overdue ? <OverdueMark /> : null}
                     </li>
                   ))}
                 </ul>

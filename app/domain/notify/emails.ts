@@ -63,3 +63,63 @@ ${input.details.map((d) => `<p style="margin: 0 0 4px">${escapeHtml(d)}</p>`).jo
 </body></html>`
   return { subject, text, html }
 }
+
+export interface ActionItemOverdueEmailInput {
+  appUrl: string
+  organizationName: string
+  incident: { number: number; title: string }
+  item: { title: string; dueOn: string; priority: string; status: string }
+}
+
+export function actionItemsUrl(appUrl: string, number: number) {
+  return `${incidentUrl(appUrl, number)}/postmortem/action-items`
+}
+
+/** "Fri 27 Nov 2026" for a calendar date (YYYY-MM-DD). */
+function calendarDay(date: string) {
+  const at = new Date(`${date}T00:00:00Z`)
+  if (Number.isNaN(at.getTime())) return date
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'UTC',
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+  })
+    .format(at)
+    .replace(',', '')
+}
+
+/** Tells an action item's owner that it is past its due date, with a link to the postmortem's items. */
+export function actionItemOverdueEmail(input: ActionItemOverdueEmailInput) {
+  const { incident, item } = input
+  const base = input.appUrl.replace(/\/+$/, '')
+  const link = actionItemsUrl(input.appUrl, incident.number)
+  const due = calendarDay(item.dueOn)
+  const subject = oneLine(`[INC-${incident.number}] Action item overdue: ${item.title}`).slice(
+    0,
+    300,
+  )
+  const text = [
+    `INC-${incident.number} · ${incident.title}`,
+    '',
+    `Your postmortem action item is overdue: ${item.title}`,
+    `Due: ${due} · Priority: ${item.priority} · Status: ${item.status}`,
+    '',
+    `Open the action items: ${link}`,
+    '',
+    'You get this e-mail because: you own this action item',
+    `${input.organizationName} on IncidentFlow. Change which e-mails you get: ${base}/account/notifications`,
+  ].join('\n')
+  const html = `<!doctype html>
+<html lang="en"><body style="font-family: system-ui, sans-serif; color: #111; line-height: 1.5">
+<p style="margin: 0 0 4px; color: #555">INC-${incident.number} · ${escapeHtml(input.organizationName)}</p>
+<h1 style="font-size: 18px; margin: 0 0 12px">${escapeHtml(incident.title)}</h1>
+<p style="font-size: 16px; font-weight: 600; margin: 0 0 8px">Your postmortem action item is overdue: ${escapeHtml(item.title)}</p>
+<p style="margin: 0 0 4px">Due: ${escapeHtml(due)} · Priority: ${escapeHtml(item.priority)} · Status: ${escapeHtml(item.status)}</p>
+<p style="margin: 16px 0"><a href="${escapeHtml(link)}" style="background: #111; color: #fff; padding: 8px 14px; border-radius: 6px; text-decoration: none">Open the action items</a></p>
+<p style="font-size: 12px; color: #555">You get this e-mail because: you own this action item<br>
+<a href="${escapeHtml(base)}/account/notifications">Change which e-mails you get</a></p>
+</body></html>`
+  return { subject, text, html }
+}
