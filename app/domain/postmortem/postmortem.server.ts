@@ -753,3 +753,80 @@ export async function getRevisionPair(
     return { from: content(a), to: content(b) }
   })
 }
+
+/** The postmortem's status for the incident page; null when the incident has none yet. */
+export async function postmortemStatusOf(
+  orm: MikroORM,
+  organizationId: string,
+  incidentId: string,
+): Promise<PostmortemStatus | null> {
+  return inScope(orm, { organizationId }, async (em) => {
+    const postmortem = await em.findOne(
+      PostmortemSchema,
+      { organizationId, incidentId },
+      { fields: ['status'] },
+    )
+    return postmortem?.status ?? null
+  })
+}
+
+/** The settings form was rendered before someone else saved it: nothing was changed. */
+export class PostmortemSettingsConflictError extends Error {
+  constructor() {
+    super('These settings changed since you opened them. Review them below, then save again.')
+    this.name = 'PostmortemSettingsConflictError'
+  }
+}
+
+export interface PostmortemSettings {
+  requirePostmortem: boolean
+  /** What the form carries back, so a change made meanwhile is noticed. */
+  version: string
+}
+
+export async function getPostmortemSettings(
+  orm: MikroORM,
+  member: Actorish,
+): Promise<PostmortemSettings> {
+  if (!can(member.role, 'settings.manage'))
+    throw new IncidentError(null, 'Only admins can change postmortem settings.', 403)
+  return inScope(orm, { organizationId: member.organization.id }, async (em) => {
+    const organization = await em.findOneOrFail(OrganizationSchema, {
+      id: member.organization.id,
+    })
+    return {
+      requirePostmortem: organization.requirePostmortem,
+      version: organization.updatedAt.toISOString(),
+    }
+  })
+}
+
+/** Turns the close guard on or off for the member's organization (admins only). */
+export async function savePostmortemSettings(
+  orm: MikroORM,
+  member: Actorish,
+  input: { requirePostmortem: boolean; version: string },
+): Promise<PostmortemSettings> {
+  if (!can(member.role, 'settings.manage'))
+    throw new IncidentError(null, 'Only admins can change postmortem settings.', 403)
+  return inScope(orm, { organizationId: member.organization.id }, async (em) => {
+    const organization = await em.findOneOrFail(
+      OrganizationSchema,
+      { id: member.organization.id },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    )
+    if (organization.updatedAt.toISOString() !== input.version)
+      throw new PostmortemSettingsConflictError()
+    if (organization.requirePostmortem !== input.requirePostmortem) {
+      organization.requirePostmortem = input.requirePostmortem
+      organization.updatedAt = new Date(
+        Math.max(clockNow().getTime(), organization.updatedAt.getTime() + 1),
+      )
+    }
+    await em.flush()
+    return {
+      requirePostmortem: organization.requirePostmortem,
+      version: organization.updatedAt.toISOString(),
+    }
+  })
+}
