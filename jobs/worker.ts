@@ -12,6 +12,7 @@ import { recordDeadLetter } from './handlers/dead-letter'
 import { deliverEmail } from './handlers/email-deliver'
 import { relayEvents } from './handlers/event-fanout'
 import { generateReport } from './handlers/report-generate'
+import { makePostmortemDraft } from './handlers/postmortem-draft'
 import { sweepSla } from './handlers/sla-sweep'
 import { deliverWebhook, webhookSettings } from './handlers/webhook-deliver'
 
@@ -85,6 +86,13 @@ async function main() {
   )
 
   await workEach(DEAD_LETTER_QUEUE, 1, 2, (payload) => recordDeadLetter({ orm, logger }, payload))
+
+  // Postmortem drafts: a template draft takes milliseconds, a model draft waits on the model
+  // (LLM_TIMEOUT_MS at most), so two at once keep a slow model from holding up the next draft.
+  await workEach('postmortem-draft', 2, 1, async (payload, jobId) => {
+    const outcome = await makePostmortemDraft({ orm, logger, env }, payload)
+    logger.debug({ jobId, outcome }, 'postmortem-draft done')
+  })
 
   // Reports take seconds of CPU each (charts, PDF): one at a time per worker, so e-mails and
   // webhooks keep flowing beside them.
