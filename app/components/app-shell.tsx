@@ -24,6 +24,7 @@ function navFor(root: RootData | null | undefined): NavItem[] {
       items.push({ to: '/admin/triage', label: 'Triage' })
       items.push({ to: '/admin/sla', label: 'SLA' })
       items.push({ to: '/admin/escalations', label: 'Escalations' })
+      items.push({ to: '/admin/postmortems', label: 'Postmortems' })
       items.push({ to: '/admin/webhooks', label: 'Webhooks' })
       items.push({ to: '/admin/audit', label: 'Audit' })
     }

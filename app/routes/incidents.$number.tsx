@@ -41,6 +41,8 @@ import {
 import { redirectWithFlash } from '../utils/flash.server'
 import { renderMarkdown } from '../utils/markdown.server'
 import { listAttachments } from '../domain/evidence/evidence.server'
+import { postmortemStatusOf } from '../domain/postmortem/postmortem.server'
+import { POSTMORTEM_STATUS_LABELS } from '../domain/postmortem/vocabulary'
 import { formatDuration, formatInZone, fromLocalInput, toLocalInput, utcTitle } from '../utils/time'
 import { clocksFor } from '../domain/sla/sla.server'
 import { now as clockNow } from '../utils/clock'
@@ -156,6 +158,10 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const typeName = (id: string | null) => detail.types.find((t) => t.id === id)?.name ?? null
 
   const attachments = await listAttachments(context.orm, member.organization.id, incident.id)
+  const postmortemStatus =
+    incident.status === 'postmortem' || incident.status === 'closed'
+      ? ((await postmortemStatusOf(context.orm, member.organization.id, incident.id)) ?? 'draft')
+      : null
   const evidenceHref = (id: string) => `/incidents/${incident.number}/evidence/${id}`
   const attachmentOf = (e: (typeof events)[number]): TimelineEntry['attachment'] => {
     if (e.type !== 'attachment.added') return null
@@ -202,6 +208,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       }
     : null
   return {
+    postmortemStatus,
     viewerId: member.user.id,
     sla,
     renderedAt: at.toISOString(),
@@ -413,6 +420,7 @@ export default function IncidentPage() {
     types,
     sla,
     renderedAt,
+    postmortemStatus,
   } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const conflict = actionData?.conflict ? actionData.result.error?.['']?.[0] : null
@@ -442,6 +450,19 @@ export default function IncidentPage() {
             Impact for <strong>{incident.age}</strong>
           </span>
         </div>
+        {postmortemStatus ? (
+          <p className="text-sm">
+            <Link
+              to={`/incidents/${incident.number}/postmortem`}
+              className="font-medium text-brand-700 underline"
+            >
+              Postmortem
+            </Link>{' '}
+            <span className="text-slate-600" data-testid="postmortem-status">
+              ({POSTMORTEM_STATUS_LABELS[postmortemStatus]})
+            </span>
+          </p>
+        ) : null}
         <dl className="grid gap-x-6 gap-y-1 text-sm sm:grid-cols-[max-content_1fr_max-content_1fr]">
           <dt className="text-slate-500">Service</dt>
           <dd>{incident.service ?? 'Not set'}</dd>
