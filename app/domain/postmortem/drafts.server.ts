@@ -167,7 +167,12 @@ export async function requestDraft(
   member: Actor,
   number: number,
   mode: DraftMode,
-  options: { llmAvailable: boolean; now?: Date },
+  options: {
+    llmAvailable: boolean
+    /** The revision the requesting form showed; a newer one means it is stale (409). */
+    revision?: number
+    now?: Date
+  },
 ): Promise<DraftView> {
   const now = options.now ?? new Date()
   const organizationId = member.organization.id
@@ -175,6 +180,11 @@ export async function requestDraft(
     const { incident, postmortem } = await lockFor(em, member, number, now)
     if (mode === 'llm' && !options.llmAvailable) throw new DraftError(LLM_NOT_CONFIGURED, 400)
     if (postmortem.status === 'published') throw new DraftError(PUBLISHED_EDIT_MESSAGE, 409)
+    if (options.revision !== undefined && options.revision !== postmortem.currentRevision)
+      throw new DraftError(
+        `The postmortem was saved as revision ${postmortem.currentRevision} since you opened revision ${options.revision}. Review it, then generate a draft again.`,
+        409,
+      )
     const [inserted] = await em.execute<Array<{ id: string }>>(
       `insert into postmortem_draft
          (organization_id, postmortem_id, mode, status, requested_by, base_revision, created_at)
