@@ -26,6 +26,7 @@ import {
 import type { Dashboard, DurationStats, MetricId } from '../domain/analytics/types'
 import { getCatalogs } from '../domain/incident/incident-service.server'
 import { SEVERITIES, type Severity } from '../domain/incident/vocabulary'
+import { countActionItems } from '../domain/postmortem/action-items.server'
 import { SLA_TARGET_LABELS } from '../domain/sla/policy'
 import { now as clockNow } from '../utils/clock'
 import { formatInZone } from '../utils/time'
@@ -40,10 +41,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const organizationId = member.organization.id
   const timeZone = member.organization.timezone
   const filters = parseAnalyticsFilters(new URL(request.url).searchParams, timeZone, clockNow())
-  const [dashboard, catalogs, members] = await Promise.all([
+  const [dashboard, catalogs, members, actionItems] = await Promise.all([
     loadDashboard(context.orm, organizationId, filters, clockNow()),
     getCatalogs(context.orm, organizationId),
     listMembers(context.orm, organizationId),
+    countActionItems(context.orm, organizationId, clockNow()),
   ])
   return {
     dashboard,
@@ -54,6 +56,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     services: catalogs.services,
     types: catalogs.types,
     members: members.map((m) => ({ id: m.userId, name: m.displayName })),
+    actionItems,
   }
 }
 
@@ -375,6 +378,47 @@ export default function Analytics() {
           </table>
         </ScrollTable>
       </Section>
+
+      <section
+        aria-labelledby="action-items-heading"
+        className="space-y-3 rounded-lg border border-slate-200 bg-white p-4"
+      >
+        <h2 id="action-items-heading" className="text-lg font-semibold">
+          Action items
+        </h2>
+        <p className="text-sm text-slate-600">
+          Postmortem action items open or in progress now, whatever the filters; overdue from the
+          day after their due date ({d.organization.timezone}).
+        </p>
+        <ScrollTable>
+          <table className="min-w-full divide-y divide-slate-200 text-sm">
+            <caption className="sr-only">
+              Open and overdue action items, in all and per owner
+            </caption>
+            <TableHead columns={['Owner', 'Open', 'Overdue']} />
+            <tbody className="divide-y divide-slate-100">
+              {data.actionItems.owners.map((o) => (
+                <tr key={o.userId ?? 'none'}>
+                  <th scope="row" className={`${cell} text-left font-normal`}>
+                    {o.name}
+                  </th>
+                  <td className={numberCell}>{o.open}</td>
+                  <td className={numberCell}>{o.overdue}</td>
+                </tr>
+              ))}
+            </tbody>
+            <tfoot className="border-t-2 border-slate-200 font-medium">
+              <tr>
+                <th scope="row" className={`${cell} text-left`}>
+                  Total
+                </th>
+                <td className={numberCell}>{data.actionItems.open}</td>
+                <td className={numberCell}>{data.actionItems.overdue}</td>
+              </tr>
+            </tfoot>
+          </table>
+        </ScrollTable>
+      </section>
     </div>
   )
 }

@@ -18,6 +18,7 @@ import {
   startOfLocalDay,
 } from './metrics'
 import type { AnalyticsFilters, Dashboard, DurationStats, ExportIncident, MetricId } from './types'
+import type { ActionItemCounts } from '../postmortem/action-items.server'
 
 /**
  * The analytics queries, under the organization's scope (row-level security applies as
@@ -943,7 +944,7 @@ export const METRICS_CSV_COLUMNS = [
  * Every number of the dashboard as one long table (one value per row), which a spreadsheet can
  * pivot: section, group (bucket, target, service, type, member or age), severity, measure, value.
  */
-export function metricsCsv(d: Dashboard) {
+export function metricsCsv(d: Dashboard, actionItems?: ActionItemCounts) {
   const rows: Array<[string, string, string, string, number | string | null]> = []
   const stats = (section: string, group: string, prefix: string, s: DurationStats) => {
     rows.push([section, group, '', `${prefix}_count`, s.count])
@@ -981,15 +982,31 @@ export function metricsCsv(d: Dashboard) {
     stats('people', p.name, 'mttr', p.mttr)
   }
   for (const a of d.openByAge) rows.push(['open_by_age', a.label, '', 'open_incidents', a.count])
+  if (actionItems) {
+    rows.push(['action_items', 'all', '', 'open', actionItems.open])
+    rows.push(['action_items', 'all', '', 'overdue', actionItems.overdue])
+    for (const o of actionItems.owners) {
+      rows.push(['action_items', o.name, '', 'open', o.open])
+      rows.push(['action_items', o.name, '', 'overdue', o.overdue])
+    }
+  }
   const lines = [METRICS_CSV_COLUMNS.join(',')]
   for (const row of rows) lines.push([d.definitionsVersion, ...row].map(csvCell).join(','))
   return `${lines.join('\r\n')}\r\n`
 }
 
-/** The dashboard as JSON, with the definitions its numbers follow. */
-export function metricsJson(d: Dashboard) {
+/**
+ * The dashboard as JSON, with the definitions its numbers follow; `actionItems` (open and overdue
+ * postmortem action items now, whatever the filters) when given.
+ */
+export function metricsJson(d: Dashboard, actionItems?: ActionItemCounts) {
   return `${JSON.stringify(
-    { format: 'incidentflow.analytics.metrics.v1', ...d, definitions: METRIC_DEFINITIONS },
+    {
+      format: 'incidentflow.analytics.metrics.v1',
+      ...d,
+      ...(actionItems ? { actionItems } : {}),
+      definitions: METRIC_DEFINITIONS,
+    },
     null,
     2,
   )}\n`
