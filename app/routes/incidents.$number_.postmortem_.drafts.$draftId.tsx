@@ -12,7 +12,13 @@ import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { SubmitButton } from '../components/forms'
 import { requireMember } from '../domain/access/guard.server'
-import { DraftError, acceptDraft, discardDraft, getDraft } from '../domain/postmortem/drafts.server'
+import {
+  DraftError,
+  acceptDraft,
+  discardDraft,
+  getDraft,
+  type DraftView,
+} from '../domain/postmortem/drafts.server'
 import { POSTMORTEM_SECTIONS, POSTMORTEM_SECTION_LABELS } from '../domain/postmortem/vocabulary'
 import { now as clockNow } from '../utils/clock'
 import { redirectWithFlash } from '../utils/flash.server'
