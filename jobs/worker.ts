@@ -8,6 +8,7 @@ import { initORM } from '../db/orm'
 import { createQueues } from './boss'
 import { DEAD_LETTER_QUEUE, JOB_SCHEMA, queues, type JobPayload, type QueueName } from './queues'
 import { sweepOverdueActionItems } from './handlers/action-item-sweep'
+import { ingestAlertReceipt } from './handlers/alert-ingest'
 import { recordDeadLetter } from './handlers/dead-letter'
 import { deliverEmail } from './handlers/email-deliver'
 import { relayEvents } from './handlers/event-fanout'
@@ -86,6 +87,11 @@ async function main() {
   )
 
   await workEach(DEAD_LETTER_QUEUE, 1, 2, (payload) => recordDeadLetter({ orm, logger }, payload))
+
+  // Inbound alerts: declare, append or resolve incidents from stored webhook receipts.
+  await workEach('alert-ingest', env.WORKER_CONCURRENCY, 1, (payload) =>
+    ingestAlertReceipt({ orm, logger }, payload),
+  )
 
   // Postmortem drafts: a template draft takes milliseconds, a model draft waits on the model
   // (LLM_TIMEOUT_MS at most), so two at once keep a slow model from holding up the next draft.

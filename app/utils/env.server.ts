@@ -89,6 +89,13 @@ export const webEnvSchema = baseEnvSchema
     SUPABASE_URL: optionalUrl,
     SUPABASE_ANON_KEY: optionalString,
     SUPABASE_JWT_SECRET: optionalString,
+    /** Largest inbound alert body accepted at /hooks/…, in bytes (default 256 KiB). */
+    ALERT_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(10 * 1024 * 1024)
+      .default(256 * 1024),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && (!env.SESSION_SECRET || env.SESSION_SECRET.length < 32)) {

@@ -7,6 +7,7 @@ import compression from 'compression'
 import express from 'express'
 import { pinoHttp } from 'pino-http'
 import type { PgBoss } from '../../jobs/boss'
+import { hooksRouter } from '../domain/alerts/hooks-router.server'
 import type { WebEnv } from './env.server'
 import { checkReadiness } from './health.server'
 import type { Logger } from './logger.server'
@@ -108,6 +109,8 @@ export function createHttpApp(options: HttpAppOptions) {
   app.use(compression())
   app.use(securityHeaders({ development, https: env.APP_URL.startsWith('https://') }))
   app.use(originCheck({ appUrl: env.APP_URL, exemptPrefixes: ['/hooks/', '/api/'] }))
+  // Inbound alerts are machines' requests: answered here, before Remix (see hooks-router).
+  app.use(hooksRouter({ orm, boss, logger, maxBytes: env.ALERT_MAX_BYTES }))
 
   // Fingerprinted build assets never change under the same name.
   app.use(
