@@ -89,6 +89,10 @@ export default function Account() {
             <Link to="/account/notifications" className="underline">
               Notification preferences
             </Link>
+            {' · '}
+            <Link to="/account/tokens" className="underline">
+              API tokens
+            </Link>
           </p>
         ) : null}
       </header>

@@ -1,0 +1,261 @@
+/**
+ * The OpenAPI 3.1 document of /api/v1, generated from the zod schemas in schemas.ts with zod's
+ * own JSON Schema conversion: the schemas the routes parse with are the ones clients read.
+ */
+import * as z from 'zod'
+import {
+  BODY_LIMIT_BYTES,
+  ERROR_STATUS,
+  ListIncidentsQuerySchema,
+  LIST_ARRAY_PARAMS,
+  requestSchemas,
+  responseSchemas,
+  type ErrorCode,
+} from './schemas'
+
+type JsonObject = Record<string, unknown>
+
+const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` })
+
+/** The registry's schemas as JSON Schema 2020-12 components (without `$schema`/`$id`). */
+function components(registry: z.core.$ZodRegistry<{ id: string }>, io: 'input' | 'output') {
+  const { schemas } = z.toJSONSchema(registry, {
+    io,
+    target: 'draft-2020-12',
+    uri: (id) => `#/components/schemas/${id}`,
+  })
+  return Object.fromEntries(
+    Object.entries(schemas).map(([id, schema]) => {
+      const { $schema: _s, $id: _i, ...rest } = schema as JsonObject
+      return [id, rest]
+    }),
+  )
+}
+
+const ERROR_WORDS: Record<ErrorCode, string> = {
+  unauthorized:
+    'No token, a malformed one, or one that is unknown, revoked or expired; or its user is no longer an active member.',
+  forbidden: 'The token’s user may not do this (their role, or not involved in the incident).',
+  not_found: 'No such incident in the token’s organization, or no such endpoint.',
+  method_not_allowed: 'The path does not answer this method (see the Allow header).',
+  unsupported_media_type: 'The body is not sent as application/json.',
+  payload_too_large: `The body is larger than ${BODY_LIMIT_BYTES / 1024} KiB.`,
+  invalid_json: 'The body is not valid JSON.',
+  validation_failed: 'A field is missing or invalid; `fields` says which and why.',
+  invalid_transition: 'The lifecycle does not allow this step from the incident’s status.',
+  conflict: 'The incident changed since `version`; `currentVersion` is the one to retry with.',
+  internal_error: 'Something failed on the server.',
+}
+
+/** One response per status, listing the codes an operation can answer with it. */
+function errorResponses(codes: ErrorCode[]) {
+  const byStatus = new Map<number, ErrorCode[]>()
+  for (const code of codes) {
+    const status = ERROR_STATUS[code]
+    byStatus.set(status, [...(byStatus.get(status) ?? []), code])
+  }
+  return Object.fromEntries(
+    [...byStatus].map(([status, list]) => [
+      String(status),
+      {
+        description: list.map((c) => `\`${c}\`: ${ERROR_WORDS[c]}`).join(' '),
+        ...(status === 401
+          ? { headers: { 'WWW-Authenticate': { schema: { type: 'string' } } } }
+          : status === 405
+            ? { headers: { Allow: { schema: { type: 'string' } } } }
+            : {}),
+        content: { 'application/json': { schema: ref('Error') } },
+      },
+    ]),
+  )
+}
+
+const json = (id: string, description: string, headers?: JsonObject) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: { 'application/json': { schema: ref(id) } },
+})
+
+const numberParameter = {
+  name: 'number',
+  in: 'path',
+  required: true,
+  description: 'The incident number: `42` (or `INC-42`).',
+  schema: { type: 'string', pattern: '^(?:INC-)?[1-9][0-9]{0,8}$' },
+}
+
+function queryParameters() {
+  return Object.entries(ListIncidentsQuerySchema.shape).map(([name, schema]) => {
+    const {
+      $schema: _s,
+      description,
+      ...rest
+    } = z.toJSONSchema(schema as z.ZodType, {
+      io: 'input',
+    }) as JsonObject
+    const isArray = (LIST_ARRAY_PARAMS as readonly string[]).includes(name)
+    return {
+      name,
+      in: 'query',
+      required: false,
+      ...(description ? { description } : {}),
+      schema: rest,
+      ...(isArray ? { style: 'form', explode: true } : {}),
+    }
+  })
+}
+
+const READ_ERRORS: ErrorCode[] = ['unauthorized', 'forbidden', 'method_not_allowed']
+const WRITE_ERRORS: ErrorCode[] = [
+  'invalid_json',
+  'unauthorized',
+  'forbidden',
+  'method_not_allowed',
+  'payload_too_large',
+  'unsupported_media_type',
+  'validation_failed',
+]
+
+function body(id: string) {
+  return { required: true, content: { 'application/json': { schema: ref(id) } } }
+}
+
+function build(serverUrl: string) {
+  const schemas = { ...components(responseSchemas, 'output') }
+  for (const [id, schema] of Object.entries(components(requestSchemas, 'input'))) {
+    if (id in schemas) throw new Error(`schema ${id} is both a request and a response`)
+    schemas[id] = schema
+  }
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'IncidentFlow API',
+      version: '1.0.0',
+      description:
+        'Incidents of the token’s organization, through the same rules as the pages. Authenticate with a personal API token (created at /account/tokens) as `Authorization: Bearer <token>`. Errors are JSON `{ "error": { "code", "message" } }` with a stable code.',
+    },
+    servers: [{ url: serverUrl }],
+    security: [{ bearerAuth: [] }],
+    tags: [{ name: 'Incidents' }, { name: 'Meta' }],
+    paths: {
+      '/incidents': {
+        get: {
+          operationId: 'listIncidents',
+          tags: ['Incidents'],
+          summary: 'List incidents',
+          parameters: queryParameters(),
+          responses: {
+            '200': json('IncidentList', 'One page of incidents.'),
+            ...errorResponses([...READ_ERRORS, 'validation_failed']),
+          },
+        },
+        post: {
+          operationId: 'declareIncident',
+          tags: ['Incidents'],
+          summary: 'Declare an incident',
+          description:
+            'The token’s user becomes declarer and commander. Give a severity, or an impact and an urgency for the triage matrix to decide.',
+          requestBody: body('DeclareIncidentRequest'),
+          responses: {
+            '201': json('Incident', 'Declared.', {
+              Location: { schema: { type: 'string', format: 'uri' } },
+            }),
+            ...errorResponses(WRITE_ERRORS),
+          },
+        },
+      },
+      '/incidents/{number}': {
+        get: {
+          operationId: 'getIncident',
+          tags: ['Incidents'],
+          summary: 'Get an incident',
+          parameters: [numberParameter],
+          responses: {
+            '200': json('Incident', 'The incident.'),
+            ...errorResponses([...READ_ERRORS, 'not_found']),
+          },
+        },
+      },
+      '/incidents/{number}/transitions': {
+        post: {
+          operationId: 'transitionIncident',
+          tags: ['Incidents'],
+          summary: 'Change the status',
+          description:
+            'Only the commander, an assignee, or an admin may (engineers and managers must be involved).',
+          parameters: [numberParameter],
+          requestBody: body('TransitionRequest'),
+          responses: {
+            '200': json('Incident', 'The incident in its new status.'),
+            ...errorResponses([...WRITE_ERRORS, 'not_found', 'conflict', 'invalid_transition']),
+          },
+        },
+      },
+      '/incidents/{number}/comments': {
+        post: {
+          operationId: 'addComment',
+          tags: ['Incidents'],
+          summary: 'Add a comment',
+          description:
+            'Only the commander, an assignee, or an admin may. The new entry’s `seq` is the incident’s new version.',
+          parameters: [numberParameter],
+          requestBody: body('CommentRequest'),
+          responses: {
+            '201': json('TimelineEvent', 'The stored comment.', {
+              Location: { schema: { type: 'string', format: 'uri' } },
+            }),
+            ...errorResponses([...WRITE_ERRORS, 'not_found', 'conflict']),
+          },
+        },
+      },
+      '/incidents/{number}/timeline': {
+        get: {
+          operationId: 'getTimeline',
+          tags: ['Incidents'],
+          summary: 'Read the timeline',
+          parameters: [numberParameter],
+          responses: {
+            '200': json('Timeline', 'Every entry, oldest first.'),
+            ...errorResponses([...READ_ERRORS, 'not_found']),
+          },
+        },
+      },
+      '/openapi.json': {
+        get: {
+          operationId: 'getOpenApiDocument',
+          tags: ['Meta'],
+          summary: 'This document',
+          security: [],
+          responses: {
+            '200': {
+              description: 'The OpenAPI 3.1 document.',
+              content: { 'application/json': { schema: { type: 'object' } } },
+            },
+          },
+        },
+      },
+    },
+    components: {
+      schemas,
+      securitySchemes: {
+        bearerAuth: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'A personal API token (`ifk_…`) from /account/tokens.',
+        },
+      },
+    },
+  }
+}
+
+const documents = new Map<string, ReturnType<typeof build>>()
+
+/** The document for an API served at `serverUrl` (e.g. https://incidents.example.com/api/v1). */
+export function openApiDocument(serverUrl: string) {
+  let document = documents.get(serverUrl)
+  if (!document) {
+    document = build(serverUrl)
+    documents.set(serverUrl, document)
+  }
+  return document
+}

@@ -1,0 +1,288 @@
+import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
+import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
+import type {
+  ActionFunctionArgs,
+  HeadersFunction,
+  LoaderFunctionArgs,
+  MetaFunction,
+} from '@remix-run/node'
+import { data } from '@remix-run/node'
+import {
+  Form,
+  isRouteErrorResponse,
+  Link,
+  useActionData,
+  useLoaderData,
+  useRouteError,
+} from '@remix-run/react'
+import * as z from '../utils/zod'
+import { ErrorPage } from '../components/error-page'
+import { FormError } from '../components/form-error'
+import { Field, SelectField, SubmitButton } from '../components/forms'
+import { TableHead } from '../components/table-head'
+import { requireMember } from '../domain/access/guard.server'
+import {
+  DEFAULT_TOKEN_EXPIRY,
+  TOKEN_EXPIRY_CHOICES,
+  TOKEN_EXPIRY_LABELS,
+  TOKEN_NAME_MAX,
+} from '../domain/api/token-vocabulary'
+import {
+  ApiTokenError,
+  createApiToken,
+  listApiTokens,
+  revokeApiToken,
+} from '../domain/api/tokens.server'
+import { redirectWithFlash } from '../utils/flash.server'
+import { now as clockNow } from '../utils/clock'
+import { formatInZone } from '../utils/time'
+
+const createSchema = z.object({
+  intent: z.literal('create'),
+  name: z
+    .string({ error: 'Give the token a name' })
+    .trim()
+    .min(1, 'Give the token a name')
+    .max(TOKEN_NAME_MAX, `Use at most ${TOKEN_NAME_MAX} characters`),
+  expiresIn: z.enum(TOKEN_EXPIRY_CHOICES, { error: 'Choose one from the list' }),
+})
+
+const revokeSchema = z.object({ intent: z.literal('revoke'), tokenId: z.string().max(64) })
+
+/** The secret is in the answer to the create form: no cache may keep that page. */
+export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => {
+  const forwarded = new Headers()
+  const cacheControl = actionHeaders.get('Cache-Control') ?? loaderHeaders.get('Cache-Control')
+  if (cacheControl) forwarded.set('Cache-Control', cacheControl)
+  return forwarded
+}
+
+export const meta: MetaFunction = () => [{ title: 'API tokens · IncidentFlow' }]
+
+export async function loader({ request, context }: LoaderFunctionArgs) {
+  // Not under /account's layout (the file name's `_`): a token belongs to an organization.
+  const member = await requireMember(request, context)
+  const tokens = await listApiTokens(context.orm, member)
+  const now = clockNow()
+  return data(
+    {
+      organizationName: member.organization.name,
+      timeZone: member.organization.timezone,
+      tokens: tokens.map((t) => ({
+        id: t.id,
+        name: t.name,
+        hint: t.hint,
+        createdAt: t.createdAt.toISOString(),
+        lastUsedAt: t.lastUsedAt?.toISOString() ?? null,
+        expiresAt: t.expiresAt?.toISOString() ?? null,
+        revokedAt: t.revokedAt?.toISOString() ?? null,
+        expired: !t.revokedAt && t.expiresAt !== null && t.expiresAt <= now,
+      })),
+    },
+    { headers: { 'Cache-Control': 'private, no-store' } },
+  )
+}
+
+export async function action({ request, context }: ActionFunctionArgs) {
+  const member = await requireMember(request, context)
+  const formData = await request.formData()
+  if (formData.get('intent') === 'revoke') {
+    const parsed = revokeSchema.safeParse(Object.fromEntries(formData))
+    if (!parsed.success) throw new Response('Bad request', { status: 400 })
+    try {
+      const { name } = await revokeApiToken(context.orm, member, parsed.data.tokenId)
+      return redirectWithFlash(
+        '/account/tokens',
+        { kind: 'success', message: `Token “${name}” revoked. It no longer works.` },
+        context.env,
+      )
+    } catch (error) {
+      if (error instanceof ApiTokenError && error.status === 404)
+        throw new Response('Token not found', { status: 404 })
+      throw error
+    }
+  }
+
+  const submission = parseWithZod(formData, { schema: createSchema })
+  if (submission.status !== 'success')
+    return data({ result: submission.reply(), created: null }, { status: 400 })
+  try {
+    const created = await createApiToken(context.orm, member, submission.value)
+    return data(
+      {
+        result: submission.reply({ resetForm: true }),
+        created: {
+          name: created.name,
+          token: created.token,
+          expiresAt: created.expiresAt?.toISOString() ?? null,
+        },
+      },
+      { headers: { 'Cache-Control': 'no-store' } },
+    )
+  } catch (error) {
+    if (error instanceof ApiTokenError && error.status === 400) {
+      return data(
+        {
+          result: submission.reply(
+            error.field
+              ? { fieldErrors: { [error.field]: [error.message] } }
+              : { formErrors: [error.message] },
+          ),
+          created: null,
+        },
+        { status: 400 },
+      )
+    }
+    throw error
+  }
+}
+
+export default function ApiTokens() {
+  const { tokens, organizationName, timeZone } = useLoaderData<typeof loader>()
+  const actionData = useActionData<typeof action>()
+  const [form, fields] = useForm({
+    lastResult: actionData?.result,
+    constraint: getZodConstraint(createSchema),
+    defaultValue: { expiresIn: DEFAULT_TOKEN_EXPIRY },
+    shouldValidate: 'onBlur',
+    onValidate: ({ formData }) => parseWithZod(formData, { schema: createSchema }),
+  })
+  const when = (iso: string) => formatInZone(iso, timeZone)
+  const created = actionData?.created
+  return (
+    <div className="mx-auto max-w-4xl space-y-8">
+      <header>
+        <p className="text-sm">
+          <Link to="/account" className="underline">
+            Account
+          </Link>
+        </p>
+        <h1 className="text-2xl font-bold">API tokens</h1>
+        <p className="mt-1 text-sm text-slate-600">
+          Personal tokens for the JSON API of {organizationName}. A token acts as you, with the role
+          you have in {organizationName} at the time of each request. See the{' '}
+          <a href="/api/v1/openapi.json" className="underline">
+            API description
+          </a>
+          .
+        </p>
+      </header>
+
+      {created ? (
+        <section
+          aria-labelledby="new-token-heading"
+          className="rounded-lg border border-amber-300 bg-amber-50 p-4"
+        >
+          <h2 id="new-token-heading" className="text-lg font-semibold">
+            Your new token “{created.name}”
+          </h2>
+          <p className="mt-1 text-sm text-amber-900" role="status">
+            Copy it now and keep it somewhere safe. You will not see it again: IncidentFlow keeps
+            only a fingerprint of it.
+          </p>
+          <label htmlFor="new-token" className="mt-3 block text-sm font-medium text-slate-800">
+            New API token
+          </label>
+          <input
+            id="new-token"
+            readOnly
+            value={created.token}
+            autoComplete="off"
+            spellCheck={false}
+            className="mt-1 block w-full rounded-md border-slate-300 font-mono text-sm"
+          />
+          <p className="mt-2 text-xs text-slate-600">
+            {created.expiresAt ? `Expires ${when(created.expiresAt)}.` : 'Does not expire.'} Use it
+            as <code>Authorization: Bearer &lt;token&gt;</code>.
+          </p>
+        </section>
+      ) : null}
+
+      <section
+        aria-labelledby="create-heading"
+        className="rounded-lg border border-slate-200 bg-white p-6"
+      >
+        <h2 id="create-heading" className="text-lg font-semibold">
+          Create a token
+        </h2>
+        <Form method="post" className="mt-4 max-w-xl" {...getFormProps(form)}>
+          <FormError id={form.errorId} errors={form.errors} />
+          <Field
+            label="Token name"
+            hint="What it is for, e.g. “Deploy bot”."
+            errors={fields.name.errors}
+            {...getInputProps(fields.name, { type: 'text' })}
+          />
+          <SelectField
+            label="Expires"
+            errors={fields.expiresIn.errors}
+            options={TOKEN_EXPIRY_CHOICES.map((value) => ({
+              value,
+              label: TOKEN_EXPIRY_LABELS[value],
+            }))}
+            {...getSelectProps(fields.expiresIn)}
+          />
+          <SubmitButton name="intent" value="create" pendingLabel="Creating…">
+            Create token
+          </SubmitButton>
+        </Form>
+      </section>
+
+      <section aria-labelledby="tokens-heading">
+        <h2 id="tokens-heading" className="text-lg font-semibold">
+          Your tokens
+        </h2>
+        {tokens.length === 0 ? (
+          <p className="mt-2 text-sm text-slate-600">No tokens yet.</p>
+        ) : (
+          <div className="relative mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
+            <table className="min-w-full divide-y divide-slate-200 text-sm">
+              <TableHead
+                cellClassName="px-4 py-2"
+                columns={['Name', 'Token', 'Created', 'Last used', 'Expires', 'Status']}
+              />
+              <tbody className="divide-y divide-slate-100">
+                {tokens.map((t) => (
+                  <tr key={t.id}>
+                    <td className="px-4 py-2 align-top font-medium break-all">{t.name}</td>
+                    <td className="px-4 py-2 align-top font-mono text-xs">{t.hint}</td>
+                    <td className="px-4 py-2 align-top">{when(t.createdAt)}</td>
+                    <td className="px-4 py-2 align-top">
+                      {t.lastUsedAt ? when(t.lastUsedAt) : 'Never'}
+                    </td>
+                    <td className="px-4 py-2 align-top">
+                      {t.expiresAt ? when(t.expiresAt) : 'Never'}
+                    </td>
+                    <td className="px-4 py-2 align-top">
+                      {t.revokedAt ? (
+                        `Revoked ${when(t.revokedAt)}`
+                      ) : t.expired ? (
+                        'Expired'
+                      ) : (
+                        <Form method="post">
+                          <input type="hidden" name="intent" value="revoke" />
+                          <input type="hidden" name="tokenId" value={t.id} />
+                          <button
+                            type="submit"
+                            className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50"
+                          >
+                            Revoke<span className="sr-only"> {t.name}</span>
+                          </button>
+                        </Form>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </div>
+  )
+}
+
+export function ErrorBoundary() {
+  const error = useRouteError()
+  return <ErrorPage status={isRouteErrorResponse(error) ? error.status : 500} error={error} />
+}
