@@ -5,12 +5,14 @@ import { Ajv2020 } from 'ajv/dist/2020.js'
 import addFormats from 'ajv-formats'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  ACTIVE_TOKENS_MAX,
   authenticateApiToken,
   createApiToken,
   revokeApiToken,
 } from '../../app/domain/api/tokens.server'
 import { declareIncident } from '../../app/domain/incident/incident-service.server'
 import type { Role } from '../../app/domain/access/permissions'
+import { addMembership, createUser, signIn } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { randomIp, startInProcessApp, type RunningApp } from '../support/in-process-app'
 import {
@@ -161,11 +163,12 @@ function expectError(answer: ApiAnswer, status: number, code: string) {
 }
 
 async function declareAs(member: TestMember, title = `Incident ${randomBytes(3).toString('hex')}`) {
-  return declareIncident(db.orm, member, {
+  const declared = await declareIncident(db.orm, member, {
     title,
     summary: 'set up by the test',
     severity: 'SEV-3',
   })
+  return { ...declared, title }
 }
 
 async function incidentCount(organizationId = db.organizationId) {
@@ -833,6 +836,8 @@ describe('tenant isolation', () => {
 describe('other paths and methods', () => {
   it('answers JSON not_found for unknown /api/v1 paths, whatever the method', async () => {
     for (const [method, path] of [
+      ['GET', ''],
+      ['GET', '/'],
       ['GET', '/nothing-here'],
       ['POST', '/incidents/1/escalations'],
       ['GET', '/incidents/1/timeline/extra'],
@@ -1009,6 +1014,83 @@ describe('the API tokens page', () => {
     const page = await (await app.get('/account/tokens', { cookie })).text()
     expect(page).not.toContain('theirs')
     expect(page).not.toContain('other org')
+  })
+
+  it('refuses someone who is not an active member of any organization', async () => {
+    const loner = await createUser(db)
+    const session = await signIn(db, { userId: loner.userId, organizationId: null })
+    expect((await app.get('/account/tokens', { cookie: session.cookie })).status).toBe(403)
+    const post = await app.post(
+      '/account/tokens',
+      { intent: 'create', name: 'No org', expiresIn: 'never' },
+      { cookie: session.cookie },
+    )
+    expect(post.status).toBe(403)
+    expect(await tokenRows(loner.userId)).toEqual([])
+  })
+
+  it('keeps tokens per organization: each acts only in the organization it was made in', async () => {
+    const person = await createUser(db, { displayName: 'Two Hats' })
+    await addMembership(db, {
+      userId: person.userId,
+      organizationId: db.organizationId,
+      role: 'admin',
+    })
+    await addMembership(db, { userId: person.userId, organizationId: otherOrg, role: 'engineer' })
+    const inOther = await signIn(db, { userId: person.userId, organizationId: otherOrg })
+    const created = await app.post(
+      '/account/tokens',
+      { intent: 'create', name: 'Other org bot', expiresIn: '90' },
+      { cookie: inOther.cookie },
+    )
+    const token = /value="(ifk_[A-Za-z0-9_-]{43})"/.exec(await created.text())?.[1]
+    expect(token).toBeDefined()
+    const [row] = await db.query<{ organization_id: string }>(
+      'select organization_id from api_token where user_id = $1',
+      [person.userId],
+    )
+    expect(row!.organization_id).toBe(otherOrg)
+
+    const theirs = await declareAs(
+      otherAdmin,
+      `Visible to the other org ${randomBytes(2).toString('hex')}`,
+    )
+    const read = await api('GET', `/incidents/${theirs.number}`, { token })
+    expect(read.json.title).toBe(theirs.title)
+    // An engineer there: not involved, so no transitions, although an admin here.
+    expectError(
+      await api('POST', `/incidents/${theirs.number}/transitions`, {
+        token,
+        body: { action: 'start-investigating' },
+      }),
+      403,
+      'forbidden',
+    )
+    const ours = await api('GET', '/incidents?status=all&limit=100', { token })
+    expect(JSON.stringify(ours.json)).not.toContain('Our incident')
+
+    const inThisOrg = await signIn(db, { userId: person.userId, organizationId: db.organizationId })
+    const page = decode(
+      await (await app.get('/account/tokens', { cookie: inThisOrg.cookie })).text(),
+    )
+    expect(page).not.toContain('Other org bot')
+    expect(page).toContain('No tokens yet.')
+  })
+
+  it('limits how many active tokens one person holds', async () => {
+    const { member, cookie } = await addSignedInMember(db, db.organizationId, 'engineer')
+    for (let i = 0; i < ACTIVE_TOKENS_MAX; i++)
+      await createApiToken(db.orm, member, { name: `bot ${i}`, expiresIn: 'never' })
+    const refused = await app.post(
+      '/account/tokens',
+      { intent: 'create', name: 'One too many', expiresIn: 'never' },
+      { cookie },
+    )
+    expect(refused.status).toBe(400)
+    expect(decode(await refused.text())).toContain(
+      `You already have ${ACTIVE_TOKENS_MAX} active tokens`,
+    )
+    expect(await tokenRows(member.user.id)).toHaveLength(ACTIVE_TOKENS_MAX)
   })
 
   it('refuses a cross-site form post', async () => {
