@@ -26,6 +26,7 @@ function navFor(root: RootData | null | undefined): NavItem[] {
       items.push({ to: '/admin/escalations', label: 'Escalations' })
       items.push({ to: '/admin/postmortems', label: 'Postmortems' })
       items.push({ to: '/admin/webhooks', label: 'Webhooks' })
+      items.push({ to: '/admin/integrations', label: 'Integrations' })
       items.push({ to: '/admin/audit', label: 'Audit' })
     }
     items.push({ to: '/account', label: 'Account' })
