@@ -11,12 +11,14 @@ import {
   type ShouldRevalidateFunction,
 } from '@remix-run/react'
 import * as z from '../utils/zod'
+import { ActionItemTable } from '../components/action-items'
 import { SeverityBadge, StatusBadge } from '../components/badges'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { ErrorList, SelectField, SubmitButton, TextareaField, Field } from '../components/forms'
 import { requireMember } from '../domain/access/guard.server'
 import { IncidentError } from '../domain/incident/incident-service.server'
+import { listActionItems } from '../domain/postmortem/action-items.server'
 import {
   CHANGE_NOTE_MAX,
   POSTMORTEM_MOVES,
@@ -103,6 +105,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { view, events } = page
   const timeZone = view.organization.timezone
   const sections = view.revision?.sections ?? null
+  const actionItems = await listActionItems(context.orm, member.organization.id, view.postmortem.id)
   const llmModel = context.env.LLM_BASE_URL && context.env.LLM_MODEL ? context.env.LLM_MODEL : null
   return {
     incident: view.incident,
@@ -140,6 +143,15 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       ...e,
       atText: formatInZone(e.at, timeZone),
       atUtc: utcTitle(e.at),
+    })),
+    actionItems: actionItems.map((i) => ({
+      id: i.id,
+      title: i.title,
+      ownerName: i.ownerName,
+      dueOn: i.dueOn,
+      priority: i.priority,
+      status: i.status,
+      overdue: i.overdue,
     })),
     canEdit: view.canEdit,
     moves: view.canEdit ? POSTMORTEM_MOVES[view.postmortem.status] : [],
@@ -262,6 +274,7 @@ export default function PostmortemPage() {
     canEdit,
     moves,
     llmModel,
+    actionItems,
   } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const base = `/incidents/${incident.number}/postmortem`
@@ -473,9 +486,12 @@ export default function PostmortemPage() {
         <h2 id="action-items-heading" className="text-lg font-semibold">
           Action items
         </h2>
+        <div className="relative overflow-x-auto rounded-lg border border-slate-200 bg-white">
+          <ActionItemTable items={actionItems} caption="Action items of this postmortem" />
+        </div>
         <p className="text-sm">
           <Link to={`${base}/action-items`} className="font-medium text-brand-700 underline">
-            Manage action items
+            {canEdit ? 'Add or change action items' : 'All action items'}
           </Link>
         </p>
       </section>

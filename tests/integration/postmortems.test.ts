@@ -772,6 +772,17 @@ describe('over HTTP', () => {
     expect(html).toContain('Publish postmortem')
     expect(html).toContain('data-postmortem-status="draft"')
 
+    expect(html).toContain('No action items yet.')
+    const row = await postmortemRow(number)
+    await db.query(
+      `insert into action_item (organization_id, postmortem_id, incident_id, title, owner_id, priority)
+       select organization_id, id, incident_id, 'Add a canary stage', $2, 'high' from postmortem where id = $1`,
+      [row!.id, manager.member.user.id],
+    )
+    const withItem = await page(engineer, `/incidents/${number}/postmortem`)
+    expect(withItem.html).toMatch(/<th scope="row"[^>]*>Add a canary stage<\/th>/)
+    expect(withItem.html).toContain('Max Manager')
+
     const incidentPage = await page(admin, `/incidents/${number}`)
     expect(incidentPage.html).toContain(`href="/incidents/${number}/postmortem"`)
     expect(incidentPage.html).toMatch(/data-testid="postmortem-status">\(Draft\)/)
