@@ -25,7 +25,9 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     throw error
   }
   if (!report) throw new Response('Report not found', { status: 404 })
-  const names = await reportFilterNames(context.orm, member, [report.parameters])
+  const names = report.parameters
+    ? await reportFilterNames(context.orm, member, [report.parameters])
+    : null
   const at = (date: Date | null) => (date ? formatInZone(date.toISOString(), timeZone) : null)
   return {
     report: {
@@ -40,8 +42,16 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       finishedAt: at(report.finishedAt),
     },
     organization: member.organization.name,
-    period: describePeriod(report.parameters, timeZone),
-    filters: describeFilters(report.parameters, names),
+    title: report.postmortem
+      ? `Postmortem PDF · INC-${report.postmortem.incidentNumber}`
+      : `Incident report · ${member.organization.name}`,
+    ...(report.parameters && names
+      ? {
+          period: describePeriod(report.parameters, timeZone),
+          filters: describeFilters(report.parameters, names),
+          postmortem: null,
+        }
+      : { period: null, filters: null, postmortem: report.postmortem }),
   }
 }
 
@@ -54,7 +64,7 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => {
 }
 
 export default function ReportPage() {
-  const { report, organization, period, filters } = useLoaderData<typeof loader>()
+  const { report, title, period, filters, postmortem } = useLoaderData<typeof loader>()
   const inProgress = report.status === 'queued' || report.status === 'running'
   return (
     <div className="max-w-3xl space-y-6">
@@ -64,8 +74,8 @@ export default function ReportPage() {
             Reports
           </Link>
         </p>
-        <h1 className="text-2xl font-bold">Incident report · {organization}</h1>
-        <p className="text-sm text-slate-600">{period}</p>
+        <h1 className="text-2xl font-bold">{title}</h1>
+        <p className="text-sm text-slate-600">{postmortem ? postmortem.incidentTitle : period}</p>
       </header>
 
       <section
@@ -128,10 +138,28 @@ export default function ReportPage() {
           Parameters
         </h2>
         <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
-          <dt className="font-medium text-slate-700">Period</dt>
-          <dd>{period}</dd>
-          <dt className="font-medium text-slate-700">Filters</dt>
-          <dd>{filters}</dd>
+          {postmortem ? (
+            <>
+              <dt className="font-medium text-slate-700">Postmortem</dt>
+              <dd>
+                <a
+                  href={`/incidents/${postmortem.incidentNumber}/postmortem`}
+                  className="text-brand-700 underline"
+                >
+                  INC-{postmortem.incidentNumber}: {postmortem.incidentTitle}
+                </a>
+              </dd>
+              <dt className="font-medium text-slate-700">Revision</dt>
+              <dd>{postmortem.revision} when requested (the PDF shows the newest)</dd>
+            </>
+          ) : (
+            <>
+              <dt className="font-medium text-slate-700">Period</dt>
+              <dd>{period}</dd>
+              <dt className="font-medium text-slate-700">Filters</dt>
+              <dd>{filters}</dd>
+            </>
+          )}
           <dt className="font-medium text-slate-700">Requested by</dt>
           <dd>
             {report.requestedBy}, {report.requestedAt}

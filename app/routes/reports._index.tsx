@@ -85,7 +85,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   const names = await reportFilterNames(
     context.orm,
     member,
-    reports.map((r) => r.parameters),
+    reports.flatMap((r) => (r.parameters ? [r.parameters] : [])),
   )
   const dates = periodDates(filters, timeZone)
   return {
@@ -107,8 +107,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
       status: r.status,
       progress: r.progress,
       requestedBy: r.requestedBy?.name ?? 'Unknown',
-      period: describePeriod(r.parameters, timeZone),
-      filters: describeFilters(r.parameters, names),
+      // A postmortem's PDF is described by its incident instead of a period and filters.
+      period: r.parameters
+        ? describePeriod(r.parameters, timeZone)
+        : `Postmortem of INC-${r.postmortem?.incidentNumber}: ${r.postmortem?.incidentTitle}`,
+      filters: r.parameters
+        ? describeFilters(r.parameters, names)
+        : `Revision ${r.postmortem?.revision ?? 0} when requested`,
       size: r.status === 'done' ? formatBytes(r.sizeBytes) : '—',
       requestedAt: formatInZone(r.createdAt.toISOString(), timeZone),
       requestedAtIso: r.createdAt.toISOString(),

@@ -1,15 +1,21 @@
 import { Readable } from 'node:stream'
 import { LockMode, type MikroORM } from '@mikro-orm/postgresql'
 import { UserSchema } from '../../db/entities/access'
-import { ReportSchema } from '../../db/entities/report'
+import { IncidentSchema } from '../../db/entities/incident'
+import { OrganizationSchema } from '../../db/entities/organization'
+import { PostmortemSchema } from '../../db/entities/postmortem'
+import { ReportSchema, type ReportKind } from '../../db/entities/report'
 import { inScope } from '../../db/tenant'
 import { loadDashboard } from '../../app/domain/analytics/analytics.server'
 import { METRIC_DEFINITIONS } from '../../app/domain/analytics/metrics'
-import type { AnalyticsFilters, Dashboard } from '../../app/domain/analytics/types'
+import type { AnalyticsFilters } from '../../app/domain/analytics/types'
 import { queueEmail } from '../../app/domain/email/outbox.server'
+import { listActionItems } from '../../app/domain/postmortem/action-items.server'
+import { getPostmortemView } from '../../app/domain/postmortem/postmortem.server'
 import { renderReportPdf } from '../../app/domain/report/pdf-report.server'
+import { renderPostmortemPdf } from '../../app/domain/report/postmortem-pdf.server'
 import { renderReportCharts } from '../../app/domain/report/report-charts.server'
-import { reportReadyEmail } from '../../app/domain/report/report-email'
+import { postmortemReportReadyEmail, reportReadyEmail } from '../../app/domain/report/report-email'
 import { describeFilters, describePeriod } from '../../app/domain/report/report-text'
 import { filterNamesFor, reportObjectKey } from '../../app/domain/report/report.server'
 import type { Logger } from '../../app/utils/logger.server'
@@ -84,7 +90,12 @@ export async function generateReport(
     row.progress = 5
     row.startedAt = now()
     row.error = null
-    return { parameters: row.parameters, requestedBy: row.requestedBy ?? null }
+    return {
+      kind: row.kind as ReportKind,
+      subjectId: row.subjectId ?? null,
+      parameters: row.parameters,
+      requestedBy: row.requestedBy ?? null,
+    }
   })
   if (!claimed) {
     deps.logger.info({ reportId }, 'report job for a report that is gone or finished; skipped')
@@ -107,6 +118,25 @@ export async function generateReport(
   }
 
   try {
+    if (claimed.kind === 'postmortem') {
+      const made = await makePostmortemPdf(deps, payload, claimed, now())
+      await saveProgress(80)
+      const objectKey = reportObjectKey(organizationId, reportId)
+      const stored = await deps.store.put(objectKey, Readable.from([made.pdf]), {
+        contentType: 'application/pdf',
+        maxBytes: MAX_REPORT_BYTES,
+      })
+      const outcome = await finish(deps, payload, {
+        objectKey,
+        size: stored.size,
+        email: made.email,
+        requestedBy: claimed.requestedBy,
+        finishedAt: now(),
+      })
+      deps.logger.info({ reportId, bytes: stored.size }, 'postmortem report generated')
+      return { outcome, timings: null }
+    }
+
     const filters = readFilters(claimed.parameters)
     const timings: ReportTimings = { load: 0, charts: 0, pdf: 0, store: 0 }
     let started = performance.now()
@@ -145,8 +175,13 @@ export async function generateReport(
     const outcome = await finish(deps, payload, {
       objectKey,
       size: stored.size,
-      dashboard,
-      filtersText,
+      email: reportReadyEmail({
+        appUrl: deps.appUrl,
+        organizationName: dashboard.organization.name,
+        reportId,
+        period: describePeriod(dashboard.filters, dashboard.organization.timezone),
+        filters: filtersText,
+      }),
       requestedBy: claimed.requestedBy,
       finishedAt: now(),
     })
@@ -180,8 +215,8 @@ async function finish(
   result: {
     objectKey: string
     size: number
-    dashboard: Dashboard
-    filtersText: string
+    /** The requester's "report ready" e-mail. */
+    email: { subject: string; text: string; html: string }
     requestedBy: string | null
     finishedAt: Date
   },
@@ -205,25 +240,74 @@ async function finish(
       ? await em.findOne(UserSchema, { id: result.requestedBy })
       : null
     if (requester) {
-      const { organization, filters } = result.dashboard
-      const email = reportReadyEmail({
-        appUrl: deps.appUrl,
-        organizationName: organization.name,
-        reportId,
-        period: describePeriod(filters, organization.timezone),
-        filters: result.filtersText,
-      })
       await em.flush()
       await queueEmail(em, deps.boss, {
         organizationId,
         kind: 'report-ready',
         to: requester.email,
-        ...email,
+        ...result.email,
         idempotencyKey: `report-ready:${reportId}`,
       })
     }
     return 'done'
   })
+}
+
+/**
+ * A postmortem report's PDF and its e-mail: the postmortem as the print view shows it (current
+ * revision, chosen timeline) with its action items, read under the report's organization.
+ */
+async function makePostmortemPdf(
+  deps: ReportGenerateDeps,
+  payload: JobPayload<'report-generate'>,
+  claimed: { subjectId: string | null; requestedBy: string | null },
+  at: Date,
+) {
+  const { organizationId, reportId } = payload
+  const subject = await inScope(deps.orm, { organizationId }, async (em) => {
+    const organization = await em.findOne(OrganizationSchema, { id: organizationId })
+    const postmortem = claimed.subjectId
+      ? await em.findOne(PostmortemSchema, { id: claimed.subjectId, organizationId })
+      : null
+    const incident = postmortem
+      ? await em.findOne(IncidentSchema, { id: postmortem.incidentId, organizationId })
+      : null
+    if (!organization || !postmortem || !incident) return null
+    const requester = claimed.requestedBy
+      ? await em.findOne(UserSchema, { id: claimed.requestedBy })
+      : null
+    return { organization, incident, requester }
+  })
+  if (!subject) throw new PermanentReportError('The postmortem of this report no longer exists.')
+  const { organization, incident, requester } = subject
+  // The view is read on the requester's behalf as a reader: the PDF shows what any member of the
+  // organization can read, and nothing here writes.
+  const reader = {
+    user: {
+      id: requester?.id ?? '00000000-0000-0000-0000-000000000000',
+      email: requester?.email ?? '',
+      displayName: requester?.displayName ?? 'IncidentFlow',
+    },
+    role: 'engineer' as const,
+    organization: {
+      id: organization.id,
+      name: organization.name,
+      slug: organization.slug,
+      timezone: organization.timezone,
+    },
+  }
+  const view = await getPostmortemView(deps.orm, reader, incident.number)
+  if (!view) throw new PermanentReportError('The postmortem of this report no longer exists.')
+  const items = await listActionItems(deps.orm, organizationId, view.postmortem.id, at)
+  const pdf = await renderPostmortemPdf({ view, items, generatedAt: at })
+  const email = postmortemReportReadyEmail({
+    appUrl: deps.appUrl,
+    organizationName: organization.name,
+    reportId,
+    incident: { number: incident.number, title: incident.title },
+    revision: view.postmortem.currentRevision,
+  })
+  return { pdf, email }
 }
 
 async function markFailed(

@@ -2,8 +2,14 @@ import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import { UserSchema } from '../../../db/entities/access'
-import { IncidentTypeSchema, ServiceSchema } from '../../../db/entities/incident'
-import { ReportSchema, type Report, type ReportStatus } from '../../../db/entities/report'
+import { IncidentSchema, IncidentTypeSchema, ServiceSchema } from '../../../db/entities/incident'
+import { PostmortemSchema } from '../../../db/entities/postmortem'
+import {
+  ReportSchema,
+  type Report,
+  type ReportKind,
+  type ReportStatus,
+} from '../../../db/entities/report'
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
 import { sendJob, type PgBoss } from '../../../jobs/boss'
@@ -44,11 +50,22 @@ export const STALE_RUNNING_SECONDS = queues['report-generate'].options.expireInS
 export const STALE_MESSAGE =
   'The worker stopped while making this report and did not finish it. Request it again.'
 
+/** What a postmortem report was asked for: the incident and the revision current at the time. */
+export interface PostmortemReportParameters {
+  incidentNumber: number
+  incidentTitle: string
+  revision: number
+}
+
 export interface ReportView {
   id: string
+  kind: ReportKind
   status: ReportStatus
   progress: number
-  parameters: AnalyticsFilters
+  /** The analytics filters of an `analytics` report; null for a postmortem report. */
+  parameters: AnalyticsFilters | null
+  /** The subject of a `postmortem` report; null for an analytics report. */
+  postmortem: PostmortemReportParameters | null
   requestedBy: { id: string; name: string } | null
   sizeBytes: number | null
   error: string | null
@@ -95,6 +112,22 @@ export function reportParametersHash(filters: AnalyticsFilters): string {
   return createHash('sha256').update(JSON.stringify(ordered)).digest('hex')
 }
 
+/** The file name a downloaded postmortem PDF gets: incident, organization and a short id. */
+export function postmortemReportFilename(
+  organizationName: string,
+  incidentNumber: number,
+  reportId: string,
+) {
+  const org =
+    organizationName
+      .normalize('NFKD')
+      .replace(/[^\w\s-]/g, '')
+      .trim()
+      .replace(/\s+/g, '-')
+      .slice(0, 60) || 'organization'
+  return `postmortem-INC-${incidentNumber}-${org}-${reportId.slice(0, 8)}.pdf`
+}
+
 /** Where a finished report's PDF lives in object storage. */
 export function reportObjectKey(organizationId: string, reportId: string) {
   return `org/${organizationId}/report/${reportId}.pdf`
@@ -115,13 +148,26 @@ async function userNames(em: EntityManager, ids: ReadonlyArray<string | null | u
   return new Map(users.map((u) => [u.id, u.displayName]))
 }
 
+/** The stored parameters of a postmortem report (written by `requestPostmortemReport`). */
+export function postmortemParameters(row: Pick<Report, 'kind' | 'parameters'>) {
+  if (row.kind !== 'postmortem') return null
+  const value = row.parameters as unknown as Partial<PostmortemReportParameters> | null
+  return {
+    incidentNumber: Number(value?.incidentNumber ?? 0),
+    incidentTitle: String(value?.incidentTitle ?? ''),
+    revision: Number(value?.revision ?? 0),
+  }
+}
+
 function toView(row: Report, names: Map<string, string>, now: Date): ReportView {
   const stale = isStale(row, now)
   return {
     id: row.id,
+    kind: row.kind,
     status: stale ? 'failed' : row.status,
     progress: row.progress,
-    parameters: row.parameters,
+    parameters: row.kind === 'analytics' ? row.parameters : null,
+    postmortem: postmortemParameters(row),
     requestedBy: row.requestedBy
       ? { id: row.requestedBy, name: names.get(row.requestedBy) ?? 'A former member' }
       : null,
@@ -147,60 +193,131 @@ export async function requestReport(
   now: Date = new Date(),
 ): Promise<{ report: ReportView; reused: boolean }> {
   requireReports(member)
-  const organizationId = member.organization.id
   const parameters = canonicalFilters(filters)
-  const hash = reportParametersHash(parameters)
+  return inScope(orm, { organizationId: member.organization.id }, (em) =>
+    insertOrReuse(em, boss, member, {
+      kind: 'analytics',
+      subjectId: null,
+      parameters,
+      hash: reportParametersHash(parameters),
+      now,
+    }),
+  )
+}
+
+/**
+ * Requests a PDF of an incident's postmortem (its current revision when the worker makes it),
+ * like `requestReport`: while one for the same postmortem is queued or running, that one is
+ * returned. 404 for an incident this organization does not have, or one without a postmortem.
+ */
+export async function requestPostmortemReport(
+  orm: MikroORM,
+  boss: PgBoss,
+  member: Actor,
+  incidentNumber: number,
+  now: Date = new Date(),
+): Promise<{ report: ReportView; reused: boolean }> {
+  requireReports(member)
+  const organizationId = member.organization.id
   return inScope(orm, { organizationId }, async (em) => {
-    // A report left running by a worker that died for good would otherwise be "reused" forever.
-    await em.execute(
-      `update report set status = 'failed', error = ?, finished_at = ?
-        where organization_id = ? and parameters_hash = ? and status = 'running'
-          and started_at < ?`,
+    const incident = await em.findOne(IncidentSchema, { organizationId, number: incidentNumber })
+    const postmortem = incident
+      ? await em.findOne(PostmortemSchema, { organizationId, incidentId: incident.id })
+      : null
+    if (!incident || !postmortem) throw new ReportError('Postmortem not found.', 404)
+    const parameters: PostmortemReportParameters = {
+      incidentNumber: incident.number,
+      incidentTitle: incident.title,
+      revision: postmortem.currentRevision,
+    }
+    return insertOrReuse(em, boss, member, {
+      kind: 'postmortem',
+      subjectId: postmortem.id,
+      parameters,
+      // The in-progress unique index is on the hash: it names the kind and the subject, so a
+      // postmortem's PDF never collides with an analytics report or another postmortem's.
+      hash: createHash('sha256')
+        .update(JSON.stringify(['postmortem', postmortem.id]))
+        .digest('hex'),
+      now,
+    })
+  })
+}
+
+/**
+ * Writes the report row and its job in the caller's transaction, or returns the report with the
+ * same hash that is still queued or running (`reused`).
+ */
+async function insertOrReuse(
+  em: EntityManager,
+  boss: PgBoss,
+  member: Actor,
+  request: {
+    kind: ReportKind
+    subjectId: string | null
+    parameters: AnalyticsFilters | PostmortemReportParameters
+    hash: string
+    now: Date
+  },
+): Promise<{ report: ReportView; reused: boolean }> {
+  const organizationId = member.organization.id
+  const { hash, now } = request
+  // A report left running by a worker that died for good would otherwise be "reused" forever.
+  await em.execute(
+    `update report set status = 'failed', error = ?, finished_at = ?
+      where organization_id = ? and parameters_hash = ? and status = 'running'
+        and started_at < ?`,
+    [
+      STALE_MESSAGE,
+      now,
+      organizationId,
+      hash,
+      new Date(now.getTime() - STALE_RUNNING_SECONDS * 1000),
+    ],
+  )
+  // A concurrent request with the same parameters either committed first (the insert then
+  // does nothing and the select finds its report) or waits on ours: the partial unique index
+  // decides, not a read-then-write race. A report that finished in between is retried for.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const inserted = await em.execute<Array<{ id: string }>>(
+      `insert into report (organization_id, requested_by, kind, subject_id, parameters, parameters_hash)
+       values (?, ?, ?, ?, ?::jsonb, ?)
+       on conflict (organization_id, parameters_hash) where status in ('queued', 'running')
+       do nothing
+       returning id`,
       [
-        STALE_MESSAGE,
-        now,
         organizationId,
+        member.user.id,
+        request.kind,
+        request.subjectId,
+        JSON.stringify(request.parameters),
         hash,
-        new Date(now.getTime() - STALE_RUNNING_SECONDS * 1000),
       ],
     )
-    // A concurrent request with the same parameters either committed first (the insert then
-    // does nothing and the select finds its report) or waits on ours: the partial unique index
-    // decides, not a read-then-write race. A report that finished in between is retried for.
-    for (let attempt = 0; attempt < 3; attempt++) {
-      const inserted = await em.execute<Array<{ id: string }>>(
-        `insert into report (organization_id, requested_by, parameters, parameters_hash)
-         values (?, ?, ?::jsonb, ?)
-         on conflict (organization_id, parameters_hash) where status in ('queued', 'running')
-         do nothing
-         returning id`,
-        [organizationId, member.user.id, JSON.stringify(parameters), hash],
+    const id = inserted[0]?.id
+    if (id) {
+      const jobId = await sendJob(
+        boss,
+        'report-generate',
+        { reportId: id, organizationId },
+        { db: await transactionExecutor(em) },
       )
-      const id = inserted[0]?.id
-      if (id) {
-        const jobId = await sendJob(
-          boss,
-          'report-generate',
-          { reportId: id, organizationId },
-          { db: await transactionExecutor(em) },
-        )
-        await em.execute(`update report set job_id = ? where id = ?`, [jobId, id])
-        const row = await em.findOneOrFail(ReportSchema, { id, organizationId })
-        const names = await userNames(em, [row.requestedBy])
-        return { report: toView(row, names, now), reused: false }
-      }
-      const existing = await em.findOne(ReportSchema, {
-        organizationId,
-        parametersHash: hash,
-        status: { $in: ['queued', 'running'] },
-      })
-      if (existing) {
-        const names = await userNames(em, [existing.requestedBy])
-        return { report: toView(existing, names, now), reused: true }
-      }
+      await em.execute(`update report set job_id = ? where id = ?`, [jobId, id])
+      const row = await em.findOneOrFail(ReportSchema, { id, organizationId })
+      const names = await userNames(em, [row.requestedBy])
+      return { report: toView(row, names, now), reused: false }
     }
-    throw new Error('Could not request the report; try again.')
-  })
+    const existing = await em.findOne(ReportSchema, {
+      organizationId,
+      parametersHash: hash,
+      status: { $in: ['queued', 'running'] },
+    })
+    if (existing) {
+      const names = await userNames(em, [existing.requestedBy])
+      return { report: toView(existing, names, now), reused: true }
+    }
+  }
+  throw new Error('Could not request the report; try again.')
 }
 
 export async function getReport(
@@ -304,12 +421,10 @@ export async function openReportFile(
     em.findOne(ReportSchema, { id: reportId, organizationId }),
   )
   if (!row || row.status !== 'done' || !row.objectKey) return null
-  const filename = reportFilename(
-    member.organization.name,
-    row.parameters,
-    member.organization.timezone,
-    row.id,
-  )
+  const subject = postmortemParameters(row)
+  const filename = subject
+    ? postmortemReportFilename(member.organization.name, subject.incidentNumber, row.id)
+    : reportFilename(member.organization.name, row.parameters, member.organization.timezone, row.id)
   const url = await store.presignedDownloadUrl(row.objectKey, {
     expiresInSeconds: 60,
     filename,
