@@ -297,6 +297,13 @@ describe('template draft', () => {
     expect(draft.timeline.map((t) => t.seq)).toEqual([1, 2, 3, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14])
     expect(draft.timeline.find((t) => t.seq === 11)?.note).toBe('Investigating → Mitigated')
     expect(draft.timeline.find((t) => t.seq === 7)?.note).toBe('Mitigate target breached')
+    // A corrected comment appears once, as corrected.
+    expect(draft.timeline.find((t) => t.seq === 6)?.note).toBe(
+      'Comment: Rolling back release 2026.3.1',
+    )
+    expect(draft.timeline.find((t) => t.seq === 4)?.note).toBe(
+      'Comment: The connection pool to the payments DB is exhausted.',
+    )
   })
 
   it('keeps the ten longest comments on the timeline when there are more', () => {
@@ -331,6 +338,9 @@ describe('template draft', () => {
     expect(draft.statements.every((s) => !s.flagged && s.eventSeqs.includes(1))).toBe(true)
     expect(draft.sections.customerImpact).toContain('has not been marked mitigated')
     expect(draft.timeline).toEqual([{ seq: 1, note: 'Declared as SEV-2' }])
+
+    const oneComment = buildTemplateDraft({ ...source, events: source.events.slice(0, 4) })
+    expect(oneComment.sections.rootCause).toContain('Start from the comment and the alerts.')
   })
 })
 

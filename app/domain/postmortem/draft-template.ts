@@ -385,7 +385,7 @@ function timelineNote(e: StoredEvent, keyComments: ReadonlySet<number>): string 
       return `Evidence: ${e.payload.displayName}`
     case 'comment.added':
     case 'comment.corrected':
-      return keyComments.has(e.seq) ? 'Comment' : null
+      return keyComments.has(e.seq) ? `Comment: ${oneLine(e.payload.body, 80)}` : null
     default:
       return null
   }
@@ -446,7 +446,7 @@ function breachOf(breaches: readonly StoredEvent[], target: string) {
 
 function describeBasis(comments: number, evidence: number, alerts: number) {
   const parts = [
-    comments ? `the ${count(comments, 'comment', 'comments')}` : null,
+    comments === 1 ? 'the comment' : comments ? `the ${comments} comments` : null,
     evidence ? 'the evidence' : null,
     alerts ? 'the alerts' : null,
   ].filter((p): p is string => p !== null)
