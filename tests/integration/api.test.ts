@@ -283,7 +283,11 @@ describe('token authentication', () => {
           { status: answer.status, code: answer.json.error.code },
           `${endpoint.name} with ${c.label}`,
         ).toEqual({ status: 401, code: 'unauthorized' })
-        expect(answer.headers.get('www-authenticate')).toMatch(/^Bearer realm="IncidentFlow"/)
+        expect(answer.headers.get('www-authenticate')).toBe(
+          c.label === 'no token'
+            ? 'Bearer realm="IncidentFlow"'
+            : `Bearer realm="IncidentFlow", error="${c.token === null || c.label === 'truncated' ? 'invalid_request' : 'invalid_token'}"`,
+        )
       }
     }
     expect({

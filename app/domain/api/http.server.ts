@@ -132,10 +132,11 @@ export async function requireApiActor(
 ): Promise<ApiActor> {
   const result = await authenticateApiToken(context.orm, request)
   if (!result.ok) {
+    // RFC 6750: no error code when no credentials came, invalid_request for a malformed header.
     const challenge =
       result.reason === 'missing'
         ? 'Bearer realm="IncidentFlow"'
-        : `Bearer realm="IncidentFlow", error="invalid_token"`
+        : `Bearer realm="IncidentFlow", error="${result.reason === 'malformed' ? 'invalid_request' : 'invalid_token'}"`
     throw new ApiError('unauthorized', AUTH_MESSAGES[result.reason], {
       headers: { 'WWW-Authenticate': challenge },
     })
