@@ -12,6 +12,7 @@ import { TEMPLATE_VERSION } from '../../app/domain/postmortem/draft-template'
 import {
   DraftError,
   LLM_NOT_CONFIGURED,
+  listDrafts,
   requestDraft,
 } from '../../app/domain/postmortem/drafts.server'
 import type { DraftResult, GeneratorRecord } from '../../db/entities/postmortem'
@@ -587,6 +588,22 @@ describe('accepting and discarding', () => {
     const shown = await page(a.manager, draftUrl(id))
     expect(shown.html).toContain('Status: <span data-draft-status="discarded">Discarded</span>')
     expect(shown.html).not.toContain('Discard draft')
+  })
+
+  it('lists the newest drafts first, for those who may edit only', async () => {
+    const id = await generate(a.manager, 'template')
+    const drafts = await listDrafts(db.orm, a.manager.member, number, { limit: 2 })
+    expect(drafts).toHaveLength(2)
+    expect(drafts[0]).toMatchObject({
+      id,
+      mode: 'template',
+      status: 'queued',
+      requestedBy: a.manager.member.user.displayName,
+    })
+    expect(await listDrafts(db.orm, a.bystander.member, number)).toEqual([])
+    expect(await listDrafts(db.orm, b.manager.member, number)).not.toContainEqual(
+      expect.objectContaining({ id }),
+    )
   })
 })
 

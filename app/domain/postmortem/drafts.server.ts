@@ -243,6 +243,52 @@ export async function getDraft(
   })
 }
 
+export interface DraftSummary {
+  id: string
+  mode: DraftMode
+  status: DraftStatus
+  requestedBy: string | null
+  createdAt: Date
+}
+
+/**
+ * The incident's newest drafts (at most `limit`), for listing on the postmortem page; empty for
+ * an incident without a postmortem or a member who cannot edit it.
+ */
+export async function listDrafts(
+  orm: MikroORM,
+  member: Actor,
+  number: number,
+  options: { limit?: number; now?: Date } = {},
+): Promise<DraftSummary[]> {
+  const organizationId = member.organization.id
+  const now = options.now ?? new Date()
+  return inScope(orm, { organizationId }, async (em) => {
+    const incident = await em.findOne(IncidentSchema, { organizationId, number })
+    if (!incident || !canEditPostmortem(member, incident)) return []
+    const postmortem = await em.findOne(PostmortemSchema, {
+      organizationId,
+      incidentId: incident.id,
+    })
+    if (!postmortem) return []
+    const rows = await em.find(
+      PostmortemDraftSchema,
+      { organizationId, postmortemId: postmortem.id },
+      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: options.limit ?? 5 },
+    )
+    const ids = [...new Set(rows.map((r) => r.requestedBy).filter((id): id is string => !!id))]
+    const users = ids.length ? await em.find(UserSchema, { id: { $in: ids } }) : []
+    const names = new Map(users.map((u) => [u.id, u.displayName]))
+    return rows.map((row) => ({
+      id: row.id,
+      mode: row.mode,
+      status: isStale(row, now) ? 'failed' : row.status,
+      requestedBy: row.requestedBy ? (names.get(row.requestedBy) ?? 'A former member') : null,
+      createdAt: row.createdAt,
+    }))
+  })
+}
+
 /**
  * Accepts a finished draft: its sections and timeline become the postmortem's next revision,
  * recording the mode, model, prompt version, time and every statement with its citations.
