@@ -20,17 +20,16 @@ import { requireMember } from '../domain/access/guard.server'
 import { IncidentError } from '../domain/incident/incident-service.server'
 import { listActionItems } from '../domain/postmortem/action-items.server'
 import {
-  CHANGE_NOTE_MAX,
-  POSTMORTEM_MOVES,
-  POSTMORTEM_MOVE_LABELS,
   PostmortemConflictError,
   PostmortemInputError,
-  TIMELINE_NOTE_MAX,
   getPostmortemPage,
   savePostmortem,
   setPostmortemStatus,
 } from '../domain/postmortem/postmortem.server'
 import {
+  CHANGE_NOTE_MAX,
+  POSTMORTEM_MOVES,
+  POSTMORTEM_MOVE_LABELS,
   POSTMORTEM_SECTIONS,
   POSTMORTEM_SECTION_LABELS,
   POSTMORTEM_SECTION_MAX,
@@ -38,6 +37,7 @@ import {
   POSTMORTEM_STATUS_LABELS,
   type PostmortemSection,
   type PostmortemSections,
+  TIMELINE_NOTE_MAX,
   type PostmortemStatus,
 } from '../domain/postmortem/vocabulary'
 import { redirectWithFlash } from '../utils/flash.server'

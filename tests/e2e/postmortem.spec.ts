@@ -52,8 +52,11 @@ test.describe('postmortem', () => {
   test('with the setting on, a SEV-2 closes only after its postmortem is generated, edited and published', async ({
     page,
     jsEnabled,
+    browserProblems,
   }, testInfo) => {
     test.setTimeout(90_000)
+    // The refused close is answered 400, which Chromium logs as a failed resource load.
+    browserProblems.allowConsoleError(/status of 400/)
     const admin = newAccount(testInfo, 'postmortem')
     await signUp(page, admin, jsEnabled)
 

@@ -27,10 +27,14 @@ import {
 } from '../incident/incident-service.server'
 import type { IncidentStatus, Severity } from '../incident/vocabulary'
 import {
+  CHANGE_NOTE_MAX,
+  POSTMORTEM_MOVES,
+  POSTMORTEM_MOVE_LABELS,
   POSTMORTEM_SECTIONS,
   POSTMORTEM_SECTION_LABELS,
   POSTMORTEM_SECTION_MAX,
   POSTMORTEM_STATUS_LABELS,
+  TIMELINE_NOTE_MAX,
   type PostmortemSections,
   type PostmortemStatus,
   type PostmortemTimelineEntry,
@@ -53,10 +57,7 @@ export type RevisionSource = 'human' | 'template' | 'llm'
 /** Incidents in these statuses have a postmortem. */
 export const POSTMORTEM_INCIDENT_STATUSES: readonly IncidentStatus[] = ['postmortem', 'closed']
 
-/** Longest note on one timeline entry, in characters. */
-export const TIMELINE_NOTE_MAX = 1_000
-/** Longest change note, in characters (the column's length). */
-export const CHANGE_NOTE_MAX = 500
+export { CHANGE_NOTE_MAX, POSTMORTEM_MOVES, POSTMORTEM_MOVE_LABELS, TIMELINE_NOTE_MAX }
 
 export const PUBLISHED_EDIT_MESSAGE =
   'This postmortem is published. Return it to draft before editing it.'
@@ -540,20 +541,6 @@ export async function savePostmortem(
     )
     return { revision }
   })
-}
-
-/** Which status a postmortem may move to from each status. */
-export const POSTMORTEM_MOVES: Record<PostmortemStatus, readonly PostmortemStatus[]> = {
-  draft: ['in_review', 'published'],
-  in_review: ['published', 'draft'],
-  published: ['draft'],
-}
-
-/** Words for a status change, as the buttons say them. */
-export const POSTMORTEM_MOVE_LABELS: Record<PostmortemStatus, string> = {
-  in_review: 'Send for review',
-  published: 'Publish postmortem',
-  draft: 'Return to draft',
 }
 
 /**

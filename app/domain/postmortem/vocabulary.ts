@@ -42,6 +42,25 @@ export const POSTMORTEM_SECTION_LABELS: Record<PostmortemSection, string> = {
 /** Per section, in characters. */
 export const POSTMORTEM_SECTION_MAX = 20_000
 
+/** Longest note on one chosen timeline entry, in characters. */
+export const TIMELINE_NOTE_MAX = 1_000
+/** Longest change note of a revision, in characters (the column's length). */
+export const CHANGE_NOTE_MAX = 500
+
+/** Which status a postmortem may move to from each status. */
+export const POSTMORTEM_MOVES: Record<PostmortemStatus, readonly PostmortemStatus[]> = {
+  draft: ['in_review', 'published'],
+  in_review: ['published', 'draft'],
+  published: ['draft'],
+}
+
+/** A move to each status, as its button says it. */
+export const POSTMORTEM_MOVE_LABELS: Record<PostmortemStatus, string> = {
+  in_review: 'Send for review',
+  published: 'Publish postmortem',
+  draft: 'Return to draft',
+}
+
 /** One chosen timeline entry: the incident event's seq and an optional note. */
 export interface PostmortemTimelineEntry {
   seq: number
