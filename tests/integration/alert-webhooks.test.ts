@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { readFileSync } from 'node:fs'
 import type { ServerBuild } from '@remix-run/node'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   createIntegration,
@@ -158,6 +159,43 @@ async function incidentCount() {
     [db.organizationId],
   )
   return row!.n
+}
+
+/**
+ * Locks one row (as the owner, under the organization's row-level security setting) in a
+ * transaction of its own until `release`: work that needs the row waits for it meanwhile.
+ */
+async function holdRow(table: 'incident' | 'incident_counter', id: string, column = 'id') {
+  const client = new pg.Client({ connectionString: db.url })
+  await client.connect()
+  await client.query('begin')
+  await client.query(`select set_config('app.organization_id', $1, true)`, [db.organizationId])
+  const { rowCount } = await client.query(
+    `select 1 from ${table} where ${column} = $1 for update`,
+    [id],
+  )
+  expect(rowCount).toBe(1)
+  return {
+    release: async () => {
+      await client.query('commit')
+      await client.end()
+    },
+  }
+}
+
+/** Waits until `count` sessions of this database wait for a lock. */
+async function waitForLockWaits(count: number) {
+  const deadline = Date.now() + 10_000
+  for (;;) {
+    const [row] = await db.query<{ n: number }>(
+      `select count(*)::int as n from pg_stat_activity
+        where datname = current_database() and wait_event_type = 'Lock'`,
+    )
+    if (row!.n >= count) return
+    if (Date.now() > deadline)
+      throw new Error(`only ${row!.n} of ${count} sessions wait for a lock`)
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
@@ -405,18 +443,27 @@ describe('generic JSON', () => {
     ])
   })
 
-  it('answers a retried job without appending again', async () => {
+  it('answers a retried job without appending again, even when both run at once', async () => {
     const { id, token } = await makeIntegration({ kind: 'generic' })
     const first = await accepted('generic', token, raw('generic-firing'))
     await work(first)
     const repeat = await accepted('generic', token, raw('generic-firing'))
     expect(await work(repeat)).toBe('processed')
-    // pg-boss delivers at least once: the same job again, even twice at once, changes nothing.
+    // pg-boss delivers at least once: the same job again changes nothing.
     expect(await work(repeat)).toBe('skipped')
-    expect(await Promise.all([work(repeat), work(first)])).toEqual(['skipped', 'skipped'])
     const [incident] = await linkedIncidents(id)
+
+    // Two copies of one job at the same time: both are held at the incident's row until both
+    // have started, so the second cannot simply run after the first has finished.
+    const third = await accepted('generic', token, raw('generic-firing'))
+    const held = await holdRow('incident', incident!.id)
+    const both = Promise.all([work(third), work(third)])
+    await waitForLockWaits(2)
+    await held.release()
+    expect((await both).sort()).toEqual(['processed', 'skipped'])
     expect((await eventsOf(incident!.id)).map((e) => e.type)).toEqual([
       'incident.declared',
+      'alert.received',
       'alert.received',
       'alert.received',
     ])
@@ -432,8 +479,14 @@ describe('generic JSON', () => {
     })
     const a = await accepted('generic', token, body)
     const b = await accepted('generic', token, body)
-    const results = await Promise.all([work(a), work(b)])
-    expect(results).toEqual(['processed', 'processed'])
+    // Declaring takes the organization's next incident number: holding that row keeps the first
+    // job inside its transaction until the second has started too, so neither can see the
+    // other's finished work by luck of timing.
+    const held = await holdRow('incident_counter', db.organizationId, 'organization_id')
+    const results = Promise.all([work(a), work(b)])
+    await waitForLockWaits(2)
+    await held.release()
+    expect(await results).toEqual(['processed', 'processed'])
     const incidents = await linkedIncidents(id)
     expect(incidents).toHaveLength(1)
     const actions = [(await receipt(a)).outcome![0]!.action, (await receipt(b)).outcome![0]!.action]
