@@ -526,6 +526,30 @@ describe('the overdue sweep', () => {
     expect(await emailsFor(item.id)).toHaveLength(1)
     await sweep('2090-03-21T00:05:00Z')
     expect(await emailsFor(item.id)).toHaveLength(2)
+
+    // A new owner of an overdue item is told too, once.
+    const [moved] = await listActionItems(
+      db.orm,
+      db.organizationId,
+      item.postmortemId,
+      new Date('2090-03-21T09:00:00Z'),
+    )
+    await updateActionItem(
+      db.orm,
+      manager.member,
+      n,
+      item.id,
+      { version: moved!.version, status: 'in_progress', ownerId: engineer.member.user.id },
+      new Date('2090-03-21T09:00:00Z'),
+    )
+    await sweep('2090-03-21T09:10:00Z')
+    await sweep('2090-03-21T09:20:00Z')
+    const all = await emailsFor(item.id)
+    expect(all.map((e) => e.to_address)).toEqual([
+      owner.member.user.email,
+      owner.member.user.email,
+      engineer.member.user.email,
+    ])
   })
 
   it('respects the owner’s preference, and does not tell them later either', async () => {

@@ -219,8 +219,10 @@ describe('two workers sweeping the same database', () => {
         await db.query(`select 1 from sla_deadline where incident_id = any($1::uuid[])`, [ids]),
       ).toEqual([])
 
-      // The per-minute cron job is scheduled, and no run of it in the meantime failed.
-      expect(await db.query(`select name, cron from pgboss.schedule`)).toEqual([
+      // The per-minute cron job is scheduled (beside the 10-minute action item sweep), and no
+      // run of it in the meantime failed.
+      expect(await db.query(`select name, cron from pgboss.schedule order by name`)).toEqual([
+        { name: 'action-item-sweep', cron: '*/10 * * * *' },
         { name: 'sla-sweep', cron: '* * * * *' },
       ])
       expect(

@@ -451,6 +451,8 @@ export async function updateActionItem(
 
     if (status === 'done' && item.status !== 'done') item.completedAt = now
     if (status !== 'done') item.completedAt = null
+    // A new owner has not been told yet that the item is overdue.
+    if (next.ownerId !== (item.ownerId ?? null)) item.overdueNotifiedOn = null
     item.status = status
     item.title = next.title
     item.ownerId = next.ownerId
