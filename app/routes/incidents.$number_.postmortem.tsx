@@ -105,6 +105,8 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { view, events } = page
   const timeZone = view.organization.timezone
   const sections = view.revision?.sections ?? null
+  // The editor needs the text and every event; readers get the rendered sections only.
+  const editable = view.canEdit && view.postmortem.status !== 'published'
   const actionItems = await listActionItems(context.orm, member.organization.id, view.postmortem.id)
   const llmModel = context.env.LLM_BASE_URL && context.env.LLM_MODEL ? context.env.LLM_MODEL : null
   return {
@@ -125,21 +127,22 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
           createdAtText: formatInZone(view.revision.createdAt, timeZone),
         }
       : null,
-    sections,
-    sectionsHtml: sections
-      ? (Object.fromEntries(
-          POSTMORTEM_SECTIONS.map((key) => [key, renderMarkdown(sections[key])]),
-        ) as Record<PostmortemSection, string>)
-      : null,
+    sections: editable ? sections : null,
+    sectionsHtml:
+      !editable && sections
+        ? (Object.fromEntries(
+            POSTMORTEM_SECTIONS.map((key) => [key, renderMarkdown(sections[key])]),
+          ) as Record<PostmortemSection, string>)
+        : null,
     chosen: Object.fromEntries(
-      (view.revision?.timeline ?? []).map((t) => [String(t.seq), t.note]),
+      (editable ? (view.revision?.timeline ?? []) : []).map((t) => [String(t.seq), t.note]),
     ) as Record<string, string>,
     timelineEntries: view.timelineEntries.map((e) => ({
       ...e,
       atText: formatInZone(e.at, timeZone),
       atUtc: utcTitle(e.at),
     })),
-    events: events.map((e) => ({
+    events: (editable ? events : []).map((e) => ({
       ...e,
       atText: formatInZone(e.at, timeZone),
       atUtc: utcTitle(e.at),

@@ -866,6 +866,26 @@ describe('over HTTP', () => {
     expect(await revisionRows(number)).toEqual([])
   })
 
+  it('renders sections as sanitised Markdown and notes as text for readers', async () => {
+    const number = await incidentIn(admin.member)
+    const saved = await post(admin, `/incidents/${number}/postmortem`, [
+      ...saveFields(0, {
+        summary: 'Payments **failed** <img src=x onerror=alert(1)> <script>alert(2)</script>',
+        lessons: '[click](javascript:alert(3))',
+      }),
+      ['include', '1'],
+      ['note-1', '<b onmouseover=alert(4)>note</b>'],
+    ])
+    expect(saved.status).toBe(302)
+    const response = await app.get(`/incidents/${number}/postmortem`, { cookie: engineer.cookie })
+    const html = await response.text()
+    // The page's markup, without the serialised loader data (a JSON string, escaped for scripts).
+    const raw = html.slice(html.indexOf('<main'), html.indexOf('</main>'))
+    expect(raw).toContain('<strong>failed</strong>')
+    expect(raw).not.toMatch(/onerror|<script>alert|javascript:alert|<b onmouseover/)
+    expect(raw).toContain('&lt;b onmouseover=alert(4)&gt;note&lt;/b&gt;')
+  })
+
   it('refuses an engineer who is not involved with 403 and shows them the read-only view', async () => {
     const number = await incidentIn(admin.member)
     const view = await page(engineer, `/incidents/${number}/postmortem`)
