@@ -34,20 +34,11 @@ export const integrationFieldsSchema = z.object({
     .max(RATE_LIMIT_MAX, rateError),
 })
 
-/** The add form: the source too, and PagerDuty's signing secret is required. */
-export const createIntegrationSchema = integrationFieldsSchema
-  .extend({
-    intent: z.literal('create'),
-    kind: z.enum(ALERT_SOURCES, { error: 'Choose a source' }),
-  })
-  .superRefine((value, ctx) => {
-    if (value.kind === 'pagerduty' && !value.signingSecret)
-      ctx.addIssue({
-        code: 'custom',
-        path: ['signingSecret'],
-        message: 'Enter the signing secret PagerDuty showed for the webhook subscription',
-      })
-  })
+/** The add form: the source too. */
+export const createIntegrationSchema = integrationFieldsSchema.extend({
+  intent: z.literal('create'),
+  kind: z.enum(ALERT_SOURCES, { error: 'Choose a source' }),
+})
 
 interface Fields {
   name: FieldMetadata<string>

@@ -243,6 +243,20 @@ export default function IntegrationPage() {
           <dd className="font-mono break-all">
             …/hooks/{integration.kind}/{integration.tokenHint}
           </dd>
+          {integration.kind === 'pagerduty' ? (
+            <>
+              <dt className="font-medium">Signing secret</dt>
+              <dd>
+                {integration.hasSigningSecret ? (
+                  'Set'
+                ) : (
+                  <strong className="text-red-800">
+                    Not set: every request is refused until you enter it below
+                  </strong>
+                )}
+              </dd>
+            </>
+          ) : null}
           <dt className="font-medium">Last received</dt>
           <dd>
             {integration.lastReceivedAt ? (

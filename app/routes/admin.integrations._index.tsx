@@ -217,7 +217,7 @@ export default function Integrations() {
           <IntegrationFields
             fields={fields}
             services={services}
-            secretHint="PagerDuty only: the secret shown when you create the webhook subscription. Leave empty for other sources."
+            secretHint="PagerDuty only: the secret PagerDuty shows when you create the webhook subscription with this integration’s URL. It can be entered later on the integration’s page; until then PagerDuty’s requests are refused."
           />
           <SubmitButton name="intent" value="create" pendingLabel="Adding…">
             Add integration

@@ -185,13 +185,19 @@ export async function ingestAlert(deps: IngestDeps, request: IngestRequest): Pro
   // PagerDuty signs the bytes as sent: checked before they are interpreted at all.
   if (kind === 'pagerduty') {
     const secret = integration.signingSecret
-    if (!request.signature || !secret || !verifyPagerDutySignature(raw, request.signature, secret))
+    if (!secret)
+      return refusal(
+        401,
+        'invalid_signature',
+        'This PagerDuty integration has no signing secret yet: enter the one PagerDuty showed for the webhook subscription at Admin → Integrations.',
+      )
+    if (!request.signature || !verifyPagerDutySignature(raw, request.signature, secret))
       return refusal(
         401,
         'invalid_signature',
         request.signature
           ? 'X-PagerDuty-Signature does not match the body for this integration’s signing secret.'
-          : 'X-PagerDuty-Signature is missing: PagerDuty signs every webhook; check the signing secret is set here.',
+          : 'X-PagerDuty-Signature is missing: PagerDuty signs every webhook.',
       )
   }
 

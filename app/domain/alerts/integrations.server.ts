@@ -66,7 +66,11 @@ export interface IntegrationInput {
   kind: IntegrationKind
   defaultSeverity: Severity
   mitigateOnResolve: boolean
-  /** PagerDuty only; on an edit, empty keeps the stored secret. */
+  /**
+   * PagerDuty only; on an edit, empty keeps the stored secret. A PagerDuty integration without one
+   * refuses every request (401) until it is entered: PagerDuty shows the secret only after the
+   * subscription is created with the integration's URL.
+   */
   signingSecret: string | null
   rateLimitPerMinute: number
 }
@@ -128,11 +132,6 @@ export async function createIntegration(
   requireSettings(member)
   const { name, secret } = checkText(input)
   checkRate(input.rateLimitPerMinute)
-  if (input.kind === 'pagerduty' && !secret)
-    throw new IntegrationError(
-      'signingSecret',
-      'Enter the signing secret PagerDuty showed when you created the webhook subscription.',
-    )
   const token = newIntegrationToken()
   return asAdmin(orm, member, async (em) => {
     await requireActiveService(em, member.organization.id, input.serviceId)
