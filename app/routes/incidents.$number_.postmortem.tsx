@@ -19,6 +19,7 @@ import { ErrorList, SelectField, SubmitButton, TextareaField, Field } from '../c
 import { requireMember } from '../domain/access/guard.server'
 import { IncidentError } from '../domain/incident/incident-service.server'
 import { listActionItems } from '../domain/postmortem/action-items.server'
+import { listDrafts, type DraftSummary } from '../domain/postmortem/drafts.server'
 import {
   PostmortemConflictError,
   PostmortemInputError,
@@ -108,6 +109,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   // The editor needs the text and every event; readers get the rendered sections only.
   const editable = view.canEdit && view.postmortem.status !== 'published'
   const actionItems = await listActionItems(context.orm, member.organization.id, view.postmortem.id)
+  const drafts = editable ? await listDrafts(context.orm, member, number) : []
   const llmModel = context.env.LLM_BASE_URL && context.env.LLM_MODEL ? context.env.LLM_MODEL : null
   return {
     incident: view.incident,
@@ -155,6 +157,14 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       priority: i.priority,
       status: i.status,
       overdue: i.overdue,
+    })),
+    drafts: drafts.map((d) => ({
+      id: d.id,
+      mode: d.mode,
+      status: d.status,
+      requestedBy: d.requestedBy,
+      createdAt: d.createdAt.toISOString(),
+      createdAtText: formatInZone(d.createdAt.toISOString(), timeZone),
     })),
     canEdit: view.canEdit,
     moves: view.canEdit ? POSTMORTEM_MOVES[view.postmortem.status] : [],
@@ -262,6 +272,17 @@ function PostmortemStatusBadge({ status }: { status: PostmortemStatus }) {
   )
 }
 
+const DRAFT_STATUS_WORDS: Record<DraftSummary['status'], string> = {
+  queued: 'Queued',
+  running: 'Running',
+  done: 'Ready for review',
+  failed: 'Failed',
+  accepted: 'Accepted',
+  discarded: 'Discarded',
+}
+
+const DRAFT_MODE_WORDS = { template: 'Template', llm: 'Language model' } as const
+
 const SOURCE_LABELS = { human: 'Written by people', template: 'Template draft', llm: 'Model draft' }
 
 export default function PostmortemPage() {
@@ -278,6 +299,7 @@ export default function PostmortemPage() {
     moves,
     llmModel,
     actionItems,
+    drafts,
   } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
   const base = `/incidents/${incident.number}/postmortem`
@@ -423,6 +445,23 @@ export default function PostmortemPage() {
             />
             <SubmitButton variant="secondary">Generate draft</SubmitButton>
           </Form>
+          {drafts.length > 0 ? (
+            <>
+              <h3 className="mt-4 text-sm font-semibold">Recent drafts</h3>
+              <ul className="mt-1 space-y-1 text-sm">
+                {drafts.map((d) => (
+                  <li key={d.id} data-draft={d.id}>
+                    <Link to={`${base}/drafts/${d.id}`} className="text-brand-700 underline">
+                      {DRAFT_MODE_WORDS[d.mode]} draft
+                    </Link>{' '}
+                    — {DRAFT_STATUS_WORDS[d.status]},{' '}
+                    <time dateTime={d.createdAt}>{d.createdAtText}</time>
+                    {d.requestedBy ? ` by ${d.requestedBy}` : ''}
+                  </li>
+                ))}
+              </ul>
+            </>
+          ) : null}
         </section>
       ) : null}
 

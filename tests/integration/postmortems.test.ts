@@ -788,6 +788,24 @@ describe('over HTTP', () => {
     expect(incidentPage.html).toMatch(/data-testid="postmortem-status">\(Draft\)/)
   })
 
+  it('lists the recent drafts with their status and a link to each', async () => {
+    const number = await incidentIn(admin.member)
+    const requested = await post(admin, `/incidents/${number}/postmortem/drafts`, [
+      ['mode', 'template'],
+      ['revision', '0'],
+    ])
+    expect(requested.status).toBe(303)
+    const location = requested.headers.get('location') ?? ''
+    expect(location).toMatch(new RegExp(`^/incidents/${number}/postmortem/drafts/[0-9a-f-]{36}$`))
+    const { html } = await page(admin, `/incidents/${number}/postmortem`)
+    expect(textOf(html)).toMatch(/Recent drafts Template draft — Queued, .+ by Ada Admin/)
+    expect(html).toContain(`href="${location}"`)
+    // Readers do not see drafts.
+    expect((await page(engineer, `/incidents/${number}/postmortem`)).html).not.toContain(
+      'Recent drafts',
+    )
+  })
+
   it('offers the language model only when one is configured', async () => {
     const withModel = await startInProcessApp(db, build, {
       LLM_BASE_URL: 'http://127.0.0.1:9/v1',
