@@ -8,6 +8,7 @@ import {
   type IntegrationInput,
 } from '../../app/domain/alerts/integrations.server'
 import { pagerDutySignature } from '../../app/domain/alerts/pagerduty'
+import { verifyOrganization } from '../../app/domain/incident/audit.server'
 import { transitionIncident } from '../../app/domain/incident/incident-service.server'
 import { ingestAlertReceipt } from '../../jobs/handlers/alert-ingest'
 import { silentLogger } from '../support/access'
@@ -961,5 +962,27 @@ describe('the integrations pages', () => {
     // Their integration's page lists none of ours, and ours none of theirs.
     const list = await (await app.get('/admin/integrations', { cookie: admin.cookie })).text()
     expect(list).not.toContain(theirs.id)
+  })
+})
+
+describe('the record the alerts leave', () => {
+  it('verifies: every chain intact and every incident the replay of its events', async () => {
+    const { id, token } = await makeIntegration({ kind: 'alertmanager', mitigateOnResolve: true })
+    await work(await accepted('alertmanager', token, raw('alertmanager-firing')))
+    const [incident] = await linkedIncidents(id)
+    await transitionIncident(db.orm, admin.member, incident!.number, {
+      action: 'start-investigating',
+    })
+    await work(await accepted('alertmanager', token, raw('alertmanager-resolved')))
+    const result = await verifyOrganization(db.orm, db.organizationId)
+    expect(result.problem).toBeNull()
+    expect(result.ok).toBe(true)
+
+    const page = await app.get(`/incidents/${incident!.number}`, { cookie: admin.cookie })
+    expect(page.status).toBe(200)
+    const html = await page.text()
+    expect(html).toContain('alert received from')
+    expect(html).toContain('Checkout error rate above 5%')
+    expect(html).toMatch(/alert resolved at/)
   })
 })
