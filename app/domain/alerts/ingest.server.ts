@@ -115,34 +115,29 @@ export async function ingestAlert(deps: IngestDeps, request: IngestRequest): Pro
   if (!TOKEN_PATTERN.test(request.token)) return invalidToken()
 
   const windowStart = new Date(Math.floor(now.getTime() / WINDOW_MS) * WINDOW_MS)
-  const found = await inScope(
-    deps.orm,
-    { tokenHash: integrationTokenHash(request.token) },
-    async (em) => {
-      // The token's own policy (integration_by_token) opens exactly this row; no organization is
-      // known until it is found.
-      const integration = await em.findOne(IntegrationSchema, {
-        tokenHash: integrationTokenHash(request.token),
-      })
-      if (!integration?.active) return null
-      if (integration.kind !== kind) return { integration, hits: 0 }
-      const [row] = await em.execute<Array<{ hits: number }>>(
-        `insert into integration_rate (integration_id, window_start, hits) values (?, ?, 1)
+  const tokenHash = integrationTokenHash(request.token)
+  const found = await inScope(deps.orm, { tokenHash }, async (em) => {
+    // The token's own policy (integration_by_token) opens exactly this row; no organization is
+    // known until it is found.
+    const integration = await em.findOne(IntegrationSchema, { tokenHash })
+    if (!integration?.active) return null
+    if (integration.kind !== kind) return { integration, hits: 0 }
+    const [row] = await em.execute<Array<{ hits: number }>>(
+      `insert into integration_rate (integration_id, window_start, hits) values (?, ?, 1)
          on conflict (integration_id, window_start)
            do update set hits = integration_rate.hits + 1
          returning hits`,
+      [integration.id, windowStart],
+    )
+    const hits = row!.hits
+    // The first request of a window clears the integration's earlier windows.
+    if (hits === 1)
+      await em.execute(
+        `delete from integration_rate where integration_id = ? and window_start < ?`,
         [integration.id, windowStart],
       )
-      const hits = row!.hits
-      // The first request of a window clears the integration's earlier windows.
-      if (hits === 1)
-        await em.execute(
-          `delete from integration_rate where integration_id = ? and window_start < ?`,
-          [integration.id, windowStart],
-        )
-      return { integration, hits }
-    },
-  )
+    return { integration, hits }
+  })
   if (!found) return invalidToken()
   const { integration, hits } = found
   if (integration.kind !== kind)
