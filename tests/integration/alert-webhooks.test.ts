@@ -910,6 +910,29 @@ describe('the integrations pages', () => {
     expect(list).toContain('Processed')
   })
 
+  it('escapes names and alert keys that carry markup', async () => {
+    const name = '<script>alert("name")</script>'
+    const { id, token } = await makeIntegration({ kind: 'generic', name })
+    const key = '<img src=x onerror=alert(1)>'
+    await work(
+      await accepted(
+        'generic',
+        token,
+        JSON.stringify({ dedup_key: key, status: 'firing', title: '<b>bold</b> title' }),
+      ),
+    )
+    for (const path of ['/admin/integrations', `/admin/integrations/${id}`]) {
+      const html = await (await app.get(path, { cookie: admin.cookie })).text()
+      expect(html).not.toContain(name)
+      expect(html).not.toContain(key)
+      expect(html).toContain('&lt;script&gt;alert(&quot;name&quot;)&lt;/script&gt;')
+    }
+    const detail = await (
+      await app.get(`/admin/integrations/${id}`, { cookie: admin.cookie })
+    ).text()
+    expect(detail).toContain('&lt;img src=x onerror=alert(1)&gt;')
+  })
+
   it('refuses engineers and managers with 403', async () => {
     const { id } = await makeIntegration()
     for (const role of ['engineer', 'manager'] as const) {
