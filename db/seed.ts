@@ -8,6 +8,8 @@ import {
   transitionIncident,
 } from '../app/domain/incident/incident-service.server'
 import { hashPassword } from '../app/domain/access/password.server'
+import { createActionItem, localDate } from '../app/domain/postmortem/action-items.server'
+import { savePostmortem } from '../app/domain/postmortem/postmortem.server'
 import type { Role } from '../app/domain/access/permissions'
 import { MembershipSchema, UserSchema } from './entities/access'
 import { OrganizationSchema } from './entities/organization'
@@ -159,5 +161,63 @@ async function seedDemoIncidents(orm: MikroORM, organizationId: string, userIds:
     second.number,
     { action: 'mark-resolved' },
     new Date(now - 26 * hour),
+  )
+  await transitionIncident(
+    orm,
+    admin,
+    second.number,
+    { action: 'start-postmortem' },
+    new Date(now - 25 * hour),
+  )
+  await savePostmortem(
+    orm,
+    admin,
+    second.number,
+    {
+      revision: 0,
+      changeNote: 'First write-up',
+      sections: {
+        summary:
+          'A full search index rebuild ran without the incremental feed, so products added during the rebuild were missing from results for about 40 minutes.',
+        customerImpact:
+          'Shoppers could not find products added between 10:00 and 10:40 UTC; existing products were unaffected.',
+        rootCause:
+          'The rebuild job paused the change feed and resumed it from the end of the rebuild instead of from where it paused.',
+        wentWell: 'The stale results were noticed by the catalogue team within 20 minutes.',
+        wentPoorly: 'No alert covers index freshness.',
+        lessons: 'Index freshness needs its own alert and a resume-from-checkpoint test.',
+      },
+      timeline: [
+        { seq: 1, note: 'Reported by the catalogue team' },
+        { seq: 3, note: 'Feed resumed from the checkpoint' },
+      ],
+    },
+    new Date(now - 24 * hour),
+  )
+  // Due two days ago, so the demo engineer has an overdue item on their home page.
+  const twoDaysAgo = new Date(now - 48 * hour)
+  await createActionItem(
+    orm,
+    admin,
+    second.number,
+    {
+      title: 'Alert when the newest indexed product is older than 10 minutes',
+      ownerId: engineerId,
+      dueOn: localDate(twoDaysAgo, organization.timezone),
+      priority: 'high',
+    },
+    twoDaysAgo,
+  )
+  await createActionItem(
+    orm,
+    admin,
+    second.number,
+    {
+      title: 'Resume the change feed from its checkpoint after a rebuild',
+      ownerId: oncallId,
+      dueOn: localDate(new Date(now + 7 * 24 * hour), organization.timezone),
+      priority: 'medium',
+    },
+    new Date(now - 24 * hour),
   )
 }

@@ -18,17 +18,19 @@ async function incidentInPostmortem(page: Page, jsEnabled: boolean, title: strin
   await page.getByRole('button', { name: 'Declare incident' }).click()
   await expect(page).toHaveURL(INCIDENT_URL)
   const number = Number(INCIDENT_URL.exec(page.url())![1])
-  for (const step of [
-    'Start investigating',
-    'Mark mitigated',
-    'Mark resolved',
-    'Start postmortem',
-  ]) {
+  for (const [step, status] of [
+    ['Start investigating', 'Investigating'],
+    ['Mark mitigated', 'Mitigated'],
+    ['Mark resolved', 'Resolved'],
+    ['Start postmortem', 'Postmortem'],
+  ] as const) {
     await page
       .getByRole('form', { name: step, exact: true })
       .getByRole('button', { name: step, exact: true })
       .click()
-    await expect(page.getByRole('status')).toContainText('Done: Status is now')
+    // The status it names, not just any: with JavaScript on, the previous step's message is
+    // still shown until this step's answer arrives.
+    await expect(page.getByRole('status')).toHaveText(`Done: Status is now ${status}.`)
   }
   return number
 }
