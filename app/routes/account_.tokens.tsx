@@ -19,7 +19,8 @@ import * as z from '../utils/zod'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { Field, SelectField, SubmitButton } from '../components/forms'
-import { TableHead } from '../components/table-head'
+import { DataTable } from '../components/data-table'
+import { SecretShownOnce } from '../components/secret-shown-once'
 import { requireMember } from '../domain/access/guard.server'
 import {
   DEFAULT_TOKEN_EXPIRY,
@@ -169,33 +170,18 @@ export default function ApiTokens() {
       </header>
 
       {created ? (
-        <section
-          aria-labelledby="new-token-heading"
-          className="rounded-lg border border-amber-300 bg-amber-50 p-4"
+        <SecretShownOnce
+          id="new-token"
+          heading={<>Your new token “{created.name}”</>}
+          message="Copy it now and keep it somewhere safe. You will not see it again: IncidentFlow keeps only a fingerprint of it."
+          label="New API token"
+          value={created.token}
         >
-          <h2 id="new-token-heading" className="text-lg font-semibold">
-            Your new token “{created.name}”
-          </h2>
-          <p className="mt-1 text-sm text-amber-900" role="status">
-            Copy it now and keep it somewhere safe. You will not see it again: IncidentFlow keeps
-            only a fingerprint of it.
-          </p>
-          <label htmlFor="new-token" className="mt-3 block text-sm font-medium text-slate-800">
-            New API token
-          </label>
-          <input
-            id="new-token"
-            readOnly
-            value={created.token}
-            autoComplete="off"
-            spellCheck={false}
-            className="mt-1 block w-full rounded-md border-slate-300 font-mono text-sm"
-          />
           <p className="mt-2 text-xs text-slate-600">
             {created.expiresAt ? `Expires ${when(created.expiresAt)}.` : 'Does not expire.'} Use it
             as <code>Authorization: Bearer &lt;token&gt;</code>.
           </p>
-        </section>
+        </SecretShownOnce>
       ) : null}
 
       <section
@@ -235,47 +221,40 @@ export default function ApiTokens() {
         {tokens.length === 0 ? (
           <p className="mt-2 text-sm text-slate-600">No tokens yet.</p>
         ) : (
-          <div className="relative mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table className="min-w-full divide-y divide-slate-200 text-sm">
-              <TableHead
-                cellClassName="px-4 py-2"
-                columns={['Name', 'Token', 'Created', 'Last used', 'Expires', 'Status']}
-              />
-              <tbody className="divide-y divide-slate-100">
-                {tokens.map((t) => (
-                  <tr key={t.id}>
-                    <td className="px-4 py-2 align-top font-medium break-all">{t.name}</td>
-                    <td className="px-4 py-2 align-top font-mono text-xs">{t.hint}</td>
-                    <td className="px-4 py-2 align-top">{when(t.createdAt)}</td>
-                    <td className="px-4 py-2 align-top">
-                      {t.lastUsedAt ? when(t.lastUsedAt) : 'Never'}
-                    </td>
-                    <td className="px-4 py-2 align-top">
-                      {t.expiresAt ? when(t.expiresAt) : 'Never'}
-                    </td>
-                    <td className="px-4 py-2 align-top">
-                      {t.revokedAt ? (
-                        `Revoked ${when(t.revokedAt)}`
-                      ) : t.expired ? (
-                        'Expired'
-                      ) : (
-                        <Form method="post">
-                          <input type="hidden" name="intent" value="revoke" />
-                          <input type="hidden" name="tokenId" value={t.id} />
-                          <button
-                            type="submit"
-                            className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50"
-                          >
-                            Revoke<span className="sr-only"> {t.name}</span>
-                          </button>
-                        </Form>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            cellClassName="px-4 py-2"
+            columns={['Name', 'Token', 'Created', 'Last used', 'Expires', 'Status']}
+          >
+            {tokens.map((t) => (
+              <tr key={t.id}>
+                <td className="px-4 py-2 align-top font-medium break-all">{t.name}</td>
+                <td className="px-4 py-2 align-top font-mono text-xs">{t.hint}</td>
+                <td className="px-4 py-2 align-top">{when(t.createdAt)}</td>
+                <td className="px-4 py-2 align-top">
+                  {t.lastUsedAt ? when(t.lastUsedAt) : 'Never'}
+                </td>
+                <td className="px-4 py-2 align-top">{t.expiresAt ? when(t.expiresAt) : 'Never'}</td>
+                <td className="px-4 py-2 align-top">
+                  {t.revokedAt ? (
+                    `Revoked ${when(t.revokedAt)}`
+                  ) : t.expired ? (
+                    'Expired'
+                  ) : (
+                    <Form method="post">
+                      <input type="hidden" name="intent" value="revoke" />
+                      <input type="hidden" name="tokenId" value={t.id} />
+                      <button
+                        type="submit"
+                        className="rounded-md border border-slate-300 px-2 py-1 hover:bg-slate-50"
+                      >
+                        Revoke<span className="sr-only"> {t.name}</span>
+                      </button>
+                    </Form>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
     </div>

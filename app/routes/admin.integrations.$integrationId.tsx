@@ -18,9 +18,11 @@ import {
 import * as z from '../utils/zod'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
-import { ErrorList, SubmitButton } from '../components/forms'
+import { SubmitButton } from '../components/forms'
 import { IntegrationFields, integrationFieldsSchema } from '../components/integration-fields'
-import { TableHead } from '../components/table-head'
+import { DataTable } from '../components/data-table'
+import { SecretShownOnce } from '../components/secret-shown-once'
+import { Card, DeleteSection, DetailHeader, IntentButtons } from '../components/settings-page'
 import { requireMember } from '../domain/access/guard.server'
 import {
   deleteIntegration,
@@ -200,9 +202,6 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   { title: `${data?.integration.name ?? 'Integration'} · Integrations · IncidentFlow` },
 ]
 
-const buttonClass =
-  'rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-50'
-
 export default function IntegrationPage() {
   const { integration, services, timeZone } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
@@ -227,13 +226,7 @@ export default function IntegrationPage() {
 
   return (
     <div className="space-y-10">
-      <header>
-        <p className="text-sm">
-          <Link to="/admin/integrations" className="text-brand-700 underline">
-            Integrations
-          </Link>
-        </p>
-        <h1 className="mt-1 text-2xl font-bold break-all">{integration.name}</h1>
+      <DetailHeader backTo="/admin/integrations" backLabel="Integrations" title={integration.name}>
         <dl className="mt-2 grid gap-x-6 gap-y-1 text-sm text-slate-700 sm:grid-cols-[auto_1fr]">
           <dt className="font-medium">Source</dt>
           <dd>{ALERT_SOURCE_OPTION_LABELS[integration.kind]}</dd>
@@ -266,64 +259,29 @@ export default function IntegrationPage() {
             )}
           </dd>
         </dl>
-      </header>
+      </DetailHeader>
 
       {rotatedUrl ? (
-        <section
-          aria-labelledby="rotated-heading"
-          className="rounded-lg border border-amber-300 bg-amber-50 p-4"
-        >
-          <h2 id="rotated-heading" className="text-lg font-semibold">
-            New token
-          </h2>
-          <p className="mt-1 text-sm text-amber-900" role="status">
-            The old URL no longer works. Copy the new one now and update the sending side: you will
-            not see it again.
-          </p>
-          <label htmlFor="rotated-url" className="mt-3 block text-sm font-medium text-slate-800">
-            Webhook URL
-          </label>
-          <input
-            id="rotated-url"
-            readOnly
-            value={rotatedUrl}
-            autoComplete="off"
-            spellCheck={false}
-            className="mt-1 block w-full rounded-md border-slate-300 font-mono text-sm"
-          />
-        </section>
+        <SecretShownOnce
+          id="rotated-url"
+          heading="New token"
+          message="The old URL no longer works. Copy the new one now and update the sending side: you will not see it again."
+          label="Webhook URL"
+          value={rotatedUrl}
+        />
       ) : null}
 
-      <section aria-labelledby="actions-heading" className="space-y-3">
-        <h2 id="actions-heading" className="sr-only">
-          Actions
-        </h2>
-        <div className="flex flex-wrap gap-2">
-          <Form method="post" action={here}>
-            <button type="submit" name="intent" value="rotate-token" className={buttonClass}>
-              Rotate token
-            </button>
-          </Form>
-          <Form method="post" action={here}>
-            <button
-              type="submit"
-              name="intent"
-              value={integration.active ? 'deactivate' : 'activate'}
-              className={buttonClass}
-            >
-              {integration.active ? 'Deactivate' : 'Activate'}
-            </button>
-          </Form>
-        </div>
-      </section>
+      <IntentButtons
+        action={here}
+        buttons={[
+          { intent: 'rotate-token', label: 'Rotate token' },
+          integration.active
+            ? { intent: 'deactivate', label: 'Deactivate' }
+            : { intent: 'activate', label: 'Activate' },
+        ]}
+      />
 
-      <section
-        aria-labelledby="edit-heading"
-        className="rounded-lg border border-slate-200 bg-white p-6"
-      >
-        <h2 id="edit-heading" className="text-lg font-semibold">
-          Edit integration
-        </h2>
+      <Card id="edit-heading" heading="Edit integration">
         <Form method="post" action={here} className="mt-4 max-w-2xl" {...getFormProps(form)}>
           <FormError id={form.errorId} errors={form.errors} />
           {/* Always the version just loaded: after a conflict, saving again is a deliberate choice. */}
@@ -338,38 +296,17 @@ export default function IntegrationPage() {
             Save integration
           </SubmitButton>
         </Form>
-      </section>
+      </Card>
 
       <Receipts receipts={integration.receipts} when={when} />
 
-      <section
-        aria-labelledby="delete-heading"
-        className="rounded-lg border border-red-200 bg-white p-6"
-      >
-        <h2 id="delete-heading" className="text-lg font-semibold">
-          Delete integration
-        </h2>
-        <Form method="post" action={here} className="mt-3 space-y-3">
-          <label className="flex items-center gap-2 text-sm">
-            <input
-              type="checkbox"
-              name="confirm"
-              value="yes"
-              required
-              aria-describedby={actionData?.intent === 'delete' ? 'delete-error' : undefined}
-              className="rounded border-slate-300"
-            />
-            Yes, delete this integration and its receipts
-          </label>
-          <ErrorList
-            id="delete-error"
-            errors={actionData?.intent === 'delete' ? [actionData.error] : null}
-          />
-          <SubmitButton name="intent" value="delete" variant="danger">
-            Delete
-          </SubmitButton>
-        </Form>
-      </section>
+      <DeleteSection
+        action={here}
+        heading="Delete integration"
+        confirmLabel="Yes, delete this integration and its receipts"
+        submitLabel="Delete"
+        error={actionData?.intent === 'delete' ? actionData.error : null}
+      />
     </div>
   )
 }
@@ -394,51 +331,46 @@ function Receipts({
       {receipts.length === 0 ? (
         <p className="mt-2 text-sm text-slate-600">Nothing received yet.</p>
       ) : (
-        <div className="relative mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
-          <table className="min-w-full divide-y divide-slate-200 text-sm">
-            <TableHead columns={['Received', 'Status', 'Outcome', 'Error']} />
-            <tbody className="divide-y divide-slate-100">
-              {receipts.map((r) => (
-                <tr key={r.id} aria-label={`Receipt ${r.id}`}>
-                  <td className="px-3 py-2 align-top whitespace-nowrap">
-                    <time dateTime={r.receivedAt}>{when(r.receivedAt)}</time>
-                  </td>
-                  <td className="px-3 py-2 align-top">{RECEIPT_STATUS_LABELS[r.status]}</td>
-                  <td className="px-3 py-2 align-top">
-                    {r.outcome.length === 0 ? (
-                      '—'
-                    ) : (
-                      <ul className="space-y-1">
-                        {r.outcome.map((o, index) => (
-                          <li key={`${o.dedupKey}-${index}`}>
-                            {OUTCOME_LABELS[o.action]}
-                            {o.incidentNumber ? (
-                              <>
-                                {' '}
-                                <Link to={`/incidents/${o.incidentNumber}`} className="underline">
-                                  INC-{o.incidentNumber}
-                                </Link>
-                              </>
-                            ) : null}
-                            {o.dedupKey ? (
-                              <span className="block font-mono text-xs break-all text-slate-500">
-                                {o.dedupKey}
-                              </span>
-                            ) : null}
-                            {o.reason ? (
-                              <span className="block text-xs text-slate-600">{o.reason}</span>
-                            ) : null}
-                          </li>
-                        ))}
-                      </ul>
-                    )}
-                  </td>
-                  <td className="max-w-xs px-3 py-2 align-top break-all">{r.error ?? '—'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={['Received', 'Status', 'Outcome', 'Error']}>
+          {receipts.map((r) => (
+            <tr key={r.id} aria-label={`Receipt ${r.id}`}>
+              <td className="px-3 py-2 align-top whitespace-nowrap">
+                <time dateTime={r.receivedAt}>{when(r.receivedAt)}</time>
+              </td>
+              <td className="px-3 py-2 align-top">{RECEIPT_STATUS_LABELS[r.status]}</td>
+              <td className="px-3 py-2 align-top">
+                {r.outcome.length === 0 ? (
+                  '—'
+                ) : (
+                  <ul className="space-y-1">
+                    {r.outcome.map((o, index) => (
+                      <li key={`${o.dedupKey}-${index}`}>
+                        {OUTCOME_LABELS[o.action]}
+                        {o.incidentNumber ? (
+                          <>
+                            {' '}
+                            <Link to={`/incidents/${o.incidentNumber}`} className="underline">
+                              INC-{o.incidentNumber}
+                            </Link>
+                          </>
+                        ) : null}
+                        {o.dedupKey ? (
+                          <span className="block font-mono text-xs break-all text-slate-500">
+                            {o.dedupKey}
+                          </span>
+                        ) : null}
+                        {o.reason ? (
+                          <span className="block text-xs text-slate-600">{o.reason}</span>
+                        ) : null}
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </td>
+              <td className="max-w-xs px-3 py-2 align-top break-all">{r.error ?? '—'}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
     </section>
   )

@@ -19,7 +19,8 @@ import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { SubmitButton } from '../components/forms'
 import { createIntegrationSchema, IntegrationFields } from '../components/integration-fields'
-import { TableHead } from '../components/table-head'
+import { DataTable } from '../components/data-table'
+import { SecretShownOnce } from '../components/secret-shown-once'
 import { requireMember } from '../domain/access/guard.server'
 import {
   createIntegration,
@@ -148,51 +149,46 @@ export default function Integrations() {
         {integrations.length === 0 ? (
           <p className="mt-2 text-sm text-slate-600">No integrations yet.</p>
         ) : (
-          <div className="relative mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table className="min-w-full divide-y divide-slate-200 text-sm">
-              <TableHead
-                cellClassName="px-4 py-2"
-                columns={['Name', 'Source', 'Service', 'State', 'Last received']}
-              />
-              <tbody className="divide-y divide-slate-100">
-                {integrations.map((i) => (
-                  <tr key={i.id}>
-                    <td className="px-4 py-2 align-top">
-                      <Link
-                        to={`/admin/integrations/${i.id}`}
-                        className="font-medium text-brand-700 underline"
-                      >
-                        {i.name}
-                      </Link>
-                      <div className="font-mono text-xs text-slate-500">{i.tokenHint}</div>
-                    </td>
-                    <td className="px-4 py-2 align-top">{ALERT_SOURCE_OPTION_LABELS[i.kind]}</td>
-                    <td className="px-4 py-2 align-top">
-                      {i.service ? i.service.name : '—'}
-                      {i.service && !i.service.active ? (
-                        <div className="text-xs text-slate-500">Service inactive</div>
+          <DataTable
+            cellClassName="px-4 py-2"
+            columns={['Name', 'Source', 'Service', 'State', 'Last received']}
+          >
+            {integrations.map((i) => (
+              <tr key={i.id}>
+                <td className="px-4 py-2 align-top">
+                  <Link
+                    to={`/admin/integrations/${i.id}`}
+                    className="font-medium text-brand-700 underline"
+                  >
+                    {i.name}
+                  </Link>
+                  <div className="font-mono text-xs text-slate-500">{i.tokenHint}</div>
+                </td>
+                <td className="px-4 py-2 align-top">{ALERT_SOURCE_OPTION_LABELS[i.kind]}</td>
+                <td className="px-4 py-2 align-top">
+                  {i.service ? i.service.name : '—'}
+                  {i.service && !i.service.active ? (
+                    <div className="text-xs text-slate-500">Service inactive</div>
+                  ) : null}
+                </td>
+                <td className="px-4 py-2 align-top">{i.active ? 'Active' : 'Inactive'}</td>
+                <td className="px-4 py-2 align-top">
+                  {i.lastReceivedAt ? (
+                    <>
+                      <time dateTime={i.lastReceivedAt}>{when(i.lastReceivedAt)}</time>
+                      {i.lastReceipt ? (
+                        <div className="text-xs text-slate-500">
+                          {RECEIPT_STATUS_LABELS[i.lastReceipt.status]}
+                        </div>
                       ) : null}
-                    </td>
-                    <td className="px-4 py-2 align-top">{i.active ? 'Active' : 'Inactive'}</td>
-                    <td className="px-4 py-2 align-top">
-                      {i.lastReceivedAt ? (
-                        <>
-                          <time dateTime={i.lastReceivedAt}>{when(i.lastReceivedAt)}</time>
-                          {i.lastReceipt ? (
-                            <div className="text-xs text-slate-500">
-                              {RECEIPT_STATUS_LABELS[i.lastReceipt.status]}
-                            </div>
-                          ) : null}
-                        </>
-                      ) : (
-                        'Nothing yet'
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                    </>
+                  ) : (
+                    'Nothing yet'
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
 
@@ -230,34 +226,19 @@ export default function Integrations() {
 
 function NewUrl({ created }: { created: { id: string; name: string; url: string } }) {
   return (
-    <section
-      aria-labelledby="new-url-heading"
-      className="rounded-lg border border-amber-300 bg-amber-50 p-4"
+    <SecretShownOnce
+      id="new-url"
+      heading={<>Integration “{created.name}” added</>}
+      message="Copy the webhook URL now and give it to the sending side. You will not see it again: IncidentFlow keeps only a fingerprint of its token. If it is lost, rotate the token."
+      label="Webhook URL"
+      value={created.url}
     >
-      <h2 id="new-url-heading" className="text-lg font-semibold">
-        Integration “{created.name}” added
-      </h2>
-      <p className="mt-1 text-sm text-amber-900" role="status">
-        Copy the webhook URL now and give it to the sending side. You will not see it again:
-        IncidentFlow keeps only a fingerprint of its token. If it is lost, rotate the token.
-      </p>
-      <label htmlFor="new-url" className="mt-3 block text-sm font-medium text-slate-800">
-        Webhook URL
-      </label>
-      <input
-        id="new-url"
-        readOnly
-        value={created.url}
-        autoComplete="off"
-        spellCheck={false}
-        className="mt-1 block w-full rounded-md border-slate-300 font-mono text-sm"
-      />
       <p className="mt-2 text-sm">
         <Link to={`/admin/integrations/${created.id}`} className="underline">
           Open the integration
         </Link>
       </p>
-    </section>
+    </SecretShownOnce>
   )
 }
 

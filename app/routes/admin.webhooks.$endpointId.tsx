@@ -15,7 +15,15 @@ import * as z from '../utils/zod'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { EndpointFields, endpointFieldsSchema } from '../components/webhook-endpoint-fields'
-import { ErrorList, SubmitButton } from '../components/forms'
+import { SubmitButton } from '../components/forms'
+import { DataTable } from '../components/data-table'
+import {
+  Card,
+  DeleteSection,
+  DetailHeader,
+  IntentButtons,
+  secondaryButtonClass,
+} from '../components/settings-page'
 import { TableHead } from '../components/table-head'
 import { requireMember } from '../domain/access/guard.server'
 import {
@@ -208,9 +216,6 @@ function Time({ iso }: { iso: string | null }) {
   return iso ? <time dateTime={iso}>{formatTime(iso)}</time> : <>—</>
 }
 
-const buttonClass =
-  'rounded-md border border-slate-300 bg-white px-3 py-1.5 text-sm hover:bg-slate-50'
-
 export default function WebhookEndpoint() {
   const { endpoint, log, focus } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
@@ -232,18 +237,12 @@ export default function WebhookEndpoint() {
 
   return (
     <div className="space-y-10">
-      <header>
-        <p className="text-sm">
-          <Link to="/admin/webhooks" className="text-brand-700 underline">
-            Webhooks
-          </Link>
-        </p>
-        <h1 className="mt-1 text-2xl font-bold break-all">{endpoint.url}</h1>
+      <DetailHeader backTo="/admin/webhooks" backLabel="Webhooks" title={endpoint.url}>
         <p className="mt-1 text-sm text-slate-600">
           {endpoint.enabled ? 'Enabled' : 'Disabled'}
           {endpoint.disabledReason ? ` — ${endpoint.disabledReason}` : ''}
         </p>
-      </header>
+      </DetailHeader>
 
       {queued ? (
         <div
@@ -264,47 +263,18 @@ export default function WebhookEndpoint() {
 
       {focus ? <DeliveryResult focus={focus} /> : null}
 
-      <section aria-labelledby="actions-heading" className="space-y-3">
-        <h2 id="actions-heading" className="sr-only">
-          Actions
-        </h2>
-        <div className="flex flex-wrap gap-2">
-          <Form method="post" action={here}>
-            <button
-              type="submit"
-              name="intent"
-              value="send-test"
-              className={buttonClass}
-              disabled={!endpoint.enabled}
-            >
-              Send test event
-            </button>
-          </Form>
-          <Form method="post" action={here}>
-            <button
-              type="submit"
-              name="intent"
-              value={endpoint.enabled ? 'disable' : 'enable'}
-              className={buttonClass}
-            >
-              {endpoint.enabled ? 'Disable endpoint' : 'Enable endpoint'}
-            </button>
-          </Form>
-          <Form method="post" action={here}>
-            <button type="submit" name="intent" value="rotate-secret" className={buttonClass}>
-              Rotate secret
-            </button>
-          </Form>
-        </div>
-      </section>
+      <IntentButtons
+        action={here}
+        buttons={[
+          { intent: 'send-test', label: 'Send test event', disabled: !endpoint.enabled },
+          endpoint.enabled
+            ? { intent: 'disable', label: 'Disable endpoint' }
+            : { intent: 'enable', label: 'Enable endpoint' },
+          { intent: 'rotate-secret', label: 'Rotate secret' },
+        ]}
+      />
 
-      <section
-        aria-labelledby="secret-heading"
-        className="rounded-lg border border-slate-200 bg-white p-6"
-      >
-        <h2 id="secret-heading" className="text-lg font-semibold">
-          Signing
-        </h2>
+      <Card id="secret-heading" heading="Signing">
         <details className="mt-2">
           <summary className="cursor-pointer text-sm font-medium">Show the signing secret</summary>
           <p className="mt-2">
@@ -331,15 +301,9 @@ export default function WebhookEndpoint() {
             </p>
           </div>
         </details>
-      </section>
+      </Card>
 
-      <section
-        aria-labelledby="edit-heading"
-        className="rounded-lg border border-slate-200 bg-white p-6"
-      >
-        <h2 id="edit-heading" className="text-lg font-semibold">
-          Edit endpoint
-        </h2>
+      <Card id="edit-heading" heading="Edit endpoint">
         <Form method="post" action={here} className="mt-4 max-w-2xl" {...getFormProps(form)}>
           <FormError id={form.errorId} errors={form.errors} />
           <EndpointFields fields={fields} />
@@ -347,38 +311,17 @@ export default function WebhookEndpoint() {
             Save endpoint
           </SubmitButton>
         </Form>
-      </section>
+      </Card>
 
       <DeliveryLog endpointId={endpoint.id} log={log} />
 
-      <section
-        aria-labelledby="delete-heading"
-        className="rounded-lg border border-red-200 bg-white p-6"
-      >
-        <h2 id="delete-heading" className="text-lg font-semibold">
-          Delete endpoint
-        </h2>
-        <Form method="post" action={here} className="mt-3 space-y-3">
-          <label className="flex items-center gap-2 text-sm">
-            <input
-              type="checkbox"
-              name="confirm"
-              value="yes"
-              required
-              aria-describedby={actionData?.intent === 'delete' ? 'delete-error' : undefined}
-              className="rounded border-slate-300"
-            />
-            Yes, delete this endpoint and its delivery log
-          </label>
-          <ErrorList
-            id="delete-error"
-            errors={actionData?.intent === 'delete' ? [actionData.error] : null}
-          />
-          <SubmitButton name="intent" value="delete" variant="danger">
-            Delete endpoint
-          </SubmitButton>
-        </Form>
-      </section>
+      <DeleteSection
+        action={here}
+        heading="Delete endpoint"
+        confirmLabel="Yes, delete this endpoint and its delivery log"
+        submitLabel="Delete endpoint"
+        error={actionData?.intent === 'delete' ? actionData.error : null}
+      />
     </div>
   )
 }
@@ -447,65 +390,59 @@ function DeliveryLog({ endpointId, log }: { endpointId: string; log: LoaderData[
           {log.page > 1 ? 'No deliveries on this page.' : 'Nothing delivered yet.'}
         </p>
       ) : (
-        <div className="relative mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
-          <table className="min-w-full divide-y divide-slate-200 text-sm">
-            <TableHead
-              cellClassName="px-3 py-2"
-              columns={[
-                'Time',
-                'Event type',
-                'Message id',
-                'Status',
-                'Attempts',
-                'Last response',
-                'Last error',
-                'Next attempt',
-                <span key="actions" className="sr-only">
-                  Actions
-                </span>,
-              ]}
-            />
-            <tbody className="divide-y divide-slate-100">
-              {log.deliveries.map((d) => (
-                <tr key={d.id} aria-label={d.messageId}>
-                  <td className="px-3 py-2 whitespace-nowrap">
-                    <Link to={`${base}?delivery=${d.id}`} className="underline">
-                      <Time iso={d.createdAt} />
-                    </Link>
-                  </td>
-                  <td className="px-3 py-2">{d.eventType}</td>
-                  <td className="px-3 py-2">
-                    <code className="text-xs">{d.messageId}</code>
-                  </td>
-                  <td className="px-3 py-2">{statusLabel[d.status] ?? d.status}</td>
-                  <td className="px-3 py-2">{d.attempts}</td>
-                  <td className="px-3 py-2">{d.lastStatusCode ?? '—'}</td>
-                  <td className="max-w-xs px-3 py-2 break-all">{d.lastError ?? '—'}</td>
-                  <td className="px-3 py-2 whitespace-nowrap">
-                    <Time iso={d.nextAttemptAt} />
-                  </td>
-                  <td className="px-3 py-2 text-right">
-                    {d.status === 'pending' ? (
-                      <span className="text-xs text-slate-500">In progress</span>
-                    ) : (
-                      <Form method="post" action={base}>
-                        <input type="hidden" name="deliveryId" value={d.id} />
-                        <button
-                          type="submit"
-                          name="intent"
-                          value="redeliver"
-                          className={buttonClass}
-                        >
-                          Redeliver
-                        </button>
-                      </Form>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable
+          columns={[
+            'Time',
+            'Event type',
+            'Message id',
+            'Status',
+            'Attempts',
+            'Last response',
+            'Last error',
+            'Next attempt',
+            <span key="actions" className="sr-only">
+              Actions
+            </span>,
+          ]}
+        >
+          {log.deliveries.map((d) => (
+            <tr key={d.id} aria-label={d.messageId}>
+              <td className="px-3 py-2 whitespace-nowrap">
+                <Link to={`${base}?delivery=${d.id}`} className="underline">
+                  <Time iso={d.createdAt} />
+                </Link>
+              </td>
+              <td className="px-3 py-2">{d.eventType}</td>
+              <td className="px-3 py-2">
+                <code className="text-xs">{d.messageId}</code>
+              </td>
+              <td className="px-3 py-2">{statusLabel[d.status] ?? d.status}</td>
+              <td className="px-3 py-2">{d.attempts}</td>
+              <td className="px-3 py-2">{d.lastStatusCode ?? '—'}</td>
+              <td className="max-w-xs px-3 py-2 break-all">{d.lastError ?? '—'}</td>
+              <td className="px-3 py-2 whitespace-nowrap">
+                <Time iso={d.nextAttemptAt} />
+              </td>
+              <td className="px-3 py-2 text-right">
+                {d.status === 'pending' ? (
+                  <span className="text-xs text-slate-500">In progress</span>
+                ) : (
+                  <Form method="post" action={base}>
+                    <input type="hidden" name="deliveryId" value={d.id} />
+                    <button
+                      type="submit"
+                      name="intent"
+                      value="redeliver"
+                      className={secondaryButtonClass}
+                    >
+                      Redeliver
+                    </button>
+                  </Form>
+                )}
+              </td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       <nav aria-label="Delivery log pages" className="mt-3 flex gap-4 text-sm">
         {log.page > 1 ? (

@@ -15,7 +15,7 @@ import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { EndpointFields, endpointFieldsSchema } from '../components/webhook-endpoint-fields'
 import { SubmitButton } from '../components/forms'
-import { TableHead } from '../components/table-head'
+import { DataTable } from '../components/data-table'
 import { requireMember } from '../domain/access/guard.server'
 import { createEndpoint, listEndpoints, WebhookError } from '../domain/notify/webhooks.server'
 import { redirectWithFlash } from '../utils/flash.server'
@@ -111,52 +111,45 @@ export default function Webhooks() {
         {endpoints.length === 0 ? (
           <p className="mt-2 text-sm text-slate-600">No endpoints yet.</p>
         ) : (
-          <div className="relative mt-3 overflow-x-auto rounded-lg border border-slate-200 bg-white">
-            <table className="min-w-full divide-y divide-slate-200 text-sm">
-              <TableHead
-                cellClassName="px-4 py-2"
-                columns={['URL', 'Event types', 'Enabled', 'Last delivery']}
-              />
-              <tbody className="divide-y divide-slate-100">
-                {endpoints.map((e) => (
-                  <tr key={e.id}>
-                    <td className="px-4 py-2 align-top">
-                      <Link
-                        to={`/admin/webhooks/${e.id}`}
-                        className="font-medium break-all text-brand-700 underline"
-                      >
-                        {e.url}
-                      </Link>
-                      {e.description ? (
-                        <div className="text-xs text-slate-500">{e.description}</div>
-                      ) : null}
-                    </td>
-                    <td className="px-4 py-2 align-top text-xs">{e.eventTypes.join(', ')}</td>
-                    <td className="px-4 py-2 align-top">
-                      {e.enabled ? 'Enabled' : 'Disabled'}
-                      {e.disabledReason ? (
-                        <div className="text-xs text-slate-500">{e.disabledReason}</div>
-                      ) : null}
-                    </td>
-                    <td className="px-4 py-2 align-top">
-                      {e.lastDelivery ? (
-                        <>
-                          {statusLabel[e.lastDelivery.status] ?? e.lastDelivery.status}
-                          <div className="text-xs text-slate-500">
-                            <time dateTime={e.lastDelivery.at}>
-                              {formatTime(e.lastDelivery.at)}
-                            </time>
-                          </div>
-                        </>
-                      ) : (
-                        'None yet'
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            cellClassName="px-4 py-2"
+            columns={['URL', 'Event types', 'Enabled', 'Last delivery']}
+          >
+            {endpoints.map((e) => (
+              <tr key={e.id}>
+                <td className="px-4 py-2 align-top">
+                  <Link
+                    to={`/admin/webhooks/${e.id}`}
+                    className="font-medium break-all text-brand-700 underline"
+                  >
+                    {e.url}
+                  </Link>
+                  {e.description ? (
+                    <div className="text-xs text-slate-500">{e.description}</div>
+                  ) : null}
+                </td>
+                <td className="px-4 py-2 align-top text-xs">{e.eventTypes.join(', ')}</td>
+                <td className="px-4 py-2 align-top">
+                  {e.enabled ? 'Enabled' : 'Disabled'}
+                  {e.disabledReason ? (
+                    <div className="text-xs text-slate-500">{e.disabledReason}</div>
+                  ) : null}
+                </td>
+                <td className="px-4 py-2 align-top">
+                  {e.lastDelivery ? (
+                    <>
+                      {statusLabel[e.lastDelivery.status] ?? e.lastDelivery.status}
+                      <div className="text-xs text-slate-500">
+                        <time dateTime={e.lastDelivery.at}>{formatTime(e.lastDelivery.at)}</time>
+                      </div>
+                    </>
+                  ) : (
+                    'None yet'
+                  )}
+                </td>
+              </tr>
+            ))}
+          </DataTable>
         )}
       </section>
 
