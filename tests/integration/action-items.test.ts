@@ -1,10 +1,6 @@
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  declareIncident,
-  transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
-import type { TransitionAction } from '../../app/domain/incident/lifecycle'
+import { declareIncident } from '../../app/domain/incident/incident-service.server'
 import { savePreferences } from '../../app/domain/notify/preferences.server'
 import {
   ActionItemError,
@@ -20,8 +16,10 @@ import { getPostmortemView } from '../../app/domain/postmortem/postmortem.server
 import { sweepOverdueActionItems } from '../../jobs/handlers/action-item-sweep'
 import { silentLogger } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
+import { decodePage } from '../support/html'
 import { addMember, addSignedInMember, type SignedInMember } from '../support/incidents'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'
+import { incidentInPostmortem } from '../support/postmortems'
 import { loadRemixBuild } from '../support/remix-build'
 
 /**
@@ -44,39 +42,14 @@ let owner: SignedInMember // engineer who owns items
 let number: number
 let other: { id: string; manager: SignedInMember; number: number }
 
-const decode = (html: string) =>
-  html
-    .replace(/<!-- -->/g, '')
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-
 async function page(who: SignedInMember, url: string) {
   const response = await app.get(url, { cookie: who.cookie })
-  return { status: response.status, html: decode(await response.text()) }
+  return { status: response.status, html: decodePage(await response.text()) }
 }
 
-/** An incident declared by `who` and moved on to Postmortem. */
-async function incidentInPostmortem(who: SignedInMember, title: string) {
-  const start = Date.now() - 3 * DAY
-  const { number: n } = await declareIncident(
-    db.orm,
-    who.member,
-    { title, summary: '', severity: 'SEV-2', serviceId: null, impactStartedAt: new Date(start) },
-    new Date(start + 60_000),
-  )
-  const steps: TransitionAction[] = [
-    'start-investigating',
-    'mark-mitigated',
-    'mark-resolved',
-    'start-postmortem',
-  ]
-  for (const [i, action] of steps.entries())
-    await transitionIncident(db.orm, who.member, n, { action }, new Date(start + (i + 2) * 60_000))
-  return n
-}
+/** An incident declared by `who` three days ago and moved on to Postmortem. */
+const postmortemIncident = (who: SignedInMember, title: string) =>
+  incidentInPostmortem(db.orm, who.member, title, { daysAgo: 3, severity: 'SEV-2' })
 
 async function postmortemId(who: SignedInMember, n: number) {
   const view = await getPostmortemView(db.orm, who.member, n)
@@ -112,14 +85,14 @@ beforeAll(async () => {
   manager = await addSignedInMember(db, db.organizationId, 'manager', { name: 'Mara Manager' })
   engineer = await addSignedInMember(db, db.organizationId, 'engineer', { name: 'Eli Engineer' })
   owner = await addSignedInMember(db, db.organizationId, 'engineer', { name: 'Olga Owner' })
-  number = await incidentInPostmortem(manager, 'Search index went stale')
+  number = await postmortemIncident(manager, 'Search index went stale')
 
   const otherId = await db.createOrganization('Elsewhere Ltd')
   const otherManager = await addSignedInMember(db, otherId, 'manager', { name: 'Omar Other' })
   other = {
     id: otherId,
     manager: otherManager,
-    number: await incidentInPostmortem(otherManager, 'Elsewhere outage'),
+    number: await postmortemIncident(otherManager, 'Elsewhere outage'),
   }
 })
 
@@ -208,7 +181,7 @@ describe('adding action items', () => {
         { cookie: manager.cookie },
       )
       expect(response.status).toBe(400)
-      const html = decode(await response.text())
+      const html = decodePage(await response.text())
       expect(html).toContain(message)
       kept(html)
       expect(await itemRows(number)).toEqual(before)
@@ -227,7 +200,7 @@ describe('adding action items', () => {
         { cookie: manager.cookie },
       )
       expect(response.status).toBe(400)
-      expect(decode(await response.text())).toContain(
+      expect(decodePage(await response.text())).toContain(
         'Choose an owner from the active members of your team.',
       )
     }
@@ -363,7 +336,7 @@ describe('changing action items', () => {
       { cookie: manager.cookie },
     )
     expect(response.status).toBe(409)
-    const html = decode(await response.text())
+    const html = decodePage(await response.text())
     expect(html).toContain('This action item changed since you opened it.')
     expect(html).toContain('value="Typed before the conflict"')
     expect((await itemRows(number))[0]).toEqual(item)
@@ -371,7 +344,7 @@ describe('changing action items', () => {
 
   it('answers 404 for another organization’s postmortem and for another organization’s item', async () => {
     // Incident numbers are per organization: this one exists in A only.
-    const onlyInA = await incidentInPostmortem(manager, 'Only in A')
+    const onlyInA = await postmortemIncident(manager, 'Only in A')
     expect((await page(manager, itemsUrl(onlyInA))).status).toBe(200)
     expect((await page(other.manager, itemsUrl(onlyInA))).status).toBe(404)
     const [item] = await itemRows(number)
@@ -419,7 +392,7 @@ describe('changing action items', () => {
 
 describe('the owner’s home page', () => {
   it('lists open items, overdue first and marked "Overdue", each linking to its postmortem', async () => {
-    const n = await incidentInPostmortem(manager, 'Cache stampede')
+    const n = await postmortemIncident(manager, 'Cache stampede')
     const past = new Date(Date.now() - 10 * DAY)
     const make = (title: string, dueOn: string, at = new Date()) =>
       createActionItem(
@@ -472,7 +445,7 @@ describe('the overdue sweep', () => {
     )
 
   it('queues exactly one e-mail per overdue item, and none on the next run', async () => {
-    const n = await incidentInPostmortem(manager, 'Queue backlog')
+    const n = await postmortemIncident(manager, 'Queue backlog')
     const item = await createActionItem(
       db.orm,
       manager.member,
@@ -557,7 +530,7 @@ describe('the overdue sweep', () => {
       name: 'Quinn Quiet',
     })
     await savePreferences(db.orm, quiet.member, ['action_item.overdue'])
-    const n = await incidentInPostmortem(manager, 'Disk filled up')
+    const n = await postmortemIncident(manager, 'Disk filled up')
     const item = await createActionItem(
       db.orm,
       manager.member,
@@ -615,7 +588,7 @@ describe('analytics', () => {
     const org = await db.createOrganization('Counting Co')
     const boss = await addSignedInMember(db, org, 'manager', { name: 'Bea Boss' })
     const helper = await addMember(db, org, 'engineer', { name: 'Hal Helper' })
-    const n = await incidentInPostmortem(boss, 'Counted incident')
+    const n = await postmortemIncident(boss, 'Counted incident')
     const past = new Date(Date.now() - 20 * DAY)
     const add = (title: string, ownerId: string, dueOn: string, at = new Date()) =>
       createActionItem(db.orm, boss.member, n, { title, ownerId, dueOn, priority: 'low' }, at)

@@ -12,6 +12,7 @@ import { DEFAULT_ESCALATION_RULES } from '../../app/domain/escalation/rules'
 import { declareIncident } from '../../app/domain/incident/incident-service.server'
 import { cookiePair, thrownBy } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
+import { decodeEntities } from '../support/html'
 import { addMember, addSignedInMember, type SignedInMember } from '../support/incidents'
 import { randomIp, startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { loadRemixBuild } from '../support/remix-build'
@@ -182,14 +183,6 @@ describe('activeRules', () => {
 
 // ——— HTTP helpers ———
 
-const decode = (html: string) =>
-  html
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-
 /** A form post as a browser sends it, repeated fields included (checkboxes, multi-selects). */
 function post(path: string, fields: Array<[string, string]>, who: Person) {
   return fetch(`${app.baseUrl}${path}`, {
@@ -208,7 +201,7 @@ async function pageAfter(who: Person, response: Response) {
   const cookie = setCookie ? `${who.cookie}; ${cookiePair(setCookie)}` : who.cookie
   const page = await app.get('/admin/escalations', { cookie })
   expect(page.status).toBe(200)
-  return decode(await page.text())
+  return decodeEntities(await page.text())
 }
 
 /** The flash banner's text ("Done: …"), or null. */
@@ -220,7 +213,7 @@ function flashOf(html: string) {
 async function pageOf(who: Person, path = '/admin/escalations') {
   const page = await app.get(path, { cookie: who.cookie })
   expect(page.status).toBe(200)
-  return decode(await page.text())
+  return decodeEntities(await page.text())
 }
 
 /** The opening tag of the control a <label> with this text points at. */
@@ -431,7 +424,7 @@ describe('a rule that cannot be saved', () => {
     const before = await storedRules(organizationId)
     const response = await post('/admin/escalations', fields, admin)
     expect(response.status).toBe(400)
-    const html = decode(await response.text())
+    const html = decodeEntities(await response.text())
     expect(errorsOf(html).join(' | ')).toMatch(expectedError)
     expect(await storedRules(organizationId)).toEqual(before)
     return html
@@ -587,7 +580,7 @@ describe('changing rules', () => {
       admin,
     )
     expect(response.status).toBe(400)
-    const html = decode(await response.text())
+    const html = decodeEntities(await response.text())
     expect(errorsOf(html)).toContain('Choose at least one action')
     expect(controlLabelled(html, 'Rule name')).toContain('value="Renamed"')
     expect(await storedRules(organizationId)).toEqual(before)

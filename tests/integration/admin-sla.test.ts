@@ -6,6 +6,7 @@ import { SEVERITIES, type Severity } from '../../app/domain/incident/vocabulary'
 import type { SlaTargets } from '../../app/domain/sla/policy'
 import { cookiePair } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
+import { decodeEntities } from '../support/html'
 import { addSignedInMember, type SignedInMember } from '../support/incidents'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { loadRemixBuild } from '../support/remix-build'
@@ -45,14 +46,6 @@ async function versions(organizationId: string) {
     [organizationId],
   )
 }
-
-const decode = (html: string) =>
-  html
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
 
 const textOf = (html: string) =>
   html
@@ -133,7 +126,7 @@ async function page(who: Person, extraCookie?: string) {
     cookie: extraCookie ? `${who.cookie}; ${extraCookie}` : who.cookie,
   })
   expect(response.status).toBe(200)
-  return decode(await response.text())
+  return decodeEntities(await response.text())
 }
 
 describe('the SLA policy page', () => {
@@ -204,7 +197,7 @@ describe('saving', () => {
       { cookie: admin.cookie },
     )
     expect(response.status).toBe(400)
-    const html = decode(await response.text())
+    const html = decodeEntities(await response.text())
     expect(errorsFor(html, 'SEV-2 mitigate target')).toEqual([
       'Enter a duration like 15m, 1h 30m or 3d, or leave it empty',
     ])
@@ -229,7 +222,7 @@ describe('saving', () => {
       { cookie: admin.cookie },
     )
     expect(response.status).toBe(400)
-    const html = decode(await response.text())
+    const html = decodeEntities(await response.text())
     expect(errorsFor(html, 'SEV-1 resolve target')).toEqual([
       'A later target cannot be shorter than an earlier one.',
     ])
@@ -257,7 +250,7 @@ describe('saving', () => {
       { cookie: admin.cookie },
     )
     expect(stale.status).toBe(409)
-    const html = decode(await stale.text())
+    const html = decodeEntities(await stale.text())
     expect(alertOf(html)).toBe(
       'The SLA policy changed since you opened this page (now version 2). Review it and save again.',
     )

@@ -14,6 +14,7 @@ import { declareIncident } from '../../app/domain/incident/incident-service.serv
 import type { Role } from '../../app/domain/access/permissions'
 import { addMembership, createUser, signIn } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
+import { decodeEntities } from '../support/html'
 import { randomIp, startInProcessApp, type RunningApp } from '../support/in-process-app'
 import {
   addMember,
@@ -882,14 +883,6 @@ describe('other paths and methods', () => {
 // The settings page
 // ---------------------------------------------------------------------------------------------
 
-const decode = (html: string) =>
-  html
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
 
 async function tokenRows(userId: string) {
@@ -932,7 +925,7 @@ describe('the API tokens page', () => {
     const createdHtml = await created.text()
     const token = /value="(ifk_[A-Za-z0-9_-]{43})"/.exec(createdHtml)?.[1]
     expect(token).toBeDefined()
-    expect(decode(createdHtml)).toContain('You will not see it again')
+    expect(decodeEntities(createdHtml)).toContain('You will not see it again')
     expect(createdHtml).toContain('Deploy &lt;bot&gt;')
     expect(createdHtml).not.toContain('Deploy <bot>')
 
@@ -956,7 +949,7 @@ describe('the API tokens page', () => {
 
     const again = await (await app.get('/account/tokens', { cookie })).text()
     expect(again).not.toContain(token!)
-    expect(decode(again)).toContain(`ifk_…${token!.slice(-4)}`)
+    expect(decodeEntities(again)).toContain(`ifk_…${token!.slice(-4)}`)
     expect(again).toContain('Deploy &lt;bot&gt;')
   })
 
@@ -997,7 +990,7 @@ describe('the API tokens page', () => {
     expect(revoked.headers.get('location')).toBe('/account/tokens')
     expect((await tokenRows(member.user.id))[0]!.revoked_at).not.toBeNull()
     expectError(await api('GET', '/incidents', { token: created.token }), 401, 'unauthorized')
-    const after = decode(await (await app.get('/account/tokens', { cookie })).text())
+    const after = decodeEntities(await (await app.get('/account/tokens', { cookie })).text())
     expect(after).toMatch(/Revoked \d/)
   })
 
@@ -1074,7 +1067,7 @@ describe('the API tokens page', () => {
     expect(JSON.stringify(ours.json)).not.toContain('Our incident')
 
     const inThisOrg = await signIn(db, { userId: person.userId, organizationId: db.organizationId })
-    const page = decode(
+    const page = decodeEntities(
       await (await app.get('/account/tokens', { cookie: inThisOrg.cookie })).text(),
     )
     expect(page).not.toContain('Other org bot')
@@ -1091,7 +1084,7 @@ describe('the API tokens page', () => {
       { cookie },
     )
     expect(refused.status).toBe(400)
-    expect(decode(await refused.text())).toContain(
+    expect(decodeEntities(await refused.text())).toContain(
       `You already have ${ACTIVE_TOKENS_MAX} active tokens`,
     )
     expect(await tokenRows(member.user.id)).toHaveLength(ACTIVE_TOKENS_MAX)

@@ -9,6 +9,7 @@ import { declareIncident } from '../../app/domain/incident/incident-service.serv
 import type { Role } from '../../app/domain/access/permissions'
 import { cookiePair } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
+import { decodeEntities } from '../support/html'
 import { addSignedInMember, type SignedInMember } from '../support/incidents'
 import { randomIp, startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { loadRemixBuild } from '../support/remix-build'
@@ -98,14 +99,6 @@ async function upload(
   })
 }
 
-const decode = (html: string) =>
-  html
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-
 /** Follows the redirect with the flash cookie and returns the page's text. */
 async function pageAfter(app: RunningApp, who: Person, response: Response) {
   expect(response.status).toBe(302)
@@ -113,7 +106,7 @@ async function pageAfter(app: RunningApp, who: Person, response: Response) {
   const cookie = setCookie ? `${who.cookie}; ${cookiePair(setCookie)}` : who.cookie
   const page = await app.get(response.headers.get('location')!, { cookie })
   expect(page.status).toBe(200)
-  return decode(await page.text())
+  return decodeEntities(await page.text())
 }
 
 /** The "Current evidence" list's markup, or '' when there is none. */

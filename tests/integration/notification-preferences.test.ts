@@ -14,6 +14,7 @@ import {
 } from '../../app/domain/notify/preferences.server'
 import { cookiePair, createUser, signIn, thrownBy } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
+import { decodeEntities } from '../support/html'
 import { addSignedInMember, type SignedInMember } from '../support/incidents'
 import { randomIp, startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { loadRemixBuild } from '../support/remix-build'
@@ -44,14 +45,6 @@ async function storedRows(userId: string) {
     [userId],
   )
 }
-
-const decode = (html: string) =>
-  html
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
 
 /** Each kind's checkbox on the page: its label text and whether it is checked. */
 function checkboxes(html: string) {
@@ -86,7 +79,7 @@ async function pageOf(who: Person, extraCookie?: string) {
     cookie: extraCookie ? `${who.cookie}; ${extraCookie}` : who.cookie,
   })
   expect(response.status).toBe(200)
-  return decode(await response.text())
+  return decodeEntities(await response.text())
 }
 
 describe('the preferences page', () => {
@@ -145,7 +138,9 @@ describe('the preferences page', () => {
     const before = await storedRows(someone.member.user.id)
     const response = await save(someone, ['incident.declared', 'marketing.newsletter'])
     expect(response.status).toBe(400)
-    expect(decode(await response.text())).toContain('Choose notification kinds from the list.')
+    expect(decodeEntities(await response.text())).toContain(
+      'Choose notification kinds from the list.',
+    )
     expect(await storedRows(someone.member.user.id)).toEqual(before)
   })
 

@@ -17,15 +17,16 @@ import {
 } from '../../app/domain/postmortem/drafts.server'
 import type { DraftResult, GeneratorRecord } from '../../db/entities/postmortem'
 import { makePostmortemDraft, type PostmortemDraftDeps } from '../../jobs/handlers/postmortem-draft'
-import { queues } from '../../jobs/queues'
 import { silentLogger } from '../support/access'
 import {
   startChatCompletionsFake,
   type ChatCompletionsFake,
 } from '../support/chat-completions-fake'
 import { setUpTestDatabase } from '../support/database'
+import { decodePage } from '../support/html'
 import { addSignedInMember, loadIncident, type SignedInMember } from '../support/incidents'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'
+import { runWaitingJobs } from '../support/jobs'
 import { loadRemixBuild } from '../support/remix-build'
 
 /**
@@ -69,19 +70,10 @@ function workerEnv(
 }
 
 /** Takes every waiting draft job off the queue, as the worker does, and runs it. */
-async function runDraftJobs(env: PostmortemDraftDeps['env'] = workerEnv()) {
-  const jobs = await db.boss.fetch<unknown>('postmortem-draft', { batchSize: 50 })
-  const outcomes: Record<string, string> = {}
-  for (const job of jobs) {
-    const payload = queues['postmortem-draft'].payload.parse(job.data)
-    outcomes[payload.draftId] = await makePostmortemDraft(
-      { orm: db.orm, logger: silentLogger, env },
-      payload,
-    )
-    await db.boss.complete('postmortem-draft', job.id)
-  }
-  return outcomes
-}
+const runDraftJobs = (env: PostmortemDraftDeps['env'] = workerEnv()) =>
+  runWaitingJobs(db.boss, 'postmortem-draft', 'draftId', (payload) =>
+    makePostmortemDraft({ orm: db.orm, logger: silentLogger, env }, payload),
+  )
 
 async function jobsFor(draftId: string) {
   return db.query<{ id: string; state: string; data: unknown }>(
@@ -161,19 +153,9 @@ async function generate(who: SignedInMember, mode: string, on: RunningApp = app)
   return match![2]!
 }
 
-/** The page's markup with entities decoded and React's text separators removed. */
-const decode = (html: string) =>
-  html
-    .replace(/<!-- -->/g, '')
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-
 async function page(who: SignedInMember, url: string) {
   const response = await app.get(url, { cookie: who.cookie })
-  return { status: response.status, html: decode(await response.text()) }
+  return { status: response.status, html: decodePage(await response.text()) }
 }
 
 const draftUrl = (id: string, n = number) => `/incidents/${n}/postmortem/drafts/${id}`
@@ -423,7 +405,7 @@ describe('the template draft', () => {
 
     const again = await app.post(draftUrl(id), { intent: 'accept' }, { cookie: a.manager.cookie })
     expect(again.status).toBe(409)
-    expect(decode(await again.text())).toContain(
+    expect(decodePage(await again.text())).toContain(
       `This draft was already accepted as revision ${revision}.`,
     )
   })
@@ -555,7 +537,7 @@ describe('accepting and discarding', () => {
       },
     )
     expect(refused.status).toBe(409)
-    const html = decode(await refused.text())
+    const html = decodePage(await refused.text())
     expect(html).toContain(
       `The postmortem was saved as revision ${revision} after this draft was requested on revision ${revision - 1}`,
     )
@@ -583,7 +565,7 @@ describe('accepting and discarding', () => {
 
     const accept = await app.post(draftUrl(id), { intent: 'accept' }, { cookie: a.manager.cookie })
     expect(accept.status).toBe(409)
-    expect(decode(await accept.text())).toContain('This draft was discarded.')
+    expect(decodePage(await accept.text())).toContain('This draft was discarded.')
     expect(await currentRevision(db.organizationId, number)).toBe(before)
     const shown = await page(a.manager, draftUrl(id))
     expect(shown.html).toContain('Status: <span data-draft-status="discarded">Discarded</span>')

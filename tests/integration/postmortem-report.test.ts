@@ -4,12 +4,6 @@ import path from 'node:path'
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
-  addComment,
-  declareIncident,
-  transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
-import type { TransitionAction } from '../../app/domain/incident/lifecycle'
-import {
   addDays,
   createActionItem,
   localDate,
@@ -22,12 +16,14 @@ import {
 import { createObjectStore } from '../../app/utils/storage/create-store.server'
 import type { ObjectStore } from '../../app/utils/storage/storage.server'
 import { generateReport } from '../../jobs/handlers/report-generate'
-import { queues } from '../../jobs/queues'
 import { silentLogger, testEnv } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
+import { decodePage } from '../support/html'
 import { addSignedInMember, type SignedInMember } from '../support/incidents'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { pdfText, pdfTextTitle, SKIP_PDF_TEXT } from '../support/pdf'
+import { runWaitingJobs } from '../support/jobs'
+import { incidentInPostmortem } from '../support/postmortems'
 import { loadRemixBuild } from '../support/remix-build'
 
 /**
@@ -38,7 +34,6 @@ import { loadRemixBuild } from '../support/remix-build'
 
 const db = setUpTestDatabase('postmortem-report')
 const APP_URL = 'http://postmortems.incidentflow.test'
-const DAY = 86_400_000
 
 let build: ServerBuild
 let app: RunningApp
@@ -53,61 +48,25 @@ let other: { manager: SignedInMember; number: number }
 
 const TITLE = 'Payments to Zürich bounced'
 
-const decode = (html: string) =>
-  html
-    .replace(/<!-- -->/g, '')
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-
 async function page(who: SignedInMember, url: string) {
   const response = await app.get(url, { cookie: who.cookie })
   const raw = await response.text()
-  return { status: response.status, html: decode(raw), raw }
+  return { status: response.status, html: decodePage(raw), raw }
 }
 
-async function incidentInPostmortem(who: SignedInMember, title: string) {
-  const start = Date.now() - 2 * DAY
-  const { number: n } = await declareIncident(
-    db.orm,
-    who.member,
-    { title, summary: '', severity: 'SEV-1', serviceId: null, impactStartedAt: new Date(start) },
-    new Date(start + 60_000),
-  )
-  await addComment(
-    db.orm,
-    who.member,
-    n,
-    { body: 'Rolled back the card router' },
-    new Date(start + 90_000),
-  )
-  const steps: TransitionAction[] = [
-    'start-investigating',
-    'mark-mitigated',
-    'mark-resolved',
-    'start-postmortem',
-  ]
-  for (const [i, action] of steps.entries())
-    await transitionIncident(db.orm, who.member, n, { action }, new Date(start + (i + 2) * 60_000))
-  return n
-}
+/** An incident declared by `who` two days ago, with a comment, and moved on to Postmortem. */
+const postmortemIncident = (who: SignedInMember, title: string) =>
+  incidentInPostmortem(db.orm, who.member, title, {
+    daysAgo: 2,
+    severity: 'SEV-1',
+    comment: 'Rolled back the card router',
+  })
 
-async function runReportJobs() {
-  const jobs = await db.boss.fetch<unknown>('report-generate', { batchSize: 50 })
-  const outcomes: Record<string, string> = {}
-  for (const job of jobs) {
-    const payload = queues['report-generate'].payload.parse(job.data)
-    const { outcome } = await generateReport(
-      { orm: db.orm, boss: db.boss, store, logger: silentLogger, appUrl: APP_URL },
-      payload,
-    )
-    await db.boss.complete('report-generate', job.id)
-    outcomes[payload.reportId] = outcome
-  }
-  return outcomes
-}
+const runReportJobs = () =>
+  runWaitingJobs(db.boss, 'report-generate', 'reportId', async (payload) => {
+    const deps = { orm: db.orm, boss: db.boss, store, logger: silentLogger, appUrl: APP_URL }
+    return (await generateReport(deps, payload)).outcome
+  })
 
 const printUrl = (n: number) => `/incidents/${n}/postmortem/print`
 
@@ -123,7 +82,7 @@ beforeAll(async () => {
   manager = await addSignedInMember(db, db.organizationId, 'manager', { name: 'Mara Manager' })
   engineer = await addSignedInMember(db, db.organizationId, 'engineer', { name: 'Eli Engineer' })
   owner = await addSignedInMember(db, db.organizationId, 'engineer', { name: 'Olga Owner' })
-  number = await incidentInPostmortem(manager, TITLE)
+  number = await postmortemIncident(manager, TITLE)
 
   // The written postmortem: sections in Markdown and two chosen timeline entries.
   const pm = await getPostmortemPage(db.orm, manager.member, number)
@@ -154,10 +113,10 @@ beforeAll(async () => {
 
   const otherId = await db.createOrganization('Borealis')
   const otherManager = await addSignedInMember(db, otherId, 'manager', { name: 'Omar Other' })
-  await incidentInPostmortem(otherManager, 'Borealis first')
+  await postmortemIncident(otherManager, 'Borealis first')
   other = {
     manager: otherManager,
-    number: await incidentInPostmortem(otherManager, 'Borealis secret ledger'),
+    number: await postmortemIncident(otherManager, 'Borealis secret ledger'),
   }
 })
 

@@ -27,6 +27,7 @@ import {
 } from '../../app/domain/postmortem/vocabulary'
 import { thrownBy } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
+import { decodePage } from '../support/html'
 import {
   addSignedInMember,
   loadIncident,
@@ -52,15 +53,6 @@ let manager: SignedInMember
 let engineer: SignedInMember // involved in nothing
 let assignee: SignedInMember // engineer assigned to one incident
 let other: { organizationId: string; admin: SignedInMember; number: number }
-
-const decode = (html: string) =>
-  html
-    .replace(/<!-- -->/g, '')
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
 
 const textOf = (html: string) =>
   html
@@ -720,7 +712,7 @@ describe('close guard', () => {
 describe('over HTTP', () => {
   async function page(who: SignedInMember, url: string) {
     const response = await app.get(url, { cookie: who.cookie })
-    return { status: response.status, html: decode(await response.text()) }
+    return { status: response.status, html: decodePage(await response.text()) }
   }
   const post = (who: SignedInMember, url: string, fields: Array<[string, string]>) =>
     fetch(`${app.baseUrl}${url}`, {
@@ -816,7 +808,7 @@ describe('over HTTP', () => {
       const response = await withModel.get(`/incidents/${number}/postmortem`, {
         cookie: admin.cookie,
       })
-      expect(decode(await response.text())).toContain(
+      expect(decodePage(await response.text())).toContain(
         '<option value="llm">Language model (tiny-model)</option>',
       )
     } finally {
@@ -854,7 +846,7 @@ describe('over HTTP', () => {
       ...saveFields(0, { summary: 'My unsaved words' }),
     ])
     expect(stale.status).toBe(409)
-    const html = decode(await stale.text())
+    const html = decodePage(await stale.text())
     expect(html).toContain('Someone saved revision 1 of this postmortem')
     expect(html).toContain('My unsaved words')
     expect(html).toContain(`/incidents/${number}/postmortem/revisions?from=0&to=1`)
@@ -870,7 +862,7 @@ describe('over HTTP', () => {
       ['include', '999'],
     ])
     expect(response.status).toBe(400)
-    const html = decode(await response.text())
+    const html = decodePage(await response.text())
     expect(html).toContain('NUL character')
     expect(html).toContain('Keep me')
     expect(await revisionRows(number)).toEqual([])
@@ -880,7 +872,7 @@ describe('over HTTP', () => {
       ['include', '999'],
     ])
     expect(badTimeline.status).toBe(400)
-    expect(decode(await badTimeline.text())).toContain('#999 is not an event of this incident')
+    expect(decodePage(await badTimeline.text())).toContain('#999 is not an event of this incident')
     expect(await revisionRows(number)).toEqual([])
   })
 
@@ -1017,7 +1009,7 @@ describe('over HTTP', () => {
         ['version', String(incident.version)],
       ])
       expect(response.status).toBe(400)
-      expect(decode(await response.text())).toContain(
+      expect(decodePage(await response.text())).toContain(
         'SEV-2 incidents need a published postmortem before they can be closed. Publish the postmortem first.',
       )
     } finally {
@@ -1053,7 +1045,7 @@ describe('over HTTP', () => {
     // The same (now stale) form again: refused, nothing changed.
     const stale = await post(admin, '/admin/postmortems', [['version', version]])
     expect(stale.status).toBe(409)
-    expect(decode(await stale.text())).toContain('These settings changed since you opened them')
+    expect(decodePage(await stale.text())).toContain('These settings changed since you opened them')
     const reread = await page(admin, '/admin/postmortems')
     expect(checked(reread.html, 'requirePostmortem')).toEqual(['on'])
     const fresh = /name="version" value="([^"]+)"/.exec(reread.html)![1]!

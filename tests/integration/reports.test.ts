@@ -14,12 +14,13 @@ import { getReport, reportObjectKey } from '../../app/domain/report/report.serve
 import { createObjectStore } from '../../app/utils/storage/create-store.server'
 import type { ObjectStore } from '../../app/utils/storage/storage.server'
 import { generateReport, type ReportGenerateDeps } from '../../jobs/handlers/report-generate'
-import { queues } from '../../jobs/queues'
 import { silentLogger, testEnv } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
+import { decodePage } from '../support/html'
 import { addSignedInMember, type SignedInMember } from '../support/incidents'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { pdfText, pdfTextTitle, SKIP_PDF_TEXT } from '../support/pdf'
+import { runWaitingJobs } from '../support/jobs'
 import { loadRemixBuild } from '../support/remix-build'
 
 /**
@@ -91,17 +92,13 @@ function deps(overrides: Partial<ReportGenerateDeps> = {}): ReportGenerateDeps {
 }
 
 /** Takes every waiting report job off the queue, as the worker does, and handles it. */
-async function runReportJobs(overrides: Partial<ReportGenerateDeps> = {}) {
-  const jobs = await db.boss.fetch<unknown>('report-generate', { batchSize: 50 })
-  const outcomes: Record<string, string> = {}
-  for (const job of jobs) {
-    const payload = queues['report-generate'].payload.parse(job.data)
-    const { outcome } = await generateReport(deps(overrides), payload)
-    await db.boss.complete('report-generate', job.id)
-    outcomes[payload.reportId] = outcome
-  }
-  return outcomes
-}
+const runReportJobs = (overrides: Partial<ReportGenerateDeps> = {}) =>
+  runWaitingJobs(
+    db.boss,
+    'report-generate',
+    'reportId',
+    async (payload) => (await generateReport(deps(overrides), payload)).outcome,
+  )
 
 async function request(who: Person, fields: Record<string, string | string[]>) {
   const body = new URLSearchParams()
@@ -124,19 +121,9 @@ async function requestReportId(who: Person, fields: Record<string, string | stri
   return match![1]!
 }
 
-/** The page's markup with entities decoded and React's text separators (`<!-- -->`) removed. */
-const decode = (html: string) =>
-  html
-    .replace(/<!-- -->/g, '')
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-
 async function page(who: Person, url: string) {
   const response = await app.get(url, { cookie: who.cookie })
-  return { status: response.status, html: decode(await response.text()) }
+  return { status: response.status, html: decodePage(await response.text()) }
 }
 
 async function download(who: Person, id: string) {
@@ -402,7 +389,7 @@ describe('failures', () => {
   it('refuses a custom period without dates, keeping what was chosen', async () => {
     const response = await request(a.manager, { period: 'custom', from: '', to: '2026-01-10' })
     expect(response.status).toBe(400)
-    const html = decode(await response.text())
+    const html = decodePage(await response.text())
     expect(html).toContain('Enter the first day of the period')
     expect(html).toContain('value="2026-01-10"')
   })

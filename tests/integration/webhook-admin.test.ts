@@ -9,6 +9,7 @@ import { enqueueWebhookDelivery } from '../../app/domain/notify/webhooks.server'
 import { deliverWebhook, type WebhookDeliverDeps } from '../../jobs/handlers/webhook-deliver'
 import { createMember, signIn, silentLogger } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
+import { decodeEntities } from '../support/html'
 import { randomIp, startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { loadRemixBuild } from '../support/remix-build'
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver'
@@ -59,16 +60,8 @@ function post(
 
 const get = (path: string, cookie = admin) => app.get(path, { cookie })
 
-const decode = (html: string) =>
-  html
-    .replace(/&#x27;|&#39;/g, "'")
-    .replace(/&quot;/g, '"')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&amp;/g, '&')
-
 const textOf = (html: string) =>
-  decode(
+  decodeEntities(
     html
       .replace(/<!-- -->/g, '')
       .replace(/<[^>]+>/g, ' ')
@@ -205,7 +198,7 @@ describe('the webhooks page', () => {
       // The message belongs to the URL field, which keeps the typed value.
       const input = /<input[^>]*name="url"[^>]*>/.exec(html)?.[0] ?? ''
       expect(input).toContain('aria-invalid="true"')
-      expect(decode(input)).toContain(`value="${url}"`)
+      expect(decodeEntities(input)).toContain(`value="${url}"`)
       const box = (type: string) =>
         new RegExp(`<input[^>]*value="${type}"[^>]*>`).exec(html)?.[0] ?? ''
       expect(box('sla.breached')).toContain('checked')
@@ -371,7 +364,7 @@ describe('an endpoint’s page', () => {
     const refresh = /<meta http-equiv="refresh" content="([^"]+)"\/?>/.exec(html)?.[1]
     expect(refresh).toBeDefined()
     const match = /^(\d+);url=(\/admin\/webhooks\/[0-9a-f-]{36}\?delivery=([0-9a-f-]{36}))$/.exec(
-      decode(refresh!),
+      decodeEntities(refresh!),
     )
     expect(match, refresh).not.toBeNull()
     const [, seconds, resultUrl, deliveryId] = match!
