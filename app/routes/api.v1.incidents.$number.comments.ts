@@ -3,10 +3,9 @@ import { addComment } from '../domain/incident/incident-service.server'
 import {
   apiJson,
   apiRoute,
-  incidentNumberParam,
   methodNotAllowed,
   readJsonBody,
-  requireApiActor,
+  requireIncidentActor,
   requireMethod,
 } from '../domain/api/http.server'
 import { requireIncidentDetail, toApiEvent } from '../domain/api/incidents.server'
@@ -18,10 +17,10 @@ export const loader = methodNotAllowed(['POST'])
  * POST /api/v1/incidents/{number}/comments: adds a comment as the token's user. Answers the
  * stored timeline entry; its `seq` is the incident's new version.
  */
-export const action = apiRoute(async ({ request, context, params }: ActionFunctionArgs) => {
+export const action = apiRoute(async (args: ActionFunctionArgs) => {
+  const { request, context } = args
   requireMethod(request, ['POST'])
-  const actor = await requireApiActor(request, context, 'incident.view')
-  const number = incidentNumberParam(params.number)
+  const { actor, number } = await requireIncidentActor(args)
   const input = await readJsonBody(request, CommentRequestSchema)
   const { seq } = await addComment(context.orm, actor, number, input)
   const detail = await requireIncidentDetail(context.orm, actor, number)

@@ -4,10 +4,9 @@ import {
   apiJson,
   apiRoute,
   fromDomainError,
-  incidentNumberParam,
   methodNotAllowed,
   readJsonBody,
-  requireApiActor,
+  requireIncidentActor,
   requireMethod,
 } from '../domain/api/http.server'
 import { requireIncidentDetail, toApiIncident } from '../domain/api/incidents.server'
@@ -19,10 +18,10 @@ export const loader = methodNotAllowed(['POST'])
  * POST /api/v1/incidents/{number}/transitions: moves the incident along the lifecycle; the
  * lifecycle table and the user's involvement are checked by the same service as the page's.
  */
-export const action = apiRoute(async ({ request, context, params }: ActionFunctionArgs) => {
+export const action = apiRoute(async (args: ActionFunctionArgs) => {
+  const { request, context } = args
   requireMethod(request, ['POST'])
-  const actor = await requireApiActor(request, context, 'incident.view')
-  const number = incidentNumberParam(params.number)
+  const { actor, number } = await requireIncidentActor(args)
   const input = await readJsonBody(request, TransitionRequestSchema)
   try {
     await transitionIncident(context.orm, actor, number, {

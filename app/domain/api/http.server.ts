@@ -153,6 +153,15 @@ export function incidentNumberParam(value: string | undefined): number {
   return Number(digits)
 }
 
+/**
+ * The token's actor and the incident number of an `/api/v1/incidents/{number}/…` route. Every
+ * role may see incidents; what a route does beyond that is checked by the service it calls.
+ */
+export async function requireIncidentActor({ request, context, params }: LoaderFunctionArgs) {
+  const actor = await requireApiActor(request, context, 'incident.view')
+  return { actor, number: incidentNumberParam(params.number) }
+}
+
 /** The issues of a failed parse, keyed by field path (`fields`), with a sentence for `message`. */
 export function validationError(error: z.ZodError, options: { topLevel?: boolean } = {}): ApiError {
   const fields: Record<string, string[]> = {}
