@@ -24,6 +24,7 @@ import {
 import {
   POSTMORTEM_SECTION_MAX,
   type PostmortemSections,
+  type PostmortemStatus,
 } from '../../app/domain/postmortem/vocabulary'
 import { thrownBy } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
@@ -486,21 +487,16 @@ describe('status', () => {
       changeNote: null,
       revision: 0,
     })
-    const review = await setPostmortemStatus(
-      db.orm,
-      manager.member,
-      number,
-      { to: 'in_review', revision: 1 },
-      at(60),
-    )
+    /** Moves the postmortem on as `who`, `minute` minutes after the incident was declared. */
+    const setStatus = (
+      who: SignedInMember,
+      to: PostmortemStatus,
+      revision: number,
+      minute: number,
+    ) => setPostmortemStatus(db.orm, who.member, number, { to, revision }, at(minute))
+    const review = await setStatus(manager, 'in_review', 1, 60)
     expect(review).toEqual({ revision: 2, status: 'in_review' })
-    const published = await setPostmortemStatus(
-      db.orm,
-      manager.member,
-      number,
-      { to: 'published', revision: 2 },
-      at(61),
-    )
+    const published = await setStatus(manager, 'published', 2, 61)
     expect(published).toEqual({ revision: 3, status: 'published' })
     const row = await postmortemRow(number)
     expect(row).toMatchObject({ status: 'published', published_by: manager.member.user.id })
@@ -518,13 +514,7 @@ describe('status', () => {
     expect(refused).toBeInstanceOf(IncidentError)
     expect((refused as Error).message).toBe(PUBLISHED_EDIT_MESSAGE)
 
-    const back = await setPostmortemStatus(
-      db.orm,
-      admin.member,
-      number,
-      { to: 'draft', revision: 3 },
-      at(62),
-    )
+    const back = await setStatus(admin, 'draft', 3, 62)
     expect(back).toEqual({ revision: 4, status: 'draft' })
     expect(await postmortemRow(number)).toMatchObject({
       status: 'draft',
