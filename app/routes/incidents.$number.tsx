@@ -48,6 +48,7 @@ import { clocksFor } from '../domain/sla/sla.server'
 import { now as clockNow } from '../utils/clock'
 import { Countdown, SlaBadge } from '../components/sla'
 import { SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '../domain/sla/policy'
+import { requireIncidentNumber } from '../utils/incident-number'
 
 const version = z.coerce.number().int().min(0)
 const reason = z.string({ error: 'Give a reason' }).trim().min(1, 'Give a reason').max(1000)
@@ -134,17 +135,9 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
   },
 ]
 
-function parseNumber(value: string | undefined) {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < 1 || number > 2_000_000_000) {
-    throw new Response('Incident not found', { status: 404 })
-  }
-  return number
-}
-
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   const detail = await getIncidentDetail(context.orm, member, number)
   if (!detail) throw new Response('Incident not found', { status: 404 })
   const { incident, events, people } = detail
@@ -274,7 +267,7 @@ function formatBytes(size: number) {
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   const formData = await request.formData()
   const intent = String(formData.get('intent') ?? '') as Intent
   const schema = schemas[intent]

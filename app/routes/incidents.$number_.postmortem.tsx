@@ -14,6 +14,7 @@ import * as z from '../utils/zod'
 import { ActionItemTable } from '../components/action-items'
 import { SeverityBadge, StatusBadge } from '../components/badges'
 import { ErrorPage } from '../components/error-page'
+import { IncidentSubpageHeader } from '../components/incident-subpage-header'
 import { FormError } from '../components/form-error'
 import { ErrorList, SelectField, SubmitButton, TextareaField, Field } from '../components/forms'
 import { requireMember } from '../domain/access/guard.server'
@@ -44,6 +45,7 @@ import {
 import { redirectWithFlash } from '../utils/flash.server'
 import { renderMarkdown } from '../utils/markdown.server'
 import { formatInZone, utcTitle } from '../utils/time'
+import { requireIncidentNumber } from '../utils/incident-number'
 
 const section = z
   .string()
@@ -88,16 +90,9 @@ export const shouldRevalidate: ShouldRevalidateFunction = ({
   defaultShouldRevalidate,
 }) => (actionStatus === 409 ? true : defaultShouldRevalidate)
 
-function parseNumber(value: string | undefined) {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < 1 || number > 2_000_000_000)
-    throw new Response('Incident not found', { status: 404 })
-  return number
-}
-
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   const page = await getPostmortemPage(context.orm, member, number)
   if (!page)
     throw new Response('This incident has no postmortem. It gets one when it enters Postmortem.', {
@@ -183,7 +178,7 @@ function timelineFrom(formData: FormData) {
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   const formData = await request.formData()
   const submission = parseWithZod(formData, { schema })
   const intent = String(formData.get('intent') ?? '')
@@ -323,20 +318,12 @@ export default function PostmortemPage() {
 
   return (
     <div className="space-y-8">
-      <header className="space-y-3">
-        <p className="text-sm text-slate-600">
-          <Link to="/incidents" className="underline">
-            Incidents
-          </Link>{' '}
-          /{' '}
-          <Link to={`/incidents/${incident.number}`} className="underline">
-            INC-{incident.number}
-          </Link>{' '}
-          / Postmortem
-        </p>
-        <h1 className="text-2xl font-bold break-words">
-          Postmortem: <span className="text-slate-500">INC-{incident.number}</span> {incident.title}
-        </h1>
+      <IncidentSubpageHeader
+        incident={incident}
+        crumbs={[{ label: 'Postmortem' }]}
+        title="Postmortem"
+        className="space-y-3"
+      >
         <div className="flex flex-wrap items-center gap-2 text-sm">
           <span className="text-slate-600">Postmortem status:</span>
           <PostmortemStatusBadge status={postmortem.status} />
@@ -370,7 +357,7 @@ export default function PostmortemPage() {
             Action items
           </Link>
         </nav>
-      </header>
+      </IncidentSubpageHeader>
 
       {conflict ? (
         <div

@@ -41,6 +41,7 @@ import {
 } from '../domain/postmortem/vocabulary'
 import { now as clockNow } from '../utils/clock'
 import { redirectWithFlash } from '../utils/flash.server'
+import { requireIncidentNumber } from '../utils/incident-number'
 
 /**
  * The action items of one incident's postmortem: the list, an "Add action item" form for those
@@ -48,16 +49,9 @@ import { redirectWithFlash } from '../utils/flash.server'
  * its status). Plain forms, post/redirect/get; errors keep what was typed.
  */
 
-function parseNumber(value: string | undefined) {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < 1 || number > 2_147_483_647)
-    throw new Response('Incident not found', { status: 404 })
-  return number
-}
-
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   const view = await getPostmortemView(context.orm, member, number)
   if (!view) throw new Response('Postmortem not found', { status: 404 })
   const organizationId = member.organization.id
@@ -97,7 +91,7 @@ type ActionResult = {
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   const formData = await request.formData()
   const intent = formData.get('intent')
   const back = `/incidents/${number}/postmortem/action-items`

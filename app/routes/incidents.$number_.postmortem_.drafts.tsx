@@ -6,6 +6,7 @@ import { llmSettings } from '../domain/postmortem/draft-llm.server'
 import { DRAFT_MODES, DraftError, requestDraft } from '../domain/postmortem/drafts.server'
 import { now as clockNow } from '../utils/clock'
 import { redirectWithFlash } from '../utils/flash.server'
+import { requireIncidentNumber } from '../utils/incident-number'
 
 /**
  * "Generate draft" on the postmortem page posts here (`mode` = template | llm, and the revision
@@ -19,21 +20,14 @@ const schema = z.object({
   revision: z.coerce.number().int().min(0).max(1_000_000).optional(),
 })
 
-function parseNumber(value: string | undefined) {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < 1 || number > 2_000_000_000)
-    throw new Response('Incident not found', { status: 404 })
-  return number
-}
-
 /** Nothing to show here: the form lives on the postmortem page. */
 export function loader({ params }: LoaderFunctionArgs) {
-  return redirect(`/incidents/${parseNumber(params.number)}/postmortem`, 303)
+  return redirect(`/incidents/${requireIncidentNumber(params.number)}/postmortem`, 303)
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   const wantsJson = (request.headers.get('Accept') ?? '').includes('application/json')
   const postmortemUrl = `/incidents/${number}/postmortem`
   const refuse = (message: string, status: number, code: string) =>

@@ -23,6 +23,7 @@ import { POSTMORTEM_SECTIONS, POSTMORTEM_SECTION_LABELS } from '../domain/postmo
 import { now as clockNow } from '../utils/clock'
 import { redirectWithFlash } from '../utils/flash.server'
 import { formatInZone } from '../utils/time'
+import { requireIncidentNumber } from '../utils/incident-number'
 
 /** Seconds between reloads while the draft is queued or running. */
 const REFRESH_SECONDS = 2
@@ -38,13 +39,6 @@ const STATUS_WORDS: Record<DraftView['status'], string> = {
 
 const MODE_WORDS = { template: 'Template', llm: 'Language model' } as const
 
-function parseNumber(value: string | undefined) {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < 1 || number > 2_000_000_000)
-    throw new Response('Incident not found', { status: 404 })
-  return number
-}
-
 function asResponse(error: unknown): never {
   if (error instanceof DraftError && (error.status === 403 || error.status === 404))
     throw new Response(error.message, { status: error.status })
@@ -53,7 +47,7 @@ function asResponse(error: unknown): never {
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   const draft = await getDraft(context.orm, member, number, params.draftId ?? '', clockNow()).catch(
     asResponse,
   )
@@ -92,7 +86,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   const draftId = params.draftId ?? ''
   const form = await request.formData()
   const intent = form.get('intent')

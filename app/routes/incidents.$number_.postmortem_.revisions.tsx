@@ -1,19 +1,14 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
-import { Form, Link, isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/react'
+import { Form, isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/react'
 import { ErrorPage } from '../components/error-page'
+import { IncidentSubpageHeader } from '../components/incident-subpage-header'
 import { TableHead } from '../components/table-head'
 import { requireMember } from '../domain/access/guard.server'
 import { countChanges, diffRevisions, type DiffLine } from '../domain/postmortem/diff'
 import { getRevisionPair, listRevisions } from '../domain/postmortem/postmortem.server'
 import { POSTMORTEM_STATUS_LABELS } from '../domain/postmortem/vocabulary'
 import { formatInZone, utcTitle } from '../utils/time'
-
-function parseNumber(value: string | undefined) {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < 1 || number > 2_000_000_000)
-    throw new Response('Incident not found', { status: 404 })
-  return number
-}
+import { requireIncidentNumber } from '../utils/incident-number'
 
 /** A revision number from the query string: absent → null, anything but a positive integer → 400. */
 function parseRevision(value: string | null) {
@@ -28,7 +23,7 @@ const SOURCE_LABELS = { human: 'Person', template: 'Template draft', llm: 'Model
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   const listed = await listRevisions(context.orm, member, number)
   if (!listed)
     throw new Response('This incident has no postmortem. It gets one when it enters Postmortem.', {
@@ -108,36 +103,52 @@ function DiffLines({ lines }: { lines: DiffLine[] }) {
   )
 }
 
+function RevisionSelect({
+  label,
+  name,
+  value,
+  options,
+}: {
+  label: string
+  name: string
+  value: number | null
+  options: number[]
+}) {
+  return (
+    <label className="text-sm font-medium text-slate-800">
+      {label}
+      <select
+        name={name}
+        defaultValue={value ?? undefined}
+        className="mt-1 block rounded-md border-slate-300 sm:text-sm"
+      >
+        {options.map((n) => (
+          <option key={n} value={n}>
+            {n}
+          </option>
+        ))}
+      </select>
+    </label>
+  )
+}
+
 export default function PostmortemRevisions() {
   const { incident, revisions, from, to, comparison } = useLoaderData<typeof loader>()
   const base = `/incidents/${incident.number}/postmortem`
   const options = revisions.map((r) => r.revision)
   return (
     <div className="space-y-8">
-      <header className="space-y-2">
-        <p className="text-sm text-slate-600">
-          <Link to="/incidents" className="underline">
-            Incidents
-          </Link>{' '}
-          /{' '}
-          <Link to={`/incidents/${incident.number}`} className="underline">
-            INC-{incident.number}
-          </Link>{' '}
-          /{' '}
-          <Link to={base} className="underline">
-            Postmortem
-          </Link>{' '}
-          / Revision history
-        </p>
-        <h1 className="text-2xl font-bold break-words">
-          Revision history: <span className="text-slate-500">INC-{incident.number}</span>{' '}
-          {incident.title}
-        </h1>
+      <IncidentSubpageHeader
+        incident={incident}
+        crumbs={[{ label: 'Postmortem', to: base }, { label: 'Revision history' }]}
+        title="Revision history"
+        className="space-y-2"
+      >
         <p className="text-sm text-slate-600">
           Every save, accepted draft and status change is kept as its own revision; none is ever
           changed afterwards.
         </p>
-      </header>
+      </IncidentSubpageHeader>
 
       <section aria-labelledby="revisions-heading">
         <h2 id="revisions-heading" className="text-lg font-semibold">
@@ -182,34 +193,8 @@ export default function PostmortemRevisions() {
             Compare revisions
           </h2>
           <Form method="get" className="flex flex-wrap items-end gap-3">
-            <label className="text-sm font-medium text-slate-800">
-              From revision
-              <select
-                name="from"
-                defaultValue={from ?? undefined}
-                className="mt-1 block rounded-md border-slate-300 sm:text-sm"
-              >
-                {options.map((n) => (
-                  <option key={n} value={n}>
-                    {n}
-                  </option>
-                ))}
-              </select>
-            </label>
-            <label className="text-sm font-medium text-slate-800">
-              To revision
-              <select
-                name="to"
-                defaultValue={to ?? undefined}
-                className="mt-1 block rounded-md border-slate-300 sm:text-sm"
-              >
-                {options.map((n) => (
-                  <option key={n} value={n}>
-                    {n}
-                  </option>
-                ))}
-              </select>
-            </label>
+            <RevisionSelect label="From revision" name="from" value={from} options={options} />
+            <RevisionSelect label="To revision" name="to" value={to} options={options} />
             <button
               type="submit"
               className="inline-flex items-center justify-center rounded-md border border-slate-300 bg-white px-4 py-2 text-sm font-semibold shadow-sm hover:bg-slate-50"
