@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test'
 import { newAccount, open, signUp, unique } from './access'
 import { expect, test } from './fixtures'
+import { declareIncident, takeSteps, TO_POSTMORTEM } from './incident-steps'
 
 /**
  * Postmortem action items through the pages, with JavaScript on and off: a refused item keeps
@@ -8,30 +9,9 @@ import { expect, test } from './fixtures'
  * and the printable postmortem lists it and asks the worker for a PDF.
  */
 
-const INCIDENT_URL = /\/incidents\/(\d+)$/
-
 async function incidentInPostmortem(page: Page, jsEnabled: boolean, title: string) {
-  await open(page, '/incidents/new', jsEnabled)
-  const main = page.getByRole('main')
-  await main.getByLabel('Title', { exact: true }).fill(title)
-  await main.getByLabel('Severity', { exact: true }).selectOption('SEV-3')
-  await page.getByRole('button', { name: 'Declare incident' }).click()
-  await expect(page).toHaveURL(INCIDENT_URL)
-  const number = Number(INCIDENT_URL.exec(page.url())![1])
-  for (const [step, status] of [
-    ['Start investigating', 'Investigating'],
-    ['Mark mitigated', 'Mitigated'],
-    ['Mark resolved', 'Resolved'],
-    ['Start postmortem', 'Postmortem'],
-  ] as const) {
-    await page
-      .getByRole('form', { name: step, exact: true })
-      .getByRole('button', { name: step, exact: true })
-      .click()
-    // The status it names, not just any: with JavaScript on, the previous step's message is
-    // still shown until this step's answer arrives.
-    await expect(page.getByRole('status')).toHaveText(`Done: Status is now ${status}.`)
-  }
+  const number = await declareIncident(page, jsEnabled, { title, severity: 'SEV-3' })
+  await takeSteps(page, TO_POSTMORTEM)
   return number
 }
 

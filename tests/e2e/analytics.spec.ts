@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import type { Page } from '@playwright/test'
-import { newAccount, open, signUp, unique } from './access'
+import { newAccount, signUp, unique } from './access'
 import { expect, test } from './fixtures'
+import { resolvedIncident } from './incident-steps'
 
 /**
  * The analytics dashboard through the pages: an admin (who may view analytics) resolves an
@@ -9,33 +10,6 @@ import { expect, test } from './fixtures'
  * sees the charts drawn when JavaScript runs, narrows the view with the filter form, and
  * downloads the incidents as CSV.
  */
-
-/** `datetime-local` value, in UTC (a new organization's zone), `hours` ago. */
-function hoursAgo(hours: number) {
-  return new Date(Date.now() - hours * 3_600_000).toISOString().slice(0, 16)
-}
-
-async function resolvedIncident(page: Page, jsEnabled: boolean, title: string) {
-  await open(page, '/incidents/new', jsEnabled)
-  const main = page.getByRole('main')
-  await main.getByLabel('Title', { exact: true }).fill(title)
-  // SEV-4: targets of a day and more, so no SLA sweep touches the incident meanwhile.
-  await main.getByLabel('Severity', { exact: true }).selectOption('SEV-4')
-  await main.getByLabel('Impact started at', { exact: true }).fill(hoursAgo(2))
-  await page.getByRole('button', { name: 'Declare incident', exact: true }).click()
-  await expect(page).toHaveURL(/\/incidents\/\d+$/)
-  for (const [step, status] of [
-    ['Start investigating', 'Investigating'],
-    ['Mark mitigated', 'Mitigated'],
-    ['Mark resolved', 'Resolved'],
-  ] as const) {
-    await page
-      .getByRole('form', { name: step, exact: true })
-      .getByRole('button', { name: step, exact: true })
-      .click()
-    await expect(page.getByRole('status')).toHaveText(`Done: Status is now ${status}.`)
-  }
-}
 
 /** True once a canvas has anything painted on it (not every pixel transparent). */
 async function painted(page: Page, index: number) {

@@ -1,6 +1,7 @@
 import type { Page } from '@playwright/test'
 import { newAccount, open, signUp, unique } from './access'
 import { expect, test } from './fixtures'
+import { declareIncident, STATUS_AFTER, takeStep, TO_POSTMORTEM, type Step } from './incident-steps'
 
 /**
  * The postmortem through the pages, as people use them (plain HTML forms and links; the draft's
@@ -9,16 +10,7 @@ import { expect, test } from './fixtures'
  * accepted, edited — is published.
  */
 
-const INCIDENT_URL = /\/incidents\/(\d+)$/
 const DRAFT_URL = /\/incidents\/\d+\/postmortem\/drafts\/[0-9a-f-]{36}$/
-
-const STATUS_AFTER: Record<string, string> = {
-  'Start investigating': 'Investigating',
-  'Mark mitigated': 'Mitigated',
-  'Mark resolved': 'Resolved',
-  'Start postmortem': 'Postmortem',
-  'Close incident': 'Closed',
-}
 
 const incidentHeader = (page: Page) => page.getByRole('main').locator('header').first()
 
@@ -26,26 +18,10 @@ async function expectStatus(page: Page, word: string) {
   await expect(incidentHeader(page).locator('[data-status]')).toHaveText(word)
 }
 
-async function takeStep(page: Page, label: string) {
-  await page
-    .getByRole('form', { name: label, exact: true })
-    .getByRole('button', { name: label, exact: true })
-    .click()
-  await expect(page.getByRole('status')).toHaveText(`Done: Status is now ${STATUS_AFTER[label]}.`)
-  await expectStatus(page, STATUS_AFTER[label]!)
-}
-
-async function declare(page: Page, jsEnabled: boolean, title: string, severity: string) {
-  await open(page, '/incidents/new', jsEnabled)
-  const main = page.getByRole('main')
-  await main.getByLabel('Title', { exact: true }).fill(title)
-  await main.getByLabel('Severity', { exact: true }).selectOption(severity)
-  await main
-    .getByLabel('Summary', { exact: true })
-    .fill('Checkout answers 502 for every card payment.')
-  await page.getByRole('button', { name: 'Declare incident' }).click()
-  await expect(page).toHaveURL(INCIDENT_URL)
-  return Number(INCIDENT_URL.exec(page.url())![1])
+/** Takes a lifecycle step and checks that the incident's header shows the new status. */
+async function takeStepShown(page: Page, step: Step) {
+  await takeStep(page, step)
+  await expectStatus(page, STATUS_AFTER[step])
 }
 
 test.describe('postmortem', () => {
@@ -78,11 +54,12 @@ test.describe('postmortem', () => {
     await expect(setting).toBeChecked()
 
     const title = `Card payments failing ${unique(testInfo, 'pm')}`
-    const number = await declare(page, jsEnabled, title, 'SEV-2')
-    await takeStep(page, 'Start investigating')
-    await takeStep(page, 'Mark mitigated')
-    await takeStep(page, 'Mark resolved')
-    await takeStep(page, 'Start postmortem')
+    const number = await declareIncident(page, jsEnabled, {
+      title,
+      severity: 'SEV-2',
+      summary: 'Checkout answers 502 for every card payment.',
+    })
+    for (const step of TO_POSTMORTEM) await takeStepShown(page, step)
 
     // Closing before the postmortem is published is refused, with the reason on the page.
     const closeForm = page.getByRole('form', { name: 'Close incident', exact: true })
@@ -138,6 +115,6 @@ test.describe('postmortem', () => {
     // Back on the incident, closing now succeeds.
     await open(page, `/incidents/${number}`, jsEnabled)
     await expect(page.getByTestId('postmortem-status')).toHaveText('(Published)')
-    await takeStep(page, 'Close incident')
+    await takeStepShown(page, 'Close incident')
   })
 })
