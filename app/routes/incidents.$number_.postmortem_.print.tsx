@@ -4,6 +4,7 @@ import { Form, Link, isRouteErrorResponse, useLoaderData, useRouteError } from '
 import type { ReactNode } from 'react'
 import { ActionItemTable } from '../components/action-items'
 import { ErrorPage } from '../components/error-page'
+import { PrintPage } from '../components/print-page'
 import { SubmitButton } from '../components/forms'
 import { TableHead } from '../components/table-head'
 import { requireMember } from '../domain/access/guard.server'
@@ -21,6 +22,7 @@ import { now as clockNow } from '../utils/clock'
 import { renderMarkdown } from '../utils/markdown.server'
 import { formatInZone } from '../utils/time'
 import type { RouteHandle } from '../root'
+import { requireIncidentNumber } from '../utils/incident-number'
 
 /**
  * The postmortem laid out for paper: a header with organization, incident, postmortem status and
@@ -32,16 +34,9 @@ import type { RouteHandle } from '../root'
 
 export const handle: RouteHandle = { bare: true }
 
-function parseNumber(value: string | undefined) {
-  const number = Number(value)
-  if (!Number.isInteger(number) || number < 1 || number > 2_147_483_647)
-    throw new Response('Incident not found', { status: 404 })
-  return number
-}
-
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   const view = await getPostmortemView(context.orm, member, number)
   if (!view) throw new Response('Postmortem not found', { status: 404 })
   const now = clockNow()
@@ -75,7 +70,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 /** "Generate PDF": a postmortem report through the report worker, then its status page (303). */
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'report.create')
-  const number = parseNumber(params.number)
+  const number = requireIncidentNumber(params.number)
   try {
     const { report } = await requestPostmortemReport(context.orm, context.boss, member, number)
     return redirect(`/reports/${report.id}`, 303)
@@ -92,15 +87,6 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
       : 'Postmortem · IncidentFlow',
   },
 ]
-
-/** Every character outside [A-Za-z0-9 ] as a CSS escape, so user text is safe inside `content`. */
-function cssString(text: string) {
-  let out = ''
-  for (const ch of text) {
-    out += /[A-Za-z0-9 ]/.test(ch) ? ch : `\\${ch.codePointAt(0)!.toString(16)} `
-  }
-  return `"${out}"`
-}
 
 const cell = 'border border-slate-300 px-2 py-1 align-top'
 
@@ -122,19 +108,6 @@ export default function PrintablePostmortem() {
   const reference = `INC-${incident.number}`
   const runningHead = `${view.organization.name} · ${reference} postmortem`
   const runningFoot = `Revision ${postmortem.currentRevision} · generated ${generated}`
-  const pageStyle = `
-    @media print {
-      @page {
-        size: A4;
-        margin: 18mm 14mm 18mm 14mm;
-        @top-center { content: ${cssString(runningHead)}; font-size: 8pt; color: #475569; }
-        @bottom-left { content: ${cssString(runningFoot)}; font-size: 8pt; color: #475569; }
-        @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 8pt; color: #475569; }
-      }
-      html, body { font-size: 10pt; }
-      .print-table thead { display: table-header-group; }
-      .print-table tr { break-inside: avoid; }
-    }`
   const facts: Array<[string, string | null]> = [
     ['Severity', incident.severity],
     ['Incident status', STATUS_LABELS[incident.status]],
@@ -149,13 +122,12 @@ export default function PrintablePostmortem() {
   ]
 
   return (
-    <div className="mx-auto max-w-4xl bg-white px-6 py-8 print:max-w-none print:p-0">
-      <style dangerouslySetInnerHTML={{ __html: pageStyle }} />
-      <div
-        data-no-print
-        className="mb-6 flex flex-wrap items-center justify-between gap-3 rounded-md border border-sky-200 bg-sky-50 px-4 py-3 text-sm text-sky-900"
-      >
-        <p>Print this page (Ctrl+P or ⌘P) for a clean A4 document.</p>
+    <PrintPage
+      runningHead={runningHead}
+      runningFoot={runningFoot}
+      tableRules=".print-table thead { display: table-header-group; } .print-table tr { break-inside: avoid; }"
+      instructions="Print this page (Ctrl+P or ⌘P) for a clean A4 document."
+      links={
         <div className="flex flex-wrap items-center gap-3">
           <Link to={`/incidents/${incident.number}/postmortem`} className="underline">
             Back to the postmortem
@@ -168,8 +140,8 @@ export default function PrintablePostmortem() {
             </Form>
           ) : null}
         </div>
-      </div>
-
+      }
+    >
       <main id="main">
         <header className="space-y-1 border-b-2 border-slate-800 pb-3" data-report-header>
           <p className="text-sm text-slate-600">{view.organization.name} · postmortem</p>
@@ -246,7 +218,7 @@ export default function PrintablePostmortem() {
           />
         </Section>
       </main>
-    </div>
+    </PrintPage>
   )
 }
 

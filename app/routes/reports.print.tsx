@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import { ErrorPage } from '../components/error-page'
+import { PrintPage } from '../components/print-page'
 import { TableHead } from '../components/table-head'
 import { requireMember } from '../domain/access/guard.server'
 import { loadDashboard } from '../domain/analytics/analytics.server'
@@ -58,15 +59,6 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
       : 'Incident report · IncidentFlow',
   },
 ]
-
-/** Every character outside [A-Za-z0-9 ] as a CSS escape, so user text is safe inside `content`. */
-function cssString(text: string) {
-  let out = ''
-  for (const ch of text) {
-    out += /[A-Za-z0-9 ]/.test(ch) ? ch : `\\${ch.codePointAt(0)!.toString(16)} `
-  }
-  return `"${out}"`
-}
 
 const METRICS: MetricId[] = ['mtta', 'mttm', 'mttr']
 const cell = 'border border-slate-300 px-2 py-1'
@@ -129,29 +121,14 @@ export default function PrintableReport() {
   const bucketHead = d.filters.bucket === 'week' ? 'Week' : 'Day'
   const runningHead = `${d.organization.name} · ${period}`
   const runningFoot = `Generated ${generated} · metric definitions version ${d.definitionsVersion}`
-  const pageStyle = `
-    @media print {
-      @page {
-        size: A4;
-        margin: 18mm 14mm 18mm 14mm;
-        @top-center { content: ${cssString(runningHead)}; font-size: 8pt; color: #475569; }
-        @bottom-left { content: ${cssString(runningFoot)}; font-size: 8pt; color: #475569; }
-        @bottom-right { content: "Page " counter(page) " of " counter(pages); font-size: 8pt; color: #475569; }
-      }
-      html, body { font-size: 10pt; }
-      .report-table { break-inside: auto; }
-      .report-table thead { display: table-header-group; }
-      .report-table tr { break-inside: avoid; }
-    }`
 
   return (
-    <div className="mx-auto max-w-4xl bg-white px-6 py-8 print:max-w-none print:p-0">
-      <style dangerouslySetInnerHTML={{ __html: pageStyle }} />
-      <div
-        data-no-print
-        className="mb-6 flex flex-wrap items-center justify-between gap-3 rounded-md border border-sky-200 bg-sky-50 px-4 py-3 text-sm text-sky-900"
-      >
-        <p>Print this page (Ctrl+P or ⌘P) and choose “Save as PDF” for a clean A4 document.</p>
+    <PrintPage
+      runningHead={runningHead}
+      runningFoot={runningFoot}
+      tableRules=".report-table { break-inside: auto; } .report-table thead { display: table-header-group; } .report-table tr { break-inside: avoid; }"
+      instructions="Print this page (Ctrl+P or ⌘P) and choose “Save as PDF” for a clean A4 document."
+      links={
         <p className="flex gap-3">
           <Link to={`/analytics?${query}`} className="underline">
             Back to analytics
@@ -160,8 +137,8 @@ export default function PrintableReport() {
             Generate PDF report
           </Link>
         </p>
-      </div>
-
+      }
+    >
       <main id="main">
         <header className="space-y-1 border-b-2 border-slate-800 pb-3" data-report-header>
           <p className="text-sm text-slate-600">IncidentFlow · incident report</p>
@@ -376,7 +353,7 @@ export default function PrintableReport() {
           </Section>
         </div>
       </main>
-    </div>
+    </PrintPage>
   )
 }
 
