@@ -1,9 +1,19 @@
-import PDFDocument from 'pdfkit'
 import type { Dashboard, MetricId } from '../analytics/types'
 import { SEVERITIES } from '../incident/vocabulary'
 import { SLA_TARGET_LABELS } from '../sla/policy'
 import { formatInZone } from '../../utils/time'
-import { dejavuFontPath, type ReportCharts } from './report-charts.server'
+import {
+  BODY,
+  BOLD,
+  INK,
+  MARGIN,
+  MUTED,
+  openPdf,
+  pdfTable,
+  runningFooter,
+  type Doc,
+} from './pdf-document.server'
+import type { ReportCharts } from './report-charts.server'
 import {
   describePeriod,
   formatPercent,
@@ -38,19 +48,6 @@ export interface ReportPdfInput {
   onProgress?: (percent: number) => void | Promise<void>
 }
 
-const MARGIN = 50
-// Fonts are named by their file path rather than registered under an alias: pdfkit's table
-// restores the previous font after every cell by its source, and only a path source is found in
-// its font cache (an alias re-reads and re-parses the TTF for every cell, ~15× slower).
-const BODY = dejavuFontPath('regular')
-const BOLD = dejavuFontPath('bold')
-const INK = '#0f172a'
-const MUTED = '#475569'
-const HEADER_FILL = '#e2e8f0'
-const BORDER = '#94a3b8'
-
-type Doc = InstanceType<typeof PDFDocument>
-
 function heading(doc: Doc, text: string) {
   doc.font(BOLD).fontSize(16).fillColor(INK).text(text)
   doc.moveDown(0.4)
@@ -80,28 +77,13 @@ function table(
 ) {
   const numericFrom = options.numericFrom ?? 1
   const firstWidth = options.firstWidth ?? (header.length > 2 ? 150 : undefined)
-  doc.font(BODY).fontSize(9).fillColor(INK)
-  const body: Array<Array<string | PDFKit.Mixins.CellOptions>> =
-    rows.length > 0 ? rows : [[{ text: 'None in this period', colSpan: header.length }]]
-  doc.table({
-    position: { x: MARGIN },
-    maxWidth: doc.page.width - 2 * MARGIN,
-    defaultStyle: { border: 0.5, borderColor: BORDER, padding: [3, 4, 3, 4] },
+  pdfTable(doc, header, rows, {
+    empty: 'None in this period',
     columnStyles: (column) => ({
       ...(column === 0 && firstWidth ? { width: firstWidth } : {}),
       ...(column >= numericFrom ? { align: { x: 'right' as const } } : {}),
     }),
-    data: [
-      header.map((text) => ({
-        text,
-        type: 'TH' as const,
-        font: { src: BOLD },
-        backgroundColor: HEADER_FILL,
-      })),
-      ...body,
-    ],
   })
-  doc.x = MARGIN
   doc.moveDown(0.6)
 }
 
@@ -128,25 +110,10 @@ export async function renderReportPdf(input: ReportPdfInput): Promise<Buffer> {
   const zone = dashboard.organization.timezone
   const period = describePeriod(dashboard.filters, zone)
   const generated = formatInZone(dashboard.generatedAt, zone)
-  const doc = new PDFDocument({
-    size: 'A4',
-    margin: MARGIN,
-    bufferPages: true,
-    // The cover's title goes into the document's metadata too (what a viewer's title bar shows).
-    displayTitle: true,
-    lang: 'en',
-    info: {
-      Title: `Incident report · ${dashboard.organization.name} · ${period}`,
-      Author: dashboard.organization.name,
-      Creator: 'IncidentFlow',
-      Subject: `Metric definitions version ${dashboard.definitionsVersion}`,
-    },
-  })
-  const chunks: Buffer[] = []
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk))
-  const finished = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)))
-    doc.on('error', reject)
+  const { doc, finished } = openPdf({
+    Title: `Incident report · ${dashboard.organization.name} · ${period}`,
+    Author: dashboard.organization.name,
+    Subject: `Metric definitions version ${dashboard.definitionsVersion}`,
   })
   doc.font(BODY)
 
@@ -295,24 +262,10 @@ export async function renderReportPdf(input: ReportPdfInput): Promise<Buffer> {
   }
   await advance()
 
-  // Running footer on every page, once the page count is known.
-  const range = doc.bufferedPageRange()
-  for (let i = range.start; i < range.start + range.count; i++) {
-    doc.switchToPage(i)
-    const bottom = doc.page.margins.bottom
-    doc.page.margins.bottom = 0
-    doc
-      .font(BODY)
-      .fontSize(8)
-      .fillColor(MUTED)
-      .text(
-        `${dashboard.organization.name} · ${period} · page ${i + 1} of ${range.count}`,
-        MARGIN,
-        doc.page.height - 32,
-        { width: doc.page.width - 2 * MARGIN, align: 'center', lineBreak: false },
-      )
-    doc.page.margins.bottom = bottom
-  }
+  runningFooter(
+    doc,
+    (page, pages) => `${dashboard.organization.name} · ${period} · page ${page} of ${pages}`,
+  )
   doc.end()
   const bytes = await finished
   await progress(100)

@@ -1,5 +1,4 @@
 import { Marked, type Token, type Tokens } from 'marked'
-import PDFDocument from 'pdfkit'
 import { STATUS_LABELS } from '../incident/vocabulary'
 import type { ActionItemView } from '../postmortem/action-items.server'
 import type { PostmortemView } from '../postmortem/postmortem.server'
@@ -11,7 +10,17 @@ import {
   POSTMORTEM_STATUS_LABELS,
 } from '../postmortem/vocabulary'
 import { formatInZone } from '../../utils/time'
-import { dejavuFontPath } from './report-charts.server'
+import {
+  BODY,
+  BOLD,
+  INK,
+  MARGIN,
+  MUTED,
+  openPdf,
+  pdfTable,
+  runningFooter,
+  type Doc,
+} from './pdf-document.server'
 
 /**
  * The PDF of one postmortem: title and metadata, every written section as plain text (Markdown
@@ -170,44 +179,11 @@ export interface PostmortemPdfInput {
   generatedAt: Date
 }
 
-const MARGIN = 50
-// Fonts by file path: see pdf-report.server.ts (pdfkit's table restores fonts by their source).
-const BODY = dejavuFontPath('regular')
-const BOLD = dejavuFontPath('bold')
-const INK = '#0f172a'
-const MUTED = '#475569'
-const HEADER_FILL = '#e2e8f0'
-const BORDER = '#94a3b8'
-
-type Doc = InstanceType<typeof PDFDocument>
-
 function heading(doc: Doc, text: string) {
   doc.moveDown(0.8)
   if (doc.y > doc.page.maxY() - 60) doc.addPage()
   doc.font(BOLD).fontSize(14).fillColor(INK).text(text, MARGIN)
   doc.moveDown(0.3)
-}
-
-function table(doc: Doc, header: string[], rows: string[][], widths: number[], empty: string) {
-  doc.font(BODY).fontSize(9).fillColor(INK)
-  const body: Array<Array<string | PDFKit.Mixins.CellOptions>> =
-    rows.length > 0 ? rows : [[{ text: empty, colSpan: header.length }]]
-  doc.table({
-    position: { x: MARGIN },
-    maxWidth: doc.page.width - 2 * MARGIN,
-    columnStyles: widths,
-    defaultStyle: { border: 0.5, borderColor: BORDER, padding: [3, 4, 3, 4] },
-    data: [
-      header.map((text) => ({
-        text,
-        type: 'TH' as const,
-        font: { src: BOLD },
-        backgroundColor: HEADER_FILL,
-      })),
-      ...body,
-    ],
-  })
-  doc.x = MARGIN
 }
 
 /** Renders the postmortem and resolves with the PDF's bytes. */
@@ -216,24 +192,10 @@ export async function renderPostmortemPdf(input: PostmortemPdfInput): Promise<Bu
   const zone = view.organization.timezone
   const at = (iso: string | null) => (iso ? formatInZone(iso, zone) : '—')
   const reference = `INC-${view.incident.number}`
-  const doc = new PDFDocument({
-    size: 'A4',
-    margin: MARGIN,
-    bufferPages: true,
-    displayTitle: true,
-    lang: 'en',
-    info: {
-      Title: `Postmortem · ${reference} · ${view.incident.title}`,
-      Author: view.organization.name,
-      Creator: 'IncidentFlow',
-      Subject: `Revision ${view.postmortem.currentRevision}, ${POSTMORTEM_STATUS_LABELS[view.postmortem.status]}`,
-    },
-  })
-  const chunks: Buffer[] = []
-  doc.on('data', (chunk: Buffer) => chunks.push(chunk))
-  const finished = new Promise<Buffer>((resolve, reject) => {
-    doc.on('end', () => resolve(Buffer.concat(chunks)))
-    doc.on('error', reject)
+  const { doc, finished } = openPdf({
+    Title: `Postmortem · ${reference} · ${view.incident.title}`,
+    Author: view.organization.name,
+    Subject: `Revision ${view.postmortem.currentRevision}, ${POSTMORTEM_STATUS_LABELS[view.postmortem.status]}`,
   })
 
   doc.font(BODY).fontSize(10).fillColor(MUTED).text(`${view.organization.name} · postmortem`)
@@ -284,7 +246,7 @@ export async function renderPostmortemPdf(input: PostmortemPdfInput): Promise<Bu
   heading(doc, 'Timeline')
   doc.font(BODY).fontSize(9).fillColor(MUTED).text(`Times in ${zone}.`)
   doc.moveDown(0.3)
-  table(
+  pdfTable(
     doc,
     ['Time', 'Who', 'What happened', 'Note'],
     view.timelineEntries.map((e) => [
@@ -293,12 +255,11 @@ export async function renderPostmortemPdf(input: PostmortemPdfInput): Promise<Bu
       e.detail ? `${e.summary}\n${e.detail}` : e.summary,
       e.note,
     ]),
-    [95, 80, 200, 120],
-    'No timeline entries chosen.',
+    { columnStyles: [95, 80, 200, 120], empty: 'No timeline entries chosen.' },
   )
 
   heading(doc, 'Action items')
-  table(
+  pdfTable(
     doc,
     ['Action item', 'Owner', 'Due', 'Priority', 'Status'],
     items.map((item) => [
@@ -308,27 +269,14 @@ export async function renderPostmortemPdf(input: PostmortemPdfInput): Promise<Bu
       ACTION_ITEM_PRIORITY_LABELS[item.priority],
       ACTION_ITEM_STATUS_LABELS[item.status],
     ]),
-    [185, 95, 85, 55, 75],
-    'No action items.',
+    { columnStyles: [185, 95, 85, 55, 75], empty: 'No action items.' },
   )
 
-  const range = doc.bufferedPageRange()
-  for (let i = range.start; i < range.start + range.count; i++) {
-    doc.switchToPage(i)
-    const bottom = doc.page.margins.bottom
-    doc.page.margins.bottom = 0
-    doc
-      .font(BODY)
-      .fontSize(8)
-      .fillColor(MUTED)
-      .text(
-        `${view.organization.name} · ${reference} postmortem · revision ${view.postmortem.currentRevision} · page ${i + 1} of ${range.count}`,
-        MARGIN,
-        doc.page.height - 32,
-        { width: doc.page.width - 2 * MARGIN, align: 'center', lineBreak: false },
-      )
-    doc.page.margins.bottom = bottom
-  }
+  runningFooter(
+    doc,
+    (page, pages) =>
+      `${view.organization.name} · ${reference} postmortem · revision ${view.postmortem.currentRevision} · page ${page} of ${pages}`,
+  )
   doc.end()
   return finished
 }
