@@ -156,6 +156,24 @@ async function lockFor(em: EntityManager, member: Actor, number: number, now: Da
   }
 }
 
+/** The postmortem and one of its drafts, both locked; another postmortem's draft is not found. */
+async function lockDraft(
+  em: EntityManager,
+  member: Actor,
+  number: number,
+  draftId: string,
+  now: Date,
+) {
+  const { postmortem } = await lockFor(em, member, number, now)
+  const draft = await em.findOne(
+    PostmortemDraftSchema,
+    { id: draftId, organizationId: member.organization.id, postmortemId: postmortem.id },
+    { lockMode: LockMode.PESSIMISTIC_WRITE },
+  )
+  if (!draft) throw new DraftError('Draft not found', 404)
+  return { postmortem, draft }
+}
+
 /**
  * Requests a draft of the incident's postmortem. The draft row (on top of the postmortem's
  * current revision) and its job are written in one transaction: neither exists without the
@@ -304,13 +322,7 @@ export async function acceptDraft(
   if (!UUID.test(draftId)) throw new DraftError('Draft not found', 404)
   const organizationId = member.organization.id
   return inScope(orm, { organizationId }, async (em) => {
-    const { postmortem } = await lockFor(em, member, number, now)
-    const draft = await em.findOne(
-      PostmortemDraftSchema,
-      { id: draftId, organizationId, postmortemId: postmortem.id },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
-    )
-    if (!draft) throw new DraftError('Draft not found', 404)
+    const { postmortem, draft } = await lockDraft(em, member, number, draftId, now)
     if (draft.status !== 'done' || !draft.result) throw new DraftError(notReady(draft), 409)
     if (postmortem.currentRevision !== draft.baseRevision)
       throw new DraftError(
@@ -373,13 +385,7 @@ export async function discardDraft(
   if (!UUID.test(draftId)) throw new DraftError('Draft not found', 404)
   const organizationId = member.organization.id
   await inScope(orm, { organizationId }, async (em) => {
-    const { postmortem } = await lockFor(em, member, number, now)
-    const draft = await em.findOne(
-      PostmortemDraftSchema,
-      { id: draftId, organizationId, postmortemId: postmortem.id },
-      { lockMode: LockMode.PESSIMISTIC_WRITE },
-    )
-    if (!draft) throw new DraftError('Draft not found', 404)
+    const { draft } = await lockDraft(em, member, number, draftId, now)
     if (draft.status === 'accepted') throw new DraftError(notReady(draft), 409)
     if (draft.status === 'discarded') return
     draft.status = 'discarded'

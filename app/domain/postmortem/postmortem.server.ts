@@ -503,6 +503,30 @@ function normalizeTimeline(timeline: PostmortemTimelineEntry[]): PostmortemTimel
     .sort((a, b) => a.seq - b.seq)
 }
 
+/**
+ * Locks the postmortem for a change by `member` made on `revision`: refuses people who may not
+ * edit it (403) and changes made on an older revision (PostmortemConflictError).
+ */
+async function lockForEdit(
+  em: EntityManager,
+  member: Actorish,
+  incidentNumber: number,
+  revision: number,
+  now: Date,
+) {
+  const locked = await lockPostmortem(
+    em,
+    member.organization.id,
+    incidentNumber,
+    member.user.id,
+    now,
+  )
+  assertCanEdit(member, locked.incident)
+  if (revision !== locked.postmortem.currentRevision)
+    throw new PostmortemConflictError(locked.postmortem.currentRevision, revision)
+  return locked
+}
+
 /** Saves the editor's content as a new revision by a person. */
 export async function savePostmortem(
   orm: MikroORM,
@@ -515,16 +539,13 @@ export async function savePostmortem(
   validatePostmortemInput({ ...input, timeline })
   const organizationId = member.organization.id
   return inScope(orm, { organizationId }, async (em) => {
-    const { incident, postmortem } = await lockPostmortem(
+    const { incident, postmortem } = await lockForEdit(
       em,
-      organizationId,
+      member,
       incidentNumber,
-      member.user.id,
+      input.revision,
       now,
     )
-    assertCanEdit(member, incident)
-    if (input.revision !== postmortem.currentRevision)
-      throw new PostmortemConflictError(postmortem.currentRevision, input.revision)
     await assertTimelineEvents(em, incident, timeline)
     const revision = await appendRevision(
       em,
@@ -559,16 +580,7 @@ export async function setPostmortemStatus(
   return inScope(orm, { organizationId }, async (em) => {
     // The incident first, then the postmortem: the order every writer takes both locks in.
     const incident = await lockIncident(em, organizationId, incidentNumber, undefined)
-    const { postmortem } = await lockPostmortem(
-      em,
-      organizationId,
-      incidentNumber,
-      member.user.id,
-      now,
-    )
-    assertCanEdit(member, incident)
-    if (input.revision !== postmortem.currentRevision)
-      throw new PostmortemConflictError(postmortem.currentRevision, input.revision)
+    const { postmortem } = await lockForEdit(em, member, incidentNumber, input.revision, now)
     const from: PostmortemStatus = postmortem.status
     if (from === input.to)
       throw new IncidentError(
