@@ -159,6 +159,9 @@ async function page(who: SignedInMember, url: string) {
 }
 
 const draftUrl = (id: string, n = number) => `/incidents/${n}/postmortem/drafts/${id}`
+/** Posts the draft page's Accept or Discard button as A's manager. */
+const decideDraft = (id: string, intent: 'accept' | 'discard') =>
+  app.post(draftUrl(id), { intent }, { cookie: a.manager.cookie })
 const REFRESH = /<meta http-equiv="refresh" content="2"/
 
 async function incidentInPostmortem(who: SignedInMember, title: string) {
@@ -377,11 +380,7 @@ describe('the template draft', () => {
     const id = await generate(a.manager, 'template')
     await runDraftJobs()
     const before = await currentRevision(db.organizationId, number)
-    const response = await app.post(
-      draftUrl(id),
-      { intent: 'accept' },
-      { cookie: a.manager.cookie },
-    )
+    const response = await decideDraft(id, 'accept')
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe(`/incidents/${number}/postmortem`)
     expect(response.headers.get('set-cookie')).toMatch(/flash=/)
@@ -403,7 +402,7 @@ describe('the template draft', () => {
       statements: row.result!.statements,
     })
 
-    const again = await app.post(draftUrl(id), { intent: 'accept' }, { cookie: a.manager.cookie })
+    const again = await decideDraft(id, 'accept')
     expect(again.status).toBe(409)
     expect(decodePage(await again.text())).toContain(
       `This draft was already accepted as revision ${revision}.`,
@@ -459,11 +458,7 @@ describe('the model draft', () => {
     expect(ready.html).toContain(PROMPT_VERSION)
     expect(ready.html).toContain(`href="/incidents/${number}#event-5"`)
 
-    const accepted = await app.post(
-      draftUrl(id),
-      { intent: 'accept' },
-      { cookie: a.manager.cookie },
-    )
+    const accepted = await decideDraft(id, 'accept')
     expect(accepted.status).toBe(303)
     const revision = await currentRevision(db.organizationId, number)
     const stored = await revisionRow(db.organizationId, number, revision)
@@ -524,18 +519,10 @@ describe('accepting and discarding', () => {
     const first = await generate(a.manager, 'template')
     const second = await generate(a.manager, 'template')
     await runDraftJobs()
-    expect(
-      (await app.post(draftUrl(first), { intent: 'accept' }, { cookie: a.manager.cookie })).status,
-    ).toBe(303)
+    expect((await decideDraft(first, 'accept')).status).toBe(303)
     const revision = await currentRevision(db.organizationId, number)
 
-    const refused = await app.post(
-      draftUrl(second),
-      { intent: 'accept' },
-      {
-        cookie: a.manager.cookie,
-      },
-    )
+    const refused = await decideDraft(second, 'accept')
     expect(refused.status).toBe(409)
     const html = decodePage(await refused.text())
     expect(html).toContain(
@@ -552,18 +539,14 @@ describe('accepting and discarding', () => {
   it('discards a draft: the job then leaves it alone and it cannot be accepted', async () => {
     const id = await generate(a.manager, 'template')
     const before = await currentRevision(db.organizationId, number)
-    const response = await app.post(
-      draftUrl(id),
-      { intent: 'discard' },
-      { cookie: a.manager.cookie },
-    )
+    const response = await decideDraft(id, 'discard')
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe(`/incidents/${number}/postmortem`)
     expect((await draftRow(id)).status).toBe('discarded')
     expect(await runDraftJobs()).toEqual({ [id]: 'skipped' })
     expect((await draftRow(id)).result).toBeNull()
 
-    const accept = await app.post(draftUrl(id), { intent: 'accept' }, { cookie: a.manager.cookie })
+    const accept = await decideDraft(id, 'accept')
     expect(accept.status).toBe(409)
     expect(decodePage(await accept.text())).toContain('This draft was discarded.')
     expect(await currentRevision(db.organizationId, number)).toBe(before)
