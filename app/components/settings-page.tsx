@@ -64,27 +64,6 @@ export function IntentButtons({
   )
 }
 
-/** A titled white card, e.g. around an edit form. */
-export function Card({
-  id,
-  heading,
-  children,
-}: {
-  /** The heading's id, which labels the section. */
-  id: string
-  heading: ReactNode
-  children: ReactNode
-}) {
-  return (
-    <section aria-labelledby={id} className="rounded-lg border border-slate-200 bg-white p-6">
-      <h2 id={id} className="text-lg font-semibold">
-        {heading}
-      </h2>
-      {children}
-    </section>
-  )
-}
-
 /**
  * Deleting with a tick-box to confirm (`confirm=yes`, `intent=delete`); the action answers a
  * missing tick with `error`.

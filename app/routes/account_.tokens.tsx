@@ -16,6 +16,7 @@ import {
   useRouteError,
 } from '@remix-run/react'
 import * as z from '../utils/zod'
+import { Card } from '../components/card'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { Field, SelectField, SubmitButton } from '../components/forms'
@@ -37,6 +38,7 @@ import {
 import { redirectWithFlash } from '../utils/flash.server'
 import { now as clockNow } from '../utils/clock'
 import { formatInZone } from '../utils/time'
+import { replyErrors } from '../utils/form-errors'
 
 const createSchema = z.object({
   intent: z.literal('create'),
@@ -124,11 +126,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (error instanceof ApiTokenError && error.status === 400) {
       return data(
         {
-          result: submission.reply(
-            error.field
-              ? { fieldErrors: { [error.field]: [error.message] } }
-              : { formErrors: [error.message] },
-          ),
+          result: submission.reply(replyErrors(error)),
           created: null,
         },
         { status: 400 },
@@ -184,13 +182,7 @@ export default function ApiTokens() {
         </SecretShownOnce>
       ) : null}
 
-      <section
-        aria-labelledby="create-heading"
-        className="rounded-lg border border-slate-200 bg-white p-6"
-      >
-        <h2 id="create-heading" className="text-lg font-semibold">
-          Create a token
-        </h2>
+      <Card id="create-heading" heading="Create a token">
         <Form method="post" className="mt-4 max-w-xl" {...getFormProps(form)}>
           <FormError id={form.errorId} errors={form.errors} />
           <Field
@@ -212,7 +204,7 @@ export default function ApiTokens() {
             Create token
           </SubmitButton>
         </Form>
-      </section>
+      </Card>
 
       <section aria-labelledby="tokens-heading">
         <h2 id="tokens-heading" className="text-lg font-semibold">

@@ -22,7 +22,8 @@ import { SubmitButton } from '../components/forms'
 import { IntegrationFields, integrationFieldsSchema } from '../components/integration-fields'
 import { DataTable } from '../components/data-table'
 import { SecretShownOnce } from '../components/secret-shown-once'
-import { Card, DeleteSection, DetailHeader, IntentButtons } from '../components/settings-page'
+import { Card } from '../components/card'
+import { DeleteSection, DetailHeader, IntentButtons } from '../components/settings-page'
 import { requireMember } from '../domain/access/guard.server'
 import {
   deleteIntegration,
@@ -41,6 +42,7 @@ import {
 } from '../domain/alerts/vocabulary'
 import { redirectWithFlash } from '../utils/flash.server'
 import { formatInZone } from '../utils/time'
+import { replyErrors } from '../utils/form-errors'
 
 const editSchema = integrationFieldsSchema.extend({
   intent: z.literal('save'),
@@ -146,9 +148,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       if (error instanceof IntegrationError && (error.status === 400 || error.status === 409)) {
         const result = submission.reply({
           ...hide,
-          ...(error.field
-            ? { fieldErrors: { [error.field]: [error.message] } }
-            : { formErrors: [error.message] }),
+          ...replyErrors(error),
         })
         return reply({ intent: 'save', result }, error.status)
       }

@@ -15,6 +15,7 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
+import { Card } from '../components/card'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { SubmitButton } from '../components/forms'
@@ -35,6 +36,7 @@ import {
   RECEIPT_STATUS_LABELS,
 } from '../domain/alerts/vocabulary'
 import { formatInZone } from '../utils/time'
+import { replyErrors } from '../utils/form-errors'
 
 /** The token is in the answer to the add form: no cache may keep that page. */
 export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => {
@@ -96,9 +98,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
         {
           result: submission.reply({
             ...hide,
-            ...(error.field
-              ? { fieldErrors: { [error.field]: [error.message] } }
-              : { formErrors: [error.message] }),
+            ...replyErrors(error),
           }),
           created: null,
         },
@@ -192,13 +192,7 @@ export default function Integrations() {
         )}
       </section>
 
-      <section
-        aria-labelledby="add-heading"
-        className="rounded-lg border border-slate-200 bg-white p-6"
-      >
-        <h2 id="add-heading" className="text-lg font-semibold">
-          Add an integration
-        </h2>
+      <Card id="add-heading" heading="Add an integration">
         {services.length === 0 ? (
           <p className="mt-2 text-sm text-slate-600">
             Integrations belong to a service.{' '}
@@ -219,7 +213,7 @@ export default function Integrations() {
             Add integration
           </SubmitButton>
         </Form>
-      </section>
+      </Card>
     </div>
   )
 }

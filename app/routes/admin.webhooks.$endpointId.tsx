@@ -17,8 +17,8 @@ import { FormError } from '../components/form-error'
 import { EndpointFields, endpointFieldsSchema } from '../components/webhook-endpoint-fields'
 import { SubmitButton } from '../components/forms'
 import { DataTable } from '../components/data-table'
+import { Card } from '../components/card'
 import {
-  Card,
   DeleteSection,
   DetailHeader,
   IntentButtons,
@@ -41,6 +41,7 @@ import {
   type DeliveryRow,
 } from '../domain/notify/webhooks.server'
 import { redirectWithFlash } from '../utils/flash.server'
+import { replyErrors } from '../utils/form-errors'
 
 const endpointSchema = endpointFieldsSchema.extend({ intent: z.literal('save') })
 
@@ -129,11 +130,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       })
     } catch (error) {
       if (error instanceof WebhookError && error.status === 400) {
-        const result = submission.reply(
-          error.field
-            ? { fieldErrors: { [error.field]: [error.message] } }
-            : { formErrors: [error.message] },
-        )
+        const result = submission.reply(replyErrors(error))
         return reply({ intent: 'save', result }, 400)
       }
       throw answerFor(error)

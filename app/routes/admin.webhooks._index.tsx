@@ -11,6 +11,7 @@ import {
   useRouteError,
 } from '@remix-run/react'
 import * as z from '../utils/zod'
+import { Card } from '../components/card'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { EndpointFields, endpointFieldsSchema } from '../components/webhook-endpoint-fields'
@@ -19,6 +20,7 @@ import { DataTable } from '../components/data-table'
 import { requireMember } from '../domain/access/guard.server'
 import { createEndpoint, listEndpoints, WebhookError } from '../domain/notify/webhooks.server'
 import { redirectWithFlash } from '../utils/flash.server'
+import { replyErrors } from '../utils/form-errors'
 
 const endpointSchema = endpointFieldsSchema.extend({ intent: z.literal('create') })
 
@@ -56,14 +58,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     )
   } catch (error) {
     if (error instanceof WebhookError && error.status === 400) {
-      return data(
-        submission.reply(
-          error.field
-            ? { fieldErrors: { [error.field]: [error.message] } }
-            : { formErrors: [error.message] },
-        ),
-        { status: 400 },
-      )
+      return data(submission.reply(replyErrors(error)), { status: 400 })
     }
     throw error
   }
@@ -153,13 +148,7 @@ export default function Webhooks() {
         )}
       </section>
 
-      <section
-        aria-labelledby="add-heading"
-        className="rounded-lg border border-slate-200 bg-white p-6"
-      >
-        <h2 id="add-heading" className="text-lg font-semibold">
-          Add an endpoint
-        </h2>
+      <Card id="add-heading" heading="Add an endpoint">
         <Form method="post" className="mt-4 max-w-2xl" {...getFormProps(form)}>
           <FormError id={form.errorId} errors={form.errors} />
           <EndpointFields
@@ -170,7 +159,7 @@ export default function Webhooks() {
             Add endpoint
           </SubmitButton>
         </Form>
-      </section>
+      </Card>
     </div>
   )
 }

@@ -49,6 +49,7 @@ import { now as clockNow } from '../utils/clock'
 import { Countdown, SlaBadge } from '../components/sla'
 import { SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '../domain/sla/policy'
 import { requireIncidentNumber } from '../utils/incident-number'
+import { replyErrors } from '../utils/form-errors'
 
 const version = z.coerce.number().int().min(0)
 const reason = z.string({ error: 'Give a reason' }).trim().min(1, 'Give a reason').max(1000)
@@ -357,9 +358,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     if (error instanceof IncidentError) {
       if (error.status === 404) throw new Response(error.message, { status: 404 })
       if (error.status === 403) throw new Response(error.message, { status: 403 })
-      const errors = error.field
-        ? { fieldErrors: { [error.field]: [error.message] } }
-        : { formErrors: [error.message] }
+      const errors = replyErrors(error)
       return data({ intent, result: submission.reply(errors), conflict: false }, { status: 400 })
     }
     throw error

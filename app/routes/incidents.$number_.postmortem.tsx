@@ -46,6 +46,7 @@ import { redirectWithFlash } from '../utils/flash.server'
 import { renderMarkdown } from '../utils/markdown.server'
 import { formatInZone, utcTitle } from '../utils/time'
 import { requireIncidentNumber } from '../utils/incident-number'
+import { replyErrors } from '../utils/form-errors'
 
 const section = z
   .string()
@@ -236,11 +237,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       return data(
         {
           intent,
-          result: submission.reply(
-            error.field
-              ? { fieldErrors: { [error.field]: [error.message] } }
-              : { formErrors: [error.message] },
-          ),
+          result: submission.reply(replyErrors(error)),
           conflict: null,
         },
         { status: 400 },

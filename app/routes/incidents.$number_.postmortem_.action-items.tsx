@@ -20,6 +20,7 @@ import {
   updateActionItemSchema,
   type OwnerOption,
 } from '../components/action-items'
+import { Card } from '../components/card'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { SubmitButton } from '../components/forms'
@@ -42,6 +43,7 @@ import {
 import { now as clockNow } from '../utils/clock'
 import { redirectWithFlash } from '../utils/flash.server'
 import { requireIncidentNumber } from '../utils/incident-number'
+import { replyErrors } from '../utils/form-errors'
 
 /**
  * The action items of one incident's postmortem: the list, an "Add action item" form for those
@@ -152,9 +154,7 @@ function refusal(
   if (!(error instanceof ActionItemError)) throw error
   if (error.status === 403 || error.status === 404)
     throw new Response(error.message, { status: error.status })
-  const result = error.field
-    ? reply({ fieldErrors: { [error.field]: [error.message] } })
-    : reply({ formErrors: [error.message] })
+  const result = reply(replyErrors(error))
   return data<ActionResult>({ intent, itemId, result }, { status: error.status })
 }
 
@@ -257,13 +257,7 @@ function AddForm({
     defaultValue: { priority: 'medium' },
   })
   return (
-    <section
-      aria-labelledby="add-heading"
-      className="rounded-lg border border-slate-200 bg-white p-6"
-    >
-      <h2 id="add-heading" className="text-lg font-semibold">
-        Add action item
-      </h2>
+    <Card id="add-heading" heading="Add action item">
       <Form method="post" className="mt-4" aria-labelledby="add-heading" {...getFormProps(form)}>
         <FormError id={form.errorId} errors={form.errors} />
         <ActionItemFields fields={fields} owners={owners} />
@@ -272,7 +266,7 @@ function AddForm({
           Add action item
         </SubmitButton>
       </Form>
-    </section>
+    </Card>
   )
 }
 

@@ -27,6 +27,7 @@ import {
 } from '../domain/incident/triage'
 import { COMMENT_MAX, SEVERITIES, SEVERITY_DESCRIPTIONS } from '../domain/incident/vocabulary'
 import { fromLocalInput } from '../utils/time'
+import { replyErrors } from '../utils/form-errors'
 
 const optionalId = z
   .union([z.uuid(), z.literal('')])
@@ -113,9 +114,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     return redirect(`/incidents/${declared.number}`)
   } catch (error) {
     if (error instanceof IncidentError) {
-      const errors = error.field
-        ? { fieldErrors: { [error.field]: [error.message] } }
-        : { formErrors: [error.message] }
+      const errors = replyErrors(error)
       return data(submission.reply(errors), { status: error.status === 403 ? 403 : 400 })
     }
     throw error

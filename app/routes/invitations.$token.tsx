@@ -23,6 +23,7 @@ import { ROLE_LABELS } from '../domain/access/permissions'
 import { createSession } from '../domain/access/session.server'
 import { redirectWithFlash } from '../utils/flash.server'
 import { honeypotSchema } from '../utils/honeypot'
+import { replyErrors } from '../utils/form-errors'
 
 const newAccountSchema = z.object({
   displayName: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(120),
@@ -96,9 +97,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       return redirect('/', { headers: { 'Set-Cookie': session.setCookie } })
     } catch (error) {
       if (error instanceof AccountError || error instanceof MemberError) {
-        const errors = error.field
-          ? { fieldErrors: { [error.field]: [error.message] } }
-          : { formErrors: [error.message] }
+        const errors = replyErrors(error)
         return data(submission.reply({ hideFields: ['password'], ...errors }), { status: 400 })
       }
       throw error

@@ -12,6 +12,7 @@ import { requireAnonymous } from '../domain/access/guard.server'
 import { NEW_PASSWORD_HINT, newPasswordSchema } from '../domain/access/password-rules'
 import { createSession } from '../domain/access/session.server'
 import { honeypotSchema } from '../utils/honeypot'
+import { replyErrors } from '../utils/form-errors'
 
 const schema = z.object({
   organizationName: z
@@ -67,9 +68,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return data(
         submission.reply({
           hideFields: ['password'],
-          ...(error.field
-            ? { fieldErrors: { [error.field]: [error.message] } }
-            : { formErrors: [error.message] }),
+          ...replyErrors(error),
         }),
         { status: 400 },
       )
