@@ -1,11 +1,6 @@
 import { getFormProps, getInputProps, getSelectProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
-import type {
-  ActionFunctionArgs,
-  HeadersFunction,
-  LoaderFunctionArgs,
-  MetaFunction,
-} from '@remix-run/node'
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import {
   Form,
@@ -39,6 +34,7 @@ import { redirectWithFlash } from '../utils/flash.server'
 import { now as clockNow } from '../utils/clock'
 import { formatInZone } from '../utils/time'
 import { replyErrors } from '../utils/form-errors'
+import { forwardCacheControl } from '../utils/cache-headers'
 
 const createSchema = z.object({
   intent: z.literal('create'),
@@ -53,12 +49,7 @@ const createSchema = z.object({
 const revokeSchema = z.object({ intent: z.literal('revoke'), tokenId: z.string().max(64) })
 
 /** The secret is in the answer to the create form: no cache may keep that page. */
-export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => {
-  const forwarded = new Headers()
-  const cacheControl = actionHeaders.get('Cache-Control') ?? loaderHeaders.get('Cache-Control')
-  if (cacheControl) forwarded.set('Cache-Control', cacheControl)
-  return forwarded
-}
+export const headers = forwardCacheControl
 
 export const meta: MetaFunction = () => [{ title: 'API tokens · IncidentFlow' }]
 

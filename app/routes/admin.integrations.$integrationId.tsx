@@ -1,11 +1,6 @@
 import { getFormProps, useForm, type SubmissionResult } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
-import type {
-  ActionFunctionArgs,
-  HeadersFunction,
-  LoaderFunctionArgs,
-  MetaFunction,
-} from '@remix-run/node'
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import {
   Form,
@@ -43,6 +38,7 @@ import {
 import { redirectWithFlash } from '../utils/flash.server'
 import { formatInZone } from '../utils/time'
 import { replyErrors } from '../utils/form-errors'
+import { forwardCacheControl } from '../utils/cache-headers'
 
 const editSchema = integrationFieldsSchema.extend({
   intent: z.literal('save'),
@@ -79,12 +75,7 @@ function answerFor(error: unknown): unknown {
 }
 
 /** A rotated token is in the answer: no cache may keep that page. */
-export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => {
-  const forwarded = new Headers()
-  const cacheControl = actionHeaders.get('Cache-Control') ?? loaderHeaders.get('Cache-Control')
-  if (cacheControl) forwarded.set('Cache-Control', cacheControl)
-  return forwarded
-}
+export const headers = forwardCacheControl
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')

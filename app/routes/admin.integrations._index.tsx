@@ -1,11 +1,6 @@
 import { getFormProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
-import type {
-  ActionFunctionArgs,
-  HeadersFunction,
-  LoaderFunctionArgs,
-  MetaFunction,
-} from '@remix-run/node'
+import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import {
   Form,
@@ -37,14 +32,10 @@ import {
 } from '../domain/alerts/vocabulary'
 import { formatInZone } from '../utils/time'
 import { replyErrors } from '../utils/form-errors'
+import { forwardCacheControl } from '../utils/cache-headers'
 
 /** The token is in the answer to the add form: no cache may keep that page. */
-export const headers: HeadersFunction = ({ actionHeaders, loaderHeaders }) => {
-  const forwarded = new Headers()
-  const cacheControl = actionHeaders.get('Cache-Control') ?? loaderHeaders.get('Cache-Control')
-  if (cacheControl) forwarded.set('Cache-Control', cacheControl)
-  return forwarded
-}
+export const headers = forwardCacheControl
 
 export const meta: MetaFunction = () => [{ title: 'Integrations · IncidentFlow' }]
 
