@@ -1,6 +1,7 @@
 import { getInputProps, getSelectProps, type FieldMetadata } from '@conform-to/react'
 import { Link } from '@remix-run/react'
 import * as z from '../utils/zod'
+import { formatCalendarDay } from '../utils/time'
 import {
   ACTION_ITEM_PRIORITIES,
   ACTION_ITEM_PRIORITY_LABELS,
@@ -30,18 +31,7 @@ export interface ActionItemRowData {
 
 /** "Fri 27 Nov 2026" for a calendar date (YYYY-MM-DD); the date is a day, not an instant. */
 export function formatDueDate(date: string | null) {
-  if (!date) return 'No due date'
-  const at = new Date(`${date}T00:00:00Z`)
-  if (Number.isNaN(at.getTime())) return date
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'UTC',
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-  })
-    .format(at)
-    .replace(',', '')
+  return date ? formatCalendarDay(date) : 'No due date'
 }
 
 /** "Overdue" in words (never only a colour), for tables and lists. */

@@ -62,3 +62,18 @@ export function fromLocalInput(value: string, timeZone: string): Date | null {
   const result = new Date(guess - offset)
   return Number.isNaN(result.getTime()) ? null : result
 }
+
+/** A calendar date (YYYY-MM-DD) in words, e.g. "Fri 27 Nov 2026"; the text itself if it is no date. */
+export function formatCalendarDay(date: string) {
+  const at = new Date(`${date}T00:00:00Z`)
+  if (Number.isNaN(at.getTime())) return date
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone: 'UTC',
+    weekday: 'short',
+    day: 'numeric',
+    month: 'short',
+    year: 'numeric',
+  })
+    .format(at)
+    .replace(',', '')
+}

@@ -1,3 +1,4 @@
+import { formatCalendarDay } from '../../utils/time'
 import type { NotificationKind } from './kinds'
 
 /**
@@ -75,27 +76,12 @@ export function actionItemsUrl(appUrl: string, number: number) {
   return `${incidentUrl(appUrl, number)}/postmortem/action-items`
 }
 
-/** "Fri 27 Nov 2026" for a calendar date (YYYY-MM-DD). */
-function calendarDay(date: string) {
-  const at = new Date(`${date}T00:00:00Z`)
-  if (Number.isNaN(at.getTime())) return date
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone: 'UTC',
-    weekday: 'short',
-    day: 'numeric',
-    month: 'short',
-    year: 'numeric',
-  })
-    .format(at)
-    .replace(',', '')
-}
-
 /** Tells an action item's owner that it is past its due date, with a link to the postmortem's items. */
 export function actionItemOverdueEmail(input: ActionItemOverdueEmailInput) {
   const { incident, item } = input
   const base = input.appUrl.replace(/\/+$/, '')
   const link = actionItemsUrl(input.appUrl, incident.number)
-  const due = calendarDay(item.dueOn)
+  const due = formatCalendarDay(item.dueOn)
   const subject = oneLine(`[INC-${incident.number}] Action item overdue: ${item.title}`).slice(
     0,
     300,
