@@ -227,7 +227,14 @@ test.describe('incidents', () => {
     await open(page, '/admin/audit', jsEnabled)
     await expect(page.getByRole('heading', { level: 1, name: 'Audit verification' })).toBeVisible()
     await expect(page.getByRole('status')).toContainText('OK')
-    await expect(page.getByRole('status')).toContainText('1 incidents and 12 events verified')
+    // Ten entries by people, the rule firing and the retargeting: 12. The impact started in 2024,
+    // so every SLA target is long overdue, and a sweep that runs while the test does adds its
+    // warnings and breaches too (they are system entries, checked by the chain like the rest).
+    const verified = /1 incidents and (\d+) events verified/.exec(
+      (await page.getByRole('status').textContent()) ?? '',
+    )
+    expect(verified, 'the verification names one incident and its events').not.toBeNull()
+    expect(Number(verified![1])).toBeGreaterThanOrEqual(12)
   })
 
   test('severity from impact × urgency; a missing title or severity is refused and creates nothing', async ({
