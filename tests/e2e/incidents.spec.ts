@@ -11,6 +11,7 @@ import {
   unique,
   type Account,
 } from './access'
+import { parseCsv } from '../support/csv'
 import { expect, test } from './fixtures'
 
 /**
@@ -567,34 +568,4 @@ async function expectNoActiveContent(scope: Locator) {
       (scripts) => scripts.filter((s) => /^\s*alert\(\d\)\s*$/.test(s.textContent ?? '')).length,
     )
   expect(injected, 'script elements made from user text').toBe(0)
-}
-
-/** RFC 4180 CSV (quoted fields, doubled quotes, line breaks inside quotes) into rows of fields. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"'
-        i++
-      } else if (c === '"') quoted = false
-      else field += c
-    } else if (c === '"') quoted = true
-    else if (c === ',') {
-      row.push(field)
-      field = ''
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++
-      row.push(field)
-      rows.push(row)
-      row = []
-      field = ''
-    } else field += c
-  }
-  if (field !== '' || row.length > 0) rows.push([...row, field])
-  return rows
 }

@@ -12,6 +12,7 @@ import { createMember, signIn, type TestMember } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { loadRemixBuild } from '../support/remix-build'
+import { parseCsv } from '../support/csv'
 
 /**
  * A small hand-made organization in Europe/Berlin whose every dashboard number is worked out by
@@ -618,36 +619,6 @@ describe('tenant isolation', () => {
     expect(all.some((i) => i.title.includes('Other organization'))).toBe(false)
   })
 })
-
-/** RFC 4180 rows: quoted cells may hold commas, doubled quotes and line breaks. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let cell = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"'
-        i++
-      } else if (c === '"') quoted = false
-      else cell += c
-    } else if (c === '"') quoted = true
-    else if (c === ',') {
-      row.push(cell)
-      cell = ''
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell)
-      rows.push(row)
-      row = []
-      cell = ''
-      i++
-    } else cell += c
-  }
-  if (cell || row.length) throw new Error('CSV does not end with CRLF')
-  return rows
-}
 
 describe('over HTTP', () => {
   let build: ServerBuild

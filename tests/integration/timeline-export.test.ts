@@ -17,6 +17,7 @@ import { parseEnv, webEnvSchema, type WebEnv } from '../../app/utils/env.server'
 import { createLogger } from '../../app/utils/logger.server'
 import { loader as csvLoader } from '../../app/routes/incidents.$number.timeline[.]csv'
 import { loader as jsonLoader } from '../../app/routes/incidents.$number.timeline[.]json'
+import { parseCsv } from '../support/csv'
 import { setUpTestDatabase } from '../support/database'
 import { addMember, loadIncident, type TestMember } from '../support/incidents'
 
@@ -26,36 +27,6 @@ const logger = createLogger({ name: 'test', level: 'silent', pretty: false })
 let env: WebEnv
 let admin: TestMember
 let number: number
-
-/** RFC 4180 rows: quoted cells may hold commas, doubled quotes and line breaks. */
-function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let cell = ''
-  let quoted = false
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        cell += '"'
-        i++
-      } else if (c === '"') quoted = false
-      else cell += c
-    } else if (c === '"') quoted = true
-    else if (c === ',') {
-      row.push(cell)
-      cell = ''
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      row.push(cell)
-      rows.push(row)
-      row = []
-      cell = ''
-      i++
-    } else cell += c
-  }
-  if (cell || row.length) throw new Error('CSV does not end with CRLF')
-  return rows
-}
 
 async function get(loader: typeof csvLoader, member: TestMember, n: number) {
   const session = await createSession(db.orm, env, {
