@@ -1,7 +1,37 @@
+/**
+ * Formatters by locale and options (time zone included). Building an `Intl.DateTimeFormat` loads
+ * ICU locale and zone data and costs about 100 µs; formatting with a built one about 2 µs, and a
+ * list page formats two dates per row. The set of keys is small in practice (a few option sets
+ * times the organizations' zones); the cap keeps a stream of unusual zones from growing it.
+ */
+const formatters = new Map<string, Intl.DateTimeFormat>()
+const MAX_FORMATTERS = 500
+
+/**
+ * A shared `Intl.DateTimeFormat` for these arguments; throws like the constructor does (an
+ * unknown time zone is a RangeError) and remembers only formatters that could be built.
+ */
+export function dateTimeFormat(locale: string, options: Intl.DateTimeFormatOptions) {
+  const key = `${locale}\u0000${JSON.stringify(options)}`
+  let formatter = formatters.get(key)
+  if (!formatter) {
+    formatter = new Intl.DateTimeFormat(locale, options)
+    // Oldest first: Map keeps insertion order.
+    if (formatters.size >= MAX_FORMATTERS) formatters.delete(formatters.keys().next().value!)
+    formatters.set(key, formatter)
+  }
+  return formatter
+}
+
+/** How many formatters are kept (for tests). */
+export function cachedFormatterCount() {
+  return formatters.size
+}
+
 /** Date and time as the organization reads it, e.g. "27 Nov 2026, 14:05 CET". */
 export function formatInZone(isoTime: string, timeZone: string) {
   try {
-    return new Intl.DateTimeFormat('en-GB', {
+    return dateTimeFormat('en-GB', {
       timeZone,
       day: 'numeric',
       month: 'short',
@@ -31,7 +61,7 @@ export function formatDuration(ms: number) {
 
 /** `datetime-local` input value (no zone) ↔ instant, in a given time zone. */
 export function toLocalInput(isoTime: string, timeZone: string) {
-  const parts = new Intl.DateTimeFormat('en-CA', {
+  const parts = dateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
     month: '2-digit',
@@ -67,7 +97,7 @@ export function fromLocalInput(value: string, timeZone: string): Date | null {
 export function formatCalendarDay(date: string) {
   const at = new Date(`${date}T00:00:00Z`)
   if (Number.isNaN(at.getTime())) return date
-  return new Intl.DateTimeFormat('en-GB', {
+  return dateTimeFormat('en-GB', {
     timeZone: 'UTC',
     weekday: 'short',
     day: 'numeric',

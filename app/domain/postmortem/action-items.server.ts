@@ -5,6 +5,7 @@ import { OrganizationSchema } from '../../../db/entities/organization'
 import { ActionItemSchema, type ActionItem } from '../../../db/entities/postmortem'
 import { inScope } from '../../../db/tenant'
 import { now as clockNow } from '../../utils/clock'
+import { dateTimeFormat } from '../../utils/time'
 import type { Member } from '../access/guard.server'
 import { IncidentError } from '../incident/incident-service.server'
 import { canEditPostmortem, lockPostmortem } from './postmortem.server'
@@ -56,7 +57,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 /** The calendar date (YYYY-MM-DD) of `instant` in `timeZone`; UTC for an unknown zone. */
 export function localDate(instant: Date, timeZone: string): string {
   const format = (zone: string) =>
-    new Intl.DateTimeFormat('en-CA', {
+    dateTimeFormat('en-CA', {
       timeZone: zone,
       year: 'numeric',
       month: '2-digit',

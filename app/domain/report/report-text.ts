@@ -1,6 +1,7 @@
 import type { AnalyticsFilters, DurationStats, MetricId } from '../analytics/types'
 import { PERIOD_LABELS, type Period } from '../analytics/filters'
 import { formatPercent, formatSeconds } from '../analytics/metrics'
+import { dateTimeFormat } from '../../utils/time'
 
 /**
  * How reports put numbers and parameters into words. The printable page, the PDF and the list of
@@ -36,9 +37,9 @@ function formatDate(instant: Date, timeZone: string) {
     year: 'numeric',
   }
   try {
-    return new Intl.DateTimeFormat('en-GB', options).format(instant)
+    return dateTimeFormat('en-GB', options).format(instant)
   } catch {
-    return new Intl.DateTimeFormat('en-GB', { ...options, timeZone: 'UTC' }).format(instant)
+    return dateTimeFormat('en-GB', { ...options, timeZone: 'UTC' }).format(instant)
   }
 }
 
@@ -107,7 +108,7 @@ export function reportFilename(
 ) {
   const day = (iso: string) => {
     try {
-      return new Intl.DateTimeFormat('en-CA', {
+      return dateTimeFormat('en-CA', {
         timeZone,
         year: 'numeric',
         month: '2-digit',
@@ -140,7 +141,7 @@ export const REPORT_STATUS_WORDS = {
 export function bucketLabel(bucket: string, kind: 'day' | 'week') {
   const date = new Date(`${bucket}T00:00:00Z`)
   if (Number.isNaN(date.getTime())) return bucket
-  const day = new Intl.DateTimeFormat('en-GB', {
+  const day = dateTimeFormat('en-GB', {
     timeZone: 'UTC',
     weekday: kind === 'day' ? 'short' : undefined,
     day: 'numeric',
