@@ -7,8 +7,10 @@ import {
 } from '../../../db/entities/access'
 import { OrganizationSchema } from '../../../db/entities/organization'
 import { inScope } from '../../../db/tenant'
+import { referenceWritten } from '../../utils/reference-cache.server'
 import type { PgBoss } from '../../../jobs/boss'
 import { queueEmail } from '../email/outbox.server'
+import { memberDirectory, type MemberRow } from '../reference/reference-data.server'
 import { AccountError, normalizeEmail } from './accounts.server'
 import { hashPassword, passwordProblem } from './password.server'
 import { ROLE_LABELS, type Role } from './permissions'
@@ -26,41 +28,14 @@ export class MemberError extends Error {
   }
 }
 
-export interface MemberRow {
-  membershipId: string
-  userId: string
-  email: string
-  displayName: string
-  role: Role
-  active: boolean
-  lastSeenAt: Date | null
-  joinedAt: Date
-}
+export type { MemberRow }
 
-/** Every member of the organization, active first, then by name. */
-export async function listMembers(orm: MikroORM, organizationId: string): Promise<MemberRow[]> {
-  return inScope(orm, { organizationId }, async (em) => {
-    const memberships = await em.find(MembershipSchema, { organizationId })
-    const users = await em.find(UserSchema, { id: { $in: memberships.map((m) => m.userId) } })
-    const byId = new Map(users.map((u) => [u.id, u]))
-    return memberships
-      .map((m) => {
-        const user = byId.get(m.userId)!
-        return {
-          membershipId: m.id,
-          userId: m.userId,
-          email: user.email,
-          displayName: user.displayName,
-          role: m.role,
-          active: m.active,
-          lastSeenAt: m.lastSeenAt ?? null,
-          joinedAt: m.createdAt,
-        }
-      })
-      .sort(
-        (a, b) => Number(b.active) - Number(a.active) || a.displayName.localeCompare(b.displayName),
-      )
-  })
+/**
+ * Every member of the organization, active first, then by name. Read through the process's
+ * reference cache: `lastSeenAt` may be up to a minute older than the database's.
+ */
+export function listMembers(orm: MikroORM, organizationId: string): Promise<readonly MemberRow[]> {
+  return memberDirectory(orm, organizationId)
 }
 
 export async function listPendingInvitations(
@@ -106,7 +81,7 @@ export async function changeRole(
   membershipId: string,
   role: Role,
 ) {
-  return inScope(orm, { organizationId }, async (em) => {
+  const changed = await inScope(orm, { organizationId }, async (em) => {
     const membership = await em.findOne(MembershipSchema, { id: membershipId, organizationId })
     if (!membership) return null
     if (membership.role === 'admin' && role !== 'admin' && membership.active) {
@@ -115,6 +90,8 @@ export async function changeRole(
     membership.role = role
     return membership
   })
+  if (changed) referenceWritten(orm, organizationId)
+  return changed
 }
 
 export async function setActive(
@@ -125,7 +102,7 @@ export async function setActive(
   /** Who asks: nobody deactivates themselves (they would lock themselves out mid-change). */
   actorUserId?: string,
 ) {
-  return inScope(orm, { organizationId }, async (em) => {
+  const changed = await inScope(orm, { organizationId }, async (em) => {
     const membership = await em.findOne(MembershipSchema, { id: membershipId, organizationId })
     if (!membership) return null
     if (!active && actorUserId && membership.userId === actorUserId) {
@@ -137,6 +114,8 @@ export async function setActive(
     membership.active = active
     return membership
   })
+  if (changed) referenceWritten(orm, organizationId)
+  return changed
 }
 
 export interface InviteInput {
@@ -276,7 +255,7 @@ export async function acceptInvitation(orm: MikroORM, input: AcceptInput, now = 
           return hashPassword(input.password!)
         })()
 
-  return inScope(orm, { organizationId: invitation.organizationId }, async (em) => {
+  const joined = await inScope(orm, { organizationId: invitation.organizationId }, async (em) => {
     const locked = await em.findOne(
       InvitationSchema,
       {
@@ -336,4 +315,6 @@ export async function acceptInvitation(orm: MikroORM, input: AcceptInput, now = 
       organizationId: invitation.organizationId,
     }
   })
+  referenceWritten(orm, joined.organizationId)
+  return joined
 }

@@ -2,33 +2,23 @@ import type { MikroORM } from '@mikro-orm/postgresql'
 import { UniqueConstraintViolationException } from '@mikro-orm/core'
 import { IncidentTypeSchema, ServiceSchema } from '../../../db/entities/incident'
 import { inScope } from '../../../db/tenant'
+import { referenceWritten } from '../../utils/reference-cache.server'
+import { referenceCatalog } from '../reference/reference-data.server'
 import { IncidentError } from './incident-service.server'
 
 export type CatalogKind = 'service' | 'type'
 
 const schemaFor = (kind: CatalogKind) => (kind === 'service' ? ServiceSchema : IncidentTypeSchema)
 
+/** Every service and incident type, active ones first, then by name. */
 export async function listCatalog(orm: MikroORM, organizationId: string) {
-  return inScope(orm, { organizationId }, async (em) => {
-    // Sequential: both queries run on the transaction's one connection anyway.
-    const services = await em.find(
-      ServiceSchema,
-      { organizationId },
-      { orderBy: { active: 'desc', name: 'asc' } },
-    )
-    const types = await em.find(
-      IncidentTypeSchema,
-      { organizationId },
-      { orderBy: { active: 'desc', name: 'asc' } },
-    )
-    const plain = (e: { id: string; name: string; description: string; active: boolean }) => ({
-      id: e.id,
-      name: e.name,
-      description: e.description,
-      active: e.active,
-    })
-    return { services: services.map(plain), types: types.map(plain) }
-  })
+  const { services, types } = await referenceCatalog(orm, organizationId)
+  // Stable partitions of name-ordered lists: the order `active desc, name asc` gives.
+  const activeFirst = <T extends { active: boolean }>(entries: readonly T[]) => [
+    ...entries.filter((e) => e.active),
+    ...entries.filter((e) => !e.active),
+  ]
+  return { services: activeFirst(services), types: activeFirst(types) }
 }
 
 export async function addCatalogEntry(
@@ -39,7 +29,7 @@ export async function addCatalogEntry(
   description: string,
 ) {
   try {
-    return await inScope(orm, { organizationId }, async (em) => {
+    const id = await inScope(orm, { organizationId }, async (em) => {
       const entry = em.create(schemaFor(kind), {
         organizationId,
         name: name.trim(),
@@ -49,6 +39,8 @@ export async function addCatalogEntry(
       await em.flush()
       return entry.id
     })
+    referenceWritten(orm, organizationId)
+    return id
   } catch (error) {
     if (error instanceof UniqueConstraintViolationException) {
       throw new IncidentError(
@@ -68,8 +60,10 @@ export async function setCatalogEntryActive(
   id: string,
   active: boolean,
 ) {
-  return inScope(orm, { organizationId }, async (em) => {
+  const changed = await inScope(orm, { organizationId }, async (em) => {
     const updated = await em.nativeUpdate(schemaFor(kind), { id, organizationId }, { active })
     return updated > 0
   })
+  if (changed) referenceWritten(orm, organizationId)
+  return changed
 }

@@ -12,6 +12,8 @@ import { EventOutboxSchema, SlaPolicySchema, type SlaPolicy } from '../../../db/
 import { inScope } from '../../../db/tenant'
 import { now as clockNow } from '../../utils/clock'
 import { currentPolicy, refreshSlaDeadline } from '../sla/sla.server'
+import { referenceWritten } from '../../utils/reference-cache.server'
+import { loadTriageMatrix, referenceCatalog } from '../reference/reference-data.server'
 import type { Member } from '../access/guard.server'
 import { can, canWorkOnIncident } from '../access/permissions'
 import {
@@ -34,14 +36,7 @@ import {
   type TransitionAction,
   REFUSAL_MESSAGES,
 } from './lifecycle'
-import {
-  DEFAULT_TRIAGE_MATRIX,
-  isHigher,
-  triage,
-  type Impact,
-  type TriageMatrix,
-  type Urgency,
-} from './triage'
+import { isHigher, triage, type Impact, type TriageMatrix, type Urgency } from './triage'
 import { COMMENT_MAX, type IncidentStatus, type Severity } from './vocabulary'
 import { closeRefusal, getOrCreatePostmortem } from '../postmortem/postmortem.server'
 
@@ -209,14 +204,6 @@ export async function retargetSla(em: EntityManager, incident: Incident, now: Da
   await refreshSlaDeadline(em, incident, now)
 }
 
-export async function loadTriageMatrix(
-  em: EntityManager,
-  organizationId: string,
-): Promise<TriageMatrix> {
-  const row = await em.findOne(TriageMatrixSchema, { organizationId })
-  return row?.matrix ?? DEFAULT_TRIAGE_MATRIX
-}
-
 export async function saveTriageMatrix(orm: MikroORM, member: Actorish, matrix: TriageMatrix) {
   if (!can(member.role, 'settings.manage'))
     throw new IncidentError(null, 'Only admins can change the triage matrix.', 403)
@@ -233,6 +220,7 @@ export async function saveTriageMatrix(orm: MikroORM, member: Actorish, matrix: 
       })
     }
   })
+  referenceWritten(orm, member.organization.id)
 }
 
 export interface DeclareInput {
@@ -911,25 +899,15 @@ export async function getIncidentDetail(
   })
 }
 
+/** The services and incident types a new incident may name, and the triage matrix. */
 export async function getCatalogs(orm: MikroORM, organizationId: string) {
-  return inScope(orm, { organizationId }, async (em) => {
-    const services = await em.find(
-      ServiceSchema,
-      { organizationId, active: true },
-      { orderBy: { name: 'asc' } },
-    )
-    const types = await em.find(
-      IncidentTypeSchema,
-      { organizationId, active: true },
-      { orderBy: { name: 'asc' } },
-    )
-    const matrix = await loadTriageMatrix(em, organizationId)
-    return {
-      services: services.map((s) => ({ id: s.id, name: s.name })),
-      types: types.map((t) => ({ id: t.id, name: t.name })),
-      matrix,
-    }
-  })
+  const { services, types, matrix } = await referenceCatalog(orm, organizationId)
+  const choice = (e: { id: string; name: string }) => ({ id: e.id, name: e.name })
+  return {
+    services: services.filter((s) => s.active).map(choice),
+    types: types.filter((t) => t.active).map(choice),
+    matrix,
+  }
 }
 
 export type { IncidentStatus }

@@ -2,6 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { Incident } from '../../../db/entities/incident'
 import { SlaPolicySchema, type SlaPolicy } from '../../../db/entities/sla'
 import { inScope } from '../../../db/tenant'
+import { referenceWritten } from '../../utils/reference-cache.server'
 import { can, type Role } from '../access/permissions'
 import type { Severity } from '../incident/vocabulary'
 import {
@@ -70,7 +71,7 @@ export async function savePolicy(
   if (Object.keys(fieldErrors).length)
     throw new SlaPolicyError('Some targets need correcting.', fieldErrors)
   const organizationId = member.organization.id
-  return inScope(orm, { organizationId }, async (em) => {
+  const version = await inScope(orm, { organizationId }, async (em) => {
     await currentPolicy(em, organizationId)
     // Serialise saves: the second of two concurrent saves waits here, then sees the new version.
     // A transaction-level advisory lock, because the application role may not lock policy rows
@@ -98,6 +99,8 @@ export async function savePolicy(
     await em.flush()
     return created.version
   })
+  referenceWritten(orm, organizationId)
+  return version
 }
 
 type SlaIncident = Pick<
