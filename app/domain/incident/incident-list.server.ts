@@ -1,4 +1,4 @@
-import type { MikroORM } from '@mikro-orm/postgresql'
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import * as z from 'zod'
 import { inScope } from '../../../db/tenant'
 import type { SlaTimes } from '../sla/clock'
@@ -125,16 +125,6 @@ export async function listIncidents(
     where.push('(i.assignee_ids @> array[?]::uuid[] or i.commander_id = ?)')
     params.push(who, who)
   }
-  if (filters.q) {
-    const number = /^(?:inc-)?(\d{1,9})$/i.exec(filters.q)?.[1]
-    if (number) {
-      where.push('(i.number = ? or lower(i.title) like ?)')
-      params.push(Number(number), `%${escapeLike(filters.q.toLowerCase())}%`)
-    } else {
-      where.push('lower(i.title) like ?')
-      params.push(`%${escapeLike(filters.q.toLowerCase())}%`)
-    }
-  }
   if (filters.from) {
     where.push('i.declared_at >= ?::date')
     params.push(filters.from)
@@ -150,8 +140,15 @@ export async function listIncidents(
     )
     params.push(cursor.severity, cursor.severity, cursor.declaredAt, cursor.declaredAt, cursor.id)
   }
-  params.push(pageSize + 1)
+  const search = titleSearch(filters.q)
   return inScope(orm, { organizationId }, async (em) => {
+    const matched = search ? await searchClause(em, search) : null
+    if (matched === 'none') return { rows: [], next: null }
+    if (matched) {
+      where.push(matched.sql)
+      params.push(...matched.params)
+    }
+    params.push(pageSize + 1)
     const rows = await em.execute<
       Array<{
         id: string
@@ -220,4 +217,67 @@ export async function listIncidents(
 
 function escapeLike(text: string) {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`)
+}
+
+/**
+ * The most ids the title index hands back for one search. Fewer matches than this: the page is
+ * read by id (the primary key) and sorted — at most this many rows. More: the term is common
+ * enough that walking the list's own index in order reaches a page of matches quickly
+ * (measured at 1M incidents, docs/decisions/019-incident-title-search.md).
+ */
+export const TITLE_SEARCH_CAP = 5000
+
+interface TitleSearch {
+  /** `%term%`, lower-cased, with LIKE's wildcards escaped: a case-insensitive substring. */
+  pattern: string
+  /** "INC-12", "inc-12" or "12" also finds incident 12. */
+  number: number | null
+}
+
+function titleSearch(q: string | undefined): TitleSearch | null {
+  if (!q) return null
+  const number = /^(?:inc-)?(\d{1,9})$/i.exec(q)?.[1]
+  return {
+    pattern: `%${escapeLike(q.toLowerCase())}%`,
+    number: number ? Number(number) : null,
+  }
+}
+
+/**
+ * The search's WHERE clause, or 'none' when nothing can match.
+ *
+ * `lower(title) like ?` cannot use an index on `incident` itself under row-level security (LIKE
+ * is not leakproof), so `incidentflow_title_search` (migration 0009) looks the pattern up in the
+ * trigram index of the titles' copy and returns this organization's matching ids — or NULL when
+ * there are more than TITLE_SEARCH_CAP of them. The page itself is still read from `incident`
+ * under its policy, with every other filter and the keyset cursor.
+ */
+async function searchClause(
+  em: EntityManager,
+  search: TitleSearch,
+): Promise<{ sql: string; params: unknown[] } | 'none'> {
+  const [found] = await em.execute<Array<{ ids: string[] | null }>>(
+    'select incidentflow_title_search(?, ?) as ids',
+    [search.pattern, TITLE_SEARCH_CAP],
+  )
+  const ids = found?.ids ?? null
+  if (ids) {
+    if (ids.length === 0 && search.number === null) return 'none'
+    // One array literal (`em.execute` would spread a JS array into a list of values).
+    const list = `{${ids.join(',')}}`
+    return search.number === null
+      ? { sql: 'i.id = any(?::uuid[])', params: [list] }
+      : { sql: '(i.id = any(?::uuid[]) or i.number = ?)', params: [list, search.number] }
+  }
+  // A common term: walk the list in order and test each title, stopping at the page. Under
+  // row-level security the planner uses no statistics for LIKE (it is not leakproof) and guesses
+  // that almost nothing matches, so it would sort every candidate instead; wrapped in coalesce
+  // the test is opaque to it and gets the default estimate of half the rows, which is what a
+  // term with this many matches deserves.
+  return search.number === null
+    ? { sql: 'coalesce(lower(i.title) like ?, false)', params: [search.pattern] }
+    : {
+        sql: 'coalesce(i.number = ? or lower(i.title) like ?, false)',
+        params: [search.number, search.pattern],
+      }
 }
