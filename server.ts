@@ -32,7 +32,13 @@ async function main() {
     { database: describeDatabaseUrl(database.url), embedded: database.embedded },
     'connecting to database',
   )
-  const orm = await initORM(database.url, { pool: { min: 0, max: env.DATABASE_POOL_MAX } })
+  const orm = await initORM(database.url, {
+    pool: {
+      min: 0,
+      max: env.DATABASE_POOL_MAX,
+      acquireTimeoutMillis: env.DATABASE_ACQUIRE_TIMEOUT_MS,
+    },
+  })
   const boss = await startSenderBoss(database.url).catch(async (error: unknown) => {
     logger.fatal({ err: error }, 'job queue schema missing; run `npm run db:migrate` first')
     await orm.close(true)

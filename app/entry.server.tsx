@@ -53,5 +53,7 @@ export function handleError(error: unknown, { request }: { request: Request }) {
   // An address no route matches is answered with the 404 page and logged by pino-http as a
   // request; it is not a server error worth a stack trace.
   if (isRouteErrorResponse(error) && error.status < 500) return
+  // A busy or unreachable database is answered 503 and logged once by the request handler.
+  if (error instanceof Error && error.name === 'DatabaseUnavailableError') return
   console.error(error)
 }

@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 
 export const APP_ROLE = 'incidentflow_app'
@@ -16,31 +17,102 @@ export interface Scope {
 }
 
 /**
+ * Raised when code asks for a second pooled connection while its own work still holds one. Ten
+ * requests doing that at once on a pool of ten wait for each other forever, so it is refused at
+ * once instead of deadlocking under load.
+ */
+export class NestedScopeError extends Error {
+  constructor() {
+    super(
+      'inScope was called inside another inScope: that holds one pooled connection while waiting ' +
+        'for another. Pass the open EntityManager down instead.',
+    )
+    this.name = 'NestedScopeError'
+  }
+}
+
+/**
+ * The database could not be reached in time (no pooled connection free within the acquire
+ * timeout, or PostgreSQL refusing connections). Pages answer it with 503 and Retry-After.
+ */
+export class DatabaseUnavailableError extends Error {
+  constructor(cause: unknown) {
+    super('The database is busy or unreachable', { cause })
+    this.name = 'DatabaseUnavailableError'
+  }
+}
+
+const SCOPE_SQL = `select set_config('role', ?, true), set_config('app.organization_id', ?, true),
+       set_config('app.user_id', ?, true), set_config('app.invitation_token_hash', ?, true),
+       set_config('app.token_hash', ?, true)`
+
+function scopeValues(scope: Scope) {
+  return [
+    APP_ROLE,
+    scope.organizationId ?? '',
+    scope.userId ?? '',
+    scope.invitationTokenHash ?? '',
+    scope.tokenHash ?? '',
+  ]
+}
+
+function scopeKey(scope: Scope) {
+  return scopeValues(scope).join('\u0000')
+}
+
+async function applyScope(em: EntityManager, scope: Scope) {
+  await em.execute(SCOPE_SQL, scopeValues(scope))
+}
+
+/**
+ * Set while a work callback runs: the transaction it holds (`em`), under which scope, and the
+ * request unit it belongs to (null outside requests).
+ */
+interface Frame {
+  unit: RequestUnit | null
+  scope: Scope
+  em: EntityManager
+  /** Calls nested in this one, in order. */
+  tail: Promise<unknown>
+}
+/**
+ * The stores are process-wide: the Remix build bundles its own copy of this module beside the
+ * server's, and both must see the same request.
+ */
+function processWide<T>(name: string): AsyncLocalStorage<T> {
+  const key = Symbol.for(`incidentflow.${name}`)
+  const registry = globalThis as unknown as Record<symbol, AsyncLocalStorage<T> | undefined>
+  return (registry[key] ??= new AsyncLocalStorage<T>())
+}
+const holding = processWide<Frame>('inScope.holding')
+const requestUnits = processWide<RequestUnit>('inScope.requestUnit')
+
+/**
  * Runs `work` in one transaction on a fresh EntityManager, as the application role with the
  * scope's settings. Everything is transaction-local (`set_config(…, true)`), so nothing leaks to
  * the next user of the pooled connection, and a fresh fork means no identity map is shared
  * between scopes.
+ *
+ * Inside a web request (see `RequestUnit`) every call shares the request's one transaction: each
+ * call is a savepoint with a fresh identity map and its own settings, so a page's loaders cost one
+ * connection and one BEGIN/COMMIT instead of one per call.
  */
 export async function inScope<T>(
   orm: MikroORM,
   scope: Scope,
   work: (em: EntityManager) => Promise<T>,
 ): Promise<T> {
+  const held = holding.getStore()
+  if (held) {
+    if (held.unit && held.unit.orm === orm) return held.unit.nested(scope, held, work)
+    throw new NestedScopeError()
+  }
+  const unit = requestUnits.getStore()
+  if (unit && unit.orm === orm) return unit.run(scope, work)
   const em = orm.em.fork({ clear: true })
   return em.transactional(async (tx) => {
-    await tx.execute(
-      `select set_config('role', ?, true), set_config('app.organization_id', ?, true),
-              set_config('app.user_id', ?, true), set_config('app.invitation_token_hash', ?, true),
-              set_config('app.token_hash', ?, true)`,
-      [
-        APP_ROLE,
-        scope.organizationId ?? '',
-        scope.userId ?? '',
-        scope.invitationTokenHash ?? '',
-        scope.tokenHash ?? '',
-      ],
-    )
-    return work(tx)
+    await applyScope(tx, scope)
+    return holding.run({ unit: null, scope, em: tx, tail: Promise.resolve() }, () => work(tx))
   })
 }
 
@@ -51,4 +123,191 @@ export async function inScope<T>(
  */
 export async function enterOrganization(em: EntityManager, organizationId: string) {
   await em.execute(`select set_config('app.organization_id', ?, true)`, [organizationId])
+  const held = holding.getStore()
+  if (held) {
+    held.scope = { ...held.scope, organizationId }
+    held.unit?.forgetScope()
+  }
+}
+
+const CONNECTION_FAILURE =
+  /Timeout acquiring a connection|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|Connection terminated|the database system is (starting up|shutting down)|terminating connection/
+
+function isConnectionFailure(error: unknown): boolean {
+  for (let e = error; e instanceof Error; e = e.cause) {
+    if (CONNECTION_FAILURE.test(e.message) || e.name === 'KnexTimeoutError') return true
+  }
+  return false
+}
+
+/** How long a request's transaction stays open with no call of it waiting. */
+const IDLE_RELEASE_MS = 10
+
+/**
+ * One web request's database work: at most one pooled connection, one transaction shared by
+ * every `inScope` call the request makes, taken lazily and given back after a short pause with no
+ * call waiting (so a request that goes on to stream a file or call a remote service holds nothing),
+ * and always committed before the response leaves (`finish`). Calls take turns on the
+ * connection; a call made while another of the same request runs waits its turn without holding
+ * a connection of its own, so no request can hold one connection while waiting for a second.
+ */
+export class RequestUnit {
+  private root: EntityManager | null = null
+  private currentKey: string | null = null
+  private tail: Promise<unknown> = Promise.resolve()
+  private waiting = 0
+  private idleTimer: NodeJS.Timeout | undefined
+  private failure: unknown = null
+  /** The database was busy or unreachable at some point of this request. */
+  unavailable = false
+
+  constructor(readonly orm: MikroORM) {}
+
+  /** Runs `fn` with this unit as the request's database context. */
+  static enter<T>(unit: RequestUnit, fn: () => T): T {
+    return requestUnits.run(unit, fn)
+  }
+
+  forgetScope() {
+    this.currentKey = null
+  }
+
+  private turn<T>(task: () => Promise<T>): Promise<T> {
+    clearTimeout(this.idleTimer)
+    this.waiting++
+    const result = this.tail.then(async () => {
+      this.waiting--
+      return task()
+    })
+    this.tail = result.then(
+      () => this.scheduleRelease(),
+      () => this.scheduleRelease(),
+    )
+    return result
+  }
+
+  private scheduleRelease() {
+    if (this.waiting > 0 || !this.root) return
+    clearTimeout(this.idleTimer)
+    // Calls that follow within a moment (parallel loaders, the next await of one loader, the work
+    // between two reads) join this transaction; after a pause the connection goes back, so a
+    // request that goes on to stream a file or call a remote service holds nothing meanwhile.
+    this.idleTimer = setTimeout(() => {
+      if (this.waiting === 0 && this.root) void this.turn(() => this.commit())
+    }, IDLE_RELEASE_MS)
+  }
+
+  private async open(): Promise<EntityManager> {
+    if (this.root) return this.root
+    const root = this.orm.em.fork({ clear: true })
+    try {
+      await root.begin()
+    } catch (error) {
+      if (isConnectionFailure(error)) {
+        this.unavailable = true
+        throw new DatabaseUnavailableError(error)
+      }
+      throw error
+    }
+    this.root = root
+    this.currentKey = null
+    return root
+  }
+
+  private async commit() {
+    const root = this.root
+    if (!root) return
+    this.root = null
+    this.currentKey = null
+    try {
+      await root.commit()
+    } catch (error) {
+      this.failure ??= error
+      if (isConnectionFailure(error)) this.unavailable = true
+      await root.rollback().catch(() => {})
+    }
+  }
+
+  private async abandon() {
+    const root = this.root
+    this.root = null
+    this.currentKey = null
+    if (root) await root.rollback().catch(() => {})
+  }
+
+  run<T>(scope: Scope, work: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.turn(async () => {
+      const root = await this.open()
+      try {
+        const key = scopeKey(scope)
+        if (key !== this.currentKey) {
+          await applyScope(root, scope)
+          this.currentKey = key
+        }
+        // A savepoint: a failing call rolls back only its own writes, as its own transaction did.
+        return await root.transactional(
+          (tx) =>
+            holding.run({ unit: this, scope, em: tx, tail: Promise.resolve() }, () => work(tx)),
+          { clear: true },
+        )
+      } catch (error) {
+        if (isConnectionFailure(error)) {
+          this.unavailable = true
+          await this.abandon()
+          throw error instanceof DatabaseUnavailableError
+            ? error
+            : new DatabaseUnavailableError(error)
+        }
+        if (isAborted(error)) await this.abandon()
+        throw error
+      }
+    })
+  }
+
+  /**
+   * An `inScope` call made from inside another one of the same request: a savepoint inside the
+   * caller's (the driver lets only one savepoint of a transaction be open at a level), on the same
+   * connection, with the caller's settings put back afterwards.
+   */
+  async nested<T>(scope: Scope, outer: Frame, work: (em: EntityManager) => Promise<T>): Promise<T> {
+    // Calls nested in the same caller take turns too: each sets its own scope on the connection.
+    const result = outer.tail.then(async () => {
+      const key = scopeKey(scope)
+      const outerKey = scopeKey(outer.scope)
+      if (key !== outerKey) await applyScope(outer.em, scope)
+      try {
+        return await outer.em.transactional(
+          (tx) =>
+            holding.run({ unit: this, scope, em: tx, tail: Promise.resolve() }, () => work(tx)),
+          { clear: true },
+        )
+      } finally {
+        if (key !== outerKey) await applyScope(outer.em, outer.scope)
+      }
+    })
+    outer.tail = result.catch(() => {})
+    return result
+  }
+
+  /**
+   * Commits what is still open. Called before the response is sent: a write that cannot commit
+   * must not be answered as a success.
+   */
+  async finish(): Promise<void> {
+    await this.turn(() => this.commit())
+    if (this.failure) {
+      const failure = this.failure
+      this.failure = null
+      throw failure
+    }
+  }
+
+  /** Rolls back whatever is open (the request failed before its response). */
+  async discard(): Promise<void> {
+    await this.turn(() => this.abandon())
+  }
+}
+
+function isAborted(error: unknown) {
+  return error instanceof Error && /current transaction is aborted/.test(error.message)
 }

@@ -40,6 +40,8 @@ export const baseEnvSchema = z.object({
   DATA_DIR: z.string().default('.data'),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1024).max(65535).default(5433),
   DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(100).default(10),
+  /** How long a request waits for a free pooled connection before it is answered 503. */
+  DATABASE_ACQUIRE_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
   APP_URL: z.url().default('http://localhost:3000'),
   EMAIL_FROM: z.string().min(3).default('IncidentFlow <incidents@localhost>'),
   RESEND_API_KEY: optionalString,

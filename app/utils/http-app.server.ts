@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { createRequestHandler } from '@remix-run/express'
-import type { ServerBuild } from '@remix-run/node'
+import { createRemixRequest, sendRemixResponse } from '@remix-run/express/dist/server.js'
+import { createRequestHandler as createRemixHandler, type ServerBuild } from '@remix-run/node'
+import type { AppLoadContext } from '@remix-run/node'
+import { RequestUnit } from '../../db/tenant'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import compression from 'compression'
 import express from 'express'
@@ -106,7 +108,7 @@ export function createHttpApp(options: HttpAppOptions) {
     res.status(readiness.status === 'ok' ? 200 : 503).json(readiness)
   })
 
-  app.use(compression())
+  if (env.COMPRESSION !== 'off') app.use(compression({ level: env.COMPRESSION }))
   app.use(securityHeaders({ development, https: env.APP_URL.startsWith('https://') }))
   app.use(originCheck({ appUrl: env.APP_URL, exemptPrefixes: ['/hooks/', '/api/'] }))
   // Inbound alerts are machines' requests: answered here, before Remix (see hooks-router).
@@ -122,24 +124,69 @@ export function createHttpApp(options: HttpAppOptions) {
   })
   app.use(express.static(publicDir, { maxAge: '1h', index: false }))
 
-  app.all(
-    '*',
-    createRequestHandler({
-      build: options.getBuild,
-      mode: env.NODE_ENV,
-      getLoadContext: (req, res) => ({
+  const handleRequest = createRemixHandler(options.getBuild, env.NODE_ENV)
+  app.all('*', async (req, res, next) => {
+    // One database unit per request: every loader and action of it shares one connection and
+    // one transaction, committed before the response is sent (see db/tenant.ts).
+    const unit = new RequestUnit(orm)
+    try {
+      const request = createRemixRequest(req, res)
+      const context: AppLoadContext = {
         env,
         orm,
-        em: orm.em.fork({ clear: true }),
         boss,
         store: options.store,
         logger: (req as unknown as { log: Logger }).log ?? logger,
         nonce: String(res.locals.cspNonce),
         requestId: String((req as unknown as { id: string }).id),
         clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
-      }),
-    }),
-  )
+      }
+      let response = await RequestUnit.enter(unit, () => handleRequest(request, context))
+      try {
+        await unit.finish()
+      } catch (error) {
+        context.logger.error({ err: error }, 'could not commit the request’s database work')
+        response = unit.unavailable ? unavailableResponse() : failedResponse()
+      }
+      if (unit.unavailable && response.status >= 500) {
+        context.logger.warn('database busy or unreachable: answered 503')
+        response = unavailableResponse()
+      }
+      await sendRemixResponse(res, response)
+    } catch (error) {
+      await unit.discard()
+      next(error)
+    }
+  })
 
   return app
+}
+
+const RETRY_AFTER_SECONDS = 5
+
+/** The page for a request that found the database busy or unreachable: try again shortly. */
+function unavailableResponse() {
+  return new Response(
+    `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Busy · IncidentFlow</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body style="font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem">
+<h1>IncidentFlow is busy</h1>
+<p>The database did not answer in time, so nothing was changed. Try again in ${RETRY_AFTER_SECONDS} seconds.</p>
+<p><a href="">Try again</a></p></body></html>`,
+    {
+      status: 503,
+      headers: {
+        'Content-Type': 'text/html; charset=utf-8',
+        'Retry-After': String(RETRY_AFTER_SECONDS),
+        'Cache-Control': 'no-store',
+      },
+    },
+  )
+}
+
+function failedResponse() {
+  return new Response('The change could not be saved. Nothing was changed; please try again.', {
+    status: 500,
+    headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' },
+  })
 }

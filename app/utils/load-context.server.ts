@@ -1,4 +1,4 @@
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
+import type { MikroORM } from '@mikro-orm/postgresql'
 import type { PgBoss } from '../../jobs/boss'
 import type { WebEnv } from './env.server'
 import type { Logger } from './logger.server'
@@ -8,8 +8,6 @@ import type { ObjectStore } from './storage/storage.server'
 export interface AppLoadContext {
   env: WebEnv
   orm: MikroORM
-  /** A fresh EntityManager fork for this request; never shared between requests. */
-  em: EntityManager
   boss: PgBoss
   /** Evidence files and reports. */
   store: ObjectStore

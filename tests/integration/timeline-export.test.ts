@@ -36,7 +36,6 @@ async function get(loader: typeof csvLoader, member: TestMember, n: number) {
   const context = {
     env,
     orm: db.orm,
-    em: db.em(),
     boss: db.boss,
     logger,
     nonce: 'n',

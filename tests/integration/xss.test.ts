@@ -82,7 +82,6 @@ async function renderIncidentPage() {
   const context = {
     env,
     orm: db.orm,
-    em: db.em(),
     boss: db.boss,
     logger,
     nonce: 'test-nonce',
@@ -151,7 +150,6 @@ describe('the incident page with attacks in every field', () => {
       context: {
         env,
         orm: db.orm,
-        em: db.em(),
         boss: db.boss,
         logger,
         nonce: 'n',

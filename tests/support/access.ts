@@ -39,7 +39,6 @@ export function loadContext(db: TestDatabase, env: WebEnv = testEnv(db)): AppLoa
   return {
     env,
     orm: db.orm,
-    em: db.orm.em.fork({ clear: true }),
     boss: db.boss,
     store: createObjectStore(env),
     logger: silentLogger,

@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ServerBuild } from '@remix-run/node'
+import type { MikroORM } from '@mikro-orm/postgresql'
 import { createHttpApp } from '../../app/utils/http-app.server'
 import { silentLogger, testEnv } from './access'
 import type { TestDatabase } from './database'
@@ -39,11 +40,13 @@ export async function startInProcessApp(
   db: TestDatabase,
   build: ServerBuild,
   env: Record<string, string> = {},
+  /** Another ORM (e.g. with a smaller pool) than the test database's own. */
+  orm: MikroORM = db.orm,
 ): Promise<RunningApp> {
   const parsedEnv = testEnv(db, { TRUST_PROXY: 'true', ...env })
   const app = createHttpApp({
     env: parsedEnv,
-    orm: db.orm,
+    orm,
     boss: db.boss,
     store: createObjectStore(parsedEnv),
     logger: silentLogger,

@@ -1,7 +1,5 @@
 import { redirect } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
-import { MembershipSchema, SessionSchema, UserSchema } from '../../../db/entities/access'
-import { OrganizationSchema } from '../../../db/entities/organization'
 import { inScope } from '../../../db/tenant'
 import { loginUrlFor } from '../../utils/redirect'
 import { can, type Permission, type Role } from './permissions'
@@ -47,67 +45,84 @@ export function getViewer(request: Request, context: AppLoadContext): Promise<Vi
   return cached
 }
 
+interface ViewerRow {
+  user_id: string
+  active_organization_id: string | null
+  last_seen_at: Date
+  expires_at: Date
+  revoked_at: Date | null
+  email: string
+  display_name: string
+  membership_id: string | null
+  membership_last_seen_at: Date | null
+  role: Role | null
+  organization_id: string | null
+  organization_name: string | null
+  organization_slug: string | null
+  organization_timezone: string | null
+}
+
 async function loadViewer(request: Request, context: AppLoadContext): Promise<Viewer | null> {
   const token = await readSessionToken(request, context.env)
   if (!token) return null
   const id = tokenHash(token)
   const now = new Date()
-  // The session decides the user; only then are that user's own memberships readable.
-  const session = await inScope(context.orm, {}, async (em) => {
-    const row = await em.findOne(SessionSchema, { id })
-    if (!row || sessionProblem(row, context.env, now)) return null
-    if (now.getTime() - row.lastSeenAt.getTime() > TOUCH_INTERVAL_MS) row.lastSeenAt = now
-    return { userId: row.userId, activeOrganizationId: row.activeOrganizationId }
-  })
-  if (!session) return null
-
-  return inScope(context.orm, { userId: session.userId }, async (em) => {
-    const user = await em.findOne(UserSchema, { id: session.userId })
-    if (!user) return null
-    const memberships = await em.find(MembershipSchema, { userId: user.id, active: true })
-    const organizations = memberships.length
-      ? await em.find(
-          OrganizationSchema,
-          { id: { $in: memberships.map((m) => m.organizationId) } },
-          { orderBy: { name: 'asc' } },
-        )
-      : []
-    const list = organizations.map((organization) => ({
-      organization: summary(organization),
-      role: memberships.find((m) => m.organizationId === organization.id)!.role,
-    }))
-    const active =
-      list.find((m) => m.organization.id === session.activeOrganizationId) ?? list[0] ?? null
-    if ((active?.organization.id ?? null) !== session.activeOrganizationId) {
-      // The active organization went away (deactivated, removed): fall back to another one.
-      await em.nativeUpdate(
-        SessionSchema,
-        { id },
-        { activeOrganizationId: active?.organization.id ?? null },
-      )
+  // One statement reads the session, its user and the user's active memberships (see migration
+  // 0011); the once-a-minute touch, when due, is one more on the same connection.
+  return inScope(context.orm, {}, async (em) => {
+    const rows = await em.execute<ViewerRow[]>(`select * from incidentflow_viewer(?)`, [id])
+    const first = rows[0]
+    if (!first) return null
+    const session = {
+      revokedAt: first.revoked_at,
+      expiresAt: new Date(first.expires_at),
+      lastSeenAt: new Date(first.last_seen_at),
     }
-    if (active) {
-      const membership = memberships.find((m) => m.organizationId === active.organization.id)
-      if (
-        membership &&
-        (!membership.lastSeenAt ||
-          now.getTime() - membership.lastSeenAt.getTime() > TOUCH_INTERVAL_MS)
-      ) {
-        await inScope(context.orm, { organizationId: active.organization.id }, (tenant) =>
-          tenant.nativeUpdate(
-            MembershipSchema,
-            { id: membership.id, organizationId: active.organization.id },
-            { lastSeenAt: now },
-          ),
-        )
-      }
+    if (sessionProblem(session, context.env, now)) return null
+
+    const memberships = rows.flatMap((row) =>
+      row.organization_id && row.membership_id && row.role
+        ? [
+            {
+              membershipId: row.membership_id,
+              lastSeenAt: row.membership_last_seen_at
+                ? new Date(row.membership_last_seen_at)
+                : null,
+              organization: summary({
+                id: row.organization_id,
+                name: row.organization_name ?? '',
+                slug: row.organization_slug ?? '',
+                timezone: row.organization_timezone ?? 'UTC',
+              }),
+              role: row.role,
+            },
+          ]
+        : [],
+    )
+    const active =
+      memberships.find((m) => m.organization.id === first.active_organization_id) ??
+      memberships[0] ??
+      null
+    // The active organization went away (deactivated, removed): fall back to another one.
+    const repairActive = (active?.organization.id ?? null) !== first.active_organization_id
+    const touchBefore = new Date(now.getTime() - TOUCH_INTERVAL_MS)
+    const membershipDue = active !== null && (!active.lastSeenAt || active.lastSeenAt < touchBefore)
+    if (repairActive || session.lastSeenAt < touchBefore || membershipDue) {
+      await em.execute(`select incidentflow_touch_session(?, ?, ?, ?, ?, ?)`, [
+        id,
+        now,
+        touchBefore,
+        active?.organization.id ?? null,
+        repairActive,
+        membershipDue ? active.membershipId : null,
+      ])
     }
     return {
       sessionId: id,
-      user: { id: user.id, email: user.email, displayName: user.displayName },
+      user: { id: first.user_id, email: first.email, displayName: first.display_name },
       organization: active?.organization ?? null,
       role: active?.role ?? null,
-      memberships: list,
+      memberships: memberships.map(({ organization, role }) => ({ organization, role })),
     }
   })
 }
