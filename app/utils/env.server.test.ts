@@ -102,6 +102,17 @@ describe('parseEnv(webEnvSchema)', () => {
     ])
   })
 
+  it('reads COMPRESSION as off or a gzip level, level 1 unless set', () => {
+    expect(parseEnv(webEnvSchema, {}).COMPRESSION).toBe(1)
+    expect(parseEnv(webEnvSchema, { COMPRESSION: 'off' }).COMPRESSION).toBe('off')
+    expect(parseEnv(webEnvSchema, { COMPRESSION: ' 6 ' }).COMPRESSION).toBe(6)
+    for (const bad of ['0', '10', '4.5', 'fast', '']) {
+      expect(parseError({ COMPRESSION: bad }).problems, bad).toEqual([
+        expect.stringMatching(/^COMPRESSION: must be off or a whole number from 1 to 9/),
+      ])
+    }
+  })
+
   it('requires SUPABASE_ANON_KEY once SUPABASE_URL is set', () => {
     const error = parseError({ SUPABASE_URL: 'https://project.supabase.co' })
     expect(error.problems).toHaveLength(1)
