@@ -107,9 +107,12 @@ export class Migration0009TitleSearch extends Migration {
         perform set_config('app.organization_id', coalesce(caller_org, ''), true);
       end $$`)
     // Built after the copy: one index build is far cheaper than a million GIN insertions.
+    // fastupdate off: new titles go straight into the index instead of a pending list that every
+    // search would have to read through until a vacuum merges it. Titles are written once per
+    // incident (and on the rare rename), so the slower insert is the better trade.
     this.addSql(`
       create index if not exists incident_title_search_idx on incidentflow_search.incident_title
-        using gin (organization_id, title gin_trgm_ops)`)
+        using gin (organization_id, title gin_trgm_ops) with (fastupdate = off)`)
     this.addSql(`analyze incidentflow_search.incident_title`)
 
     // The only way in for the application role. Returns the ids of the current organization's

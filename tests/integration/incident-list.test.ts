@@ -1,12 +1,15 @@
-import { beforeAll, describe, expect, it } from 'vitest'
+import type { MikroORM } from '@mikro-orm/postgresql'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addCatalogEntry } from '../../app/domain/incident/catalog.server'
 import {
   assignIncident,
   declareIncident,
+  editIncident,
   transitionIncident,
 } from '../../app/domain/incident/incident-service.server'
 import {
   PAGE_SIZE,
+  TITLE_SEARCH_CAP,
   encodeCursor,
   listIncidents,
   parseIncidentFilters,
@@ -19,6 +22,8 @@ import {
   type IncidentStatus,
   type Severity,
 } from '../../app/domain/incident/vocabulary'
+import { initORM } from '../../db/orm'
+import { inScope } from '../../db/tenant'
 import { setUpTestDatabase } from '../support/database'
 import { addMember, type TestMember } from '../support/incidents'
 
@@ -127,7 +132,8 @@ beforeAll(async () => {
 })
 
 /** The list's order, computed here from the seeded data. */
-function listOrder(a: Seeded, b: Seeded) {
+type Ordered = Pick<Seeded, 'severity' | 'declaredAt' | 'id'>
+function listOrder(a: Ordered, b: Ordered) {
   if (a.severity !== b.severity) return a.severity < b.severity ? -1 : 1
   if (a.declaredAt.getTime() !== b.declaredAt.getTime())
     return b.declaredAt.getTime() - a.declaredAt.getTime()
@@ -343,5 +349,305 @@ describe('keyset pagination', () => {
     })
     const noService = seeded.find((s) => s.serviceId === null)!
     expect(byNumber.get(noService.number)?.serviceName).toBeNull()
+  })
+})
+
+/**
+ * Title search on an organization big enough for the planner to care: 6,000 incidents, one term
+ * ("checkout") in more than TITLE_SEARCH_CAP of them, others in a few hundred, one in a single
+ * title. Results are checked against the same rule computed here (case-insensitive substring of
+ * the title, or the incident number), and the plans against what makes search fast: the title
+ * index for the matches, the primary key or the list's own index for the page, no scan of the
+ * organization's incidents.
+ */
+describe('title search at scale', () => {
+  const LARGE = 6000
+  interface Row {
+    id: string
+    number: number
+    title: string
+    severity: Severity
+    status: IncidentStatus
+    declaredAt: Date
+  }
+  let large: string
+  const rows: Row[] = []
+  /** The same ORM as the app's, recording each SQL statement listIncidents sends. */
+  let recording: MikroORM
+  const sent: Array<{ sql: string; params: readonly unknown[] }> = []
+
+  const titleOf = (g: number) =>
+    g === 4321
+      ? 'Ledger RECONCILIATION stalled'
+      : g % 10 === 0
+        ? `Disk 100% full on shard ${g}`
+        : `${g % 2 ? 'Checkout' : 'CHECKOUT'} latency on shard ${g}`
+
+  beforeAll(async () => {
+    large = await db.createOrganization('Large')
+    const numbers = Array.from({ length: LARGE }, (_, k) => k + 1)
+    // Two incidents share each declaration time, so the id decides their order.
+    const declared = numbers.map((g) => new Date(BASE - Math.floor(g / 2) * 60_000))
+    const inserted = await db.query<{ id: string; number: number }>(
+      `insert into incident (organization_id, number, title, severity, status, impact_started_at, declared_at)
+       select $1, t.number, t.title, t.severity, t.status, t.declared_at, t.declared_at
+         from unnest($2::int[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+           as t(number, title, severity, status, declared_at)
+       returning id, number`,
+      [
+        large,
+        numbers,
+        numbers.map(titleOf),
+        numbers.map((g) => SEVERITIES[(g * 7) % 4]!),
+        numbers.map((g) => INCIDENT_STATUSES[(g * 5) % 6]!),
+        declared,
+      ],
+    )
+    const ids = new Map(inserted.map((r) => [r.number, r.id]))
+    for (const g of numbers) {
+      rows.push({
+        id: ids.get(g)!,
+        number: g,
+        title: titleOf(g),
+        severity: SEVERITIES[(g * 7) % 4]!,
+        status: INCIDENT_STATUSES[(g * 5) % 6]!,
+        declaredAt: declared[g - 1]!,
+      })
+    }
+    await db.query('analyze incident')
+    await db.query('analyze incidentflow_search.incident_title')
+    recording = await initORM(db.url, {
+      pool: { min: 0, max: 2 },
+      onQuery: (sql, params) => {
+        sent.push({ sql, params })
+        return sql
+      },
+    })
+  })
+
+  afterAll(async () => {
+    await recording?.close(true)
+  })
+
+  const list = (query: string, pageSize = PAGE_SIZE, orm = db.orm) =>
+    listIncidents(
+      orm,
+      large,
+      viewer.user.id,
+      parseIncidentFilters(new URLSearchParams(query)),
+      pageSize,
+    )
+
+  /** Every matching number, following `next` through pages of 1,000. */
+  async function allNumbers(query: string) {
+    const found: number[] = []
+    let after: string | null = null
+    for (let guard = 0; guard < 20; guard++) {
+      const params = new URLSearchParams(query)
+      if (after) params.set('after', after)
+      const page = await list(params.toString(), 1000)
+      found.push(...page.rows.map((r) => r.number))
+      after = page.next
+      if (!after) return found.sort((a, b) => a - b)
+    }
+    throw new Error('pagination did not end')
+  }
+
+  const OPEN: IncidentStatus[] = ['detected', 'investigating', 'mitigated']
+  const matching = (term: string, keep: (r: Row) => boolean = () => true) => {
+    const number = /^(?:inc-)?(\d{1,9})$/i.exec(term)?.[1]
+    return rows
+      .filter(
+        (r) =>
+          keep(r) &&
+          (r.title.toLowerCase().includes(term.toLowerCase()) || r.number === Number(number)),
+      )
+      .map((r) => r.number)
+      .sort((a, b) => a - b)
+  }
+
+  it('has a common term above the cap and rarer ones below it', () => {
+    expect(matching('checkout').length).toBeGreaterThan(TITLE_SEARCH_CAP)
+    expect(matching('100%').length).toBeGreaterThan(PAGE_SIZE)
+    expect(matching('100%').length).toBeLessThan(TITLE_SEARCH_CAP)
+    expect(matching('reconciliation')).toEqual([4321])
+  })
+
+  it.each([
+    ['checkout', 'status=all'],
+    ['cHeCkOuT', 'status=all&severity=SEV-2'],
+    ['checkout latency on shard 1', 'status=all'],
+    ['reconciliation', 'status=all'],
+    ['RECONCILIATION', ''],
+    ['100%', 'status=all'],
+    ['%', 'status=all&severity=SEV-1&severity=SEV-4'],
+    ['_', 'status=all'],
+    ['e', 'status=all'],
+    ['qz', 'status=all'],
+    ['4321', 'status=all'],
+    ['INC-432', 'status=all'],
+    ['shard 5', 'status=open'],
+  ])('finds exactly the titles containing %j (%s)', async (term, query) => {
+    const params = new URLSearchParams(query)
+    params.set('q', term)
+    const statuses = params.get('status') === 'all' ? INCIDENT_STATUSES : OPEN
+    const severities = params.getAll('severity')
+    expect(await allNumbers(params.toString())).toEqual(
+      matching(
+        term,
+        (r) =>
+          statuses.includes(r.status) &&
+          (severities.length === 0 || severities.includes(r.severity)),
+      ),
+    )
+  })
+
+  it('pages through a common term in list order with the cursor', async () => {
+    const want = rows
+      .filter((r) => r.title.toLowerCase().includes('checkout') && OPEN.includes(r.status))
+      .sort(listOrder)
+      .map((r) => r.id)
+    const got: string[] = []
+    let after: string | null = null
+    for (let page = 0; page < 4; page++) {
+      const result = await list(`q=checkout${after ? `&after=${after}` : ''}`)
+      got.push(...result.rows.map((r) => r.id))
+      after = result.next
+    }
+    expect(got).toEqual(want.slice(0, 4 * PAGE_SIZE))
+  })
+
+  /** The plan of the page query listIncidents sent last, run as the application role. */
+  async function pagePlan(query: string) {
+    sent.length = 0
+    await list(query, PAGE_SIZE, recording)
+    const page = sent.filter((q) => q.sql.includes('from incident i')).at(-1)
+    expect(page, 'the page query').toBeDefined()
+    const sql = recording.em.getPlatform().formatQuery(page!.sql, [...page!.params])
+    const [result] = await db.inOrg(
+      (em) =>
+        em.execute<Array<{ 'QUERY PLAN': Array<{ Plan: PlanNode }> }>>(
+          `explain (analyze, format json) ${sql}`,
+        ),
+      large,
+    )
+    const nodes: PlanNode[] = []
+    const visit = (node: PlanNode) => {
+      nodes.push(node)
+      for (const child of node.Plans ?? []) visit(child)
+    }
+    visit(result!['QUERY PLAN'][0]!.Plan)
+    return nodes.filter((n) => n['Relation Name'] === 'incident')
+  }
+
+  it('reads a rare term’s page by primary key', async () => {
+    const scans = await pagePlan('status=all&q=reconciliation')
+    expect(scans.map((n) => n['Node Type'])).not.toContain('Seq Scan')
+    expect(scans.some((n) => n['Index Name'] === 'incident_pkey')).toBe(true)
+  })
+
+  it('walks the list index for a common term and stops at the page', async () => {
+    const scans = await pagePlan('status=all&q=checkout')
+    expect(scans.map((n) => n['Node Type'])).not.toContain('Seq Scan')
+    const walk = scans.find((n) => n['Index Name'] === 'incident_list_idx')
+    expect(walk, JSON.stringify(scans)).toBeDefined()
+    // 26 rows (a page and one to tell whether there is a next) out of ~10 % non-matching titles.
+    const read = walk!['Actual Rows'] + (walk!['Rows Removed by Filter'] ?? 0)
+    expect(read).toBeLessThan(100)
+  })
+
+  it('finds the matches through the title index, as the application role, without a scan', async () => {
+    const [{ index, copy }] = (await db.query<{ index: number; copy: number }>(
+      `select 'incidentflow_search.incident_title_search_idx'::regclass::oid::int as index,
+              'incidentflow_search.incident_title'::regclass::oid::int as copy`,
+    )) as [{ index: number; copy: number }]
+    const stats = await db.inOrg(async (em) => {
+      // The counters include this backend's earlier, not yet reported transactions: compare
+      // before and after, within one transaction.
+      const counters = async () =>
+        (
+          await em.execute<Array<{ indexScans: number; seqScans: number }>>(
+            `select pg_stat_get_xact_numscans(?)::int as "indexScans",
+                    pg_stat_get_xact_numscans(?)::int as "seqScans"`,
+            [index, copy],
+          )
+        )[0]!
+      const before = await counters()
+      const [found] = await em.execute<Array<{ ids: string[] | null }>>(
+        'select incidentflow_title_search(?, ?) as ids',
+        ['%reconciliation%', TITLE_SEARCH_CAP],
+      )
+      const after = await counters()
+      return {
+        ids: found!.ids,
+        indexScans: after.indexScans - before.indexScans,
+        seqScans: after.seqScans - before.seqScans,
+      }
+    }, large)
+    expect(stats).toEqual({
+      ids: [rows.find((r) => r.number === 4321)!.id],
+      indexScans: 1,
+      seqScans: 0,
+    })
+  })
+})
+
+interface PlanNode {
+  'Node Type': string
+  'Relation Name'?: string
+  'Index Name'?: string
+  'Actual Rows': number
+  'Rows Removed by Filter'?: number
+  Plans?: PlanNode[]
+}
+
+describe('the title index', () => {
+  it('follows a title edit', async () => {
+    const org = await db.createOrganization('Renames')
+    const admin = await addMember(db, org, 'admin')
+    const { number } = await declareIncident(db.orm, admin, {
+      title: 'Original wording of the outage',
+      summary: '',
+      severity: 'SEV-3',
+    })
+    const search = async (q: string) =>
+      (
+        await listIncidents(
+          db.orm,
+          org,
+          admin.user.id,
+          parseIncidentFilters(new URLSearchParams({ q })),
+        )
+      ).rows.map((r) => r.number)
+    expect(await search('original wording')).toEqual([number])
+    await editIncident(db.orm, admin, number, { title: 'Reworded: queue stalled', version: 1 })
+    expect(await search('original wording')).toEqual([])
+    expect(await search('QUEUE STALLED')).toEqual([number])
+  })
+
+  it('answers only for the current organization and is the application role’s only way in', async () => {
+    const [elsewhere] = await db.query<{ id: string }>(
+      `select incident_id from incidentflow_search.incident_title where title = 'checkout incident elsewhere'`,
+    )
+    expect(elsewhere).toBeDefined()
+    const ids = await db.inOrg(async (em) => {
+      const [found] = await em.execute<Array<{ ids: string[] | null }>>(
+        'select incidentflow_title_search(?, ?) as ids',
+        ['%elsewhere%', TITLE_SEARCH_CAP],
+      )
+      return found!.ids
+    })
+    expect(ids).toEqual([])
+    // Without an organization in scope nothing matches at all.
+    const unscoped = await inScope(db.orm, {}, (em) =>
+      em.execute<Array<{ ids: string[] | null }>>('select incidentflow_title_search(?, ?) as ids', [
+        '%checkout%',
+        TITLE_SEARCH_CAP,
+      ]),
+    )
+    expect(unscoped).toEqual([{ ids: [] }])
+    await expect(
+      db.inOrg((em) => em.execute('select count(*) from incidentflow_search.incident_title')),
+    ).rejects.toMatchObject({ code: '42501' })
   })
 })
