@@ -7,8 +7,8 @@ import { Migration0005SlaNotifications } from './0005-sla-notifications'
 import { Migration0006Analytics } from './0006-analytics'
 import { Migration0007Reports } from './0007-reports'
 import { Migration0008PostmortemsAlertsApi } from './0008-postmortems-alerts-api'
-import { Migration0011ViewerLookup } from './0011-viewer-lookup'
 import { Migration0009TitleSearch } from './0009-title-search'
+import { Migration0011ViewerLookup } from './0011-viewer-lookup'
 import { Migration0012ReferenceNotify } from './0012-reference-notify'
 
 /**
@@ -24,7 +24,7 @@ export const migrationsList: MigrationObject[] = [
   { name: '0006-analytics', class: Migration0006Analytics },
   { name: '0007-reports', class: Migration0007Reports },
   { name: '0008-postmortems-alerts-api', class: Migration0008PostmortemsAlertsApi },
-  { name: '0011-viewer-lookup', class: Migration0011ViewerLookup },
   { name: '0009-title-search', class: Migration0009TitleSearch },
+  { name: '0011-viewer-lookup', class: Migration0011ViewerLookup },
   { name: '0012-reference-notify', class: Migration0012ReferenceNotify },
 ]
