@@ -10,6 +10,8 @@ export interface DatabaseTarget {
   /** Present when this process started the embedded server and must stop it on shutdown. */
   stop: () => Promise<void>
   embedded: boolean
+  /** The embedded server's data directory (see RunningPostgres.dataDir). */
+  dataDir?: string
 }
 
 export interface DatabaseSettings {
@@ -37,7 +39,7 @@ export async function resolveDatabase(
     mode === 'own'
       ? await startEmbeddedPostgres(options)
       : await attachOrStartEmbeddedPostgres(options)
-  return { url: running.url(), stop: running.stop, embedded: true }
+  return { url: running.url(), stop: running.stop, embedded: true, dataDir: running.dataDir }
 }
 
 /** The URL with its password hidden, for logs and messages. */

@@ -1,14 +1,19 @@
-import { spawn, type ChildProcess } from 'node:child_process'
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { readFile, rm } from 'node:fs/promises'
+import { cp, mkdtemp, readdir, readFile, readlink, rm, stat } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
+  EMBEDDED_USER,
   EmbeddedPostgresError,
+  RELOCATED_DATA_DIR,
+  SHARED_BINARIES_DIR,
   connectionUrl,
+  sharedBinariesCopy,
   startEmbeddedPostgres,
   type RunningPostgres,
 } from '../../db/embedded-postgres'
@@ -186,5 +191,164 @@ describe('startEmbeddedPostgres on a port that is taken', () => {
     expect(error).toBeInstanceOf(EmbeddedPostgresError)
     expect((error as Error).message).toContain(`Port ${port} on 127.0.0.1 is already in use`)
     expect(existsSync(`${dataDir}.owner.json`)).toBe(false)
+  })
+})
+
+const runningAsRoot = process.getuid?.() === 0
+const ONLY_AS_ROOT =
+  'only as root does PostgreSQL run as another OS user (postgres), one a mode-700 directory shuts out'
+
+/** The installed package's `native/` directory (bin/, lib/, share/). */
+async function installedNativeDir() {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`
+  const { postgres } = (await import(/* @vite-ignore */ pkg)) as { postgres: string }
+  return path.dirname(path.dirname(postgres))
+}
+
+function serverUser() {
+  const id = (flag: string) =>
+    Number(spawnSync('id', [flag, EMBEDDED_USER], { encoding: 'utf8' }).stdout.trim())
+  return { uid: id('-u'), gid: id('-g') }
+}
+
+/** Whether the `postgres` OS user can search/run `target` (every directory on the way included). */
+function serverUserCanRun(target: string) {
+  return spawnSync('test', ['-x', target], { ...serverUser(), cwd: '/' }).status === 0
+}
+
+describe('as root, a checkout in a directory other users cannot enter (mode 700)', () => {
+  let closed: string
+  let running: RunningPostgres | undefined
+  let relocated: string | undefined
+
+  beforeAll(async () => {
+    // mkdtemp makes the directory 0700, as `mktemp -d` does for a clone inside it.
+    closed = await mkdtemp(path.join(os.tmpdir(), 'incidentflow-closed-'))
+    cleanups.push(async () => {
+      await running?.stop()
+      if (relocated) await rm(relocated, { recursive: true, force: true })
+      await rm(closed, { recursive: true, force: true })
+    })
+  })
+
+  it('starts PostgreSQL from binaries and a data directory inside it, answers a query, and keeps its data', async ({
+    skip,
+  }) => {
+    skip(!runningAsRoot, ONLY_AS_ROOT)
+    expect((await stat(closed)).mode & 0o777).toBe(0o700)
+    // The checkout's own binaries, as `npm ci` leaves them in its node_modules.
+    const nativeDir = path.join(closed, 'node_modules', 'native')
+    await cp(await installedNativeDir(), nativeDir, { recursive: true, verbatimSymlinks: true })
+    const dataDir = path.join(closed, '.data', 'postgres')
+    expect(serverUserCanRun(path.join(nativeDir, 'bin', 'postgres'))).toBe(false)
+
+    const options = { dataDir, nativeDir, ephemeral: true, ownerLabel: 'closed checkout' }
+    running = await startEmbeddedPostgres({ ...options, port: await freePort() })
+    relocated = path.dirname(running.dataDir)
+    expect(running.dataDir).toBe(path.join(relocated, 'postgres'))
+    expect(path.dirname(relocated)).toBe(RELOCATED_DATA_DIR)
+    expect(await readFile(path.join(relocated, 'origin'), 'utf8')).toBe(`${dataDir}\n`)
+
+    expect(await sql(running.port, 'select current_user as who, 6 * 7 as answer')).toEqual([
+      { who: EMBEDDED_USER, answer: 42 },
+    ])
+    // The server runs as the unprivileged user, from the shared copy of the same binaries.
+    const postmaster = await postmasterPid(running.dataDir)
+    expect((await stat(`/proc/${postmaster}`)).uid).toBe(serverUser().uid)
+    const executable = await readlink(`/proc/${postmaster}/exe`)
+    expect(path.dirname(path.dirname(path.dirname(executable)))).toBe(SHARED_BINARIES_DIR)
+
+    await sql(running.port, 'create table kept (note text not null)')
+    await sql(running.port, "insert into kept values ('written from a closed checkout')")
+    await running.stop()
+    running = await startEmbeddedPostgres({ ...options, port: await freePort() })
+    expect(path.dirname(running.dataDir)).toBe(relocated)
+    expect(await sql(running.port, 'select note from kept')).toEqual([
+      { note: 'written from a closed checkout' },
+    ])
+  })
+
+  it('copies the binaries once when several starters race, runs the copy, and repairs a damaged one', async ({
+    skip,
+  }) => {
+    skip(!runningAsRoot, ONLY_AS_ROOT)
+    const nativeDir = await installedNativeDir()
+    const baseDir = path.join(await makeServerTempDir('incidentflow-copies-'), 'copies')
+    cleanups.push(() => rm(path.dirname(baseDir), { recursive: true, force: true }))
+
+    const copies = await Promise.all([1, 2, 3].map(() => sharedBinariesCopy(nativeDir, baseDir)))
+    const copy = copies[0]!
+    expect(new Set(copies)).toEqual(new Set([copy]))
+    // Only the finished copy: no half-made directory is left behind.
+    expect(await readdir(baseDir)).toEqual([path.basename(copy)])
+    expect((await stat(baseDir)).mode & 0o777).toBe(0o755)
+    const version = spawnSync(path.join(copy, 'bin', 'postgres'), ['--version'], {
+      ...serverUser(),
+      cwd: '/',
+      encoding: 'utf8',
+    })
+    expect(version.stdout).toMatch(/^postgres \(PostgreSQL\) \d+/)
+
+    await rm(path.join(copy, 'bin', 'initdb'))
+    expect(await sharedBinariesCopy(nativeDir, baseDir)).toBe(copy)
+    expect(serverUserCanRun(path.join(copy, 'bin', 'initdb'))).toBe(true)
+    expect(await readdir(baseDir)).toEqual([path.basename(copy)])
+  })
+})
+
+describe('`make dev` stopped with SIGTERM', () => {
+  it('returns only once its PostgreSQL has stopped', { timeout: 60_000 }, async ({ skip }) => {
+    skip(spawnSync('make', ['--version']).status !== 0, 'make is not installed')
+    const dir = await makeServerTempDir('incidentflow-dev-signal-')
+    const dataDir = path.join(dir, 'data')
+    const env: NodeJS.ProcessEnv = {
+      ...process.env,
+      NODE_ENV: 'development',
+      DATA_DIR: dataDir,
+      EMBEDDED_POSTGRES_PORT: String(await freePort()),
+      PORT: String(await freePort()),
+    }
+    delete env.DATABASE_URL
+    // Its own process group, signalled as a whole: what `timeout` and Ctrl-C in a terminal do.
+    // `-o` keeps make from reinstalling node_modules whatever their age.
+    const make = spawn(
+      'make',
+      ['--no-print-directory', '-o', 'node_modules/.package-lock.json', 'dev'],
+      {
+        cwd: repoRoot,
+        env,
+        detached: true,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
+    const postgresDir = path.join(dataDir, 'postgres')
+    cleanups.push(async () => {
+      if (make.exitCode === null && make.signalCode === null) process.kill(-make.pid!, 'SIGKILL')
+      const left = await postmasterPid(postgresDir).catch(() => undefined)
+      if (left && isAlive(left)) process.kill(left, 'SIGINT')
+      await rm(dir, { recursive: true, force: true })
+    })
+    let output = ''
+    const exited = new Promise<void>((resolve) => make.once('exit', () => resolve()))
+    await new Promise<void>((resolve, reject) => {
+      const onData = (chunk: Buffer) => {
+        output += chunk.toString()
+        // Printed once the database has started, before migrations; the web server and the
+        // worker (which would build into build/) start only later.
+        if (output.includes('[dev]\x1b[0m database:')) resolve()
+      }
+      make.stdout?.on('data', onData)
+      make.stderr?.on('data', onData)
+      void exited.then(() => reject(new Error(`make dev exited early:\n${output}`)))
+    })
+    const postmaster = await postmasterPid(postgresDir)
+    expect(isAlive(postmaster)).toBe(true)
+
+    process.kill(-make.pid!, 'SIGTERM')
+    await exited
+    // Checked the moment make returns: nothing of the database is left running.
+    expect(isAlive(postmaster), output).toBe(false)
+    expect(existsSync(`${postgresDir}.owner.json`)).toBe(false)
+    expect(output).toContain('Stopped embedded PostgreSQL (make dev).')
   })
 })
