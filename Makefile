@@ -22,8 +22,11 @@ browser: install ## Install Chromium for end-to-end tests if missing
 services: install ## Install test tools if missing and root: Ceph RADOS Gateway (S3), pdftotext
 	$(NPM) run --silent setup:services
 
+# The one target that runs its script without npm: on SIGTERM (e.g. from `timeout`) npm's
+# `sh -c` dies at once and make returns while PostgreSQL is still stopping. Run directly, the
+# script is make's own child, and make waits for it to finish stopping everything.
 dev: install ## Embedded PostgreSQL, migrations, demo data, web + worker with live reload
-	$(NPM) run dev
+	node --import tsx db/cli/dev.ts
 
 test: install browser services ## Typecheck, lint, unit, integration and end-to-end tests
 	$(NPM) test

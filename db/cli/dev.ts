@@ -1,7 +1,9 @@
 /**
  * `make dev`: owns the embedded PostgreSQL (unless DATABASE_URL is set), migrates, seeds an
  * empty database, then runs the web server (with Remix live reload) and the worker side by side
- * until Ctrl-C, and stops everything in order.
+ * until Ctrl-C (SIGINT), SIGTERM or SIGHUP, and stops everything in order. A signal during
+ * start-up stops what has started so far: the embedded PostgreSQL runs in its own process group,
+ * so nothing else stops it.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -9,7 +11,7 @@ import path from 'node:path'
 import { createServer } from 'node:net'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { loadEnvOrExit, webEnvSchema } from '../../app/utils/env.server'
-import { resolveDatabase, describeDatabaseUrl } from '../database'
+import { resolveDatabase, describeDatabaseUrl, type DatabaseTarget } from '../database'
 import { EmbeddedPostgresError } from '../embedded-postgres'
 import { migrate } from '../migrate'
 import { initORM } from '../orm'
@@ -17,6 +19,9 @@ import { DEMO_PASSWORD, seedDemo } from '../seed'
 
 const env = loadEnvOrExit(webEnvSchema)
 const started = performance.now()
+// A `make dev` that was killed (SIGKILL, closed terminal) leaves its web and worker process groups
+// behind, still holding the port. Their group ids are recorded; stop them before starting again.
+const CHILDREN_FILE = path.join(env.DATA_DIR, 'dev-children.json')
 
 function say(line: string) {
   process.stdout.write(`\x1b[36m[dev]\x1b[0m ${line}\n`)
@@ -44,20 +49,54 @@ async function waitForHealth(url: string, timeoutMs: number) {
   return false
 }
 
-let database: Awaited<ReturnType<typeof resolveDatabase>>
+// A closed terminal or pipe must not end the process half-way through stopping the database.
+process.stdout.on('error', () => {})
+process.stderr.on('error', () => {})
+
+const children: ChildProcess[] = []
+let databaseStarting: Promise<DatabaseTarget> | undefined
+let stopping: Promise<never> | undefined
+
+/** Stops the web and worker groups, then the database, then exits; only the first call counts. */
+function stop(code: number): Promise<never> {
+  stopping ??= (async () => {
+    if (children.length > 0) {
+      say('stopping web and worker…')
+      await Promise.all(children.map(stopGroup))
+      await rm(CHILDREN_FILE, { force: true })
+    } else {
+      say('stopping…')
+    }
+    const running = await databaseStarting?.catch(() => undefined)
+    await running?.stop()
+    process.exit(code)
+  })()
+  return stopping
+}
+process.on('SIGINT', () => void stop(0))
+process.on('SIGTERM', () => void stop(0))
+process.on('SIGHUP', () => void stop(0))
+
+/** After each start-up step: once stopping has begun, start nothing more (this never returns). */
+async function unlessStopping() {
+  if (stopping) await stopping
+}
+
+let database: DatabaseTarget
 try {
-  database = await resolveDatabase(env, 'own', 'make dev')
+  databaseStarting = resolveDatabase(env, 'own', 'make dev')
+  database = await databaseStarting
 } catch (error) {
+  // A signal during start-up interrupts initdb (same process group): no error to report then.
+  await unlessStopping()
   if (error instanceof EmbeddedPostgresError) {
     process.stderr.write(`\n\x1b[31mCannot start:\x1b[0m ${error.message}\n\n`)
     process.exit(1)
   }
   throw error
 }
+await unlessStopping()
 
-// A `make dev` that was killed (SIGKILL, closed terminal) leaves its web and worker process groups
-// behind, still holding the port. Their group ids are recorded; stop them before starting again.
-const CHILDREN_FILE = path.join(env.DATA_DIR, 'dev-children.json')
 async function stopLeftoverChildren() {
   let recorded: { supervisor: number; groups: number[] }
   try {
@@ -79,18 +118,21 @@ async function stopLeftoverChildren() {
   await rm(CHILDREN_FILE, { force: true })
 }
 await stopLeftoverChildren()
+await unlessStopping()
 
 if (!(await portIsFree(env.PORT))) {
   process.stderr.write(
     `\n\x1b[31mCannot start:\x1b[0m port ${env.PORT} is already in use (another \`make dev\` or server?). ` +
       'Stop it, or run with PORT set to a free port.\n\n',
   )
-  await database.stop()
-  process.exit(1)
+  await stop(1)
 }
 
+const relativeDataDir = database.dataDir && path.relative(process.cwd(), database.dataDir)
+const shownDataDir =
+  relativeDataDir && !relativeDataDir.startsWith('..') ? relativeDataDir : database.dataDir
 say(
-  `database: ${describeDatabaseUrl(database.url)}${database.embedded ? ' (embedded, data in .data/postgres)' : ''}`,
+  `database: ${describeDatabaseUrl(database.url)}${shownDataDir ? ` (embedded, data in ${shownDataDir})` : ''}`,
 )
 let demoUsers: Awaited<ReturnType<typeof seedDemo>>['users'] = []
 try {
@@ -104,11 +146,13 @@ try {
     await orm.close(true)
   }
 } catch (error) {
+  // Stopping the database during a migration or the seed makes them fail: not worth a report.
+  await unlessStopping()
   const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
   process.stderr.write(`\n\x1b[31mSetting up the database failed:\x1b[0m ${detail}\n`)
-  await database.stop()
-  process.exit(1)
+  await stop(1)
 }
+await unlessStopping()
 
 const childEnv: NodeJS.ProcessEnv = {
   ...process.env,
@@ -125,7 +169,7 @@ function run(command: string, args: string[]) {
     detached: true,
   })
 }
-const children: ChildProcess[] = [
+children.push(
   run('remix', [
     'dev',
     '--manual',
@@ -133,7 +177,7 @@ const children: ChildProcess[] = [
     'tsx watch --clear-screen=false --exclude ./build/index.js server.ts',
   ]),
   run('tsx', ['watch', '--clear-screen=false', 'jobs/worker.ts']),
-]
+)
 
 function processAlive(pid: number) {
   try {
@@ -168,19 +212,6 @@ await writeFile(
   JSON.stringify({ supervisor: process.pid, groups: children.map((c) => c.pid).filter(Boolean) }),
 )
 
-let stopping = false
-async function stop(code: number) {
-  if (stopping) return
-  stopping = true
-  say('stopping web and worker…')
-  await Promise.all(children.map(stopGroup))
-  await rm(CHILDREN_FILE, { force: true })
-  await database.stop()
-  process.exit(code)
-}
-process.on('SIGINT', () => void stop(0))
-process.on('SIGTERM', () => void stop(0))
-process.on('SIGHUP', () => void stop(0))
 for (const child of children) {
   child.once('exit', (code) => {
     if (!stopping) {
