@@ -1,133 +1,324 @@
-import { Form } from '@remix-run/react'
+import { Form, Link } from '@remix-run/react'
+import { useEffect } from 'react'
+import { utcTitle } from '../utils/time'
 
+/**
+ * One entry as the page receives it. A page carries a hundred of these twice (in its HTML and in
+ * the data it hydrates from), so what is absent is left out rather than sent as null.
+ */
 export interface TimelineEntry {
   seq: number
   type: string
   actor: string
   actorId: string | null
   at: string
-  atUtc: string
   atIso: string
   hash: string
   summary: string
-  detail: string | null
+  detail?: string
   /** Sanitised HTML (from Markdown) for comments. */
-  html: string | null
-  supersededBy: number | null
+  html?: string
+  supersededBy?: number
   /** For evidence: where to download it, an inline preview for images, its hash. */
-  attachment: {
+  attachment?: {
     href: string
     previewHref: string | null
     sha256: string
     withdrawn: boolean
-  } | null
+  }
+  /** This entry stands for a run of repeated system entries, and is the newest of them. */
+  run?: TimelineRun
 }
+
+export interface TimelineRun {
+  size: number
+  /** The same alert again and again, or a burst of SLA signals. */
+  kind: 'repeat' | 'sla'
+  firstSeq: number
+  firstAt: string
+  firstAtUtc: string
+  /** The few entries of the run just before this one, oldest first. */
+  earlier: Array<{
+    seq: number
+    at: string
+    atIso: string
+    summary: string
+    detail: string | null
+  }>
+}
+
+/** Which part of the timeline the page shows, and where the rest is. */
+export interface TimelinePaging {
+  /** The incident page's path, e.g. `/incidents/7`. */
+  path: string
+  /** The page's own query (`before=…`, `after=…`, `timeline=all`), kept by links that stay on it. */
+  query: string
+  /** `?before=` of the page of older entries, if there are any. */
+  olderBefore: number | null
+  /** `?after=` of the page of newer entries, if there are any. */
+  newerAfter: number | null
+  /** Events in the whole timeline. */
+  total: number
+  /** Every entry is shown, one by one. */
+  all: boolean
+  /** The comment whose correction form is open (`?correct=<seq>`). */
+  correcting: number | null
+}
+
+/**
+ * The address of one timeline entry: the page of the timeline that ends with it, scrolled to it.
+ * A bare `/incidents/<n>#event-<seq>` shows only the newest entries.
+ */
+export function timelineEntryHref(number: number, seq: number) {
+  return `/incidents/${number}?before=${seq + 1}#event-${seq}`
+}
+
+const linkClass = 'text-brand-700 underline'
+// Every link here stays on the incident page (`discover="none"`): there is no route to discover,
+// and no attribute to repeat on each of a hundred entries.
 
 /** The incident's events, oldest first, each with who, what and when (UTC on hover). */
 export function Timeline({
   entries,
   version,
   canCorrect,
+  paging,
 }: {
   entries: TimelineEntry[]
   version: number
   canCorrect: (entry: TimelineEntry) => boolean
+  paging: TimelinePaging
 }) {
+  useEntryOnItsPage(paging)
+  const href = (extra: string, hash: string) => {
+    const query = [paging.query, extra].filter(Boolean).join('&')
+    return `${paging.path}${query ? `?${query}` : ''}#${hash}`
+  }
   return (
-    <ol className="mt-3 space-y-3" aria-label="Timeline, oldest first">
-      {entries.map((entry) => (
-        <li
-          key={entry.seq}
-          id={`event-${entry.seq}`}
-          className="print-avoid-break rounded-lg border border-slate-200 bg-white p-3"
-          data-event-type={entry.type}
-        >
-          <div className="flex flex-wrap items-baseline justify-between gap-2 text-sm">
-            <p>
-              <span className="font-semibold text-slate-900">{entry.actor}</span>{' '}
-              <span>{entry.summary}</span>
-            </p>
-            <p className="text-xs text-slate-500">
-              <a
-                href={`#event-${entry.seq}`}
-                className="mr-2 font-mono"
-                title={`SHA-256 ${entry.hash}`}
+    <>
+      <p className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-sm text-slate-600" data-no-print>
+        {paging.all ? (
+          <>
+            <span>{`All ${paging.total} entries.`}</span>
+            <Link discover="none" to={`${paging.path}#timeline`} className={linkClass}>
+              Show the newest entries only
+            </Link>
+          </>
+        ) : (
+          <>
+            {paging.olderBefore !== null ? (
+              <Link
+                discover="none"
+                to={`${paging.path}?before=${paging.olderBefore}#timeline`}
+                className={linkClass}
               >
-                #{entry.seq}
-              </a>
-              <time dateTime={entry.atIso} title={entry.atUtc}>
-                {entry.at}
-              </time>
-            </p>
-          </div>
-          {entry.detail ? (
-            <p className="mt-1 text-sm break-words text-slate-700">{entry.detail}</p>
-          ) : null}
-          {entry.html ? (
-            <div
-              className={`markdown mt-2 text-sm break-words ${entry.supersededBy ? 'text-slate-400 line-through' : ''}`}
-              dangerouslySetInnerHTML={{ __html: entry.html }}
-            />
-          ) : null}
-          {entry.attachment ? (
-            <div className="mt-2 text-sm">
-              {entry.attachment.previewHref ? (
-                <a href={entry.attachment.href} className="block w-fit">
-                  <img
-                    src={entry.attachment.previewHref}
-                    alt={`Preview of ${entry.summary.replace(/^added evidence /, '')}`}
-                    loading="lazy"
-                    className="max-h-64 max-w-full rounded border border-slate-200"
-                  />
+                Show older entries
+              </Link>
+            ) : null}
+            {entries.length === 0 && paging.total > 0 ? (
+              <Link discover="none" to={`${paging.path}#timeline`} className={linkClass}>
+                Show the newest entries
+              </Link>
+            ) : null}
+            <Link discover="none" to={`${paging.path}?timeline=all#timeline`} className={linkClass}>
+              {`Show all ${paging.total} entries`}
+            </Link>
+          </>
+        )}
+      </p>
+      {/* Each entry's box is styled once, on the list (`*:`), rather than on each of its items. */}
+      <ol
+        className="mt-3 space-y-3 *:rounded-lg *:border *:border-slate-200 *:bg-white *:p-3 print:*:break-inside-avoid"
+        aria-label="Timeline, oldest first"
+      >
+        {entries.map((entry) => (
+          <li key={entry.seq} id={`event-${entry.seq}`} data-event-type={entry.type}>
+            <div className="flex flex-wrap items-baseline justify-between gap-2 text-sm">
+              <p>
+                <span className="font-semibold text-slate-900">{entry.actor}</span>{' '}
+                <span>{entry.summary}</span>
+              </p>
+              <p className="text-xs text-slate-500">
+                <a
+                  href={`#event-${entry.seq}`}
+                  className="mr-2 font-mono"
+                  title={`SHA-256 ${entry.hash}`}
+                >
+                  {`#${entry.seq}`}
                 </a>
-              ) : null}
-              <p className="mt-1">
-                {entry.attachment.withdrawn ? (
-                  <span className="text-slate-500">Withdrawn; kept for the record. </span>
-                ) : null}
-                <a href={entry.attachment.href} className="text-brand-700 underline">
-                  Download
-                </a>{' '}
-                <span className="font-mono text-xs break-all text-slate-500">
-                  SHA-256 {entry.attachment.sha256}
-                </span>
+                <time dateTime={entry.atIso} title={utcTitle(entry.atIso)}>
+                  {entry.at}
+                </time>
               </p>
             </div>
-          ) : null}
-          {entry.supersededBy ? (
-            <p className="mt-1 text-xs text-slate-500">
-              Corrected in <a href={`#event-${entry.supersededBy}`}>#{entry.supersededBy}</a>
-            </p>
-          ) : null}
-          {entry.html && !entry.supersededBy && canCorrect(entry) ? (
-            <details className="mt-2 text-sm" data-no-print>
-              <summary className="cursor-pointer text-slate-600">Correct this comment</summary>
-              <Form method="post" className="mt-2" aria-label={`Correct comment #${entry.seq}`}>
-                <input type="hidden" name="seq" value={entry.seq} />
-                <input type="hidden" name="version" value={version} />
-                <label htmlFor={`correct-${entry.seq}`} className="block text-sm font-medium">
-                  Corrected comment
-                </label>
-                <textarea
-                  id={`correct-${entry.seq}`}
-                  name="body"
-                  required
-                  rows={3}
-                  className="mt-1 block w-full rounded-md border-slate-300 text-sm"
-                />
-                <button
-                  type="submit"
-                  name="intent"
-                  value="correct"
-                  className="mt-2 rounded-md border border-slate-300 px-3 py-1 hover:bg-slate-50"
+            {entry.detail ? (
+              <p className="mt-1 text-sm break-words text-slate-700">{entry.detail}</p>
+            ) : null}
+            {entry.run ? <RunNote entry={entry} run={entry.run} path={paging.path} /> : null}
+            {entry.html ? (
+              <div
+                className={`markdown mt-2 text-sm break-words ${entry.supersededBy ? 'text-slate-400 line-through' : ''}`}
+                dangerouslySetInnerHTML={{ __html: entry.html }}
+              />
+            ) : null}
+            {entry.attachment ? (
+              <div className="mt-2 text-sm">
+                {entry.attachment.previewHref ? (
+                  <a href={entry.attachment.href} className="block w-fit">
+                    <img
+                      src={entry.attachment.previewHref}
+                      alt={`Preview of ${entry.summary.replace(/^added evidence /, '')}`}
+                      loading="lazy"
+                      className="max-h-64 max-w-full rounded border border-slate-200"
+                    />
+                  </a>
+                ) : null}
+                <p className="mt-1">
+                  {entry.attachment.withdrawn ? (
+                    <span className="text-slate-500">Withdrawn; kept for the record. </span>
+                  ) : null}
+                  <a href={entry.attachment.href} className="text-brand-700 underline">
+                    Download
+                  </a>{' '}
+                  <span className="font-mono text-xs break-all text-slate-500">
+                    SHA-256 {entry.attachment.sha256}
+                  </span>
+                </p>
+              </div>
+            ) : null}
+            {entry.supersededBy ? (
+              <p className="mt-1 text-xs text-slate-500">
+                Corrected in <a href={`#event-${entry.supersededBy}`}>#{entry.supersededBy}</a>
+              </p>
+            ) : null}
+            {entry.html && !entry.supersededBy && canCorrect(entry) ? (
+              paging.correcting === entry.seq ? (
+                <Form
+                  method="post"
+                  className="mt-2 text-sm"
+                  aria-label={`Correct comment #${entry.seq}`}
+                  data-no-print
                 >
-                  Save correction
-                </button>
-              </Form>
-            </details>
-          ) : null}
-        </li>
-      ))}
-    </ol>
+                  <input type="hidden" name="seq" value={entry.seq} />
+                  <input type="hidden" name="version" value={version} />
+                  <label htmlFor={`correct-${entry.seq}`} className="block text-sm font-medium">
+                    Corrected comment
+                  </label>
+                  <textarea
+                    id={`correct-${entry.seq}`}
+                    name="body"
+                    required
+                    rows={3}
+                    // The reader followed "Correct this comment" to get here.
+                    autoFocus
+                    className="mt-1 block w-full rounded-md border-slate-300 text-sm"
+                  />
+                  <button
+                    type="submit"
+                    name="intent"
+                    value="correct"
+                    className="mt-2 rounded-md border border-slate-300 px-3 py-1 hover:bg-slate-50"
+                  >
+                    Save correction
+                  </button>{' '}
+                  <Link
+                    discover="none"
+                    to={href('', `event-${entry.seq}`)}
+                    className="text-slate-600 underline"
+                  >
+                    Cancel
+                  </Link>
+                </Form>
+              ) : (
+                // One form per comment would make a long timeline's page several times larger:
+                // the form is rendered for the comment the reader asks to correct.
+                <Link
+                  discover="none"
+                  to={href(`correct=${entry.seq}`, `correct-${entry.seq}`)}
+                  className="mt-2 block w-fit text-sm text-slate-600 underline"
+                  data-no-print
+                >
+                  Correct this comment
+                </Link>
+              )
+            ) : null}
+          </li>
+        ))}
+      </ol>
+      {paging.newerAfter !== null ? (
+        <p className="mt-3 text-sm" data-no-print>
+          <Link
+            discover="none"
+            to={`${paging.path}?after=${paging.newerAfter}#timeline`}
+            className={linkClass}
+          >
+            Show newer entries
+          </Link>
+        </p>
+      ) : null}
+    </>
   )
+}
+
+/** How many entries a run stands for, and the few just before the newest. */
+function RunNote({ entry, run, path }: { entry: TimelineEntry; run: TimelineRun; path: string }) {
+  const more = run.size - 1 - run.earlier.length
+  return (
+    <div className="mt-1 text-sm text-slate-700" data-run-size={run.size}>
+      <p>
+        {run.kind === 'sla' ? `${run.size} SLA signals` : `${run.size} times`} since{' '}
+        <time title={run.firstAtUtc}>{run.firstAt}</time> (#{run.firstSeq}–#{entry.seq})
+        {more > 0 ? (
+          <>
+            {' · '}
+            <Link
+              discover="none"
+              to={`${path}?timeline=all#event-${run.firstSeq}`}
+              className={linkClass}
+            >
+              Show each
+            </Link>
+          </>
+        ) : null}
+      </p>
+      {run.earlier.length > 0 ? (
+        <details className="mt-1">
+          <summary className="cursor-pointer text-slate-600">
+            {more > 0 ? `The ${run.earlier.length} before this one` : 'The others'}
+          </summary>
+          <ol className="mt-1 space-y-1 border-l border-slate-200 pl-3">
+            {run.earlier.map((e) => (
+              <li key={e.seq} id={`event-${e.seq}`}>
+                <span className="mr-2 font-mono text-xs text-slate-500">#{e.seq}</span>
+                <time
+                  dateTime={e.atIso}
+                  title={utcTitle(e.atIso)}
+                  className="text-xs text-slate-500"
+                >
+                  {e.at}
+                </time>{' '}
+                {/* The same alert again reads the same: only what differs is repeated. */}
+                {e.summary === entry.summary ? null : e.summary}
+                {e.detail ? <span className="text-slate-600"> {e.detail}</span> : null}
+              </li>
+            ))}
+          </ol>
+        </details>
+      ) : null}
+    </div>
+  )
+}
+
+/**
+ * Links from elsewhere (postmortems, the audit page) name entries as `#event-<seq>`; an entry
+ * older than the newest page is not on it, so the browser is sent to the page that has it.
+ */
+function useEntryOnItsPage(paging: TimelinePaging) {
+  useEffect(() => {
+    const match = /^#event-(\d+)$/.exec(window.location.hash)
+    if (!match || paging.query || document.getElementById(`event-${match[1]}`)) return
+    const seq = Number(match[1])
+    if (seq < 1 || seq > paging.total) return
+    window.location.replace(`${paging.path}?before=${seq + 1}#event-${seq}`)
+  }, [paging.path, paging.query, paging.total])
 }

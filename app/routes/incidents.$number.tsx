@@ -15,7 +15,7 @@ import { SeverityBadge, StatusBadge } from '../components/badges'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
 import { Field, SelectField, SubmitButton, TextareaField } from '../components/forms'
-import { Timeline, type TimelineEntry } from '../components/timeline'
+import { Timeline, type TimelineEntry, type TimelinePaging } from '../components/timeline'
 import { requireMember } from '../domain/access/guard.server'
 import {
   IncidentConflictError,
@@ -26,12 +26,15 @@ import {
   correctComment,
   editIncident,
   forceEscalate,
-  getIncidentDetail,
+  getIncidentWithTimeline,
   transitionIncident,
 } from '../domain/incident/incident-service.server'
 import { TRANSITION_ACTIONS, type TransitionAction } from '../domain/incident/lifecycle'
 import { isHigher } from '../domain/incident/triage'
 import { describeEvent } from '../domain/incident/describe-event.server'
+import type { StoredEvent } from '../domain/incident/events'
+import { runKind } from '../domain/incident/timeline-runs'
+import { timelineWindowFrom, timelineWindowQuery } from '../domain/incident/timeline.server'
 import {
   COMMENT_MAX,
   SEVERITIES,
@@ -39,7 +42,6 @@ import {
   type Severity,
 } from '../domain/incident/vocabulary'
 import { redirectWithFlash } from '../utils/flash.server'
-import { renderMarkdown } from '../utils/markdown.server'
 import { listAttachments } from '../domain/evidence/evidence.server'
 import { postmortemStatusOf } from '../domain/postmortem/postmortem.server'
 import { POSTMORTEM_STATUS_LABELS } from '../domain/postmortem/vocabulary'
@@ -139,15 +141,14 @@ export const meta: MetaFunction<typeof loader> = ({ data }) => [
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
   const number = requireIncidentNumber(params.number)
-  const detail = await getIncidentDetail(context.orm, member, number)
+  const url = new URL(request.url)
+  const timelineWindow = timelineWindowFrom(url)
+  const detail = await getIncidentWithTimeline(context.orm, member, number, timelineWindow)
   if (!detail) throw new Response('Incident not found', { status: 404 })
-  const { incident, events, people } = detail
+  const { incident, people } = detail
   const timeZone = member.organization.timezone
   const name = (id: string | null | undefined) =>
     id ? (people.get(id)?.name ?? 'Former member') : null
-  const supersededBy = new Map<number, number>()
-  for (const e of events)
-    if (e.type === 'comment.corrected') supersededBy.set(e.payload.supersedesSeq, e.seq)
   const serviceName = (id: string | null) => detail.services.find((s) => s.id === id)?.name ?? null
   const typeName = (id: string | null) => detail.types.find((t) => t.id === id)?.name ?? null
 
@@ -157,10 +158,10 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       ? ((await postmortemStatusOf(context.orm, member.organization.id, incident.id)) ?? 'draft')
       : null
   const evidenceHref = (id: string) => `/incidents/${incident.number}/evidence/${id}`
-  const attachmentOf = (e: (typeof events)[number]): TimelineEntry['attachment'] => {
-    if (e.type !== 'attachment.added') return null
+  const attachmentOf = (e: StoredEvent): TimelineEntry['attachment'] => {
+    if (e.type !== 'attachment.added') return undefined
     const row = attachments.find((a) => a.id === e.payload.attachmentId)
-    if (!row) return null
+    if (!row) return undefined
     return {
       href: evidenceHref(row.id),
       previewHref:
@@ -171,19 +172,51 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       withdrawn: Boolean(row.withdrawnAt),
     }
   }
-  const timeline: TimelineEntry[] = events.map((e) => ({
-    attachment: attachmentOf(e),
-    seq: e.seq,
-    type: e.type,
-    actor: name(e.actorId) ?? 'System',
-    actorId: e.actorId,
-    at: formatInZone(e.occurredAt, timeZone),
-    atUtc: utcTitle(e.occurredAt),
-    atIso: e.occurredAt,
-    hash: e.hash,
-    supersededBy: supersededBy.get(e.seq) ?? null,
-    ...describeEvent(e, { name, serviceName, typeName, timeZone, formatBytes }),
-  }))
+  const words = (e: StoredEvent) =>
+    describeEvent(e, { name, serviceName, typeName, timeZone, formatBytes })
+  const timeline = detail.timeline.items.map(({ event: e, html, supersededBy, run }) => {
+    const described = words(e)
+    const entry: TimelineEntry = {
+      seq: e.seq,
+      type: e.type,
+      actor: name(e.actorId) ?? 'System',
+      actorId: e.actorId,
+      at: formatInZone(e.occurredAt, timeZone),
+      atIso: e.occurredAt,
+      hash: e.hash,
+      summary: described.summary,
+    }
+    if (described.detail) entry.detail = described.detail
+    if (html !== null) entry.html = html
+    if (supersededBy !== null) entry.supersededBy = supersededBy
+    const attachment = attachmentOf(e)
+    if (attachment) entry.attachment = attachment
+    if (run)
+      entry.run = {
+        size: run.size,
+        kind: runKind(e.type),
+        firstSeq: run.firstSeq,
+        firstAt: formatInZone(run.firstAt, timeZone),
+        firstAtUtc: utcTitle(run.firstAt),
+        earlier: run.earlier.map((earlier) => ({
+          seq: earlier.seq,
+          at: formatInZone(earlier.occurredAt, timeZone),
+          atIso: earlier.occurredAt,
+          ...words(earlier),
+        })),
+      }
+    return entry
+  })
+  const correct = Number(url.searchParams.get('correct'))
+  const timelinePaging: TimelinePaging = {
+    path: `/incidents/${incident.number}`,
+    query: timelineWindowQuery(timelineWindow),
+    olderBefore: detail.timeline.olderBefore,
+    newerAfter: detail.timeline.newerAfter,
+    total: detail.timeline.total,
+    all: detail.timeline.all,
+    correcting: Number.isInteger(correct) && correct > 0 ? correct : null,
+  }
 
   const now = Date.now()
   const at = clockNow()
@@ -223,7 +256,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     incident: {
       number: incident.number,
       title: incident.title,
-      summaryHtml: renderMarkdown(incident.summary),
+      summaryHtml: detail.summaryHtml,
       summary: incident.summary,
       serviceId: incident.serviceId ?? null,
       incidentTypeId: incident.incidentTypeId ?? null,
@@ -257,6 +290,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     services: detail.services.filter((x) => x.active || x.id === incident.serviceId),
     types: detail.types.filter((x) => x.active || x.id === incident.incidentTypeId),
     timeline,
+    timelinePaging,
   }
 }
 
@@ -404,6 +438,7 @@ export default function IncidentPage() {
     canEscalate,
     members,
     timeline,
+    timelinePaging,
     viewerId,
     canCorrectAny,
     evidence,
@@ -866,7 +901,7 @@ export default function IncidentPage() {
         ) : null}
       </section>
 
-      <section aria-labelledby="timeline-heading">
+      <section aria-labelledby="timeline-heading" id="timeline">
         <h2 id="timeline-heading" className="text-lg font-semibold">
           Timeline
         </h2>
@@ -874,6 +909,7 @@ export default function IncidentPage() {
           entries={timeline}
           version={incident.version}
           canCorrect={(entry) => canWork && (canCorrectAny || entry.actorId === viewerId)}
+          paging={timelinePaging}
         />
       </section>
     </div>

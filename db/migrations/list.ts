@@ -8,6 +8,7 @@ import { Migration0006Analytics } from './0006-analytics'
 import { Migration0007Reports } from './0007-reports'
 import { Migration0008PostmortemsAlertsApi } from './0008-postmortems-alerts-api'
 import { Migration0009TitleSearch } from './0009-title-search'
+import { Migration0010TimelineRendered } from './0010-timeline-rendered'
 import { Migration0011ViewerLookup } from './0011-viewer-lookup'
 import { Migration0012ReferenceNotify } from './0012-reference-notify'
 
@@ -25,6 +26,7 @@ export const migrationsList: MigrationObject[] = [
   { name: '0007-reports', class: Migration0007Reports },
   { name: '0008-postmortems-alerts-api', class: Migration0008PostmortemsAlertsApi },
   { name: '0009-title-search', class: Migration0009TitleSearch },
+  { name: '0010-timeline-rendered', class: Migration0010TimelineRendered },
   { name: '0011-viewer-lookup', class: Migration0011ViewerLookup },
   { name: '0012-reference-notify', class: Migration0012ReferenceNotify },
 ]

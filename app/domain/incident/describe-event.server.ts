@@ -2,7 +2,6 @@ import type { StoredEvent } from './events'
 import { transitionFor, type TransitionAction } from './lifecycle'
 import { STATUS_LABELS } from './vocabulary'
 import { POSTMORTEM_STATUS_LABELS } from '../postmortem/vocabulary'
-import { renderMarkdown } from '../../utils/markdown.server'
 import { formatInZone } from '../../utils/time'
 import { SLA_TARGETS, SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '../sla/policy'
 
@@ -18,37 +17,36 @@ export type Describe = {
   formatBytes: (size: number) => string
 }
 
-/** Words and (sanitised) HTML for one timeline entry. */
+/**
+ * Words for one timeline entry. A comment's Markdown is not rendered here: it was rendered once,
+ * when the comment was written, and is read from the timeline's read model (timeline.server.ts).
+ */
 export function describeEvent(
   e: StoredEvent,
   { name, serviceName, typeName, timeZone, formatBytes }: Describe,
-): { summary: string; detail: string | null; html: string | null } {
+): { summary: string; detail: string | null } {
   switch (e.type) {
     case 'incident.declared':
       return {
         summary: `declared the incident as ${e.payload.severity}`,
         detail: e.payload.title,
-        html: null,
       }
     case 'incident.status_changed': {
       const t = transitionFor(e.payload.action as TransitionAction)
       return {
         summary: `${t.label.toLowerCase()}: ${STATUS_LABELS[e.payload.from]} → ${STATUS_LABELS[e.payload.to]}`,
         detail: e.payload.reason ? `Reason: ${e.payload.reason}` : null,
-        html: null,
       }
     }
     case 'incident.severity_changed':
       return {
         summary: `changed severity ${e.payload.from} → ${e.payload.to}`,
         detail: `Reason: ${e.payload.reason}`,
-        html: null,
       }
     case 'incident.escalated':
       return {
         summary: `force-escalated ${e.payload.from} → ${e.payload.to}${e.payload.commander ? ' and took command' : ''}`,
         detail: `Reason: ${e.payload.reason}`,
-        html: null,
       }
     case 'incident.assignment_changed': {
       const parts: string[] = []
@@ -64,7 +62,7 @@ export function describeEvent(
         parts.push(
           `unassigned ${e.payload.removed.map((id) => name(id) ?? 'former member').join(', ')}`,
         )
-      return { summary: `changed ownership: ${parts.join('; ')}`, detail: null, html: null }
+      return { summary: `changed ownership: ${parts.join('; ')}`, detail: null }
     }
     case 'incident.field_changed': {
       const show = (field: string, value: string | null) =>
@@ -86,40 +84,34 @@ export function describeEvent(
           e.payload.field === 'summary'
             ? null
             : `${show(e.payload.field, e.payload.from)} → ${show(e.payload.field, e.payload.to)}`,
-        html: null,
       }
     }
     case 'comment.added':
-      return { summary: 'commented', detail: null, html: renderMarkdown(e.payload.body) }
+      return { summary: 'commented', detail: null }
     case 'comment.corrected':
       return {
         summary: `corrected the comment #${e.payload.supersedesSeq}`,
         detail: null,
-        html: renderMarkdown(e.payload.body),
       }
     case 'attachment.added':
       return {
         summary: `added evidence ${e.payload.displayName} (${formatBytes(e.payload.size)})`,
         detail: e.payload.description || null,
-        html: null,
       }
     case 'attachment.withdrawn':
       return {
         summary: `withdrew evidence ${e.payload.displayName}`,
         detail: `Reason: ${e.payload.reason}`,
-        html: null,
       }
     case 'sla.warning':
       return {
         summary: `SLA at risk: ${SLA_TARGET_LABELS[e.payload.target].toLowerCase()} target (${formatSlaDuration(e.payload.targetSeconds)}) for ${e.payload.severity}`,
         detail: `Due ${formatInZone(e.payload.dueAt, timeZone)} (policy v${e.payload.policyVersion})`,
-        html: null,
       }
     case 'sla.breached':
       return {
         summary: `SLA breached: ${SLA_TARGET_LABELS[e.payload.target].toLowerCase()} target (${formatSlaDuration(e.payload.targetSeconds)}) for ${e.payload.severity}`,
         detail: `Was due ${formatInZone(e.payload.dueAt, timeZone)} (policy v${e.payload.policyVersion})`,
-        html: null,
       }
     case 'sla.retargeted': {
       const parts = SLA_TARGETS.map(
@@ -129,14 +121,12 @@ export function describeEvent(
       return {
         summary: `SLA targets now those of ${e.payload.severity} (policy v${e.payload.policyVersion})`,
         detail: parts.join(', '),
-        html: null,
       }
     }
     case 'escalation.fired':
       return {
         summary: `escalation rule “${e.payload.ruleName}” fired (event #${e.payload.causeSeq})`,
         detail: e.payload.actions.length ? `Actions: ${e.payload.actions.join('; ')}` : null,
-        html: null,
       }
     case 'alert.received':
       return {
@@ -148,19 +138,16 @@ export function describeEvent(
         ]
           .filter(Boolean)
           .join(' · '),
-        html: null,
       }
     case 'alert.resolved':
       return {
         summary: `alert resolved at ${e.payload.integrationName} (${ALERT_SOURCE_LABELS[e.payload.source]}): ${e.payload.title}`,
         detail: [`Key ${e.payload.dedupKey}`, e.payload.details].filter(Boolean).join(' · '),
-        html: null,
       }
     case 'postmortem.status_changed':
       return {
         summary: `postmortem ${POSTMORTEM_STATUS_WORDS[e.payload.to]} (revision ${e.payload.revision})`,
         detail: `Was ${POSTMORTEM_STATUS_LABELS[e.payload.from]}`,
-        html: null,
       }
   }
 }

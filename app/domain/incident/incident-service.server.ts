@@ -38,6 +38,13 @@ import {
 } from './lifecycle'
 import { isHigher, triage, type Impact, type TriageMatrix, type Urgency } from './triage'
 import { COMMENT_MAX, type IncidentStatus, type Severity } from './vocabulary'
+import {
+  loadSummaryHtml,
+  loadTimeline,
+  recordTimelineEntry,
+  type TimelinePage,
+  type TimelineWindow,
+} from './timeline.server'
 import { closeRefusal, getOrCreatePostmortem } from '../postmortem/postmortem.server'
 
 export { COMMENT_MAX }
@@ -165,6 +172,15 @@ export async function appendEvent<T extends EventType>(
     payload: stored as Record<string, unknown>,
     prevHash,
     hash,
+  })
+  // The page's read model of the entry (its run, its Markdown rendered once) is written with it.
+  await recordTimelineEntry(em, {
+    organizationId: incident.organizationId,
+    incidentId: incident.id,
+    seq,
+    type,
+    actorId,
+    payload: stored,
   })
   // Every event goes to the fan-out outbox in the same transaction: escalation rules, e-mail
   // and webhooks are derived from it by the worker, so none of them can see a rolled-back change.
@@ -850,7 +866,10 @@ export interface IncidentDetail {
   canEscalate: boolean
 }
 
-/** Everything the incident page shows; null for a number this organization does not have. */
+/** An incident's detail without its events. */
+export type IncidentOverview = Omit<IncidentDetail, 'events'>
+
+/** Everything about one incident with all its events; null for a number this organization does not have. */
 export async function getIncidentDetail(
   orm: MikroORM,
   member: Actorish,
@@ -867,36 +886,69 @@ export async function getIncidentDetail(
       { organizationId, incidentId: incident.id },
       { orderBy: { seq: 'asc' } },
     )
-    const services = await em.find(ServiceSchema, { organizationId }, { orderBy: { name: 'asc' } })
-    const types = await em.find(
-      IncidentTypeSchema,
-      { organizationId },
-      { orderBy: { name: 'asc' } },
-    )
-    const memberships = await em.find(MembershipSchema, { organizationId })
-    const users = await em.find(UserSchema, { id: { $in: memberships.map((m) => m.userId) } })
-    const people = new Map(users.map((u) => [u.id, { name: u.displayName, email: u.email }]))
-    const policy = incident.slaPolicyId
-      ? await em.findOne(SlaPolicySchema, { id: incident.slaPolicyId })
-      : null
-    const actor = actorFor(member, incident)
-    return {
-      incident,
-      events: rows.map(toStoredEvent),
-      people,
-      services: services.map((s) => ({ id: s.id, name: s.name, active: s.active })),
-      types: types.map((t) => ({ id: t.id, name: t.name, active: t.active })),
-      members: memberships
-        .filter((m) => m.active)
-        .map((m) => ({ id: m.userId, name: people.get(m.userId)?.name ?? 'Unknown', role: m.role }))
-        .sort((a, b) => a.name.localeCompare(b.name)),
-      nextSteps: nextSteps(incident.status, actor),
-      slaPolicy: policy ? { version: policy.version, targets: policy.targets } : null,
-      canWork: canWork(member, incident),
-      canAssign: can(member.role, 'incident.assign'),
-      canEscalate: can(member.role, 'incident.escalate'),
-    }
+    return { ...(await loadOverview(em, member, incident)), events: rows.map(toStoredEvent) }
   })
+}
+
+export interface IncidentPageDetail extends IncidentOverview {
+  /** The page of the timeline asked for, not every event. */
+  timeline: TimelinePage
+  /** The summary as sanitised HTML, rendered when it was written. */
+  summaryHtml: string
+}
+
+/**
+ * What the incident page shows: the incident and one page of its timeline, read through the
+ * timeline's read model (no Markdown is rendered here); null for a number this organization does
+ * not have.
+ */
+export async function getIncidentWithTimeline(
+  orm: MikroORM,
+  member: Actorish,
+  number: number,
+  window: TimelineWindow,
+): Promise<IncidentPageDetail | null> {
+  const organizationId = member.organization.id
+  return inScope(orm, { organizationId }, async (em) => {
+    const incident = await em.findOne(IncidentSchema, { organizationId, number })
+    if (!incident) return null
+    const timeline = await loadTimeline(em, incident, window)
+    const summaryHtml = await loadSummaryHtml(em, incident)
+    return { ...(await loadOverview(em, member, incident)), timeline, summaryHtml }
+  })
+}
+
+/** The incident with its people, catalogs, SLA policy and what the member may do. */
+async function loadOverview(
+  em: EntityManager,
+  member: Actorish,
+  incident: Incident,
+): Promise<IncidentOverview> {
+  const organizationId = member.organization.id
+  const services = await em.find(ServiceSchema, { organizationId }, { orderBy: { name: 'asc' } })
+  const types = await em.find(IncidentTypeSchema, { organizationId }, { orderBy: { name: 'asc' } })
+  const memberships = await em.find(MembershipSchema, { organizationId })
+  const users = await em.find(UserSchema, { id: { $in: memberships.map((m) => m.userId) } })
+  const people = new Map(users.map((u) => [u.id, { name: u.displayName, email: u.email }]))
+  const policy = incident.slaPolicyId
+    ? await em.findOne(SlaPolicySchema, { id: incident.slaPolicyId })
+    : null
+  const actor = actorFor(member, incident)
+  return {
+    incident,
+    people,
+    services: services.map((s) => ({ id: s.id, name: s.name, active: s.active })),
+    types: types.map((t) => ({ id: t.id, name: t.name, active: t.active })),
+    members: memberships
+      .filter((m) => m.active)
+      .map((m) => ({ id: m.userId, name: people.get(m.userId)?.name ?? 'Unknown', role: m.role }))
+      .sort((a, b) => a.name.localeCompare(b.name)),
+    nextSteps: nextSteps(incident.status, actor),
+    slaPolicy: policy ? { version: policy.version, targets: policy.targets } : null,
+    canWork: canWork(member, incident),
+    canAssign: can(member.role, 'incident.assign'),
+    canEscalate: can(member.role, 'incident.escalate'),
+  }
 }
 
 /** The services and incident types a new incident may name, and the triage matrix. */
