@@ -368,3 +368,29 @@ describe('comments and the summary through the stored HTML', () => {
     expect(await snapshot()).toEqual(written)
   })
 })
+
+describe('migration 0010', () => {
+  it('fills the read model of the events before it exactly as appending does, chains untouched', async () => {
+    const snapshot = () =>
+      db.query(
+        `select incident_id, seq, run_key, run_start, html, html_of, supersedes_seq
+           from incident_timeline_entry order by incident_id, seq`,
+      )
+    const written = await snapshot()
+    const events = await db.query<{ n: number }>('select count(*)::int as n from incident_event')
+    expect(written).toHaveLength(events[0]!.n)
+
+    const migrator = db.orm.getMigrator()
+    await migrator.down({ migrations: ['0010-timeline-rendered'] })
+    expect(await db.query(`select to_regclass('incident_timeline_entry') as t`)).toEqual([
+      { t: null },
+    ])
+    await migrator.up({ migrations: ['0010-timeline-rendered'] })
+
+    expect(await snapshot()).toEqual(written)
+    expect(await verifyOrganization(db.orm, db.organizationId)).toMatchObject({ ok: true })
+    // The migration leaves no tenant setting behind in the session that ran it.
+    const { html } = await page(`/incidents/1`)
+    expect(shownSeqs(html)).toHaveLength(100)
+  })
+})
