@@ -1,3 +1,4 @@
+import cluster from 'node:cluster'
 import { watch } from 'node:fs'
 import { createServer } from 'node:http'
 import path from 'node:path'
@@ -6,6 +7,8 @@ import { broadcastDevReady, installGlobals, type ServerBuild } from '@remix-run/
 import { loadEnvOrExit, webEnvSchema } from './app/utils/env.server'
 import { createHttpApp } from './app/utils/http-app.server'
 import { createLogger } from './app/utils/logger.server'
+import { startReferenceCache } from './app/utils/reference-cache.server'
+import { startWebCluster } from './app/utils/web-cluster.server'
 import { describeDatabaseUrl, resolveDatabase } from './db/database'
 import { EmbeddedPostgresError } from './db/embedded-postgres'
 import { initORM } from './db/orm'
@@ -19,6 +22,8 @@ const env = loadEnvOrExit(webEnvSchema)
 const development = env.NODE_ENV === 'development'
 const logger = createLogger({ name: 'web', level: env.LOG_LEVEL, pretty: development })
 const BUILD_PATH = path.resolve('build/index.js')
+/** Reference data kept in memory is reloaded at least this often (see reference-cache.server). */
+const REFERENCE_MAX_AGE_MS = 60_000
 
 async function importBuild(): Promise<ServerBuild> {
   // A query string defeats the ESM module cache so a rebuilt bundle is really re-read.
@@ -45,6 +50,17 @@ async function main() {
     await database.stop()
     process.exit(1)
   })
+  // Each web process keeps its own copy and its own LISTEN connection, so every process drops
+  // what an admin changed, whichever process the change went through.
+  const reference =
+    env.REFERENCE_CACHE_ORGANIZATIONS > 0
+      ? startReferenceCache(orm, {
+          url: database.url,
+          logger,
+          maxOrganizations: env.REFERENCE_CACHE_ORGANIZATIONS,
+          maxAgeMs: REFERENCE_MAX_AGE_MS,
+        })
+      : null
 
   let build = await importBuild()
   let shuttingDown = false
@@ -69,6 +85,7 @@ async function main() {
     } else {
       logger.fatal({ err: error }, 'HTTP server error')
     }
+    await reference?.stop()
     await boss.stop({ graceful: false, wait: true }).catch(() => {})
     await orm.close(true)
     await database.stop()
@@ -110,6 +127,7 @@ async function main() {
       server.closeIdleConnections()
     })
     clearTimeout(forced)
+    await reference?.stop()
     await boss.stop({ graceful: false, wait: true }).catch(() => {})
     await orm.close(true)
     await database.stop()
@@ -120,11 +138,57 @@ async function main() {
   process.on('SIGINT', () => void shutdown('SIGINT'))
 }
 
-main().catch((error: unknown) => {
+/**
+ * WEB_CONCURRENCY > 1: this process only supervises. It resolves the database once — starting
+ * the embedded PostgreSQL if that is what is configured — and hands its URL to the web
+ * processes, so they attach to it instead of each trying to own it; it stops it after the last
+ * web process has drained.
+ */
+async function supervise() {
+  const database = await resolveDatabase(env, 'share', 'npm start')
+  logger.info(
+    {
+      database: describeDatabaseUrl(database.url),
+      embedded: database.embedded,
+      processes: env.WEB_CONCURRENCY,
+    },
+    'starting web processes',
+  )
+  const web = startWebCluster({
+    count: env.WEB_CONCURRENCY,
+    env: { DATABASE_URL: database.url },
+    logger,
+  })
+  let stopping: Promise<void> | undefined
+  const stop = (code: number, signal?: string) => {
+    stopping ??= (async () => {
+      if (signal) logger.info({ signal }, 'stopping web processes')
+      await web.stop()
+      await database.stop()
+      logger.info('stopped')
+      process.exit(code)
+    })()
+    return stopping
+  }
+  process.on('SIGTERM', () => void stop(0, 'SIGTERM'))
+  process.on('SIGINT', () => void stop(0, 'SIGINT'))
+  void web.failed.then(() => stop(1))
+}
+
+function failedToStart(error: unknown) {
   if (error instanceof EmbeddedPostgresError) {
     process.stderr.write(`\n${error.message}\n\n`)
   } else {
     logger.fatal({ err: error }, 'failed to start')
   }
   process.exit(1)
-})
+}
+
+if (env.WEB_CONCURRENCY > 1 && development) {
+  logger.warn('WEB_CONCURRENCY applies to `npm start`; development runs one web process')
+}
+if (env.WEB_CONCURRENCY > 1 && !development && cluster.isPrimary) {
+  supervise().catch(failedToStart)
+} else {
+  main().catch(failedToStart)
+}

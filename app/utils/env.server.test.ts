@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os'
 import { describe, expect, it } from 'vitest'
 import type * as z from 'zod'
 import { EnvError, parseEnv, webEnvSchema, workerEnvSchema } from './env.server'
@@ -111,6 +112,29 @@ describe('parseEnv(webEnvSchema)', () => {
         expect.stringMatching(/^COMPRESSION: must be off or a whole number from 1 to 9/),
       ])
     }
+  })
+
+  it('reads WEB_CONCURRENCY as a number of web processes or auto (one per core)', () => {
+    expect(parseEnv(webEnvSchema, {}).WEB_CONCURRENCY).toBe(1)
+    expect(parseEnv(webEnvSchema, { WEB_CONCURRENCY: '3' }).WEB_CONCURRENCY).toBe(3)
+    expect(parseEnv(webEnvSchema, { WEB_CONCURRENCY: 'auto' }).WEB_CONCURRENCY).toBe(
+      availableParallelism(),
+    )
+    for (const bad of ['0', '65', 'many']) {
+      expect(parseError({ WEB_CONCURRENCY: bad }).problems, bad).toEqual([
+        expect.stringMatching(/^WEB_CONCURRENCY: must be auto or a whole number from 1 to 64/),
+      ])
+    }
+  })
+
+  it('keeps reference data of 1000 organizations unless told otherwise; 0 turns it off', () => {
+    expect(parseEnv(webEnvSchema, {}).REFERENCE_CACHE_ORGANIZATIONS).toBe(1000)
+    expect(
+      parseEnv(webEnvSchema, { REFERENCE_CACHE_ORGANIZATIONS: '0' }).REFERENCE_CACHE_ORGANIZATIONS,
+    ).toBe(0)
+    expect(parseError({ REFERENCE_CACHE_ORGANIZATIONS: '-1' }).message).toContain(
+      'REFERENCE_CACHE_ORGANIZATIONS',
+    )
   })
 
   it('requires SUPABASE_ANON_KEY once SUPABASE_URL is set', () => {

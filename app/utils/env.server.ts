@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { availableParallelism } from 'node:os'
 import * as z from 'zod'
 import { parseDuration } from '../domain/sla/policy'
 
@@ -123,6 +124,13 @@ export const webEnvSchema = baseEnvSchema
      * (6) for 10–20 % more bytes (decision 021).
      */
     COMPRESSION: numberOr('off', () => 'off' as const, 1, 9).prefault('1'),
+    /** Web processes `npm start` runs as a Node cluster; `auto` is one per CPU core. */
+    WEB_CONCURRENCY: numberOr('auto', availableParallelism, 1, 64).prefault('1'),
+    /**
+     * Organizations whose reference data (services, types, members, …) each web process keeps in
+     * memory, least recently used dropped first; 0 turns the cache off.
+     */
+    REFERENCE_CACHE_ORGANIZATIONS: z.coerce.number().int().min(0).max(100_000).default(1000),
   })
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && (!env.SESSION_SECRET || env.SESSION_SECRET.length < 32)) {

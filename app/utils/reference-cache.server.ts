@@ -214,7 +214,13 @@ export class ReferenceCache {
   }
 }
 
-const caches = new WeakMap<MikroORM, ReferenceCache>()
+/**
+ * Process-wide: the Remix build bundles its own copy of this module beside the server's, and the
+ * domain code in the build must find the cache the server attached.
+ */
+const caches = ((globalThis as unknown as Record<symbol, WeakMap<MikroORM, ReferenceCache>>)[
+  Symbol.for('incidentflow.referenceCaches')
+] ??= new WeakMap())
 
 /** Serves reference reads made with this ORM from `cache` (one per process). */
 export function attachReferenceCache(orm: MikroORM, cache: ReferenceCache) {
