@@ -78,12 +78,16 @@ test.describe('Inbound alert integrations', () => {
       .click()
     await expect(page.getByRole('heading', { level: 1 })).toContainText(title)
     const timeline = page.getByRole('list', { name: 'Timeline, oldest first' })
-    // The same alert firing again is one entry with a count.
+    // Both firings are on the timeline: as two entries, or as one entry with a count when the
+    // worker's escalation entry for the declaration did not come between them.
     const fired = timeline
       .getByRole('listitem')
       .filter({ hasText: 'alert received from Search monitors' })
-    await expect(fired).toHaveCount(1)
-    await expect(fired).toContainText('2 times since')
+    await expect(async () => {
+      const texts = await fired.allTextContents()
+      const counted = texts.map((text) => Number(/(\d+) times since/.exec(text)?.[1] ?? 1))
+      expect(counted.reduce((sum, n) => sum + n, 0)).toBe(2)
+    }).toPass()
     await expect(page.getByRole('main')).toContainText('SEV-2')
 
     const wrong = await page.request.post(url.replace(token, `ifa_${'x'.repeat(43)}`), {
