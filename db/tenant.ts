@@ -117,6 +117,24 @@ export async function inScope<T>(
 }
 
 /**
+ * `inScope` for work that only reads (page loaders' read models, the viewer). Inside a web
+ * request it skips the savepoint and the unit-of-work flush that a call which may write needs:
+ * it runs on the request's transaction directly, and a failing read ends that transaction (it has
+ * no writes to lose: a read after a write first commits the write). Outside a request it is
+ * `inScope`. Entities changed in `work` are not flushed.
+ */
+export async function readScope<T>(
+  orm: MikroORM,
+  scope: Scope,
+  work: (em: EntityManager) => Promise<T>,
+): Promise<T> {
+  if (holding.getStore()) return inScope(orm, scope, work)
+  const unit = requestUnits.getStore()
+  if (unit && unit.orm === orm) return unit.run(scope, work, { readOnly: true })
+  return inScope(orm, scope, work)
+}
+
+/**
  * Moves an open `inScope` transaction to another organization's rows. For workers that find
  * their work in a narrow cross-tenant table first (see `event_outbox`, `sla_deadline`) and then
  * handle it under the organization it belongs to, in the same transaction.
@@ -156,6 +174,8 @@ export class RequestUnit {
   private currentKey: string | null = null
   private tail: Promise<unknown> = Promise.resolve()
   private waiting = 0
+  /** The open transaction holds writes (a call that may write has completed in it). */
+  private dirty = false
   private idleTimer: NodeJS.Timeout | undefined
   private failure: unknown = null
   /** The database was busy or unreachable at some point of this request. */
@@ -219,6 +239,7 @@ export class RequestUnit {
     if (!root) return
     this.root = null
     this.currentKey = null
+    this.dirty = false
     try {
       await root.commit()
     } catch (error) {
@@ -232,11 +253,18 @@ export class RequestUnit {
     const root = this.root
     this.root = null
     this.currentKey = null
+    this.dirty = false
     if (root) await root.rollback().catch(() => {})
   }
 
-  run<T>(scope: Scope, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  run<T>(
+    scope: Scope,
+    work: (em: EntityManager) => Promise<T>,
+    options: { readOnly?: boolean } = {},
+  ): Promise<T> {
     return this.turn(async () => {
+      // A read never shares a transaction with a write before it: a failing read may end it.
+      if (options.readOnly && this.dirty) await this.commit()
       const root = await this.open()
       try {
         const key = scopeKey(scope)
@@ -244,12 +272,20 @@ export class RequestUnit {
           await applyScope(root, scope)
           this.currentKey = key
         }
+        if (options.readOnly) {
+          const em = root.fork({ clear: true, keepTransactionContext: true })
+          return await holding.run({ unit: this, scope, em, tail: Promise.resolve() }, () =>
+            work(em),
+          )
+        }
         // A savepoint: a failing call rolls back only its own writes, as its own transaction did.
-        return await root.transactional(
+        const result = await root.transactional(
           (tx) =>
             holding.run({ unit: this, scope, em: tx, tail: Promise.resolve() }, () => work(tx)),
           { clear: true },
         )
+        this.dirty = true
+        return result
       } catch (error) {
         if (isConnectionFailure(error)) {
           this.unavailable = true
@@ -258,7 +294,7 @@ export class RequestUnit {
             ? error
             : new DatabaseUnavailableError(error)
         }
-        if (isAborted(error)) await this.abandon()
+        if (options.readOnly || isAborted(error)) await this.abandon()
         throw error
       }
     })
@@ -276,11 +312,13 @@ export class RequestUnit {
       const outerKey = scopeKey(outer.scope)
       if (key !== outerKey) await applyScope(outer.em, scope)
       try {
-        return await outer.em.transactional(
+        const value = await outer.em.transactional(
           (tx) =>
             holding.run({ unit: this, scope, em: tx, tail: Promise.resolve() }, () => work(tx)),
           { clear: true },
         )
+        this.dirty = true
+        return value
       } finally {
         if (key !== outerKey) await applyScope(outer.em, outer.scope)
       }

@@ -3,7 +3,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { declareIncident } from '../../app/domain/incident/incident-service.server'
 import { initORM } from '../../db/orm'
-import { inScope, NestedScopeError, RequestUnit } from '../../db/tenant'
+import { inScope, NestedScopeError, readScope, RequestUnit } from '../../db/tenant'
 import { setUpTestDatabase } from '../support/database'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'
 import { addSignedInMember, type SignedInMember } from '../support/incidents'
@@ -31,14 +31,15 @@ beforeAll(async () => {
   }
 })
 
+const ANSI_COLOUR = new RegExp(`${String.fromCharCode(27)}\\[\\d+m`, 'g')
+
 /** An ORM of its own for the app under test: a small pool, and every statement it sends. */
 async function smallPoolOrm(max: number, acquireTimeoutMillis = 10_000) {
   const statements: string[] = []
   const orm = await initORM(db.url, {
     pool: { min: 0, max, acquireTimeoutMillis },
     debug: ['query'],
-    colors: false,
-    logger: (message: string) => statements.push(message),
+    logger: (message: string) => statements.push(message.replace(ANSI_COLOUR, '')),
   })
   return { orm, statements }
 }
@@ -115,8 +116,7 @@ describe('one unit of data work per page', () => {
     await orm?.close(true)
   })
 
-  const count = (pattern: RegExp) =>
-    statements.filter((s) => pattern.test(s)).length
+  const count = (pattern: RegExp) => statements.filter((s) => pattern.test(s)).length
 
   for (const path of ['/incidents', '/incidents?q=Checkout', `/incidents/{n}`]) {
     it(`reads ${path} in one transaction on one connection`, async () => {
@@ -129,6 +129,7 @@ describe('one unit of data work per page', () => {
       expect(response.status).toBe(200)
       expect(count(/\] begin\b/i)).toBe(1)
       expect(count(/\] commit\b/i)).toBe(1)
+      expect(count(/\] rollback\b/i)).toBe(0)
     })
   }
 })
@@ -194,6 +195,40 @@ describe('inScope never holds one pooled connection while waiting for another', 
       )
       await unit.finish()
       expect(results).toEqual([['', db.organizationId], '', db.organizationId])
+    } finally {
+      await orm.close(true)
+    }
+  })
+
+  it('commits a request’s write before a read that follows it, and a failing read ends only its own transaction', async () => {
+    const { orm, statements } = await smallPoolOrm(1, 1_000)
+    try {
+      const unit = new RequestUnit(orm)
+      const marker = `read-after-write-${Date.now()}`
+      const reads = await RequestUnit.enter(unit, async () => {
+        await inScope(orm, { organizationId: db.organizationId }, (em) =>
+          em.execute(`update organization set name = ? where id = ?`, [marker, db.organizationId]),
+        )
+        await expect(
+          readScope(orm, { organizationId: db.organizationId }, (em) =>
+            em.execute(`select 1 / 0 as boom`),
+          ),
+        ).rejects.toThrow(/division by zero/)
+        return readScope(orm, { organizationId: db.organizationId }, (em) =>
+          em.execute<{ name: string }[]>(`select name from organization where id = ?`, [
+            db.organizationId,
+          ]),
+        )
+      })
+      await unit.finish()
+      expect(reads[0]!.name).toBe(marker)
+      expect(statements.filter((s) => /\] commit\b/.test(s))).toHaveLength(2)
+      expect(statements.filter((s) => /\] rollback\b/.test(s))).toHaveLength(1)
+      const [row] = await db.query<{ name: string }>(
+        'select name from organization where id = $1',
+        [db.organizationId],
+      )
+      expect(row!.name).toBe(marker)
     } finally {
       await orm.close(true)
     }

@@ -1,6 +1,6 @@
 import { redirect } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
-import { inScope } from '../../../db/tenant'
+import { readScope } from '../../../db/tenant'
 import { loginUrlFor } from '../../utils/redirect'
 import { can, type Permission, type Role } from './permissions'
 import { clearSessionCookie, readSessionToken, sessionProblem } from './session.server'
@@ -69,7 +69,7 @@ async function loadViewer(request: Request, context: AppLoadContext): Promise<Vi
   const now = new Date()
   // One statement reads the session, its user and the user's active memberships (see migration
   // 0011); the once-a-minute touch, when due, is one more on the same connection.
-  return inScope(context.orm, {}, async (em) => {
+  return readScope(context.orm, {}, async (em) => {
     const rows = await em.execute<ViewerRow[]>(`select * from incidentflow_viewer(?)`, [id])
     const first = rows[0]
     if (!first) return null

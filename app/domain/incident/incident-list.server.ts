@@ -1,6 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import * as z from 'zod'
-import { inScope } from '../../../db/tenant'
+import { readScope } from '../../../db/tenant'
 import type { SlaTimes } from '../sla/clock'
 import type { SeverityTargets, SlaTargets } from '../sla/policy'
 import { OPEN_STATUSES } from './lifecycle'
@@ -141,7 +141,7 @@ export async function listIncidents(
     params.push(cursor.severity, cursor.severity, cursor.declaredAt, cursor.declaredAt, cursor.id)
   }
   const search = titleSearch(filters.q)
-  return inScope(orm, { organizationId }, async (em) => {
+  return readScope(orm, { organizationId }, async (em) => {
     const matched = search ? await searchClause(em, search) : null
     if (matched === 'none') return { rows: [], next: null }
     if (matched) {
