@@ -30,19 +30,25 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     listMembers(context.orm, member.organization.id),
   ])
   const timeZone = member.organization.timezone
-  const now = Date.now()
+  const at = clockNow()
   const nextParams = new URLSearchParams(url.searchParams)
   if (page.next) nextParams.set('after', page.next)
   const firstParams = new URLSearchParams(url.searchParams)
   firstParams.delete('after')
   return {
     filters: { ...filters, statuses: selectedStatuses(filters) },
-    rows: page.rows.map(({ sla, ...r }) => ({
-      ...r,
-      sla: slaSummary(sla, clockNow(), timeZone),
+    // Only what the table shows: the rows are rendered and also sent along for hydration.
+    rows: page.rows.map((r) => ({
+      number: r.number,
+      title: r.title,
+      severity: r.severity,
+      status: r.status,
+      serviceName: r.serviceName,
+      commanderName: r.commanderName,
+      sla: slaSummary(r.sla, at, timeZone),
       declared: formatInZone(r.declaredAt, timeZone),
       declaredUtc: utcTitle(r.declaredAt),
-      age: formatDuration(now - new Date(r.impactStartedAt).getTime()),
+      age: formatDuration(at.getTime() - new Date(r.impactStartedAt).getTime()),
     })),
     nextUrl: page.next ? `/incidents?${nextParams.toString()}` : null,
     firstUrl: filters.after ? `/incidents?${firstParams.toString()}` : null,
@@ -217,7 +223,7 @@ export default function Incidents() {
             />
             <tbody className="divide-y divide-slate-100">
               {rows.map((r) => (
-                <tr key={r.id}>
+                <tr key={r.number}>
                   <td className="min-w-56 px-3 py-2">
                     <Link
                       to={`/incidents/${r.number}`}
