@@ -158,7 +158,12 @@ async function startServer(dir: string, env: Record<string, string>) {
     'both web processes to listen',
     () => {
       if (exits.length) throw new Error('the server exited')
-      return logLines().some((l) => l.msg === 'all web processes listening') || undefined
+      // The supervisor's line and the web processes' own lines come in no set order.
+      return (
+        (logLines().some((l) => l.msg === 'all web processes listening') &&
+          webPids().length === 2) ||
+        undefined
+      )
     },
     { timeoutMs: 60_000, intervalMs: 50 },
   ).catch((error: unknown) => {

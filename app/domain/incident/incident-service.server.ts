@@ -1,5 +1,5 @@
 import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql'
-import { MembershipSchema, UserSchema } from '../../../db/entities/access'
+import { MembershipSchema } from '../../../db/entities/access'
 import {
   IncidentEventSchema,
   IncidentSchema,
@@ -13,7 +13,12 @@ import { inScope } from '../../../db/tenant'
 import { now as clockNow } from '../../utils/clock'
 import { currentPolicy, refreshSlaDeadline } from '../sla/sla.server'
 import { referenceWritten } from '../../utils/reference-cache.server'
-import { loadTriageMatrix, referenceCatalog } from '../reference/reference-data.server'
+import {
+  loadTriageMatrix,
+  memberDirectory,
+  referenceCatalog,
+  slaPolicyVersion,
+} from '../reference/reference-data.server'
 import type { Member } from '../access/guard.server'
 import { can, canWorkOnIncident } from '../access/permissions'
 import {
@@ -876,7 +881,8 @@ export async function getIncidentDetail(
   number: number,
 ): Promise<IncidentDetail | null> {
   const organizationId = member.organization.id
-  return inScope(orm, { organizationId }, async (em) => {
+  const reference = await readReferenceData(orm, organizationId)
+  const found = await inScope(orm, { organizationId }, async (em) => {
     const incident = await em.findOne(IncidentSchema, { organizationId, number })
     if (!incident) return null
     // One after another: a transaction has one connection, and pg refuses to queue queries on a
@@ -886,8 +892,10 @@ export async function getIncidentDetail(
       { organizationId, incidentId: incident.id },
       { orderBy: { seq: 'asc' } },
     )
-    return { ...(await loadOverview(em, member, incident)), events: rows.map(toStoredEvent) }
+    return { incident, events: rows.map(toStoredEvent) }
   })
+  if (!found) return null
+  return { ...(await overview(orm, member, found.incident, reference)), events: found.events }
 }
 
 export interface IncidentPageDetail extends IncidentOverview {
@@ -909,40 +917,55 @@ export async function getIncidentWithTimeline(
   window: TimelineWindow,
 ): Promise<IncidentPageDetail | null> {
   const organizationId = member.organization.id
-  return inScope(orm, { organizationId }, async (em) => {
+  const reference = await readReferenceData(orm, organizationId)
+  const found = await inScope(orm, { organizationId }, async (em) => {
     const incident = await em.findOne(IncidentSchema, { organizationId, number })
     if (!incident) return null
     const timeline = await loadTimeline(em, incident, window)
     const summaryHtml = await loadSummaryHtml(em, incident)
-    return { ...(await loadOverview(em, member, incident)), timeline, summaryHtml }
+    return { incident, timeline, summaryHtml }
   })
+  if (!found) return null
+  const { incident, timeline, summaryHtml } = found
+  return { ...(await overview(orm, member, incident, reference)), timeline, summaryHtml }
+}
+
+/**
+ * The organization's services, types and members, read before the incident's transaction opens:
+ * a reference-cache miss loads on a connection of its own, which must not be awaited while the
+ * transaction holds one.
+ */
+async function readReferenceData(orm: MikroORM, organizationId: string) {
+  const catalog = await referenceCatalog(orm, organizationId)
+  const directory = await memberDirectory(orm, organizationId)
+  return { catalog, directory }
 }
 
 /** The incident with its people, catalogs, SLA policy and what the member may do. */
-async function loadOverview(
-  em: EntityManager,
+async function overview(
+  orm: MikroORM,
   member: Actorish,
   incident: Incident,
+  { catalog, directory }: Awaited<ReturnType<typeof readReferenceData>>,
 ): Promise<IncidentOverview> {
-  const organizationId = member.organization.id
-  const services = await em.find(ServiceSchema, { organizationId }, { orderBy: { name: 'asc' } })
-  const types = await em.find(IncidentTypeSchema, { organizationId }, { orderBy: { name: 'asc' } })
-  const memberships = await em.find(MembershipSchema, { organizationId })
-  const users = await em.find(UserSchema, { id: { $in: memberships.map((m) => m.userId) } })
-  const people = new Map(users.map((u) => [u.id, { name: u.displayName, email: u.email }]))
   const policy = incident.slaPolicyId
-    ? await em.findOne(SlaPolicySchema, { id: incident.slaPolicyId })
+    ? await slaPolicyVersion(orm, member.organization.id, incident.slaPolicyId)
     : null
   const actor = actorFor(member, incident)
+  const choice = (e: { id: string; name: string; active: boolean }) => ({
+    id: e.id,
+    name: e.name,
+    active: e.active,
+  })
   return {
     incident,
-    people,
-    services: services.map((s) => ({ id: s.id, name: s.name, active: s.active })),
-    types: types.map((t) => ({ id: t.id, name: t.name, active: t.active })),
-    members: memberships
+    people: new Map(directory.map((m) => [m.userId, { name: m.displayName, email: m.email }])),
+    services: catalog.services.map(choice),
+    types: catalog.types.map(choice),
+    // The directory lists active members first, each group by name.
+    members: directory
       .filter((m) => m.active)
-      .map((m) => ({ id: m.userId, name: people.get(m.userId)?.name ?? 'Unknown', role: m.role }))
-      .sort((a, b) => a.name.localeCompare(b.name)),
+      .map((m) => ({ id: m.userId, name: m.displayName, role: m.role })),
     nextSteps: nextSteps(incident.status, actor),
     slaPolicy: policy ? { version: policy.version, targets: policy.targets } : null,
     canWork: canWork(member, incident),
