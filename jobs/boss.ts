@@ -84,3 +84,83 @@ export async function sendJob<Q extends QueueName>(
   }
   return id ?? ''
 }
+
+/** One job for `sendJobs`. */
+export interface JobToSend<Q extends QueueName = QueueName> {
+  queue: Q
+  payload: JobPayload<Q>
+  singletonKey?: string
+  startAfter?: Date
+  /** Overrides the queue's expiry. */
+  expireInSeconds?: number
+}
+
+/**
+ * Enqueues several jobs, of any queues, in one statement; each takes its queue's options (retries,
+ * dead letters, expiry) as pg-boss stores them. Pass `db` to enqueue inside an open transaction,
+ * as with `sendJob`.
+ */
+export async function sendJobs(
+  boss: PgBoss,
+  jobs: ReadonlyArray<JobToSend>,
+  options: { db?: SqlExecutor } = {},
+): Promise<void> {
+  if (jobs.length === 0) return
+  const rows = jobs.map((job) => ({
+    name: job.queue,
+    data: queues[job.queue].payload.parse(job.payload) as object,
+    ...(job.singletonKey ? { singletonKey: job.singletonKey } : {}),
+    ...(job.startAfter ? { startAfter: job.startAfter.toISOString() } : {}),
+    ...(job.expireInSeconds ? { expireInSeconds: job.expireInSeconds } : {}),
+  }))
+  if (options.db) await boss.insert(rows, { db: options.db })
+  else await boss.insert(rows)
+}
+
+/** A job of a batch with its payload checked against the queue's contract. */
+export interface ParsedJob<Q extends QueueName> {
+  id: string
+  payload: JobPayload<Q>
+}
+
+/**
+ * Checks each job's payload. A job whose payload does not fit the contract is failed on its own
+ * (pg-boss retries it, then dead-letters it) instead of failing its whole batch.
+ */
+export async function parseBatch<Q extends QueueName>(
+  boss: PgBoss,
+  queue: Q,
+  jobs: ReadonlyArray<{ id: string; data: unknown }>,
+): Promise<ParsedJob<Q>[]> {
+  const parsed: ParsedJob<Q>[] = []
+  const invalid: Array<{ jobId: string; error: string }> = []
+  for (const job of jobs) {
+    const result = queues[queue].payload.safeParse(job.data)
+    if (result.success) parsed.push({ id: job.id, payload: result.data as JobPayload<Q> })
+    else invalid.push({ jobId: job.id, error: `Invalid payload: ${result.error.message}` })
+  }
+  await failJobs(boss, queue, invalid)
+  return parsed
+}
+
+/**
+ * Fails the given jobs of a batch, so pg-boss retries each with its queue's backoff (and
+ * dead-letters it after the last retry), while the rest of the batch completes when the handler
+ * returns. One statement per distinct error.
+ */
+export async function failJobs(
+  boss: PgBoss,
+  queue: QueueName,
+  failures: ReadonlyArray<{ jobId: string; error?: string }>,
+): Promise<void> {
+  const byError = new Map<string, string[]>()
+  for (const { jobId, error = 'retry later' } of failures) {
+    const ids = byError.get(error)
+    if (ids) ids.push(jobId)
+    else byError.set(error, [jobId])
+  }
+  // pg-boss 10 keeps `data` as the failed jobs' output for an id array too; its typings only
+  // declare it for a single id.
+  const fail = boss.fail.bind(boss) as (name: string, ids: string[], data: object) => Promise<void>
+  for (const [message, ids] of byError) await fail(queue, ids, { message })
+}

@@ -10,12 +10,12 @@ import { DEAD_LETTER_QUEUE, JOB_SCHEMA, queues, type JobPayload, type QueueName 
 import { sweepOverdueActionItems } from './handlers/action-item-sweep'
 import { ingestAlertReceipt } from './handlers/alert-ingest'
 import { recordDeadLetter } from './handlers/dead-letter'
-import { deliverEmail } from './handlers/email-deliver'
+import { EMAIL_BATCH_SIZE, handleEmailJobs } from './handlers/email-deliver'
 import { relayEvents } from './handlers/event-fanout'
 import { generateReport } from './handlers/report-generate'
 import { makePostmortemDraft } from './handlers/postmortem-draft'
 import { sweepSla } from './handlers/sla-sweep'
-import { deliverWebhook, webhookSettings } from './handlers/webhook-deliver'
+import { handleWebhookJobs, WEBHOOK_BATCH_SIZE, webhookSettings } from './handlers/webhook-deliver'
 
 const env = loadEnvOrExit(workerEnvSchema)
 const logger = createLogger({
@@ -75,15 +75,39 @@ async function main() {
     }
   }
 
+  /**
+   * Runs `handle` on batches of up to `batchSize` jobs of the queue, `concurrency` batches at once.
+   * A full batch suggests more are waiting, so that loop fetches again at once instead of after a
+   * polling interval. The handler fails the jobs that must run again itself; the rest complete
+   * when it returns, and all of them fail if it throws.
+   */
+  const workBatches = async (
+    name: QueueName,
+    concurrency: number,
+    batchSize: number,
+    handle: (jobs: PgBoss.Job<unknown>[]) => Promise<unknown>,
+  ) => {
+    for (let i = 0; i < concurrency; i += 1) {
+      let workerId = ''
+      workerId = await boss.work<unknown>(
+        name,
+        { batchSize, pollingIntervalSeconds: 1 },
+        async (jobs) => {
+          await handle(jobs)
+          if (jobs.length === batchSize) boss.notifyWorker(workerId)
+        },
+      )
+    }
+  }
+
   const mailer = createMailer(env)
-  await workEach('email-deliver', env.WORKER_CONCURRENCY, 1, async (payload, jobId) => {
-    const outcome = await deliverEmail({ orm, mailer, from: env.EMAIL_FROM, logger }, payload)
-    logger.debug({ jobId, outcome }, 'email-deliver done')
-  })
+  await workBatches('email-deliver', env.WORKER_CONCURRENCY, EMAIL_BATCH_SIZE, (jobs) =>
+    handleEmailJobs({ orm, boss, mailer, from: env.EMAIL_FROM, logger }, jobs),
+  )
 
   const webhooks = webhookSettings(env)
-  await workEach('webhook-deliver', env.WORKER_CONCURRENCY, 1, (payload) =>
-    deliverWebhook({ orm, boss, logger, settings: webhooks }, payload),
+  await workBatches('webhook-deliver', env.WORKER_CONCURRENCY, WEBHOOK_BATCH_SIZE, (jobs) =>
+    handleWebhookJobs({ orm, boss, logger, settings: webhooks }, jobs),
   )
 
   await workEach(DEAD_LETTER_QUEUE, 1, 2, (payload) => recordDeadLetter({ orm, logger }, payload))

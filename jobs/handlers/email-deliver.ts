@@ -1,83 +1,40 @@
-import { LockMode, type MikroORM } from '@mikro-orm/postgresql'
-import { EmailOutboxSchema } from '../../db/entities/email-outbox'
-import { inScope } from '../../db/tenant'
-import type { Mailer } from '../../app/utils/mailer.server'
-import type { Logger } from '../../app/utils/logger.server'
-import type { JobPayload } from '../queues'
+import {
+  deliverEmails,
+  type EmailDeliverDeps,
+  type EmailJobResult,
+} from '../../app/domain/email/delivery.server'
+import { failJobs, parseBatch, type PgBoss } from '../boss'
 
-export interface EmailDeliverDeps {
-  orm: MikroORM
-  mailer: Mailer
-  from: string
-  logger: Logger
-}
-
-export type DeliveryOutcome = 'sent' | 'held' | 'skipped' | 'failed'
+export type { EmailDeliverDeps }
 
 /**
- * Delivers one outbox e-mail, under its organization's tenant scope. At-least-once safe: the row
- * is locked while it is handled, an e-mail already sent or held is skipped, and the provider gets
- * the row's idempotency key so a send repeated after a crash is not delivered twice.
+ * A batch of `email-deliver` jobs: deliver them (app/domain/email/delivery.server.ts), then fail
+ * the jobs to run again — a temporary provider error, or an e-mail another worker holds — so
+ * pg-boss retries just those with backoff; the others complete with the batch.
  */
-export async function deliverEmail(
-  deps: EmailDeliverDeps,
-  payload: JobPayload<'email-deliver'>,
-): Promise<DeliveryOutcome> {
-  const outcome = await inScope(
-    deps.orm,
-    { organizationId: payload.organizationId },
-    async (em): Promise<DeliveryOutcome | { retry: string }> => {
-      const row = await em.findOne(
-        EmailOutboxSchema,
-        { id: payload.outboxId, organizationId: payload.organizationId },
-        { lockMode: LockMode.PESSIMISTIC_WRITE },
-      )
-      if (!row) {
-        deps.logger.warn(
-          { outboxId: payload.outboxId },
-          'email job for a missing outbox row; nothing to do',
-        )
-        return 'skipped'
-      }
-      if (row.status !== 'pending') return 'skipped'
-      row.attempts += 1
-      const result = await deps.mailer.send({
-        id: row.id,
-        from: deps.from,
-        to: row.toAddress,
-        subject: row.subject,
-        text: row.bodyText,
-        ...(row.bodyHtml ? { html: row.bodyHtml } : {}),
-        idempotencyKey: row.idempotencyKey,
-      })
-      if (result.ok) {
-        row.status = deps.mailer.kind === 'local' ? 'held' : 'sent'
-        row.providerMessageId = result.providerId
-        row.deliveredAt = new Date()
-        row.lastError = null
-        deps.logger.info(
-          { outboxId: row.id, kind: row.kind, mailer: deps.mailer.kind },
-          'email delivered',
-        )
-        return row.status
-      }
-      row.lastError = result.error.slice(0, 2000)
-      if (!result.retryable) {
-        row.status = 'failed'
-        deps.logger.error({ outboxId: row.id, error: result.error }, 'email refused by provider')
-        return 'failed'
-      }
-      return { retry: result.error }
-    },
+export async function handleEmailJobs(
+  deps: EmailDeliverDeps & { boss: PgBoss },
+  jobs: ReadonlyArray<{ id: string; data: unknown }>,
+): Promise<EmailJobResult[]> {
+  const parsed = await parseBatch(deps.boss, 'email-deliver', jobs)
+  const results = await deliverEmails(deps, parsed)
+  const again = results.filter((r) => r.outcome === 'retry' || r.outcome === 'busy')
+  await failJobs(deps.boss, 'email-deliver', again)
+  deps.logger.debug(
+    { jobs: jobs.length, retried: again.length, outcomes: countOutcomes(results) },
+    'email-deliver batch done',
   )
-  // The attempt is committed first; throwing then makes pg-boss retry with backoff.
-  if (typeof outcome === 'object') throw new RetryableDeliveryError(outcome.retry)
-  return outcome
+  return results
 }
 
-export class RetryableDeliveryError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'RetryableDeliveryError'
-  }
+function countOutcomes(results: ReadonlyArray<{ outcome: string }>) {
+  const counts: Record<string, number> = {}
+  for (const { outcome } of results) counts[outcome] = (counts[outcome] ?? 0) + 1
+  return counts
 }
+
+/**
+ * Jobs per batch: one claim, one write and two queue statements serve them all, while a batch
+ * stays small enough that its sends (SEND_CONCURRENCY at once) end well inside the job expiry.
+ */
+export const EMAIL_BATCH_SIZE = 50

@@ -91,7 +91,8 @@ describe('webhookSettings', () => {
       allowedHosts: undefined,
       timeoutMs: 10_000,
       retrySchedule: [5, 300, 1800, 7200, 18_000, 36_000, 36_000],
-      expireInSeconds: 40,
+      // Two timeouts (a connection, then the attempt) and a margin.
+      expireInSeconds: 50,
     })
     const total = settings.retrySchedule.reduce((sum, s) => sum + s, 0)
     expect(total / 3600).toBeGreaterThan(24)
@@ -110,7 +111,7 @@ describe('webhookSettings', () => {
       allowedHosts: '127.0.0.1',
       timeoutMs: 3000,
       retrySchedule: [1, 120, 5400],
-      expireInSeconds: 33,
+      expireInSeconds: 36,
     })
     expect(
       webhookSettings(parseEnv(workerEnvSchema, { WEBHOOK_RETRY_SCHEDULE: '' })).retrySchedule,

@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { queueEmail, type OutgoingEmail } from '../../app/domain/email/outbox.server'
 import { createLogger } from '../../app/utils/logger.server'
@@ -13,7 +14,7 @@ import {
   resendMailer,
   type Mailer,
 } from '../../app/utils/mailer.server'
-import { deliverEmail, RetryableDeliveryError } from '../../jobs/handlers/email-deliver'
+import { deliverEmail, RetryableDeliveryError } from '../../app/domain/email/delivery.server'
 import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { startResendSink, type ResendSink } from '../support/resend-sink'
 
@@ -48,6 +49,19 @@ function email(organizationId: string, overrides: Partial<OutgoingEmail> = {}): 
 
 async function queued(db: TestDatabase, message: OutgoingEmail) {
   return db.inOrg((em) => queueEmail(em, db.boss, message))
+}
+
+/** Locks a row as another worker's batch does while it sends; resolves to the release. */
+async function holdRow(db: TestDatabase, table: 'email_outbox', id: string) {
+  const client = new pg.Client({ connectionString: db.url })
+  await client.connect()
+  await client.query('begin')
+  await client.query(`select set_config('app.organization_id', $1, true)`, [db.organizationId])
+  await client.query(`select id from ${table} where id = $1 for update`, [id])
+  return async () => {
+    await client.query('rollback')
+    await client.end()
+  }
 }
 
 async function outboxRow(db: TestDatabase, id: string) {
@@ -150,10 +164,32 @@ describe('deliverEmail (the email-deliver job handler)', () => {
   it('sends once when two workers run the same job at the same time', async () => {
     const row = await queued(db, email(db.organizationId))
 
-    const outcomes = await Promise.all([deliver(row.id), deliver(row.id)])
+    const outcomes = await Promise.allSettled([deliver(row.id), deliver(row.id)])
 
-    expect(outcomes.sort()).toEqual(['sent', 'skipped'])
+    // One sends. The other finds it sent (skipped), or held by the first (it throws, so pg-boss
+    // runs that job again later, when it is skipped).
+    const sent = outcomes.filter((o) => o.status === 'fulfilled' && o.value === 'sent')
+    expect(sent).toHaveLength(1)
+    const other = outcomes.find((o) => o !== sent[0])!
+    if (other.status === 'fulfilled') expect(other.value).toBe('skipped')
+    else expect(other.reason).toBeInstanceOf(RetryableDeliveryError)
+    await expect(deliver(row.id)).resolves.toBe('skipped')
     expect(sink.requests).toHaveLength(1)
+  })
+
+  it('leaves an e-mail another worker holds to it, and asks for the job to run again', async () => {
+    const row = await queued(db, email(db.organizationId))
+    const release = await holdRow(db, 'email_outbox', row.id)
+    try {
+      const failure = deliver(row.id)
+      await expect(failure).rejects.toBeInstanceOf(RetryableDeliveryError)
+      await expect(failure).rejects.toThrow('being sent by another worker')
+    } finally {
+      await release()
+    }
+    expect(sink.requests).toHaveLength(0)
+    expect(await outboxRow(db, row.id)).toMatchObject({ status: 'pending', attempts: 0 })
+    await expect(deliver(row.id)).resolves.toBe('sent')
   })
 
   it('keeps the e-mail pending with the error recorded and throws, so pg-boss retries, when Resend answers 500', async () => {

@@ -1,5 +1,8 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns'
-import { isIPv4, isIPv6, type LookupFunction } from 'node:net'
+import http, { type ClientRequestArgs } from 'node:http'
+import https from 'node:https'
+import { isIPv4, isIPv6, type LookupFunction, type Socket } from 'node:net'
+import type { Duplex } from 'node:stream'
 
 /**
  * Outgoing webhooks must not become a way into our own network: a URL that names (or resolves
@@ -7,6 +10,8 @@ import { isIPv4, isIPv6, type LookupFunction } from 'node:net'
  * operator listed its host in WEBHOOK_ALLOWED_HOSTS. The admin form checks a URL when it is saved
  * (`checkWebhookUrl`); delivery checks again on the address it actually connects to
  * (`guardedLookup`), so a DNS answer that changes after the form check (DNS rebinding) is caught.
+ * Delivery keeps connections open between requests (`guardedAgent`): a kept connection goes on to
+ * the address that was checked when it opened, and every new connection is checked again.
  */
 
 export type AddressProblem =
@@ -277,4 +282,75 @@ export function guardedLookup(allowedHosts: string | undefined): LookupFunction 
       callback(null, first.address, first.family)
     })
   }
+}
+
+/**
+ * Destroys `socket` once connected if the peer's address is not public, unless `host` is allowed.
+ * It runs before anything written to the socket is flushed (its listener is the first one), so a
+ * refused peer receives no byte of the request.
+ */
+function refuseNonPublicPeer(socket: Socket, host: string, allowedHosts: string | undefined) {
+  if (isAllowedHost(host, allowedHosts)) return
+  socket.once('connect', () => {
+    const address = socket.remoteAddress
+    if (!address) return
+    const problem = addressProblem(address)
+    if (problem) socket.destroy(refusal(host, address, problem))
+  })
+}
+
+export interface GuardedAgentOptions {
+  /** Connections to one destination at most; further requests wait for a free one. */
+  maxSockets: number
+  /** Idle kept connections closed after this long (a server's Keep-Alive hint may shorten it). */
+  idleTimeoutMs: number
+}
+
+/**
+ * A keep-alive agent for one delivery destination that applies the SSRF rules to every connection
+ * it opens: the host's addresses through `guardedLookup`, and the address actually connected to
+ * (which also covers IP literals and any lookup the platform makes on its own). Kept connections
+ * are reused without a new lookup; they lead to the address checked when they opened.
+ */
+export function guardedAgent(
+  protocol: 'http:' | 'https:',
+  allowedHosts: string | undefined,
+  options: GuardedAgentOptions,
+): http.Agent {
+  const agentOptions = {
+    keepAlive: true,
+    maxSockets: options.maxSockets,
+    maxFreeSockets: options.maxSockets,
+    timeout: options.idleTimeoutMs,
+    // The most recently used connection first, so the idle ones beyond what the load needs time
+    // out instead of being kept warm in turn.
+    scheduling: 'lifo' as const,
+    lookup: guardedLookup(allowedHosts),
+  }
+  const guard = (
+    socket: Duplex | null | undefined,
+    connection: ClientRequestArgs,
+  ): Duplex | null | undefined => {
+    const host = stripBrackets(connection.hostname ?? connection.host ?? '')
+    if (socket) refuseNonPublicPeer(socket as Socket, host, allowedHosts)
+    return socket
+  }
+  if (protocol === 'https:') {
+    return new (class extends https.Agent {
+      override createConnection(
+        connection: https.RequestOptions,
+        callback?: (err: Error | null, stream: Duplex) => void,
+      ) {
+        return guard(super.createConnection(connection, callback), connection)
+      }
+    })(agentOptions)
+  }
+  return new (class extends http.Agent {
+    override createConnection(
+      connection: ClientRequestArgs,
+      callback?: (err: Error | null, stream: Duplex) => void,
+    ) {
+      return guard(super.createConnection(connection, callback), connection)
+    }
+  })(agentOptions)
 }
