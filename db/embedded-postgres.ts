@@ -638,30 +638,35 @@ async function startOwned(
   child.once('error', (error) => (spawnError = error))
   child.unref()
 
-  await waitUntil(
-    async () => {
-      if (spawnError) {
-        throw new EmbeddedPostgresError(`Could not run ${bin.postgres} (${reason(spawnError)}).`)
-      }
-      if (exitCode !== undefined) {
-        const tail = (await readFile(logFile, 'utf8').catch(() => ''))
-          .split('\n')
-          .slice(-15)
-          .join('\n')
-        throw new EmbeddedPostgresError(
-          `PostgreSQL exited during start-up (code ${exitCode}). Last lines of ${logFile}:\n${tail}`,
-        )
-      }
-      const lines = (
-        await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')
-      ).split('\n')
-      return Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready'
-    },
-    60_000,
-    `PostgreSQL to start (log: ${logFile})`,
-  )
-
-  await ensureDatabase(options.port, EMBEDDED_DATABASE)
+  try {
+    await waitUntil(
+      async () => {
+        if (spawnError) {
+          throw new EmbeddedPostgresError(`Could not run ${bin.postgres} (${reason(spawnError)}).`)
+        }
+        if (exitCode !== undefined) {
+          const tail = (await readFile(logFile, 'utf8').catch(() => ''))
+            .split('\n')
+            .slice(-15)
+            .join('\n')
+          throw new EmbeddedPostgresError(
+            `PostgreSQL exited during start-up (code ${exitCode}). Last lines of ${logFile}:\n${tail}`,
+          )
+        }
+        const lines = (
+          await readFile(path.join(dataDir, 'postmaster.pid'), 'utf8').catch(() => '')
+        ).split('\n')
+        return Number(lines[0]) === child.pid && lines[7]?.trim() === 'ready'
+      },
+      60_000,
+      `PostgreSQL to start (log: ${logFile})`,
+    )
+    await ensureDatabase(options.port, EMBEDDED_DATABASE)
+  } catch (error) {
+    // Not ready in time, or no database: a server left running would hold the port and the data.
+    if (child.pid && isAlive(child.pid)) await stopPostmaster(child.pid, dataDir).catch(() => {})
+    throw error
+  }
 
   let stopped: Promise<void> | undefined
   return {

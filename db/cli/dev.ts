@@ -27,6 +27,10 @@ function say(line: string) {
   process.stdout.write(`\x1b[36m[dev]\x1b[0m ${line}\n`)
 }
 
+function fail(heading: string, detail: string) {
+  process.stderr.write(`\n\x1b[31m${heading}\x1b[0m ${detail}\n\n`)
+}
+
 async function portIsFree(port: number) {
   return new Promise<boolean>((resolve) => {
     const server = createServer()
@@ -48,136 +52,6 @@ async function waitForHealth(url: string, timeoutMs: number) {
   }
   return false
 }
-
-// A closed terminal or pipe must not end the process half-way through stopping the database.
-process.stdout.on('error', () => {})
-process.stderr.on('error', () => {})
-
-const children: ChildProcess[] = []
-let databaseStarting: Promise<DatabaseTarget> | undefined
-let stopping: Promise<never> | undefined
-
-/** Stops the web and worker groups, then the database, then exits; only the first call counts. */
-function stop(code: number): Promise<never> {
-  stopping ??= (async () => {
-    if (children.length > 0) {
-      say('stopping web and worker…')
-      await Promise.all(children.map(stopGroup))
-      await rm(CHILDREN_FILE, { force: true })
-    } else {
-      say('stopping…')
-    }
-    const running = await databaseStarting?.catch(() => undefined)
-    await running?.stop()
-    process.exit(code)
-  })()
-  return stopping
-}
-process.on('SIGINT', () => void stop(0))
-process.on('SIGTERM', () => void stop(0))
-process.on('SIGHUP', () => void stop(0))
-
-/** After each start-up step: once stopping has begun, start nothing more (this never returns). */
-async function unlessStopping() {
-  if (stopping) await stopping
-}
-
-let database: DatabaseTarget
-try {
-  databaseStarting = resolveDatabase(env, 'own', 'make dev')
-  database = await databaseStarting
-} catch (error) {
-  // A signal during start-up interrupts initdb (same process group): no error to report then.
-  await unlessStopping()
-  if (error instanceof EmbeddedPostgresError) {
-    process.stderr.write(`\n\x1b[31mCannot start:\x1b[0m ${error.message}\n\n`)
-    process.exit(1)
-  }
-  throw error
-}
-await unlessStopping()
-
-async function stopLeftoverChildren() {
-  let recorded: { supervisor: number; groups: number[] }
-  try {
-    recorded = JSON.parse(await readFile(CHILDREN_FILE, 'utf8')) as typeof recorded
-  } catch {
-    return
-  }
-  if (processAlive(recorded.supervisor)) return
-  const alive = recorded.groups.filter(groupAlive)
-  if (alive.length > 0) {
-    say(
-      `stopping web/worker processes left running by a previous \`make dev\` (groups ${alive.join(', ')})`,
-    )
-    for (const group of alive) process.kill(-group, 'SIGTERM')
-    const deadline = Date.now() + 15_000
-    while (alive.some(groupAlive) && Date.now() < deadline) await sleep(100)
-    for (const group of alive.filter(groupAlive)) process.kill(-group, 'SIGKILL')
-  }
-  await rm(CHILDREN_FILE, { force: true })
-}
-await stopLeftoverChildren()
-await unlessStopping()
-
-if (!(await portIsFree(env.PORT))) {
-  process.stderr.write(
-    `\n\x1b[31mCannot start:\x1b[0m port ${env.PORT} is already in use (another \`make dev\` or server?). ` +
-      'Stop it, or run with PORT set to a free port.\n\n',
-  )
-  await stop(1)
-}
-
-const relativeDataDir = database.dataDir && path.relative(process.cwd(), database.dataDir)
-const shownDataDir =
-  relativeDataDir && !relativeDataDir.startsWith('..') ? relativeDataDir : database.dataDir
-say(
-  `database: ${describeDatabaseUrl(database.url)}${shownDataDir ? ` (embedded, data in ${shownDataDir})` : ''}`,
-)
-let demoUsers: Awaited<ReturnType<typeof seedDemo>>['users'] = []
-try {
-  await migrate(database.url, say)
-  const orm = await initORM(database.url, { pool: { min: 0, max: 2 } })
-  try {
-    const seeded = await seedDemo(orm)
-    say(seeded.created ? `seeded demo organization "${seeded.organization}"` : 'existing data kept')
-    demoUsers = seeded.users
-  } finally {
-    await orm.close(true)
-  }
-} catch (error) {
-  // Stopping the database during a migration or the seed makes them fail: not worth a report.
-  await unlessStopping()
-  const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
-  process.stderr.write(`\n\x1b[31mSetting up the database failed:\x1b[0m ${detail}\n`)
-  await stop(1)
-}
-await unlessStopping()
-
-const childEnv: NodeJS.ProcessEnv = {
-  ...process.env,
-  DATABASE_URL: database.url,
-  NODE_ENV: 'development',
-  FORCE_COLOR: '1',
-}
-// Each child leads its own process group, so stopping it reaches everything it started
-// (remix's compiler, tsx's watcher and the server it runs) and nothing is left behind.
-function run(command: string, args: string[]) {
-  return spawn(`node_modules/.bin/${command}`, args, {
-    stdio: 'inherit',
-    env: childEnv,
-    detached: true,
-  })
-}
-children.push(
-  run('remix', [
-    'dev',
-    '--manual',
-    '-c',
-    'tsx watch --clear-screen=false --exclude ./build/index.js server.ts',
-  ]),
-  run('tsx', ['watch', '--clear-screen=false', 'jobs/worker.ts']),
-)
 
 function processAlive(pid: number) {
   try {
@@ -205,6 +79,148 @@ async function stopGroup(child: ChildProcess) {
   while (groupAlive(pid) && Date.now() < deadline) await sleep(100)
   if (groupAlive(pid)) process.kill(-pid, 'SIGKILL')
 }
+
+async function stopLeftoverChildren() {
+  let recorded: { supervisor: number; groups: number[] }
+  try {
+    recorded = JSON.parse(await readFile(CHILDREN_FILE, 'utf8')) as typeof recorded
+  } catch {
+    return
+  }
+  if (processAlive(recorded.supervisor)) return
+  const alive = recorded.groups.filter(groupAlive)
+  if (alive.length > 0) {
+    say(
+      `stopping web/worker processes left running by a previous \`make dev\` (groups ${alive.join(', ')})`,
+    )
+    for (const group of alive) process.kill(-group, 'SIGTERM')
+    const deadline = Date.now() + 15_000
+    while (alive.some(groupAlive) && Date.now() < deadline) await sleep(100)
+    for (const group of alive.filter(groupAlive)) process.kill(-group, 'SIGKILL')
+  }
+  await rm(CHILDREN_FILE, { force: true })
+}
+
+// A closed terminal or pipe must not end the process half-way through stopping the database.
+process.stdout.on('error', () => {})
+process.stderr.on('error', () => {})
+
+/** A start-up failure already reported to the person at the terminal. */
+class Reported extends Error {}
+
+let database: DatabaseTarget | undefined
+const children: ChildProcess[] = []
+let stopping: Promise<never> | undefined
+
+/**
+ * The database, ready for the web server and the worker: started, migrated and seeded. Returns
+ * early, with nothing more started, once stopping has begun.
+ */
+async function setUpDatabase(): Promise<Awaited<ReturnType<typeof seedDemo>>['users']> {
+  try {
+    database = await resolveDatabase(env, 'own', 'make dev')
+  } catch (error) {
+    // A signal during start-up also reaches initdb (same process group): no failure to report.
+    if (stopping) return []
+    if (!(error instanceof EmbeddedPostgresError)) throw error
+    fail('Cannot start:', error.message)
+    throw new Reported()
+  }
+  if (stopping) return []
+  await stopLeftoverChildren()
+  if (!(await portIsFree(env.PORT))) {
+    fail(
+      'Cannot start:',
+      `port ${env.PORT} is already in use (another \`make dev\` or server?). ` +
+        'Stop it, or run with PORT set to a free port.',
+    )
+    throw new Reported()
+  }
+  if (stopping) return []
+
+  const relativeDataDir = database.dataDir && path.relative(process.cwd(), database.dataDir)
+  const shownDataDir =
+    relativeDataDir && !relativeDataDir.startsWith('..') ? relativeDataDir : database.dataDir
+  say(
+    `database: ${describeDatabaseUrl(database.url)}${shownDataDir ? ` (embedded, data in ${shownDataDir})` : ''}`,
+  )
+  try {
+    await migrate(database.url, say)
+    if (stopping) return []
+    const orm = await initORM(database.url, { pool: { min: 0, max: 2 } })
+    try {
+      const seeded = await seedDemo(orm)
+      say(
+        seeded.created ? `seeded demo organization "${seeded.organization}"` : 'existing data kept',
+      )
+      return seeded.users
+    } finally {
+      await orm.close(true)
+    }
+  } catch (error) {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error)
+    fail('Setting up the database failed:', detail)
+    throw new Reported()
+  }
+}
+
+const settingUp = setUpDatabase()
+
+/** Stops the web and worker groups, then the database, then exits; only the first call counts. */
+function stop(code: number): Promise<never> {
+  stopping ??= (async () => {
+    if (children.length > 0) {
+      say('stopping web and worker…')
+      await Promise.all(children.map(stopGroup))
+      await rm(CHILDREN_FILE, { force: true })
+    } else {
+      say('stopping…')
+    }
+    // A migration or the seed in progress finishes first: stopping the server under their
+    // connections would end this process with a connection error, and leave the server running.
+    await settingUp.catch(() => {})
+    await database?.stop()
+    process.exit(code)
+  })()
+  return stopping
+}
+process.on('SIGINT', () => void stop(0))
+process.on('SIGTERM', () => void stop(0))
+process.on('SIGHUP', () => void stop(0))
+
+const demoUsers = await settingUp.catch(async (error: unknown) => {
+  if (!(error instanceof Reported)) {
+    fail('Cannot start:', error instanceof Error ? (error.stack ?? error.message) : String(error))
+  }
+  return stop(1)
+})
+// Once stopping has begun, start nothing more: `stop` exits the process.
+const ready = stopping || !database ? await stop(0) : database
+
+const childEnv: NodeJS.ProcessEnv = {
+  ...process.env,
+  DATABASE_URL: ready.url,
+  NODE_ENV: 'development',
+  FORCE_COLOR: '1',
+}
+// Each child leads its own process group, so stopping it reaches everything it started
+// (remix's compiler, tsx's watcher and the server it runs) and nothing is left behind.
+function run(command: string, args: string[]) {
+  return spawn(`node_modules/.bin/${command}`, args, {
+    stdio: 'inherit',
+    env: childEnv,
+    detached: true,
+  })
+}
+children.push(
+  run('remix', [
+    'dev',
+    '--manual',
+    '-c',
+    'tsx watch --clear-screen=false --exclude ./build/index.js server.ts',
+  ]),
+  run('tsx', ['watch', '--clear-screen=false', 'jobs/worker.ts']),
+)
 
 await mkdir(env.DATA_DIR, { recursive: true })
 await writeFile(

@@ -297,58 +297,62 @@ describe('as root, a checkout in a directory other users cannot enter (mode 700)
 })
 
 describe('`make dev` stopped with SIGTERM', () => {
-  it('returns only once its PostgreSQL has stopped', { timeout: 60_000 }, async ({ skip }) => {
-    skip(spawnSync('make', ['--version']).status !== 0, 'make is not installed')
-    const dir = await makeServerTempDir('incidentflow-dev-signal-')
-    const dataDir = path.join(dir, 'data')
-    const env: NodeJS.ProcessEnv = {
-      ...process.env,
-      NODE_ENV: 'development',
-      DATA_DIR: dataDir,
-      EMBEDDED_POSTGRES_PORT: String(await freePort()),
-      PORT: String(await freePort()),
-    }
-    delete env.DATABASE_URL
-    // Its own process group, signalled as a whole: what `timeout` and Ctrl-C in a terminal do.
-    // `-o` keeps make from reinstalling node_modules whatever their age.
-    const make = spawn(
-      'make',
-      ['--no-print-directory', '-o', 'node_modules/.package-lock.json', 'dev'],
-      {
-        cwd: repoRoot,
-        env,
-        detached: true,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    )
-    const postgresDir = path.join(dataDir, 'postgres')
-    cleanups.push(async () => {
-      if (make.exitCode === null && make.signalCode === null) process.kill(-make.pid!, 'SIGKILL')
-      const left = await postmasterPid(postgresDir).catch(() => undefined)
-      if (left && isAlive(left)) process.kill(left, 'SIGINT')
-      await rm(dir, { recursive: true, force: true })
-    })
-    let output = ''
-    const exited = new Promise<void>((resolve) => make.once('exit', () => resolve()))
-    await new Promise<void>((resolve, reject) => {
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString()
-        // Printed once the database has started, before migrations; the web server and the
-        // worker (which would build into build/) start only later.
-        if (output.includes('[dev]\x1b[0m database:')) resolve()
+  it(
+    'during start-up returns only once its PostgreSQL has stopped',
+    { timeout: 60_000 },
+    async ({ skip }) => {
+      skip(spawnSync('make', ['--version']).status !== 0, 'make is not installed')
+      const dir = await makeServerTempDir('incidentflow-dev-signal-')
+      const dataDir = path.join(dir, 'data')
+      const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        NODE_ENV: 'development',
+        DATA_DIR: dataDir,
+        EMBEDDED_POSTGRES_PORT: String(await freePort()),
+        PORT: String(await freePort()),
       }
-      make.stdout?.on('data', onData)
-      make.stderr?.on('data', onData)
-      void exited.then(() => reject(new Error(`make dev exited early:\n${output}`)))
-    })
-    const postmaster = await postmasterPid(postgresDir)
-    expect(isAlive(postmaster)).toBe(true)
+      delete env.DATABASE_URL
+      // Its own process group, signalled as a whole: what `timeout` and Ctrl-C in a terminal do.
+      // `-o` keeps make from reinstalling node_modules whatever their age.
+      const make = spawn(
+        'make',
+        ['--no-print-directory', '-o', 'node_modules/.package-lock.json', 'dev'],
+        {
+          cwd: repoRoot,
+          env,
+          detached: true,
+          stdio: ['ignore', 'pipe', 'pipe'],
+        },
+      )
+      const postgresDir = path.join(dataDir, 'postgres')
+      cleanups.push(async () => {
+        if (make.exitCode === null && make.signalCode === null) process.kill(-make.pid!, 'SIGKILL')
+        const left = await postmasterPid(postgresDir).catch(() => undefined)
+        if (left && isAlive(left)) process.kill(left, 'SIGINT')
+        await rm(dir, { recursive: true, force: true })
+      })
+      let output = ''
+      const exited = new Promise<void>((resolve) => make.once('exit', () => resolve()))
+      await new Promise<void>((resolve, reject) => {
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString()
+          // In the middle of the migrations: the database is running and in use. The web server
+          // and the worker (which would build into build/) start only after the seed.
+          if (output.includes('[dev]\x1b[0m Applied migration')) resolve()
+        }
+        make.stdout?.on('data', onData)
+        make.stderr?.on('data', onData)
+        void exited.then(() => reject(new Error(`make dev exited early:\n${output}`)))
+      })
+      const postmaster = await postmasterPid(postgresDir)
+      expect(isAlive(postmaster)).toBe(true)
 
-    process.kill(-make.pid!, 'SIGTERM')
-    await exited
-    // Checked the moment make returns: nothing of the database is left running.
-    expect(isAlive(postmaster), output).toBe(false)
-    expect(existsSync(`${postgresDir}.owner.json`)).toBe(false)
-    expect(output).toContain('Stopped embedded PostgreSQL (make dev).')
-  })
+      process.kill(-make.pid!, 'SIGTERM')
+      await exited
+      // Checked the moment make returns: nothing of the database is left running.
+      expect(isAlive(postmaster), output).toBe(false)
+      expect(existsSync(`${postgresDir}.owner.json`)).toBe(false)
+      expect(output).toContain('Stopped embedded PostgreSQL (make dev).')
+    },
+  )
 })
