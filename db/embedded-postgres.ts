@@ -619,6 +619,12 @@ async function startOwned(
     'unix_socket_directories=',
     '-c',
     'max_connections=200',
+    // initdb writes the machine's zone (TZ) into postgresql.conf; sessions would then turn a `date`
+    // compared with a `timestamptz` into that zone's midnight. UTC, whatever the machine says.
+    '-c',
+    'timezone=UTC',
+    '-c',
+    'log_timezone=UTC',
     ...(options.ephemeral
       ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
       : []),
