@@ -94,38 +94,50 @@ export function Timeline({
     const query = [paging.query, extra].filter(Boolean).join('&')
     return `${paging.path}${query ? `?${query}` : ''}#${hash}`
   }
+  // Every entry is on the page, one by one: there is nothing more to show.
+  const complete =
+    paging.olderBefore === null &&
+    paging.newerAfter === null &&
+    entries.length === paging.total &&
+    !entries.some((entry) => entry.run)
   return (
     <>
-      <p className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-sm text-slate-600" data-no-print>
-        {paging.all ? (
-          <>
-            <span>{`All ${paging.total} entries.`}</span>
-            <Link discover="none" to={`${paging.path}#timeline`} className={linkClass}>
-              Show the newest entries only
-            </Link>
-          </>
-        ) : (
-          <>
-            {paging.olderBefore !== null ? (
+      {paging.all || !complete ? (
+        <p className="mt-2 flex flex-wrap gap-x-4 gap-y-1 text-sm text-slate-600" data-no-print>
+          {paging.all ? (
+            <>
+              <span>{`All ${paging.total} entries.`}</span>
+              <Link discover="none" to={`${paging.path}#timeline`} className={linkClass}>
+                Show the newest entries only
+              </Link>
+            </>
+          ) : (
+            <>
+              {paging.olderBefore !== null ? (
+                <Link
+                  discover="none"
+                  to={`${paging.path}?before=${paging.olderBefore}#timeline`}
+                  className={linkClass}
+                >
+                  Show older entries
+                </Link>
+              ) : null}
+              {entries.length === 0 && paging.total > 0 ? (
+                <Link discover="none" to={`${paging.path}#timeline`} className={linkClass}>
+                  Show the newest entries
+                </Link>
+              ) : null}
               <Link
                 discover="none"
-                to={`${paging.path}?before=${paging.olderBefore}#timeline`}
+                to={`${paging.path}?timeline=all#timeline`}
                 className={linkClass}
               >
-                Show older entries
+                {`Show all ${paging.total} entries`}
               </Link>
-            ) : null}
-            {entries.length === 0 && paging.total > 0 ? (
-              <Link discover="none" to={`${paging.path}#timeline`} className={linkClass}>
-                Show the newest entries
-              </Link>
-            ) : null}
-            <Link discover="none" to={`${paging.path}?timeline=all#timeline`} className={linkClass}>
-              {`Show all ${paging.total} entries`}
-            </Link>
-          </>
-        )}
-      </p>
+            </>
+          )}
+        </p>
+      ) : null}
       {/* Each entry's box is styled once, on the list (`*:`), rather than on each of its items. */}
       <ol
         className="mt-3 space-y-3 *:rounded-lg *:border *:border-slate-200 *:bg-white *:p-3 print:*:break-inside-avoid"
