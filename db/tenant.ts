@@ -158,13 +158,13 @@ function isConnectionFailure(error: unknown): boolean {
   return false
 }
 
-/** How long a request's transaction stays open with no call of it waiting. */
-const IDLE_RELEASE_MS = 10
+/** Turns of the event loop a request's transaction stays open with no call of it waiting. */
+const IDLE_RELEASE_TURNS = 3
 
 /**
  * One web request's database work: at most one pooled connection, one transaction shared by
- * every `inScope` call the request makes, taken lazily and given back after a short pause with no
- * call waiting (so a request that goes on to stream a file or call a remote service holds nothing),
+ * every `inScope` call the request makes, taken lazily and given back once the event loop has come
+ * round with no call waiting (so a request that goes on to stream a file or call a remote service holds nothing),
  * and always committed before the response leaves (`finish`). Calls take turns on the
  * connection; a call made while another of the same request runs waits its turn without holding
  * a connection of its own, so no request can hold one connection while waiting for a second.
@@ -176,7 +176,8 @@ export class RequestUnit {
   private waiting = 0
   /** The open transaction holds writes (a call that may write has completed in it). */
   private dirty = false
-  private idleTimer: NodeJS.Timeout | undefined
+  /** Bumped by every call, so a pending release sees that the request came back. */
+  private epoch = 0
   private failure: unknown = null
   /** The database was busy or unreachable at some point of this request. */
   unavailable = false
@@ -193,7 +194,7 @@ export class RequestUnit {
   }
 
   private turn<T>(task: () => Promise<T>): Promise<T> {
-    clearTimeout(this.idleTimer)
+    this.epoch++
     this.waiting++
     const result = this.tail.then(async () => {
       this.waiting--
@@ -208,13 +209,19 @@ export class RequestUnit {
 
   private scheduleRelease() {
     if (this.waiting > 0 || !this.root) return
-    clearTimeout(this.idleTimer)
-    // Calls that follow within a moment (parallel loaders, the next await of one loader, the work
-    // between two reads) join this transaction; after a pause the connection goes back, so a
-    // request that goes on to stream a file or call a remote service holds nothing meanwhile.
-    this.idleTimer = setTimeout(() => {
-      if (this.waiting === 0 && this.root) void this.turn(() => this.commit())
-    }, IDLE_RELEASE_MS)
+    // Calls that follow without the event loop coming round (parallel loaders, the next await of
+    // one loader, the work between two reads) join this transaction; once the loop has come round
+    // a few times with nothing queued, the connection goes back, so a request that goes on to
+    // stream a file or call a remote service holds nothing meanwhile. Counting turns rather than
+    // milliseconds keeps a busy machine from splitting one page's reads.
+    const epoch = this.epoch
+    let turns = 0
+    const tick = () => {
+      if (epoch !== this.epoch || this.waiting > 0 || !this.root) return
+      if (++turns < IDLE_RELEASE_TURNS) setImmediate(tick)
+      else void this.turn(() => this.commit())
+    }
+    setImmediate(tick)
   }
 
   private async open(): Promise<EntityManager> {

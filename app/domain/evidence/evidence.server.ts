@@ -3,7 +3,7 @@ import { Readable } from 'node:stream'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import type { UploadHandlerPart } from '@remix-run/node'
 import { AttachmentSchema, IncidentSchema } from '../../../db/entities/incident'
-import { inScope } from '../../../db/tenant'
+import { inScope, readScope } from '../../../db/tenant'
 import { isObjectTooLarge, evidenceKey, type ObjectStore } from '../../utils/storage/storage.server'
 import type { Member } from '../access/guard.server'
 import {
@@ -291,7 +291,7 @@ export async function findAttachment(
 }
 
 export async function listAttachments(orm: MikroORM, organizationId: string, incidentId: string) {
-  return inScope(orm, { organizationId }, (em) =>
+  return readScope(orm, { organizationId }, (em) =>
     em.find(AttachmentSchema, { organizationId, incidentId }, { orderBy: { uploadedAt: 'asc' } }),
   )
 }

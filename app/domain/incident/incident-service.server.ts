@@ -9,7 +9,7 @@ import {
   type Incident,
 } from '../../../db/entities/incident'
 import { EventOutboxSchema, SlaPolicySchema, type SlaPolicy } from '../../../db/entities/sla'
-import { inScope } from '../../../db/tenant'
+import { inScope, readScope } from '../../../db/tenant'
 import { now as clockNow } from '../../utils/clock'
 import { currentPolicy, refreshSlaDeadline } from '../sla/sla.server'
 import { referenceWritten } from '../../utils/reference-cache.server'
@@ -882,7 +882,7 @@ export async function getIncidentDetail(
 ): Promise<IncidentDetail | null> {
   const organizationId = member.organization.id
   const reference = await readReferenceData(orm, organizationId)
-  const found = await inScope(orm, { organizationId }, async (em) => {
+  const found = await readScope(orm, { organizationId }, async (em) => {
     const incident = await em.findOne(IncidentSchema, { organizationId, number })
     if (!incident) return null
     // One after another: a transaction has one connection, and pg refuses to queue queries on a
@@ -918,7 +918,7 @@ export async function getIncidentWithTimeline(
 ): Promise<IncidentPageDetail | null> {
   const organizationId = member.organization.id
   const reference = await readReferenceData(orm, organizationId)
-  const found = await inScope(orm, { organizationId }, async (em) => {
+  const found = await readScope(orm, { organizationId }, async (em) => {
     const incident = await em.findOne(IncidentSchema, { organizationId, number })
     if (!incident) return null
     const timeline = await loadTimeline(em, incident, window)

@@ -14,7 +14,7 @@ import {
   type GeneratorRecord,
   type Postmortem,
 } from '../../../db/entities/postmortem'
-import { inScope } from '../../../db/tenant'
+import { inScope, readScope } from '../../../db/tenant'
 import { now as clockNow } from '../../utils/clock'
 import type { Member } from '../access/guard.server'
 import { can } from '../access/permissions'
@@ -759,7 +759,7 @@ export async function postmortemStatusOf(
   organizationId: string,
   incidentId: string,
 ): Promise<PostmortemStatus | null> {
-  return inScope(orm, { organizationId }, async (em) => {
+  return readScope(orm, { organizationId }, async (em) => {
     const postmortem = await em.findOne(
       PostmortemSchema,
       { organizationId, incidentId },

@@ -6,7 +6,7 @@ import {
   TriageMatrixSchema,
 } from '../../../db/entities/incident'
 import { SlaPolicySchema } from '../../../db/entities/sla'
-import { inScope } from '../../../db/tenant'
+import { readScope } from '../../../db/tenant'
 import { readReference } from '../../utils/reference-cache.server'
 import type { Role } from '../access/permissions'
 import { DEFAULT_TRIAGE_MATRIX, type TriageMatrix } from '../incident/triage'
@@ -54,7 +54,7 @@ const entry = (e: CatalogEntry): CatalogEntry => ({
 /** Services, incident types and the triage matrix. */
 export function referenceCatalog(orm: MikroORM, organizationId: string): Promise<ReferenceCatalog> {
   return readReference(orm, organizationId, 'catalog', () =>
-    inScope(orm, { organizationId }, async (em) => {
+    readScope(orm, { organizationId }, async (em) => {
       // One after another: a transaction has one connection.
       const services = await em.find(
         ServiceSchema,
@@ -98,7 +98,7 @@ export function memberDirectory(
   organizationId: string,
 ): Promise<readonly MemberRow[]> {
   return readReference(orm, organizationId, 'members', () =>
-    inScope(orm, { organizationId }, async (em) => {
+    readScope(orm, { organizationId }, async (em) => {
       const memberships = await em.find(MembershipSchema, { organizationId })
       const users = await em.find(UserSchema, { id: { $in: memberships.map((m) => m.userId) } })
       const byId = new Map(users.map((u) => [u.id, u]))
@@ -137,7 +137,7 @@ export function slaPolicyVersion(
   policyId: string,
 ): Promise<SlaPolicyVersion | null> {
   return readReference(orm, organizationId, `sla-policy:${policyId}`, () =>
-    inScope(orm, { organizationId }, async (em) => {
+    readScope(orm, { organizationId }, async (em) => {
       const policy = await em.findOne(SlaPolicySchema, { id: policyId, organizationId })
       return policy
         ? { id: policy.id, version: policy.version, targets: structuredClone(policy.targets) }
