@@ -1,18 +1,22 @@
 /**
- * `npm run bench:delivery`: how fast one worker process delivers e-mails and webhooks.
+ * `npm run bench:delivery`: how fast worker processes deliver e-mails and webhooks, and whether
+ * anything arrives twice.
  *
  * Starts a throwaway embedded PostgreSQL, one organization (bench/generate-incidents.ts with a
  * single incident), a loopback stand-in for Resend's API (tests/support/resend-sink.ts, reached
- * by the real SDK through RESEND_BASE_URL) and a loopback webhook receiver. It then queues
- * DELIVERIES (default 2,000) e-mails and as many webhook deliveries, spread over WEBHOOK_ENDPOINTS
- * (10) endpoints, through the application's own services (`queueEmail`,
- * `enqueueWebhookDelivery`: rows and jobs in one transaction), starts ONE production worker
- * (`node build/worker.js`, so run `npm run build` first) and measures, for each kind, the
- * deliveries per second until every one has arrived, or until BENCH_SECONDS (600) have passed.
- * Figures are printed, never asserted.
+ * by the real SDK through RESEND_BASE_URL) and a loopback webhook receiver. Then, for each entry
+ * of WORKERS (default "1,2": one round with one worker process, one with two), it queues
+ * DELIVERIES (default 5,000) e-mails and as many webhook deliveries, spread over
+ * WEBHOOK_ENDPOINTS (10) endpoints, through the application's own services (`queueEmail`,
+ * `enqueueWebhookDelivery`: rows and jobs in one transaction), starts that many production
+ * workers (`node build/worker.js`, so run `npm run build` first) and measures the deliveries per
+ * second until every one has arrived, or until BENCH_SECONDS (600) have passed. The sinks count
+ * duplicates: an e-mail accepted twice for one recipient (every bench e-mail has its own), and a
+ * webhook-id received more than once. WORKER_NODE_ARGS is passed to the workers' node (e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/delivery-profile`). Figures are printed, never asserted.
  */
-import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
+import { existsSync, readFileSync } from 'node:fs'
 import os from 'node:os'
 import pg from 'pg'
 import { queueEmail } from '../app/domain/email/outbox.server'
@@ -25,9 +29,11 @@ import { generateIncidents } from './generate-incidents'
 import { startDatabase } from './support/stack'
 import { startWebhookReceiver } from './support/webhook-receiver'
 
-const count = Number(process.env.DELIVERIES ?? 2000)
+const count = Number(process.env.DELIVERIES ?? 5000)
 const endpointCount = Number(process.env.WEBHOOK_ENDPOINTS ?? 10)
 const limitSeconds = Number(process.env.BENCH_SECONDS ?? 600)
+const rounds = (process.env.WORKERS ?? '1,2').split(',').map((n) => Number(n.trim()))
+const nodeArgs = (process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)
 /** Rows and jobs per enqueueing transaction. */
 const ENQUEUE_CHUNK = 250
 
@@ -39,26 +45,37 @@ if (
   !Number.isInteger(count) ||
   count < 1 ||
   !Number.isInteger(endpointCount) ||
-  endpointCount < 1
+  endpointCount < 1 ||
+  rounds.some((n) => !Number.isInteger(n) || n < 1)
 ) {
-  console.error('DELIVERIES and WEBHOOK_ENDPOINTS must be positive integers')
+  console.error('DELIVERIES, WEBHOOK_ENDPOINTS and each of WORKERS must be positive integers')
   process.exit(2)
 }
 
-interface Progress {
-  label: string
-  arrived: () => number
-  firstAt: number | null
-  lastAt: number | null
+const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
+
+/** CPU seconds (user + system) a process has used so far, from /proc. */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return (Number(fields[11]) + Number(fields[12])) / clockTicks
+  } catch {
+    return 0
+  }
 }
 
 function rate(done: number, ms: number) {
-  return ms > 0 ? ((done * 1000) / ms).toFixed(1) : '–'
+  return ms > 0 ? (done * 1000) / ms : 0
 }
+
+const fixed = (n: number) => n.toFixed(1)
 
 const database = await startDatabase('delivery')
 const sink = await startResendSink()
 const receiver = await startWebhookReceiver()
+const summary: string[] = []
 try {
   const generated = await generateIncidents(database.url, { count: 1, log: () => {} })
   const organizationId = generated.organizationId
@@ -71,9 +88,8 @@ try {
 
   const orm = await initORM(database.url, { pool: { min: 0, max: 4 } })
   const boss = await startSenderBoss(database.url)
-  const queueStarted = performance.now()
+  const endpoints: string[] = []
   try {
-    const endpoints: string[] = []
     for (let i = 0; i < endpointCount; i++) {
       const { id } = await createEndpoint(
         orm,
@@ -83,113 +99,164 @@ try {
       )
       endpoints.push(id)
     }
-    for (let from = 0; from < count; from += ENQUEUE_CHUNK) {
+  } catch (error) {
+    await boss.stop({ graceful: false, wait: true })
+    await orm.close(true)
+    throw error
+  }
+
+  for (const [round, workerCount] of rounds.entries()) {
+    const queueStarted = performance.now()
+    const chunks = Array.from({ length: Math.ceil(count / ENQUEUE_CHUNK) }, (_, k) => k)
+    // Four transactions at once (the pool's size): queueing is set-up, not what is measured.
+    const enqueueChunk = async (chunk: number) => {
+      const from = chunk * ENQUEUE_CHUNK
       const to = Math.min(count, from + ENQUEUE_CHUNK)
       await inScope(orm, { organizationId }, async (em) => {
         for (let i = from; i < to; i++) {
           await queueEmail(em, boss, {
             organizationId,
             kind: 'bench',
-            to: `person${i}@example.test`,
+            to: `person${round}-${i}@example.test`,
             subject: `[INC-1] SEV-2 bench e-mail ${i + 1}`,
             text: `Bench e-mail ${i + 1} of ${count}.`,
-            idempotencyKey: `bench-email-${i}`,
+            idempotencyKey: `bench-email-${round}-${i}`,
           })
           await enqueueWebhookDelivery(em, boss, {
             organizationId,
             endpointId: endpoints[i % endpoints.length]!,
             eventType: 'incident.declared',
-            data: { incident: { number: 1 }, sequence: i + 1 },
-            idempotencyKey: `bench-webhook-${i}`,
+            data: { incident: { number: 1 }, round, sequence: i + 1 },
+            idempotencyKey: `bench-webhook-${round}-${i}`,
             occurredAt: new Date(),
           })
         }
       })
     }
-  } finally {
-    await boss.stop({ graceful: false, wait: true })
-    await orm.close(true)
-  }
-  console.log(
-    `queued ${count.toLocaleString('en')} e-mails and ${count.toLocaleString('en')} webhook deliveries ` +
-      `(${endpointCount} endpoints) in ${((performance.now() - queueStarted) / 1000).toFixed(1)} s`,
-  )
-
-  const started = performance.now()
-  const worker = spawn(process.execPath, ['build/worker.js'], {
-    env: {
-      ...process.env,
-      NODE_ENV: 'production',
-      DATABASE_URL: database.url,
-      DATA_DIR: database.dir,
-      APP_URL: 'http://127.0.0.1:3000',
-      LOG_LEVEL: 'warn',
-      RESEND_API_KEY: 're_bench_not_a_real_key',
-      RESEND_BASE_URL: sink.baseUrl,
-      WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
-    },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  })
-  const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
-  try {
-    const progress: Progress[] = [
-      {
-        label: 'e-mails (Resend SDK → sink)',
-        arrived: () => sink.requests.length,
-        firstAt: null,
-        lastAt: null,
-      },
-      {
-        label: 'webhooks (signed POST → receiver)',
-        arrived: receiver.received,
-        firstAt: null,
-        lastAt: null,
-      },
-    ]
-    const deadline = started + limitSeconds * 1000
-    let lastReport = started
-    for (;;) {
-      const t = performance.now()
-      for (const p of progress) {
-        const n = p.arrived()
-        if (n > 0) p.firstAt ??= t
-        if (n >= count) p.lastAt ??= t
-      }
-      if (progress.every((p) => p.lastAt !== null) || t > deadline || worker.exitCode !== null)
-        break
-      if (t - lastReport > 5000) {
-        lastReport = t
-        process.stderr.write(
-          `delivery: ${progress.map((p) => `${p.arrived()} ${p.label.split(' ')[0]}`).join(', ')} after ${((t - started) / 1000).toFixed(0)} s\n`,
-        )
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50))
-    }
-    if (worker.exitCode !== null) console.log(`the worker exited early (code ${worker.exitCode})`)
-    // The webhook receiver knows its exact arrival times.
-    const webhooks = progress[1]!
-    webhooks.firstAt = receiver.firstAt()
-    if (webhooks.lastAt !== null) webhooks.lastAt = receiver.lastAt()
-
-    console.log(
-      `\none worker (node build/worker.js), ${count.toLocaleString('en')} of each queued before it started:`,
+    await Promise.all(
+      [0, 1, 2, 3].map(async (lane) => {
+        for (let k = lane; k < chunks.length; k += 4) await enqueueChunk(k)
+      }),
     )
-    const rows = progress.map((p) => {
-      const done = Math.min(p.arrived(), count)
-      const end = p.lastAt ?? performance.now()
-      return {
-        kind: p.label,
-        delivered: `${done}/${count}`,
-        'first after s': p.firstAt === null ? '–' : ((p.firstAt - started) / 1000).toFixed(1),
-        'all after s': p.lastAt === null ? 'not all' : ((p.lastAt - started) / 1000).toFixed(1),
-        'per s (first → last)':
-          p.firstAt === null ? '–' : rate(Math.max(0, done - 1), end - p.firstAt),
-        'per s (worker start → last)': rate(done, end - started),
+    console.log(
+      `\nround ${round + 1}: queued ${count.toLocaleString('en')} e-mails and ${count.toLocaleString('en')} ` +
+        `webhook deliveries (${endpointCount} endpoints) in ${((performance.now() - queueStarted) / 1000).toFixed(1)} s`,
+    )
+    sink.requests.length = 0
+    sink.emails.length = 0
+    receiver.reset()
+
+    const started = performance.now()
+    const workers: ChildProcess[] = Array.from({ length: workerCount }, () =>
+      spawn(process.execPath, [...nodeArgs, 'build/worker.js'], {
+        env: {
+          ...process.env,
+          NODE_ENV: 'production',
+          DATABASE_URL: database.url,
+          DATA_DIR: database.dir,
+          APP_URL: 'http://127.0.0.1:3000',
+          LOG_LEVEL: 'warn',
+          RESEND_API_KEY: 're_bench_not_a_real_key',
+          RESEND_BASE_URL: sink.baseUrl,
+          WEBHOOK_ALLOWED_HOSTS: '127.0.0.1',
+        },
+        stdio: ['ignore', 'inherit', 'inherit'],
+      }),
+    )
+    const exited = workers.map(
+      (worker) => new Promise<void>((resolve) => worker.once('exit', () => resolve())),
+    )
+    let cpu = 0
+    try {
+      const emailsArrived = () => sink.emails.length
+      const deadline = started + limitSeconds * 1000
+      let lastReport = started
+      for (;;) {
+        const t = performance.now()
+        const done = emailsArrived() >= count && receiver.distinct() >= count
+        if (done || t > deadline || workers.some((w) => w.exitCode !== null)) break
+        if (t - lastReport > 5000) {
+          lastReport = t
+          process.stderr.write(
+            `delivery: ${emailsArrived()} e-mails, ${receiver.received()} webhooks after ${((t - started) / 1000).toFixed(0)} s\n`,
+          )
+        }
+        await new Promise((resolve) => setTimeout(resolve, 20))
       }
-    })
-    console.table(rows)
-    const load = os.loadavg().map((n) => n.toFixed(1))
-    console.log(`load average at the end ${load.join(' ')} on ${os.cpus().length} CPUs`)
+      cpu = workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0)
+      const early = workers.find((w) => w.exitCode !== null)
+      if (early) console.log(`a worker exited early (code ${early.exitCode})`)
+
+      // Arrival times as the sinks recorded them.
+      const emailTimes = sink.emails.map((e) => e.acceptedAt)
+      const kinds = [
+        {
+          kind: 'e-mails (Resend SDK → sink)',
+          done: Math.min(sink.emails.length, count),
+          firstAt: emailTimes.length ? Math.min(...emailTimes) : null,
+          lastAt: sink.emails.length >= count ? Math.max(...emailTimes) : null,
+        },
+        {
+          kind: 'webhooks (signed POST → receiver)',
+          done: Math.min(receiver.distinct(), count),
+          firstAt: receiver.firstAt(),
+          lastAt: receiver.distinct() >= count ? receiver.lastAt() : null,
+        },
+      ]
+      const now = performance.now()
+      console.log(
+        `${workerCount} worker process${workerCount > 1 ? 'es' : ''} (node build/worker.js), ` +
+          `${count.toLocaleString('en')} of each queued before they started:`,
+      )
+      console.table(
+        kinds.map((k) => ({
+          kind: k.kind,
+          delivered: `${k.done}/${count}`,
+          'first after s': k.firstAt === null ? '–' : fixed((k.firstAt - started) / 1000),
+          'all after s': k.lastAt === null ? 'not all' : fixed((k.lastAt - started) / 1000),
+          'per s (first → last)':
+            k.firstAt === null ? '–' : fixed(rate(k.done - 1, (k.lastAt ?? now) - k.firstAt)),
+        })),
+      )
+
+      // Together: from the first arrival of either kind to the last arrival of both.
+      const total = kinds.reduce((sum, k) => sum + k.done, 0)
+      const firsts = kinds.flatMap((k) => (k.firstAt === null ? [] : [k.firstAt]))
+      const complete = kinds.every((k) => k.lastAt !== null)
+      const end = complete ? Math.max(...kinds.map((k) => k.lastAt!)) : now
+      const together = firsts.length ? rate(total - 1, end - Math.min(...firsts)) : 0
+      const fromStart = rate(total, end - started)
+
+      // Duplicates at the sinks.
+      const recipients = new Set(sink.emails.map((e) => e.request.body.to?.join(',')))
+      const emailDuplicates = sink.emails.length - recipients.size
+      const keys = sink.requests.map((r) => r.headers['idempotency-key'])
+      const emailReplays = keys.length - new Set(keys).size
+      const webhookDuplicates = receiver.repeated()
+
+      console.log(
+        `together: ${fixed(together)} deliveries/s first → last (${fixed(fromStart)}/s from the workers' start), ` +
+          `${complete ? 'all' : 'NOT all'} ${total.toLocaleString('en')} delivered`,
+      )
+      console.log(
+        `duplicates at the sinks: ${emailDuplicates} e-mails accepted twice, ${webhookDuplicates} webhook-ids received twice ` +
+          `(${emailReplays} e-mail requests repeated an idempotency key, absorbed by it)`,
+      )
+      console.log(
+        `worker CPU: ${fixed(cpu)} s in all, ${((cpu * 1000) / Math.max(1, total)).toFixed(2)} ms per delivery`,
+      )
+      console.log(`load average ${os.loadavg().map(fixed).join(' ')} on ${os.cpus().length} CPUs`)
+      summary.push(
+        `${workerCount} worker${workerCount > 1 ? 's' : ''}: ${fixed(together)} deliveries/s ` +
+          `(${fixed(kinds[0]!.firstAt === null ? 0 : rate(kinds[0]!.done - 1, (kinds[0]!.lastAt ?? now) - kinds[0]!.firstAt))} e-mails/s, ` +
+          `${fixed(kinds[1]!.firstAt === null ? 0 : rate(kinds[1]!.done - 1, (kinds[1]!.lastAt ?? now) - kinds[1]!.firstAt))} webhooks/s), ` +
+          `${((cpu * 1000) / Math.max(1, total)).toFixed(2)} ms worker CPU per delivery, ` +
+          `duplicates: ${emailDuplicates} e-mails, ${webhookDuplicates} webhooks`,
+      )
+    } finally {
+      for (const worker of workers) if (worker.exitCode === null) worker.kill('SIGTERM')
+      await Promise.all(exited)
+    }
 
     // What the database says, as the organization (row-level security applies to the owner too).
     const client = new pg.Client({ connectionString: database.url })
@@ -206,15 +273,15 @@ try {
       await client.query('commit')
       const describe = (rows: Array<{ status: string; n: string }>) =>
         rows.map((r) => `${r.status} ${r.n}`).join(', ') || 'none'
-      console.log(`email_outbox: ${describe(emails.rows)}`)
-      console.log(`webhook_delivery: ${describe(deliveries.rows)}`)
+      console.log(`email_outbox (all rounds): ${describe(emails.rows)}`)
+      console.log(`webhook_delivery (all rounds): ${describe(deliveries.rows)}`)
     } finally {
       await client.end()
     }
-  } finally {
-    if (worker.exitCode === null) worker.kill('SIGTERM')
-    await exited
   }
+  await boss.stop({ graceful: false, wait: true })
+  await orm.close(true)
+  console.log(`\n${summary.join('\n')}`)
 } finally {
   await receiver.close()
   await sink.close()

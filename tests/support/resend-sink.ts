@@ -32,6 +32,8 @@ export interface AcceptedEmail {
   id: string
   idempotencyKey: string | null
   request: SinkRequest
+  /** `performance.now()` when it was accepted (benchmarks time deliveries with it). */
+  acceptedAt: number
 }
 
 /** A held answer: the e-mail is accepted, but its answer waits for `release()`. */
@@ -131,7 +133,7 @@ export async function startResendSink(): Promise<ResendSink> {
       }
 
       const id = `sink-message-${++sent}`
-      emails.push({ id, idempotencyKey: key, request })
+      emails.push({ id, idempotencyKey: key, request, acceptedAt: performance.now() })
       const reply: SinkReply = { status: 200, body: { id } }
       const record: KeyRecord = { payload: raw, acceptedAt: now, reply: null }
       if (key) keys.set(key, record)
