@@ -16,7 +16,8 @@
  *    BENCH_WARMUP_SECONDS (3) pass over every route: /healthz, the incident list, the detail of
  *    incident N, and title searches for a common term ("errors") and a rare one
  *    ("reconciliation"). Prints requests/s, p50/p99 latency, non-2xx answers and each route's
- *    requests/s as a share of /healthz in the same run.
+ *    requests/s as a share of /healthz in the same run. Before each run the bench waits (up to
+ *    2 minutes) until the server has answered what the previous run left queued.
  * 4. The burst, BENCH_BURST_ROUNDS (3) times: use the app, make the session's and membership's
  *    `last_seen_at` older than the 60 s touch interval (in the database; BENCH_BURST_WAIT=1
  *    really waits 65 s instead), then send BENCH_BURST (40) page requests at once (list and
@@ -51,6 +52,8 @@ const burstWait = process.env.BENCH_BURST_WAIT === '1'
 const TIMELINE_ENTRIES = 1000
 const TOUCH_INTERVAL_SECONDS = 60
 const BURST_LIMIT_MS = 10_000
+/** How long to wait for the server to finish what a run left queued before the next one. */
+const SETTLE_LIMIT_MS = 120_000
 const COMMON_TERM = 'errors'
 const RARE_TERM = 'reconciliation'
 /** The only title with RARE_TERM in it. */
@@ -181,9 +184,50 @@ async function asOwner<T>(
   }
 }
 
+/**
+ * Waits until the server has worked off what an earlier run left queued (autocannon stops
+ * sending, the server still answers what it received): /healthz quick again and a page
+ * answering 200. At most SETTLE_LIMIT_MS; returns the seconds it took, or null if it never did.
+ */
+async function settle(baseUrl: string, headers: Record<string, string>) {
+  const started = performance.now()
+  while (performance.now() - started < SETTLE_LIMIT_MS) {
+    try {
+      const t0 = performance.now()
+      const health = await fetch(`${baseUrl}/healthz`, { signal: AbortSignal.timeout(5000) })
+      await health.arrayBuffer()
+      if (health.ok && performance.now() - t0 < 100) {
+        const page = await fetch(`${baseUrl}/incidents`, {
+          headers,
+          redirect: 'manual',
+          signal: AbortSignal.timeout(10_000),
+        })
+        await page.arrayBuffer()
+        if (page.status === 200) return (performance.now() - started) / 1000
+      }
+    } catch {
+      // still busy
+    }
+    await sleep(500)
+  }
+  return null
+}
+
+async function settleAndSay(baseUrl: string, headers: Record<string, string>, before: string) {
+  const took = await settle(baseUrl, headers)
+  if (took === null) {
+    process.stderr.write(`server still busy ${SETTLE_LIMIT_MS / 1000} s after ${before}\n`)
+  } else if (took > 2) {
+    process.stderr.write(`server settled ${took.toFixed(1)} s after ${before}\n`)
+  }
+  return took
+}
+
 interface Measured {
   label: string
   result: Result
+  /** Seconds waited for the server to work off the previous run (null: it never did). */
+  settled: number | null
 }
 
 async function measure(
@@ -193,12 +237,14 @@ async function measure(
 ) {
   if (warmupSeconds > 0) {
     process.stderr.write(`warm-up: ${warmupSeconds} s per route …\n`)
-    for (const [, path] of routes) {
+    for (const [label, path] of routes) {
       await autocannon({ url: `${baseUrl}${path}`, connections, duration: warmupSeconds, headers })
+      await settleAndSay(baseUrl, headers, `the warm-up of ${label}`)
     }
   }
   const measured: Measured[] = []
   for (const [label, path] of routes) {
+    const settled = await settleAndSay(baseUrl, headers, 'the previous run')
     process.stderr.write(`measuring ${label} for ${seconds} s …\n`)
     const result = await autocannon({
       url: `${baseUrl}${path}`,
@@ -207,7 +253,7 @@ async function measure(
       timeout: 30,
       headers,
     })
-    measured.push({ label, result })
+    measured.push({ label, result, settled })
   }
   return measured
 }
@@ -216,7 +262,7 @@ function printTable(measured: Measured[]) {
   const health = measured.find((m) => m.label.startsWith('GET /healthz'))
   const base = health?.result.requests.average ?? 0
   console.table(
-    measured.map(({ label, result }) => ({
+    measured.map(({ label, result, settled }) => ({
       route: label,
       'req/s': result.requests.average.toFixed(1),
       'p50 ms': result.latency.p50.toFixed(1),
@@ -224,6 +270,7 @@ function printTable(measured: Measured[]) {
       'non-2xx': result.non2xx,
       'errors/timeouts': result.errors + result.timeouts,
       'vs /healthz': base ? `${((100 * result.requests.average) / base).toFixed(2)} %` : '–',
+      'waited s': settled === null ? 'not settled' : settled.toFixed(1),
     })),
   )
 }
@@ -403,6 +450,8 @@ try {
           `last_seen_at ${burstWait ? 'left to age for 65 s' : 'set 65 s back in the database'}`,
       )
       for (let round = 1; round <= burstRounds; round++) {
+        const settled = await settleAndSay(server.baseUrl, headers, 'the previous run')
+        if (settled === null) console.log(`  (the server had not settled before round ${round})`)
         const result = await burst(server.baseUrl, database.url, cookie, generated, detail)
         console.log(
           `  round ${round}: ${result.ok}/${burstSize} answered 200 within ${BURST_LIMIT_MS / 1000} s ` +
