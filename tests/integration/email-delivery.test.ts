@@ -14,7 +14,12 @@ import {
   resendMailer,
   type Mailer,
 } from '../../app/utils/mailer.server'
-import { deliverEmail, RetryableDeliveryError } from '../../app/domain/email/delivery.server'
+import {
+  deliverEmail,
+  deliverEmails,
+  RetryableDeliveryError,
+} from '../../app/domain/email/delivery.server'
+import { handleEmailJobs } from '../../jobs/handlers/email-deliver'
 import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { startResendSink, type ResendSink } from '../support/resend-sink'
 
@@ -259,6 +264,136 @@ describe('deliverEmail (the email-deliver job handler)', () => {
   it('skips a job whose outbox row does not exist', async () => {
     await expect(deliver(randomUUID())).resolves.toBe('skipped')
     expect(sink.requests).toHaveLength(0)
+  })
+})
+
+describe('deliverEmails (a batch of jobs)', () => {
+  const db = setUpTestDatabase('email_batches')
+  let sink: ResendSink
+  let mailer: Mailer
+
+  beforeAll(async () => {
+    sink = await startResendSink()
+    mailer = resendMailer(API_KEY, sink.baseUrl, 5_000)
+  })
+  afterEach(() => {
+    sink.requests.length = 0
+    sink.replies.length = 0
+  })
+  afterAll(async () => {
+    await sink?.close()
+  })
+
+  const deps = (overrides: { concurrency?: number } = {}) => ({
+    orm: db.orm,
+    mailer,
+    from: FROM,
+    logger,
+    ...overrides,
+  })
+
+  it('sends the e-mails of several organizations in one batch, each under its own, with an outcome per job', async () => {
+    const other = await db.createOrganization('Batch Other')
+    const [a1, a2, a3] = await Promise.all(
+      [1, 2, 3].map(() => queued(db, email(db.organizationId))),
+    )
+    const b1 = await db.inOrg((em) => queueEmail(em, db.boss, email(other)), other)
+    const b2 = await db.inOrg((em) => queueEmail(em, db.boss, email(other)), other)
+    // Sent one at a time, so the scripted answers go to the first and second sends.
+    sink.replies.push(
+      { status: 500, body: { statusCode: 500, name: 'internal_server_error', message: 'Down' } },
+      { status: 422, body: { statusCode: 422, name: 'validation_error', message: 'Bad to' } },
+    )
+    const job = (id: string, outboxId: string, organizationId: string) => ({
+      id,
+      payload: { outboxId, organizationId },
+    })
+    const missing = randomUUID()
+    const results = await deliverEmails(deps({ concurrency: 1 }), [
+      job('j1', a1!.id, db.organizationId),
+      job('j2', b1.id, other),
+      job('j3', a2!.id, db.organizationId),
+      job('j4', a3!.id, db.organizationId),
+      job('j5', a1!.id, db.organizationId),
+      job('j6', missing, db.organizationId),
+      // Another organization's e-mail, named under this one: row-level security hides it.
+      job('j7', b2.id, db.organizationId),
+    ])
+
+    // Four sends, each with its row's idempotency key; nothing for the missing, repeated and
+    // mismatched jobs.
+    const keys = sink.requests.map((r) => r.headers['idempotency-key'])
+    expect([...keys].sort()).toEqual([a1!, a2!, a3!, b1].map((row) => row.idempotencyKey).sort())
+    const byKey = new Map([a1!, a2!, a3!, b1].map((row) => [row.idempotencyKey, row.id]))
+    const retried = byKey.get(String(keys[0]))!
+    const refused = byKey.get(String(keys[1]))!
+    const expected = (outboxId: string) =>
+      outboxId === retried ? 'retry' : outboxId === refused ? 'failed' : 'sent'
+    expect(results.map((r) => [r.jobId, r.outcome])).toEqual([
+      ['j1', expected(a1!.id)],
+      ['j2', expected(b1.id)],
+      ['j3', expected(a2!.id)],
+      ['j4', expected(a3!.id)],
+      ['j5', 'skipped'],
+      ['j6', 'skipped'],
+      ['j7', 'skipped'],
+    ])
+    expect(results.find((r) => r.outboxId === retried)?.error).toContain('Down')
+
+    expect(await outboxRow(db, retried)).toMatchObject({
+      status: 'pending',
+      attempts: 1,
+      last_error: expect.stringContaining('Down'),
+    })
+    expect(await outboxRow(db, refused)).toMatchObject({
+      status: 'failed',
+      attempts: 1,
+      last_error: expect.stringContaining('Bad to'),
+    })
+    for (const id of [a1!.id, a2!.id, a3!.id, b1.id].filter((i) => i !== retried && i !== refused))
+      expect(await outboxRow(db, id)).toMatchObject({
+        status: 'sent',
+        attempts: 1,
+        last_error: null,
+        provider_message_id: expect.stringMatching(/^sink-message-/),
+      })
+    expect(await outboxRow(db, b2.id)).toMatchObject({ status: 'pending', attempts: 0 })
+  })
+
+  it('fails only the jobs to retry; pg-boss completes the rest of the batch', async () => {
+    const rows = await Promise.all([1, 2, 3, 4].map(() => queued(db, email(db.organizationId))))
+    // Whatever the other tests left queued is handled too: its e-mails are no longer pending.
+    const jobs = await db.boss.fetch<unknown>('email-deliver', { batchSize: 50 })
+    const mine = new Map(jobs.map((j) => [(j.data as { outboxId: string }).outboxId, j.id]))
+    expect(rows.every((row) => mine.has(row.id))).toBe(true)
+    sink.replies.push({
+      status: 429,
+      body: { statusCode: 429, name: 'rate_limit_exceeded', message: 'Slow down' },
+    })
+
+    const results = await handleEmailJobs({ ...deps(), boss: db.boss }, jobs)
+    // What pg-boss does when the handler returns.
+    await db.boss.complete(
+      'email-deliver',
+      jobs.map((j) => j.id),
+    )
+
+    const retried = results.filter((r) => r.outcome === 'retry')
+    expect(retried).toHaveLength(1)
+    const states = await db.query<{ id: string; state: string; output: unknown }>(
+      `select id, state::text, output from pgboss.job where id = any($1::uuid[])`,
+      [rows.map((row) => mine.get(row.id))],
+    )
+    const retryJob = mine.get(retried[0]!.outboxId)
+    expect(states.find((j) => j.id === retryJob)).toMatchObject({
+      state: 'retry',
+      output: { message: expect.stringContaining('Slow down') },
+    })
+    expect(states.filter((j) => j.id !== retryJob).map((j) => j.state)).toEqual([
+      'completed',
+      'completed',
+      'completed',
+    ])
   })
 })
 

@@ -1,10 +1,11 @@
-import { createServer, get, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { createServer, get, request as httpRequest, type Agent, type Server } from 'node:http'
+import type { AddressInfo, Socket } from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import {
   addressProblem,
   checkUrlShape,
   checkWebhookUrl,
+  guardedAgent,
   guardedLookup,
   isAllowedHost,
   WebhookTargetError,
@@ -297,6 +298,88 @@ describe('guardedLookup on a real request', () => {
   it('connects when the host is allowed, whether one or all addresses are asked for', async () => {
     for (const all of [undefined, true, false]) {
       await expect(fetchWith('localhost', all)).resolves.toBe('reached')
+    }
+  })
+})
+
+describe('guardedAgent: kept connections, every new one checked', () => {
+  let server: Server
+  let port: number
+  let requests = 0
+  const connections = new Set<Socket>()
+  let opened = 0
+  beforeAll(async () => {
+    server = createServer((_req, res) => {
+      requests += 1
+      res.end('reached')
+    })
+    server.on('connection', (socket) => {
+      opened += 1
+      connections.add(socket)
+      socket.on('close', () => connections.delete(socket))
+    })
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    port = (server.address() as AddressInfo).port
+  })
+  afterAll(async () => {
+    server.closeAllConnections()
+    await new Promise((resolve) => server.close(resolve))
+  })
+
+  const post = (agent: Agent, host: string) =>
+    new Promise<string>((resolve, reject) => {
+      const request = httpRequest(
+        { host, port, path: '/', method: 'POST', agent, family: 4 },
+        (response) => {
+          let body = ''
+          response.on('data', (chunk: Buffer) => (body += chunk.toString()))
+          response.on('end', () => resolve(body))
+        },
+      )
+      request.on('error', reject)
+      request.end('{}')
+    })
+
+  const agentFor = (allowedHosts: string | undefined) =>
+    guardedAgent('http:', allowedHosts, { maxSockets: 4, idleTimeoutMs: 5_000 })
+
+  it('refuses to connect to a loopback IP literal, where no lookup runs, and sends nothing', async () => {
+    const before = requests
+    const agent = agentFor(undefined)
+    try {
+      const error = await post(agent, '127.0.0.1').catch((e: unknown) => e)
+      expect(problemOf(error)).toBe('loopback')
+      expect((error as Error).message).toContain('127.0.0.1 is a loopback address')
+    } finally {
+      agent.destroy()
+    }
+    expect(requests).toBe(before)
+  })
+
+  it('refuses to connect when the name resolves to loopback', async () => {
+    const agent = agentFor(undefined)
+    try {
+      expect(problemOf(await post(agent, 'localhost').catch((e: unknown) => e))).toBe('loopback')
+    } finally {
+      agent.destroy()
+    }
+  })
+
+  it('reuses one connection for requests one after another, and opens a new one once it is dropped', async () => {
+    const agent = agentFor('localhost')
+    try {
+      const before = opened
+      await expect(post(agent, 'localhost')).resolves.toBe('reached')
+      await expect(post(agent, 'localhost')).resolves.toBe('reached')
+      await expect(post(agent, 'localhost')).resolves.toBe('reached')
+      expect(opened - before).toBe(1)
+      // The receiver drops the idle connection: the next request opens (and checks) a new one.
+      for (const socket of connections) socket.destroy()
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      await expect(post(agent, 'localhost')).resolves.toBe('reached')
+      expect(opened - before).toBe(2)
+    } finally {
+      agent.destroy()
     }
   })
 })
