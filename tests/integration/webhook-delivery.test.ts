@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
+import pg from 'pg'
 import { Webhook } from 'standardwebhooks'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { queueEmail } from '../../app/domain/email/outbox.server'
 import type { Member } from '../../app/domain/access/guard.server'
 import {
@@ -9,6 +10,8 @@ import {
   subscribedEndpoints,
   type WebhookDeliveryInput,
 } from '../../app/domain/notify/webhooks.server'
+import { deliverWebhooks } from '../../app/domain/notify/webhook-delivery.server'
+import { createWebhookTransport } from '../../app/domain/notify/webhook-transport.server'
 import { recordDeadLetter } from '../../jobs/handlers/dead-letter'
 import {
   deliverWebhook,
@@ -700,5 +703,158 @@ describe('subscribedEndpoints', () => {
     expect(await ids('sla.warning')).toEqual([both, warningOnly])
     expect(await ids('incident.declared')).toEqual([both])
     expect(await ids('comment.added')).toEqual([])
+  })
+})
+
+describe('a batch of deliveries', () => {
+  const job = (id: string, deliveryId: string, organizationId = db.organizationId) => ({
+    id,
+    payload: { deliveryId, organizationId },
+  })
+
+  it('attempts them all at once and records each outcome, retries and endpoint changes in bulk', async () => {
+    const ok = await newEndpoint({ path: '/ok' })
+    const failing = await newEndpoint({ path: '/failing' })
+    const gone = await newEndpoint({ path: '/gone' })
+    const disabled = await newEndpoint({ path: '/disabled' })
+    const [d1, d2, d3, d4, d5, d6] = [
+      await enqueue(ok),
+      await enqueue(ok),
+      await enqueue(failing),
+      await enqueue(gone),
+      await enqueue(disabled),
+      await enqueue(ok),
+    ]
+    // Disabled after its delivery was queued.
+    await db.query(`update webhook_endpoint set enabled = false where id = $1`, [disabled])
+    // d6's next attempt is an hour away: its job is a leftover.
+    await db.query(
+      `update webhook_delivery set next_attempt_at = now() + interval '1 hour' where id = $1`,
+      [d6!.id],
+    )
+    const otherOrg = await db.createOrganization('Batch Elsewhere')
+    receiver.repliesFor('/failing', { status: 500, body: 'down' })
+    receiver.repliesFor('/gone', { status: 410, body: 'gone' })
+
+    const results = await deliverWebhooks(deps({ random: () => 0.5 }), [
+      job('j1', d1!.id),
+      job('j2', d2!.id),
+      job('j3', d3!.id),
+      job('j4', d4!.id),
+      job('j5', d5!.id),
+      job('j6', d6!.id),
+      job('j7', d1!.id),
+      job('j8', randomUUID()),
+      job('j9', d2!.id, otherOrg),
+    ])
+    expect(results.map((r) => [r.jobId, r.outcome])).toEqual([
+      ['j1', 'succeeded'],
+      ['j2', 'succeeded'],
+      ['j3', 'retry-scheduled'],
+      ['j4', 'failed'],
+      ['j5', 'failed'],
+      ['j6', 'not-due'],
+      ['j7', 'skipped'],
+      ['j8', 'skipped'],
+      ['j9', 'skipped'],
+    ])
+
+    // One request per attempted delivery, each signed with its endpoint's secret.
+    expect(receiver.requests.map((r) => r.path).sort()).toEqual(['/failing', '/gone', '/ok', '/ok'])
+    const secrets = new Map(
+      await Promise.all([ok, failing, gone].map(async (id) => [id, await secretOf(id)] as const)),
+    )
+    for (const request of receiver.requests) {
+      const endpointId = { '/ok': ok, '/failing': failing, '/gone': gone }[request.path]!
+      expect(() =>
+        new Webhook(secrets.get(endpointId)!).verify(
+          request.body,
+          request.headers as Record<string, string>,
+        ),
+      ).not.toThrow()
+    }
+    expect(new Set(receiver.requests.map((r) => r.headers['webhook-id']))).toEqual(
+      new Set([d1!, d2!, d3!, d4!].map((d) => d.messageId)),
+    )
+
+    for (const d of [d1!, d2!])
+      expect(await deliveryRow(d.id)).toMatchObject({
+        status: 'succeeded',
+        attempts: 1,
+        last_status_code: 200,
+      })
+    const retried = await deliveryRow(d3!.id)
+    expect(retried).toMatchObject({ status: 'pending', attempts: 1, last_error: 'HTTP 500: down' })
+    const [retryJob] = (await deliveryJobs(d3!.id)).slice(1)
+    expect(retryJob).toMatchObject({ singleton_key: `${d3!.id}:2`, state: 'created' })
+    expect(retryJob!.start_after.getTime()).toBe(retried.next_attempt_at!.getTime())
+    expect(await deliveryRow(d4!.id)).toMatchObject({ status: 'failed', last_status_code: 410 })
+    expect(await deliveryRow(d5!.id)).toMatchObject({
+      status: 'failed',
+      attempts: 0,
+      last_error: 'Not sent: the endpoint is disabled.',
+    })
+    expect(await deliveryRow(d6!.id)).toMatchObject({ status: 'pending', attempts: 0 })
+    const endpoints = await db.query<{ id: string; enabled: boolean; disabled_reason: string }>(
+      `select id, enabled, disabled_reason from webhook_endpoint where id = any($1::uuid[])`,
+      [[ok, gone]],
+    )
+    expect(endpoints.find((e) => e.id === ok)).toMatchObject({ enabled: true })
+    expect(endpoints.find((e) => e.id === gone)?.disabled_reason).toMatch(/answered 410 Gone/)
+    expect((await attemptRows(d3!.id)).map((a) => [a.attempt, a.status_code, a.error])).toEqual([
+      [1, 500, 'HTTP 500: down'],
+    ])
+  })
+
+  it('leaves a delivery another worker holds to it, and asks for its job to run again', async () => {
+    const endpointId = await newEndpoint()
+    const delivery = await enqueue(endpointId)
+    const client = new pg.Client({ connectionString: db.url })
+    await client.connect()
+    try {
+      await client.query('begin')
+      await client.query(`select set_config('app.organization_id', $1, true)`, [db.organizationId])
+      await client.query(`select id from webhook_delivery where id = $1 for update`, [delivery.id])
+      const [result] = await deliverWebhooks(deps(), [job('held', delivery.id)])
+      expect(result).toMatchObject({ outcome: 'busy', error: expect.stringContaining('another') })
+    } finally {
+      await client.query('rollback')
+      await client.end()
+    }
+    expect(receiver.requests).toEqual([])
+    expect(await deliveryRow(delivery.id)).toMatchObject({ status: 'pending', attempts: 0 })
+    await expect(deliverWebhook(deps(), job('again', delivery.id).payload)).resolves.toBe(
+      'succeeded',
+    )
+  })
+
+  it('defers a delivery that found no free connection to its destination: no attempt, a new job', async () => {
+    const endpointId = await newEndpoint({ path: '/slow' })
+    const [slow, waiting] = [await enqueue(endpointId), await enqueue(endpointId)]
+    const transport = createWebhookTransport({
+      allowedHosts: ALLOWED,
+      maxSocketsPerDestination: 1,
+    })
+    try {
+      receiver.repliesFor('/slow', { status: 200, delayMs: 1_500 })
+      const first = deliverWebhooks(deps({ transport }), [job('slow', slow.id)])
+      await vi.waitFor(() => expect(receiver.requests).toHaveLength(1))
+      const [deferred] = await deliverWebhooks(
+        deps({ transport, settings: settings({ timeoutMs: 300 }) }),
+        [job('waiting', waiting.id)],
+      )
+      expect(deferred!.outcome).toBe('deferred')
+      expect((await first)[0]!.outcome).toBe('succeeded')
+    } finally {
+      transport.close()
+    }
+    expect(receiver.requests).toHaveLength(1)
+    expect(await deliveryRow(waiting.id)).toMatchObject({ status: 'pending', attempts: 0 })
+    expect(await attemptRows(waiting.id)).toEqual([])
+    const jobs = await deliveryJobs(waiting.id)
+    expect(jobs).toHaveLength(2)
+    const wait = jobs[1]!.start_after.getTime() - Date.now()
+    expect(wait).toBeGreaterThan(0)
+    expect(wait).toBeLessThan(11_000)
   })
 })

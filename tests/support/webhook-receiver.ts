@@ -30,6 +30,11 @@ export interface WebhookReceiver {
   port: number
   requests: ReceivedRequest[]
   replies: ReceiverReply[]
+  /**
+   * Replies for requests to one path, in order, used before `replies`: concurrent requests to
+   * several paths each get theirs whatever order they arrive in.
+   */
+  repliesFor: (path: string, ...replies: ReceiverReply[]) => void
   /** Forgets recorded requests and queued replies. */
   reset: () => void
   close: () => Promise<void>
@@ -38,6 +43,7 @@ export interface WebhookReceiver {
 export async function startWebhookReceiver(): Promise<WebhookReceiver> {
   const requests: ReceivedRequest[] = []
   const replies: ReceiverReply[] = []
+  const byPath = new Map<string, ReceiverReply[]>()
   const timers = new Set<NodeJS.Timeout>()
   const server = createServer((req, res) => {
     let body = ''
@@ -51,7 +57,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         body,
         receivedAt: new Date(),
       })
-      const reply = replies.shift() ?? { status: 200, body: 'ok' }
+      const reply = byPath.get(req.url ?? '')?.shift() ??
+        replies.shift() ?? { status: 200, body: 'ok' }
       const answer = () => {
         if (res.destroyed) return
         res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers })
@@ -73,9 +80,11 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     port,
     requests,
     replies,
+    repliesFor: (path, ...queued) => byPath.set(path, [...(byPath.get(path) ?? []), ...queued]),
     reset: () => {
       requests.length = 0
       replies.length = 0
+      byPath.clear()
     },
     close: () =>
       new Promise<void>((resolve, reject) => {
