@@ -14,7 +14,7 @@ import { EMAIL_BATCH_SIZE, handleEmailJobs } from './handlers/email-deliver'
 import { relayEvents } from './handlers/event-fanout'
 import { generateReport } from './handlers/report-generate'
 import { makePostmortemDraft } from './handlers/postmortem-draft'
-import { sweepSla } from './handlers/sla-sweep'
+import { runSlaSweep } from './handlers/sla-sweep'
 import { handleWebhookJobs, WEBHOOK_BATCH_SIZE, webhookSettings } from './handlers/webhook-deliver'
 
 const env = loadEnvOrExit(workerEnvSchema)
@@ -147,8 +147,7 @@ async function main() {
   await boss.schedule('sla-sweep', '* * * * *', {}, { tz: 'UTC' })
   await boss.work('sla-sweep', { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
     if (!job) return
-    const payload = queues['sla-sweep'].payload.parse(job.data)
-    const result = await sweepSla({ orm, logger }, payload.at ? new Date(payload.at) : new Date())
+    const result = await runSlaSweep({ orm, logger }, queues['sla-sweep'].payload.parse(job.data))
     logger.debug({ jobId: job.id, ...result }, 'sla sweep done')
   })
 

@@ -15,6 +15,14 @@ import { createObjectStore } from '../../app/utils/storage/create-store.server'
 import type { ObjectStore } from '../../app/utils/storage/storage.server'
 import { generateReport, type ReportGenerateDeps } from '../../jobs/handlers/report-generate'
 import { silentLogger, testEnv } from '../support/access'
+import {
+  dateTimeIn,
+  oneOf,
+  rollingDays,
+  rollingPeriod,
+  textsBetween,
+  timed,
+} from '../support/dates'
 import { setUpTestDatabase } from '../support/database'
 import { decodePage } from '../support/html'
 import { addSignedInMember, type SignedInMember } from '../support/incidents'
@@ -33,6 +41,7 @@ import { loadRemixBuild } from '../support/remix-build'
 const db = setUpTestDatabase('reports')
 const APP_URL = 'http://reports.incidentflow.test'
 const MINUTE = 60_000
+const ZONE = 'Europe/Zurich'
 
 let build: ServerBuild
 let app: RunningApp
@@ -149,7 +158,7 @@ beforeAll(async () => {
   await db.query(`update organization set name = $2, timezone = $3 where id = $1`, [
     db.organizationId,
     'Aurora Zürich Ops',
-    'Europe/Zurich',
+    ZONE,
   ])
   const aManager = await person('manager', db.organizationId)
   const aServiceId = await addCatalogEntry(
@@ -195,9 +204,13 @@ afterAll(async () => {
 describe('requesting a PDF report', () => {
   let reportId: string
   let pdf: Buffer
+  /** When the app took the request, which fixed the period's days (the app's clock is this one). */
+  let requested: { from: Date; to: Date }
 
   it('answers 303 to the report page, which refreshes itself until the job has made the PDF', async () => {
-    reportId = await requestReportId(a.manager, { period: '7d' })
+    const request = await timed(() => requestReportId(a.manager, { period: '7d' }))
+    reportId = request.result
+    requested = request
     expect(await jobsFor(reportId)).toHaveLength(1)
 
     const queued = await page(a.manager, `/reports/${reportId}`)
@@ -227,9 +240,11 @@ describe('requesting a PDF report', () => {
     const { response, bytes } = await download(a.manager, reportId)
     expect(response.status).toBe(200)
     expect(response.headers.get('content-type')).toBe('application/pdf')
-    expect(response.headers.get('content-disposition')).toMatch(
-      /^attachment; filename="incident-report-Aurora-Zurich-Ops-\d{4}-\d{2}-\d{2}-to-\d{4}-\d{2}-\d{2}-[0-9a-f]{8}\.pdf"/,
-    )
+    const filenames = textsBetween(requested.from, requested.to, (at) => {
+      const { first, last } = rollingDays(7, at, ZONE)
+      return `attachment; filename="incident-report-Aurora-Zurich-Ops-${first}-to-${last}-${reportId.slice(0, 8)}.pdf"`
+    })
+    expect(response.headers.get('content-disposition')).toMatch(oneOf(filenames))
     expect(Number(response.headers.get('content-length'))).toBe(bytes.length)
     expect(bytes.subarray(0, 5).toString('latin1')).toBe('%PDF-')
     pdf = bytes
@@ -241,7 +256,13 @@ describe('requesting a PDF report', () => {
       const text = await pdfText(pdf)
       expect(text).toContain('Aurora Zürich Ops')
       expect(text).toMatch(
-        /Period: Last 7 days: \d{1,2} \w{3} \d{4} – \d{1,2} \w{3} \d{4} \(Europe\/Zurich\)/,
+        oneOf(
+          textsBetween(
+            requested.from,
+            requested.to,
+            (at) => `Period: ${rollingPeriod(7, at, ZONE)}`,
+          ),
+        ),
       )
       expect(text).toContain('MTTR (time to resolve)')
       // Mean and median of 90 and 150 minutes, and their p90.
@@ -475,14 +496,16 @@ describe('tenant isolation', () => {
 
 describe('the printable report', () => {
   it('has the page header, the tables and the definitions, and no navigation', async () => {
-    const { status, html } = await page(a.manager, '/reports/print?period=7d')
+    const loaded = await timed(() => page(a.manager, '/reports/print?period=7d'))
+    const { status, html } = loaded.result
     expect(status).toBe(200)
     const header = /<header[^>]*data-report-header[^>]*>(.*?)<\/header>/s.exec(html)?.[1] ?? ''
     expect(header).toContain('Aurora Zürich Ops')
     expect(header).toMatch(
-      /Last 7 days: \d{1,2} \w{3} \d{4} – \d{1,2} \w{3} \d{4} \(Europe\/Zurich\)/,
+      oneOf(textsBetween(loaded.from, loaded.to, (at) => rollingPeriod(7, at, ZONE))),
     )
-    expect(header).toMatch(/Generated.*CE[S]?T/s)
+    const generated = textsBetween(loaded.from, loaded.to, (at) => dateTimeIn(at, ZONE))
+    expect(header).toMatch(new RegExp(`Generated.*(${oneOf(generated).source})`, 's'))
     expect(header).toMatch(/version \w+/)
     expect(html).toContain('@page')
     expect(html).toContain('size: A4')

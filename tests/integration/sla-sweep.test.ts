@@ -1,18 +1,31 @@
+import { LockMode } from '@mikro-orm/postgresql'
 import { describe, expect, it } from 'vitest'
 import { verifyOrganization } from '../../app/domain/incident/audit.server'
 import {
   IncidentConflictError,
+  appendEvent,
+  appendEvents,
   changeSeverity,
   declareIncident,
   transitionIncident,
 } from '../../app/domain/incident/incident-service.server'
+import { fillTimelineEntries } from '../../app/domain/incident/timeline.server'
 import type { Severity } from '../../app/domain/incident/vocabulary'
+import { crossedThresholds } from '../../app/domain/sla/clock'
 import type { SlaTargets } from '../../app/domain/sla/policy'
-import { policyHistory, savePolicy } from '../../app/domain/sla/sla.server'
+import {
+  clocksFor,
+  policyHistory,
+  refreshSlaDeadline,
+  savePolicy,
+  signalsOf,
+} from '../../app/domain/sla/sla.server'
+import { sweepSla } from '../../app/domain/sla/sweep.server'
 import { createLogger } from '../../app/utils/logger.server'
+import { IncidentSchema } from '../../db/entities/incident'
+import { SlaPolicySchema } from '../../db/entities/sla'
 import { initORM } from '../../db/orm'
 import { relayEvents } from '../../jobs/handlers/event-fanout'
-import { sweepSla } from '../../jobs/handlers/sla-sweep'
 import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { addMember, type TestMember } from '../support/incidents'
 
@@ -44,7 +57,7 @@ function epoch() {
 
 const after = (start: Date, seconds: number) => new Date(start.getTime() + seconds * 1000)
 
-const sweep = (at: Date, orm = db.orm) => sweepSla({ orm, logger }, at)
+const sweep = (at: Date, orm = db.orm) => sweepSla(orm, at)
 
 interface Team {
   organizationId: string
@@ -140,6 +153,52 @@ async function deadline(incidentId: string) {
   return row!.next
 }
 
+/** The outbox rows waiting for these incidents' events: `seq` per incident. */
+async function outboxOf(incidentId: string) {
+  const rows = await db.query<{ event_seq: number }>(
+    `select event_seq from event_outbox where incident_id = $1 order by event_seq`,
+    [incidentId],
+  )
+  return rows.map((r) => r.event_seq)
+}
+
+/** The timeline read model of these incidents, as written. */
+async function timelineEntries(incidentIds: string[]) {
+  return db.query<{
+    incident_id: string
+    seq: number
+    run_key: string | null
+    run_start: number
+    html: string | null
+    html_of: string | null
+    supersedes_seq: number | null
+  }>(
+    `select incident_id, seq, run_key, run_start, html, html_of, supersedes_seq
+       from incident_timeline_entry where incident_id = any($1::uuid[]) order by incident_id, seq`,
+    [incidentIds],
+  )
+}
+
+/**
+ * The read model of these incidents is what `fillTimelineEntries` derives from their events one
+ * by one: their rows are removed (as the owner) and filled again, and must come back the same.
+ */
+async function expectTimelineAsDerived(incidentIds: string[]) {
+  const written = await timelineEntries(incidentIds)
+  const events = await db.query<{ n: number }>(
+    `select count(*)::int as n from incident_event where incident_id = any($1::uuid[])`,
+    [incidentIds],
+  )
+  expect(written).toHaveLength(events[0]!.n)
+  await db.query(`delete from incident_timeline_entry where incident_id = any($1::uuid[])`, [
+    incidentIds,
+  ])
+  await db.orm.em
+    .fork()
+    .transactional((em) => fillTimelineEntries((sql, params) => em.execute(sql, params)))
+  expect(await timelineEntries(incidentIds)).toEqual(written)
+}
+
 /** Event-type/target pairs per incident, e.g. `sla.warning:acknowledge`. */
 function timelineOf(rows: SlaEventRow[], incidentId: string) {
   return rows
@@ -232,6 +291,198 @@ describe('sweepSla', () => {
       ).toHaveLength(1)
     }
     // The timeline stays a valid hash chain with the sweep's events in it.
+    expect((await verifyOrganization(db.orm, organizationId)).ok).toBe(true)
+    // Each event waits in the outbox for its fan-out, and the page shows the six SLA entries as
+    // one run after the declaration, exactly as appending them one by one would have.
+    for (const id of ids) expect(await outboxOf(id)).toEqual([1, 2, 3, 4, 5, 6, 7])
+    const entries = await timelineEntries([ids[0]!])
+    expect(entries.map((e) => [e.seq, e.run_key, e.run_start])).toEqual([
+      [1, null, 1],
+      [2, 'sla', 2],
+      [3, 'sla', 2],
+      [4, 'sla', 2],
+      [5, 'sla', 2],
+      [6, 'sla', 2],
+      [7, 'sla', 2],
+    ])
+    await expectTimelineAsDerived(ids)
+  })
+
+  it('writes for each signal what appending that event alone writes: event, outbox row, timeline entry, incident', async () => {
+    const start = epoch()
+    // Twins: one incident in each of two organizations with the same targets, declared alike.
+    const swept = await team(TARGETS, 'Swept')
+    const alone = await team(TARGETS, 'One by one')
+    const a = await declare(swept.engineer, start)
+    const b = await declare(alone.engineer, start)
+
+    /** What the sweep does for one incident, one `appendEvent` call per signal. */
+    const appendOneByOne = (at: Date) =>
+      db.inOrg(async (em) => {
+        const incident = await em.findOneOrFail(
+          IncidentSchema,
+          { id: b.id },
+          { lockMode: LockMode.PESSIMISTIC_WRITE },
+        )
+        const policy = await em.findOneOrFail(SlaPolicySchema, { id: incident.slaPolicyId! })
+        const clocks = clocksFor(incident, policy.targets, at)
+        const before = (await signalsOf(em, [incident.id])).get(incident.id) ?? []
+        for (const signal of crossedThresholds(clocks, before)) {
+          const clock = clocks.find((c) => c.target === signal.target)!
+          await appendEvent(
+            em,
+            incident,
+            signal.kind === 'breached' ? 'sla.breached' : 'sla.warning',
+            {
+              target: signal.target,
+              severity: incident.severity,
+              policyVersion: policy.version,
+              targetSeconds: policy.targets[incident.severity][signal.target]!,
+              dueAt: clock.dueAt.toISOString(),
+              warnAt: clock.warnAt.toISOString(),
+            },
+            null,
+            at,
+          )
+          await em.execute(
+            `insert into sla_signal (organization_id, incident_id, target, kind, event_seq, signalled_at)
+             values (?, ?, ?, ?, ?, ?)`,
+            [
+              alone.organizationId,
+              incident.id,
+              signal.target,
+              signal.kind,
+              incident.lastEventSeq,
+              at,
+            ],
+          )
+        }
+        await refreshSlaDeadline(em, incident, at)
+        await em.flush()
+      }, alone.organizationId)
+
+    const written = async (incidentId: string) => ({
+      events: await db.query(
+        `select seq, type, actor_id, occurred_at, payload from incident_event
+          where incident_id = $1 order by seq`,
+        [incidentId],
+      ),
+      outbox: await outboxOf(incidentId),
+      timeline: (await timelineEntries([incidentId])).map(({ incident_id: _, ...entry }) => entry),
+      signals: (await signals([incidentId])).map(({ incident_id: _, ...signal }) => signal),
+      incident: (
+        await db.query(
+          `select version, last_event_seq, sla_next_deadline from incident where id = $1`,
+          [incidentId],
+        )
+      )[0],
+    })
+
+    // +30 s: acknowledge at risk; +60 s: its breach and mitigate at risk, two events in one sweep.
+    for (const seconds of [30, 60]) {
+      const at = after(start, seconds)
+      await appendOneByOne(at)
+      expect(await sweep(at)).toMatchObject({ due: 1, organizations: 1 })
+    }
+    const fromSweep = await written(a.id)
+    expect(fromSweep.events.map((e) => e.type)).toEqual([
+      'incident.declared',
+      'sla.warning',
+      'sla.breached',
+      'sla.warning',
+    ])
+    const fromAlone = await written(b.id)
+    // The declarations differ (ids, names); everything after them is the same.
+    fromSweep.events.shift()
+    fromAlone.events.shift()
+    expect(fromSweep).toEqual(fromAlone)
+    expect((await verifyOrganization(db.orm, swept.organizationId)).ok).toBe(true)
+    expect((await verifyOrganization(db.orm, alone.organizationId)).ok).toBe(true)
+  })
+
+  it('chains interleaved events of several incidents in one append, each run continuing where it began', async () => {
+    const start = epoch()
+    const { engineer, organizationId } = await team()
+    const a = await declare(engineer, start)
+    const b = await declare(engineer, start)
+    const signal = (target: 'acknowledge' | 'mitigate') => ({
+      target,
+      severity: 'SEV-1' as const,
+      policyVersion: 2,
+      targetSeconds: 60,
+      dueAt: after(start, 60).toISOString(),
+      warnAt: after(start, 30).toISOString(),
+    })
+    const at = after(start, 70)
+    await db.inOrg(async (em) => {
+      const [first, second] = await em.find(
+        IncidentSchema,
+        { id: { $in: [a.id, b.id] } },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { number: 'asc' } },
+      )
+      const appended = await appendEvents(em, [
+        {
+          incident: first!,
+          type: 'sla.warning',
+          payload: signal('acknowledge'),
+          actorId: null,
+          now: at,
+        },
+        {
+          incident: second!,
+          type: 'sla.breached',
+          payload: signal('acknowledge'),
+          actorId: null,
+          now: at,
+        },
+        {
+          incident: first!,
+          type: 'sla.breached',
+          payload: signal('acknowledge'),
+          actorId: null,
+          now: at,
+        },
+        {
+          incident: first!,
+          type: 'comment.added',
+          payload: { body: 'Paged the **database** team.' },
+          actorId: engineer.user.id,
+          now: at,
+        },
+        {
+          incident: first!,
+          type: 'sla.warning',
+          payload: signal('mitigate'),
+          actorId: null,
+          now: at,
+        },
+      ])
+      expect(appended.map((e) => [e.incidentId, e.seq])).toEqual([
+        [a.id, 2],
+        [b.id, 2],
+        [a.id, 3],
+        [a.id, 4],
+        [a.id, 5],
+      ])
+      expect([first!.version, second!.version]).toEqual([5, 2])
+      await em.flush()
+    }, organizationId)
+
+    expect((await timelineEntries([a.id])).map((e) => [e.seq, e.run_key, e.run_start])).toEqual([
+      [1, null, 1],
+      [2, 'sla', 2],
+      [3, 'sla', 2],
+      [4, null, 4],
+      [5, 'sla', 5],
+    ])
+    const [comment] = (await timelineEntries([a.id])).filter((e) => e.seq === 4)
+    expect(comment).toMatchObject({
+      html_of: 'comment',
+      html: expect.stringContaining('<strong>database</strong>'),
+    })
+    await expectTimelineAsDerived([a.id, b.id])
+    expect(await outboxOf(a.id)).toEqual([1, 2, 3, 4, 5])
+    expect(await outboxOf(b.id)).toEqual([1, 2])
     expect((await verifyOrganization(db.orm, organizationId)).ok).toBe(true)
   })
 
@@ -497,57 +748,69 @@ describe('sweepSla', () => {
     expect((await verifyOrganization(db.orm, south.organizationId)).ok).toBe(true)
   })
 
-  it('leaves no event, signal or outbox row behind when its transaction rolls back, and the next sweep does the work', async () => {
-    const start = epoch()
-    const { engineer, organizationId } = await team()
-    const incidents = [await declare(engineer, start), await declare(engineer, start)]
-    const ids = incidents.map((i) => i.id)
-    const outboxBefore = await db.query<{ incident_id: string; event_seq: number }>(
-      `select incident_id, event_seq from event_outbox where incident_id = any($1::uuid[])
-        order by incident_id, event_seq`,
-      [ids],
-    )
-    expect(outboxBefore.map((r) => r.event_seq)).toEqual([1, 1])
+  // The sweep writes events with their outbox rows and timeline entries first, then the signals
+  // and the incidents: a failure at the first write and one at the last leave the same nothing.
+  it.each([
+    {
+      write: 'first',
+      table: 'event_outbox',
+      column: 'tenant_id',
+      when: 'insert',
+    },
+    {
+      write: 'last',
+      table: 'incident',
+      column: 'organization_id',
+      when: 'update',
+    },
+  ])(
+    'leaves no event, signal, outbox row or timeline entry behind when its transaction fails at its $write write, and the next sweep does the work',
+    async ({ table, column, when }) => {
+      const start = epoch()
+      const { engineer, organizationId } = await team()
+      const incidents = [await declare(engineer, start), await declare(engineer, start)]
+      const ids = incidents.map((i) => i.id)
+      for (const id of ids) expect(await outboxOf(id)).toEqual([1])
+      const timelineBefore = await timelineEntries(ids)
+      expect(timelineBefore).toHaveLength(2)
 
-    // The failure comes at the last write of the sweep's transaction (the outbox rows, written
-    // at flush, after the events and the signals), for this organization only.
-    expect(organizationId).toMatch(/^[0-9a-f-]{36}$/)
-    await db.query(`
-      create function sweep_test_refuse_outbox() returns trigger language plpgsql as $$
-      begin raise exception 'outbox refused by the test'; end $$`)
-    await db.query(`
-      create trigger sweep_test_refuse_outbox before insert on event_outbox for each row
-        when (new.tenant_id = '${organizationId}'::uuid)
-        execute function sweep_test_refuse_outbox()`)
-    try {
-      await expect(sweep(after(start, 60))).rejects.toThrow('outbox refused by the test')
-    } finally {
-      await db.query(`drop trigger sweep_test_refuse_outbox on event_outbox`)
-      await db.query(`drop function sweep_test_refuse_outbox()`)
-    }
+      // For this organization only.
+      expect(organizationId).toMatch(/^[0-9a-f-]{36}$/)
+      await db.query(`
+        create function sweep_test_refuse() returns trigger language plpgsql as $$
+        begin raise exception '% refused by the test', tg_table_name; end $$`)
+      await db.query(`
+        create trigger sweep_test_refuse before ${when} on ${table} for each row
+          when (new.${column} = '${organizationId}'::uuid)
+          execute function sweep_test_refuse()`)
+      try {
+        await expect(sweep(after(start, 60))).rejects.toThrow(`${table} refused by the test`)
+      } finally {
+        await db.query(`drop trigger sweep_test_refuse on ${table}`)
+        await db.query(`drop function sweep_test_refuse()`)
+      }
 
-    expect(await slaEvents(ids)).toEqual([])
-    expect(await signals(ids)).toEqual([])
-    expect(
-      await db.query(
-        `select incident_id, event_seq from event_outbox where incident_id = any($1::uuid[])
-          order by incident_id, event_seq`,
-        [ids],
-      ),
-    ).toEqual(outboxBefore)
-    for (const id of ids) expect(await deadline(id)).toEqual(after(start, 30))
+      expect(await slaEvents(ids)).toEqual([])
+      expect(await signals(ids)).toEqual([])
+      for (const id of ids) expect(await outboxOf(id)).toEqual([1])
+      expect(await timelineEntries(ids)).toEqual(timelineBefore)
+      for (const id of ids) expect(await deadline(id)).toEqual(after(start, 30))
+      const [row] = await db.query<{ version: number; last_event_seq: number }>(
+        `select version, last_event_seq from incident where id = $1`,
+        [ids[0]],
+      )
+      expect(row).toEqual({ version: 1, last_event_seq: 1 })
 
-    expect(await sweep(after(start, 60))).toMatchObject({ due: 2, warnings: 2, breaches: 2 })
-    const events = await slaEvents(ids)
-    for (const id of ids)
-      expect(timelineOf(events, id)).toEqual(['sla.breached:acknowledge', 'sla.warning:mitigate'])
-    expect(await signals(ids)).toHaveLength(4)
-    const outbox = await db.query<{ event_seq: number }>(
-      `select event_seq from event_outbox where incident_id = $1 order by event_seq`,
-      [ids[0]],
-    )
-    expect(outbox.map((r) => r.event_seq)).toEqual([1, 2, 3])
-  })
+      expect(await sweep(after(start, 60))).toMatchObject({ due: 2, warnings: 2, breaches: 2 })
+      const events = await slaEvents(ids)
+      for (const id of ids)
+        expect(timelineOf(events, id)).toEqual(['sla.breached:acknowledge', 'sla.warning:mitigate'])
+      expect(await signals(ids)).toHaveLength(4)
+      for (const id of ids) expect(await outboxOf(id)).toEqual([1, 2, 3])
+      await expectTimelineAsDerived(ids)
+      expect((await verifyOrganization(db.orm, organizationId)).ok).toBe(true)
+    },
+  )
 })
 
 describe('forms opened before the sweep', () => {
@@ -630,8 +893,8 @@ describe('the event relay after sweeps', () => {
       on: relayDb,
       commanderId: commander.user.id,
     })
-    await sweepSla({ orm: relayDb.orm, logger }, after(start, 30)) // seq 2: acknowledge at risk
-    await sweepSla({ orm: relayDb.orm, logger }, after(start, 60)) // seq 3, 4: breached, mitigate at risk
+    await sweepSla(relayDb.orm, after(start, 30)) // seq 2: acknowledge at risk
+    await sweepSla(relayDb.orm, after(start, 60)) // seq 3, 4: breached, mitigate at risk
 
     // Two relays at once, on separate connections, share the waiting events without doubling any.
     const other = await initORM(relayDb.url, { pool: { min: 0, max: 2 } })
@@ -680,7 +943,7 @@ describe('the event relay after sweeps', () => {
 
     // Relaying again finds nothing; a later breach adds only its own e-mails.
     expect(await drain()).toBe(0)
-    await sweepSla({ orm: relayDb.orm, logger }, after(start, 120))
+    await sweepSla(relayDb.orm, after(start, 120))
     await drain()
     const later = await emailsOf(crew.organizationId)
     expect(

@@ -591,7 +591,7 @@ describe('PostgreSQL restarting in the middle of a sweep', () => {
         (
           await database.query(
             `select 1 from pg_stat_activity
-              where wait_event_type = 'Lock' and query like '%from "incident"%for update%'`,
+              where wait_event_type = 'Lock' and query like '%from%incident%for update%'`,
           )
         ).length > 0 && (await jobs(database, `id = $1`, [firstJob]))[0]?.state === 'active',
       { timeoutMs: 20_000, workers: [worker] },

@@ -8,8 +8,9 @@ import {
   TriageMatrixSchema,
   type Incident,
 } from '../../../db/entities/incident'
-import { EventOutboxSchema, SlaPolicySchema, type SlaPolicy } from '../../../db/entities/sla'
+import { SlaPolicySchema, type SlaPolicy } from '../../../db/entities/sla'
 import { inScope, readScope } from '../../../db/tenant'
+import { transactionExecutor } from '../../../db/transaction'
 import { now as clockNow } from '../../utils/clock'
 import { currentPolicy, refreshSlaDeadline } from '../sla/sla.server'
 import { referenceWritten } from '../../utils/reference-cache.server'
@@ -46,7 +47,7 @@ import { COMMENT_MAX, type IncidentStatus, type Severity } from './vocabulary'
 import {
   loadSummaryHtml,
   loadTimeline,
-  recordTimelineEntry,
+  recordTimelineEntries,
   type TimelinePage,
   type TimelineWindow,
 } from './timeline.server'
@@ -140,6 +141,114 @@ export function stateOf(incident: Incident): IncidentState {
   }
 }
 
+/** The end of an incident's chain, which appending moves on; an `Incident` is one. */
+export interface ChainHead {
+  id: string
+  organizationId: string
+  lastEventSeq: number
+  lastEventHash?: string | null
+  version: number
+  updatedAt: Date
+}
+
+/** One event to append: the chain it joins, what happened, who did it and when. */
+export type NewEvent = {
+  [T in EventType]: {
+    incident: ChainHead
+    type: T
+    payload: EventPayloads[T]
+    actorId: string | null
+    now: Date
+  }
+}[EventType]
+
+/** Where an appended event sits in its incident's chain. */
+export interface AppendedEvent {
+  incidentId: string
+  seq: number
+  hash: string
+}
+
+/**
+ * Every event and its fan-out outbox row, in one statement: escalation rules, e-mail and webhooks
+ * are derived from the outbox by the worker, so none of them can see a rolled-back change. The
+ * rows travel as one JSON parameter.
+ */
+const INSERT_EVENTS = `
+  with x as (
+    select * from json_to_recordset($1::json) as r(
+      organization_id uuid, incident_id uuid, seq integer, type text, actor_id uuid,
+      occurred_at timestamptz, payload jsonb, prev_hash text, hash text)
+  ), events as (
+    insert into incident_event
+      (organization_id, incident_id, seq, type, actor_id, occurred_at, payload, prev_hash, hash)
+    select organization_id, incident_id, seq, type, actor_id, occurred_at, payload, prev_hash, hash
+      from x
+  )
+  insert into event_outbox (tenant_id, incident_id, event_seq)
+  select organization_id, incident_id, seq from x`
+
+/**
+ * Appends events to their incidents' chains, in the order given (several events of one incident
+ * follow each other in its chain), with their timeline entries and outbox rows, and moves each
+ * head on: seq, hash, version and updatedAt. The caller holds every incident's row lock, so `seq`
+ * and `prev_hash` cannot race, and writes the heads back (an ORM flush for entities, or a
+ * statement of its own).
+ */
+export async function appendEvents(
+  em: EntityManager,
+  events: readonly NewEvent[],
+): Promise<AppendedEvent[]> {
+  if (events.length === 0) return []
+  const rows = events.map(({ incident, type, payload, actorId, now }) => {
+    const seq = incident.lastEventSeq + 1
+    const prevHash = incident.lastEventHash ?? GENESIS_HASH
+    const occurredAt = iso(now)
+    // Round-trip through JSON so the hash covers exactly what jsonb will store and give back.
+    const stored = JSON.parse(JSON.stringify(payload)) as unknown
+    const hash = eventHash({
+      prevHash,
+      seq,
+      organizationId: incident.organizationId,
+      incidentId: incident.id,
+      type,
+      actorId,
+      occurredAt,
+      payload: stored,
+    })
+    incident.lastEventSeq = seq
+    incident.lastEventHash = hash
+    incident.version = seq
+    incident.updatedAt = now
+    return {
+      organization_id: incident.organizationId,
+      incident_id: incident.id,
+      seq,
+      type,
+      actor_id: actorId,
+      occurred_at: occurredAt,
+      payload: stored,
+      prev_hash: prevHash,
+      hash,
+    }
+  })
+  const { executeSql } = await transactionExecutor(em)
+  await executeSql(INSERT_EVENTS, [JSON.stringify(rows)])
+  // The page's read model of each entry (its run, its Markdown rendered once) is written with it.
+  await recordTimelineEntries(
+    em,
+    rows.map((r) => ({
+      organizationId: r.organization_id,
+      incidentId: r.incident_id,
+      seq: r.seq,
+      type: r.type,
+      actorId: r.actor_id,
+      payload: r.payload,
+    })),
+  )
+  return rows.map((r) => ({ incidentId: r.incident_id, seq: r.seq, hash: r.hash }))
+}
+
 /**
  * Appends one event to the incident's chain and moves its version on. The caller holds the
  * incident's row lock, so `seq` and `prev_hash` cannot race.
@@ -152,52 +261,7 @@ export async function appendEvent<T extends EventType>(
   actorId: string | null,
   now: Date,
 ) {
-  const seq = incident.lastEventSeq + 1
-  const prevHash = incident.lastEventHash ?? GENESIS_HASH
-  const occurredAt = iso(now)
-  // Round-trip through JSON so the hash covers exactly what jsonb will store and give back.
-  const stored = JSON.parse(JSON.stringify(payload)) as EventPayloads[T]
-  const hash = eventHash({
-    prevHash,
-    seq,
-    organizationId: incident.organizationId,
-    incidentId: incident.id,
-    type,
-    actorId,
-    occurredAt,
-    payload: stored,
-  })
-  em.create(IncidentEventSchema, {
-    organizationId: incident.organizationId,
-    incidentId: incident.id,
-    seq,
-    type,
-    actorId,
-    occurredAt: now,
-    payload: stored as Record<string, unknown>,
-    prevHash,
-    hash,
-  })
-  // The page's read model of the entry (its run, its Markdown rendered once) is written with it.
-  await recordTimelineEntry(em, {
-    organizationId: incident.organizationId,
-    incidentId: incident.id,
-    seq,
-    type,
-    actorId,
-    payload: stored,
-  })
-  // Every event goes to the fan-out outbox in the same transaction: escalation rules, e-mail
-  // and webhooks are derived from it by the worker, so none of them can see a rolled-back change.
-  em.create(EventOutboxSchema, {
-    tenantId: incident.organizationId,
-    incidentId: incident.id,
-    eventSeq: seq,
-  })
-  incident.lastEventSeq = seq
-  incident.lastEventHash = hash
-  incident.version = seq
-  incident.updatedAt = now
+  await appendEvents(em, [{ incident, type, payload, actorId, now } as NewEvent])
 }
 
 /**

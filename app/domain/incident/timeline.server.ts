@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
+import { transactionExecutor } from '../../../db/transaction'
 import { renderMarkdown } from '../../utils/markdown.server'
 import type { StoredEvent } from './events'
 import { markdownOf, runKeyOf, supersedesOf, type EntrySource } from './timeline-runs'
@@ -71,33 +72,52 @@ function derivedOf(entry: EntryInput) {
 }
 
 /**
- * Writes the read-model row of an event being appended, in the appending transaction. The caller
- * holds the incident's row lock, so the entry before it is already written and cannot change: an
- * entry with the same run key as that one continues its run.
+ * Writes the read-model rows of events being appended, in the appending transaction and in one
+ * statement. The caller holds each incident's row lock, so the entry before an incident's first
+ * one here is already written and cannot change: an entry with the same run key as that one
+ * continues its run. Each incident's entries come in chain order; one that continues a run begun
+ * earlier in this batch takes the start of the batch's first entry of that run (`anchor`), since
+ * the statement cannot see the rows it inserts.
  */
-export async function recordTimelineEntry(em: EntityManager, entry: EntryInput) {
-  const derived = derivedOf(entry)
-  await em.execute(
+export async function recordTimelineEntries(em: EntityManager, entries: readonly EntryInput[]) {
+  if (entries.length === 0) return
+  const rows: Array<Record<string, unknown>> = []
+  /** Per incident, the batch's latest entry so far. */
+  const latest = new Map<string, { seq: number; runKey: string | null; anchor: number }>()
+  for (const entry of entries) {
+    const derived = derivedOf(entry)
+    const previous = latest.get(entry.incidentId)
+    const anchor =
+      derived.runKey !== null &&
+      previous !== undefined &&
+      previous.seq === entry.seq - 1 &&
+      previous.runKey === derived.runKey
+        ? previous.anchor
+        : entry.seq
+    rows.push({
+      organization_id: entry.organizationId,
+      incident_id: entry.incidentId,
+      seq: entry.seq,
+      run_key: derived.runKey,
+      anchor,
+      html: derived.html,
+      html_of: derived.htmlOf,
+      supersedes_seq: derived.supersedesSeq,
+    })
+    latest.set(entry.incidentId, { seq: entry.seq, runKey: derived.runKey, anchor })
+  }
+  const { executeSql } = await transactionExecutor(em)
+  await executeSql(
     `insert into incident_timeline_entry
        (organization_id, incident_id, seq, run_key, run_start, html, html_of, supersedes_seq)
-     values (?, ?, ?, ?,
-       coalesce((select p.run_start from incident_timeline_entry p
-                  where p.incident_id = ? and p.seq = ? and p.run_key = ?), ?),
-       ?, ?, ?)`,
-    [
-      entry.organizationId,
-      entry.incidentId,
-      entry.seq,
-      derived.runKey,
-      entry.incidentId,
-      entry.seq - 1,
-      derived.runKey,
-      entry.seq,
-      derived.html,
-      derived.htmlOf,
-      derived.supersedesSeq,
-    ],
-    'run',
+     select x.organization_id, x.incident_id, x.seq, x.run_key,
+            coalesce((select p.run_start from incident_timeline_entry p
+                       where p.incident_id = x.incident_id and p.seq = x.anchor - 1
+                         and p.run_key = x.run_key), x.anchor),
+            x.html, x.html_of, x.supersedes_seq
+       from json_to_recordset($1::json) as x(organization_id uuid, incident_id uuid, seq integer,
+            run_key text, anchor integer, html text, html_of text, supersedes_seq integer)`,
+    [JSON.stringify(rows)],
   )
 }
 
