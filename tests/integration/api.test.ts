@@ -915,11 +915,13 @@ describe('the API tokens page', () => {
     expect(html).toContain('Create token')
     expect(html).toContain('No tokens yet.')
 
+    const createdFrom = Date.now()
     const created = await app.post(
       '/account/tokens',
       { intent: 'create', name: 'Deploy <bot>', expiresIn: '30' },
       { cookie },
     )
+    const createdTo = Date.now()
     expect(created.status).toBe(200)
     expect(created.headers.get('cache-control')).toBe('no-store')
     const createdHtml = await created.text()
@@ -940,9 +942,10 @@ describe('the API tokens page', () => {
       await db.query('select * from api_token where user_id = $1', [member.user.id]),
     )
     expect(dump).not.toContain(token!.slice(4))
-    const days = (row!.expires_at!.getTime() - Date.now()) / 86_400_000
-    expect(days).toBeGreaterThan(29.9)
-    expect(days).toBeLessThan(30.1)
+    // 30 days of 24 h from the moment the app (on this clock) created it.
+    const thirtyDays = 30 * 86_400_000
+    expect(row!.expires_at!.getTime()).toBeGreaterThanOrEqual(createdFrom + thirtyDays)
+    expect(row!.expires_at!.getTime()).toBeLessThanOrEqual(createdTo + thirtyDays)
 
     const used = await api('GET', '/incidents', { token })
     expect(used.status).toBe(200)
