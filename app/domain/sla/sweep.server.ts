@@ -137,10 +137,8 @@ const RECORD_AND_ADVANCE = `
       from json_to_recordset($4::json)
            as x(id uuid, seq integer, hash text, version integer, deadline timestamptz)
      where i.organization_id = $1 and i.id = x.id
-    returning 1
   )
-  select (select count(*) from signalled)::int as signalled,
-         (select count(*) from advanced)::int as advanced`
+  select count(*)::int as signalled from signalled`
 
 // Timestamps come back as JSON (ISO 8601) text: the ORM's driver leaves timestamptz unparsed.
 const dateOrNull = (value: unknown) => (value === null ? null : new Date(value as string))
@@ -253,7 +251,7 @@ async function sweepChunk(
       JSON.stringify(signals),
       JSON.stringify(heads),
     ])
-  ).rows as Array<{ signalled: number; advanced: number }>
+  ).rows as Array<{ signalled: number }>
   // Should anything have recorded one of these signals meanwhile, the whole chunk rolls back and
   // the next sweep redoes it.
   if (written!.signalled !== signals.length)
