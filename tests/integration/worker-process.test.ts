@@ -6,7 +6,8 @@ import { Webhook } from 'standardwebhooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { verifyOrganization } from '../../app/domain/incident/audit.server'
 import { declareIncident } from '../../app/domain/incident/incident-service.server'
-import { createEndpoint } from '../../app/domain/notify/webhooks.server'
+import { queueEmail } from '../../app/domain/email/outbox.server'
+import { createEndpoint, enqueueWebhookDelivery } from '../../app/domain/notify/webhooks.server'
 import type { SlaTargets } from '../../app/domain/sla/policy'
 import { policyHistory, savePolicy } from '../../app/domain/sla/sla.server'
 import { resendMailer } from '../../app/utils/mailer.server'
@@ -18,8 +19,12 @@ import { sendJob, startSenderBoss } from '../../jobs/boss'
 import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { addMember, type TestMember } from '../support/incidents'
 import { freePort, makeServerTempDir } from '../support/postgres-server'
-import { startResendSink, type ResendSink } from '../support/resend-sink'
-import { startWebhookReceiver, type ReceivedRequest } from '../support/webhook-receiver'
+import { startResendSink, type HeldAnswer, type ResendSink } from '../support/resend-sink'
+import {
+  startWebhookReceiver,
+  type ReceivedRequest,
+  type WebhookReceiver,
+} from '../support/webhook-receiver'
 import { killAllWorkers, startWorker, waitFor } from '../support/worker-process'
 
 // Real worker processes (jobs/worker.ts under tsx) against real PostgreSQL, Resend's HTTP API
@@ -98,6 +103,87 @@ async function jobs(db: TestDatabase, where: string, values: unknown[] = []) {
        from pgboss.job where ${where} order by created_on`,
     values,
   )
+}
+
+/**
+ * What a Standard Webhooks consumer does with what arrived: verify each request with the
+ * endpoint's secret (the reference library), then process each message id once.
+ */
+function consume(requests: ReceivedRequest[], secret: string) {
+  const verifier = new Webhook(secret)
+  const processed = new Map<string, unknown>()
+  for (const request of requests) {
+    const headers = {
+      'webhook-id': String(request.headers['webhook-id']),
+      'webhook-timestamp': String(request.headers['webhook-timestamp']),
+      'webhook-signature': String(request.headers['webhook-signature']),
+    }
+    const payload = verifier.verify(request.body, headers)
+    if (!processed.has(headers['webhook-id'])) processed.set(headers['webhook-id'], payload)
+  }
+  return processed
+}
+
+/**
+ * An endpoint on `receiver` and `count` e-mails and webhook deliveries of the organization, queued
+ * in one transaction as a fan-out does, so a worker's first fetch of each queue takes them as one
+ * batch. Returns the endpoint's secret and the e-mails' idempotency keys.
+ */
+async function queueBatch(
+  db: TestDatabase,
+  crew: { organizationId: string; admin: TestMember },
+  receiver: WebhookReceiver,
+  count: number,
+  label: string,
+) {
+  const { id: endpointId } = await createEndpoint(
+    db.orm,
+    crew.admin,
+    { url: `${receiver.baseUrl}/${label}`, description: label, eventTypes: ['incident.declared'] },
+    { allowedHosts: '127.0.0.1' },
+  )
+  const [{ secret } = { secret: '' }] = await db.query<{ secret: string }>(
+    `select secret from webhook_endpoint where id = $1`,
+    [endpointId],
+  )
+  const keys = Array.from({ length: count }, (_, i) => `${label}:${i}`)
+  await db.inOrg(async (em) => {
+    for (const [i, key] of keys.entries()) {
+      await queueEmail(em, db.boss, {
+        organizationId: crew.organizationId,
+        kind: 'incident-declared',
+        to: `oncall+${i}@example.test`,
+        subject: `SEV-1 declared (${label} ${i})`,
+        text: 'Payments are down.',
+        idempotencyKey: key,
+      })
+      await enqueueWebhookDelivery(em, db.boss, {
+        organizationId: crew.organizationId,
+        endpointId,
+        eventType: 'incident.declared',
+        data: { incident: { number: i + 1 } },
+        idempotencyKey: `${key}:webhook`,
+        occurredAt: new Date(),
+      })
+    }
+  }, crew.organizationId)
+  return { endpointId, secret, keys }
+}
+
+/** Holds back the sink's answers to the next `count` e-mails; `arrived()` counts those taken. */
+function holdEmails(count: number) {
+  const holds: HeldAnswer[] = Array.from({ length: count }, () => sink.holdNext())
+  let arrived = 0
+  for (const hold of holds) void hold.received.then(() => (arrived += 1))
+  return { arrived: () => arrived, release: () => holds.forEach((hold) => hold.release()) }
+}
+
+/** Holds back the receiver's answers to the next `count` requests until `release()`. */
+function holdWebhooks(receiver: WebhookReceiver, count: number) {
+  let release!: () => void
+  const until = new Promise<void>((resolve) => (release = resolve))
+  for (let i = 0; i < count; i++) receiver.replies.push({ status: 200, until })
+  return { release }
 }
 
 describe('two workers sweeping the same database', () => {
@@ -250,25 +336,6 @@ describe('two workers sweeping the same database', () => {
 describe('a worker killed in the middle of a delivery', () => {
   const db = setUpTestDatabase('worker_kill')
 
-  /**
-   * What a Standard Webhooks consumer does with what arrived: verify each request with the
-   * endpoint's secret (the reference library), then process each message id once.
-   */
-  function consume(requests: ReceivedRequest[], secret: string) {
-    const verifier = new Webhook(secret)
-    const processed = new Map<string, unknown>()
-    for (const request of requests) {
-      const headers = {
-        'webhook-id': String(request.headers['webhook-id']),
-        'webhook-timestamp': String(request.headers['webhook-timestamp']),
-        'webhook-signature': String(request.headers['webhook-signature']),
-      }
-      const payload = verifier.verify(request.body, headers)
-      if (!processed.has(headers['webhook-id'])) processed.set(headers['webhook-id'], payload)
-    }
-    return processed
-  }
-
   it('sends the e-mail and the webhook once after the job comes back to a new worker', async () => {
     const receiver = await startWebhookReceiver()
     try {
@@ -408,6 +475,125 @@ describe('a worker killed in the middle of a delivery', () => {
     }
   })
 
+  it(
+    'sends every e-mail and webhook of a batch exactly once after the worker is killed mid-batch',
+    { timeout: 90_000 },
+    async () => {
+      const receiver = await startWebhookReceiver()
+      try {
+        const crew = await team(db, 'Killed Mid-Batch')
+        // At most one destination's connection limit (16), so every webhook of the batch is in
+        // flight at once.
+        const count = 12
+        const emails = holdEmails(count)
+        const webhooks = holdWebhooks(receiver, count)
+        const { secret, keys } = await queueBatch(db, crew, receiver, count, 'mid-batch')
+        const ofBatch = (key: unknown) => keys.includes(String(key))
+        const deliveryJobs = () =>
+          jobs(
+            db,
+            `name in ('email-deliver', 'webhook-deliver') and data->>'organizationId' = $1`,
+            [crew.organizationId],
+          )
+
+        // A long webhook timeout: the attempts are still waiting for their answers when the kill
+        // comes, however slow the machine.
+        const env = workerEnv(db.url, { WEBHOOK_TIMEOUT_SECONDS: '60' })
+        const first = startWorker('worker-1', env)
+        await waitFor(
+          'every e-mail and webhook of the batch to be in flight',
+          () => emails.arrived() === count && receiver.requests.length === count,
+          { timeoutMs: 30_000, intervalMs: 50, workers: [first] },
+        )
+        const active = await deliveryJobs()
+        expect(active.map((j) => j.state)).toEqual(Array(2 * count).fill('active'))
+        await first.kill()
+
+        // Nothing of the cut-off batch was committed.
+        expect(
+          await db.query(
+            `select status, attempts, count(*)::int as n from email_outbox
+              where organization_id = $1 group by 1, 2`,
+            [crew.organizationId],
+          ),
+        ).toEqual([{ status: 'pending', attempts: 0, n: count }])
+        expect(
+          await db.query(
+            `select status, attempts, count(*)::int as n from webhook_delivery
+              where organization_id = $1 group by 1, 2`,
+            [crew.organizationId],
+          ),
+        ).toEqual([{ status: 'pending', attempts: 0, n: count }])
+
+        // The jobs come back after their expiry (moved into the past, as in the test above) and
+        // a new worker delivers the same batch again.
+        await db.query(
+          `update pgboss.job set started_on = started_on - expire_in - interval '1 second'
+            where id = any($1::uuid[]) and state = 'active'`,
+          [active.map((j) => j.id)],
+        )
+        const second = startWorker('worker-2', env)
+        await waitFor(
+          'pg-boss to expire the dead worker’s jobs',
+          async () => (await deliveryJobs()).every((j) => j.state === 'retry'),
+          { timeoutMs: 20_000, workers: [second] },
+        )
+        await db.query(
+          `update pgboss.job set start_after = now() where id = any($1::uuid[]) and state = 'retry'`,
+          [active.map((j) => j.id)],
+        )
+        await waitFor(
+          'the retried jobs to complete',
+          async () => (await deliveryJobs()).every((j) => j.state === 'completed'),
+          { timeoutMs: 30_000, workers: [second] },
+        )
+        emails.release()
+        webhooks.release()
+
+        // E-mails: each sent twice with its key, and made into one e-mail by the provider.
+        const posts = sink.requests.filter((r) => ofBatch(r.headers['idempotency-key']))
+        expect(posts).toHaveLength(2 * count)
+        const accepted = sink.emails.filter((e) => ofBatch(e.idempotencyKey))
+        expect(accepted.map((e) => e.idempotencyKey).sort()).toEqual([...keys].sort())
+        expect(
+          await db.query(
+            `select status, attempts, count(*)::int as n from email_outbox
+              where organization_id = $1 group by 1, 2`,
+            [crew.organizationId],
+          ),
+        ).toEqual([{ status: 'sent', attempts: 1, n: count }])
+
+        // Webhooks: each message arrived twice under one id; the consumer processes each once.
+        expect(receiver.requests).toHaveLength(2 * count)
+        const processed = consume(receiver.requests, secret)
+        expect(processed.size).toBe(count)
+        expect(
+          [...processed.values()].map(
+            (p) => (p as { data: { incident: { number: number } } }).data,
+          ),
+        ).toHaveLength(count)
+        expect(
+          await db.query(
+            `select status, attempts, count(*)::int as n from webhook_delivery
+              where organization_id = $1 group by 1, 2`,
+            [crew.organizationId],
+          ),
+        ).toEqual([{ status: 'succeeded', attempts: 1, n: count }])
+        expect(
+          await db.query(
+            `select a.attempt, count(*)::int as n from webhook_attempt a
+               join webhook_delivery d on d.id = a.delivery_id
+              where d.organization_id = $1 group by 1`,
+            [crew.organizationId],
+          ),
+        ).toEqual([{ attempt: 1, n: count }])
+        expect(second.output()).toBe('')
+      } finally {
+        await receiver.close()
+      }
+    },
+  )
+
   it('the sink answers a repeated idempotency key as Resend does', async () => {
     // The test above relies on the fake keeping Resend's promise; this shows it does.
     const mailer = resendMailer(API_KEY, sink.baseUrl, 5_000)
@@ -429,6 +615,99 @@ describe('a worker killed in the middle of a delivery', () => {
     expect(changed).toMatchObject({ ok: false, retryable: true })
     expect(sink.emails.length - before).toBe(1)
   })
+})
+
+describe('two workers delivering the same queues', () => {
+  const db = setUpTestDatabase('worker_pair')
+
+  /** The jobs of each `name` batch a worker logged it handled (LOG_LEVEL=debug). */
+  function jobsHandled(output: string, name: string) {
+    let total = 0
+    for (const line of output.split('\n')) {
+      if (!line.startsWith('{')) continue
+      const entry = JSON.parse(line) as { msg?: string; jobs?: number; level?: number }
+      if (entry.msg === `${name} batch done`) total += entry.jobs ?? 0
+    }
+    return total
+  }
+
+  function warnings(output: string) {
+    return output
+      .split('\n')
+      .filter((line) => line.startsWith('{') && (JSON.parse(line) as { level: number }).level >= 40)
+  }
+
+  it(
+    'share the batches and deliver every e-mail and webhook once',
+    { timeout: 120_000 },
+    async () => {
+      const receiver = await startWebhookReceiver()
+      try {
+        const crew = await team(db, 'Two Deliverers')
+        const count = 300
+        // A long timeout: no delivery waits so long for a connection that it is deferred.
+        const env = workerEnv(db.url, { LOG_LEVEL: 'debug', WEBHOOK_TIMEOUT_SECONDS: '30' })
+        const workers = [startWorker('worker-1', env), startWorker('worker-2', env)]
+        await waitFor(
+          'both workers to be ready',
+          () => workers.every((w) => w.output().includes('worker ready')),
+          { timeoutMs: 30_000, workers },
+        )
+        // Slow answers: a batch lasts about a second (50 webhooks over 16 connections), longer
+        // than the polling interval, so no worker drains the queue before the other's loops poll.
+        for (let i = 0; i < count; i++) receiver.replies.push({ status: 200, delayMs: 250 })
+        const { secret, keys } = await queueBatch(db, crew, receiver, count, 'pair')
+        const ofBatch = (key: unknown) => keys.includes(String(key))
+        await waitFor(
+          'every e-mail and webhook to arrive',
+          () =>
+            sink.emails.filter((e) => ofBatch(e.idempotencyKey)).length === count &&
+            receiver.requests.length >= count,
+          { timeoutMs: 90_000, workers },
+        )
+        await waitFor(
+          'every delivery job to complete',
+          async () =>
+            (
+              await jobs(
+                db,
+                `name in ('email-deliver', 'webhook-deliver') and data->>'organizationId' = $1`,
+                [crew.organizationId],
+              )
+            ).every((j) => j.state === 'completed'),
+          { timeoutMs: 20_000, workers },
+        )
+        await Promise.all(workers.map((w) => w.stop()))
+        expect(workers.flatMap((w) => warnings(w.output()))).toEqual([])
+        const handled = workers.map((w) => jobsHandled(w.output(), 'webhook-deliver'))
+        expect(handled[0]! + handled[1]!).toBe(count)
+        expect(Math.min(...handled)).toBeGreaterThan(0)
+
+        // One request per e-mail and per webhook: nothing was handled by both workers.
+        expect(sink.requests.filter((r) => ofBatch(r.headers['idempotency-key']))).toHaveLength(
+          count,
+        )
+        expect(receiver.requests).toHaveLength(count)
+        expect(consume(receiver.requests, secret).size).toBe(count)
+        expect(
+          await db.query(
+            `select status, attempts, count(*)::int as n from email_outbox
+            where organization_id = $1 group by 1, 2`,
+            [crew.organizationId],
+          ),
+        ).toEqual([{ status: 'sent', attempts: 1, n: count }])
+        expect(
+          await db.query(
+            `select status, attempts, count(*)::int as n from webhook_delivery
+            where organization_id = $1 group by 1, 2`,
+            [crew.organizationId],
+          ),
+        ).toEqual([{ status: 'succeeded', attempts: 1, n: count }])
+      } finally {
+        await receiver.close()
+      }
+    },
+  )
 })
 
 describe('a change that rolls back', () => {
@@ -667,4 +946,93 @@ describe('PostgreSQL restarting in the middle of a sweep', () => {
     expect(worker.alive()).toBe(true)
     await holder.end().catch(() => {})
   })
+  it(
+    'keeps the worker running when it restarts mid-batch, and each e-mail and webhook arrives once',
+    { timeout: 120_000 },
+    async () => {
+      const receiver = await startWebhookReceiver()
+      try {
+        const crew = await team(db!, 'Restart Mid-Batch')
+        const count = 10
+        const emails = holdEmails(count)
+        const webhooks = holdWebhooks(receiver, count)
+        const { secret, keys } = await queueBatch(db!, crew, receiver, count, 'restart')
+        const ofBatch = (key: unknown) => keys.includes(String(key))
+        const worker = startWorker('worker-1', workerEnv(url, { WEBHOOK_TIMEOUT_SECONDS: '60' }))
+        await waitFor(
+          'every e-mail and webhook of the batch to be in flight',
+          () => emails.arrived() === count && receiver.requests.length === count,
+          { timeoutMs: 30_000, intervalMs: 50, workers: [worker] },
+        )
+
+        // Fast shutdown: the batch's transaction is cut off with every other session. Then the
+        // answers come, and the worker cannot record them on the connection it lost.
+        await closeDb!()
+        await server!.stop()
+        server = await startEmbeddedPostgres({
+          dataDir,
+          port,
+          ephemeral: true,
+          ownerLabel: 'worker restart test',
+        })
+        ;({ db, close: closeDb } = await openDatabase())
+        const reopened = db!
+        emails.release()
+        webhooks.release()
+        const batchJobs = () =>
+          jobs(
+            reopened,
+            `name in ('email-deliver', 'webhook-deliver') and data->>'organizationId' = $1`,
+            [crew.organizationId],
+          )
+        const ids = (await batchJobs()).map((j) => j.id)
+        expect(ids).toHaveLength(2 * count)
+
+        // The batch's jobs come back: failed by the worker once it could reach the database again,
+        // or expired (their times moved into the past, as in the tests above); their retries are
+        // made due at once.
+        await reopened.query(
+          `update pgboss.job set started_on = started_on - expire_in - interval '1 second'
+            where id = any($1::uuid[]) and state = 'active'`,
+          [ids],
+        )
+        await waitFor(
+          'every job of the batch to be retried',
+          async () => {
+            await reopened.query(
+              `update pgboss.job set start_after = now() where id = any($1::uuid[]) and state = 'retry'`,
+              [ids],
+            )
+            return (await batchJobs()).every((j) => j.state === 'completed')
+          },
+          { timeoutMs: 40_000, intervalMs: 500, workers: [worker] },
+        )
+        expect(worker.alive()).toBe(true)
+
+        // Each e-mail was accepted once (its repeat carried the same key); each webhook message
+        // arrived twice under one id and is processed once.
+        const accepted = sink.emails.filter((e) => ofBatch(e.idempotencyKey))
+        expect(accepted.map((e) => e.idempotencyKey).sort()).toEqual([...keys].sort())
+        expect(receiver.requests).toHaveLength(2 * count)
+        expect(consume(receiver.requests, secret).size).toBe(count)
+        // The cut-off batch recorded nothing; the retry recorded one attempt each.
+        expect(
+          await reopened.query(
+            `select status, attempts, count(*)::int as n from email_outbox
+              where organization_id = $1 group by 1, 2`,
+            [crew.organizationId],
+          ),
+        ).toEqual([{ status: 'sent', attempts: 1, n: count }])
+        expect(
+          await reopened.query(
+            `select status, attempts, count(*)::int as n from webhook_delivery
+              where organization_id = $1 group by 1, 2`,
+            [crew.organizationId],
+          ),
+        ).toEqual([{ status: 'succeeded', attempts: 1, n: count }])
+      } finally {
+        await receiver.close()
+      }
+    },
+  )
 })

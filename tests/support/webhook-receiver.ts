@@ -22,6 +22,8 @@ export interface ReceiverReply {
   delayMs?: number
   /** Send the status line and headers, then never finish the body. */
   stallBody?: boolean
+  /** Answer only once this settles (a test holds the answer back, then lets it go). */
+  until?: Promise<unknown>
 }
 
 export interface WebhookReceiver {
@@ -64,6 +66,10 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         res.writeHead(reply.status, { 'content-type': 'text/plain', ...reply.headers })
         if (reply.stallBody) res.write(reply.body ?? 'partial')
         else res.end(reply.body ?? '')
+      }
+      if (reply.until) {
+        void reply.until.finally(answer)
+        return
       }
       if (!reply.delayMs) return answer()
       const timer = setTimeout(() => {
