@@ -127,7 +127,18 @@ export function createHttpApp(options: HttpAppOptions) {
   })
   app.use(express.static(publicDir, { maxAge: '1h', index: false }))
 
-  const handleRequest = createRemixHandler(options.getBuild, env.NODE_ENV)
+  // Given a function, Remix derives its route tree and matchers again on every request; one
+  // handler per build object derives them once (and again only after a rebuild in development).
+  let handlerBuild: ServerBuild | null = null
+  let remixHandler: ReturnType<typeof createRemixHandler> | null = null
+  const handleRequest: ReturnType<typeof createRemixHandler> = async (request, context) => {
+    const build = await options.getBuild()
+    if (build !== handlerBuild || !remixHandler) {
+      remixHandler = createRemixHandler(build, env.NODE_ENV)
+      handlerBuild = build
+    }
+    return remixHandler(request, context)
+  }
   app.all('*', async (req, res, next) => {
     // One database unit per request: every loader and action of it shares one connection and
     // one transaction, committed before the response is sent (see db/tenant.ts).
