@@ -21,10 +21,9 @@ import pg from 'pg'
 import { slaClock, nextDeadline } from '../app/domain/sla/clock'
 import { DEFAULT_SLA_TARGETS } from '../app/domain/sla/policy'
 import type { Severity } from '../app/domain/incident/vocabulary'
-import { createLogger } from '../app/utils/logger.server'
 import { initORM } from '../db/orm'
 import { inScope } from '../db/tenant'
-import { sweepSla, type SweepResult } from '../jobs/handlers/sla-sweep'
+import { sweepSla, type SweepResult } from '../app/domain/sla/sweep.server'
 import { generateIncidents } from './generate-incidents'
 import { startDatabase } from './support/stack'
 
@@ -166,7 +165,6 @@ try {
   }
 
   const orm = await initORM(database.url)
-  const logger = createLogger({ name: 'bench', level: 'warn', pretty: false })
   try {
     // The sweep's own query text, run the way the sweep runs it (application role, no tenant).
     const plan = await inScope(orm, {}, (em) =>
@@ -189,7 +187,7 @@ try {
       ['sweep at T + 1 min (group B due)', later],
       ['sweep at T + 1 min again', later],
     ]
-    for (const [label, when] of runs) printSweep(label, when, await sweepSla({ orm, logger }, when))
+    for (const [label, when] of runs) printSweep(label, when, await sweepSla(orm, when))
   } finally {
     await orm.close(true)
   }
