@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import path from 'node:path'
 import { createRemixRequest, sendRemixResponse } from '@remix-run/express/dist/server.js'
 import { createRequestHandler as createRemixHandler, type ServerBuild } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
@@ -125,7 +126,9 @@ export function createHttpApp(options: HttpAppOptions) {
   app.use('/build', (_req, res) => {
     res.status(404).type('text/plain').send('Not found')
   })
-  app.use(express.static(publicDir, { maxAge: '1h', index: false }))
+  // Every file in public/ has an extension; a page path need not wait for a disk lookup.
+  const publicFiles = express.static(publicDir, { maxAge: '1h', index: false })
+  app.use((req, res, next) => (path.extname(req.path) ? publicFiles(req, res, next) : next()))
 
   // Given a function, Remix derives its route tree and matchers again on every request; one
   // handler per build object derives them once (and again only after a rebuild in development).
