@@ -27,6 +27,7 @@ import {
   type IncidentState,
 } from '../app/domain/incident/events'
 import { STATUS_TIMESTAMP, TRANSITIONS, type Transition } from '../app/domain/incident/lifecycle'
+import { fillTimelineEntries } from '../app/domain/incident/timeline.server'
 import {
   DEFAULT_TRIAGE_MATRIX,
   IMPACTS,
@@ -36,7 +37,12 @@ import {
   type Urgency,
 } from '../app/domain/incident/triage'
 import { SEVERITIES, type IncidentStatus, type Severity } from '../app/domain/incident/vocabulary'
-import { insertIncidentsSql, prepareBulkLoad } from './support/sql-incidents'
+import { initORM } from '../db/orm'
+import {
+  fillTimelineFromTemplates,
+  insertIncidentsSql,
+  prepareBulkLoad,
+} from './support/sql-incidents'
 
 export interface GenerateOptions {
   count: number
@@ -499,6 +505,7 @@ export async function generateIncidents(
           'incident_event',
           'incidentflow_search.incident_title',
           'analytics_fact',
+          'incident_timeline_entry',
         ])
       : null
     if (bulk) {
@@ -536,6 +543,19 @@ export async function generateIncidents(
       }
       if (inFlight) await inFlight
     }
+    // The incident page reads the timeline's read model, which appending an event writes and
+    // these inserts do not: derive it from the events (by template when they allow, else one by
+    // one as migration 0010 does).
+    {
+      const t = performance.now()
+      const entries =
+        (await fillTimelineFromTemplates(pool, organizationId)) ??
+        (await fillReadModel(databaseUrl))
+      log(
+        `generate-incidents: ${entries.toLocaleString('en')} timeline read-model rows in ` +
+          `${((performance.now() - t) / 1000).toFixed(1)} s`,
+      )
+    }
     if (bulk) {
       const t = performance.now()
       await bulk.restore()
@@ -554,7 +574,15 @@ export async function generateIncidents(
       const t = performance.now()
       const { rows } = await pool.query<{ name: string }>(
         `select t as name from unnest($1::text[]) t where to_regclass(t) is not null`,
-        [['incident', 'incident_event', 'incidentflow_search.incident_title', 'analytics_fact']],
+        [
+          [
+            'incident',
+            'incident_event',
+            'incidentflow_search.incident_title',
+            'analytics_fact',
+            'incident_timeline_entry',
+          ],
+        ],
       )
       await pool.query(`vacuum (analyze) ${rows.map((r) => r.name).join(', ')}`)
       log(`generate-incidents: vacuum analyze in ${((performance.now() - t) / 1000).toFixed(1)} s`)
@@ -575,6 +603,23 @@ export async function generateIncidents(
     }
   } finally {
     await pool.end()
+  }
+}
+
+/** `fillTimelineEntries` in one transaction, as the owner. */
+async function fillReadModel(databaseUrl: string) {
+  const orm = await initORM(databaseUrl, { pool: { min: 0, max: 1 } })
+  try {
+    return await orm.em
+      .fork()
+      .transactional((em) =>
+        fillTimelineEntries(
+          (sql, params) => em.execute<Array<Record<string, unknown>>>(sql, params ?? []),
+          5000,
+        ),
+      )
+  } finally {
+    await orm.close(true)
   }
 }
 

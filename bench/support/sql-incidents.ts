@@ -20,7 +20,9 @@ import {
 } from '../../app/domain/incident/events'
 import { stateOf, toStoredEvent } from '../../app/domain/incident/incident-service.server'
 import { STATUS_TIMESTAMP, TRANSITIONS } from '../../app/domain/incident/lifecycle'
+import { markdownOf, runKeyOf, supersedesOf } from '../../app/domain/incident/timeline-runs'
 import { SEVERITIES, type IncidentStatus } from '../../app/domain/incident/vocabulary'
+import { renderMarkdown } from '../../app/utils/markdown.server'
 
 /**
  * Half of these name "errors", so a search for it matches about half of the incidents; the rest
@@ -411,5 +413,92 @@ export async function prepareBulkLoad(pool: pg.Pool, tables: string[]) {
       }
       await Promise.all([build(), build()])
     },
+  }
+}
+
+/**
+ * The timeline read model (`incident_timeline_entry`, migration 0010) for generated events, in
+ * one statement. Appending an event through the domain writes its row; bulk inserts do not, and
+ * `fillTimelineEntries` (which derives them one by one in Node) takes minutes at a million
+ * incidents. Generated timelines have few distinct texts, so each distinct summary or comment is
+ * rendered once here with the application's own `markdownOf`, `runKeyOf`, `supersedesOf` and
+ * `renderMarkdown`, and the rows are written by SQL. Returns the rows written, or null when the
+ * organization has events this shortcut does not cover (no actor, corrections, alerts, SLA
+ * signals, field changes, escalations): use `fillTimelineEntries` then.
+ */
+export async function fillTimelineFromTemplates(pool: pg.Pool, organizationId: string) {
+  const client = await pool.connect()
+  try {
+    await client.query('begin')
+    await client.query(`select set_config('app.organization_id', $1, true)`, [organizationId])
+    const { rows: present } = await client.query<{ table: string | null }>(
+      `select to_regclass('incident_timeline_entry')::text as table`,
+    )
+    if (!present[0]?.table) {
+      await client.query('rollback')
+      return 0
+    }
+    const covered = [
+      'incident.declared',
+      'incident.status_changed',
+      'incident.severity_changed',
+      'incident.assignment_changed',
+      'comment.added',
+    ]
+    const { rows: others } = await client.query<{ n: number }>(
+      `select count(*)::int as n from incident_event
+        where organization_id = $1 and (actor_id is null or type <> all($2::text[]))`,
+      [organizationId, covered],
+    )
+    if (others[0]!.n > 0) {
+      await client.query('rollback')
+      return null
+    }
+    const source = `case e.type when 'incident.declared' then e.payload->>'summary'
+                                 when 'comment.added' then e.payload->>'body' end`
+    const { rows: texts } = await client.query<{ type: string; source: string | null }>(
+      `select distinct e.type, ${source} as source from incident_event e where e.organization_id = $1`,
+      [organizationId],
+    )
+    const actorId = '00000000-0000-4000-8000-000000000000'
+    const derived = texts.map((t) => {
+      const payload =
+        t.type === 'incident.declared'
+          ? { summary: t.source }
+          : t.type === 'comment.added'
+            ? { body: t.source }
+            : {}
+      const entry = { type: t.type, actorId, payload }
+      if (runKeyOf(entry) !== null || supersedesOf(entry) !== null) {
+        throw new Error(
+          `${t.type}: the timeline read model changed; update fillTimelineFromTemplates`,
+        )
+      }
+      const markdown = markdownOf(entry)
+      return {
+        type: t.type,
+        source: t.source,
+        html: markdown ? renderMarkdown(markdown.source) : null,
+        html_of: markdown?.of ?? null,
+      }
+    })
+    const { rowCount } = await client.query(
+      `insert into incident_timeline_entry
+         (organization_id, incident_id, seq, run_key, run_start, html, html_of, supersedes_seq)
+       select e.organization_id, e.incident_id, e.seq, null, e.seq, m.html, m.html_of, null
+         from incident_event e
+         left join jsonb_to_recordset($2::jsonb) as m(type text, source text, html text, html_of text)
+           on m.type = e.type and m.source is not distinct from ${source}
+        where e.organization_id = $1
+       on conflict (incident_id, seq) do nothing`,
+      [organizationId, JSON.stringify(derived)],
+    )
+    await client.query('commit')
+    return rowCount ?? 0
+  } catch (error) {
+    await client.query('rollback').catch(() => {})
+    throw error
+  } finally {
+    client.release()
   }
 }
