@@ -236,9 +236,11 @@ describe('as root, a checkout in a directory other users cannot enter (mode 700)
   }) => {
     skip(!runningAsRoot, ONLY_AS_ROOT)
     expect((await stat(closed)).mode & 0o777).toBe(0o700)
-    // The checkout's own binaries, as `npm ci` leaves them in its node_modules.
-    const nativeDir = path.join(closed, 'node_modules', 'native')
-    await cp(await installedNativeDir(), nativeDir, { recursive: true, verbatimSymlinks: true })
+    // The checkout's own copy of the package, as `npm ci` leaves it in its node_modules.
+    const installed = path.dirname(await installedNativeDir())
+    const packageDir = path.join(closed, 'node_modules', path.basename(installed))
+    await cp(installed, packageDir, { recursive: true, verbatimSymlinks: true })
+    const nativeDir = path.join(packageDir, 'native')
     const dataDir = path.join(closed, '.data', 'postgres')
     expect(serverUserCanRun(path.join(nativeDir, 'bin', 'postgres'))).toBe(false)
 
