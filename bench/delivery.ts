@@ -4,19 +4,24 @@
  *
  * Starts a throwaway embedded PostgreSQL, one organization (bench/generate-incidents.ts with a
  * single incident), a loopback stand-in for Resend's API (tests/support/resend-sink.ts, reached
- * by the real SDK through RESEND_BASE_URL) and a loopback webhook receiver. Then, for each entry
- * of WORKERS (default "1,2": one round with one worker process, one with two), it queues
- * DELIVERIES (default 5,000) e-mails and as many webhook deliveries, spread over
+ * by the real SDK through RESEND_BASE_URL) and a loopback webhook receiver listening on one port
+ * per endpoint (each endpoint a destination of its own, as separate customers are). Then, for
+ * each entry of WORKERS (default "1,2": one round with one worker process, one with two), it
+ * queues DELIVERIES (default 5,000) e-mails and as many webhook deliveries, spread over
  * WEBHOOK_ENDPOINTS (10) endpoints, through the application's own services (`queueEmail`,
  * `enqueueWebhookDelivery`: rows and jobs in one transaction), starts that many production
  * workers (`node build/worker.js`, so run `npm run build` first) and measures the deliveries per
  * second until every one has arrived, or until BENCH_SECONDS (600) have passed. The sinks count
  * duplicates: an e-mail accepted twice for one recipient (every bench e-mail has its own), and a
- * webhook-id received more than once. WORKER_NODE_ARGS is passed to the workers' node (e.g.
+ * webhook-id received more than once. CPU is counted per round for the workers, PostgreSQL and
+ * this process (the sinks). SINK_LATENCY_MS (default 0) makes both sinks answer that long after
+ * a request, as remote services do, so a worker is bound by how much it keeps in flight rather
+ * than by CPU. WORKER_NODE_ARGS is passed to the workers' node (e.g.
  * `--cpu-prof --cpu-prof-dir=/tmp/delivery-profile`). Figures are printed, never asserted.
  */
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process'
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import path from 'node:path'
 import os from 'node:os'
 import pg from 'pg'
 import { queueEmail } from '../app/domain/email/outbox.server'
@@ -34,6 +39,7 @@ const endpointCount = Number(process.env.WEBHOOK_ENDPOINTS ?? 10)
 const limitSeconds = Number(process.env.BENCH_SECONDS ?? 600)
 const rounds = (process.env.WORKERS ?? '1,2').split(',').map((n) => Number(n.trim()))
 const nodeArgs = (process.env.WORKER_NODE_ARGS ?? '').split(' ').filter(Boolean)
+const sinkLatencyMs = Number(process.env.SINK_LATENCY_MS ?? 0)
 /** Rows and jobs per enqueueing transaction. */
 const ENQUEUE_CHUNK = 250
 
@@ -46,24 +52,52 @@ if (
   count < 1 ||
   !Number.isInteger(endpointCount) ||
   endpointCount < 1 ||
-  rounds.some((n) => !Number.isInteger(n) || n < 1)
+  rounds.some((n) => !Number.isInteger(n) || n < 1) ||
+  !Number.isInteger(sinkLatencyMs) ||
+  sinkLatencyMs < 0
 ) {
-  console.error('DELIVERIES, WEBHOOK_ENDPOINTS and each of WORKERS must be positive integers')
+  console.error(
+    'DELIVERIES, WEBHOOK_ENDPOINTS and each of WORKERS must be positive integers, SINK_LATENCY_MS a whole number',
+  )
   process.exit(2)
 }
 
 const clockTicks = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100
 
-/** CPU seconds (user + system) a process has used so far, from /proc. */
-function cpuSeconds(pid: number | undefined): number {
-  if (!pid) return 0
+/** Parent pid and CPU seconds (user + system) of a process so far, from /proc. */
+function processStat(pid: number | string): { ppid: number; cpu: number } | null {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    return (Number(fields[11]) + Number(fields[12])) / clockTicks
+    return { ppid: Number(fields[1]), cpu: (Number(fields[11]) + Number(fields[12])) / clockTicks }
+  } catch {
+    return null
+  }
+}
+
+function cpuSeconds(pid: number | undefined): number {
+  return pid ? (processStat(pid)?.cpu ?? 0) : 0
+}
+
+/**
+ * CPU seconds of the PostgreSQL server so far: the postmaster and its processes (backends,
+ * background workers). A backend that has exited no longer counts; the workers' pooled ones live
+ * as long as the workers.
+ */
+function postgresCpuSeconds(dataDir: string): number {
+  let postmaster: number
+  try {
+    postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
   } catch {
     return 0
   }
+  let total = cpuSeconds(postmaster)
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue
+    const stat = processStat(entry)
+    if (stat?.ppid === postmaster) total += stat.cpu
+  }
+  return total
 }
 
 function rate(done: number, ms: number) {
@@ -73,8 +107,11 @@ function rate(done: number, ms: number) {
 const fixed = (n: number) => n.toFixed(1)
 
 const database = await startDatabase('delivery')
-const sink = await startResendSink()
-const receiver = await startWebhookReceiver()
+const sink = await startResendSink({ answerDelayMs: sinkLatencyMs })
+// One port per endpoint: each endpoint is a destination of its own, as separate customers are.
+const receiver = await startWebhookReceiver({ answerDelayMs: sinkLatencyMs, ports: endpointCount })
+const pgDataDir = path.join(database.dir, 'pg')
+if (sinkLatencyMs > 0) console.log(`the sinks answer ${sinkLatencyMs} ms after each request`)
 const summary: string[] = []
 try {
   const generated = await generateIncidents(database.url, { count: 1, log: () => {} })
@@ -94,7 +131,11 @@ try {
       const { id } = await createEndpoint(
         orm,
         member,
-        { url: receiver.url, description: `Bench ${i + 1}`, eventTypes: ['incident.declared'] },
+        {
+          url: receiver.urls[i]!,
+          description: `Bench ${i + 1}`,
+          eventTypes: ['incident.declared'],
+        },
         { allowedHosts: '127.0.0.1' },
       )
       endpoints.push(id)
@@ -147,6 +188,8 @@ try {
     receiver.reset()
 
     const started = performance.now()
+    const benchCpuBefore = process.cpuUsage()
+    const postgresCpuBefore = postgresCpuSeconds(pgDataDir)
     const workers: ChildProcess[] = Array.from({ length: workerCount }, () =>
       spawn(process.execPath, [...nodeArgs, 'build/worker.js'], {
         env: {
@@ -171,8 +214,16 @@ try {
       const emailsArrived = () => sink.emails.length
       const deadline = started + limitSeconds * 1000
       let lastReport = started
+      // CPU when the first delivery arrives: what follows is delivering, not starting up.
+      let atFirst: { workers: number; postgres: number; bench: NodeJS.CpuUsage } | null = null
       for (;;) {
         const t = performance.now()
+        if (!atFirst && (emailsArrived() > 0 || receiver.received() > 0))
+          atFirst = {
+            workers: workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0),
+            postgres: postgresCpuSeconds(pgDataDir),
+            bench: process.cpuUsage(),
+          }
         const done = emailsArrived() >= count && receiver.distinct() >= count
         if (done || t > deadline || workers.some((w) => w.exitCode !== null)) break
         if (t - lastReport > 5000) {
@@ -184,6 +235,11 @@ try {
         await new Promise((resolve) => setTimeout(resolve, 20))
       }
       cpu = workers.reduce((sum, w) => sum + cpuSeconds(w.pid), 0)
+      const benchCpu = process.cpuUsage(atFirst?.bench ?? benchCpuBefore)
+      const sinksCpu = (benchCpu.user + benchCpu.system) / 1e6
+      const postgresCpu = postgresCpuSeconds(pgDataDir) - (atFirst?.postgres ?? postgresCpuBefore)
+      const startUpCpu = atFirst?.workers ?? cpu
+      const deliveringCpu = cpu - startUpCpu
       const early = workers.find((w) => w.exitCode !== null)
       if (early) console.log(`a worker exited early (code ${early.exitCode})`)
 
@@ -242,15 +298,19 @@ try {
         `duplicates at the sinks: ${emailDuplicates} e-mails accepted twice, ${webhookDuplicates} webhook-ids received twice ` +
           `(${emailReplays} e-mail requests repeated an idempotency key, absorbed by it)`,
       )
+      const perDelivery = (seconds: number) => ((seconds * 1000) / Math.max(1, total)).toFixed(2)
       console.log(
-        `worker CPU: ${fixed(cpu)} s in all, ${((cpu * 1000) / Math.max(1, total)).toFixed(2)} ms per delivery`,
+        `CPU per delivery from the first arrival on: workers ${perDelivery(deliveringCpu)} ms, ` +
+          `PostgreSQL ${perDelivery(postgresCpu)} ms, this process (sinks) ${perDelivery(sinksCpu)} ms; ` +
+          `workers' start-up before it ${fixed(startUpCpu)} s`,
       )
       console.log(`load average ${os.loadavg().map(fixed).join(' ')} on ${os.cpus().length} CPUs`)
       summary.push(
         `${workerCount} worker${workerCount > 1 ? 's' : ''}: ${fixed(together)} deliveries/s ` +
           `(${fixed(kinds[0]!.firstAt === null ? 0 : rate(kinds[0]!.done - 1, (kinds[0]!.lastAt ?? now) - kinds[0]!.firstAt))} e-mails/s, ` +
           `${fixed(kinds[1]!.firstAt === null ? 0 : rate(kinds[1]!.done - 1, (kinds[1]!.lastAt ?? now) - kinds[1]!.firstAt))} webhooks/s), ` +
-          `${((cpu * 1000) / Math.max(1, total)).toFixed(2)} ms worker CPU per delivery, ` +
+          `CPU per delivery ${perDelivery(deliveringCpu)} ms workers, ${perDelivery(postgresCpu)} ms PostgreSQL, ` +
+          `${perDelivery(sinksCpu)} ms sinks, load ${fixed(os.loadavg()[0]!)}, ` +
           `duplicates: ${emailDuplicates} e-mails, ${webhookDuplicates} webhooks`,
       )
     } finally {

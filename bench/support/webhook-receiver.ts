@@ -1,13 +1,15 @@
-import { createServer } from 'node:http'
+import { createServer, type RequestListener } from 'node:http'
 import type { AddressInfo } from 'node:net'
 
 /**
- * A loopback webhook receiver for benchmarks: answers every POST with 200 at once and counts
- * what arrived, with the times of the first and last request, and the distinct `webhook-id`s
- * among them (a repeated id is a message received twice). Bodies are read and dropped.
+ * A loopback webhook receiver for benchmarks: answers every POST with 200 (at once, or after
+ * `answerDelayMs` as a remote receiver would) and counts what arrived, with the times of the
+ * first and last request, and the distinct `webhook-id`s among them (a repeated id is a message
+ * received twice). Bodies are read and dropped.
  */
 export interface WebhookReceiver {
-  url: string
+  /** One URL per port listened on (`ports`): each is a destination of its own to a sender. */
+  urls: string[]
   /** POST requests received. */
   received: () => number
   /** Distinct messages (webhook-id values) received. */
@@ -21,13 +23,15 @@ export interface WebhookReceiver {
   close: () => Promise<void>
 }
 
-export async function startWebhookReceiver(): Promise<WebhookReceiver> {
+export async function startWebhookReceiver(
+  options: { answerDelayMs?: number; ports?: number } = {},
+): Promise<WebhookReceiver> {
   let received = 0
   let repeated = 0
   let ids = new Set<string>()
   let firstAt: number | null = null
   let lastAt: number | null = null
-  const server = createServer((req, res) => {
+  const handle: RequestListener = (req, res) => {
     req.resume()
     req.on('end', () => {
       if (req.method === 'POST') {
@@ -40,14 +44,25 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         lastAt = performance.now()
         firstAt ??= lastAt
       }
-      res.writeHead(200, { 'content-type': 'text/plain' })
-      res.end('ok')
+      const answer = () => {
+        res.writeHead(200, { 'content-type': 'text/plain' })
+        res.end('ok')
+      }
+      if (options.answerDelayMs) setTimeout(answer, options.answerDelayMs)
+      else answer()
     })
-  })
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  const { port } = server.address() as AddressInfo
+  }
+  // One server per port, so each is a separate destination (host and port) to the sender.
+  const servers = Array.from({ length: Math.max(1, options.ports ?? 1) }, () =>
+    createServer(handle),
+  )
+  const urls: string[] = []
+  for (const one of servers) {
+    await new Promise<void>((resolve) => one.listen(0, '127.0.0.1', resolve))
+    urls.push(`http://127.0.0.1:${(one.address() as AddressInfo).port}/hooks/incidentflow`)
+  }
   return {
-    url: `http://127.0.0.1:${port}/hooks/incidentflow`,
+    urls,
     received: () => received,
     distinct: () => ids.size,
     repeated: () => repeated,
@@ -60,10 +75,16 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       firstAt = null
       lastAt = null
     },
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.closeAllConnections()
-        server.close((error) => (error ? reject(error) : resolve()))
-      }),
+    close: async () => {
+      await Promise.all(
+        servers.map(
+          (one) =>
+            new Promise<void>((resolve, reject) => {
+              one.closeAllConnections()
+              one.close((error) => (error ? reject(error) : resolve()))
+            }),
+        ),
+      )
+    },
   }
 }

@@ -66,7 +66,12 @@ interface KeyRecord {
   reply: SinkReply | null
 }
 
-export async function startResendSink(): Promise<ResendSink> {
+export interface ResendSinkOptions {
+  /** Answer each accepted e-mail this long after it arrived, as a remote service would. */
+  answerDelayMs?: number
+}
+
+export async function startResendSink(options: ResendSinkOptions = {}): Promise<ResendSink> {
   const requests: SinkRequest[] = []
   const emails: AcceptedEmail[] = []
   const replies: SinkReply[] = []
@@ -142,6 +147,10 @@ export async function startResendSink(): Promise<ResendSink> {
         answer(reply)
       }
       const hold = holds.shift()
+      if (!hold && options.answerDelayMs) {
+        setTimeout(finish, options.answerDelayMs)
+        return
+      }
       if (!hold) return finish()
       // The e-mail is accepted either way; a client that goes away before the answer only misses
       // the answer, as with the real service.
