@@ -26,7 +26,7 @@ import { initORM } from '../db/orm'
 import { inScope } from '../db/tenant'
 import { generateIncidents, type GeneratedOrganization } from './generate-incidents'
 import { shapeForAnalytics } from './support/analytics-data'
-import { startDatabase, startServer } from './support/stack'
+import { startDatabase, startServer, signIn } from './support/stack'
 
 const sizes = (process.env.BENCH_ANALYTICS_SIZES ?? '100000,1000000')
   .split(',')
@@ -79,19 +79,6 @@ const load = () =>
     .loadavg()
     .map((l) => l.toFixed(1))
     .join(' ')} on ${os.cpus().length} CPUs`
-
-async function signIn(baseUrl: string, email: string, password: string) {
-  const response = await fetch(`${baseUrl}/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: baseUrl },
-    body: new URLSearchParams({ email, password }),
-    redirect: 'manual',
-  })
-  const setCookie = response.headers.get('set-cookie')
-  if (response.status !== 302 || !setCookie)
-    throw new Error(`POST /login answered ${response.status}`)
-  return setCookie.split(';')[0]!
-}
 
 const database = await startDatabase('analytics')
 try {

@@ -15,7 +15,7 @@ import { request } from 'node:http'
 import { gzipSync } from 'node:zlib'
 import { generateIncidents } from './generate-incidents'
 import { runLoad } from './support/load'
-import { startDatabase, startServer } from './support/stack'
+import { startDatabase, startServer, signIn } from './support/stack'
 
 const count = Number(process.env.BENCH_INCIDENTS ?? 2_000)
 const seconds = Number(process.env.BENCH_SECONDS ?? 8)
@@ -47,18 +47,6 @@ function wireBytes(url: string, cookie: string) {
     req.on('error', reject)
     req.end()
   })
-}
-
-async function signIn(baseUrl: string, email: string, password: string) {
-  const response = await fetch(`${baseUrl}/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: baseUrl },
-    body: new URLSearchParams({ email, password }),
-    redirect: 'manual',
-  })
-  const setCookie = response.headers.get('set-cookie')
-  if (response.status !== 302 || !setCookie) throw new Error(`POST /login: ${response.status}`)
-  return setCookie.split(';')[0]!
 }
 
 const database = await startDatabase('compression')

@@ -13,7 +13,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { generateIncidents } from './generate-incidents'
 import { printResults, runLoad, type LoadResult } from './support/load'
-import { startDatabase, startServer } from './support/stack'
+import { startDatabase, startServer, signIn } from './support/stack'
 
 const count = Number(process.env.BENCH_INCIDENTS ?? 100_000)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
@@ -22,22 +22,6 @@ const connections = Number(process.env.BENCH_CONNECTIONS ?? 20)
 if (!existsSync('build/server.js')) {
   console.error('Run `npm run build` first (the benchmark measures the production build).')
   process.exit(1)
-}
-
-async function signIn(baseUrl: string, email: string, password: string) {
-  const response = await fetch(`${baseUrl}/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: baseUrl },
-    body: new URLSearchParams({ email, password }),
-    redirect: 'manual',
-  })
-  const setCookie = response.headers.get('set-cookie')
-  if (response.status !== 302 || !setCookie) {
-    throw new Error(
-      `POST /login answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
-    )
-  }
-  return setCookie.split(';')[0]!
 }
 
 const database = await startDatabase('incidents')

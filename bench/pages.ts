@@ -42,7 +42,7 @@ import {
 } from '../app/domain/incident/incident-service.server'
 import { initORM } from '../db/orm'
 import { generateIncidents, type GeneratedOrganization } from './generate-incidents'
-import { startDatabase, startServer } from './support/stack'
+import { startDatabase, startServer, signIn } from './support/stack'
 
 const count = Number(process.env.BENCH_INCIDENTS ?? 100_000)
 const seconds = Number(process.env.BENCH_SECONDS ?? 10)
@@ -146,22 +146,6 @@ async function longIncident(url: string, generated: GeneratedOrganization) {
   } finally {
     await orm.close(true)
   }
-}
-
-async function signIn(baseUrl: string, email: string, password: string) {
-  const response = await fetch(`${baseUrl}/login`, {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: baseUrl },
-    body: new URLSearchParams({ email, password }),
-    redirect: 'manual',
-  })
-  const setCookie = response.headers.get('set-cookie')
-  if (response.status !== 302 || !setCookie) {
-    throw new Error(
-      `POST /login answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
-    )
-  }
-  return setCookie.split(';')[0]!
 }
 
 /** Runs `work` as the database owner under the organization's (and user's) settings. */

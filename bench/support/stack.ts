@@ -114,3 +114,20 @@ export async function startStack(label: string): Promise<BenchStack> {
     },
   }
 }
+
+/** Signs in through the real log-in form and returns the session cookie (`name=value`). */
+export async function signIn(baseUrl: string, email: string, password: string) {
+  const response = await fetch(`${baseUrl}/login`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/x-www-form-urlencoded', Origin: baseUrl },
+    body: new URLSearchParams({ email, password }),
+    redirect: 'manual',
+  })
+  const setCookie = response.headers.get('set-cookie')
+  if (response.status !== 302 || !setCookie) {
+    throw new Error(
+      `POST /login answered ${response.status}: ${(await response.text()).slice(0, 200)}`,
+    )
+  }
+  return setCookie.split(';')[0]!
+}
