@@ -650,20 +650,26 @@ describe('sweepSla', () => {
     expect(await deadline(raised.id)).toEqual(after(start, 240))
   })
 
-  it('records one warning and one breach per incident and target when two sweeps race, over 200 incidents', async () => {
+  it('records one warning and one breach per incident and target when two sweeps race, each with two chunks at a time, over 200 incidents', async () => {
     const start = epoch()
     const { engineer, organizationId } = await team()
     const ids: string[] = []
     for (let i = 0; i < 200; i += 1)
       ids.push((await declare(engineer, start, 'SEV-1', `Incident ${i}`)).id)
 
-    // A second ORM: its own pool, so the two sweeps really run on separate connections.
+    // A second ORM: its own pool, so the two sweeps really run on separate connections. Small
+    // chunks and passes: each sweep has two transactions in flight and reads the due rows in two
+    // passes, so up to four transactions lock overlapping sets of incidents at once.
     const other = await initORM(db.url, { pool: { min: 0, max: 4 } })
+    const options = { chunk: 30, lanes: 2, pass: 120 }
     const totals = { due: 0, warnings: 0, breaches: 0 }
     try {
       for (const seconds of [30, 45, 60, 61, 120, 200, 240, 300]) {
         const at = after(start, seconds)
-        const results = await Promise.all([sweep(at, db.orm), sweep(at, other)])
+        const results = await Promise.all([
+          sweepSla(db.orm, at, options),
+          sweepSla(other, at, options),
+        ])
         for (const r of results) {
           totals.due += r.due
           totals.warnings += r.warnings

@@ -23,10 +23,23 @@ export interface SweepResult {
   ms: number
 }
 
-/** How many due incidents one transaction handles. */
-const CHUNK = 1000
-/** How many due rows one pass reads; a sweep makes passes until nothing is due. */
-const PASS = 5000
+export interface SweepOptions {
+  /**
+   * Most due incidents one transaction handles (1,000): an organization's due set is split into
+   * chunks of about equal size. One transaction for a minute's usual load costs the least CPU.
+   */
+  chunk?: number
+  /**
+   * Transactions a sweep runs at once when there are several chunks (2): a backlog (after an
+   * outage, or a mass impact-start edit) is worked off with one chunk's statements running in
+   * PostgreSQL while the next chunk's events are hashed here, on at most two of the worker's
+   * connections.
+   */
+  lanes?: number
+  /** How many due rows one pass reads; a sweep makes passes until nothing is due. */
+  pass?: number
+  maxPasses?: number
+}
 /** A sweep stops starting new passes after this long; the next minute's sweep goes on. */
 export const SWEEP_BUDGET_MS = 45_000
 
@@ -37,8 +50,15 @@ export const SWEEP_BUDGET_MS = 45_000
  * `sla.warning` / `sla.breached` event (which queues the notifications through `event_outbox` in
  * the same transaction) and moves the deadline on. Each step is one statement for the whole
  * chunk, so its cost grows with the number of organizations far more than with due incidents.
+ *
+ * Chunks run `lanes` at a time. They cannot deadlock on incidents, nor with an overlapping
+ * sweep's: every transaction locks its incidents in id order.
  */
-export async function sweepSla(orm: MikroORM, at: Date, maxPasses = 20): Promise<SweepResult> {
+export async function sweepSla(
+  orm: MikroORM,
+  at: Date,
+  { chunk = 1000, lanes = 2, pass: passSize = 5000, maxPasses = 20 }: SweepOptions = {},
+): Promise<SweepResult> {
   const started = performance.now()
   const result: SweepResult = { due: 0, warnings: 0, breaches: 0, organizations: 0, ms: 0 }
   const seenOrganizations = new Set<string>()
@@ -48,7 +68,7 @@ export async function sweepSla(orm: MikroORM, at: Date, maxPasses = 20): Promise
     const due = await inScope(orm, {}, (em) =>
       em.execute<{ incident_id: string; tenant_id: string }[]>(
         `select incident_id, tenant_id from sla_deadline where due_at <= ? order by due_at limit ?`,
-        [at, PASS],
+        [at, passSize],
       ),
     )
     if (due.length === 0) break
@@ -58,22 +78,39 @@ export async function sweepSla(orm: MikroORM, at: Date, maxPasses = 20): Promise
       ids.push(row.incident_id)
       byOrganization.set(row.tenant_id, ids)
     }
-    let progressed = 0
+    const chunks: Array<{ organizationId: string; ids: string[] }> = []
     for (const [organizationId, ids] of byOrganization) {
       seenOrganizations.add(organizationId)
-      for (let i = 0; i < ids.length; i += CHUNK) {
-        const chunk = ids.slice(i, i + CHUNK)
-        const done = await inScope(orm, { organizationId }, (em) =>
-          sweepChunk(em, organizationId, chunk, at),
-        )
-        result.due += done.handled
-        result.warnings += done.warnings
-        result.breaches += done.breaches
-        progressed += done.handled
+      const parts = Math.ceil(ids.length / chunk)
+      const size = Math.ceil(ids.length / parts)
+      for (let i = 0; i < ids.length; i += size)
+        chunks.push({ organizationId, ids: ids.slice(i, i + size) })
+    }
+    let progressed = 0
+    let next = 0
+    const failures: unknown[] = []
+    const lane = async () => {
+      // After a failure no lane starts another chunk; the one still running finishes first, so no
+      // transaction outlives the sweep.
+      while (next < chunks.length && failures.length === 0) {
+        const { organizationId, ids } = chunks[next++]!
+        try {
+          const done = await inScope(orm, { organizationId }, (em) =>
+            sweepChunk(em, organizationId, ids, at),
+          )
+          result.due += done.handled
+          result.warnings += done.warnings
+          result.breaches += done.breaches
+          progressed += done.handled
+        } catch (error) {
+          failures.push(error)
+        }
       }
     }
+    await Promise.all(Array.from({ length: Math.min(lanes, chunks.length) }, lane))
+    if (failures.length > 0) throw failures[0]
     // Rows another sweep handled meanwhile are skipped; stop when a pass moved nothing.
-    if (due.length < PASS || progressed === 0) break
+    if (due.length < passSize || progressed === 0) break
     if (performance.now() - started > SWEEP_BUDGET_MS) break
   }
   result.organizations = seenOrganizations.size
