@@ -380,20 +380,20 @@ describe('deliverEmails (a batch of jobs)', () => {
 
     const retried = results.filter((r) => r.outcome === 'retry')
     expect(retried).toHaveLength(1)
+    // The e-mails go out concurrently, so the refused one may be any job of the batch, including
+    // one another test left queued: look at every job fetched.
     const states = await db.query<{ id: string; state: string; output: unknown }>(
       `select id, state::text, output from pgboss.job where id = any($1::uuid[])`,
-      [rows.map((row) => mine.get(row.id))],
+      [jobs.map((j) => j.id)],
     )
     const retryJob = mine.get(retried[0]!.outboxId)
     expect(states.find((j) => j.id === retryJob)).toMatchObject({
       state: 'retry',
       output: { message: expect.stringContaining('Slow down') },
     })
-    expect(states.filter((j) => j.id !== retryJob).map((j) => j.state)).toEqual([
-      'completed',
-      'completed',
-      'completed',
-    ])
+    const others = states.filter((j) => j.id !== retryJob)
+    expect(others).toHaveLength(jobs.length - 1)
+    expect(others.every((j) => j.state === 'completed')).toBe(true)
   })
 })
 
