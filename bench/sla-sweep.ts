@@ -2,41 +2,70 @@
  * `npm run bench:sla`: the SLA sweep against a realistic amount of data.
  *
  * Starts a throwaway embedded PostgreSQL, generates INCIDENTS incidents (default 1,000,000; also
- * `--count N` or BENCH_INCIDENTS) in one organization with bench/generate-incidents.ts, then gives
- * every incident an SLA policy and a deadline (one UPDATE of `sla_next_deadline`, whose trigger
- * fills `sla_deadline` as in production):
+ * `--count N` or BENCH_INCIDENTS) in one organization, built inside PostgreSQL with their hashed
+ * timelines (bench/generate-incidents.ts `sql` and `bulkLoad`), then gives every incident an SLA
+ * policy and a deadline — as a bulk load too: triggers off, secondary indexes rebuilt after, and
+ * `sla_deadline` filled in one statement with what its trigger would have written (the analytics
+ * facts keep the SLA codes they had before the policy; a breach the sweep records refreshes its
+ * incident's fact at the same cost either way):
  *
- *   - group A, 1,000 open incidents whose real SLA clock says a threshold has passed at T: their
- *     real next deadline, at or before T, so they are due at T;
- *   - group B, 1,000 more such incidents: due at T + 30 s;
- *   - every other incident: a deadline between T + 2 min and T + 30 days.
+ *   - GROUPS groups (default 5, `--groups N`) of 1,000 open incidents whose real SLA clock says a
+ *     threshold has passed: group 1 due at T (its real next deadline), group k at T + (k-1) min;
+ *   - every other incident: a deadline between T + 10 min and T + 30 days.
  *
- * It prints the EXPLAIN ANALYZE of the sweep's due-rows query at T, then times `sweepSla` at T
- * (1,000 due), at T again (nothing due), at T + 1 min (group B, plus whatever group A's incidents
- * now wait for) and at T + 1 min again. Figures are printed, never asserted.
+ * It prints the EXPLAIN ANALYZE of the sweep's due-rows query at T, then times `sweepSla` at
+ * T + (k-1) min for each group (1,000 due, plus whatever earlier groups' incidents now wait for),
+ * each followed by NOTHING_DUE sweeps at the same time with nothing left to do, and a summary;
+ * then replays a sample of the swept incidents' chains through `verifyChain` and `foldEvents`.
+ * `--lanes N` and `--chunk N` run the sweeps with N transactions at once and at most N incidents
+ * a transaction (default: the sweep's own).
+ * `--profile` (or SLA_PROFILE=1) adds the time spent in each statement the sweeps sent. Each
+ * sweep prints its wall time and the CPU time it took in this process and in PostgreSQL. Figures
+ * are printed, never asserted; other processes on the machine slow the sweep down, so only
+ * figures from one run compare, and CPU time compares better than wall time.
  */
+import { readFileSync, readdirSync } from 'node:fs'
 import os from 'node:os'
+import path from 'node:path'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import { slaClock, nextDeadline } from '../app/domain/sla/clock'
 import { DEFAULT_SLA_TARGETS } from '../app/domain/sla/policy'
+import { sweepSla, type SweepResult } from '../app/domain/sla/sweep.server'
 import type { Severity } from '../app/domain/incident/vocabulary'
 import { initORM } from '../db/orm'
 import { inScope } from '../db/tenant'
-import { sweepSla, type SweepResult } from '../app/domain/sla/sweep.server'
 import { generateIncidents } from './generate-incidents'
+import { checkSample, prepareBulkLoad } from './support/sql-incidents'
 import { startDatabase } from './support/stack'
 
 const GROUP = 1000
 const MINUTE = 60_000
 const SPREAD_SECONDS = 30 * 86_400
+const NOTHING_DUE = 10
 
-const { values } = parseArgs({ options: { count: { type: 'string' } } })
+const { values } = parseArgs({
+  options: {
+    count: { type: 'string' },
+    groups: { type: 'string' },
+    lanes: { type: 'string' },
+    chunk: { type: 'string' },
+    profile: { type: 'boolean' },
+  },
+})
 const count = Number(
   values.count ?? process.env.INCIDENTS ?? process.env.BENCH_INCIDENTS ?? 1_000_000,
 )
+const groupCount = Number(values.groups ?? process.env.SLA_GROUPS ?? 5)
+const profile = values.profile ?? process.env.SLA_PROFILE === '1'
+const lanes = values.lanes ? Number(values.lanes) : undefined
+const chunk = values.chunk ? Number(values.chunk) : undefined
 if (!Number.isInteger(count) || count < 1) {
   console.error('INCIDENTS (or --count) must be a positive integer')
+  process.exit(2)
+}
+if (!Number.isInteger(groupCount) || groupCount < 1 || groupCount > 9) {
+  console.error('--groups (or SLA_GROUPS) must be an integer from 1 to 9')
   process.exit(2)
 }
 
@@ -55,7 +84,7 @@ interface OpenIncident {
  * threshold at or before `at`, with that deadline.
  */
 async function dueCandidates(client: pg.PoolClient, at: Date, wanted: number) {
-  const found: Array<{ id: string; deadline: Date }> = []
+  const found: Array<{ id: string; number: number; deadline: Date }> = []
   const page = 20_000
   for (let offset = 0; found.length < wanted; offset += page) {
     const { rows } = await client.query<OpenIncident>(
@@ -76,7 +105,8 @@ async function dueCandidates(client: pg.PoolClient, at: Date, wanted: number) {
         at,
       )
       const deadline = nextDeadline(clocks, [])
-      if (deadline && deadline.getTime() <= at.getTime()) found.push({ id: row.id, deadline })
+      if (deadline && deadline.getTime() <= at.getTime())
+        found.push({ id: row.id, number: row.number, deadline })
       if (found.length === wanted) break
     }
     if (rows.length < page) break
@@ -84,61 +114,151 @@ async function dueCandidates(client: pg.PoolClient, at: Date, wanted: number) {
   return found
 }
 
-function printSweep(label: string, at: Date, result: SweepResult) {
+/** Time per statement kind, summed over what the sweeps send (`--profile`). */
+const statements = new Map<string, { calls: number; ms: number }>()
+let recording = false
+if (profile) {
+  const query = pg.Client.prototype.query as (...args: unknown[]) => unknown
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const result = query.apply(this, args)
+    if (!recording || !(result instanceof Promise)) return result
+    const text = typeof args[0] === 'string' ? args[0] : String((args[0] as pg.QueryConfig).text)
+    const label = text.replace(/\s+/g, ' ').trim().slice(0, 70)
+    const started = performance.now()
+    return result.finally(() => {
+      const entry = statements.get(label) ?? { calls: 0, ms: 0 }
+      entry.calls += 1
+      entry.ms += performance.now() - started
+      statements.set(label, entry)
+    })
+  } as typeof pg.Client.prototype.query
+}
+
+/**
+ * CPU time (ms) of this process and of the bench's PostgreSQL (the postmaster and its children,
+ * from /proc/<pid>/schedstat, in nanoseconds): unlike wall time, it hardly moves with the load
+ * other processes put on the machine. Null where /proc is not there.
+ */
+function cpuMeter(dataDir: string) {
+  let postmaster: number
+  try {
+    postmaster = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0])
+  } catch {
+    return null
+  }
+  const onCpu = (pid: string) =>
+    Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0])
+  const postgres = () => {
+    let ns = 0
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+        // The parent pid is the second field after the command name in parentheses.
+        const parent = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1])
+        if (Number(pid) === postmaster || parent === postmaster) ns += onCpu(pid)
+      } catch {
+        // The process ended meanwhile.
+      }
+    }
+    return ns / 1e6
+  }
+  const node = () => {
+    const usage = process.cpuUsage()
+    return (usage.user + usage.system) / 1000
+  }
+  // Reading /proc costs this process CPU: it happens outside the span measured.
+  return {
+    start: () => {
+      const postgresMs = postgres()
+      return { node: node(), postgres: postgresMs }
+    },
+    stop: () => {
+      const nodeMs = node()
+      return { node: nodeMs, postgres: postgres() }
+    },
+  }
+}
+
+type Cpu = { node: number; postgres: number }
+const cpuSince = (before: Cpu, after: Cpu) => ({
+  node: after.node - before.node,
+  postgres: after.postgres - before.postgres,
+})
+
+function printSweep(label: string, at: Date, result: SweepResult, cpu: Cpu | null) {
   console.log(
     `${label.padEnd(34)} at ${at.toISOString()}  ${String(result.ms).padStart(6)} ms  ` +
+      (cpu
+        ? `(CPU: node ${cpu.node.toFixed(0).padStart(4)} ms, postgres ${cpu.postgres.toFixed(0).padStart(4)} ms)  `
+        : '') +
       `due ${String(result.due).padStart(5)}  warnings ${String(result.warnings).padStart(5)}  ` +
       `breaches ${String(result.breaches).padStart(5)}  organizations ${result.organizations}`,
   )
 }
 
+const median = (xs: number[]) => {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = Math.floor(sorted.length / 2)
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
+}
+
 const database = await startDatabase('sla')
 try {
   console.log(`generating ${count.toLocaleString('en')} incidents …`)
-  const generated = await generateIncidents(database.url, { count })
+  const generated = await generateIncidents(database.url, { count, sql: true, bulkLoad: true })
   console.log(
     `generated ${generated.incidents.toLocaleString('en')} incidents, ${generated.events.toLocaleString('en')} events ` +
       `in ${generated.seconds.toFixed(1)} s`,
   )
 
   const at = new Date()
-  const pool = new pg.Pool({ connectionString: database.url, max: 1 })
+  const swept: number[] = []
+  const pool = new pg.Pool({ connectionString: database.url, max: 2 })
   try {
-    const client = await pool.connect()
     const started = performance.now()
-    let groups: { a: number; b: number }
+    const bulk = await prepareBulkLoad(pool, ['incident', 'sla_deadline'])
+    const client = await pool.connect()
+    const groups: number[] = []
     try {
       await client.query('begin')
-      // FORCE row-level security applies to the owner too: work under the organization.
-      await client.query(`select set_config('app.organization_id', $1, true)`, [
-        generated.organizationId,
-      ])
+      // FORCE row-level security applies to the owner too: work under the organization. Triggers
+      // are off for this transaction (a superuser's bulk load); sla_deadline is filled below.
+      await client.query(
+        `select set_config('app.organization_id', $1, true),
+                set_config('session_replication_role', 'replica', true)`,
+        [generated.organizationId],
+      )
       const policy = await client.query<{ id: string }>(
         `insert into sla_policy (organization_id, version, targets) values ($1, 1, $2) returning id`,
         [generated.organizationId, JSON.stringify(DEFAULT_SLA_TARGETS)],
       )
-      const candidates = await dueCandidates(client, at, 2 * GROUP)
-      const groupA = candidates.slice(0, GROUP)
-      const groupB = candidates.slice(GROUP, 2 * GROUP)
-      groups = { a: groupA.length, b: groupB.length }
-      // Everyone first (a spread of future deadlines), then the two due groups.
+      const candidates = await dueCandidates(client, at, groupCount * GROUP)
+      // Everyone first (a spread of future deadlines), then the due groups.
       await client.query(
         `update incident
             set sla_policy_id = $1,
-                sla_next_deadline = $2::timestamptz + make_interval(secs => 120 + (number::bigint * 7919) % $3)`,
+                sla_next_deadline = $2::timestamptz + make_interval(secs => 600 + (number::bigint * 7919) % $3)`,
         [policy.rows[0]!.id, at, SPREAD_SECONDS],
       )
-      const due = [
-        ...groupA.map((c) => ({ id: c.id, deadline: c.deadline.toISOString() })),
-        ...groupB.map((c) => ({
-          id: c.id,
-          deadline: new Date(at.getTime() + 30_000).toISOString(),
-        })),
-      ]
+      const due: Array<{ id: string; deadline: string }> = []
+      for (let k = 0; k < groupCount; k++) {
+        const group = candidates.slice(k * GROUP, (k + 1) * GROUP)
+        groups.push(group.length)
+        for (const c of group) {
+          const deadline = k === 0 ? c.deadline : new Date(at.getTime() + k * MINUTE - 30_000)
+          due.push({ id: c.id, deadline: deadline.toISOString() })
+        }
+        swept.push(...group.slice(0, 10).map((c) => c.number))
+      }
       await client.query(
         `update incident i set sla_next_deadline = d.deadline
            from unnest($1::uuid[], $2::timestamptz[]) as d(id, deadline) where i.id = d.id`,
         [due.map((d) => d.id), due.map((d) => d.deadline)],
+      )
+      await client.query(
+        `insert into sla_deadline (incident_id, tenant_id, due_at)
+         select id, organization_id, sla_next_deadline from incident
+          where sla_next_deadline is not null`,
       )
       await client.query('commit')
     } catch (error) {
@@ -147,8 +267,8 @@ try {
     } finally {
       client.release()
     }
-    await pool.query('vacuum analyze incident')
-    await pool.query('vacuum analyze sla_deadline')
+    await bulk.restore()
+    await pool.query('vacuum analyze incident, sla_deadline')
     // The load's dirty pages are written now rather than by a checkpoint during the timings.
     await pool.query('checkpoint')
     const { rows: counts } = await pool.query<{ deadlines: string; due: string }>(
@@ -158,11 +278,26 @@ try {
     console.log(
       `SLA deadlines set in ${((performance.now() - started) / 1000).toFixed(1)} s: ` +
         `${Number(counts[0]!.deadlines).toLocaleString('en')} rows in sla_deadline, ` +
-        `${Number(counts[0]!.due).toLocaleString('en')} due at T (group A ${groups.a}, group B ${groups.b})`,
+        `${Number(counts[0]!.due).toLocaleString('en')} due at T (groups ${groups.join(', ')})`,
     )
   } finally {
     await pool.end()
   }
+
+  /** Incident row updates so far, and how many kept to their page (HOT: no index entry). */
+  const updates = async () => {
+    const stats = new pg.Pool({ connectionString: database.url, max: 1 })
+    try {
+      const { rows } = await stats.query<{ updated: string; hot: string }>(
+        `select n_tup_upd as updated, n_tup_hot_upd as hot from pg_stat_user_tables
+          where relid = 'incident'::regclass`,
+      )
+      return { updated: Number(rows[0]!.updated), hot: Number(rows[0]!.hot) }
+    } finally {
+      await stats.end()
+    }
+  }
+  const updatesBefore = await updates()
 
   const orm = await initORM(database.url)
   try {
@@ -177,19 +312,69 @@ try {
     for (const row of plan) console.log(`  ${row['QUERY PLAN']}`)
     console.log('')
 
-    // Other processes on the machine slow the sweep down; the figures carry the load they ran under.
     const load = os.loadavg().map((n) => n.toFixed(1))
     console.log(`load average ${load.join(' ')} on ${os.cpus().length} CPUs`)
-    const later = new Date(at.getTime() + MINUTE)
-    const runs: Array<[string, Date]> = [
-      ['sweep at T (group A due)', at],
-      ['sweep at T again (nothing due)', at],
-      ['sweep at T + 1 min (group B due)', later],
-      ['sweep at T + 1 min again', later],
-    ]
-    for (const [label, when] of runs) printSweep(label, when, await sweepSla(orm, when))
+    // A first sweep at a time before every deadline warms the pool and the code paths.
+    await sweepSla(orm, new Date('2000-01-01T00:00:00Z'))
+    recording = true
+    const meter = cpuMeter(path.join(database.dir, 'pg'))
+    const dueRuns: number[] = []
+    const dueCpu: number[] = []
+    const idleRuns: number[] = []
+    for (let k = 0; k < groupCount; k++) {
+      const when = new Date(at.getTime() + k * MINUTE)
+      const before = meter?.start()
+      const result = await sweepSla(orm, when, { lanes, chunk })
+      const cpu = meter && before ? cpuSince(before, meter.stop()) : null
+      printSweep(`sweep at T + ${k} min (group ${k + 1} due)`, when, result, cpu)
+      dueRuns.push(result.ms)
+      if (cpu) dueCpu.push(cpu.node + cpu.postgres)
+      const idle: number[] = []
+      for (let i = 0; i < NOTHING_DUE; i++) {
+        const started = performance.now()
+        const again = await sweepSla(orm, when, { lanes, chunk })
+        idle.push(performance.now() - started)
+        if (again.due !== 0) printSweep('  again (something was due)', when, again, null)
+      }
+      idleRuns.push(...idle)
+      console.log(
+        `${'  again, nothing due'.padEnd(34)} ${NOTHING_DUE} sweeps: median ${median(idle).toFixed(2)} ms, ` +
+          `max ${Math.max(...idle).toFixed(2)} ms`,
+      )
+    }
+    recording = false
+    console.log(
+      `\nsummary at ${count.toLocaleString('en')} incidents: sweep with ~${GROUP} due ` +
+        `median ${median(dueRuns)} ms (min ${Math.min(...dueRuns)}, max ${Math.max(...dueRuns)}); ` +
+        `nothing due median ${median(idleRuns).toFixed(2)} ms (max ${Math.max(...idleRuns).toFixed(2)})` +
+        (dueCpu.length
+          ? `; CPU per sweep with ~${GROUP} due, median ${median(dueCpu).toFixed(0)} ms`
+          : ''),
+    )
+    if (profile) {
+      console.log('\nstatements sent during the timed sweeps (time from send to result):')
+      const rows = [...statements.entries()].sort((a, b) => b[1].ms - a[1].ms)
+      for (const [label, { calls, ms }] of rows)
+        console.log(`  ${ms.toFixed(1).padStart(9)} ms  ${String(calls).padStart(5)}×  ${label}`)
+    }
   } finally {
     await orm.close(true)
+  }
+
+  // Closing the ORM's connections flushed their statistics.
+  const updatesAfter = await updates()
+  console.log(
+    `incident rows updated by the sweeps: ${updatesAfter.updated - updatesBefore.updated}, ` +
+      `of which in place (HOT) ${updatesAfter.hot - updatesBefore.hot}`,
+  )
+
+  // The appended chains replay: every event's hash and link, and the fold equals the row.
+  const check = new pg.Pool({ connectionString: database.url, max: 1 })
+  try {
+    await checkSample(check, generated.organizationId, swept)
+    console.log(`chains of ${swept.length} swept incidents replayed: OK`)
+  } finally {
+    await check.end()
   }
 } finally {
   await database.stop()
