@@ -36,6 +36,12 @@ function areaOf(url: string, functionName: string): string {
     const rest = url.slice(modules + 'node_modules/'.length).split('/')
     return rest[0]!.startsWith('@') ? `${rest[0]}/${rest[1]}` : rest[0]!
   }
+  // Node's own JavaScript by part: node:internal/deps/undici is fetch, node:internal/webstreams
+  // its bodies, node:internal/modules the loading of code at start-up.
+  if (url.startsWith('node:internal/')) {
+    const parts = url.slice('node:internal/'.length).split('/')
+    return `node:internal/${parts[0] === 'deps' ? `deps/${parts[1]}` : parts[0]}`
+  }
   if (url.startsWith('node:')) return `node:${url.slice(5).split('/')[0]}`
   const build = url.match(/\/build\/([^/]+)$/)
   if (build) return `build/${build[1]}`
