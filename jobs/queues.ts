@@ -78,7 +78,7 @@ export const queues = {
       retryBackoff: false,
       // A sweep interrupted by a database restart cannot be marked failed; until it expires the
       // singleton policy holds later sweeps back, so keep this short. A sweep stops itself after
-      // SWEEP_BUDGET_MS (see jobs/handlers/sla-sweep.ts), well inside it.
+      // SWEEP_BUDGET_MS (see app/domain/sla/sweep.server.ts), well inside it.
       expireInSeconds: 90,
       retentionDays: 1,
     },
