@@ -45,8 +45,9 @@ export const queues = {
       retryLimit: 8,
       retryDelay: 15,
       retryBackoff: true,
-      // An e-mail send is one HTTP call with a 10 s timeout; a job still active after this is
-      // from a worker that died and goes back to the queue.
+      // Jobs run in batches of 50 sent 25 at a time, each send one HTTP call with a 10 s timeout
+      // (about 20 s for a batch at worst); a job still active after this is from a worker that
+      // died and goes back to the queue.
       expireInSeconds: 60,
       retentionDays: 14,
       deadLetter: DEAD_LETTER_QUEUE,

@@ -122,52 +122,63 @@ export async function deliverEmails(
     }
 
     const recorded = new Map<string, Recorded>()
-    const all = claimed.flatMap(({ rows }) => rows)
-    await forEachLimited(all, deps.concurrency ?? SEND_CONCURRENCY, async (row) => {
-      const result = await mailer
-        .send({
-          id: row.id,
-          from: deps.from,
-          to: row.to_address,
-          subject: row.subject,
-          text: row.body_text,
-          ...(row.body_html ? { html: row.body_html } : {}),
-          idempotencyKey: row.idempotency_key,
-        })
-        // One e-mail's trouble (the local outbox's disk, say) is its own retry, not the batch's.
-        .catch((error: unknown) => ({ ok: false as const, error: String(error), retryable: true }))
-      if (result.ok) {
-        const status = mailer.kind === 'local' ? 'held' : 'sent'
+    const all = claimed.flatMap(({ organizationId, rows }) =>
+      rows.map((row) => ({ organizationId, row })),
+    )
+    await forEachLimited(
+      all,
+      deps.concurrency ?? SEND_CONCURRENCY,
+      async ({ organizationId, row }) => {
+        const key = outcomeKey(organizationId, row.id)
+        const result = await mailer
+          .send({
+            id: row.id,
+            from: deps.from,
+            to: row.to_address,
+            subject: row.subject,
+            text: row.body_text,
+            ...(row.body_html ? { html: row.body_html } : {}),
+            idempotencyKey: row.idempotency_key,
+          })
+          // One e-mail's trouble (the local outbox's disk, say) is its own retry, not the batch's.
+          .catch((error: unknown) => ({
+            ok: false as const,
+            error: String(error),
+            retryable: true,
+          }))
+        if (result.ok) {
+          const status = mailer.kind === 'local' ? 'held' : 'sent'
+          recorded.set(row.id, {
+            status,
+            providerMessageId: result.providerId,
+            deliveredAt: new Date(),
+            lastError: null,
+          })
+          outcomes.set(key, { outcome: status })
+          return
+        }
+        const lastError = result.error.slice(0, 2000)
+        if (!result.retryable) {
+          recorded.set(row.id, {
+            status: 'failed',
+            providerMessageId: null,
+            deliveredAt: null,
+            lastError,
+          })
+          outcomes.set(key, { outcome: 'failed' })
+          logger.error({ outboxId: row.id, error: result.error }, 'email refused by provider')
+          return
+        }
+        // The attempt is recorded; the job runs again with pg-boss's backoff.
         recorded.set(row.id, {
-          status,
-          providerMessageId: result.providerId,
-          deliveredAt: new Date(),
-          lastError: null,
-        })
-        outcomes.set(row.id, { outcome: status })
-        return
-      }
-      const lastError = result.error.slice(0, 2000)
-      if (!result.retryable) {
-        recorded.set(row.id, {
-          status: 'failed',
+          status: 'pending',
           providerMessageId: null,
           deliveredAt: null,
           lastError,
         })
-        outcomes.set(row.id, { outcome: 'failed' })
-        logger.error({ outboxId: row.id, error: result.error }, 'email refused by provider')
-        return
-      }
-      // The attempt is recorded; the job runs again with pg-boss's backoff.
-      recorded.set(row.id, {
-        status: 'pending',
-        providerMessageId: null,
-        deliveredAt: null,
-        lastError,
-      })
-      outcomes.set(row.id, { outcome: 'retry', error: result.error })
-    })
+        outcomes.set(key, { outcome: 'retry', error: result.error })
+      },
+    )
 
     for (const { organizationId, rows } of claimed) {
       if (rows.length === 0) continue
@@ -187,15 +198,19 @@ export async function deliverEmails(
   // A job repeated within the batch (the same e-mail twice) has nothing left to do.
   const seen = new Set<string>()
   const results = jobs.map((job): EmailJobResult => {
-    const { outboxId } = job.payload
-    const known = seen.has(outboxId) ? undefined : outcomes.get(outboxId)
-    seen.add(outboxId)
+    const { outboxId, organizationId } = job.payload
+    const key = outcomeKey(organizationId, outboxId)
+    const known = seen.has(key) ? undefined : outcomes.get(key)
+    seen.add(key)
     return { jobId: job.id, outboxId, outcome: known?.outcome ?? 'skipped', error: known?.error }
   })
   const sent = results.filter((r) => r.outcome === 'sent' || r.outcome === 'held').length
   if (sent > 0) logger.info({ count: sent, mailer: mailer.kind }, 'emails delivered')
   return results
 }
+
+/** Outcomes are kept per organization and row: a job naming the wrong organization finds none. */
+const outcomeKey = (organizationId: string, id: string) => `${organizationId}:${id}`
 
 /** Outcomes of the e-mails the claim did not return: gone, handled already, or held elsewhere. */
 async function explainUnclaimed(
@@ -213,7 +228,10 @@ async function explainUnclaimed(
   ])) as { rows: Array<{ id: string; status: string }> }
   for (const row of rows) {
     if (row.status === 'pending')
-      outcomes.set(row.id, { outcome: 'busy', error: 'The e-mail is being sent by another worker' })
+      outcomes.set(outcomeKey(organizationId, row.id), {
+        outcome: 'busy',
+        error: 'The e-mail is being sent by another worker',
+      })
   }
   const found = new Set(rows.map((row) => row.id))
   const missing = ids.filter((id) => !taken.has(id) && !found.has(id))

@@ -243,12 +243,6 @@ function transportFor(settings: WebhookSettings) {
   return transport
 }
 
-/** Closes the kept connections of every transport made by `transportFor` (worker shutdown). */
-export function closeWebhookConnections() {
-  for (const transport of transports.values()) transport.close()
-  transports.clear()
-}
-
 /**
  * Makes one attempt for each delivery of a batch of jobs. Per organization of the batch (the jobs
  * say whose delivery each is; the transaction moves to that organization, so row-level security
@@ -296,7 +290,8 @@ export async function deliverWebhooks(
     const written = await Promise.all(
       claimed.map((delivery) => attempt(delivery, { settings, transport, logger, now, random })),
     )
-    for (const w of written) outcomes.set(w.delivery.id, { outcome: w.outcome })
+    for (const w of written)
+      outcomes.set(outcomeKey(w.delivery.organization_id, w.delivery.id), { outcome: w.outcome })
 
     const byOrganization = groupByOrganization(written, (w) => w.delivery.organization_id)
     for (const [organizationId, rows] of byOrganization) {
@@ -312,12 +307,16 @@ export async function deliverWebhooks(
   // A job repeated within the batch (the same delivery twice) has nothing left to do.
   const seen = new Set<string>()
   return jobs.map((job): WebhookJobResult => {
-    const { deliveryId } = job.payload
-    const known = seen.has(deliveryId) ? undefined : outcomes.get(deliveryId)
-    seen.add(deliveryId)
+    const { deliveryId, organizationId } = job.payload
+    const key = outcomeKey(organizationId, deliveryId)
+    const known = seen.has(key) ? undefined : outcomes.get(key)
+    seen.add(key)
     return { jobId: job.id, deliveryId, outcome: known?.outcome ?? 'skipped', error: known?.error }
   })
 }
+
+/** Outcomes are kept per organization and row: a job naming the wrong organization finds none. */
+const outcomeKey = (organizationId: string, id: string) => `${organizationId}:${id}`
 
 /** Outcomes of the deliveries the claim did not return: gone, handled already, or held elsewhere. */
 async function explainUnclaimed(
@@ -335,7 +334,7 @@ async function explainUnclaimed(
   ])) as { rows: Array<{ id: string; status: string }> }
   for (const row of rows) {
     if (row.status === 'pending')
-      outcomes.set(row.id, {
+      outcomes.set(outcomeKey(organizationId, row.id), {
         outcome: 'busy',
         error: 'The delivery is being attempted by another worker',
       })
