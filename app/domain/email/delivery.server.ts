@@ -5,7 +5,12 @@ import type { SqlExecutor } from '../../../jobs/boss'
 import type { JobPayload } from '../../../jobs/queues'
 import type { Mailer } from '../../utils/mailer.server'
 import type { Logger } from '../../utils/logger.server'
-import { forEachLimited, groupByOrganization } from '../notify/delivery-batch'
+import {
+  forEachLimited,
+  groupByOrganization,
+  outcomeKey,
+  unclaimedRows,
+} from '../notify/delivery-batch'
 
 /** Sends to the provider at once per batch; the provider's own rate limit answers 429 beyond it. */
 export const SEND_CONCURRENCY = 25
@@ -209,10 +214,7 @@ export async function deliverEmails(
   return results
 }
 
-/** Outcomes are kept per organization and row: a job naming the wrong organization finds none. */
-const outcomeKey = (organizationId: string, id: string) => `${organizationId}:${id}`
-
-/** Outcomes of the e-mails the claim did not return: gone, handled already, or held elsewhere. */
+/** Outcomes of the rows the claim did not return: gone, handled already, or held elsewhere. */
 async function explainUnclaimed(
   logger: Logger,
   db: SqlExecutor,
@@ -221,20 +223,12 @@ async function explainUnclaimed(
   claimed: ClaimedEmail[],
   outcomes: Map<string, { outcome: EmailOutcome; error?: string }>,
 ) {
-  const taken = new Set(claimed.map((row) => row.id))
-  const { rows } = (await db.executeSql(STATUS_SQL, [
-    ids.filter((id) => !taken.has(id)),
-    organizationId,
-  ])) as { rows: Array<{ id: string; status: string }> }
-  for (const row of rows) {
-    if (row.status === 'pending')
-      outcomes.set(outcomeKey(organizationId, row.id), {
-        outcome: 'busy',
-        error: 'The e-mail is being sent by another worker',
-      })
-  }
-  const found = new Set(rows.map((row) => row.id))
-  const missing = ids.filter((id) => !taken.has(id) && !found.has(id))
+  const { held, missing } = await unclaimedRows(db, STATUS_SQL, organizationId, ids, claimed)
+  for (const id of held)
+    outcomes.set(outcomeKey(organizationId, id), {
+      outcome: 'busy',
+      error: 'The e-mail is being sent by another worker',
+    })
   if (missing.length > 0)
     logger.warn({ outboxIds: missing }, 'email job for a missing outbox row; nothing to do')
 }

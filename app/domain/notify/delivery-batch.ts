@@ -1,3 +1,5 @@
+import type { SqlExecutor } from '../../../jobs/boss'
+
 /**
  * Helpers shared by the batched e-mail and webhook deliveries: a batch of jobs is split by
  * organization (each organization's rows are read and written under its own tenant setting), and
@@ -42,4 +44,30 @@ export async function forEachLimited<T>(
   }
   await Promise.all(Array.from({ length: Math.min(Math.max(1, limit), items.length) }, lane))
   if (failure) throw (failure as { error: unknown }).error
+}
+
+/** Outcomes are kept per organization and row: a job naming the wrong organization finds none. */
+export const outcomeKey = (organizationId: string, id: string) => `${organizationId}:${id}`
+
+/**
+ * The rows a claim did not return, sorted: still `pending` (another worker holds them) or gone
+ * (no such row under this organization). Rows found in any other status were handled already.
+ */
+export async function unclaimedRows(
+  db: SqlExecutor,
+  statusSql: string,
+  organizationId: string,
+  ids: readonly string[],
+  claimed: ReadonlyArray<{ id: string }>,
+): Promise<{ held: string[]; missing: string[] }> {
+  const taken = new Set(claimed.map((row) => row.id))
+  const { rows } = (await db.executeSql(statusSql, [
+    ids.filter((id) => !taken.has(id)),
+    organizationId,
+  ])) as { rows: Array<{ id: string; status: string }> }
+  const found = new Set(rows.map((row) => row.id))
+  return {
+    held: rows.filter((row) => row.status === 'pending').map((row) => row.id),
+    missing: ids.filter((id) => !taken.has(id) && !found.has(id)),
+  }
 }

@@ -5,7 +5,7 @@ import { sendJobs, type JobToSend, type PgBoss, type SqlExecutor } from '../../.
 import type { JobPayload } from '../../../jobs/queues'
 import type { WorkerEnv } from '../../utils/env.server'
 import type { Logger } from '../../utils/logger.server'
-import { groupByOrganization } from './delivery-batch'
+import { groupByOrganization, outcomeKey, unclaimedRows } from './delivery-batch'
 import { checkUrlShape, WebhookTargetError } from './ssrf.server'
 import { signatureHeaders } from './webhook-signing'
 import {
@@ -315,10 +315,7 @@ export async function deliverWebhooks(
   })
 }
 
-/** Outcomes are kept per organization and row: a job naming the wrong organization finds none. */
-const outcomeKey = (organizationId: string, id: string) => `${organizationId}:${id}`
-
-/** Outcomes of the deliveries the claim did not return: gone, handled already, or held elsewhere. */
+/** Outcomes of the rows the claim did not return: gone, handled already, or held elsewhere. */
 async function explainUnclaimed(
   logger: Logger,
   db: SqlExecutor,
@@ -327,20 +324,12 @@ async function explainUnclaimed(
   claimed: ClaimedDelivery[],
   outcomes: Map<string, { outcome: WebhookOutcome; error?: string }>,
 ) {
-  const taken = new Set(claimed.map((row) => row.id))
-  const { rows } = (await db.executeSql(STATUS_SQL, [
-    ids.filter((id) => !taken.has(id)),
-    organizationId,
-  ])) as { rows: Array<{ id: string; status: string }> }
-  for (const row of rows) {
-    if (row.status === 'pending')
-      outcomes.set(outcomeKey(organizationId, row.id), {
-        outcome: 'busy',
-        error: 'The delivery is being attempted by another worker',
-      })
-  }
-  const found = new Set(rows.map((row) => row.id))
-  const missing = ids.filter((id) => !taken.has(id) && !found.has(id))
+  const { held, missing } = await unclaimedRows(db, STATUS_SQL, organizationId, ids, claimed)
+  for (const id of held)
+    outcomes.set(outcomeKey(organizationId, id), {
+      outcome: 'busy',
+      error: 'The delivery is being attempted by another worker',
+    })
   if (missing.length > 0)
     logger.warn({ deliveryIds: missing }, 'webhook job for a missing delivery')
 }
