@@ -1,45 +1,19 @@
-import { rm } from 'node:fs/promises'
-import path from 'node:path'
 import type { TestProject } from 'vitest/node'
-import {
-  EMBEDDED_PASSWORD,
-  EMBEDDED_USER,
-  startEmbeddedPostgres,
-  type RunningPostgres,
-} from '../../db/embedded-postgres'
 import { migrate } from '../../db/migrate'
-import {
-  TEMPLATE_DATABASE,
-  databaseUrl,
-  freePort,
-  makeServerTempDir,
-  quoteIdent,
-  withAdminClient,
-  type TestPostgres,
-} from './postgres-server'
+import { TEMPLATE_DATABASE, databaseUrl, quoteIdent, withAdminClient } from './postgres-server'
+import { serverChoice, startThrowawayPostgres } from './throwaway-postgres'
 
 /**
- * One real PostgreSQL for the whole integration run. A database migrated once and marked as a
- * template lets every test file clone a fully migrated database of its own in ~100 ms.
+ * One real PostgreSQL for the whole integration run: the embedded one by default, or Debian's
+ * PostgreSQL 15 with TEST_POSTGRES=15 (tests/support/throwaway-postgres.ts). A database migrated
+ * once and marked as a template lets every test file clone a fully migrated database of its own
+ * in ~100 ms.
  */
 export default async function setup(project: TestProject) {
   const started = performance.now()
-  const tempDir = await makeServerTempDir('incidentflow-test-pg-')
-  let running: RunningPostgres | undefined
+  const postgres = await startThrowawayPostgres(serverChoice(), 'vitest integration run')
+  const { server } = postgres
   try {
-    running = await startEmbeddedPostgres({
-      dataDir: path.join(tempDir, 'data'),
-      port: await freePort(),
-      ephemeral: true,
-      ownerLabel: 'vitest integration run',
-    })
-    const server: TestPostgres = {
-      host: '127.0.0.1',
-      port: running.port,
-      user: EMBEDDED_USER,
-      password: EMBEDDED_PASSWORD,
-      templateDatabase: TEMPLATE_DATABASE,
-    }
     await withAdminClient(server, (client) =>
       client.query(`create database ${quoteIdent(TEMPLATE_DATABASE)}`),
     )
@@ -56,16 +30,12 @@ export default async function setup(project: TestProject) {
     })
     project.provide('postgres', server)
     process.stderr.write(
-      `Test PostgreSQL on port ${server.port}, template migrated in ${Math.round(performance.now() - started)} ms\n`,
+      `Test PostgreSQL ${postgres.major} on port ${server.port}, template migrated in ${Math.round(performance.now() - started)} ms\n`,
     )
   } catch (error) {
-    await running?.stop().catch(() => {})
-    await rm(tempDir, { recursive: true, force: true })
+    await postgres.stop().catch(() => {})
     throw error
   }
 
-  return async () => {
-    await running?.stop()
-    await rm(tempDir, { recursive: true, force: true })
-  }
+  return () => postgres.stop()
 }

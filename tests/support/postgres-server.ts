@@ -12,6 +12,8 @@ export interface TestPostgres {
   password: string
   /** The migrated template each test database is cloned from. */
   templateDatabase: string
+  /** The server's major version (TEST_POSTGRES chooses it; see throwaway-postgres.ts). */
+  major: number
 }
 
 declare module 'vitest' {
