@@ -20,6 +20,19 @@ describe('safeRedirect', () => {
     expect(safeRedirect(target, '/fallback')).toBe('/fallback')
   })
 
+  it.each([
+    ['/.//evil.example', 'a dot segment before a double slash'],
+    ['/..//evil.example', 'a parent segment before a double slash'],
+    ['/a/..//evil.example', 'a segment and its parent before a double slash'],
+    ['/%2e//evil.example', 'an encoded dot segment'],
+    ['/%2E%2E//evil.example', 'an encoded parent segment in capitals'],
+    ['/a/%2e%2e//evil.example/x?y=1#z', 'an encoded parent segment with query and hash'],
+    ['/./\\evil.example', 'a dot segment before a backslash'],
+    ['/.//\tevil.example', 'a dot segment before a double slash and a tab'],
+  ])('refuses %j, which normalises to another host (%s)', (target) => {
+    expect(safeRedirect(target, '/fallback')).toBe('/fallback')
+  })
+
   it('keeps a percent-encoded character as part of a same-site path', () => {
     expect(safeRedirect('/%0a/evil')).toBe('/%0a/evil')
   })
@@ -50,6 +63,40 @@ describe('safeRedirect', () => {
         expect(new URL(result, 'https://app.example').origin).toBe('https://app.example')
       }),
       { numRuns: 2000 },
+    )
+  })
+})
+
+describe('safeRedirect on paths built from dot segments, slashes and encodings', () => {
+  const piece = fc.constantFrom(
+    '/',
+    '//',
+    '.',
+    '..',
+    '%2e',
+    '%2E',
+    '%2e%2e',
+    '\\',
+    '%5c',
+    '%2f',
+    'a',
+    'evil.example',
+    '?',
+    '#',
+    '\t',
+    '%09',
+  )
+  it('never answers a path a browser would send to another host', () => {
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
+        const result = safeRedirect(`/${pieces.join('')}`, '/fallback')
+        expect(result.startsWith('//')).toBe(false)
+        expect(result.startsWith('/\\')).toBe(false)
+        const resolved = new URL(result, 'https://app.example')
+        expect(resolved.origin).toBe('https://app.example')
+        expect(`${resolved.pathname}${resolved.search}${resolved.hash}`).toBe(result)
+      }),
+      { numRuns: 3000, seed: 20261206 },
     )
   })
 })

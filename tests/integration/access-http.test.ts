@@ -120,15 +120,24 @@ describe('the session cookie', () => {
 })
 
 describe('where a sign-in leads', () => {
-  it.each(['https://evil.example/x', '//evil.example', '/\\evil.example'])(
-    'refuses the open redirect %j and goes home',
-    async (redirectTo) => {
-      const member = await signedUpMember()
-      const response = await app.post('/login', logInForm(member.email, PASSWORD, { redirectTo }))
-      expect(response.status).toBe(302)
-      expect(response.headers.get('location')).toBe('/')
-    },
-  )
+  it.each([
+    'https://evil.example/x',
+    '//evil.example',
+    '/\\evil.example',
+    '/.//evil.example',
+    '/..//evil.example',
+    '/a/..//evil.example',
+    '/%2e//evil.example',
+    '/%2E%2e//evil.example/x?y=1',
+    '/./\\evil.example',
+    '/.//\tevil.example',
+    '/.//evil.example\n',
+  ])('refuses the open redirect %j and goes home', async (redirectTo) => {
+    const member = await signedUpMember()
+    const response = await app.post('/login', logInForm(member.email, PASSWORD, { redirectTo }))
+    expect(response.status).toBe(302)
+    expect(response.headers.get('location')).toBe('/')
+  })
 
   it('follows a same-site relative redirectTo with its query', async () => {
     const member = await signedUpMember()
@@ -149,12 +158,15 @@ describe('where a sign-in leads', () => {
     expect(await login.text()).toMatch(/name="redirectTo" value="\/admin\/members"/)
   })
 
-  it('does not carry an unsafe redirectTo from the log-in URL into the form', async () => {
-    const login = await app.get(`/login?redirectTo=${encodeURIComponent('//evil.example')}`)
-    const html = await login.text()
-    expect(html).toMatch(/name="redirectTo" value=""/)
-    expect(html).not.toMatch(/value="[^"]*evil\.example/)
-  })
+  it.each(['//evil.example', '/.//evil.example', '/a/..//evil.example', '/%2e//evil.example'])(
+    'does not carry the unsafe redirectTo %j from the log-in URL into the form',
+    async (target) => {
+      const login = await app.get(`/login?redirectTo=${encodeURIComponent(target)}`)
+      const html = await login.text()
+      expect(html).toMatch(/name="redirectTo" value=""/)
+      expect(html).not.toMatch(/value="[^"]*evil\.example/)
+    },
+  )
 
   it('answers /admin/members with 403 for an engineer and 200 for an admin', async () => {
     for (const [role, status] of [
