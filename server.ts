@@ -5,6 +5,7 @@ import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { broadcastDevReady, installGlobals, type ServerBuild } from '@remix-run/node'
 import { loadEnvOrExit, webEnvSchema } from './app/utils/env.server'
+import { drainServer } from './app/utils/graceful-shutdown.server'
 import { createHttpApp } from './app/utils/http-app.server'
 import { createLogger } from './app/utils/logger.server'
 import { startReferenceCache } from './app/utils/reference-cache.server'
@@ -24,6 +25,14 @@ const logger = createLogger({ name: 'web', level: env.LOG_LEVEL, pretty: develop
 const BUILD_PATH = path.resolve('build/index.js')
 /** Reference data kept in memory is reloaded at least this often (see reference-cache.server). */
 const REFERENCE_MAX_AGE_MS = 60_000
+/**
+ * On SIGTERM the listener stays open until the load balancer has stopped sending (a second with
+ * nothing new) or ten seconds have passed; see graceful-shutdown.server. In development it closes
+ * at once.
+ */
+const DRAIN = development
+  ? { quietMs: 0, maxDrainMs: 0, forceAfterMs: 25_000 }
+  : { quietMs: 1_000, maxDrainMs: 10_000, forceAfterMs: 25_000 }
 
 async function importBuild(): Promise<ServerBuild> {
   // A query string defeats the ESM module cache so a rebuilt bundle is really re-read.
@@ -116,17 +125,8 @@ async function main() {
   const shutdown = async (signal: string) => {
     if (shuttingDown) return
     shuttingDown = true
-    logger.info({ signal }, 'shutting down: no new connections, finishing requests in flight')
-    const forced = setTimeout(() => {
-      logger.error('requests still open after 25 s; closing them')
-      server.closeAllConnections()
-    }, 25_000)
-    forced.unref()
-    await new Promise<void>((resolve) => {
-      server.close(() => resolve())
-      server.closeIdleConnections()
-    })
-    clearTimeout(forced)
+    logger.info({ signal }, 'shutting down: /readyz answers 503, draining')
+    await drainServer(server, { ...DRAIN, logger })
     await reference?.stop()
     await boss.stop({ graceful: false, wait: true }).catch(() => {})
     await orm.close(true)
