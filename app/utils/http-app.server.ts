@@ -94,6 +94,9 @@ export function createHttpApp(options: HttpAppOptions) {
     }),
   )
 
+  // Every response carries the security headers, health probes included.
+  app.use(securityHeaders({ development, https: env.APP_URL.startsWith('https://') }))
+
   app.get('/healthz', (_req, res) => {
     res
       .set('Cache-Control', 'no-store')
@@ -113,7 +116,6 @@ export function createHttpApp(options: HttpAppOptions) {
     app.use(compression({ level: env.COMPRESSION }))
     app.use(coalesceFlushes)
   }
-  app.use(securityHeaders({ development, https: env.APP_URL.startsWith('https://') }))
   app.use(originCheck({ appUrl: env.APP_URL, exemptPrefixes: ['/hooks/', '/api/'] }))
   // Inbound alerts are machines' requests: answered here, before Remix (see hooks-router).
   app.use(hooksRouter({ orm, boss, logger, maxBytes: env.ALERT_MAX_BYTES }))

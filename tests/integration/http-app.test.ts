@@ -127,6 +127,27 @@ describe('express app on a migrated database', () => {
     expect(nonces[0]).not.toBe(nonces[1])
   })
 
+  it.each(['/healthz', '/readyz'])(
+    'sends the same security headers on %s as on pages',
+    async (probe) => {
+      const page = await fetch(`${app.baseUrl}/build/missing-3.js`)
+      const response = await fetch(`${app.baseUrl}${probe}`)
+      expect(response.status).toBe(200)
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+      for (const header of [
+        'x-frame-options',
+        'referrer-policy',
+        'cross-origin-opener-policy',
+        'cross-origin-resource-policy',
+        'permissions-policy',
+      ]) {
+        expect(response.headers.get(header), header).toBe(page.headers.get(header))
+        expect(response.headers.get(header), header).not.toBeNull()
+      }
+      expect(response.headers.get('content-security-policy')).toContain("default-src 'self'")
+    },
+  )
+
   it('gives each response a request id, keeping a well-formed incoming one', async () => {
     const incoming = 'req-abcdef123456'
     const kept = await fetch(`${app.baseUrl}/healthz`, { headers: { 'x-request-id': incoming } })
