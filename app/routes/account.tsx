@@ -7,6 +7,7 @@ import { ROLE_LABELS } from '../domain/access/permissions'
 import { listSessions, revokeSession } from '../domain/access/session.server'
 import { redirectWithFlash } from '../utils/flash.server'
 import { safeRedirect } from '../utils/redirect'
+import { readFormData } from '../utils/form-data.server'
 
 const actionSchema = z.discriminatedUnion('intent', [
   z.object({
@@ -43,7 +44,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, context)
-  const parsed = actionSchema.safeParse(Object.fromEntries(await request.formData()))
+  const parsed = actionSchema.safeParse(Object.fromEntries(await readFormData(request)))
   if (!parsed.success) throw new Response('Bad request', { status: 400 })
   const input = parsed.data
   if (input.intent === 'switch-organization') {

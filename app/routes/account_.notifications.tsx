@@ -17,6 +17,7 @@ import { requireMember } from '../domain/access/guard.server'
 import { NOTIFICATION_KINDS, NOTIFICATION_KIND_LABELS } from '../domain/notify/kinds'
 import { getPreferences, savePreferences } from '../domain/notify/preferences.server'
 import { redirectWithFlash } from '../utils/flash.server'
+import { readFormData } from '../utils/form-data.server'
 
 /** Checked boxes are the kinds the member wants; the rest are stored as turned off. */
 const schema = z.object({
@@ -44,7 +45,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context)
-  const submission = parseWithZod(await request.formData(), { schema })
+  const submission = parseWithZod(await readFormData(request), { schema })
   if (submission.status !== 'success')
     return data(submission.reply({ formErrors: ['Choose notification kinds from the list.'] }), {
       status: 400,

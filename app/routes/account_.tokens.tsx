@@ -35,6 +35,7 @@ import { now as clockNow } from '../utils/clock'
 import { formatInZone } from '../utils/time'
 import { replyErrors } from '../utils/form-errors'
 import { forwardCacheControl } from '../utils/cache-headers'
+import { readFormData } from '../utils/form-data.server'
 
 const createSchema = z.object({
   intent: z.literal('create'),
@@ -79,7 +80,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context)
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   if (formData.get('intent') === 'revoke') {
     const parsed = revokeSchema.safeParse(Object.fromEntries(formData))
     if (!parsed.success) throw new Response('Bad request', { status: 400 })

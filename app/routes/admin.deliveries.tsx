@@ -6,6 +6,7 @@ import { TableHead } from '../components/table-head'
 import { requireMember } from '../domain/access/guard.server'
 import { listFailedDeliveries, retryFailed, WebhookError } from '../domain/notify/webhooks.server'
 import { redirectWithFlash } from '../utils/flash.server'
+import { readFormData } from '../utils/form-data.server'
 
 const retrySchema = z.object({
   intent: z.literal('retry'),
@@ -23,7 +24,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const parsed = retrySchema.safeParse(Object.fromEntries(await request.formData()))
+  const parsed = retrySchema.safeParse(Object.fromEntries(await readFormData(request)))
   if (!parsed.success) throw new Response('Bad request', { status: 400 })
   const { kind, id } = parsed.data
   try {

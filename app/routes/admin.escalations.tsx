@@ -46,6 +46,7 @@ import {
 import { SEVERITIES } from '../domain/incident/vocabulary'
 import { SLA_TARGETS, SLA_TARGET_LABELS } from '../domain/sla/policy'
 import { redirectWithFlash } from '../utils/flash.server'
+import { readFormData } from '../utils/form-data.server'
 
 const RULE_NAME_MAX = 120
 
@@ -180,7 +181,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   const intent = formData.get('intent')
   const back = (message: string) =>
     redirectWithFlash('/admin/escalations', { kind: 'success', message }, context.env)

@@ -39,6 +39,7 @@ import { redirectWithFlash } from '../utils/flash.server'
 import { formatInZone } from '../utils/time'
 import { replyErrors } from '../utils/form-errors'
 import { forwardCacheControl } from '../utils/cache-headers'
+import { readFormData } from '../utils/form-data.server'
 
 const editSchema = integrationFieldsSchema.extend({
   intent: z.literal('save'),
@@ -113,7 +114,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
   const integrationId = params.integrationId ?? ''
   const here = `/admin/integrations/${integrationId}`
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   const done = (message: string, url = here) =>
     redirectWithFlash(url, { kind: 'success', message }, context.env)
 

@@ -33,6 +33,7 @@ import {
 import { formatInZone } from '../utils/time'
 import { replyErrors } from '../utils/form-errors'
 import { forwardCacheControl } from '../utils/cache-headers'
+import { readFormData } from '../utils/form-data.server'
 
 /** The token is in the answer to the add form: no cache may keep that page. */
 export const headers = forwardCacheControl
@@ -58,7 +59,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   const submission = parseWithZod(formData, { schema: createIntegrationSchema })
   // The signing secret is never sent back to the browser, not even to correct a typo.
   const hide = { hideFields: ['signingSecret'] }

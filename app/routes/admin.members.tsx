@@ -21,6 +21,7 @@ import {
 import { ROLE_DESCRIPTIONS, ROLE_LABELS, ROLES } from '../domain/access/permissions'
 import { redirectWithFlash } from '../utils/flash.server'
 import { isRouteErrorResponse, useRouteError } from '@remix-run/react'
+import { readFormData } from '../utils/form-data.server'
 
 const inviteSchema = z.object({
   intent: z.literal('invite'),
@@ -64,7 +65,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'members.manage')
   const organizationId = member.organization.id
-  const formData = await request.formData()
+  const formData = await readFormData(request)
 
   if (formData.get('intent') === 'invite') {
     const submission = parseWithZod(formData, { schema: inviteSchema })

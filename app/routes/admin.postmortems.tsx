@@ -20,6 +20,7 @@ import {
   savePostmortemSettings,
 } from '../domain/postmortem/postmortem.server'
 import { redirectWithFlash } from '../utils/flash.server'
+import { readFormData } from '../utils/form-data.server'
 
 const schema = z.object({
   requirePostmortem: z.literal('on').optional(),
@@ -41,7 +42,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const submission = parseWithZod(await request.formData(), { schema })
+  const submission = parseWithZod(await readFormData(request), { schema })
   if (submission.status !== 'success') return data(submission.reply(), { status: 400 })
   const requirePostmortem = submission.value.requirePostmortem === 'on'
   try {

@@ -13,6 +13,7 @@ import {
 } from '../domain/incident/catalog.server'
 import { IncidentError } from '../domain/incident/incident-service.server'
 import { redirectWithFlash } from '../utils/flash.server'
+import { readFormData } from '../utils/form-data.server'
 
 const addSchema = z.object({
   intent: z.enum(['add-service', 'add-type']),
@@ -38,7 +39,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   const intent = formData.get('intent')
   if (intent === 'add-service' || intent === 'add-type') {
     const submission = parseWithZod(formData, { schema: addSchema })

@@ -28,6 +28,7 @@ import {
 import { SlaPolicyError, policyHistory, savePolicy } from '../domain/sla/sla.server'
 import { redirectWithFlash } from '../utils/flash.server'
 import { formatInZone, utcTitle } from '../utils/time'
+import { readFormData } from '../utils/form-data.server'
 
 const DURATION_HELP = 'Enter a duration like 15m, 1h 30m or 3d, or leave it empty'
 
@@ -118,7 +119,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const submission = parseWithZod(await request.formData(), { schema })
+  const submission = parseWithZod(await readFormData(request), { schema })
   if (submission.status !== 'success')
     return data({ result: submission.reply(), conflict: null }, { status: 400 })
   const { baseVersion, ...targets } = submission.value

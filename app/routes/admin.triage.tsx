@@ -14,6 +14,7 @@ import {
 } from '../domain/incident/triage'
 import { SEVERITIES } from '../domain/incident/vocabulary'
 import { redirectWithFlash } from '../utils/flash.server'
+import { readFormData } from '../utils/form-data.server'
 
 const cell = z.enum(SEVERITIES)
 const matrixSchema = z.object(
@@ -32,7 +33,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const form = await request.formData()
+  const form = await readFormData(request)
   if (form.get('intent') === 'reset') {
     await saveTriageMatrix(context.orm, member, DEFAULT_TRIAGE_MATRIX)
     return redirectWithFlash(

@@ -42,6 +42,7 @@ import {
 } from '../domain/notify/webhooks.server'
 import { redirectWithFlash } from '../utils/flash.server'
 import { replyErrors } from '../utils/form-errors'
+import { readFormData } from '../utils/form-data.server'
 
 const endpointSchema = endpointFieldsSchema.extend({ intent: z.literal('save') })
 
@@ -116,7 +117,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
   const endpointId = params.endpointId ?? ''
   const here = `/admin/webhooks/${endpointId}`
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   const done = (message: string, url = here) =>
     redirectWithFlash(url, { kind: 'success', message }, context.env)
 

@@ -21,6 +21,7 @@ import { requireMember } from '../domain/access/guard.server'
 import { createEndpoint, listEndpoints, WebhookError } from '../domain/notify/webhooks.server'
 import { redirectWithFlash } from '../utils/flash.server'
 import { replyErrors } from '../utils/form-errors'
+import { readFormData } from '../utils/form-data.server'
 
 const endpointSchema = endpointFieldsSchema.extend({ intent: z.literal('create') })
 
@@ -41,7 +42,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   const submission = parseWithZod(formData, { schema: endpointSchema })
   if (submission.status !== 'success') return data(submission.reply(), { status: 400 })
   try {

@@ -3,6 +3,7 @@ import { createReadableStreamFromReadable, redirect } from '@remix-run/node'
 import { requireMember } from '../domain/access/guard.server'
 import { findAttachment } from '../domain/evidence/evidence.server'
 import { IMAGE_KINDS, contentDisposition, type EvidenceKind } from '../domain/evidence/file-type'
+import { isUuid } from '../utils/uuid'
 
 const IMAGE_TYPES = new Set([...IMAGE_KINDS].map((k: EvidenceKind) => `image/${k}`))
 
@@ -29,7 +30,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
   const number = Number(params.number)
   const attachmentId = params.attachmentId ?? ''
-  if (!Number.isInteger(number) || number < 1 || !/^[0-9a-f-]{36}$/i.test(attachmentId)) {
+  if (!Number.isInteger(number) || number < 1 || !isUuid(attachmentId)) {
     throw new Response('Not found', { status: 404 })
   }
   const attachment = await findAttachment(context.orm, member, number, attachmentId)

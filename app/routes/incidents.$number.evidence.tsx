@@ -15,6 +15,7 @@ import {
 } from '../domain/evidence/evidence.server'
 import { IncidentError } from '../domain/incident/incident-service.server'
 import { redirectWithFlash } from '../utils/flash.server'
+import { readFormData, unreadableForm } from '../utils/form-data.server'
 
 /** The upload form posts here; a visit by GET goes back to the incident. */
 export async function loader({ params }: ActionFunctionArgs) {
@@ -39,7 +40,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const fail = (message: string) => redirectWithFlash(back, { kind: 'error', message }, context.env)
   try {
     if (!(request.headers.get('content-type') ?? '').startsWith('multipart/form-data')) {
-      const form = await request.formData()
+      const form = await readFormData(request)
       if (form.get('intent') !== 'withdraw') throw new Response('Bad request', { status: 400 })
       await withdrawEvidence(context.orm, member, number, {
         attachmentId: String(form.get('attachmentId') ?? ''),
@@ -58,7 +59,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     }
     const target = await prepareUpload(context.orm, member, number, limits)
     let staged: StagedUpload | null = null
-    const form = await unstable_parseMultipartFormData(
+    const form = await parseUpload(
       request,
       unstable_composeUploadHandlers(
         async (part) => {
@@ -97,6 +98,16 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         throw new Response(error.message, { status: error.status })
       return fail(error.message)
     }
+    throw error
+  }
+}
+
+/** The multipart body; one that is cut short or malformed is the client's fault: 400, not 500. */
+async function parseUpload(...args: Parameters<typeof unstable_parseMultipartFormData>) {
+  try {
+    return await unstable_parseMultipartFormData(...args)
+  } catch (error) {
+    if (error instanceof Error && /malformed multipart/i.test(error.message)) throw unreadableForm()
     throw error
   }
 }

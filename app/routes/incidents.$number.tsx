@@ -52,6 +52,7 @@ import { Countdown, SlaBadge } from '../components/sla'
 import { SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '../domain/sla/policy'
 import { requireIncidentNumber } from '../utils/incident-number'
 import { replyErrors } from '../utils/form-errors'
+import { readFormData } from '../utils/form-data.server'
 
 const version = z.coerce.number().int().min(0)
 const reason = z.string({ error: 'Give a reason' }).trim().min(1, 'Give a reason').max(1000)
@@ -303,7 +304,7 @@ function formatBytes(size: number) {
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
   const number = requireIncidentNumber(params.number)
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   const intent = String(formData.get('intent') ?? '') as Intent
   const schema = schemas[intent]
   if (!schema) throw new Response('Bad request', { status: 400 })

@@ -47,6 +47,7 @@ import { renderMarkdown } from '../utils/markdown.server'
 import { formatInZone, utcTitle } from '../utils/time'
 import { requireIncidentNumber } from '../utils/incident-number'
 import { replyErrors } from '../utils/form-errors'
+import { readFormData } from '../utils/form-data.server'
 
 const section = z
   .string()
@@ -180,7 +181,7 @@ function timelineFrom(formData: FormData) {
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
   const number = requireIncidentNumber(params.number)
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   const submission = parseWithZod(formData, { schema })
   const intent = String(formData.get('intent') ?? '')
   if (submission.status !== 'success')

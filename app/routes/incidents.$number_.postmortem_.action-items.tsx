@@ -44,6 +44,7 @@ import { now as clockNow } from '../utils/clock'
 import { redirectWithFlash } from '../utils/flash.server'
 import { requireIncidentNumber } from '../utils/incident-number'
 import { replyErrors } from '../utils/form-errors'
+import { readFormData } from '../utils/form-data.server'
 
 /**
  * The action items of one incident's postmortem: the list, an "Add action item" form for those
@@ -94,7 +95,7 @@ type ActionResult = {
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
   const number = requireIncidentNumber(params.number)
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   const intent = formData.get('intent')
   const back = `/incidents/${number}/postmortem/action-items`
 

@@ -7,6 +7,7 @@ import { DRAFT_MODES, DraftError, requestDraft } from '../domain/postmortem/draf
 import { now as clockNow } from '../utils/clock'
 import { redirectWithFlash } from '../utils/flash.server'
 import { requireIncidentNumber } from '../utils/incident-number'
+import { readFormData } from '../utils/form-data.server'
 
 /**
  * "Generate draft" on the postmortem page posts here (`mode` = template | llm, and the revision
@@ -35,7 +36,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       ? Response.json({ error: { code, message } }, { status })
       : redirectWithFlash(postmortemUrl, { kind: 'error', message }, context.env, { status: 303 })
 
-  const form = await request.formData()
+  const form = await readFormData(request)
   const parsed = schema.safeParse({
     mode: form.get('mode') ?? undefined,
     revision: form.get('revision') || undefined,

@@ -24,6 +24,7 @@ import { now as clockNow } from '../utils/clock'
 import { redirectWithFlash } from '../utils/flash.server'
 import { formatInZone } from '../utils/time'
 import { requireIncidentNumber } from '../utils/incident-number'
+import { readFormData } from '../utils/form-data.server'
 
 /** Seconds between reloads while the draft is queued or running. */
 const REFRESH_SECONDS = 2
@@ -88,7 +89,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
   const number = requireIncidentNumber(params.number)
   const draftId = params.draftId ?? ''
-  const form = await request.formData()
+  const form = await readFormData(request)
   const intent = form.get('intent')
   const postmortemUrl = `/incidents/${number}/postmortem`
   try {

@@ -28,6 +28,7 @@ import {
 import { COMMENT_MAX, SEVERITIES, SEVERITY_DESCRIPTIONS } from '../domain/incident/vocabulary'
 import { fromLocalInput } from '../utils/time'
 import { replyErrors } from '../utils/form-errors'
+import { readFormData } from '../utils/form-data.server'
 
 const optionalId = z
   .union([z.uuid(), z.literal('')])
@@ -87,7 +88,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.declare')
-  const submission = parseWithZod(await request.formData(), { schema })
+  const submission = parseWithZod(await readFormData(request), { schema })
   if (submission.status !== 'success') return data(submission.reply(), { status: 400 })
   const input = submission.value
   let impactStartedAt: Date | null = null

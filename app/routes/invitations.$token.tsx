@@ -24,6 +24,7 @@ import { createSession } from '../domain/access/session.server'
 import { redirectWithFlash } from '../utils/flash.server'
 import { honeypotSchema } from '../utils/honeypot'
 import { replyErrors } from '../utils/form-errors'
+import { readFormData } from '../utils/form-data.server'
 
 const newAccountSchema = z.object({
   displayName: z.string({ error: 'Enter your name' }).trim().min(1, 'Enter your name').max(120),
@@ -60,7 +61,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
 export async function action({ request, context, params }: ActionFunctionArgs) {
   const token = params.token ?? ''
   const viewer = await getViewer(request, context)
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   try {
     if (viewer) {
       const joined = await acceptInvitation(context.orm, { token, userId: viewer.user.id })

@@ -26,6 +26,7 @@ import {
 import { redirectWithFlash } from '../utils/flash.server'
 import { honeypotSchema } from '../utils/honeypot'
 import { safeRedirect } from '../utils/redirect'
+import { readFormData } from '../utils/form-data.server'
 
 export const meta: MetaFunction = () => [{ title: 'Log in · IncidentFlow' }]
 
@@ -53,7 +54,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   await requireAnonymous(request, context)
-  const intent = (await request.clone().formData()).get('intent')
+  const intent = (await readFormData(request.clone())).get('intent')
   if (intent === 'supabase-password' || intent === 'supabase-link')
     return supabaseAction(request, context, intent)
   const result = await formAuthenticator(context.orm, context.clientIp).authenticate(
@@ -110,7 +111,7 @@ async function supabaseAction(
   context: AppLoadContext,
   intent: 'supabase-password' | 'supabase-link',
 ) {
-  const submission = parseWithZod(await request.formData(), { schema: supabaseSchema })
+  const submission = parseWithZod(await readFormData(request), { schema: supabaseSchema })
   if (submission.status !== 'success')
     return data(submission.reply({ hideFields: ['password'] }), { status: 400 })
   if (!supabaseEnabled(context.env) || submission.value.website) {

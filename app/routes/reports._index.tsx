@@ -39,6 +39,8 @@ import {
 } from '../domain/report/report-text'
 import { now as clockNow } from '../utils/clock'
 import { formatInZone } from '../utils/time'
+import { DATE_RANGE_MESSAGE, isDateOutsideRange } from '../utils/date-range'
+import { readFormData } from '../utils/form-data.server'
 
 const optionalId = z
   .union([z.uuid(), z.literal('')])
@@ -47,11 +49,18 @@ const optionalId = z
 
 const isoDate = /^\d{4}-\d{2}-\d{2}$/
 
+const customDate = z
+  .string()
+  .trim()
+  .max(10)
+  .optional()
+  .refine((value) => !value || !isDateOutsideRange(value), { error: DATE_RANGE_MESSAGE })
+
 const schema = z
   .object({
     period: z.enum(PERIODS, { error: 'Choose a period' }),
-    from: z.string().trim().max(10).optional(),
-    to: z.string().trim().max(10).optional(),
+    from: customDate,
+    to: customDate,
     severity: z.array(z.enum(SEVERITIES)).optional(),
     service: optionalId,
     type: optionalId,
@@ -123,7 +132,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'report.create')
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   const submission = parseWithZod(formData, { schema })
   if (submission.status !== 'success') {
     return data({ result: submission.reply() }, { status: 400 })

@@ -13,6 +13,7 @@ import { NEW_PASSWORD_HINT, newPasswordSchema } from '../domain/access/password-
 import { createSession } from '../domain/access/session.server'
 import { honeypotSchema } from '../utils/honeypot'
 import { replyErrors } from '../utils/form-errors'
+import { readFormData } from '../utils/form-data.server'
 
 const schema = z.object({
   organizationName: z
@@ -39,7 +40,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   await requireAnonymous(request, context)
-  const formData = await request.formData()
+  const formData = await readFormData(request)
   const submission = parseWithZod(formData, { schema })
   if (submission.status !== 'success') {
     return data(submission.reply({ hideFields: ['password'] }), { status: 400 })

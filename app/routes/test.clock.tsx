@@ -3,6 +3,7 @@ import { data } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import { queueSlaSweep } from '../domain/sla/sweep.server'
 import { advanceClock, clockOffsetMs, now } from '../utils/clock'
+import { readFormData } from '../utils/form-data.server'
 
 /**
  * Test-only control of the application clock (NODE_ENV=test; a 404 in every other mode). Moving
@@ -22,7 +23,7 @@ export async function loader({ context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   assertTestMode(context.env)
-  const form = await request.formData()
+  const form = await readFormData(request)
   const minutes = Number(form.get('minutes'))
   if (!Number.isInteger(minutes) || minutes < 1 || minutes > 60 * 24 * 30)
     return data({ error: 'Enter whole minutes from 1 to 43200.', sweepJob: null }, { status: 400 })

@@ -16,6 +16,7 @@ import { checkReadiness } from './health.server'
 import type { Logger } from './logger.server'
 import type { ObjectStore } from './storage/storage.server'
 import { originCheck } from './origin-check.server'
+import { requestGuard } from './request-guard.server'
 import { securityHeaders } from './security-headers.server'
 
 export interface HttpAppOptions {
@@ -117,6 +118,7 @@ export function createHttpApp(options: HttpAppOptions) {
     app.use(coalesceFlushes)
   }
   app.use(originCheck({ appUrl: env.APP_URL, exemptPrefixes: ['/hooks/', '/api/'] }))
+  app.use(requestGuard({ jsonPrefixes: ['/hooks/', '/api/'] }))
   // Inbound alerts are machines' requests: answered here, before Remix (see hooks-router).
   app.use(hooksRouter({ orm, boss, logger, maxBytes: env.ALERT_MAX_BYTES }))
 

@@ -33,6 +33,28 @@ export function originCheck(options: { appUrl: string; exemptPrefixes?: string[]
       res.status(403).type('text/plain').send('Cross-site form submissions are not accepted.')
       return
     }
+    // Remix aborts an action whose Origin names another host than the request's own
+    // (X-Forwarded-Host, else Host) with a 500; e.g. a page opened as localhost posting to
+    // 127.0.0.1, or a proxy that rewrites Host. Refused here instead, saying which names differ.
+    const target = (req.get('x-forwarded-host')?.split(',')[0]?.trim() || host) ?? ''
+    const originHost = origin !== undefined ? hostOf(origin) : null
+    if (originHost !== null && originHost !== target) {
+      res
+        .status(403)
+        .type('text/plain')
+        .send(
+          `This form was sent from ${originHost} but addressed to ${target || 'an unnamed host'}. Open IncidentFlow at ${allowed} and submit it again. (Behind a proxy, pass the original Host or X-Forwarded-Host on.)`,
+        )
+      return
+    }
     next()
+  }
+}
+
+function hostOf(origin: string): string | null {
+  try {
+    return new URL(origin).host
+  } catch {
+    return null
   }
 }

@@ -7,6 +7,7 @@ import {
 } from '../../../db/entities/integration'
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
+import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '../../utils/storable-text'
 import { sendJob, type PgBoss } from '../../../jobs/boss'
 import { integrationTokenHash, TOKEN_PATTERN } from './integrations.server'
 import type { PayloadIssue } from './normalized'
@@ -198,11 +199,14 @@ export async function ingestAlert(deps: IngestDeps, request: IngestRequest): Pro
 
   const json = readJson(raw)
   if (!json.ok) return refusal(400, 'invalid_json', json.message)
-  const nul = findNul(json.value)
-  if (nul !== null)
-    return refusal(422, 'invalid_payload', 'The payload contains a NUL character (\\u0000).', {
-      issues: [{ path: nul, message: 'NUL characters cannot be stored.' }],
-    })
+  const unstorable = findUnstorableText(json.value)
+  if (unstorable !== null)
+    return refusal(
+      422,
+      'invalid_payload',
+      'The payload contains a NUL character (\\u0000) or an unpaired surrogate (\\ud800–\\udfff).',
+      { issues: [{ path: unstorable, message: UNSTORABLE_TEXT_MESSAGE }] },
+    )
   const parsed = PARSERS[kind](json.value)
   if (!parsed.ok)
     return refusal(
@@ -267,27 +271,4 @@ function readJson(raw: Buffer): { ok: true; value: unknown } | { ok: false; mess
       message: `The body is not valid JSON: ${error instanceof Error ? error.message.slice(0, 200) : 'parse error'}`,
     }
   }
-}
-
-/**
- * The path of the first string or key holding U+0000 (PostgreSQL's jsonb refuses it), or null.
- * Iterative, so a deeply nested document cannot exhaust the stack.
- */
-export function findNul(value: unknown): string | null {
-  const stack: Array<{ value: unknown; path: string }> = [{ value, path: '' }]
-  const join = (path: string, key: string | number) => (path ? `${path}.${key}` : String(key))
-  while (stack.length) {
-    const item = stack.pop()!
-    if (typeof item.value === 'string') {
-      if (item.value.includes('\u0000')) return item.path
-    } else if (Array.isArray(item.value)) {
-      item.value.forEach((v, i) => stack.push({ value: v, path: join(item.path, i) }))
-    } else if (item.value && typeof item.value === 'object') {
-      for (const [k, v] of Object.entries(item.value)) {
-        if (k.includes('\u0000')) return join(item.path, k.split('\u0000').join('\\u0000'))
-        stack.push({ value: v, path: join(item.path, k) })
-      }
-    }
-  }
-  return null
 }

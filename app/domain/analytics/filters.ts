@@ -1,3 +1,4 @@
+import { isDateOutsideRange, isWithinDateRange } from '../../utils/date-range'
 import { SEVERITIES, type Severity } from '../incident/vocabulary'
 import { addDays, daysBetween, isIsoDate, isTimeZone, localDate, startOfLocalDay } from './metrics'
 import type { AnalyticsFilters, Bucket } from './types'
@@ -44,13 +45,13 @@ function uuidOrNull(value: string | null) {
   return value && UUID_RE.test(value) ? value.toLowerCase() : null
 }
 
-/** A custom bound: a local date (the whole day) or an exact instant. */
+/** A custom bound: a local date (the whole day) or an exact instant, within the accepted range. */
 function readBound(value: string | null, timeZone: string, end: boolean): Date | null {
-  if (!value) return null
+  if (!value || isDateOutsideRange(value)) return null
   if (isIsoDate(value)) return startOfLocalDay(end ? addDays(value, 1) : value, timeZone)
   if (INSTANT_RE.test(value)) {
     const instant = new Date(value)
-    return Number.isNaN(instant.getTime()) ? null : instant
+    return isWithinDateRange(instant) ? instant : null
   }
   return null
 }

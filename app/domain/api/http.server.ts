@@ -1,5 +1,6 @@
 import type { AppLoadContext, LoaderFunctionArgs } from '@remix-run/node'
 import type * as z from 'zod'
+import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '../../utils/storable-text'
 import { can, type Permission } from '../access/permissions'
 import { IncidentConflictError, IncidentError } from '../incident/incident-service.server'
 import { BODY_LIMIT_BYTES, ERROR_STATUS, type ErrorCode, type ErrorResponse } from './schemas'
@@ -164,7 +165,8 @@ export async function requireIncidentActor({ request, context, params }: LoaderF
 
 /** The issues of a failed parse, keyed by field path (`fields`), with a sentence for `message`. */
 export function validationError(error: z.ZodError, options: { topLevel?: boolean } = {}): ApiError {
-  const fields: Record<string, string[]> = {}
+  // Keys come from the request (`constructor`, `__proto__`): no inherited ones may answer.
+  const fields: Record<string, string[]> = Object.create(null)
   const general: string[] = []
   const add = (field: string, message: string) => {
     fields[field] ??= []
@@ -235,6 +237,11 @@ export async function readJsonBody<S extends z.ZodType>(
   } catch {
     throw new ApiError('invalid_json', 'The body is not valid JSON.')
   }
+  const unstorable = findUnstorableText(parsed)
+  if (unstorable !== null)
+    throw new ApiError('validation_failed', UNSTORABLE_TEXT_MESSAGE, {
+      fields: { [unstorable || 'body']: [UNSTORABLE_TEXT_MESSAGE] },
+    })
   const result = schema.safeParse(parsed)
   if (!result.success) throw validationError(result.error)
   return result.data
@@ -249,7 +256,7 @@ export function readQuery<S extends z.ZodType>(
   schema: S,
   arrayKeys: readonly string[],
 ): z.output<S> {
-  const raw: Record<string, string | string[]> = {}
+  const raw: Record<string, string | string[]> = Object.create(null)
   const repeated: string[] = []
   for (const key of new Set(url.searchParams.keys())) {
     const values = url.searchParams.getAll(key)

@@ -13,6 +13,7 @@ import {
   lockIncident,
 } from '../incident/incident-service.server'
 import { SNIFF_BYTES, displayName, sniff } from './file-type'
+import { isUuid } from '../../utils/uuid'
 
 type Actorish = Pick<Member, 'user' | 'role' | 'organization'>
 
@@ -247,11 +248,13 @@ export async function withdrawEvidence(
         'Only the commander, an assignee or an admin can withdraw evidence.',
         403,
       )
-    const attachment = await em.findOne(AttachmentSchema, {
-      id: input.attachmentId,
-      organizationId: member.organization.id,
-      incidentId: incident.id,
-    })
+    const attachment = isUuid(input.attachmentId)
+      ? await em.findOne(AttachmentSchema, {
+          id: input.attachmentId,
+          organizationId: member.organization.id,
+          incidentId: incident.id,
+        })
+      : null
     if (!attachment) throw new IncidentError(null, 'Evidence not found', 404)
     if (attachment.withdrawnAt)
       throw new IncidentError(null, 'This evidence was already withdrawn.')
@@ -276,6 +279,7 @@ export async function findAttachment(
   number: number,
   attachmentId: string,
 ) {
+  if (!isUuid(attachmentId)) return null
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
     const incident = await em.findOne(IncidentSchema, {
       organizationId: member.organization.id,

@@ -52,6 +52,7 @@ import {
   type TimelineWindow,
 } from './timeline.server'
 import { closeRefusal, getOrCreatePostmortem } from '../postmortem/postmortem.server'
+import { DATE_RANGE_MESSAGE, isWithinDateRange } from '../../utils/date-range'
 
 export { COMMENT_MAX }
 
@@ -91,6 +92,12 @@ function assertStorableText(fields: Record<string, string | null | undefined>) {
         'This text contains a NUL character, which cannot be stored. Remove it.',
       )
   }
+}
+
+/** Durations from the impact start are stored in seconds (int): a start in 1900 overflows them. */
+function assertImpactStartInRange(impactStartedAt: Date) {
+  if (!isWithinDateRange(impactStartedAt))
+    throw new IncidentError('impactStartedAt', DATE_RANGE_MESSAGE)
 }
 
 export function actorFor(
@@ -413,6 +420,7 @@ async function declareInTransaction(
   if (impactStartedAt.getTime() > now.getTime() + 60_000) {
     throw new IncidentError('impactStartedAt', 'Impact cannot start in the future.')
   }
+  assertImpactStartInRange(impactStartedAt)
   await assertCatalogEntry(em, ServiceSchema, organizationId, input.serviceId, 'serviceId')
   await assertCatalogEntry(
     em,
@@ -795,6 +803,7 @@ export async function editIncident(
     if (input.impactStartedAt && input.impactStartedAt.getTime() > now.getTime() + 60_000) {
       throw new IncidentError('impactStartedAt', 'Impact cannot start in the future.')
     }
+    if (input.impactStartedAt) assertImpactStartInRange(input.impactStartedAt)
     let changes = 0
     const record = async <K extends keyof EditableFields>(
       field: K,
