@@ -3,6 +3,7 @@ import { MIGRATIONS_TABLE, initORM } from './orm'
 import { migrationsList } from './migrations/list'
 import { ensureJobSchema } from '../jobs/boss'
 import { JOB_SCHEMA } from '../jobs/queues'
+import { ensureAppRole } from './app-role'
 import { APP_ROLE } from './tenant'
 
 /** A fixed key for pg_advisory_lock so two deploys migrating at once take turns. */
@@ -24,6 +25,9 @@ export async function migrate(
   await lock.connect()
   try {
     await lock.query('select pg_advisory_lock($1)', [MIGRATION_LOCK_KEY])
+    // Before the migrations: a cluster that lost the role (a restore elsewhere), or an owner that
+    // is a member without SET on PostgreSQL 16+, is put right on every run.
+    await ensureAppRole(lock)
     const orm = await initORM(url, { pool: { min: 0, max: 2 } })
     try {
       const migrator = orm.getMigrator()
