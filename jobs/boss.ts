@@ -1,5 +1,13 @@
 import PgBoss from 'pg-boss'
-import { JOB_SCHEMA, queueNames, queues, type JobPayload, type QueueName } from './queues'
+import { currentRequestId } from '../app/utils/request-id.server'
+import {
+  JOB_SCHEMA,
+  queueNames,
+  queues,
+  REQUEST_ID_FIELD,
+  type JobPayload,
+  type QueueName,
+} from './queues'
 
 export type { PgBoss }
 
@@ -70,7 +78,7 @@ export async function sendJob<Q extends QueueName>(
     expireInSeconds?: number
   } = {},
 ): Promise<string> {
-  const data = queues[queue].payload.parse(payload) as object
+  const data = stampRequestId(queues[queue].payload.parse(payload) as object)
   const id = await boss.send(queue, data, {
     ...queues[queue].options,
     ...(options.singletonKey ? { singletonKey: options.singletonKey } : {}),
@@ -108,13 +116,22 @@ export async function sendJobs(
   if (jobs.length === 0) return
   const rows = jobs.map((job) => ({
     name: job.queue,
-    data: queues[job.queue].payload.parse(job.payload) as object,
+    data: stampRequestId(queues[job.queue].payload.parse(job.payload) as object),
     ...(job.singletonKey ? { singletonKey: job.singletonKey } : {}),
     ...(job.startAfter ? { startAfter: job.startAfter.toISOString() } : {}),
     ...(job.expireInSeconds ? { expireInSeconds: job.expireInSeconds } : {}),
   }))
   if (options.db) await boss.insert(rows, { db: options.db })
   else await boss.insert(rows)
+}
+
+/**
+ * A job's data: its checked payload, and the id of the request it is enqueued for, when there is
+ * one (the web request, or the job a request caused), so the worker logs the job under that id.
+ */
+function stampRequestId(payload: object): object {
+  const requestId = currentRequestId()
+  return requestId ? { ...payload, [REQUEST_ID_FIELD]: requestId } : payload
 }
 
 /** A job of a batch with its payload checked against the queue's contract. */

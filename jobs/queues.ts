@@ -150,6 +150,18 @@ interface QueueDefinition {
   }
 }
 
-export type QueueName = keyof typeof queues
+/**
+ * The id of the web request that caused a job, beside its payload in the job's data (see
+ * `sendJob`): the worker logs the job's lines under it. Not part of any payload schema, so a
+ * payload parsed for a handler never carries it.
+ */
+export const REQUEST_ID_FIELD = 'requestId'
+
+/** The request id a job's data carries, if any. */
+export function requestIdOf(data: unknown): string | undefined {
+  if (typeof data !== 'object' || data === null) return undefined
+  const value = (data as Record<string, unknown>)[REQUEST_ID_FIELD]
+  return typeof value === 'string' ? value : undefined
+}export type QueueName = keyof typeof queues
 export type JobPayload<Q extends QueueName> = z.infer<(typeof queues)[Q]['payload']>
 export const queueNames = Object.keys(queues) as QueueName[]

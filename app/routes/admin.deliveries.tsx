@@ -2,9 +2,12 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { Form, isRouteErrorResponse, Link, useLoaderData, useRouteError } from '@remix-run/react'
 import * as z from '../utils/zod'
 import { ErrorPage } from '../components/error-page'
+import { JobQueues } from '../components/job-queues'
 import { TableHead } from '../components/table-head'
 import { requireMember } from '../domain/access/guard.server'
+import { loadQueueStats, queueStatsView } from '../domain/queues/queue-stats.server'
 import { listFailedDeliveries, retryFailed, WebhookError } from '../domain/notify/webhooks.server'
+import { now as clockNow } from '../utils/clock'
 import { redirectWithFlash } from '../utils/flash.server'
 import { readFormData } from '../utils/form-data.server'
 
@@ -18,8 +21,14 @@ export const meta: MetaFunction = () => [{ title: 'Failed deliveries · Incident
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const failed = await listFailedDeliveries(context.orm, member)
-  return { failed: failed.map((f) => ({ ...f, at: f.at.toISOString() })) }
+  const [failed, jobs] = await Promise.all([
+    listFailedDeliveries(context.orm, member),
+    loadQueueStats(context.orm, { now: clockNow(), organizationId: member.organization.id }),
+  ])
+  return {
+    failed: failed.map((f) => ({ ...f, at: f.at.toISOString() })),
+    jobs: queueStatsView(jobs),
+  }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
@@ -61,7 +70,7 @@ function formatTime(iso: string) {
 }
 
 export default function FailedDeliveries() {
-  const { failed } = useLoaderData<typeof loader>()
+  const { failed, jobs } = useLoaderData<typeof loader>()
   return (
     <div className="space-y-6">
       <header>
@@ -128,6 +137,7 @@ export default function FailedDeliveries() {
           </table>
         </div>
       )}
+      <JobQueues {...jobs} />
     </div>
   )
 }

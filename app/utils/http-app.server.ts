@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import { createRemixRequest, sendRemixResponse } from '@remix-run/express/dist/server.js'
@@ -16,6 +15,7 @@ import { checkReadiness } from './health.server'
 import type { Logger } from './logger.server'
 import type { ObjectStore } from './storage/storage.server'
 import { originCheck } from './origin-check.server'
+import { requestIdFrom, withRequestId } from './request-id.server'
 import { requestGuard } from './request-guard.server'
 import { securityHeaders } from './security-headers.server'
 
@@ -73,9 +73,7 @@ export function createHttpApp(options: HttpAppOptions) {
     pinoHttp({
       logger,
       genReqId: (req: IncomingMessage, res: ServerResponse) => {
-        const incoming = req.headers['x-request-id']
-        const id =
-          typeof incoming === 'string' && /^[\w-]{8,64}$/.test(incoming) ? incoming : randomUUID()
+        const id = requestIdFrom(req.headers['x-request-id'])
         res.setHeader('X-Request-Id', id)
         return id
       },
@@ -92,8 +90,14 @@ export function createHttpApp(options: HttpAppOptions) {
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
       },
+      // The line that ends a request names it like every other line of it (see below).
+      customSuccessObject: (req, _res, value: object) => ({ ...value, reqId: req.id }),
+      customErrorObject: (req, _res, _error, value: object) => ({ ...value, reqId: req.id }),
     }),
   )
+  // Everything the request does from here on runs as its work: log lines name it, and jobs and
+  // events it causes carry it to the worker (see request-id.server.ts).
+  app.use((req, _res, next) => withRequestId(String(req.id), next))
 
   // Every response carries the security headers, health probes included.
   app.use(securityHeaders({ development, https: env.APP_URL.startsWith('https://') }))

@@ -1,8 +1,11 @@
 import { pino, type Logger, type LoggerOptions } from 'pino'
+import { currentRequestId } from './request-id.server'
 
 /**
  * Structured JSON logs in production; human-readable lines in development. Anything that could
  * carry a secret (cookies, authorization headers, passwords, tokens) is redacted at the source.
+ * A line written while a request's work runs (in the web process, or in the worker for a job that
+ * request caused) names the request as `reqId` (see request-id.server.ts).
  */
 export const REDACTED_PATHS = [
   'req.headers.cookie',
@@ -30,6 +33,7 @@ export function createLogger(options: {
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
+    mixin: requestIdMixin,
   }
   if (options.destination) return pino(config, options.destination)
   if (options.pretty) {
@@ -42,6 +46,11 @@ export function createLogger(options: {
     })
   }
   return pino(config)
+}
+
+function requestIdMixin(): { reqId?: string } {
+  const reqId = currentRequestId()
+  return reqId ? { reqId } : {}
 }
 
 export type { Logger }

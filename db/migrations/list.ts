@@ -11,6 +11,7 @@ import { Migration0009TitleSearch } from './0009-title-search'
 import { Migration0010TimelineRendered } from './0010-timeline-rendered'
 import { Migration0011ViewerLookup } from './0011-viewer-lookup'
 import { Migration0012ReferenceNotify } from './0012-reference-notify'
+import { Migration0016JobVisibility } from './0016-job-visibility'
 
 /**
  * Every migration, in order. Listed explicitly (rather than discovered from the folder) so the
@@ -29,4 +30,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0010-timeline-rendered', class: Migration0010TimelineRendered },
   { name: '0011-viewer-lookup', class: Migration0011ViewerLookup },
   { name: '0012-reference-notify', class: Migration0012ReferenceNotify },
+  { name: '0016-job-visibility', class: Migration0016JobVisibility },
 ]

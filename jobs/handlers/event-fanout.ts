@@ -32,6 +32,7 @@ import {
 import { SLA_TARGET_LABELS, formatDuration, type SlaTarget } from '../../app/domain/sla/policy'
 import { formatInZone } from '../../app/utils/time'
 import type { Logger } from '../../app/utils/logger.server'
+import { withRequestId } from '../../app/utils/request-id.server'
 
 export interface FanoutDeps {
   orm: MikroORM
@@ -48,6 +49,7 @@ interface OutboxRow {
   tenant_id: string
   incident_id: string
   event_seq: number
+  request_id: string | null
 }
 
 /**
@@ -71,13 +73,16 @@ async function relayOne(deps: FanoutDeps): Promise<'done' | 'failed' | 'empty'> 
   try {
     return await inScope(deps.orm, {}, async (em) => {
       const rows = await em.execute<OutboxRow[]>(
-        `select id::text as id, tenant_id, incident_id, event_seq from event_outbox
+        `select id::text as id, tenant_id, incident_id, event_seq, request_id from event_outbox
           where next_attempt_at <= now() order by id limit 1 for update skip locked`,
       )
       claimed = rows[0] ?? null
       if (!claimed) return 'empty' as const
-      await enterOrganization(em, claimed.tenant_id)
-      await fanOutEvent(em, deps, claimed)
+      const event = claimed
+      await enterOrganization(em, event.tenant_id)
+      // Under the id of the request that wrote the event: the e-mails and webhooks queued here
+      // carry it, and so does every line logged meanwhile.
+      await withRequestId(event.request_id, () => fanOutEvent(em, deps, event))
       await em.flush()
       await em.execute(`delete from event_outbox where id = ?`, [claimed.id])
       return 'done' as const
@@ -87,7 +92,12 @@ async function relayOne(deps: FanoutDeps): Promise<'done' | 'failed' | 'empty'> 
     if (!row) throw error
     const message = error instanceof Error ? error.message : String(error)
     deps.logger.error(
-      { err: error, incidentId: row.incident_id, seq: row.event_seq },
+      {
+        err: error,
+        incidentId: row.incident_id,
+        seq: row.event_seq,
+        reqId: row.request_id ?? undefined,
+      },
       'event fan-out failed; retrying later',
     )
     await inScope(deps.orm, {}, (em) =>

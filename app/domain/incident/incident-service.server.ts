@@ -14,6 +14,7 @@ import { transactionExecutor } from '../../../db/transaction'
 import { now as clockNow } from '../../utils/clock'
 import { currentPolicy, refreshSlaDeadline } from '../sla/sla.server'
 import { referenceWritten } from '../../utils/reference-cache.server'
+import { currentRequestId } from '../../utils/request-id.server'
 import {
   loadTriageMatrix,
   memberDirectory,
@@ -192,8 +193,8 @@ const INSERT_EVENTS = `
     select organization_id, incident_id, seq, type, actor_id, occurred_at, payload, prev_hash, hash
       from x
   )
-  insert into event_outbox (tenant_id, incident_id, event_seq)
-  select organization_id, incident_id, seq from x`
+  insert into event_outbox (tenant_id, incident_id, event_seq, request_id)
+  select organization_id, incident_id, seq, $2::text from x`
 
 /**
  * Appends events to their incidents' chains, in the order given (several events of one incident
@@ -240,7 +241,8 @@ export async function appendEvents(
     }
   })
   const { executeSql } = await transactionExecutor(em)
-  await executeSql(INSERT_EVENTS, [JSON.stringify(rows)])
+  // The request (or the job a request caused) that wrote the events, so their fan-out logs under it.
+  await executeSql(INSERT_EVENTS, [JSON.stringify(rows), currentRequestId() ?? null])
   // The page's read model of each entry (its run, its Markdown rendered once) is written with it.
   await recordTimelineEntries(
     em,
