@@ -162,6 +162,8 @@ export function requestIdOf(data: unknown): string | undefined {
   if (typeof data !== 'object' || data === null) return undefined
   const value = (data as Record<string, unknown>)[REQUEST_ID_FIELD]
   return typeof value === 'string' ? value : undefined
-}export type QueueName = keyof typeof queues
+}
+
+export type QueueName = keyof typeof queues
 export type JobPayload<Q extends QueueName> = z.infer<(typeof queues)[Q]['payload']>
 export const queueNames = Object.keys(queues) as QueueName[]
