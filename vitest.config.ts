@@ -35,6 +35,22 @@ export default defineConfig({
           hookTimeout: 60_000,
         },
       },
+      {
+        extends: true,
+        test: {
+          name: 'drills',
+          environment: 'node',
+          include: ['tests/drills/**/*.test.ts'],
+          // The production bundles (built when stale) and nginx; the run's PostgreSQL with its
+          // migrated template, from which the drills clone their databases. The PostgreSQL outage
+          // drill starts a server of its own.
+          globalSetup: ['tests/support/drills-setup.ts', 'tests/support/global-setup.ts'],
+          // Each drill runs two web processes, two workers and nginx: one file at a time.
+          fileParallelism: false,
+          testTimeout: 240_000,
+          hookTimeout: 180_000,
+        },
+      },
     ],
   },
 })

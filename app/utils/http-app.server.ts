@@ -12,6 +12,7 @@ import type { PgBoss } from '../../jobs/boss'
 import { hooksRouter } from '../domain/alerts/hooks-router.server'
 import type { WebEnv } from './env.server'
 import { checkReadiness } from './health.server'
+import { drainWhileShuttingDown } from './graceful-shutdown.server'
 import type { Logger } from './logger.server'
 import type { ObjectStore } from './storage/storage.server'
 import { originCheck } from './origin-check.server'
@@ -116,6 +117,8 @@ export function createHttpApp(options: HttpAppOptions) {
     const readiness = await checkReadiness(orm)
     res.status(readiness.status === 'ok' ? 200 : 503).json(readiness)
   })
+  // While the process stops, reads go elsewhere and every connection closes after its answer.
+  app.use(drainWhileShuttingDown(() => options.isShuttingDown?.() ?? false))
 
   if (env.COMPRESSION !== 'off') {
     app.use(compression({ level: env.COMPRESSION }))

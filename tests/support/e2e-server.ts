@@ -16,15 +16,16 @@
  * then removes the temporary directory. If a child dies on its own, everything is torn down and
  * this process exits non-zero so the failure is visible.
  */
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process'
+import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startEmbeddedPostgres, type RunningPostgres } from '../../db/embedded-postgres'
 import { migrate } from '../../db/migrate'
+import { buildIfNeeded } from './production-build'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const appPort = Number(process.env.E2E_PORT ?? 3100)
@@ -36,48 +37,10 @@ const nodeEnv = (() => {
 })()
 const log = (line: string) => process.stderr.write(`[e2e-server] ${line}\n`)
 
-const BUILD_OUTPUTS = ['build/index.js', 'build/server.js', 'build/worker.js', 'public/build']
-const SOURCES = ['app', 'db', 'jobs', 'server.ts', 'remix.config.js', 'postcss.config.js']
-
 let tempDir: string | undefined
 let database: Promise<RunningPostgres> | undefined
 const children: ChildProcess[] = []
 let stopping: Promise<void> | undefined
-
-async function newestMtime(target: string): Promise<number> {
-  const info = await stat(target).catch(() => undefined)
-  if (!info) return 0
-  if (!info.isDirectory()) return info.mtimeMs
-  let newest = info.mtimeMs
-  for (const entry of await readdir(target)) {
-    newest = Math.max(newest, await newestMtime(path.join(target, entry)))
-  }
-  return newest
-}
-
-/** Missing or stale production bundles would test something other than the working tree. */
-async function buildIfNeeded() {
-  if (process.env.E2E_SKIP_BUILD === '1') return
-  const outputs = await Promise.all(
-    BUILD_OUTPUTS.map((p) => stat(path.join(root, p)).catch(() => undefined)),
-  )
-  let reason: string | undefined
-  const missing = BUILD_OUTPUTS.filter((_, i) => !outputs[i])
-  if (missing.length > 0) {
-    reason = `missing ${missing.join(', ')}`
-  } else {
-    const oldestOutput = Math.min(...outputs.map((o) => o!.mtimeMs))
-    const sources = await Promise.all(SOURCES.map((s) => newestMtime(path.join(root, s))))
-    if (Math.max(...sources) > oldestOutput) reason = 'sources changed since the last build'
-  }
-  if (!reason) return
-  log(`running \`npm run build\` (${reason})`)
-  const started = Date.now()
-  // Build output goes to stderr: Playwright shows the web server's stderr, not its stdout.
-  const result = spawnSync('npm', ['run', 'build'], { cwd: root, stdio: ['ignore', 2, 2] })
-  if (result.status !== 0) throw new Error(`npm run build failed (exit ${result.status})`)
-  log(`build done in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -140,7 +103,8 @@ process.on('SIGTERM', () => void shutdown(0))
 process.on('SIGINT', () => void shutdown(0))
 
 async function main() {
-  await buildIfNeeded()
+  // Build output goes to stderr: Playwright shows the web server's stderr, not its stdout.
+  await buildIfNeeded(log)
   if (stopping) return
 
   tempDir = await mkdtemp(path.join(os.tmpdir(), 'incidentflow-e2e-'))

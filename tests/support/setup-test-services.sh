@@ -2,8 +2,9 @@
 # Makes the tools the tests use available, from Debian's packages:
 # - Ceph's RADOS Gateway (a real S3 server) for tests/integration/object-store-s3.test.ts;
 # - poppler-utils (pdftotext), which reads the text of generated PDF reports back in the report
-#   tests.
-# Without them those tests are skipped locally and fail in CI.
+#   tests;
+# - nginx, the reverse proxy the fault drills (tests/drills) put in front of two web processes.
+# Without them the S3 and PDF tests are skipped locally and fail in CI; the drills fail.
 set -euo pipefail
 MISSING=()
 if ! command -v radosgw >/dev/null 2>&1 || ! command -v ceph-mon >/dev/null 2>&1 ||
@@ -12,6 +13,9 @@ if ! command -v radosgw >/dev/null 2>&1 || ! command -v ceph-mon >/dev/null 2>&1
 fi
 if ! command -v pdftotext >/dev/null 2>&1; then
   MISSING+=(poppler-utils)
+fi
+if [ ! -x /usr/sbin/nginx ] && ! command -v nginx >/dev/null 2>&1; then
+  MISSING+=(nginx)
 fi
 if [ "${#MISSING[@]}" -eq 0 ]; then
   exit 0
