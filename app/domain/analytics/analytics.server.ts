@@ -687,7 +687,8 @@ async function loadNames(em: EntityManager, organizationId: string, numbers: num
        from analytics_dimension d
        left join service s on s.id = d.id
        left join incident_type t on t.id = d.id
-       left join app_user u on u.id = d.id
+       left join membership m on m.organization_id = d.organization_id and m.user_id = d.id
+       left join app_user u on u.id = m.user_id
       where d.organization_id = ?
         and d.no = any(array(select jsonb_array_elements_text(?::jsonb)::int))`,
     [organizationId, JSON.stringify(wanted)],

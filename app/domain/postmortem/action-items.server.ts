@@ -1,5 +1,5 @@
 import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql'
-import { MembershipSchema, UserSchema } from '../../../db/entities/access'
+import { MembershipSchema } from '../../../db/entities/access'
 import { IncidentSchema } from '../../../db/entities/incident'
 import { OrganizationSchema } from '../../../db/entities/organization'
 import { ActionItemSchema, type ActionItem } from '../../../db/entities/postmortem'
@@ -7,6 +7,7 @@ import { inScope } from '../../../db/tenant'
 import { now as clockNow } from '../../utils/clock'
 import { dateTimeFormat } from '../../utils/time'
 import type { Member } from '../access/guard.server'
+import { memberNames } from '../access/member-names.server'
 import { IncidentError } from '../incident/incident-service.server'
 import { canEditPostmortem, lockPostmortem } from './postmortem.server'
 import {
@@ -142,13 +143,6 @@ async function organizationZone(em: EntityManager, organizationId: string) {
   return organization?.timezone ?? 'UTC'
 }
 
-async function namesOf(em: EntityManager, ids: ReadonlyArray<string | null | undefined>) {
-  const wanted = [...new Set(ids.filter((id): id is string => Boolean(id)))]
-  if (wanted.length === 0) return new Map<string, string>()
-  const users = await em.find(UserSchema, { id: { $in: wanted } })
-  return new Map(users.map((u) => [u.id, u.displayName]))
-}
-
 function toView(
   item: ActionItem,
   incidentNumber: number,
@@ -192,8 +186,9 @@ export async function listActionItems(
       id: items[0]!.incidentId,
     })
     const today = localDate(now, await organizationZone(em, organizationId))
-    const names = await namesOf(
+    const names = await memberNames(
       em,
+      organizationId,
       items.map((i) => i.ownerId),
     )
     return items.map((item) => toView(item, incident?.number ?? 0, names, today))
@@ -259,7 +254,9 @@ export async function countActionItems(
     >(
       `select a.owner_id, u.display_name as name, count(*)::int as open,
               count(*) filter (where a.due_on < ?::date)::int as overdue
-         from action_item a left join app_user u on u.id = a.owner_id
+         from action_item a
+         left join membership m on m.organization_id = a.organization_id and m.user_id = a.owner_id
+         left join app_user u on u.id = m.user_id
         where a.organization_id = ? and a.status in ('open', 'in_progress')
         group by a.owner_id, u.display_name`,
       [today, organizationId],
@@ -387,7 +384,7 @@ export async function createActionItem(
       overdueNotifiedOn: null,
     })
     await em.flush()
-    const names = await namesOf(em, [item.ownerId])
+    const names = await memberNames(em, organizationId, [item.ownerId])
     return toView(item, incident.number, names, today)
   })
 }
@@ -460,7 +457,7 @@ export async function updateActionItem(
     item.dueOn = next.dueOn
     item.priority = next.priority
     await em.flush()
-    const names = await namesOf(em, [item.ownerId])
+    const names = await memberNames(em, organizationId, [item.ownerId])
     return toView(item, incident.number, names, today)
   })
 }

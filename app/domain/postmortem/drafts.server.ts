@@ -22,6 +22,7 @@ import { sendJob, type PgBoss } from '../../../jobs/boss'
 import { queues, type JobPayload } from '../../../jobs/queues'
 import type { Logger } from '../../utils/logger.server'
 import type { Member } from '../access/guard.server'
+import { memberNames } from '../access/member-names.server'
 import { IncidentError, toStoredEvent } from '../incident/incident-service.server'
 import {
   LlmDraftError,
@@ -137,10 +138,9 @@ function toView(
   }
 }
 
-async function userName(em: EntityManager, id: string | null | undefined) {
+async function userName(em: EntityManager, organizationId: string, id: string | null | undefined) {
   if (!id) return null
-  const user = await em.findOne(UserSchema, { id })
-  return user?.displayName ?? 'A former member'
+  return (await memberNames(em, organizationId, [id])).get(id) ?? 'A former member'
 }
 
 /** lockPostmortem, with its refusals as DraftErrors. */
@@ -255,7 +255,7 @@ export async function getDraft(
       row,
       incident,
       postmortem.currentRevision,
-      await userName(em, row.requestedBy),
+      await userName(em, organizationId, row.requestedBy),
       now,
     )
   })
@@ -294,9 +294,11 @@ export async function listDrafts(
       { organizationId, postmortemId: postmortem.id },
       { orderBy: { createdAt: 'desc', id: 'desc' }, limit: options.limit ?? 5 },
     )
-    const ids = [...new Set(rows.map((r) => r.requestedBy).filter((id): id is string => !!id))]
-    const users = ids.length ? await em.find(UserSchema, { id: { $in: ids } }) : []
-    const names = new Map(users.map((u) => [u.id, u.displayName]))
+    const names = await memberNames(
+      em,
+      organizationId,
+      rows.map((r) => r.requestedBy),
+    )
     return rows.map((row) => ({
       id: row.id,
       mode: row.mode,

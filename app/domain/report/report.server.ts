@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { Readable } from 'node:stream'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
-import { UserSchema } from '../../../db/entities/access'
 import { IncidentSchema, IncidentTypeSchema, ServiceSchema } from '../../../db/entities/incident'
 import { PostmortemSchema } from '../../../db/entities/postmortem'
 import {
@@ -16,6 +15,7 @@ import { sendJob, type PgBoss } from '../../../jobs/boss'
 import { queues } from '../../../jobs/queues'
 import type { ObjectStore } from '../../utils/storage/storage.server'
 import type { Member } from '../access/guard.server'
+import { memberNames } from '../access/member-names.server'
 import { can } from '../access/permissions'
 import type { AnalyticsFilters } from '../analytics/types'
 import { SEVERITIES } from '../incident/vocabulary'
@@ -139,13 +139,6 @@ function isStale(row: Report, now: Date) {
     row.startedAt != null &&
     now.getTime() - row.startedAt.getTime() > STALE_RUNNING_SECONDS * 1000
   )
-}
-
-async function userNames(em: EntityManager, ids: ReadonlyArray<string | null | undefined>) {
-  const wanted = [...new Set(ids.filter((id): id is string => Boolean(id)))]
-  if (wanted.length === 0) return new Map<string, string>()
-  const users = await em.find(UserSchema, { id: { $in: wanted } })
-  return new Map(users.map((u) => [u.id, u.displayName]))
 }
 
 /** The stored parameters of a postmortem report (written by `requestPostmortemReport`). */
@@ -304,7 +297,7 @@ async function insertOrReuse(
       )
       await em.execute(`update report set job_id = ? where id = ?`, [jobId, id])
       const row = await em.findOneOrFail(ReportSchema, { id, organizationId })
-      const names = await userNames(em, [row.requestedBy])
+      const names = await memberNames(em, organizationId, [row.requestedBy])
       return { report: toView(row, names, now), reused: false }
     }
     const existing = await em.findOne(ReportSchema, {
@@ -313,7 +306,7 @@ async function insertOrReuse(
       status: { $in: ['queued', 'running'] },
     })
     if (existing) {
-      const names = await userNames(em, [existing.requestedBy])
+      const names = await memberNames(em, organizationId, [existing.requestedBy])
       return { report: toView(existing, names, now), reused: true }
     }
   }
@@ -332,7 +325,7 @@ export async function getReport(
   return inScope(orm, { organizationId }, async (em) => {
     const row = await em.findOne(ReportSchema, { id: reportId, organizationId })
     if (!row) return null
-    return toView(row, await userNames(em, [row.requestedBy]), now)
+    return toView(row, await memberNames(em, organizationId, [row.requestedBy]), now)
   })
 }
 
@@ -351,8 +344,9 @@ export async function listReports(
       { organizationId },
       { orderBy: { createdAt: 'desc', id: 'desc' }, limit: options.limit ?? 50 },
     )
-    const names = await userNames(
+    const names = await memberNames(
       em,
+      organizationId,
       rows.map((r) => r.requestedBy),
     )
     return rows.map((row) => toView(row, names, now))
@@ -361,7 +355,8 @@ export async function listReports(
 
 /**
  * The names behind the ids the given filters carry (services, incident types, commanders), for
- * putting parameters into words. Reads only what is asked for.
+ * putting parameters into words. Reads only what is asked for, and only the organization's own:
+ * filters come from URLs and forms, so another organization's id reads "(removed)".
  */
 export async function filterNamesFor(
   em: EntityManager,
@@ -381,7 +376,7 @@ export async function filterNamesFor(
     typeIds.length
       ? em.find(IncidentTypeSchema, { organizationId, id: { $in: typeIds } })
       : Promise.resolve([]),
-    userNames(em, commanderIds),
+    memberNames(em, organizationId, commanderIds),
   ])
   return {
     services: services.map((s) => ({ id: s.id, name: s.name })),
