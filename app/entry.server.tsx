@@ -4,6 +4,7 @@ import { createReadableStreamFromReadable } from '@remix-run/node'
 import { RemixServer, isRouteErrorResponse } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
+import { loggableError } from './utils/loggable-error.server'
 import { NonceContext } from './utils/nonce'
 
 export const streamTimeout = 5_000
@@ -55,5 +56,6 @@ export function handleError(error: unknown, { request }: { request: Request }) {
   if (isRouteErrorResponse(error) && error.status < 500) return
   // A busy or unreachable database is answered 503 and logged once by the request handler.
   if (error instanceof Error && error.name === 'DatabaseUnavailableError') return
-  console.error(error)
+  // A failed statement is printed as its shape and code, never with the values it carried.
+  console.error(loggableError(error))
 }

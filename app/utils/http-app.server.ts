@@ -18,6 +18,7 @@ import type { ObjectStore } from './storage/storage.server'
 import { originCheck } from './origin-check.server'
 import { requestIdFrom, withRequestId } from './request-id.server'
 import { requestGuard } from './request-guard.server'
+import { errorSerializer } from './loggable-error.server'
 import { securityHeaders } from './security-headers.server'
 
 export interface HttpAppOptions {
@@ -90,6 +91,8 @@ export function createHttpApp(options: HttpAppOptions) {
           remoteAddress: req.remoteAddress,
         }),
         res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+        // Database errors are logged without the values their statements carried.
+        err: errorSerializer,
       },
       // The line that ends a request names it like every other line of it (see below).
       customSuccessObject: (req, _res, value: object) => ({ ...value, reqId: req.id }),
@@ -186,6 +189,24 @@ export function createHttpApp(options: HttpAppOptions) {
       next(error)
     }
   })
+
+  // Express's own last handler would print the whole error, values of a failed statement
+  // included, to stderr; this one logs it through the serializer and answers a plain 500.
+  app.use(
+    (error: unknown, req: express.Request, res: express.Response, _next: express.NextFunction) => {
+      const log = (req as unknown as { log?: Logger }).log ?? logger
+      log.error({ err: error }, 'request failed')
+      if (res.headersSent) {
+        res.destroy()
+        return
+      }
+      res
+        .status(500)
+        .set('Cache-Control', 'no-store')
+        .type('text/plain')
+        .send('Something went wrong on our side. Nothing more is known here; please try again.')
+    },
+  )
 
   return app
 }

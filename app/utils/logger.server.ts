@@ -1,4 +1,5 @@
 import { pino, type Logger, type LoggerOptions } from 'pino'
+import { errorSerializer } from './loggable-error.server'
 import { currentRequestId } from './request-id.server'
 
 /**
@@ -34,6 +35,8 @@ export function createLogger(options: {
     base: { pid: process.pid },
     timestamp: pino.stdTimeFunctions.isoTime,
     mixin: requestIdMixin,
+    // Database errors are logged without the values their statements carried.
+    serializers: { err: errorSerializer },
   }
   if (options.destination) return pino(config, options.destination)
   if (options.pretty) {
