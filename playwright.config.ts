@@ -5,6 +5,9 @@ import { defineConfig, devices, type LaunchOptions } from '@playwright/test'
  * End-to-end tests against the production build (see tests/support/e2e-server.ts), each in two
  * projects: with JavaScript (hydrated Remix) and without (plain HTML forms and links).
  *
+ * The accessibility pass seeds one organization and checks every page with JavaScript on and off
+ * itself, so it runs once, in its own project, instead of once per JavaScript project.
+ *
  * Specs that need the test-only clock control (/test/clock) run against a second server: the same
  * bundles with NODE_ENV=test, its own database and port. One project runs them, with and without
  * JavaScript in the spec itself, so that the tests moving that server's one clock run one after
@@ -16,6 +19,7 @@ const baseURL = `http://127.0.0.1:${port}`
 const testClockPort = Number(process.env.E2E_TEST_CLOCK_PORT ?? 3101)
 const testClockURL = `http://127.0.0.1:${testClockPort}`
 const TEST_CLOCK_SPECS = /sla\.spec\.ts$/
+const ACCESSIBILITY_SPECS = /accessibility\.spec\.ts$/
 const CI = Boolean(process.env.CI)
 
 // Debian's Chromium (apt-get install chromium), since Playwright's download cannot run here.
@@ -59,13 +63,18 @@ export default defineConfig({
   projects: [
     {
       name: 'chromium-js',
-      testIgnore: TEST_CLOCK_SPECS,
+      testIgnore: [TEST_CLOCK_SPECS, ACCESSIBILITY_SPECS],
       use: { ...devices['Desktop Chrome'], javaScriptEnabled: true },
     },
     {
       name: 'chromium-nojs',
-      testIgnore: TEST_CLOCK_SPECS,
+      testIgnore: [TEST_CLOCK_SPECS, ACCESSIBILITY_SPECS],
       use: { ...devices['Desktop Chrome'], javaScriptEnabled: false },
+    },
+    {
+      name: 'chromium-a11y',
+      testMatch: ACCESSIBILITY_SPECS,
+      use: { ...devices['Desktop Chrome'] },
     },
     {
       name: 'chromium-test-clock',

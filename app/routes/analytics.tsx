@@ -144,7 +144,7 @@ export default function Analytics() {
         {enhanced ? (
           <ChartCanvas label="Incidents over time by severity" dashboard={d} build={volumeChart} />
         ) : null}
-        <ScrollTable>
+        <ScrollTable label={`Incidents declared per ${filters.bucket} and severity`}>
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <caption className="sr-only">
               Incidents declared per {filters.bucket} and severity
@@ -185,7 +185,7 @@ export default function Analytics() {
       </Section>
 
       <Section id="response" title="Response times" definitions={['mtta', 'mttm', 'mttr']}>
-        <ScrollTable>
+        <ScrollTable label="Time to acknowledge, mitigate and resolve over the period">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <caption className="sr-only">
               Time to acknowledge, mitigate and resolve over the period
@@ -211,7 +211,9 @@ export default function Analytics() {
             build={trendChart}
           />
         ) : null}
-        <ScrollTable>
+        <ScrollTable
+          label={`Median and 90th percentile of each response time per ${filters.bucket}`}
+        >
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <caption className="sr-only">
               Median and 90th percentile of each response time per {filters.bucket}
@@ -253,7 +255,7 @@ export default function Analytics() {
             build={slaChart}
           />
         ) : null}
-        <ScrollTable>
+        <ScrollTable label="Targets met and breached per severity">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <caption className="sr-only">
               SLA compliance per target and severity: met ÷ (met + breached)
@@ -321,7 +323,7 @@ export default function Analytics() {
             build={peopleChart}
           />
         ) : null}
-        <ScrollTable>
+        <ScrollTable label="Incidents commanded and assigned per member">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <caption className="sr-only">
               Incidents commanded and assigned per member, with the MTTR of those commanded
@@ -361,7 +363,7 @@ export default function Analytics() {
             build={openAgeChart}
           />
         ) : null}
-        <ScrollTable>
+        <ScrollTable label="Incidents open now, by time since impact started">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <caption className="sr-only">Incidents open now, by time since impact started</caption>
             <TableHead columns={['Age', 'Open incidents']} />
@@ -390,7 +392,7 @@ export default function Analytics() {
           Postmortem action items open or in progress now, whatever the filters; overdue from the
           day after their due date ({d.organization.timezone}).
         </p>
-        <ScrollTable>
+        <ScrollTable label="Open and overdue action items">
           <table className="min-w-full divide-y divide-slate-200 text-sm">
             <caption className="sr-only">
               Open and overdue action items, in all and per owner
@@ -523,9 +525,20 @@ function Section({
   )
 }
 
-function ScrollTable({ children }: { children: ReactNode }) {
+/**
+ * A table taller than its box scrolls inside it: the box takes keyboard focus (and is a named
+ * region) so that people without a mouse can scroll it with the arrow keys.
+ */
+function ScrollTable({ label, children }: { label: string; children: ReactNode }) {
   return (
-    <div className="max-h-[32rem] overflow-auto rounded-md border border-slate-200">{children}</div>
+    <div
+      role="region"
+      aria-label={label}
+      tabIndex={0}
+      className="max-h-[32rem] overflow-auto rounded-md border border-slate-200"
+    >
+      {children}
+    </div>
   )
 }
 
@@ -559,7 +572,7 @@ function RecurringTable({
   rows: Dashboard['topServices']
 }) {
   return (
-    <ScrollTable>
+    <ScrollTable label={caption}>
       <table className="min-w-full divide-y divide-slate-200 text-sm">
         <caption className="px-3 py-2 text-left font-medium">{caption}</caption>
         <TableHead columns={[heading, 'Incidents', 'Resolved', 'MTTR median', 'MTTR 90th pct']} />
