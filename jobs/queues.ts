@@ -123,6 +123,23 @@ export const queues = {
       retentionDays: 7,
     },
   },
+  'alert-repeats': {
+    // One alert's repeat window has closed: its counted firings become one timeline entry.
+    payload: z.object({
+      organizationId: z.uuid(),
+      incidentId: z.uuid(),
+      integrationId: z.uuid(),
+      dedupKey: z.string().max(500),
+    }),
+    options: {
+      policy: 'standard',
+      retryLimit: 5,
+      retryDelay: 5,
+      retryBackoff: true,
+      expireInSeconds: 60,
+      retentionDays: 7,
+    },
+  },
   'action-item-sweep': {
     // `at` moves the sweep's "now" (tests); the cron job has none.
     payload: z.object({ at: z.iso.datetime().optional() }),

@@ -8,7 +8,7 @@ import { initORM } from '../db/orm'
 import { createQueues } from './boss'
 import { DEAD_LETTER_QUEUE, JOB_SCHEMA, queues, type JobPayload, type QueueName } from './queues'
 import { sweepOverdueActionItems } from './handlers/action-item-sweep'
-import { ingestAlertReceipt } from './handlers/alert-ingest'
+import { ALERT_BATCH_SIZE, handleAlertJobs, writeAlertRepeats } from './handlers/alert-ingest'
 import { recordDeadLetter } from './handlers/dead-letter'
 import { EMAIL_BATCH_SIZE, handleEmailJobs } from './handlers/email-deliver'
 import { relayEvents } from './handlers/event-fanout'
@@ -112,10 +112,13 @@ async function main() {
 
   await workEach(DEAD_LETTER_QUEUE, 1, 2, (payload) => recordDeadLetter({ orm, logger }, payload))
 
-  // Inbound alerts: declare, append or resolve incidents from stored webhook receipts.
-  await workEach('alert-ingest', env.WORKER_CONCURRENCY, 1, (payload) =>
-    ingestAlertReceipt({ orm, logger }, payload),
+  // Inbound alerts: declare, append, count or resolve incidents from stored webhook receipts, a
+  // batch at a time; two batches at once, since they mostly wait on the same keys' locks.
+  const alerts = { orm, boss, logger, repeatWindowMs: env.ALERT_REPEAT_WINDOW_SECONDS * 1000 }
+  await workBatches('alert-ingest', Math.min(2, env.WORKER_CONCURRENCY), ALERT_BATCH_SIZE, (jobs) =>
+    handleAlertJobs(alerts, jobs),
   )
+  await workEach('alert-repeats', 1, 1, (payload) => writeAlertRepeats(alerts, payload))
 
   // Postmortem drafts: a template draft takes milliseconds, a model draft waits on the model
   // (LLM_TIMEOUT_MS at most), so two at once keep a slow model from holding up the next draft.

@@ -179,6 +179,11 @@ export const workerEnvSchema = baseEnvSchema
     WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
     /** How often pg-boss maintenance runs: expires jobs of a worker that died, among others. */
     WORKER_MAINTENANCE_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+    /**
+     * Firings of one alert within this many seconds of its last timeline entry are counted into
+     * one entry ("fired 1,204 times") rather than appended each; 0 appends every firing.
+     */
+    ALERT_REPEAT_WINDOW_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
     /** How often the worker looks for events to fan out when it found none last time. */
     EVENT_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     /** How long one webhook delivery attempt may take, connection to last byte. */

@@ -35,7 +35,7 @@ export type Integration = InferEntity<typeof IntegrationSchema>
 
 export interface AlertOutcome {
   dedupKey: string
-  action: 'declared' | 'appended' | 'resolved' | 'ignored'
+  action: 'declared' | 'appended' | 'counted' | 'resolved' | 'ignored'
   incidentNumber: number | null
   reason?: string
 }

@@ -1,48 +1,96 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import {
+  flushAlertRepeats,
   markReceiptFailed,
-  processAlertReceipt,
-  type ReceiptResult,
+  processAlertReceipts,
+  type ProcessedReceipt,
 } from '../../app/domain/alerts/process.server'
 import type { Logger } from '../../app/utils/logger.server'
+import { failJobs, parseBatch, type PgBoss } from '../boss'
 import type { JobPayload } from '../queues'
 
 export interface AlertIngestDeps {
   orm: MikroORM
+  boss: PgBoss
   logger: Logger
+  /** ALERT_REPEAT_WINDOW_SECONDS in milliseconds. */
+  repeatWindowMs: number
   now?: () => Date
 }
 
 /**
- * Processes one stored alert receipt (declare, append or resolve; see process.server.ts).
- * A failure is written on the receipt for the integration's page and thrown, so pg-boss retries
- * the job; a later attempt that succeeds replaces it. Payloads are never logged.
+ * Jobs per batch: the receipts of a storm are processed together — one lock statement, one read
+ * of the keys' incidents and counts, one write of the receipts — while a batch that declares
+ * incidents (a few statements each) stays well inside the job expiry.
  */
+export const ALERT_BATCH_SIZE = 100
+
+/**
+ * A batch of `alert-ingest` jobs: processes their stored receipts (declare, append, count or
+ * resolve; see app/domain/alerts/process.server.ts). A receipt that failed is written as failed
+ * for the integration's page and its job is failed, so pg-boss retries just that one; a later
+ * attempt that succeeds replaces it. Payloads are never logged.
+ */
+export async function handleAlertJobs(
+  deps: AlertIngestDeps,
+  jobs: ReadonlyArray<{ id: string; data: unknown }>,
+): Promise<ProcessedReceipt[]> {
+  const now = deps.now?.() ?? new Date()
+  const parsed = await parseBatch(deps.boss, 'alert-ingest', jobs)
+  const results = await processAlertReceipts(
+    deps,
+    parsed.map((j) => j.payload),
+    now,
+  )
+  const failed: Array<{ jobId: string; error: string }> = []
+  for (const [i, result] of results.entries()) {
+    if (!result.error) continue
+    const { error } = result
+    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
+    await markReceiptFailed(deps.orm, parsed[i]!.payload, message, now).catch(() => {})
+    deps.logger.warn(
+      { receiptId: result.receiptId, errName: error instanceof Error ? error.name : typeof error },
+      'alert receipt failed; the job will be retried',
+    )
+    failed.push({ jobId: parsed[i]!.id, error: message.slice(0, 500) })
+  }
+  await failJobs(deps.boss, 'alert-ingest', failed)
+  deps.logger.debug(
+    { jobs: jobs.length, failed: failed.length, outcomes: countActions(results) },
+    'alert-ingest batch done',
+  )
+  return results
+}
+
+/** One receipt's job, as the batch handler runs it (tests, and a batch of one). */
 export async function ingestAlertReceipt(
   deps: AlertIngestDeps,
   payload: JobPayload<'alert-ingest'>,
-): Promise<ReceiptResult> {
+): Promise<ProcessedReceipt['result']> {
   const now = deps.now?.() ?? new Date()
-  try {
-    const { result, outcome } = await processAlertReceipt(deps.orm, payload, now)
-    deps.logger.debug(
-      {
-        receiptId: payload.receiptId,
-        result,
-        actions: outcome.map(
-          (o) => `${o.action}${o.incidentNumber ? ` INC-${o.incidentNumber}` : ''}`,
-        ),
-      },
-      'alert receipt processed',
-    )
-    return result
-  } catch (error) {
+  const [result] = await processAlertReceipts(deps, [payload], now)
+  if (result!.error) {
+    const { error } = result!
     const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
     await markReceiptFailed(deps.orm, payload, message, now).catch(() => {})
-    deps.logger.warn(
-      { receiptId: payload.receiptId, errName: error instanceof Error ? error.name : typeof error },
-      'alert receipt failed; the job will be retried',
-    )
     throw error
   }
+  return result!.result
+}
+
+/** An alert's repeat window closed: its counted firings become one timeline entry. */
+export async function writeAlertRepeats(
+  deps: Pick<AlertIngestDeps, 'orm' | 'logger' | 'now'>,
+  payload: JobPayload<'alert-repeats'>,
+): Promise<number> {
+  const written = await flushAlertRepeats(deps.orm, payload, deps.now?.() ?? new Date())
+  deps.logger.debug({ incidentId: payload.incidentId, firings: written }, 'alert repeats written')
+  return written
+}
+
+function countActions(results: ReadonlyArray<ProcessedReceipt>) {
+  const counts: Record<string, number> = {}
+  for (const { outcome } of results)
+    for (const { action } of outcome) counts[action] = (counts[action] ?? 0) + 1
+  return counts
 }

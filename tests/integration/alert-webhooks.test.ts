@@ -10,7 +10,12 @@ import {
 import { pagerDutySignature } from '../../app/domain/alerts/pagerduty'
 import { verifyOrganization } from '../../app/domain/incident/audit.server'
 import { transitionIncident } from '../../app/domain/incident/incident-service.server'
-import { ingestAlertReceipt } from '../../jobs/handlers/alert-ingest'
+import {
+  handleAlertJobs,
+  ingestAlertReceipt,
+  writeAlertRepeats,
+  type AlertIngestDeps,
+} from '../../jobs/handlers/alert-ingest'
 import { silentLogger } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { addSignedInMember, type SignedInMember } from '../support/incidents'
@@ -108,9 +113,21 @@ async function jobFor(receiptId: string) {
   return jobs[0]!.data
 }
 
+/**
+ * The worker's dependencies. A repeat window of 0 makes every firing its own entry, which the
+ * tests of declaring, appending and resolving rely on; the alert storm tests below set one.
+ */
+const deps = (repeatWindowMs = 0, now?: Date): AlertIngestDeps => ({
+  orm: db.orm,
+  boss: db.boss,
+  logger: silentLogger,
+  repeatWindowMs,
+  ...(now ? { now: () => now } : {}),
+})
+
 /** Runs the receipt's queued job through the real handler, as the worker would. */
 async function work(receiptId: string) {
-  return ingestAlertReceipt({ orm: db.orm, logger: silentLogger }, await jobFor(receiptId))
+  return ingestAlertReceipt(deps(), await jobFor(receiptId))
 }
 
 async function receipt(id: string) {
@@ -1007,5 +1024,256 @@ describe('the record the alerts leave', () => {
     expect(html).toContain('alert received from')
     expect(html).toContain('Checkout error rate above 5%')
     expect(html).toMatch(/alert resolved at/)
+  })
+})
+
+describe('alert storms', () => {
+  const WINDOW_MS = 60_000
+
+  /** The queued jobs of these receipts, as pg-boss hands them to the worker's batch handler. */
+  async function jobsFor(receiptIds: string[]) {
+    const rows = await db.query<{ id: string; data: { receiptId: string } }>(
+      `select id, data from pgboss.job where name = 'alert-ingest' and data->>'receiptId' = any($1)`,
+      [receiptIds],
+    )
+    expect(rows).toHaveLength(receiptIds.length)
+    return rows
+  }
+
+  const firing = (dedupKey: string, title = 'Checkout p99 above 2 s') =>
+    JSON.stringify({ dedup_key: dedupKey, status: 'firing', title, severity: 'SEV-2' })
+
+  async function repeatJobs(incidentId: string) {
+    return db.query<{ start_after: Date; data: { dedupKey: string } }>(
+      `select start_after, data from pgboss.job
+        where name = 'alert-repeats' and data->>'incidentId' = $1 order by created_on`,
+      [incidentId],
+    )
+  }
+
+  it('counts firings within the window and writes them as one entry when the window closes', async () => {
+    const { id, token } = await makeIntegration({ kind: 'generic' })
+    const key = `storm-${randomBytes(3).toString('hex')}`
+    const t0 = new Date(Date.now() - 10 * 60_000)
+    await handleAlertJobs(
+      deps(WINDOW_MS, t0),
+      await jobsFor([await accepted('generic', token, firing(key))]),
+    )
+    const [incident] = await linkedIncidents(id)
+
+    // Five more firings, ten seconds later, in one batch: counted, not appended.
+    const repeats = []
+    for (let i = 0; i < 5; i++)
+      repeats.push(await accepted('generic', token, firing(key, `Title ${i}`)))
+    const t1 = new Date(t0.getTime() + 10_000)
+    const results = await handleAlertJobs(deps(WINDOW_MS, t1), await jobsFor(repeats))
+    expect(results.map((r) => (r.error ? String(r.error) : r.result))).toEqual(
+      Array(5).fill('processed'),
+    )
+    for (const r of repeats)
+      expect(await receipt(r)).toMatchObject({
+        status: 'processed',
+        outcome: [{ action: 'counted', incidentNumber: incident!.number }],
+      })
+    expect((await eventsOf(incident!.id)).map((e) => e.type)).toEqual([
+      'incident.declared',
+      'alert.received',
+    ])
+    // One job writes the count when the window that began with the last entry closes.
+    const jobs = await repeatJobs(incident!.id)
+    expect(jobs).toHaveLength(1)
+    expect(jobs[0]!.start_after.getTime()).toBe(t0.getTime() + WINDOW_MS)
+
+    const t2 = new Date(t0.getTime() + WINDOW_MS + 1000)
+    const flushJob = {
+      organizationId: db.organizationId,
+      incidentId: incident!.id,
+      integrationId: id,
+      dedupKey: key,
+    }
+    expect(await writeAlertRepeats(deps(WINDOW_MS, t2), flushJob)).toBe(5)
+    const events = await eventsOf(incident!.id)
+    expect(events.map((e) => e.type)).toEqual([
+      'incident.declared',
+      'alert.received',
+      'alert.received',
+    ])
+    expect(events[2]!.payload).toMatchObject({
+      dedupKey: key,
+      title: 'Title 4',
+      receiptId: repeats[4],
+      repeat: {
+        count: 5,
+        firstAt: t1.toISOString(),
+        lastAt: t1.toISOString(),
+        firstReceiptId: repeats[0],
+      },
+    })
+    // The same job again (pg-boss delivers at least once) writes nothing more.
+    expect(await writeAlertRepeats(deps(WINDOW_MS, t2), flushJob)).toBe(0)
+    expect(await eventsOf(incident!.id)).toHaveLength(3)
+
+    const page = await (
+      await app.get(`/incidents/${incident!.number}`, { cookie: admin.cookie })
+    ).text()
+    expect(page).toContain('alert fired 5 times from')
+    expect((await verifyOrganization(db.orm, db.organizationId)).ok).toBe(true)
+  })
+
+  it('folds the count into the next firing after the window, and writes it before a resolution', async () => {
+    const { id, token } = await makeIntegration({ kind: 'generic' })
+    const key = `fold-${randomBytes(3).toString('hex')}`
+    const t0 = new Date(Date.now() - 10 * 60_000)
+    const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000)
+    const run = async (seconds: number, body: string) =>
+      handleAlertJobs(
+        deps(WINDOW_MS, at(seconds)),
+        await jobsFor([await accepted('generic', token, body)]),
+      )
+    await run(0, firing(key))
+    const [incident] = await linkedIncidents(id)
+    await run(20, firing(key))
+    await run(30, firing(key))
+    // After the window, before its job ran: this firing's entry carries the two counted before it.
+    await run(61, firing(key))
+    let events = await eventsOf(incident!.id)
+    expect(events.map((e) => e.type)).toEqual([
+      'incident.declared',
+      'alert.received',
+      'alert.received',
+    ])
+    expect(events[2]!.payload).toMatchObject({
+      repeat: { count: 3, firstAt: at(20).toISOString(), lastAt: at(61).toISOString() },
+    })
+    // The job of the window finds its count already written.
+    expect(
+      await writeAlertRepeats(deps(WINDOW_MS, at(62)), {
+        organizationId: db.organizationId,
+        incidentId: incident!.id,
+        integrationId: id,
+        dedupKey: key,
+      }),
+    ).toBe(0)
+
+    // Two more within the new window, then the resolution: the count is written first.
+    await run(70, firing(key))
+    await run(71, firing(key))
+    await run(72, JSON.stringify({ dedup_key: key, status: 'resolved' }))
+    events = await eventsOf(incident!.id)
+    expect(
+      events.slice(3).map((e) => [e.type, (e.payload.repeat as { count: number })?.count]),
+    ).toEqual([
+      ['alert.received', 2],
+      ['alert.resolved', undefined],
+    ])
+    // A firing after the resolution has its own entry at once.
+    await run(73, firing(key))
+    expect((await eventsOf(incident!.id)).at(-1)).toMatchObject({ type: 'alert.received' })
+    expect((await eventsOf(incident!.id)).at(-1)!.payload.repeat).toBeUndefined()
+    expect((await verifyOrganization(db.orm, db.organizationId)).ok).toBe(true)
+  })
+
+  it('absorbs a storm in racing batches: one incident per key, every firing accounted for', async () => {
+    const { id, token } = await makeIntegration({ kind: 'generic', rateLimitPerMinute: 10_000 })
+    const prefix = `race-${randomBytes(3).toString('hex')}`
+    const KEYS = 12
+    const receipts: string[] = []
+    for (let i = 0; i < 240; i++)
+      receipts.push(await accepted('generic', token, firing(`${prefix}-${i % KEYS}`)))
+    const jobs = await jobsFor(receipts)
+    const now = new Date()
+    // Two batches at once, each holding jobs of every key, as two worker loops would.
+    const [a, b] = await Promise.all([
+      handleAlertJobs(
+        deps(WINDOW_MS, now),
+        jobs.filter((_, i) => i % 2 === 0),
+      ),
+      handleAlertJobs(
+        deps(WINDOW_MS, now),
+        jobs.filter((_, i) => i % 2 === 1),
+      ),
+    ])
+    expect([...a!, ...b!].filter((r) => r.result !== 'processed')).toEqual([])
+
+    const incidents = await linkedIncidents(id)
+    expect(incidents).toHaveLength(KEYS)
+    const actions = await db.query<{ action: string; n: number }>(
+      `select o->>'action' as action, count(*)::int as n
+         from alert_receipt r, jsonb_array_elements(r.outcome) o
+        where r.integration_id = $1 group by 1 order by 1`,
+      [id],
+    )
+    expect(actions).toEqual([
+      { action: 'counted', n: 240 - KEYS },
+      { action: 'declared', n: KEYS },
+    ])
+    const [counted] = await db.query<{ n: number }>(
+      `select coalesce(sum(count), 0)::int as n from alert_repeat where integration_id = $1`,
+      [id],
+    )
+    expect(counted!.n).toBe(240 - KEYS)
+    const [entries] = await db.query<{ n: number }>(
+      `select count(*)::int as n from incident_event e join alert_link l on l.incident_id = e.incident_id
+        where l.integration_id = $1 and e.type = 'alert.received'`,
+      [id],
+    )
+    expect(entries!.n).toBe(KEYS)
+    // Each key's window job writes its count: every firing is on a timeline, once.
+    for (const incident of incidents) {
+      const [job] = await repeatJobs(incident.id)
+      await writeAlertRepeats(deps(WINDOW_MS, new Date(now.getTime() + WINDOW_MS)), {
+        organizationId: db.organizationId,
+        incidentId: incident.id,
+        integrationId: id,
+        dedupKey: job!.data.dedupKey,
+      })
+    }
+    const [firings] = await db.query<{ n: number }>(
+      `select sum(coalesce((e.payload->'repeat'->>'count')::int, 1))::int as n
+         from incident_event e join alert_link l on l.incident_id = e.incident_id
+        where l.integration_id = $1 and e.type = 'alert.received'`,
+      [id],
+    )
+    expect(firings!.n).toBe(240)
+    expect((await verifyOrganization(db.orm, db.organizationId)).ok).toBe(true)
+  })
+
+  it('fails only the receipt that cannot be processed; the rest of its batch is done', async () => {
+    const { id, token } = await makeIntegration({ kind: 'generic' })
+    const poison = `poison-${randomBytes(3).toString('hex')}`
+    // A fault the database raises for one key only, as a constraint or a full disk would.
+    await db.query(`
+      create or replace function refuse_poison_link() returns trigger language plpgsql as $$
+      begin
+        if new.dedup_key = '${poison}' then raise exception 'refused for the test'; end if;
+        return new;
+      end $$`)
+    await db.query(
+      `create trigger refuse_poison before insert on alert_link for each row execute function refuse_poison_link()`,
+    )
+    try {
+      const good = await accepted('generic', token, firing(`fine-${poison}`))
+      const bad = await accepted('generic', token, firing(poison))
+      const other = await accepted('generic', token, firing(`also-fine-${poison}`))
+      const jobs = await jobsFor([good, bad, other])
+      const results = await handleAlertJobs(deps(WINDOW_MS), jobs)
+      expect(Object.fromEntries(results.map((r) => [r.receiptId, r.result]))).toEqual({
+        [good]: 'processed',
+        [bad]: 'failed',
+        [other]: 'processed',
+      })
+      expect(await receipt(bad)).toMatchObject({ status: 'failed' })
+      expect((await receipt(bad)).error).toContain('refused for the test')
+      expect(await linkedIncidents(id)).toHaveLength(2)
+      // Its job is failed for pg-boss to retry; the others complete with the batch.
+      const [state] = await db.query<{ state: string }>(
+        `select state from pgboss.job where name = 'alert-ingest' and data->>'receiptId' = $1`,
+        [bad],
+      )
+      expect(state!.state).toBe('retry')
+    } finally {
+      await db.query(`drop trigger refuse_poison on alert_link`)
+      await db.query(`drop function refuse_poison_link()`)
+    }
   })
 })

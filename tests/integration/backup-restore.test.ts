@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
@@ -86,6 +87,17 @@ function npmScript(file: string, url: string) {
 }
 
 /**
+ * The row-count query of docs/operations.md (step 6), read from the page itself, so the
+ * documented query is the one that is tested.
+ */
+function documentedRowCountQuery() {
+  const page = readFileSync('docs/operations.md', 'utf8')
+  const query = /```sql\n(\s*select table_schema[\s\S]*?)```/.exec(page)?.[1]
+  if (!query) throw new Error('docs/operations.md has no row-count query (select table_schema …)')
+  return query.replace(/;\s*$/, '')
+}
+
+/**
  * Exact row counts of every table in the application's and the job queue's schemas, read as a
  * superuser: row-level security (FORCE) hides tenant rows from everyone else, the owner included.
  */
@@ -93,20 +105,14 @@ async function rowCounts(url: string) {
   const client = new pg.Client({ connectionString: url })
   await client.connect()
   try {
-    const { rows: tables } = await client.query<{ schema: string; name: string }>(
-      `select n.nspname as schema, c.relname as name
-         from pg_class c join pg_namespace n on n.oid = c.relnamespace
-        where c.relkind in ('r', 'p') and n.nspname in ('public', 'pgboss')
-        order by 1, 2`,
+    const { rows } = await client.query<{
+      table_schema: string
+      table_name: string
+      row_count: string
+    }>(documentedRowCountQuery())
+    return Object.fromEntries(
+      rows.map((row) => [`${row.table_schema}.${row.table_name}`, Number(row.row_count)]),
     )
-    const counts: Record<string, number> = {}
-    for (const { schema, name } of tables) {
-      const { rows } = await client.query<{ n: number }>(
-        `select count(*)::int as n from ${quoteIdent(schema)}.${quoteIdent(name)}`,
-      )
-      counts[`${schema}.${name}`] = rows[0]!.n
-    }
-    return counts
   } finally {
     await client.end()
   }

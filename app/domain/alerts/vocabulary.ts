@@ -27,6 +27,7 @@ export const RECEIPT_STATUS_LABELS = {
 export const OUTCOME_LABELS = {
   declared: 'Declared',
   appended: 'Added to',
+  counted: 'Counted on',
   resolved: 'Resolved on',
   ignored: 'Ignored',
 } as const

@@ -128,10 +128,17 @@ export function describeEvent(
         summary: `escalation rule “${e.payload.ruleName}” fired (event #${e.payload.causeSeq})`,
         detail: e.payload.actions.length ? `Actions: ${e.payload.actions.join('; ')}` : null,
       }
-    case 'alert.received':
+    case 'alert.received': {
+      const { repeat } = e.payload
+      const source = `${e.payload.integrationName} (${ALERT_SOURCE_LABELS[e.payload.source]})`
       return {
-        summary: `alert received from ${e.payload.integrationName} (${ALERT_SOURCE_LABELS[e.payload.source]}): ${e.payload.title}`,
+        summary: repeat
+          ? `alert fired ${repeat.count.toLocaleString('en-GB')} times from ${source}: ${e.payload.title}`
+          : `alert received from ${source}: ${e.payload.title}`,
         detail: [
+          repeat
+            ? `From ${formatInZone(repeat.firstAt, timeZone)} to ${formatInZone(repeat.lastAt, timeZone)}`
+            : null,
           e.payload.severity ? `Severity ${e.payload.severity}` : null,
           `Key ${e.payload.dedupKey}`,
           e.payload.details,
@@ -139,6 +146,7 @@ export function describeEvent(
           .filter(Boolean)
           .join(' · '),
       }
+    }
     case 'alert.resolved':
       return {
         summary: `alert resolved at ${e.payload.integrationName} (${ALERT_SOURCE_LABELS[e.payload.source]}): ${e.payload.title}`,

@@ -134,6 +134,22 @@ export interface AlertPayload {
   severity: Severity | null
   /** A short plain-text account: labels, description, source link. */
   details: string | null
+  /**
+   * Set when this entry stands for several firings of the alert: those counted within the repeat
+   * window since its last entry (and the firing that wrote it, if one did). The fields above are
+   * the last firing's.
+   */
+  repeat?: AlertRepeat
+}
+
+/** How many firings one `alert.received` entry stands for, and when they came. */
+export interface AlertRepeat {
+  count: number
+  /** ISO times of the first and last firing counted. */
+  firstAt: string
+  lastAt: string
+  /** The first firing's receipt (`receiptId` is the last one's). */
+  firstReceiptId: string
 }
 
 export interface SlaSignalPayload {

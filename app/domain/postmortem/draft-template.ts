@@ -197,9 +197,14 @@ export function buildTemplateDraft(source: DraftSource): DraftResult {
     const titles = unique(
       received.map((e) => (e.type === 'alert.received' ? oneLine(e.payload.title, 120) : '')),
     )
+    // A counted entry stands for every firing within its repeat window.
+    const firings = received.reduce(
+      (n, e) => n + (e.type === 'alert.received' ? (e.payload.repeat?.count ?? 1) : 0),
+      0,
+    )
     say(
       'customerImpact',
-      `${count(received.length, 'alert', 'alerts')} reported the problem: ${titles.join('; ')}.`,
+      `${count(firings, 'alert', 'alerts')} reported the problem: ${titles.join('; ')}.`,
       received,
     )
   }
