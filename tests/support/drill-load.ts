@@ -217,7 +217,8 @@ export class User {
     readonly ledger: Ledger,
   ) {}
 
-  private cookie() {
+  /** The Cookie header this browser sends (for requests made around the proxy). */
+  cookie() {
     return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ')
   }
 

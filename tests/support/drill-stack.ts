@@ -230,6 +230,8 @@ export interface Nginx {
  * - request bodies are buffered (so a retry can resend them), responses are not (streamed pages
  *   and Server-Sent Events pass through as they come).
  * - `X-Upstream` names the process that answered, after any that were tried first.
+ * - when nginx itself has no answer (every process out of rotation, as in a database outage, or
+ *   the connection cut mid-request), it answers 503 with Retry-After instead of a bare 502.
  */
 export function nginxConfig(options: { dir: string; port: number; upstreams: number[] }) {
   const { dir, port, upstreams } = options
@@ -268,6 +270,15 @@ ${servers}
       proxy_connect_timeout 5s;
       proxy_read_timeout 120s;
       add_header X-Upstream $upstream_addr always;
+      error_page 502 504 =503 @unavailable;
+    }
+    # No process could answer (all of them out of rotation, or one cut off mid-answer): a 503
+    # that says when to try again, like the application's own.
+    location @unavailable {
+      default_type text/plain;
+      add_header Retry-After 5 always;
+      add_header X-Upstream $upstream_addr always;
+      return 503 "IncidentFlow is busy; try again in a few seconds.\n";
     }
   }
 }
@@ -312,8 +323,10 @@ export interface DrillStack {
   nginx: Nginx
   /** SIGTERM one web process, wait for it to exit, start a new one on its port. */
   restartWeb: (index: number) => Promise<{ exit: Exit; replacement: WebProcess }>
-  /** Everything the processes wrote, for failure messages. */
+  /** The last of what the processes wrote, for failure messages. */
   describe: () => string
+  /** Log lines of web processes about answers with status 500. */
+  serverErrors: () => string[]
   stop: () => Promise<void>
 }
 
@@ -341,6 +354,7 @@ export async function startDrillStack(
     ),
   )
   const nginx = await startNginx(path.join(dir, 'nginx'), ports, nginxPort)
+  const retired: WebProcess[] = []
   const describe = () =>
     [...webs, ...workers, nginx.process]
       .map(
@@ -355,9 +369,15 @@ export async function startDrillStack(
     workers,
     nginx,
     describe,
+    serverErrors: () =>
+      [...webs, ...retired]
+        .flatMap((w) => w.output().split('\n'))
+        .filter((line) => line.includes('"statusCode":500') || line.includes('"level":60'))
+        .map((line) => line.slice(0, 3_000)),
     restartWeb: async (index) => {
       const old = webs[index]!
       const exit = await old.stop('SIGTERM')
+      retired.push(old)
       const replacement = await startWeb(old.name, old.port, settings)
       webs[index] = replacement
       return { exit, replacement }
@@ -367,4 +387,19 @@ export async function startDrillStack(
       await Promise.all([...webs, ...workers].map((p) => p.stop('SIGTERM', 30_000)))
     },
   }
+}
+
+/** `npm run audit:verify` on `databaseUrl`: its exit code and what it printed. */
+export function auditVerify(databaseUrl: string): Promise<{ code: number | null; output: string }> {
+  return new Promise((resolve) => {
+    const child = spawn('npm', ['run', '--silent', 'audit:verify'], {
+      cwd: repoRoot,
+      env: { ...process.env, DATABASE_URL: databaseUrl },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
+    let output = ''
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()))
+    child.once('exit', (code) => resolve({ code, output: output.trim() }))
+  })
 }
