@@ -46,6 +46,7 @@ function playwright(file: string): Counts | null {
 const levels: Array<[string, Counts | null]> = [
   ['unit', vitest('.test-reports/unit.json')],
   ['integration', vitest('.test-reports/integration.json')],
+  ['drills', vitest('.test-reports/drills.json')],
   ['e2e', playwright('.test-reports/e2e.json')],
 ]
 
