@@ -7,6 +7,13 @@ import { broadcastDevReady, installGlobals, type ServerBuild } from '@remix-run/
 import { loadEnvOrExit, webEnvSchema } from './app/utils/env.server'
 import { drainServer } from './app/utils/graceful-shutdown.server'
 import { createHttpApp } from './app/utils/http-app.server'
+import {
+  askSupervisorForMetrics,
+  joinClusterMetrics,
+  serveClusterMetrics,
+} from './app/utils/cluster-metrics.server'
+import { startMetricsServer } from './app/utils/metrics.server'
+import { createWebMetrics } from './app/utils/web-metrics.server'
 import { createLogger } from './app/utils/logger.server'
 import { startReferenceCache } from './app/utils/reference-cache.server'
 import { startWebCluster } from './app/utils/web-cluster.server'
@@ -73,6 +80,22 @@ async function main() {
 
   let build = await importBuild()
   let shuttingDown = false
+  const metrics = createWebMetrics({ orm, logger })
+  if (cluster.isWorker) {
+    joinClusterMetrics(metrics.registry)
+    metrics.render = askSupervisorForMetrics
+  }
+  // In a cluster the supervisor serves METRICS_PORT (see supervise()).
+  const metricsServer =
+    env.METRICS_PORT && !cluster.isWorker
+      ? await startMetricsServer({
+          port: env.METRICS_PORT,
+          host: env.METRICS_HOST,
+          token: env.METRICS_TOKEN,
+          render: metrics.render,
+          logger,
+        })
+      : null
   const app = createHttpApp({
     env,
     orm,
@@ -81,6 +104,7 @@ async function main() {
     logger,
     getBuild: async () => build,
     isShuttingDown: () => shuttingDown,
+    metrics,
   })
 
   const server = createServer(app)
@@ -127,6 +151,7 @@ async function main() {
     shuttingDown = true
     logger.info({ signal }, 'shutting down: /readyz answers 503, draining')
     await drainServer(server, { ...DRAIN, logger })
+    metricsServer?.close()
     await reference?.stop()
     await boss.stop({ graceful: false, wait: true }).catch(() => {})
     await orm.close(true)
@@ -159,10 +184,22 @@ async function supervise() {
     env: { DATABASE_URL: database.url },
     logger,
   })
+  // One scrape, of any web process or of METRICS_PORT here, answers for the whole cluster.
+  const clusterMetrics = serveClusterMetrics()
+  const metricsServer = env.METRICS_PORT
+    ? await startMetricsServer({
+        port: env.METRICS_PORT,
+        host: env.METRICS_HOST,
+        token: env.METRICS_TOKEN,
+        render: clusterMetrics,
+        logger,
+      })
+    : null
   let stopping: Promise<void> | undefined
   const stop = (code: number, signal?: string) => {
     stopping ??= (async () => {
       if (signal) logger.info({ signal }, 'stopping web processes')
+      metricsServer?.close()
       await web.stop()
       await database.stop()
       logger.info('stopped')

@@ -5,8 +5,18 @@ import { createMailer } from '../app/utils/mailer.server'
 import { createObjectStore } from '../app/utils/storage/create-store.server'
 import { describeDatabaseUrl, resolveDatabase } from '../db/database'
 import { initORM } from '../db/orm'
+import { startMetricsServer } from '../app/utils/metrics.server'
+import { withRequestId } from '../app/utils/request-id.server'
 import { createQueues } from './boss'
-import { DEAD_LETTER_QUEUE, JOB_SCHEMA, queues, type JobPayload, type QueueName } from './queues'
+import { createWorkerMetrics } from './metrics'
+import {
+  DEAD_LETTER_QUEUE,
+  JOB_SCHEMA,
+  queues,
+  requestIdOf,
+  type JobPayload,
+  type QueueName,
+} from './queues'
 import { sweepOverdueActionItems } from './handlers/action-item-sweep'
 import { ALERT_BATCH_SIZE, handleAlertJobs, writeAlertRepeats } from './handlers/alert-ingest'
 import { recordDeadLetter } from './handlers/dead-letter'
@@ -53,6 +63,81 @@ async function main() {
   }
   await createQueues(boss)
 
+  const metrics = createWorkerMetrics({ orm, logger })
+  const metricsServer = env.WORKER_METRICS_PORT
+    ? await startMetricsServer({
+        port: env.WORKER_METRICS_PORT,
+        host: env.WORKER_METRICS_HOST,
+        token: env.METRICS_TOKEN,
+        render: async () => ({
+          contentType: metrics.registry.contentType,
+          body: await metrics.registry.metrics(),
+        }),
+        logger,
+      })
+    : null
+
+  /**
+   * Runs one job's handler as work of the request that caused it (its log lines name it, the jobs
+   * it queues carry it on), counted and timed per queue.
+   */
+  const runJob = async <T>(
+    queue: QueueName,
+    job: { data: unknown },
+    run: () => Promise<T>,
+  ): Promise<T> => {
+    const timer = metrics.handlerDuration.startTimer({ queue })
+    try {
+      const result = await withRequestId(requestIdOf(job.data), run)
+      metrics.jobsCompleted.inc({ queue })
+      return result
+    } catch (error) {
+      metrics.jobsFailed.inc({ queue })
+      throw error
+    } finally {
+      timer()
+    }
+  }
+
+  /**
+   * Runs a batch handler, then counts its jobs (those the handler failed for a retry as failed)
+   * and deliveries or receipts by outcome, and logs one line per job under the id of the request
+   * that caused it: a batch mixes the work of many requests.
+   */
+  const runBatch = async (
+    queue: QueueName,
+    jobs: PgBoss.Job<unknown>[],
+    handle: (jobs: PgBoss.Job<unknown>[]) => Promise<unknown>,
+  ) => {
+    const timer = metrics.handlerDuration.startTimer({ queue })
+    let results: unknown
+    try {
+      results = await handle(jobs)
+    } catch (error) {
+      metrics.jobsFailed.inc({ queue }, jobs.length)
+      throw error
+    } finally {
+      timer()
+    }
+    const outcomes = batchOutcomes(jobs, results)
+    let failed = 0
+    for (const job of jobs) {
+      const outcome = outcomes.get(job.id)
+      if (outcome && RETRIED_OUTCOMES.has(outcome.outcome)) failed += 1
+      if (outcome && queue === 'email-deliver')
+        metrics.deliveries.inc({ channel: 'email', outcome: outcome.outcome })
+      if (outcome && queue === 'webhook-deliver')
+        metrics.deliveries.inc({ channel: 'webhook', outcome: outcome.outcome })
+      if (outcome && queue === 'alert-ingest')
+        metrics.alertReceipts.inc({ result: outcome.outcome })
+      withRequestId(requestIdOf(job.data), () =>
+        logger.info({ queue, jobId: job.id, ...outcome }, `${queue} job done`),
+      )
+    }
+    metrics.jobsFailed.inc({ queue }, failed)
+    metrics.jobsCompleted.inc({ queue }, jobs.length - failed)
+  }
+
   /**
    * Runs `handle` for each job of the queue, up to `concurrency` at once. pg-boss waits one
    * polling interval after every fetch; each worker asks for the next job at once while it keeps
@@ -68,8 +153,9 @@ async function main() {
       let workerId = ''
       workerId = await boss.work(name, { batchSize: 1, pollingIntervalSeconds }, async ([job]) => {
         if (!job) return
-        const payload = queues[name].payload.parse(job.data) as JobPayload<Q>
-        await handle(payload, job.id)
+        await runJob(name, job, () =>
+          handle(queues[name].payload.parse(job.data) as JobPayload<Q>, job.id),
+        )
         boss.notifyWorker(workerId)
       })
     }
@@ -93,7 +179,7 @@ async function main() {
         name,
         { batchSize, pollingIntervalSeconds: 1 },
         async (jobs) => {
-          await handle(jobs)
+          await runBatch(name, jobs, handle)
           if (jobs.length === batchSize) boss.notifyWorker(workerId)
         },
       )
@@ -135,13 +221,15 @@ async function main() {
     { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true },
     async ([job]) => {
       if (!job) return
-      const payload = queues['report-generate'].payload.parse(job.data)
-      const { outcome } = await generateReport(
-        { orm, boss, store, logger, appUrl: env.APP_URL },
-        payload,
-        { retryCount: job.retryCount, retryLimit: job.retryLimit },
-      )
-      logger.debug({ jobId: job.id, outcome }, 'report-generate done')
+      await runJob('report-generate', job, async () => {
+        const payload = queues['report-generate'].payload.parse(job.data)
+        const { outcome } = await generateReport(
+          { orm, boss, store, logger, appUrl: env.APP_URL },
+          payload,
+          { retryCount: job.retryCount, retryLimit: job.retryLimit },
+        )
+        logger.debug({ jobId: job.id, outcome }, 'report-generate done')
+      })
     },
   )
 
@@ -150,7 +238,13 @@ async function main() {
   await boss.schedule('sla-sweep', '* * * * *', {}, { tz: 'UTC' })
   await boss.work('sla-sweep', { batchSize: 1, pollingIntervalSeconds: 1 }, async ([job]) => {
     if (!job) return
-    const result = await runSlaSweep({ orm, logger }, queues['sla-sweep'].payload.parse(job.data))
+    const sweep = metrics.slaSweepDuration.startTimer()
+    const result = await runJob('sla-sweep', job, () =>
+      runSlaSweep({ orm, logger }, queues['sla-sweep'].payload.parse(job.data)),
+    )
+    sweep()
+    metrics.slaSignals.inc({ kind: 'warning' }, result.warnings)
+    metrics.slaSignals.inc({ kind: 'breach' }, result.breaches)
     logger.debug({ jobId: job.id, ...result }, 'sla sweep done')
   })
 
@@ -162,9 +256,11 @@ async function main() {
     async ([job]) => {
       if (!job) return
       const payload = queues['action-item-sweep'].payload.parse(job.data)
-      const result = await sweepOverdueActionItems(
-        { orm, boss, logger, appUrl: env.APP_URL },
-        payload.at ? new Date(payload.at) : new Date(),
+      const result = await runJob('action-item-sweep', job, () =>
+        sweepOverdueActionItems(
+          { orm, boss, logger, appUrl: env.APP_URL },
+          payload.at ? new Date(payload.at) : new Date(),
+        ),
       )
       logger.debug({ jobId: job.id, ...result }, 'action item sweep done')
     },
@@ -196,6 +292,7 @@ async function main() {
     forced.unref()
     await relay.stop()
     await boss.stop({ graceful: true, timeout: 30_000, wait: true })
+    metricsServer?.close()
     await orm.close(true)
     await database.stop()
     logger.info('worker stopped')
@@ -203,6 +300,51 @@ async function main() {
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
+}
+
+/** Batch outcomes after which the handler failed the job so that pg-boss runs it again. */
+const RETRIED_OUTCOMES = new Set(['retry', 'busy', 'error'])
+
+/**
+ * What a batch handler says of each job: e-mail and webhook results name their job and an
+ * `outcome`; alert receipts name their receipt and a `result` (or an `error`). Only these few
+ * fields are kept (for labels and the per-job log line), never payloads or errors.
+ */
+function batchOutcomes(
+  jobs: ReadonlyArray<{ id: string; data: unknown }>,
+  results: unknown,
+): Map<string, { outcome: string; outboxId?: string; deliveryId?: string; receiptId?: string }> {
+  const byJob = new Map<string, Record<string, unknown>>()
+  const byReceipt = new Map<string, Record<string, unknown>>()
+  for (const result of Array.isArray(results) ? (results as unknown[]) : []) {
+    if (typeof result !== 'object' || result === null) continue
+    const r = result as Record<string, unknown>
+    if (typeof r.jobId === 'string') byJob.set(r.jobId, r)
+    else if (typeof r.receiptId === 'string') byReceipt.set(r.receiptId, r)
+  }
+  const outcomes = new Map<
+    string,
+    { outcome: string; outboxId?: string; deliveryId?: string; receiptId?: string }
+  >()
+  for (const job of jobs) {
+    const receiptId = (job.data as { receiptId?: unknown } | null)?.receiptId
+    const r =
+      byJob.get(job.id) ?? (typeof receiptId === 'string' ? byReceipt.get(receiptId) : undefined)
+    if (!r) continue
+    const outcome =
+      r.error !== undefined && r.error !== null
+        ? 'error'
+        : typeof r.outcome === 'string'
+          ? r.outcome
+          : typeof r.result === 'string'
+            ? r.result
+            : 'unknown'
+    const ids: Record<string, string> = {}
+    for (const key of ['outboxId', 'deliveryId', 'receiptId'] as const)
+      if (typeof r[key] === 'string') ids[key] = r[key]
+    outcomes.set(job.id, { outcome, ...ids })
+  }
+  return outcomes
 }
 
 /**

@@ -21,6 +21,16 @@ const optionalUrl = z
   .pipe(z.url().optional())
   .optional()
 
+/** A TCP port, or nothing when unset or empty. */
+const optionalPort = optionalString.pipe(
+  z
+    .string()
+    .regex(/^\d{1,5}$/, 'must be a port number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(65535))
+    .optional(),
+)
+
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
@@ -91,6 +101,13 @@ export const baseEnvSchema = z.object({
   LLM_BASE_URL: optionalUrl,
   LLM_API_KEY: optionalString,
   LLM_MODEL: optionalString,
+  /**
+   * Bearer token a scraper must send for /metrics (web and worker). Unset: the web's public port
+   * answers /metrics with 404, and only the metrics listeners on loopback answer.
+   */
+  METRICS_TOKEN: optionalString.pipe(
+    z.string().min(16, 'must be at least 16 characters').optional(),
+  ),
 })
 
 export const webEnvSchema = baseEnvSchema
@@ -124,6 +141,12 @@ export const webEnvSchema = baseEnvSchema
      * (6) for 10–20 % more bytes (decision 021).
      */
     COMPRESSION: numberOr('off', () => 'off' as const, 1, 9).prefault('1'),
+    /**
+     * A listener of its own for GET /metrics (unset: none). With WEB_CONCURRENCY > 1 the
+     * supervising process serves it, for the whole cluster.
+     */
+    METRICS_PORT: optionalPort,
+    METRICS_HOST: z.string().default('127.0.0.1'),
     /** Web processes `npm start` runs as a Node cluster; `auto` is one per CPU core. */
     WEB_CONCURRENCY: numberOr('auto', availableParallelism, 1, 64).prefault('1'),
     /**
@@ -184,6 +207,9 @@ export const workerEnvSchema = baseEnvSchema
      * one entry ("fired 1,204 times") rather than appended each; 0 appends every firing.
      */
     ALERT_REPEAT_WINDOW_SECONDS: z.coerce.number().int().min(0).max(3600).default(60),
+    /** The worker's GET /metrics listener (unset: none); each worker process needs its own port. */
+    WORKER_METRICS_PORT: optionalPort,
+    WORKER_METRICS_HOST: z.string().default('127.0.0.1'),
     /** How often the worker looks for events to fan out when it found none last time. */
     EVENT_RELAY_INTERVAL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
     /** How long one webhook delivery attempt may take, connection to last byte. */

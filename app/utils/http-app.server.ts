@@ -20,6 +20,8 @@ import { requestIdFrom, withRequestId } from './request-id.server'
 import { requestGuard } from './request-guard.server'
 import { errorSerializer } from './loggable-error.server'
 import { securityHeaders } from './security-headers.server'
+import { answerScrape } from './metrics.server'
+import type { WebMetrics } from './web-metrics.server'
 
 export interface HttpAppOptions {
   env: WebEnv
@@ -32,6 +34,8 @@ export interface HttpAppOptions {
   /** Set while the process drains connections before exit; /readyz then answers 503. */
   isShuttingDown?: () => boolean
   publicDir?: string
+  /** Request durations are recorded and GET /metrics answers (see metrics.server.ts). */
+  metrics?: WebMetrics
 }
 
 const SENSITIVE_QUERY_KEY = /token|code|secret|key|password|signature|sig/i
@@ -70,6 +74,22 @@ export function createHttpApp(options: HttpAppOptions) {
 
   app.disable('x-powered-by')
   if (env.TRUST_PROXY) app.set('trust proxy', true)
+
+  const { metrics } = options
+  if (metrics) {
+    // Timed from arrival to the end of the answer (or the client going away), whoever answers.
+    app.use((req, res, next) => {
+      const started = performance.now()
+      res.once('close', () =>
+        metrics.observeRequest(
+          { method: req.method, pathname: req.path },
+          res.statusCode,
+          (performance.now() - started) / 1000,
+        ),
+      )
+      next()
+    })
+  }
 
   app.use(
     pinoHttp({
@@ -120,6 +140,16 @@ export function createHttpApp(options: HttpAppOptions) {
     const readiness = await checkReadiness(orm)
     res.status(readiness.status === 'ok' ? 200 : 503).json(readiness)
   })
+  // Only with METRICS_TOKEN, and only to its bearer; otherwise 404 here, as if there were nothing
+  // (METRICS_PORT serves a listener of its own on loopback; see server.ts and docs/operations.md).
+  app.get('/metrics', (req, res) =>
+    answerScrape(req, res, {
+      token: env.METRICS_TOKEN,
+      open: false,
+      render: metrics ? metrics.render : () => Promise.reject(new Error('metrics are off')),
+      logger,
+    }),
+  )
   // While the process stops, reads go elsewhere and every connection closes after its answer.
   app.use(drainWhileShuttingDown(() => options.isShuttingDown?.() ?? false))
 
@@ -153,6 +183,7 @@ export function createHttpApp(options: HttpAppOptions) {
     if (build !== handlerBuild || !remixHandler) {
       remixHandler = createRemixHandler(build, env.NODE_ENV)
       handlerBuild = build
+      metrics?.useBuild(build)
     }
     return remixHandler(request, context)
   }

@@ -1,0 +1,122 @@
+import path from 'node:path'
+import type { MikroORM } from '@mikro-orm/postgresql'
+import type { ServerBuild } from '@remix-run/node'
+import { matchRoutes, type AgnosticRouteObject } from '@remix-run/router'
+import client from 'prom-client'
+import { now } from './clock'
+import type { Logger } from './logger.server'
+import {
+  createRegistry,
+  expose,
+  PREFIX,
+  registerPoolMetrics,
+  registerQueueMetrics,
+  type Exposition,
+} from './metrics.server'
+
+/**
+ * The web process's metrics: request durations by route pattern (a Remix route id such as
+ * `routes/incidents.$number`, never a URL with its ids), the database pool, and the job queues.
+ */
+export interface WebMetrics {
+  registry: client.Registry
+  /** Records one answered request. */
+  observeRequest: (
+    request: { method: string; pathname: string },
+    status: number,
+    seconds: number,
+  ) => void
+  /** Tells the route labeller which Remix build serves requests (again after a rebuild). */
+  useBuild: (build: ServerBuild) => void
+  /** What GET /metrics answers (with WEB_CONCURRENCY > 1: the whole cluster's, see server.ts). */
+  render: () => Promise<Exposition>
+}
+
+const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'])
+/** Inbound webhook sources (`/hooks/<source>/<token>`); the token never becomes a label. */
+const HOOK_SOURCES = new Set(['alertmanager', 'pagerduty', 'generic', 'slack'])
+/** The catch-all route: a path it matches is a static file or a 404, not a page. */
+const SPLAT_ROUTE = 'routes/$'
+
+/** Remix's flat route manifest as the nested tree the router matches against. */
+function routeTree(build: ServerBuild): AgnosticRouteObject[] {
+  const children = new Map<string | undefined, AgnosticRouteObject[]>()
+  for (const route of Object.values(build.routes)) {
+    if (!route) continue
+    const siblings = children.get(route.parentId) ?? []
+    siblings.push(
+      route.index
+        ? { id: route.id, index: true, path: route.path }
+        : { id: route.id, path: route.path, caseSensitive: route.caseSensitive },
+    )
+    children.set(route.parentId, siblings)
+  }
+  const attach = (routes: AgnosticRouteObject[]): AgnosticRouteObject[] =>
+    routes.map((route) =>
+      route.index ? route : { ...route, children: attach(children.get(route.id) ?? []) },
+    )
+  return attach(children.get(undefined) ?? [])
+}
+
+/**
+ * The label of a request's route: the Remix route id that answers it, or a fixed name for what
+ * Express answers before Remix. Single-fetch data requests (`/x.data`) count under the page's
+ * route. Anything else is one of a few fixed words, so no label ever holds an id from a URL.
+ */
+export function routeLabeller(build: ServerBuild | null): (pathname: string) => string {
+  const tree = build ? routeTree(build) : []
+  return (pathname) => {
+    if (pathname === '/healthz' || pathname === '/readyz' || pathname === '/metrics')
+      return pathname
+    if (pathname.startsWith('/build/')) return 'static'
+    if (pathname.startsWith('/hooks/')) {
+      const source = pathname.split('/')[2] ?? ''
+      return HOOK_SOURCES.has(source) ? `hooks/${source}` : 'hooks/other'
+    }
+    const page =
+      pathname === '/_root.data'
+        ? '/'
+        : pathname.endsWith('.data')
+          ? pathname.slice(0, -'.data'.length)
+          : pathname
+    const matches = tree.length ? matchRoutes(tree, page) : null
+    const id = matches?.[matches.length - 1]?.route.id
+    if (!id) return 'unmatched'
+    if (id === SPLAT_ROUTE && path.extname(pathname) && !pathname.endsWith('.data')) return 'static'
+    return id
+  }
+}
+
+export function createWebMetrics(options: { orm: MikroORM; logger: Logger }): WebMetrics {
+  const registry = createRegistry()
+  registerPoolMetrics(registry, options.orm)
+  registerQueueMetrics(registry, options.orm, now, options.logger)
+  const duration = new client.Histogram({
+    name: `${PREFIX}http_request_duration_seconds`,
+    help: 'Time from a request’s arrival to the end of its answer, by method, route and status.',
+    labelNames: ['method', 'route', 'status'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  })
+  let builtFor: ServerBuild | null = null
+  let label = routeLabeller(null)
+  return {
+    registry,
+    useBuild(build) {
+      if (build === builtFor) return
+      builtFor = build
+      label = routeLabeller(build)
+    },
+    observeRequest({ method, pathname }, status, seconds) {
+      duration.observe(
+        {
+          method: METHODS.has(method) ? method : 'other',
+          route: label(pathname),
+          status: String(status),
+        },
+        seconds,
+      )
+    },
+    render: () => expose(registry),
+  }
+}
