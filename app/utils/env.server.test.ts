@@ -43,9 +43,27 @@ describe('parseEnv(webEnvSchema)', () => {
       RESEND_API_KEY: '   ',
     })
     expect(env.PORT).toBe(8080)
-    expect(env.TRUST_PROXY).toBe(true)
+    // `true` means the one proxy in front of the app, never every address in the header.
+    expect(env.TRUST_PROXY).toBe(1)
     expect(env.DATABASE_URL).toBeUndefined()
     expect(env.RESEND_API_KEY).toBeUndefined()
+  })
+
+  it('reads TRUST_PROXY as off, a number of proxies, or a list of proxy addresses', () => {
+    const trust = (value: string) => parseEnv(webEnvSchema, { TRUST_PROXY: value }).TRUST_PROXY
+    expect(trust('false')).toBe(false)
+    expect(trust('')).toBe(false)
+    expect(trust('true')).toBe(1)
+    expect(trust('2')).toBe(2)
+    expect(trust('loopback, 10.0.0.0/8, fd00::/8, 192.0.2.7')).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::/8',
+      '192.0.2.7',
+    ])
+    for (const bad of ['everything', '10.0.0.0/33', '300.1.1.1', '11', 'loopback,nope']) {
+      expect(() => parseEnv(webEnvSchema, { TRUST_PROXY: bad }), bad).toThrow(/TRUST_PROXY/)
+    }
   })
 
   it('reports a bad PORT and a bad DATABASE_URL together in one EnvError', () => {

@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs'
+import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import * as z from 'zod'
 import { parseDuration } from '../domain/sla/policy'
@@ -34,6 +35,48 @@ const optionalPort = optionalString.pipe(
 const booleanFlag = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
   .transform((v) => v === 'true' || v === '1' || v === 'yes')
+
+/** Names Express's `trust proxy` understands for groups of addresses. */
+const PROXY_ADDRESS_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+function isProxyAddress(entry: string) {
+  if (PROXY_ADDRESS_NAMES.has(entry)) return true
+  const [address, bits, ...rest] = entry.split('/')
+  const family = isIP(address ?? '')
+  if (!family || rest.length > 0) return false
+  if (bits === undefined) return true
+  const prefix = Number(bits)
+  return /^\d{1,3}$/.test(bits) && prefix <= (family === 4 ? 32 : 128)
+}
+
+/**
+ * Which proxies in front of the app are believed about the client's address (`X-Forwarded-For`),
+ * as Express's `trust proxy`: `false` none (the header is ignored); `true` the one proxy
+ * directly in front (its view of the client, the last address it added); a number, that many
+ * proxies; or a comma-separated list of proxy addresses, subnets and the names `loopback`,
+ * `linklocal`, `uniquelocal`. Never "trust everything": the first address of the header is
+ * whatever the client wrote (decision 026).
+ */
+const trustProxy = z
+  .string()
+  .trim()
+  .transform((text, ctx): false | number | string[] => {
+    const word = text.toLowerCase()
+    if (['', 'false', '0', 'no'].includes(word)) return false
+    if (['true', 'yes'].includes(word)) return 1
+    if (/^\d+$/.test(word)) {
+      const hops = Number(word)
+      if (hops <= 10) return hops
+    }
+    const entries = word.split(',').map((entry) => entry.trim())
+    if (entries.every(isProxyAddress)) return entries
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be false, true, a number of proxies (1–10), or a comma-separated list of proxy addresses or subnets',
+    })
+    return z.NEVER
+  })
 
 /** A whole number from `min` to `max`, or `word` (`off`, `auto`), which `meaning` turns into a value. */
 function numberOr<V>(word: string, meaning: () => V, min: number, max: number) {
@@ -115,7 +158,7 @@ export const webEnvSchema = baseEnvSchema
     PORT: z.coerce.number().int().min(1).max(65535).default(3000),
     HOST: z.string().default('0.0.0.0'),
     SESSION_SECRET: optionalString,
-    TRUST_PROXY: booleanFlag.default(false),
+    TRUST_PROXY: trustProxy.default(false),
     /** Serves /dev/outbox in production mode too; only for end-to-end test runs. */
     DEV_OUTBOX: booleanFlag.default(false),
     SESSION_IDLE_MINUTES: z.coerce

@@ -73,7 +73,9 @@ export function createHttpApp(options: HttpAppOptions) {
   const app = express()
 
   app.disable('x-powered-by')
-  if (env.TRUST_PROXY) app.set('trust proxy', true)
+  // The client address (sign-in throttling, sessions, logs) is read through the proxies named by
+  // TRUST_PROXY only; without it X-Forwarded-For is ignored.
+  app.set('trust proxy', env.TRUST_PROXY)
 
   const { metrics } = options
   if (metrics) {

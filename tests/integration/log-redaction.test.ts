@@ -104,7 +104,10 @@ describe('a statement that fails in a loader', () => {
           id: 'routes/log-redaction-probe',
           parentId: 'root',
           path: 'log-redaction-probe',
-          module: { loader: failingStatement },
+          // A resource route: a loader and no component.
+          module: {
+            loader: failingStatement,
+          } as unknown as ServerBuild['routes'][string]['module'],
         },
       },
     }

@@ -1,6 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { logIn, signUp, THROTTLE, AccountError } from '../../app/domain/access/accounts.server'
+import {
+  addressDelaySeconds,
+  logIn,
+  signUp,
+  THROTTLE,
+  AccountError,
+} from '../../app/domain/access/accounts.server'
 import { createMember, thrownBy, uniqueEmail, type TestMember } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 
@@ -18,7 +24,13 @@ function ip() {
 let member: TestMember
 
 beforeAll(async () => {
-  expect(THROTTLE).toEqual({ windowMinutes: 15, perAccount: 5, perAddress: 20 })
+  expect(THROTTLE).toEqual({
+    windowMinutes: 15,
+    perAccount: 5,
+    perAddress: 100,
+    addressDelayAfter: 20,
+    addressDelayMaxSeconds: 10,
+  })
   member = await createMember(db, { role: 'engineer', password: PASSWORD })
 })
 
@@ -139,23 +151,81 @@ describe('throttling per account', () => {
 })
 
 describe('throttling per address', () => {
+  /**
+   * Seconds after the start of the `i`th failure of an address going as fast as it may: the free
+   * ones a second apart, then one every `addressDelayMaxSeconds` (never sooner than any wait).
+   */
+  const fastest = (i: number) =>
+    i < THROTTLE.addressDelayAfter
+      ? i
+      : THROTTLE.addressDelayAfter -
+        1 +
+        (i - THROTTLE.addressDelayAfter + 1) * THROTTLE.addressDelayMaxSeconds
+
+  /** `count` failures from `from` with different e-mails, at `fastest` times from `start`. */
+  async function spray(from: string, start: Date, count: number) {
+    for (let i = 0; i < count; i++) {
+      const outcome = await logIn(
+        db.orm,
+        { email: uniqueEmail(`spray${i}`), password: WRONG, ip: from },
+        new Date(start.getTime() + fastest(i) * 1000),
+      )
+      expect(outcome, `attempt ${i + 1}`).toEqual({ ok: false, reason: 'invalid' })
+    }
+  }
+
+  it('doubles the wait after each failure beyond the first 20 from one address, up to 10 s', () => {
+    expect(
+      [0, 19, 20, 21, 22, 23, 24, 25, 99].map((failures) => addressDelaySeconds(failures)),
+    ).toEqual([0, 0, 1, 2, 4, 8, 10, 10, 10])
+  })
+
+  it(`lets an address fail ${THROTTLE.addressDelayAfter} times freely, then makes it wait after each failure while others at the same address still sign in`, async () => {
+    const person = await createMember(db, { role: 'engineer', password: PASSWORD })
+    const from = ip()
+    const start = new Date('2030-04-01T09:00:00Z')
+    const at = (seconds: number) => new Date(start.getTime() + seconds * 1000)
+    await spray(from, start, THROTTLE.addressDelayAfter)
+    const last = fastest(THROTTLE.addressDelayAfter - 1)
+
+    // Half a second after the 20th failure: wait a second.
+    const early = await logIn(
+      db.orm,
+      { email: person.email, password: PASSWORD, ip: from },
+      at(last + 0.5),
+    )
+    expect(early).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 1 })
+    // Once the second has passed, a wrong password counts again and the wait doubles.
+    expect(
+      await logIn(db.orm, { email: uniqueEmail('again'), password: WRONG, ip: from }, at(last + 1)),
+    ).toEqual({ ok: false, reason: 'invalid' })
+    expect(
+      await logIn(db.orm, { email: person.email, password: PASSWORD, ip: from }, at(last + 2)),
+    ).toEqual({ ok: false, reason: 'throttled', retryAfterSeconds: 1 })
+    // Someone else behind the same address signs in once the short wait is over.
+    expect(
+      await logIn(db.orm, { email: person.email, password: PASSWORD, ip: from }, at(last + 3)),
+    ).toMatchObject({ ok: true, user: { id: person.userId } })
+  })
+
   it(`refuses an address after ${THROTTLE.perAddress} failures across different e-mails`, async () => {
     const person = await createMember(db, { role: 'engineer', password: PASSWORD })
     const from = ip()
     const start = new Date('2030-03-01T09:00:00Z')
-    for (let i = 0; i < THROTTLE.perAddress; i++) {
-      const outcome = await logIn(
-        db.orm,
-        { email: uniqueEmail(`spray${i}`), password: WRONG, ip: from },
-        new Date(start.getTime() + i * 1000),
-      )
-      expect(outcome, `attempt ${i + 1}`).toEqual({ ok: false, reason: 'invalid' })
-    }
+    // As fast as the waits allow: all of them fit in the window.
+    await spray(from, start, THROTTLE.perAddress)
+    const lastAt = fastest(THROTTLE.perAddress - 1)
+    expect(lastAt).toBeLessThan(THROTTLE.windowMinutes * 60)
 
-    const soon = new Date(start.getTime() + minutes(1))
+    // Past the last short wait, the address is locked until its first failure leaves the window.
+    const soonSeconds = lastAt + THROTTLE.addressDelayMaxSeconds + 1
+    const soon = new Date(start.getTime() + soonSeconds * 1000)
     const refused = await logIn(db.orm, { email: person.email, password: PASSWORD, ip: from }, soon)
-    expect(refused).toMatchObject({ ok: false, reason: 'throttled' })
-    expect((refused as { retryAfterSeconds: number }).retryAfterSeconds).toBeGreaterThan(0)
+    expect(refused).toEqual({
+      ok: false,
+      reason: 'throttled',
+      retryAfterSeconds: THROTTLE.windowMinutes * 60 - soonSeconds,
+    })
 
     // The same person from another address is not affected.
     expect(

@@ -90,11 +90,28 @@ export async function signUp(orm: MikroORM, input: SignUpInput) {
   }
 }
 
+/**
+ * Sign-in throttling. Per account: 5 failures since its last success within 15 minutes lock it
+ * until the oldest of them leaves the window. Per client address — which behind a proxy or NAT
+ * may be many people — the first 20 failures in the window cost nothing; after each further one
+ * the address waits a little before the next try (1 s, 2 s, 4 s, 8 s, then 10 s), and 100 lock it
+ * for the rest of the window (reached after some 13 minutes of guessing at full speed). Someone
+ * guessing passwords slows down; the others behind the same address can still sign in. The
+ * address is the one Express derives through `TRUST_PROXY` (decision 026).
+ */
 export const THROTTLE = {
   windowMinutes: 15,
   perAccount: 5,
-  perAddress: 20,
+  perAddress: 100,
+  addressDelayAfter: 20,
+  addressDelayMaxSeconds: 10,
 } as const
+
+/** Seconds an address must wait after its latest failure, having failed `failures` times. */
+export function addressDelaySeconds(failures: number): number {
+  if (failures < THROTTLE.addressDelayAfter) return 0
+  return Math.min(2 ** (failures - THROTTLE.addressDelayAfter), THROTTLE.addressDelayMaxSeconds)
+}
 
 export type LoginOutcome =
   | { ok: true; user: Pick<User, 'id' | 'email' | 'displayName'>; organizationId: string | null }
@@ -102,7 +119,7 @@ export type LoginOutcome =
   | { ok: false; reason: 'throttled'; retryAfterSeconds: number }
 
 /**
- * Minutes until a throttled sign-in may be tried again, or 0. Counts failures in the window
+ * Seconds until a throttled sign-in may be tried again, or 0. Counts failures in the window
  * since the account's last success, per account; and all failures per address.
  */
 async function throttledFor(
@@ -114,14 +131,15 @@ async function throttledFor(
   const since = new Date(now.getTime() - THROTTLE.windowMinutes * 60_000)
   const rows = await em
     .getConnection()
-    .execute<{ scope: string; failures: string; oldest: Date | null }[]>(
-      `select 'account' as scope, count(*) as failures, min(created_at) as oldest from (
+    .execute<{ scope: string; failures: string; oldest: Date | null; newest: Date | null }[]>(
+      `select 'account' as scope, count(*) as failures, min(created_at) as oldest,
+              max(created_at) as newest from (
        select created_at from login_attempt
         where email = ? and not succeeded and created_at > greatest(?::timestamptz,
           coalesce((select max(created_at) from login_attempt where email = ? and succeeded), '-infinity'))
         order by created_at desc limit ?) a
      union all
-     select 'address', count(*), min(created_at) from (
+     select 'address', count(*), min(created_at), max(created_at) from (
        select created_at from login_attempt
         where ip = ? and not succeeded and created_at > ?
         order by created_at desc limit ?) b`,
@@ -130,11 +148,17 @@ async function throttledFor(
       em.getTransactionContext(),
     )
   let wait = 0
+  const secondsUntil = (at: number) => Math.ceil((at - now.getTime()) / 1000)
   for (const row of rows) {
+    const failures = Number(row.failures)
     const limit = row.scope === 'account' ? THROTTLE.perAccount : THROTTLE.perAddress
-    if (Number(row.failures) >= limit && row.oldest) {
+    if (failures >= limit && row.oldest) {
       const until = new Date(row.oldest).getTime() + THROTTLE.windowMinutes * 60_000
-      wait = Math.max(wait, Math.ceil((until - now.getTime()) / 1000))
+      wait = Math.max(wait, secondsUntil(until))
+    }
+    if (row.scope === 'address' && row.newest) {
+      const until = new Date(row.newest).getTime() + addressDelaySeconds(failures) * 1000
+      wait = Math.max(wait, secondsUntil(until))
     }
   }
   return wait
