@@ -217,6 +217,7 @@ export function createHttpApp(options: HttpAppOptions) {
         response = unavailableResponse()
       }
       await sendRemixResponse(res, response)
+      discardUnreadBody(req)
     } catch (error) {
       await unit.discard()
       next(error)
@@ -268,6 +269,19 @@ function coalesceFlushes(
     }
   }
   next()
+}
+
+/**
+ * An action that answered without reading the whole body (a refusal: 403, 415…) leaves the rest
+ * of it on a keep-alive connection, where it is not drained for the next request (Remix's body
+ * stream holds it): that request then fails with a reset connection. The rest is read and dropped.
+ */
+function discardUnreadBody(req: IncomingMessage) {
+  if (req.complete || req.destroyed) return
+  req.removeAllListeners('data')
+  req.on('data', () => {})
+  req.on('error', () => {})
+  req.resume()
 }
 
 const RETRY_AFTER_SECONDS = 5

@@ -11,6 +11,7 @@ const FORM_TYPES = new Set(['application/x-www-form-urlencoded', 'multipart/form
  * why instead of the 500 a loader or action would end in:
  *
  * - an address holding a NUL character (`%00`): PostgreSQL cannot compare text with it;
+ * - a path whose %-escapes are not UTF-8 (`/%E0%A4%A`): Remix cannot decode it to match a route;
  * - a `from`/`to` date outside the accepted range (date-range.ts), on any page or export;
  * - a state-changing request to a page whose body is not a form (JSON, text, XML, none) or a
  *   multipart body without its boundary: 415 / 400. Pages take HTML forms only; the JSON API
@@ -36,6 +37,15 @@ export function requestGuard(options: { jsonPrefixes: string[] }) {
       )
 
     const at = req.url.indexOf('?')
+    try {
+      decodeURIComponent(at < 0 ? req.url : req.url.slice(0, at))
+    } catch {
+      return refuse(
+        400,
+        'bad_request',
+        'The address is not valid: a %-escape in its path does not spell UTF-8 text.',
+      )
+    }
     if (at >= 0) {
       const query = new URLSearchParams(req.url.slice(at + 1))
       for (const key of DATE_PARAMS) {

@@ -128,6 +128,38 @@ describe('form actions given a body that is not a form', () => {
   })
 })
 
+describe('addresses that cannot be decoded', () => {
+  it('a %-escape that is not UTF-8 is a 400, for pages and the API', async () => {
+    for (const path of ['/%E0%A4%A', '/incidents/%FF', '/api/v1/%E0%A4%A']) {
+      const { status, text } = await refused(() => app.get(path, { cookie: admin.cookie }))
+      expect(status, path).toBe(400)
+      expect(text, path).toMatch(/does not spell UTF-8/)
+    }
+  })
+})
+
+describe('a refused form with a large body', () => {
+  it('leaves the connection fit for the next request', async () => {
+    const engineer = await addSignedInMember(db, db.organizationId, 'engineer')
+    const body = new URLSearchParams({ intent: 'create', description: 'x'.repeat(140_000) })
+    const { status } = await refused(() =>
+      fetch(`${app.baseUrl}/admin/webhooks`, {
+        method: 'POST',
+        headers: { Cookie: engineer.cookie, Origin: app.baseUrl },
+        body,
+        redirect: 'manual',
+      }),
+    )
+    expect(status).toBe(403)
+    // fetch keeps the connection alive and sends this one on it.
+    const next = await fetch(`${app.baseUrl}/incidents`, {
+      headers: { Cookie: engineer.cookie },
+      redirect: 'manual',
+    })
+    expect(next.status).toBe(200)
+  })
+})
+
 describe('ids that are not UUIDs', () => {
   it('withdrawing evidence with attachmentId=x is a 404', async () => {
     const { status } = await refused(() =>
