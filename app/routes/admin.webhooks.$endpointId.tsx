@@ -14,6 +14,7 @@ import {
 import * as z from '../utils/zod'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
+import { PendingRefresh } from '../components/pending-refresh'
 import { EndpointFields, endpointFieldsSchema } from '../components/webhook-endpoint-fields'
 import { SubmitButton } from '../components/forms'
 import { DataTable } from '../components/data-table'
@@ -54,9 +55,6 @@ const buttonSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('delete'), confirm: z.string().optional() }),
   z.object({ intent: z.literal('redeliver'), deliveryId: z.uuid() }),
 ])
-
-/** Seconds between reloads while a delivery's result is awaited. */
-const REFRESH_SECONDS = 2
 
 interface ActionData {
   intent: string
@@ -190,13 +188,9 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   }
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => {
-  const tags: ReturnType<MetaFunction> = [{ title: 'Webhook endpoint · IncidentFlow' }]
-  // Reloads itself until the delivery it shows has a result (works without JavaScript).
-  if (data?.focus?.status === 'pending')
-    tags.push({ httpEquiv: 'refresh', content: String(REFRESH_SECONDS) })
-  return tags
-}
+export const meta: MetaFunction<typeof loader> = () => [
+  { title: 'Webhook endpoint · IncidentFlow' },
+]
 
 const statusLabel: Record<string, string> = {
   pending: 'Pending',
@@ -247,14 +241,12 @@ export default function WebhookEndpoint() {
           role="status"
           className="rounded-md border border-sky-300 bg-sky-50 px-4 py-3 text-sm text-sky-900"
         >
-          {/* The browser follows this by itself, with or without JavaScript. */}
-          <meta httpEquiv="refresh" content={`${REFRESH_SECONDS};url=${queued.url}`} />
           <p className="font-semibold">Test event queued</p>
           <p>
-            The worker sends it in a moment; this page then shows the result.{' '}
-            <a href={queued.url} className="underline">
-              See the result now
-            </a>
+            The worker sends it in a moment.{' '}
+            <Link to={queued.url} className="font-medium underline">
+              See the result
+            </Link>
           </p>
         </div>
       ) : null}
@@ -340,10 +332,13 @@ function DeliveryResult({ focus }: { focus: NonNullable<LoaderData['focus']> }) 
         <span className="font-semibold">{statusLabel[focus.status] ?? focus.status}</span>
         {' · '}
         {focus.eventType}
-        {pending
-          ? ` · waiting for the worker; this page refreshes every ${REFRESH_SECONDS} s.`
-          : null}
+        {pending ? ' · waiting for the worker.' : null}
       </p>
+      {pending ? (
+        <p className="mt-1 text-sm">
+          <PendingRefresh />
+        </p>
+      ) : null}
       {focus.attemptLog.length ? (
         <div className="relative mt-3 overflow-x-auto">
           <table className="min-w-full divide-y divide-slate-200 text-sm">

@@ -10,6 +10,7 @@ import {
 } from '@remix-run/react'
 import { ErrorPage } from '../components/error-page'
 import { FormError } from '../components/form-error'
+import { PendingRefresh } from '../components/pending-refresh'
 import { SubmitButton } from '../components/forms'
 import { requireMember } from '../domain/access/guard.server'
 import {
@@ -25,9 +26,6 @@ import { redirectWithFlash } from '../utils/flash.server'
 import { formatInZone } from '../utils/time'
 import { requireIncidentNumber } from '../utils/incident-number'
 import { readFormData } from '../utils/form-data.server'
-
-/** Seconds between reloads while the draft is queued or running. */
-const REFRESH_SECONDS = 2
 
 const STATUS_WORDS: Record<DraftView['status'], string> = {
   queued: 'Queued',
@@ -122,15 +120,9 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   }
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => {
-  const tags: ReturnType<MetaFunction> = [
-    { title: data ? `Draft · INC-${data.draft.number} postmortem · IncidentFlow` : 'Draft' },
-  ]
-  // Reloads itself until the draft is made or has failed; works without JavaScript.
-  if (data && (data.draft.status === 'queued' || data.draft.status === 'running'))
-    tags.push({ httpEquiv: 'refresh', content: String(REFRESH_SECONDS) })
-  return tags
-}
+export const meta: MetaFunction<typeof loader> = ({ data }) => [
+  { title: data ? `Draft · INC-${data.draft.number} postmortem · IncidentFlow` : 'Draft' },
+]
 
 export default function DraftPage() {
   const { draft, sections, timeline } = useLoaderData<typeof loader>()
@@ -164,15 +156,12 @@ export default function DraftPage() {
           Status: <span data-draft-status={draft.status}>{STATUS_WORDS[draft.status]}</span>
         </h2>
         <div role="status" className="mt-2 space-y-2 text-sm">
-          {draft.status === 'queued' ? (
-            <p>Waiting for the worker to start. This page refreshes every {REFRESH_SECONDS} s.</p>
-          ) : null}
+          {draft.status === 'queued' ? <p>Waiting for the worker to start.</p> : null}
           {draft.status === 'running' ? (
             <p>
               {draft.mode === 'llm'
                 ? 'Waiting for the language model to answer.'
-                : 'Writing the draft from the incident record.'}{' '}
-              This page refreshes every {REFRESH_SECONDS} s.
+                : 'Writing the draft from the incident record.'}
             </p>
           ) : null}
           {draft.status === 'failed' ? (
@@ -207,13 +196,8 @@ export default function DraftPage() {
           ) : null}
         </div>
         {inProgress ? (
-          <p className="mt-3 text-xs text-slate-500">
-            <a
-              href={`/incidents/${draft.number}/postmortem/drafts/${draft.id}`}
-              className="underline"
-            >
-              Refresh now
-            </a>
+          <p className="mt-3 text-sm">
+            <PendingRefresh />
           </p>
         ) : null}
       </section>

@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/react'
 import { ErrorPage } from '../components/error-page'
+import { PendingRefresh } from '../components/pending-refresh'
 import { requireMember } from '../domain/access/guard.server'
 import { ReportError, getReport, reportFilterNames } from '../domain/report/report.server'
 import {
@@ -10,9 +11,6 @@ import {
   formatBytes,
 } from '../domain/report/report-text'
 import { formatInZone } from '../utils/time'
-
-/** Seconds between reloads while the report is queued or running. */
-const REFRESH_SECONDS = 2
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'report.create')
@@ -55,13 +53,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   }
 }
 
-export const meta: MetaFunction<typeof loader> = ({ data }) => {
-  const tags: ReturnType<MetaFunction> = [{ title: 'Report · IncidentFlow' }]
-  // Reloads itself until the report is done or failed; works without JavaScript.
-  if (data && (data.report.status === 'queued' || data.report.status === 'running'))
-    tags.push({ httpEquiv: 'refresh', content: String(REFRESH_SECONDS) })
-  return tags
-}
+export const meta: MetaFunction<typeof loader> = () => [{ title: 'Report · IncidentFlow' }]
 
 export default function ReportPage() {
   const { report, title, period, filters, postmortem } = useLoaderData<typeof loader>()
@@ -87,14 +79,10 @@ export default function ReportPage() {
           <span data-report-status={report.status}>{REPORT_STATUS_WORDS[report.status]}</span>
         </h2>
         <div role="status" className="mt-2 space-y-2 text-sm">
-          {report.status === 'queued' ? (
-            <p>Waiting for the worker to start. This page refreshes every {REFRESH_SECONDS} s.</p>
-          ) : null}
+          {report.status === 'queued' ? <p>Waiting for the worker to start.</p> : null}
           {report.status === 'running' ? (
             <>
-              <p>
-                Generating: {report.progress} % done. This page refreshes every {REFRESH_SECONDS} s.
-              </p>
+              <p>Generating: {report.progress} % done.</p>
               <progress
                 max={100}
                 value={report.progress}
@@ -125,10 +113,8 @@ export default function ReportPage() {
           ) : null}
         </div>
         {inProgress ? (
-          <p className="mt-3 text-xs text-slate-500">
-            <a href={`/reports/${report.id}`} className="underline">
-              Refresh now
-            </a>
+          <p className="mt-3 text-sm">
+            <PendingRefresh />
           </p>
         ) : null}
       </section>

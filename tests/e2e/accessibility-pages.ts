@@ -1,7 +1,9 @@
 import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import type { Page } from '@playwright/test'
 import type { Seed, Viewer } from './accessibility-seed'
+import { expect } from './fixtures'
 
 /**
  * Every page the accessibility pass opens: who looks at it, which route module renders it (the
@@ -19,6 +21,8 @@ export interface PageCheck {
   path: (seed: Seed) => string
   /** The status the page is answered with (an error page is a page too). */
   status?: number
+  /** Steps taken on the loaded page to reach the state that is checked (an action's answer). */
+  act?: (page: Page) => Promise<void>
 }
 
 /** Page routes the pass does not open, and why. */
@@ -40,6 +44,18 @@ export const PAGE_CHECKS: PageCheck[] = [
     route: 'login',
     name: 'log in, sent from a protected page',
     path: () => '/login?redirectTo=%2Fincidents',
+  },
+  {
+    viewer: 'signed out',
+    route: 'login',
+    name: 'log in, refused',
+    path: () => '/login',
+    act: async (page) => {
+      await page.getByLabel('Email', { exact: true }).fill('nobody@example.com')
+      await page.getByLabel('Password', { exact: true }).fill('Not-the-right-password-1')
+      await page.getByRole('button', { name: 'Log in', exact: true }).click()
+      await expect(page.getByRole('alert')).toBeVisible()
+    },
   },
   { viewer: 'signed out', route: 'signup', name: 'sign up', path: () => '/signup' },
   {
@@ -172,6 +188,16 @@ export const PAGE_CHECKS: PageCheck[] = [
     route: 'admin.webhooks.$endpointId',
     name: 'webhook endpoint',
     path: (seed) => `/admin/webhooks/${seed.endpointId}`,
+  },
+  {
+    viewer: 'admin',
+    route: 'admin.webhooks.$endpointId',
+    name: 'webhook endpoint, test event queued',
+    path: (seed) => `/admin/webhooks/${seed.endpointId}`,
+    act: async (page) => {
+      await page.getByRole('button', { name: 'Send test event', exact: true }).click()
+      await expect(page.getByText('Test event queued', { exact: true })).toBeVisible()
+    },
   },
   {
     viewer: 'admin',

@@ -2,12 +2,13 @@ import type { Page } from '@playwright/test'
 import { newAccount, open, signUp, unique } from './access'
 import { expect, test } from './fixtures'
 import { declareIncident, STATUS_AFTER, takeStep, TO_POSTMORTEM, type Step } from './incident-steps'
+import { waitForWorker } from './worker-wait'
 
 /**
  * The postmortem through the pages, as people use them (plain HTML forms and links; the draft's
- * status page reloads itself with a meta refresh): an organization that requires a published
- * postmortem cannot close its SEV-2 incident until the postmortem — generated from the template,
- * accepted, edited — is published.
+ * status page looks again by itself with JavaScript, through its "Check again" link without): an
+ * organization that requires a published postmortem cannot close its SEV-2 incident until the
+ * postmortem — generated from the template, accepted, edited — is published.
  */
 
 const DRAFT_URL = /\/incidents\/\d+\/postmortem\/drafts\/[0-9a-f-]{36}$/
@@ -70,7 +71,7 @@ test.describe('postmortem', () => {
     await expectStatus(page, 'Postmortem')
     await expect(page.getByTestId('postmortem-status')).toHaveText('(Draft)')
 
-    // The postmortem: a template draft, made by the worker while its page refreshes itself.
+    // The postmortem: a template draft, made by the worker while its page waits for it.
     await page.getByRole('link', { name: 'Postmortem', exact: true }).click()
     await expect(page).toHaveURL(`/incidents/${number}/postmortem`)
     await expect(page.getByRole('heading', { level: 1 })).toHaveText(
@@ -80,10 +81,11 @@ test.describe('postmortem', () => {
     await page.getByLabel('Draft source', { exact: true }).selectOption('template')
     await page.getByRole('button', { name: 'Generate draft', exact: true }).click()
     await expect(page).toHaveURL(DRAFT_URL)
-    // Nothing here reloads the page: its own meta refresh does, until the draft is made.
-    await expect(page.getByText('Ready for review', { exact: true }).first()).toBeVisible({
-      timeout: 45_000,
-    })
+    await waitForWorker(
+      page,
+      page.getByText('Ready for review', { exact: true }).first(),
+      jsEnabled,
+    )
     await page.getByRole('button', { name: 'Accept draft', exact: true }).click()
     await expect(page).toHaveURL(`/incidents/${number}/postmortem`)
     await expect(page.getByRole('status')).toContainText('Accepted the draft as revision 1')

@@ -4,13 +4,15 @@ import { pdfText, pdfTextTitle, SKIP_PDF_TEXT } from '../support/pdf'
 import { newAccount, open, signUp, unique } from './access'
 import { expect, test } from './fixtures'
 import { resolvedIncident } from './incident-steps'
+import { waitForWorker } from './worker-wait'
 
 /**
  * PDF reports and the printable report through the pages. A manager (here the admin who signed
  * up) resolves an incident whose impact began two hours earlier, asks for a PDF report at
- * /reports and lands on the report's page, which refreshes itself (meta refresh, no JavaScript
- * needed) until the worker has made the PDF; the download is a real PDF with the organization,
- * period and MTTR. /reports/print is the same content for paper, without the app's navigation.
+ * /reports and lands on the report's page, which shows the worker's progress (looking again by
+ * itself with JavaScript, through its "Check again" link without) until the worker has made the
+ * PDF; the download is a real PDF with the organization, period and MTTR. /reports/print is the
+ * same content for paper, without the app's navigation.
  */
 
 const REPORT_URL = /\/reports\/([0-9a-f-]{36})$/
@@ -44,10 +46,11 @@ test.describe('reports', () => {
         page.getByRole('heading', { level: 1, name: `Incident report · ${admin.organization}` }),
       ).toBeVisible()
       await expect(page.getByRole('main')).toContainText('Last 90 days:')
-      // Nothing here reloads the page: its own meta refresh does, until the worker is done.
-      const status = page.locator('[data-report-status]')
-      await expect(status).toHaveText('Done', { timeout: 45_000 })
-      await expect(page.locator('meta[http-equiv="refresh"]')).toHaveCount(0)
+      await waitForWorker(
+        page,
+        page.locator('[data-report-status]').getByText('Done', { exact: true }),
+        jsEnabled,
+      )
 
       const [download] = await Promise.all([
         page.waitForEvent('download'),
