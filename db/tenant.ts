@@ -148,8 +148,13 @@ export async function enterOrganization(em: EntityManager, organizationId: strin
   }
 }
 
+/**
+ * Messages of a connection that could not be had or was lost mid-request. The last three are what
+ * node-postgres and knex say about a transaction whose server went away under it (PostgreSQL
+ * stopped): the client is left unusable and the transaction already over.
+ */
 const CONNECTION_FAILURE =
-  /Timeout acquiring a connection|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|Connection terminated|the database system is (starting up|shutting down)|terminating connection/
+  /Timeout acquiring a connection|ECONNREFUSED|ECONNRESET|ENOTFOUND|EHOSTUNREACH|Connection terminated|the database system is (starting up|shutting down|not yet accepting connections)|terminating connection|Connection ended unexpectedly|has encountered a connection error and is not queryable|Transaction query already complete/
 
 function isConnectionFailure(error: unknown): boolean {
   for (let e = error; e instanceof Error; e = e.cause) {

@@ -114,8 +114,10 @@ it(`answers 503 while PostgreSQL is stopped for ${OUTAGE_MS / 1000} s under load
     )
   const describe = () => `${tally.report('so far')}\n${s.describe()}`
   try {
-    await waitUntil('both web processes to serve the load', () =>
-      s.webs.every((w) => served(w.port) >= 10),
+    await waitUntil(
+      'both web processes to serve the load',
+      () => s.webs.every((w) => served(w.port) >= 10),
+      { describe },
     )
     const failedBefore = tally.failed
 
@@ -193,8 +195,8 @@ it(`answers 503 while PostgreSQL is stopped for ${OUTAGE_MS / 1000} s under load
     expect(readiness.filter((status) => status !== 503)).toEqual([])
     expect(tally.hung).toBe(0)
     // Through nginx too: 503 (from a web process, or from nginx while both are out of rotation).
-    expect([...tally.statuses.keys()].filter((st) => /^5/.test(st) && st !== '503')).toEqual([])
     expect(s.serverErrors()).toEqual([])
+    expect([...tally.statuses.keys()].filter((st) => /^5/.test(st) && st !== '503')).toEqual([])
     expect(writes.lost).toEqual({ incidents: [], comments: [], uploads: [] })
     expect([...s.webs, ...s.workers].filter((p) => !p.alive()).map((p) => p.name)).toEqual([])
     expect(audit.code, audit.output).toBe(0)

@@ -178,8 +178,8 @@ describe('a web process killed', () => {
       expect(tally.failed, tally.report('failed requests')).toBeLessThanOrEqual(USERS)
       expect(tally.hung).toBe(0)
       // A write cut off is answered by nginx: 503, try again.
-      expect([...tally.statuses.keys()].filter((st) => /^5/.test(st) && st !== '503')).toEqual([])
       expect(s.serverErrors()).toEqual([])
+      expect([...tally.statuses.keys()].filter((st) => /^5/.test(st) && st !== '503')).toEqual([])
       expect(writes.lost).toEqual({ incidents: [], comments: [], uploads: [] })
       expect(s.workers.every((w) => w.alive())).toBe(true)
     } finally {

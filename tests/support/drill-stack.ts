@@ -325,7 +325,7 @@ export interface DrillStack {
   restartWeb: (index: number) => Promise<{ exit: Exit; replacement: WebProcess }>
   /** The last of what the processes wrote, for failure messages. */
   describe: () => string
-  /** Log lines of web processes about answers with status 500. */
+  /** Log lines of web processes about requests answered 500, and fatal ones. */
   serverErrors: () => string[]
   stop: () => Promise<void>
 }
@@ -369,11 +369,24 @@ export async function startDrillStack(
     workers,
     nginx,
     describe,
-    serverErrors: () =>
-      [...webs, ...retired]
-        .flatMap((w) => w.output().split('\n'))
-        .filter((line) => line.includes('"statusCode":500') || line.includes('"level":60'))
-        .map((line) => line.slice(0, 3_000)),
+    serverErrors: () => {
+      const lines = [...webs, ...retired].flatMap((w) => w.output().split('\n'))
+      // Every line of a request names its id: show all of those of a request answered 500.
+      const ids = new Set(
+        lines
+          .filter((line) => line.includes('"statusCode":500'))
+          .map((line) => /"reqId":"([^"]+)"/.exec(line)?.[1] ?? line),
+      )
+      // Remix's handleError prints what an action or loader threw as plain text.
+      return lines
+        .filter(
+          (line) =>
+            [...ids].some((id) => line.includes(id)) ||
+            line.includes('"level":60') ||
+            (ids.size > 0 && line.trim() !== '' && !line.startsWith('{')),
+        )
+        .map((line) => line.slice(0, 3_000))
+    },
     restartWeb: async (index) => {
       const old = webs[index]!
       const exit = await old.stop('SIGTERM')
