@@ -1,7 +1,24 @@
+import { spawnSync } from 'node:child_process'
 import type { TestProject } from 'vitest/node'
 import { migrate } from '../../db/migrate'
 import { TEMPLATE_DATABASE, databaseUrl, quoteIdent, withAdminClient } from './postgres-server'
-import { serverChoice, startThrowawayPostgres } from './throwaway-postgres'
+import { TestPostgresUnavailable, serverChoice, startThrowawayPostgres } from './throwaway-postgres'
+
+/** The server TEST_POSTGRES names; Debian's package is installed first when it is missing. */
+function chosenServer() {
+  try {
+    return serverChoice()
+  } catch (error) {
+    if (
+      !(error instanceof TestPostgresUnavailable) ||
+      !/^\d+$/.test(process.env.TEST_POSTGRES ?? '')
+    )
+      throw error
+    process.stderr.write(`${error.message}\nTrying npm run setup:services…\n`)
+    spawnSync('bash', ['tests/support/setup-test-services.sh'], { stdio: ['ignore', 2, 2] })
+    return serverChoice()
+  }
+}
 
 /**
  * One real PostgreSQL for the whole integration run: the embedded one by default, or Debian's
@@ -11,7 +28,7 @@ import { serverChoice, startThrowawayPostgres } from './throwaway-postgres'
  */
 export default async function setup(project: TestProject) {
   const started = performance.now()
-  const postgres = await startThrowawayPostgres(serverChoice(), 'vitest integration run')
+  const postgres = await startThrowawayPostgres(chosenServer(), 'vitest integration run')
   const { server } = postgres
   try {
     await withAdminClient(server, (client) =>
