@@ -122,10 +122,16 @@ export function SelectField({
 }: FieldFrame &
   SelectHTMLAttributes<HTMLSelectElement> & { options: Array<{ value: string; label: string }> }) {
   const ids = useFieldIds(select.id, errors, hint)
+  // A form posted back with the field given twice echoes both values; a single select shows one.
+  const defaultValue =
+    !select.multiple && Array.isArray(select.defaultValue)
+      ? (select.defaultValue as readonly string[])[0]
+      : select.defaultValue
   return (
     <Frame frame={{ label, hint, errors, className }} ids={ids}>
       <select
         {...select}
+        defaultValue={defaultValue}
         id={ids.controlId}
         aria-invalid={ids.hasErrors || undefined}
         aria-describedby={ids.describedBy}

@@ -160,6 +160,25 @@ describe('a refused form with a large body', () => {
   })
 })
 
+describe('a field given twice', () => {
+  it('is echoed into a single select as one value (no React warning, which fails the test)', async () => {
+    const { status, text } = await refused(() =>
+      fetch(`${app.baseUrl}/incidents/new`, {
+        method: 'POST',
+        headers: { Cookie: admin.cookie, Origin: app.baseUrl },
+        body: new URLSearchParams([
+          ['title', 'x'],
+          ['severity', 'SEV-2'],
+          ['severity', 'SEV-3'],
+        ]),
+        redirect: 'manual',
+      }),
+    )
+    expect(status).toBe(400)
+    expect(text).toMatch(/Use at least 3 characters/)
+  })
+})
+
 describe('ids that are not UUIDs', () => {
   it('withdrawing evidence with attachmentId=x is a 404', async () => {
     const { status } = await refused(() =>
