@@ -8,14 +8,16 @@
  * (10,000 a minute), so the limit is not what is measured. Then, in two phases:
  *
  *   1. the production web server (`node build/server.js`, so run `npm run build` first) WITHOUT a
- *      worker: ALERTS (default 2,000) `POST /hooks/generic/<token>` over CONCURRENCY (20)
+ *      worker: ALERTS (default 10,000) `POST /hooks/generic/<token>` over CONCURRENCY (20)
  *      connections, one firing alert each, one in NEW_EVERY (4) with a new de-duplication key
  *      (declares an incident) and the others repeating an earlier key (appends to its incident).
  *      Prints the 202 latency (p50/p95/p99), requests per second and every other status;
  *   2. the web server stopped, ONE production worker (`node build/worker.js`, its default
  *      WORKER_CONCURRENCY unless set): the time until every receipt is processed, or
- *      BENCH_SECONDS (600) at most, receipts per second, incidents declared and `alert.received`
- *      entries appended, read from the database as the owner.
+ *      BENCH_SECONDS (600) at most, receipts per second, incidents declared; then, with the
+ *      worker still running, until every repeat window has closed (ALERT_REPEAT_WINDOW_SECONDS):
+ *      the `alert.received` entries appended and how many firings they stand for (every accepted
+ *      alert exactly once), read from the database as the owner.
  *
  * Figures are printed, never asserted.
  */
@@ -32,7 +34,7 @@ import { initORM } from '../db/orm'
 import { generateIncidents } from './generate-incidents'
 import { startDatabase, startServer } from './support/stack'
 
-const alertCount = Number(process.env.ALERTS ?? 2000)
+const alertCount = Number(process.env.ALERTS ?? 10_000)
 const concurrency = Number(process.env.CONCURRENCY ?? 20)
 const newEvery = Number(process.env.NEW_EVERY ?? 4)
 const limitSeconds = Number(process.env.BENCH_SECONDS ?? 600)
@@ -239,6 +241,7 @@ try {
     })
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()))
     let finishedMs: number | null = null
+    let windowsClosedMs: number | null = null
     let counts: Record<string, number> = before
     try {
       const deadline = started + limitSeconds * 1000
@@ -259,6 +262,22 @@ try {
           )
         }
         await new Promise((resolve) => setTimeout(resolve, 100))
+      }
+      // Then the repeat windows close: every counted firing becomes part of a timeline entry.
+      if (finishedMs !== null) {
+        for (;;) {
+          const [left] = await asOrganization<{ n: number }>(
+            `select coalesce(sum(count), 0)::int as n from alert_repeat where integration_id = $1`,
+            [integrationId],
+          )
+          const t = performance.now()
+          if (left!.n === 0) {
+            windowsClosedMs = t - started
+            break
+          }
+          if (t > deadline || worker.exitCode !== null) break
+          await new Promise((resolve) => setTimeout(resolve, 500))
+        }
       }
     } finally {
       if (worker.exitCode === null) worker.kill('SIGTERM')
@@ -292,6 +311,11 @@ try {
     const [events] = await asOrganization<{ n: number }>(
       `select count(*)::int as n from incident_event where type = 'alert.received'`,
     )
+    const [firings] = await asOrganization<{ n: number; counted: number; entries: number }>(
+      `select coalesce(sum(coalesce((payload->'repeat'->>'count')::int, 1)), 0)::int as n,
+              count(*) filter (where payload ? 'repeat')::int as counted
+         from incident_event where type = 'alert.received'`,
+    )
 
     const processed = span?.n ?? 0
     const firstMs = span?.first ? span.first.getTime() - startedAt.getTime() : null
@@ -321,7 +345,12 @@ try {
     )
     console.log(
       `  incidents declared ${incidents!.n - incidentsBefore} (alert links ${links!.n}; ${distinct} distinct keys sent), ` +
-        `alert.received entries ${events!.n} (${accepted} alerts accepted)`,
+        `alert.received entries ${events!.n} (${firings!.counted} of them counted entries) standing for ` +
+        `${firings!.n} firings (${accepted} alerts accepted)` +
+        (windowsClosedMs === null
+          ? '; the repeat windows had not all closed'
+          : `; the last repeat window written ${(windowsClosedMs / 1000).toFixed(1)} s after the spawn ` +
+            `(ALERT_REPEAT_WINDOW_SECONDS ${process.env.ALERT_REPEAT_WINDOW_SECONDS ?? '60 (default)'})`),
     )
     console.log(`  load average at the end ${loadAverage()}`)
   } finally {

@@ -688,7 +688,11 @@ describe('refusals', () => {
     )
     expect(nul.status).toBe(422)
     expect((await errorOf(nul)).issues).toEqual([
-      { path: 'title', message: 'NUL characters cannot be stored.' },
+      {
+        path: 'title',
+        message:
+          'This text contains a NUL character or a broken Unicode character, which cannot be stored. Remove it.',
+      },
     ])
   })
 

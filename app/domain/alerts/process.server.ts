@@ -264,11 +264,12 @@ async function processInTransaction(
       const outcome: AlertOutcome[] = []
       for (const alert of alerts)
         outcome.push(await handleAlert(em, deps, context, flushes, integration, row.id, alert, now))
-      await em.flush()
       const result = outcome.some((o) => o.action !== 'ignored') ? 'processed' : 'ignored'
       updates.push({ id: row.id, status: result, outcome, error: null })
       results.push({ receiptId: row.id, result, outcome })
     }
+    // The incidents' new heads (seq, hash, version), and the links, in one flush.
+    await em.flush()
     await saveRepeats(em, organizationId, context.repeats)
     if (flushes.length > 0)
       await sendJobs(deps.boss, flushes, { db: await transactionExecutor(em) })
@@ -288,6 +289,8 @@ async function processInTransaction(
 interface KeyContext {
   incidents: Map<string, KeyIncident>
   repeats: Map<string, RepeatState>
+  /** Whether each service new incidents would be given is active, read once per batch. */
+  activeServices: Map<string, boolean>
 }
 
 /**
@@ -386,7 +389,7 @@ async function loadKeys(
         changed: false,
       })
   }
-  return { incidents, repeats }
+  return { incidents, repeats, activeServices: new Map() }
 }
 
 const repeatKey = (incidentId: string, integrationId: string, dedupKey: string) =>
@@ -583,11 +586,16 @@ async function handleAlert(
       return { dedupKey: alert.dedupKey, action: 'appended', incidentNumber: incident.number }
     }
     // A service retired after the integration was set up is not given to new incidents.
-    const serviceActive = await em.count(ServiceSchema, {
-      id: integration.serviceId,
-      organizationId,
-      active: true,
-    })
+    let serviceActive = context.activeServices.get(integration.serviceId)
+    if (serviceActive === undefined) {
+      serviceActive =
+        (await em.count(ServiceSchema, {
+          id: integration.serviceId,
+          organizationId,
+          active: true,
+        })) > 0
+      context.activeServices.set(integration.serviceId, serviceActive)
+    }
     const declared = await declareIncidentAsSystem(
       em,
       organizationId,
@@ -599,6 +607,7 @@ async function handleAlert(
         commanderId: null,
       },
       now,
+      { type: 'alert.received', payload: alertPayload(integration, receiptId, alert) },
     )
     em.create(AlertLinkSchema, {
       organizationId,
@@ -607,14 +616,6 @@ async function handleAlert(
       incidentId: declared.id,
       createdAt: now,
     })
-    await appendEvent(
-      em,
-      declared,
-      'alert.received',
-      alertPayload(integration, receiptId, alert),
-      null,
-      now,
-    )
     context.incidents.set(key, { id: declared.id, number: declared.number, locked: declared })
     const state = repeatState(context.repeats, declared.id, integration.id, alert.dedupKey)
     state.lastEntryAt = now

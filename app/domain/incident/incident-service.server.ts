@@ -395,21 +395,31 @@ export async function declareIncidentAsSystem(
   organizationId: string,
   input: DeclareInput,
   now = clockNow(),
+  /** An entry that follows the declaration at once (the alert that declared it), appended with it. */
+  then?: SystemEntry,
 ): Promise<Incident> {
   if (!em.isInTransaction()) throw new Error('declareIncidentAsSystem must run in a transaction')
   assertStorableText({ title: input.title, summary: input.summary })
-  return declareInTransaction(em, organizationId, input, {
-    declaredById: null,
-    commanderId: input.commanderId ?? null,
-    now,
-  })
+  return declareInTransaction(
+    em,
+    organizationId,
+    input,
+    { declaredById: null, commanderId: input.commanderId ?? null, now },
+    then,
+  )
 }
+
+/** An entry the system appends with no one as its actor. */
+export type SystemEntry = {
+  [T in EventType]: { type: T; payload: EventPayloads[T] }
+}[EventType]
 
 async function declareInTransaction(
   em: EntityManager,
   organizationId: string,
   input: DeclareInput,
   by: { declaredById: string | null; commanderId: string | null; now: Date },
+  then?: SystemEntry,
 ): Promise<Incident> {
   const { declaredById, commanderId, now } = by
   let severity = input.severity
@@ -476,7 +486,10 @@ async function declareInTransaction(
     closedAt: _c,
     ...declared
   } = state
-  await appendEvent(em, incident, 'incident.declared', declared, declaredById, now)
+  await appendEvents(em, [
+    { incident, type: 'incident.declared', payload: declared, actorId: declaredById, now },
+    ...(then ? [{ incident, ...then, actorId: null, now } as NewEvent] : []),
+  ])
   await em.flush()
   return incident
 }

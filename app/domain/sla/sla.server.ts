@@ -167,7 +167,9 @@ export async function refreshSlaDeadline(em: EntityManager, incident: Incident, 
     return
   }
   const policy = await em.findOneOrFail(SlaPolicySchema, { id: incident.slaPolicyId })
-  const signals = (await signalsOf(em, [incident.id])).get(incident.id) ?? []
+  // An incident with no entries yet (being declared) has had no SLA signal.
+  const signals =
+    incident.lastEventSeq === 0 ? [] : ((await signalsOf(em, [incident.id])).get(incident.id) ?? [])
   const clocks = clocksFor(incident, policy.targets, now)
   incident.slaNextDeadline = nextDeadline(clocks, signals)
 }
