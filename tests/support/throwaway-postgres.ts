@@ -59,7 +59,7 @@ export function serverChoice(value = process.env.TEST_POSTGRES): ServerChoice {
   const major = Number(wanted)
   if (!hasDebianPostgres(major)) {
     throw new TestPostgresUnavailable(
-      `TEST_POSTGRES=${major} needs PostgreSQL ${major} in ${debianPostgresDir(major)} (Debian's package postgresql-${major}), which is not installed: run \`make services\` as root or \`apt-get install postgresql-${major}\`.`,
+      `TEST_POSTGRES=${major} needs PostgreSQL ${major} in ${debianPostgresDir(major)}, which is not installed: as root, run \`apt-get install postgresql-${major}\` (\`npm run setup:services\` does it for 15).`,
     )
   }
   return { name: wanted, nativeDir: debianPostgresDir(major) }
