@@ -61,6 +61,11 @@ describe('parseAnalyticsFilters', () => {
       'period=custom&from=2026-02-30&to=2026-03-01',
       'period=custom&from=yesterday&to=2026-03-01',
       'period=custom&from=1900-01-01&to=2026-03-01',
+      // Outside the accepted dates (2000 … 2099), however short the period.
+      'period=custom&from=0000-01-01&to=0000-01-02',
+      'period=custom&from=1999-12-30&to=1999-12-31',
+      'period=custom&from=9999-12-30&to=9999-12-31',
+      'period=custom&from=2100-01-01T00:00Z&to=2100-01-02T00:00Z',
     ])
       expect(parse(query), query).toMatchObject({ period: '90d', from: '2026-08-29T22:00:00.000Z' })
   })
