@@ -3,7 +3,6 @@ import {
   redirect,
   unstable_composeUploadHandlers,
   unstable_createMemoryUploadHandler,
-  unstable_parseMultipartFormData,
 } from '@remix-run/node'
 import { requireMember } from '../domain/access/guard.server'
 import {
@@ -16,6 +15,7 @@ import {
 import { IncidentError } from '../domain/incident/incident-service.server'
 import { redirectWithFlash } from '../utils/flash.server'
 import { readFormData, unreadableForm } from '../utils/form-data.server'
+import { MultipartError, parseMultipartFormData } from '../utils/multipart.server'
 
 /** The upload form posts here; a visit by GET goes back to the incident. */
 export async function loader({ params }: ActionFunctionArgs) {
@@ -102,12 +102,15 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   }
 }
 
-/** The multipart body; one that is cut short or malformed is the client's fault: 400, not 500. */
-async function parseUpload(...args: Parameters<typeof unstable_parseMultipartFormData>) {
+/**
+ * The multipart body, read by our own parser (any file name a browser sends: `=`, `;`, quotes,
+ * non-ASCII); one that is cut short or malformed is the client's fault: 400, not 500.
+ */
+async function parseUpload(...args: Parameters<typeof parseMultipartFormData>) {
   try {
-    return await unstable_parseMultipartFormData(...args)
+    return await parseMultipartFormData(...args)
   } catch (error) {
-    if (error instanceof Error && /malformed multipart/i.test(error.message)) throw unreadableForm()
+    if (error instanceof MultipartError) throw unreadableForm()
     throw error
   }
 }

@@ -99,7 +99,7 @@ export const AttachmentSchema = defineEntity({
     organizationId: p.uuid().fieldName('organization_id'),
     incidentId: p.uuid().fieldName('incident_id'),
     objectKey: p.string().length(300).fieldName('object_key'),
-    displayName: p.string().length(200).fieldName('display_name'),
+    displayName: p.string().length(500).fieldName('display_name'),
     contentType: p.string().length(100).fieldName('content_type'),
     sizeBytes: p.bigint('number').fieldName('size_bytes'),
     sha256: p.string().length(64),

@@ -12,6 +12,7 @@ import { Migration0010TimelineRendered } from './0010-timeline-rendered'
 import { Migration0011ViewerLookup } from './0011-viewer-lookup'
 import { Migration0012ReferenceNotify } from './0012-reference-notify'
 import { Migration0013AlertRepeats } from './0013-alert-repeats'
+import { Migration0014EvidenceFileNames } from './0014-evidence-file-names'
 import { Migration0016JobVisibility } from './0016-job-visibility'
 
 /**
@@ -32,5 +33,6 @@ export const migrationsList: MigrationObject[] = [
   { name: '0011-viewer-lookup', class: Migration0011ViewerLookup },
   { name: '0012-reference-notify', class: Migration0012ReferenceNotify },
   { name: '0013-alert-repeats', class: Migration0013AlertRepeats },
+  { name: '0014-evidence-file-names', class: Migration0014EvidenceFileNames },
   { name: '0016-job-visibility', class: Migration0016JobVisibility },
 ]

@@ -421,3 +421,99 @@ describe('limits', () => {
     }
   })
 })
+
+describe('file names as browsers send them', () => {
+  const BOUNDARY = '----WebKitFormBoundaryQ3d9XkZ0pLr8TfYw'
+  let instance: Instance
+  let who: Person
+  beforeAll(async () => {
+    instance = await startApp()
+    who = await person('engineer')
+  })
+  afterAll(async () => {
+    await instance?.app.close()
+  })
+
+  /**
+   * The body Chromium and Firefox build for the upload form: the file name's UTF-8 bytes as they
+   * are, except `"`, CR and LF written as %22, %0D and %0A (nothing else escaped).
+   */
+  function browserBody(filename: string, content: Buffer) {
+    const encoded = filename.replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A')
+    return Buffer.concat([
+      Buffer.from(
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="${encoded}"\r\n` +
+          `Content-Type: text/plain\r\n\r\n`,
+      ),
+      content,
+      Buffer.from(
+        `\r\n--${BOUNDARY}\r\nContent-Disposition: form-data; name="description"\r\n\r\n` +
+          `from the load balancer\r\n--${BOUNDARY}--\r\n`,
+      ),
+    ])
+  }
+
+  it.each([
+    'a=b.txt',
+    'x; y.txt',
+    'say "hi".txt',
+    `it's; a="b"; c=d.log`,
+    'Grüße aus 東京 ✓.log',
+    `${'Ü'.repeat(300)}.txt`,
+    `${'long-name-'.repeat(30)}.log`,
+  ])('uploads %j and downloads it back under the same name', async (filename) => {
+    const { app } = instance
+    const number = await newIncident(who)
+    const content = textOf(2048)
+    const response = await fetch(`${app.baseUrl}/incidents/${number}/evidence`, {
+      method: 'POST',
+      body: browserBody(filename, content),
+      redirect: 'manual',
+      headers: {
+        'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
+        Cookie: who.cookie,
+        Origin: app.baseUrl,
+        'X-Forwarded-For': randomIp(),
+      },
+    })
+    const html = await pageAfter(app, who, response)
+    expect(html).toContain(`Uploaded ${filename}.`)
+
+    const [row] = await attachments(number)
+    expect(row).toMatchObject({ display_name: filename, description: 'from the load balancer' })
+    expect(row!.sha256).toBe(sha256(content))
+
+    const download = await app.get(`/incidents/${number}/evidence/${row!.id}`, {
+      cookie: who.cookie,
+    })
+    expect(download.status).toBe(200)
+    expect(Buffer.from(await download.arrayBuffer()).equals(content)).toBe(true)
+    const disposition = download.headers.get('content-disposition') ?? ''
+    const extended = /; filename\*=UTF-8''([^;]+)$/.exec(disposition)
+    expect(extended, disposition).not.toBeNull()
+    expect(decodeURIComponent(extended![1]!)).toBe(filename)
+    // The plain fallback is quoted ASCII without quotes or backslashes of its own.
+    expect(disposition).toMatch(/^attachment; filename="[\x20-\x21\x23-\x5b\x5d-\x7e]*"; /)
+  })
+
+  it('answers a cut-off body with 400 and stores nothing', async () => {
+    const { app, objectsDir } = instance
+    const number = await newIncident(who)
+    const before = await filesUnder(objectsDir)
+    const body = browserBody('cut=off.txt', textOf(4096)).subarray(0, 600)
+    const response = await fetch(`${app.baseUrl}/incidents/${number}/evidence`, {
+      method: 'POST',
+      body,
+      redirect: 'manual',
+      headers: {
+        'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
+        Cookie: who.cookie,
+        Origin: app.baseUrl,
+        'X-Forwarded-For': randomIp(),
+      },
+    })
+    expect(response.status).toBe(400)
+    expect(await attachments(number)).toEqual([])
+    expect(await filesUnder(objectsDir)).toEqual(before)
+  })
+})

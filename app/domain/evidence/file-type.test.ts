@@ -156,8 +156,8 @@ describe('sniff: refusals', () => {
 })
 
 describe('displayName', () => {
-  it('strips folders, control characters, quotes and angle brackets', () => {
-    expect(displayName('../../etc/pa"ss<wd>\u0007\u0000.txt')).toBe('passwd.txt')
+  it('strips folders, control characters and angle brackets', () => {
+    expect(displayName('../../etc/pa"ss<wd>\u0007\u0000.txt')).toBe('pa"sswd.txt')
     expect(displayName('C:\\Users\\me\\Desktop\\report final.pdf')).toBe('report final.pdf')
     expect(displayName('line\r\nbreak\t.log')).toBe('linebreak.log')
     expect(displayName('  many    spaces .log ')).toBe('many spaces .log')
@@ -166,7 +166,18 @@ describe('displayName', () => {
   it('falls back to "evidence" and caps the length', () => {
     expect(displayName(undefined)).toBe('evidence')
     expect(displayName('dir/')).toBe('evidence')
-    expect(displayName(`${'a'.repeat(300)}.log`)).toHaveLength(200)
+    expect(displayName(`${'a'.repeat(600)}.log`)).toBe(`${'a'.repeat(496)}.log`)
+  })
+
+  it('keeps quotes, semicolons, equals signs, non-ASCII and names longer than 255 characters', () => {
+    for (const name of [
+      'say "hi"; a=b.txt',
+      'Grüße aus 東京 ✓.log',
+      `${'ü'.repeat(300)}.txt`,
+      `${'😀'.repeat(260)}.txt`,
+    ])
+      expect(displayName(name)).toBe(name)
+    expect(Array.from(displayName(`${'😀'.repeat(600)}.txt`))).toHaveLength(500)
   })
 })
 

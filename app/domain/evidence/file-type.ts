@@ -137,14 +137,22 @@ export function sniff(head: Uint8Array, filename: string, complete: boolean): Sn
 }
 
 /** A file name safe to show and to put in a header: no folders, no control characters. */
+/** Longest stored file name, in characters (names of 255 bytes of UTF-8 and more fit). */
+export const DISPLAY_NAME_MAX = 500
+
 export function displayName(filename: string | undefined) {
   const base = (filename ?? '').split(/[\\/]/).pop() ?? ''
-  const clean = base
-    // eslint-disable-next-line no-control-regex -- control characters are what is being refused
-    .replace(/[\u0000-\u001f\u007f<>"]/g, '')
-    .replace(/\s+/g, ' ')
-    .trim()
-  return (clean || 'evidence').slice(0, 200)
+  const clean =
+    base
+      // eslint-disable-next-line no-control-regex -- control characters are what is being refused
+      .replace(/[\u0000-\u001f\u007f<>]/g, '')
+      .replace(/\s+/g, ' ')
+      .trim() || 'evidence'
+  // Counted and cut by code point (never half an emoji); a cut keeps the extension.
+  const chars = Array.from(clean)
+  if (chars.length <= DISPLAY_NAME_MAX) return clean
+  const extension = /\.[^.\s]{1,15}$/.exec(clean)?.[0] ?? ''
+  return chars.slice(0, DISPLAY_NAME_MAX - extension.length).join('') + extension
 }
 
 export { contentDisposition } from '../../utils/content-disposition'
