@@ -24,6 +24,21 @@ import { waitFor } from '../support/worker-process'
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 const db = setUpTestDatabase('web_processes')
 const PASSWORD = 'correct horse battery staple 42'
+const METRICS_TOKEN = `metrics-${randomBytes(12).toString('hex')}`
+
+/** GET `url` on a connection of its own (the cluster may hand it to any web process). */
+function getOnce(url: string, headers: Record<string, string> = {}) {
+  return new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request(url, { agent: false, headers }, (res) => {
+      let body = ''
+      res.setEncoding('utf8')
+      res.on('data', (chunk: string) => (body += chunk))
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', reject)
+    req.end()
+  })
+}
 
 interface LogLine {
   pid: number
@@ -216,11 +231,18 @@ describe('npm start with WEB_CONCURRENCY=2 on a PostgreSQL server', () => {
   let server: Awaited<ReturnType<typeof startServer>>
   let checkoutId: string
   let adminEmail: string
+  let metricsPort: number
 
   beforeAll(async () => {
     adminEmail = (await createMember(db, { role: 'admin', password: PASSWORD })).email
     checkoutId = await addCatalogEntry(db.orm, db.organizationId, 'service', 'Checkout', '')
-    server = await startServer(dir, { DATABASE_URL: db.url, DATA_DIR: path.join(dir, 'data') })
+    metricsPort = await freePort()
+    server = await startServer(dir, {
+      DATABASE_URL: db.url,
+      DATA_DIR: path.join(dir, 'data'),
+      METRICS_TOKEN,
+      METRICS_PORT: String(metricsPort),
+    })
   }, 120_000)
   afterAll(() => server?.kill())
 
@@ -236,6 +258,45 @@ describe('npm start with WEB_CONCURRENCY=2 on a PostgreSQL server', () => {
     expect(pids).not.toContain(server.primary.pid)
     const answers = await server.fromEach(pids, '/login')
     for (const answer of answers.values()) expect(answer.status).toBe(200)
+  })
+
+  it('answers /metrics for both web processes together, through either of them and the supervisor’s METRICS_PORT', async () => {
+    const pids = server.webPids()
+    // Requests of a route no other test asks for, until each process has answered some.
+    const answeredBy = new Map<number, number>()
+    while (pids.some((pid) => !answeredBy.has(pid)) || answeredBy.size < 2) {
+      const answer = await server.send('GET', '/no-such-page-for-metrics')
+      expect(answer.status).toBe(404)
+      answeredBy.set(answer.pid, (answeredBy.get(answer.pid) ?? 0) + 1)
+      expect([...answeredBy.values()].reduce((a, b) => a + b, 0)).toBeLessThan(50)
+    }
+    const sent = [...answeredBy.values()].reduce((a, b) => a + b, 0)
+    const series =
+      'incidentflow_http_request_duration_seconds_count{method="GET",route="routes/$",status="404"}'
+    const counted = (body: string) =>
+      Number(
+        body
+          .split('\n')
+          .find((line) => line.startsWith(`${series} `))
+          ?.slice(series.length + 1),
+      )
+
+    expect((await getOnce(`${server.baseUrl}/metrics`)).status).toBe(401)
+    // Several scrapes on fresh connections reach both processes; each answers for both.
+    for (let i = 0; i < 4; i += 1) {
+      const scrape = await getOnce(`${server.baseUrl}/metrics`, {
+        Authorization: `Bearer ${METRICS_TOKEN}`,
+      })
+      expect(scrape.status).toBe(200)
+      expect(counted(scrape.body)).toBe(sent)
+    }
+    const supervisor = await getOnce(`http://127.0.0.1:${metricsPort}/metrics`, {
+      Authorization: `Bearer ${METRICS_TOKEN}`,
+    })
+    expect(supervisor.status).toBe(200)
+    expect(counted(supervisor.body)).toBe(sent)
+    // The queue gauges, read by each process from the same database, are not added up.
+    expect(supervisor.body).toMatch(/^incidentflow_job_queue_stats_up 1$/m)
   })
 
   it('shows an admin change made through one process in the other, which had the old data cached', async () => {
