@@ -212,6 +212,19 @@ describe('text PostgreSQL cannot store', () => {
     expect(text).toMatch(/contains a NUL character/)
   })
 
+  it.each([
+    ['an incident type name', '/admin/services', { intent: 'add-type', name: 'Out\u0000age' }],
+    ['an escalation rule name', '/admin/escalations', { intent: 'add-rule', name: 'Page\u0000' }],
+    ['an incident title', '/incidents/new', { title: 'Checkout\u0000', severity: 'SEV-2' }],
+  ])('a NUL in %s is a field error', async (_label, path, fields) => {
+    // The first visit of a settings page stores the organization's defaults; that is not the
+    // refused request's doing.
+    expect((await app.get(path, { cookie: admin.cookie })).status).toBe(200)
+    const { status, text } = await refused(() => app.post(path, fields, { cookie: admin.cookie }))
+    expect(status).toBe(400)
+    expect(text).toMatch(/contains a NUL character/)
+  })
+
   it('q=%00 on the incident list is a 400', async () => {
     const { status, text } = await refused(() =>
       app.get('/incidents?q=%00', { cookie: admin.cookie }),
