@@ -49,6 +49,10 @@ const levels: Array<[string, Counts | null]> = [
   ['drills', vitest('.test-reports/drills.json')],
   ['e2e', playwright('.test-reports/e2e.json')],
 ]
+// The integration tests' second server (PostgreSQL 15, docs/decisions/030) runs in CI only.
+const secondServer = vitest('.test-reports/integration-pg15.json')
+if (secondServer || process.env.CI === 'true')
+  levels.splice(2, 0, ['integration on PostgreSQL 15', secondServer])
 
 const total: Counts = { passed: 0, failed: 0, skipped: 0 }
 let missing = false
