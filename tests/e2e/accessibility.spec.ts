@@ -49,9 +49,17 @@ async function waitForHydration(page: Page) {
   await page.waitForFunction(() => '__remixRouter' in window, undefined, { timeout: 10_000 })
 }
 
-/** Serious and critical violations, one line each: rule, what it asks, where. */
+/**
+ * Serious and critical violations, one line each: rule, what it asks, where. Legacy mode runs
+ * `axe.run` in the page itself (frames included) rather than finishing the run in a second, blank
+ * page: two to four times faster here, and the app has no cross-origin frames that would need the
+ * other mode.
+ */
 async function seriousViolations(page: Page) {
-  const results = await new AxeBuilder({ page }).options({ resultTypes: ['violations'] }).analyze()
+  const results = await new AxeBuilder({ page })
+    .setLegacyMode()
+    .options({ resultTypes: ['violations'] })
+    .analyze()
   return results.violations
     .filter((violation) => SERIOUS.has(violation.impact ?? ''))
     .map(
