@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createIntegration } from '../../app/domain/alerts/integrations.server'
 import { createHttpApp } from '../../app/utils/http-app.server'
 import { createLogger, type Logger } from '../../app/utils/logger.server'
 import { startMetricsServer } from '../../app/utils/metrics.server'
@@ -279,6 +280,41 @@ describe('one request id from the form post to the e-mail, and the worker’s /m
     const plain = await fetch(`${web.baseUrl}/healthz`, { headers: { 'X-Request-Id': 'no' } })
     expect(plain.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/)
 
+    // An inbound alert: its hook request's id reaches the worker's line for the receipt.
+    const admin = await addMember(db, organizationId, 'admin')
+    const [service] = await db.query<{ id: string }>(
+      'insert into service (organization_id, name) values ($1, $2) returning id',
+      [organizationId, 'Search'],
+    )
+    const integration = await createIntegration(db.orm, admin, {
+      name: 'Traced alerts',
+      serviceId: service!.id,
+      kind: 'generic',
+      defaultSeverity: 'SEV-3',
+      mitigateOnResolve: false,
+      signingSecret: null,
+      rateLimitPerMinute: 120,
+    })
+    const hookRequestId = `hook-${randomBytes(8).toString('hex')}`
+    const accepted = await fetch(`${web.baseUrl}/hooks/generic/${integration.token}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', 'X-Request-Id': hookRequestId },
+      body: JSON.stringify({ dedup_key: 'traced', status: 'firing', title: 'Traced alert' }),
+    })
+    expect(accepted.status).toBe(202)
+    const receiptLine = await waitFor(
+      'the worker’s line for the alert receipt',
+      () =>
+        worker
+          .output()
+          .split('\n')
+          .filter((line) => line.startsWith('{'))
+          .map((line) => JSON.parse(line) as Record<string, unknown>)
+          .find((line) => line.reqId === hookRequestId && line.queue === 'alert-ingest'),
+      { timeoutMs: 20_000, workers: [worker] },
+    )
+    expect(receiptLine).toMatchObject({ msg: 'alert-ingest job done', outcome: 'processed' })
+
     // The worker's own /metrics: the token is needed there too.
     const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`
     expect((await scrape(metricsUrl)).status).toBe(401)
@@ -298,5 +334,6 @@ describe('one request id from the form post to the e-mail, and the worker’s /m
       expect(text, family).toContain(`# TYPE ${family} `)
     expect(sample(text, 'incidentflow_deliveries_total{channel="email",outcome="sent"}')).toBe(1)
     expect(sample(text, 'incidentflow_jobs_completed_total{queue="email-deliver"}')).toBe(1)
+    expect(sample(text, 'incidentflow_alert_receipts_total{result="processed"}')).toBe(1)
   })
 })
