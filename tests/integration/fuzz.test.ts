@@ -88,7 +88,10 @@ async function insertAttachment(organizationId: string, incidentNumber: number, 
   return row!.id
 }
 
-/** An organization's rows, each carrying `mark`: incidents, a comment, a service, evidence, a report, an integration. */
+/**
+ * An organization's rows, each carrying `mark`: incidents, a comment, a service, evidence, a
+ * report, an alert integration, a webhook endpoint.
+ */
 async function populate(
   organizationId: string,
   admin: TestMember,
@@ -121,6 +124,11 @@ async function populate(
     rateLimitPerMinute: 10_000,
     signingSecret: '',
   })
+  const [endpoint] = await db.query<{ id: string }>(
+    `insert into webhook_endpoint (organization_id, url, description, secret, event_types)
+     values ($1, $2, $3, 'fuzz-secret', '{incident.declared}') returning id`,
+    [organizationId, `https://hooks.example.test/${mark}`, `${mark} receiver`],
+  )
   const [integrationRow] = await db.query<{ id: string }>(
     `select id from integration where organization_id = $1`,
     [organizationId],
@@ -131,6 +139,7 @@ async function populate(
     attachmentId,
     reportId: report.id,
     integrationId: integrationRow!.id,
+    endpointId: endpoint!.id,
     hookToken: integration.token,
   }
 }
@@ -176,7 +185,11 @@ beforeAll(async () => {
     '%2e%2e%2f',
     'a'.repeat(300),
   ]
-  const pick = (key: 'attachmentId' | 'reportId' | 'integrationId') => [a[key], b[key], ...junkIds]
+  const pick = (key: 'attachmentId' | 'reportId' | 'integrationId' | 'endpointId') => [
+    a[key],
+    b[key],
+    ...junkIds,
+  ]
   ids = {
     number: [
       ...a.numbers,
@@ -194,7 +207,7 @@ beforeAll(async () => {
     reportId: pick('reportId'),
     integrationId: pick('integrationId'),
     draftId: [b.reportId, randomUUID(), ...junkIds],
-    endpointId: [b.serviceId, randomUUID(), ...junkIds],
+    endpointId: pick('endpointId'),
     token: [randomBytes(24).toString('base64url'), ...junkIds],
     splat: ['no/such/page', 'incidents/1/x', '%E0%A4%A', ...junkIds],
     hookKind: ['generic', 'alertmanager', 'pagerduty', 'nagios', ...junkIds],
@@ -219,6 +232,8 @@ beforeAll(async () => {
     b.reportId,
     a.integrationId,
     b.integrationId,
+    a.endpointId,
+    b.endpointId,
     adminB.user.id,
     ...actors.map((x) => x.member.user.id),
   ]
@@ -495,7 +510,12 @@ async function send(
   const bytes = Buffer.from(await response.arrayBuffer())
   return {
     status: response.status,
-    text: `${response.headers.get('location') ?? ''}\n${bytes.toString('utf8')}`,
+    // Headers that can carry data too: a redirect's target, a download's file name.
+    text: [
+      response.headers.get('location') ?? '',
+      response.headers.get('content-disposition') ?? '',
+      bytes.toString('utf8'),
+    ].join('\n'),
   }
 }
 
