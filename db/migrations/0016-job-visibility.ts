@@ -14,7 +14,8 @@ import { Migration } from '@mikro-orm/migrations'
  *
  * Both are PL/pgSQL, whose bodies PostgreSQL checks only when they run: pg-boss creates its schema
  * after the migrations (see db/migrate.ts), so on a fresh database `pgboss.job` does not exist yet
- * when this migration runs.
+ * when this migration runs. For the same reason the index the stats read running and failed jobs
+ * by is created with pg-boss's schema (`ensureJobSchema`, jobs/boss.ts).
  *
  * `event_outbox.request_id` carries the id of the web request whose change wrote the event, so the
  * worker's fan-out and the jobs it queues (e-mails, webhooks) log under the same id.
@@ -32,17 +33,30 @@ export class Migration0016JobVisibility extends Migration {
       set search_path = pg_catalog, pg_temp
       as $$
       begin
+        -- Two reads that each use a partial index: pg-boss's own (name, start_after) where
+        -- state < 'active' for the waiting jobs, and job_active_failed_stats (jobs/boss.ts) for
+        -- the running and failed ones, so the finished jobs (up to 12 hours of them) are not read.
         return query
-          select j.name::text,
-                 count(*) filter (where j.state < 'active' and j.start_after <= at),
-                 count(*) filter (where j.state < 'active' and j.start_after > at),
-                 count(*) filter (where j.state = 'active'),
-                 count(*) filter (where j.state = 'failed'
-                                    and j.completed_on > at - interval '1 hour'),
-                 min(j.start_after) filter (where j.state < 'active' and j.start_after <= at)
-            from pgboss.job j
-           where j.state in ('created', 'retry', 'active', 'failed')
-           group by j.name;
+          with waiting as (
+            select j.name,
+                   count(*) filter (where j.start_after <= at) as due,
+                   count(*) filter (where j.start_after > at) as later,
+                   min(j.start_after) filter (where j.start_after <= at) as oldest
+              from pgboss.job j
+             where j.state < 'active'
+             group by j.name
+          ), running as (
+            select j.name,
+                   count(*) filter (where j.state = 'active') as active,
+                   count(*) filter (where j.state = 'failed'
+                                      and j.completed_on > at - interval '1 hour') as failed
+              from pgboss.job j
+             where j.state in ('active', 'failed')
+             group by j.name
+          )
+          select coalesce(w.name, r.name)::text, coalesce(w.due, 0), coalesce(w.later, 0),
+                 coalesce(r.active, 0), coalesce(r.failed, 0), w.oldest
+            from waiting w full join running r on r.name = w.name;
       end $$`)
 
     this.addSql(`
