@@ -84,7 +84,7 @@ export function JobQueues({ queues, at, newestDeadLetter }: QueueStatsView) {
                 className={q.needsAttention ? 'bg-red-50' : undefined}
               >
                 <th scope="row" className="px-3 py-2 text-left font-normal">
-                  {label(q.queue)} <code className="text-xs text-slate-500">{q.queue}</code>
+                  {label(q.queue)} <code className="text-xs text-slate-600">{q.queue}</code>
                 </th>
                 <td className="px-3 py-2 tabular-nums">{q.waiting}</td>
                 <td className="px-3 py-2 whitespace-nowrap">{q.oldestWaiting ?? '—'}</td>
