@@ -169,7 +169,7 @@ export function Timeline({
             {entry.run ? <RunNote entry={entry} run={entry.run} path={paging.path} /> : null}
             {entry.html ? (
               <div
-                className={`markdown mt-2 text-sm break-words ${entry.supersededBy ? 'text-slate-400 line-through' : ''}`}
+                className={`markdown mt-2 text-sm break-words ${entry.supersededBy ? 'text-slate-500 line-through' : ''}`}
                 dangerouslySetInnerHTML={{ __html: entry.html }}
               />
             ) : null}

@@ -116,7 +116,7 @@ function Catalog({
         {entries.length === 0 ? <li className="py-2 text-sm text-slate-600">None yet.</li> : null}
         {entries.map((e) => (
           <li key={e.id} className="flex flex-wrap items-center justify-between gap-2 py-2 text-sm">
-            <span className={e.active ? '' : 'text-slate-400'}>
+            <span className={e.active ? '' : 'text-slate-500'}>
               <span className="font-medium">{e.name}</span>
               {e.description ? <span className="text-slate-500"> — {e.description}</span> : null}
               {e.active ? null : ' (retired)'}

@@ -268,6 +268,16 @@ export const PAGE_CHECKS: PageCheck[] = [
     path: incident('Investigating'),
   },
   {
+    viewer: 'admin',
+    route: 'incidents.$number',
+    name: 'incident, correcting a comment',
+    path: incident('Investigating'),
+    act: async (page) => {
+      await page.getByRole('link', { name: 'Correct this comment' }).first().click()
+      await expect(page.getByLabel('Corrected comment', { exact: true })).toBeVisible()
+    },
+  },
+  {
     viewer: 'engineer',
     route: 'incidents.$number',
     name: 'incident of someone else',

@@ -150,12 +150,23 @@ async function declareThroughApi(page: Page, token: string, status: Status, titl
   return number
 }
 
-/** The admin makes the Investigating incident the engineer's, with evidence and comments. */
+/**
+ * The admin makes the Investigating incident the engineer's, with evidence and comments, one of
+ * them corrected (the original stays, struck through).
+ */
 async function workOnIncident(page: Page, token: string, number: number, engineer: string) {
   await api(page, token, `/api/v1/incidents/${number}/comments`, {
     body: 'Rolled back **deploy 4412**; error rate is falling.\n\n- step one\n- step two',
   })
+  await api(page, token, `/api/v1/incidents/${number}/comments`, {
+    body: 'Error rate back to normal at 14:05.',
+  })
   await page.goto(`/incidents/${number}`)
+  await page.getByRole('link', { name: 'Correct this comment' }).last().click()
+  const correct = page.getByRole('form', { name: /^Correct comment #\d+$/ })
+  await correct.getByLabel('Corrected comment', { exact: true }).fill('Error rate back at 14:15.')
+  await correct.getByRole('button', { name: 'Save correction' }).click()
+  await expect(page.getByRole('status')).toHaveText('Done: Comment corrected.')
   const assign = page.getByRole('form', { name: 'Assign' })
   await assign.getByRole('checkbox', { name: engineer }).check()
   await assign.getByRole('button', { name: 'Save ownership' }).click()
@@ -231,6 +242,10 @@ export async function seedOrganization(browser: Browser, testInfo: TestInfo): Pr
   const token = await createApiToken(page)
   const service = `Checkout-${unique(testInfo, 'svc')}`
   await addService(page, service)
+  // A retired service stays listed, marked as such.
+  await addService(page, 'Legacy search')
+  await page.getByRole('button', { name: 'Retire Legacy search' }).click()
+  await expect(page.getByRole('button', { name: 'Restore Legacy search' })).toBeVisible()
   const { hookUrl, integrationId } = await addIntegration(page, service)
   const endpointId = await addWebhookEndpoint(page)
 
