@@ -12,7 +12,7 @@ import { sendJobs, type JobToSend, type PgBoss } from '../../../jobs/boss'
 import type { AlertPayload, AlertRepeat } from '../incident/events'
 import {
   appendEvent,
-  declareIncidentAsSystem,
+  declareIncidentsAsSystem,
   lockIncident,
   mitigateAsSystem,
 } from '../incident/incident-service.server'
@@ -160,6 +160,12 @@ interface KeyIncident {
   id: string
   number: number
   locked: Incident | null
+  /**
+   * For an incident this batch declares: the position (in the batch's order of alerts) of the
+   * alert that declares it, and what its outcome says. Alerts of the key before it see no
+   * incident.
+   */
+  declared?: { position: number; outcome: AlertOutcome }
 }
 
 /** The counting state of one key on one incident (`alert_repeat`). */
@@ -259,11 +265,25 @@ async function processInTransaction(
 
   if (work.length > 0) {
     const context = await loadKeys(em, organizationId, work)
+    await declareNewKeys(em, context, organizationId, work, now)
     const flushes: JobToSend<'alert-repeats'>[] = []
+    let position = 0
     for (const { row, integration, alerts } of work) {
       const outcome: AlertOutcome[] = []
       for (const alert of alerts)
-        outcome.push(await handleAlert(em, deps, context, flushes, integration, row.id, alert, now))
+        outcome.push(
+          await handleAlert(
+            em,
+            deps,
+            context,
+            flushes,
+            integration,
+            row.id,
+            alert,
+            now,
+            position++,
+          ),
+        )
       const result = outcome.some((o) => o.action !== 'ignored') ? 'processed' : 'ignored'
       updates.push({ id: row.id, status: result, outcome, error: null })
       results.push({ receiptId: row.id, result, outcome })
@@ -289,8 +309,6 @@ async function processInTransaction(
 interface KeyContext {
   incidents: Map<string, KeyIncident>
   repeats: Map<string, RepeatState>
-  /** Whether each service new incidents would be given is active, read once per batch. */
-  activeServices: Map<string, boolean>
 }
 
 /**
@@ -389,7 +407,7 @@ async function loadKeys(
         changed: false,
       })
   }
-  return { incidents, repeats, activeServices: new Map() }
+  return { incidents, repeats }
 }
 
 const repeatKey = (incidentId: string, integrationId: string, dedupKey: string) =>
@@ -524,6 +542,98 @@ async function lockedIncident(em: EntityManager, organizationId: string, found: 
   return found.locked
 }
 
+/**
+ * Declares, all at once, an incident for each key of the batch that has no open incident, at the
+ * key's first firing alert (declareIncidentsAsSystem: one number update, one insert, one append
+ * for them all), links the keys, and starts their repeat windows.
+ */
+async function declareNewKeys(
+  em: EntityManager,
+  context: KeyContext,
+  organizationId: string,
+  work: ReadonlyArray<{ row: ReceiptRow; integration: Integration; alerts: NormalizedAlert[] }>,
+  now: Date,
+) {
+  const toDeclare: Array<{
+    key: string
+    integration: Integration
+    receiptId: string
+    alert: NormalizedAlert
+    position: number
+  }> = []
+  const seen = new Set<string>()
+  let position = 0
+  for (const { row, integration, alerts } of work)
+    for (const alert of alerts) {
+      const key = keyOf(integration.id, alert.dedupKey)
+      if (alert.status === 'firing' && !context.incidents.has(key) && !seen.has(key)) {
+        seen.add(key)
+        toDeclare.push({ key, integration, receiptId: row.id, alert, position })
+      }
+      position += 1
+    }
+  if (toDeclare.length === 0) return
+
+  // A service retired after the integration was set up is not given to new incidents.
+  const serviceIds = [...new Set(toDeclare.map((d) => d.integration.serviceId))]
+  const active = new Set(
+    (
+      await em.find(
+        ServiceSchema,
+        { organizationId, id: { $in: serviceIds }, active: true },
+        { fields: ['id'] },
+      )
+    ).map((service) => service.id),
+  )
+  const declared = await declareIncidentsAsSystem(
+    em,
+    organizationId,
+    toDeclare.map(({ integration, receiptId, alert }) => ({
+      input: {
+        title: alert.title,
+        summary: alert.details ?? '',
+        severity: alert.severity ?? integration.defaultSeverity,
+        serviceId: active.has(integration.serviceId) ? integration.serviceId : null,
+        commanderId: null,
+      },
+      then: {
+        type: 'alert.received' as const,
+        payload: alertPayload(integration, receiptId, alert),
+      },
+    })),
+    now,
+  )
+  for (const [k, { key, integration, alert, position: at }] of toDeclare.entries()) {
+    const incident = declared[k]!
+    em.create(AlertLinkSchema, {
+      organizationId,
+      integrationId: integration.id,
+      dedupKey: alert.dedupKey,
+      incidentId: incident.id,
+      createdAt: now,
+    })
+    context.incidents.set(key, {
+      id: incident.id,
+      number: incident.number,
+      locked: incident,
+      declared: {
+        position: at,
+        outcome: {
+          dedupKey: alert.dedupKey,
+          action: 'declared',
+          incidentNumber: incident.number,
+          ...(active.has(integration.serviceId)
+            ? {}
+            : { reason: 'The integration’s service is inactive; declared without a service.' }),
+        },
+      },
+    })
+    const state = repeatState(context.repeats, incident.id, integration.id, alert.dedupKey)
+    state.lastEntryAt = now
+    state.changed = true
+  }
+}
+
 async function handleAlert(
   em: EntityManager,
   deps: AlertProcessDeps,
@@ -533,10 +643,14 @@ async function handleAlert(
   receiptId: string,
   alert: NormalizedAlert,
   now: Date,
+  position: number,
 ): Promise<AlertOutcome> {
   const { organizationId } = integration
   const key = keyOf(integration.id, alert.dedupKey)
-  const found = context.incidents.get(key)
+  const known = context.incidents.get(key)
+  // declareNewKeys has declared this alert's incident already.
+  if (known?.declared?.position === position) return known.declared.outcome
+  const found = known?.declared && known.declared.position > position ? undefined : known
 
   if (alert.status === 'firing') {
     if (found) {
@@ -585,49 +699,9 @@ async function handleAlert(
       state.lastEntryAt = now
       return { dedupKey: alert.dedupKey, action: 'appended', incidentNumber: incident.number }
     }
-    // A service retired after the integration was set up is not given to new incidents.
-    let serviceActive = context.activeServices.get(integration.serviceId)
-    if (serviceActive === undefined) {
-      serviceActive =
-        (await em.count(ServiceSchema, {
-          id: integration.serviceId,
-          organizationId,
-          active: true,
-        })) > 0
-      context.activeServices.set(integration.serviceId, serviceActive)
-    }
-    const declared = await declareIncidentAsSystem(
-      em,
-      organizationId,
-      {
-        title: alert.title,
-        summary: alert.details ?? '',
-        severity: alert.severity ?? integration.defaultSeverity,
-        serviceId: serviceActive ? integration.serviceId : null,
-        commanderId: null,
-      },
-      now,
-      { type: 'alert.received', payload: alertPayload(integration, receiptId, alert) },
-    )
-    em.create(AlertLinkSchema, {
-      organizationId,
-      integrationId: integration.id,
-      dedupKey: alert.dedupKey,
-      incidentId: declared.id,
-      createdAt: now,
-    })
-    context.incidents.set(key, { id: declared.id, number: declared.number, locked: declared })
-    const state = repeatState(context.repeats, declared.id, integration.id, alert.dedupKey)
-    state.lastEntryAt = now
-    state.changed = true
-    return {
-      dedupKey: alert.dedupKey,
-      action: 'declared',
-      incidentNumber: declared.number,
-      ...(serviceActive
-        ? {}
-        : { reason: 'The integration’s service is inactive; declared without a service.' }),
-    }
+    // Every firing key without an open incident was declared before the batch's alerts were
+    // handled, at its first firing.
+    throw new Error('a firing alert without an open incident was not declared')
   }
 
   if (!found)

@@ -375,12 +375,10 @@ export async function declareIncident(
   const organizationId = member.organization.id
   return inScope(orm, { organizationId }, async (em) => {
     const commanderId = input.commanderId === undefined ? member.user.id : input.commanderId
-    const incident = await declareInTransaction(em, organizationId, input, {
-      declaredById: member.user.id,
-      commanderId,
-      now,
-    })
-    return { id: incident.id, number: incident.number }
+    const [incident] = await declareInTransaction(em, organizationId, [
+      { input, by: { declaredById: member.user.id, commanderId, now } },
+    ])
+    return { id: incident!.id, number: incident!.number }
   })
 }
 
@@ -398,14 +396,32 @@ export async function declareIncidentAsSystem(
   /** An entry that follows the declaration at once (the alert that declared it), appended with it. */
   then?: SystemEntry,
 ): Promise<Incident> {
+  const [incident] = await declareIncidentsAsSystem(em, organizationId, [{ input, then }], now)
+  return incident!
+}
+
+/**
+ * Several system declarations at once (the new alerts of a batch), in as many statements as one:
+ * consecutive numbers from one counter update, one insert of the incidents, one append of all
+ * their entries. In the order given.
+ */
+export async function declareIncidentsAsSystem(
+  em: EntityManager,
+  organizationId: string,
+  declarations: ReadonlyArray<{ input: DeclareInput; then?: SystemEntry }>,
+  now = clockNow(),
+): Promise<Incident[]> {
   if (!em.isInTransaction()) throw new Error('declareIncidentAsSystem must run in a transaction')
-  assertStorableText({ title: input.title, summary: input.summary })
+  for (const { input } of declarations)
+    assertStorableText({ title: input.title, summary: input.summary })
   return declareInTransaction(
     em,
     organizationId,
-    input,
-    { declaredById: null, commanderId: input.commanderId ?? null, now },
-    then,
+    declarations.map(({ input, then }) => ({
+      input,
+      by: { declaredById: null, commanderId: input.commanderId ?? null, now },
+      then,
+    })),
   )
 }
 
@@ -414,84 +430,105 @@ export type SystemEntry = {
   [T in EventType]: { type: T; payload: EventPayloads[T] }
 }[EventType]
 
+interface Declaration {
+  input: DeclareInput
+  by: { declaredById: string | null; commanderId: string | null; now: Date }
+  then?: SystemEntry | undefined
+}
+
 async function declareInTransaction(
   em: EntityManager,
   organizationId: string,
-  input: DeclareInput,
-  by: { declaredById: string | null; commanderId: string | null; now: Date },
-  then?: SystemEntry,
-): Promise<Incident> {
-  const { declaredById, commanderId, now } = by
-  let severity = input.severity
-  if (!severity) {
-    if (!input.impact || !input.urgency)
-      throw new IncidentError('severity', 'Choose a severity, or an impact and an urgency.')
-    severity = triage(await loadTriageMatrix(em, organizationId), input.impact, input.urgency)
+  declarations: readonly Declaration[],
+): Promise<Incident[]> {
+  if (declarations.length === 0) return []
+  const checked: Array<{ severity: Severity; impactStartedAt: Date }> = []
+  for (const { input, by } of declarations) {
+    let severity = input.severity
+    if (!severity) {
+      if (!input.impact || !input.urgency)
+        throw new IncidentError('severity', 'Choose a severity, or an impact and an urgency.')
+      severity = triage(await loadTriageMatrix(em, organizationId), input.impact, input.urgency)
+    }
+    const impactStartedAt = input.impactStartedAt ?? by.now
+    if (impactStartedAt.getTime() > by.now.getTime() + 60_000) {
+      throw new IncidentError('impactStartedAt', 'Impact cannot start in the future.')
+    }
+    assertImpactStartInRange(impactStartedAt)
+    checked.push({ severity, impactStartedAt })
   }
-  const impactStartedAt = input.impactStartedAt ?? now
-  if (impactStartedAt.getTime() > now.getTime() + 60_000) {
-    throw new IncidentError('impactStartedAt', 'Impact cannot start in the future.')
-  }
-  assertImpactStartInRange(impactStartedAt)
-  await assertCatalogEntry(em, ServiceSchema, organizationId, input.serviceId, 'serviceId')
-  await assertCatalogEntry(
-    em,
-    IncidentTypeSchema,
-    organizationId,
-    input.incidentTypeId,
-    'incidentTypeId',
-  )
-  if (commanderId) await assertMembers(em, organizationId, [commanderId], 'commanderId')
+  const distinct = (ids: Array<string | null | undefined>) => [
+    ...new Set(ids.filter((id): id is string => Boolean(id))),
+  ]
+  for (const id of distinct(declarations.map((d) => d.input.serviceId)))
+    await assertCatalogEntry(em, ServiceSchema, organizationId, id, 'serviceId')
+  for (const id of distinct(declarations.map((d) => d.input.incidentTypeId)))
+    await assertCatalogEntry(em, IncidentTypeSchema, organizationId, id, 'incidentTypeId')
+  const commanders = distinct(declarations.map((d) => d.by.commanderId))
+  if (commanders.length) await assertMembers(em, organizationId, commanders, 'commanderId')
 
+  const count = declarations.length
   const [counter] = await em.execute<{ last_number: number }[]>(
-    `insert into incident_counter (organization_id, last_number) values (?, 1)
-     on conflict (organization_id) do update set last_number = incident_counter.last_number + 1
+    `insert into incident_counter (organization_id, last_number) values (?, ?)
+     on conflict (organization_id) do update set last_number = incident_counter.last_number + ?
      returning last_number`,
-    [organizationId],
+    [organizationId, count, count],
   )
-  const number = counter!.last_number
+  const first = counter!.last_number - count + 1
   const policy = await currentPolicy(em, organizationId)
-  const incident = em.create(IncidentSchema, {
-    organizationId,
-    number,
-    title: input.title.trim(),
-    summary: input.summary,
-    severity,
-    impact: input.impact ?? null,
-    urgency: input.urgency ?? null,
-    status: 'detected',
-    serviceId: input.serviceId ?? null,
-    incidentTypeId: input.incidentTypeId ?? null,
-    commanderId,
-    assigneeIds: [],
-    declaredById,
-    impactStartedAt,
-    declaredAt: now,
-    version: 0,
-    lastEventSeq: 0,
-    lastEventHash: null,
-    slaPolicyId: policy.id,
-    slaNextDeadline: null,
-    updatedAt: now,
-  })
-  await refreshSlaDeadline(em, incident, now)
+  const incidents: Incident[] = []
+  for (const [k, { input, by }] of declarations.entries()) {
+    const incident = em.create(IncidentSchema, {
+      organizationId,
+      number: first + k,
+      title: input.title.trim(),
+      summary: input.summary,
+      severity: checked[k]!.severity,
+      impact: input.impact ?? null,
+      urgency: input.urgency ?? null,
+      status: 'detected',
+      serviceId: input.serviceId ?? null,
+      incidentTypeId: input.incidentTypeId ?? null,
+      commanderId: by.commanderId,
+      assigneeIds: [],
+      declaredById: by.declaredById,
+      impactStartedAt: checked[k]!.impactStartedAt,
+      declaredAt: by.now,
+      version: 0,
+      lastEventSeq: 0,
+      lastEventHash: null,
+      slaPolicyId: policy.id,
+      slaNextDeadline: null,
+      updatedAt: by.now,
+    })
+    await refreshSlaDeadline(em, incident, by.now)
+    incidents.push(incident)
+  }
   await em.flush()
-  const state = stateOf(incident)
-  const {
-    version: _version,
-    acknowledgedAt: _a,
-    mitigatedAt: _m,
-    resolvedAt: _r,
-    postmortemAt: _p,
-    closedAt: _c,
-    ...declared
-  } = state
-  await appendEvents(em, [
-    { incident, type: 'incident.declared', payload: declared, actorId: declaredById, now },
-    ...(then ? [{ incident, ...then, actorId: null, now } as NewEvent] : []),
-  ])
+  const events: NewEvent[] = []
+  for (const [k, { by, then }] of declarations.entries()) {
+    const incident = incidents[k]!
+    const {
+      version: _version,
+      acknowledgedAt: _a,
+      mitigatedAt: _m,
+      resolvedAt: _r,
+      postmortemAt: _p,
+      closedAt: _c,
+      ...declared
+    } = stateOf(incident)
+    events.push({
+      incident,
+      type: 'incident.declared',
+      payload: declared,
+      actorId: by.declaredById,
+      now: by.now,
+    })
+    if (then) events.push({ incident, ...then, actorId: null, now: by.now } as NewEvent)
+  }
+  await appendEvents(em, events)
   await em.flush()
-  return incident
+  return incidents
 }
 
 /** Loads and locks one incident of the organization, checking the form's version. */
