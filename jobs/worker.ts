@@ -120,6 +120,7 @@ async function main() {
       timer()
     }
     const outcomes = batchOutcomes(jobs, results)
+    const logJobs = logger.isLevelEnabled('info')
     let failed = 0
     for (const job of jobs) {
       const outcome = outcomes.get(job.id)
@@ -130,9 +131,10 @@ async function main() {
         metrics.deliveries.inc({ channel: 'webhook', outcome: outcome.outcome })
       if (outcome && queue === 'alert-ingest')
         metrics.alertReceipts.inc({ result: outcome.outcome })
-      withRequestId(requestIdOf(job.data), () =>
-        logger.info({ queue, jobId: job.id, ...outcome }, `${queue} job done`),
-      )
+      if (logJobs)
+        withRequestId(requestIdOf(job.data), () =>
+          logger.info({ queue, jobId: job.id, ...outcome }, `${queue} job done`),
+        )
     }
     metrics.jobsFailed.inc({ queue }, failed)
     metrics.jobsCompleted.inc({ queue }, jobs.length - failed)
