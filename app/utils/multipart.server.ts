@@ -191,8 +191,22 @@ class BodyReader {
     }
   }
 
-  async discardRest() {
-    await this.reader.cancel().catch(() => {})
+  /**
+   * Reads the body to its end (the epilogue after the last delimiter is ignored). Cancelling the
+   * stream instead would destroy the request, and with it the connection the answer goes out on.
+   */
+  async readToEnd() {
+    this.buffer = Buffer.alloc(0)
+    while (await this.fill()) this.buffer = Buffer.alloc(0)
+  }
+
+  /** Leaves what is unread to the server (after a refusal): the answer can still be sent. */
+  release() {
+    try {
+      this.reader.releaseLock()
+    } catch {
+      // Already released, or a read still pending: either way the reader is no longer ours.
+    }
   }
 }
 
@@ -216,7 +230,10 @@ export async function parseMultipartFormData(
     await body.skipPast(first, 1024 + first.length, 'the preamble')
     for (;;) {
       const after = await body.peek(2)
-      if (after.equals(Buffer.from('--'))) return form
+      if (after.equals(Buffer.from('--'))) {
+        await body.readToEnd()
+        return form
+      }
       // Transport padding (spaces, tabs) may follow a delimiter before its CRLF.
       const padding = await body.skipPast(CRLF, 1024, 'a delimiter line')
       if (!/^[ \t]*$/.test(padding.toString('latin1')))
@@ -249,7 +266,7 @@ export async function parseMultipartFormData(
       if (value !== undefined && value !== null) form.append(name, value)
     }
   } finally {
-    await body.discardRest()
+    body.release()
   }
 }
 

@@ -170,4 +170,25 @@ test.describe('evidence', () => {
     await expect(page.getByRole('main')).not.toContainText('huge.log')
     await expect(page.getByRole('main')).not.toContainText('evil.png')
   })
+
+  test('a file named with quotes, semicolons, equals signs and non-ASCII keeps its name', async ({
+    page,
+    jsEnabled,
+  }, testInfo) => {
+    test.setTimeout(90_000)
+    const admin = newAccount(testInfo, 'evidence-names')
+    await signUp(page, admin, jsEnabled)
+    const number = await declare(page, jsEnabled, 'Checkout errors with odd file names')
+    if (jsEnabled) await open(page, `/incidents/${number}`, jsEnabled)
+
+    const name = 'notes "v2"; a=b Grüße ✓.log'
+    await upload(page, { name, mimeType: 'text/plain', buffer: LOG })
+    await expect(page.getByRole('status')).toHaveText(`Done: Uploaded ${name}.`)
+    const link = currentEvidence(page).getByRole('link', { name })
+    await expect(link).toBeVisible()
+    const { bytes, headers } = await download(page, (await link.getAttribute('href'))!)
+    expect(sha256(bytes)).toBe(sha256(LOG))
+    const extended = /filename\*=UTF-8''([^;]+)$/.exec(headers['content-disposition'] ?? '')
+    expect(decodeURIComponent(extended?.[1] ?? '')).toBe(name)
+  })
 })

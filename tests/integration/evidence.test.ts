@@ -496,6 +496,34 @@ describe('file names as browsers send them', () => {
     expect(disposition).toMatch(/^attachment; filename="[\x20-\x21\x23-\x5b\x5d-\x7e]*"; /)
   })
 
+  it.each([
+    ['stores an 8 MB log under a 16 MB limit', 16, 302, 'Uploaded big=log.log.'],
+    ['refuses an 8 MB log over a 1 MB limit', 1, 302, 'larger than the limit of 1 MB'],
+  ])(
+    '%s and answers on the same connection (the body is read to its end)',
+    async (_what, limitMegabytes, status, message) => {
+      const other = await startApp({ EVIDENCE_MAX_BYTES: String(limitMegabytes * 1024 * 1024) })
+      try {
+        const number = await newIncident(who)
+        const response = await fetch(`${other.app.baseUrl}/incidents/${number}/evidence`, {
+          method: 'POST',
+          body: browserBody('big=log.log', textOf(8 * 1024 * 1024)),
+          redirect: 'manual',
+          headers: {
+            'Content-Type': `multipart/form-data; boundary=${BOUNDARY}`,
+            Cookie: who.cookie,
+            Origin: other.app.baseUrl,
+            'X-Forwarded-For': randomIp(),
+          },
+        })
+        expect(response.status).toBe(status)
+        expect(await pageAfter(other.app, who, response)).toContain(message)
+      } finally {
+        await other.app.close()
+      }
+    },
+  )
+
   it('answers a cut-off body with 400 and stores nothing', async () => {
     const { app, objectsDir } = instance
     const number = await newIncident(who)
