@@ -1182,8 +1182,15 @@ describe('alert storms', () => {
     const prefix = `race-${randomBytes(3).toString('hex')}`
     const KEYS = 12
     const receipts: string[] = []
-    for (let i = 0; i < 240; i++)
-      receipts.push(await accepted('generic', token, firing(`${prefix}-${i % KEYS}`)))
+    // Posted 24 at a time, as a storm arrives.
+    for (let i = 0; i < 240; i += 24)
+      receipts.push(
+        ...(await Promise.all(
+          Array.from({ length: 24 }, (_, k) =>
+            accepted('generic', token, firing(`${prefix}-${(i + k) % KEYS}`)),
+          ),
+        )),
+      )
     const jobs = await jobsFor(receipts)
     const now = new Date()
     // Two batches at once, each holding jobs of every key, as two worker loops would.
@@ -1239,6 +1246,33 @@ describe('alert storms', () => {
       [id],
     )
     expect(firings!.n).toBe(240)
+    expect((await verifyOrganization(db.orm, db.organizationId)).ok).toBe(true)
+  })
+
+  it('keeps the order of one batch: a resolution before the first firing, then declare, count and resolve', async () => {
+    const { id, token } = await makeIntegration({ kind: 'generic' })
+    const key = `order-${randomBytes(3).toString('hex')}`
+    const resolved = JSON.stringify({ dedup_key: key, status: 'resolved' })
+    const receipts = [
+      await accepted('generic', token, resolved),
+      await accepted('generic', token, firing(key)),
+      await accepted('generic', token, firing(key)),
+      await accepted('generic', token, resolved),
+    ]
+    await handleAlertJobs(deps(WINDOW_MS), await jobsFor(receipts))
+    const actions = []
+    for (const r of receipts) actions.push((await receipt(r)).outcome![0]!.action)
+    expect(actions).toEqual(['ignored', 'declared', 'counted', 'resolved'])
+    const [incident] = await linkedIncidents(id)
+    const events = await eventsOf(incident!.id)
+    expect(
+      events.map((e) => [e.type, (e.payload.repeat as { count: number } | undefined)?.count]),
+    ).toEqual([
+      ['incident.declared', undefined],
+      ['alert.received', undefined],
+      ['alert.received', 1],
+      ['alert.resolved', undefined],
+    ])
     expect((await verifyOrganization(db.orm, db.organizationId)).ok).toBe(true)
   })
 
