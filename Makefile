@@ -4,7 +4,7 @@ SHELL := /bin/bash
 NPM ?= npm
 
 .PHONY: help install browser services dev test build start worker db-migrate db-seed lint typecheck \
-        test-unit test-integration test-drills test-e2e bench up down clean
+        test-unit test-integration test-integration-pg15 test-drills test-e2e bench up down clean
 
 help: ## List the targets
 	@grep -E '^[a-z0-9-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-17s %s\n", $$1, $$2}'
@@ -57,6 +57,9 @@ test-unit: install ## Unit tests
 
 test-integration: install services ## Integration tests against a real PostgreSQL
 	$(NPM) run test:integration
+
+test-integration-pg15: install services ## Integration tests on Debian's PostgreSQL 15 (CI runs part of them)
+	$(NPM) run test:integration:pg15
 
 test-drills: install services ## Fault drills: production web and worker processes behind nginx
 	$(NPM) run build
