@@ -241,7 +241,12 @@ describe('requesting a draft', () => {
     const id = await generate(a.manager, 'template')
     const jobs = await jobsFor(id)
     expect(jobs).toHaveLength(1)
-    expect(jobs[0]!.data).toEqual({ draftId: id, organizationId: db.organizationId })
+    // The job carries the id of the request that queued it (the worker logs under it).
+    expect(jobs[0]!.data).toEqual({
+      draftId: id,
+      organizationId: db.organizationId,
+      requestId: expect.any(String),
+    })
     const row = await draftRow(id)
     expect(row).toMatchObject({ status: 'queued', mode: 'template', job_id: jobs[0]!.id })
     expect(row.base_revision).toBe(await currentRevision(db.organizationId, number))
