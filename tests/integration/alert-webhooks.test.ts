@@ -7,6 +7,7 @@ import {
   createIntegration,
   type IntegrationInput,
 } from '../../app/domain/alerts/integrations.server'
+import { ingestAlert } from '../../app/domain/alerts/ingest.server'
 import { pagerDutySignature } from '../../app/domain/alerts/pagerduty'
 import { verifyOrganization } from '../../app/domain/incident/audit.server'
 import { transitionIncident } from '../../app/domain/incident/incident-service.server'
@@ -1181,9 +1182,10 @@ describe('alert storms', () => {
     const { id, token } = await makeIntegration({ kind: 'generic', rateLimitPerMinute: 10_000 })
     const prefix = `race-${randomBytes(3).toString('hex')}`
     const KEYS = 12
+    const FIRINGS = 144
     const receipts: string[] = []
     // Posted 24 at a time, as a storm arrives.
-    for (let i = 0; i < 240; i += 24)
+    for (let i = 0; i < FIRINGS; i += 24)
       receipts.push(
         ...(await Promise.all(
           Array.from({ length: 24 }, (_, k) =>
@@ -1215,14 +1217,14 @@ describe('alert storms', () => {
       [id],
     )
     expect(actions).toEqual([
-      { action: 'counted', n: 240 - KEYS },
+      { action: 'counted', n: FIRINGS - KEYS },
       { action: 'declared', n: KEYS },
     ])
     const [counted] = await db.query<{ n: number }>(
       `select coalesce(sum(count), 0)::int as n from alert_repeat where integration_id = $1`,
       [id],
     )
-    expect(counted!.n).toBe(240 - KEYS)
+    expect(counted!.n).toBe(FIRINGS - KEYS)
     const [entries] = await db.query<{ n: number }>(
       `select count(*)::int as n from incident_event e join alert_link l on l.incident_id = e.incident_id
         where l.integration_id = $1 and e.type = 'alert.received'`,
@@ -1245,9 +1247,9 @@ describe('alert storms', () => {
         where l.integration_id = $1 and e.type = 'alert.received'`,
       [id],
     )
-    expect(firings!.n).toBe(240)
+    expect(firings!.n).toBe(FIRINGS)
     expect((await verifyOrganization(db.orm, db.organizationId)).ok).toBe(true)
-  })
+  }, 90_000)
 
   it('keeps the order of one batch: a resolution before the first firing, then declare, count and resolve', async () => {
     const { id, token } = await makeIntegration({ kind: 'generic' })
@@ -1274,6 +1276,37 @@ describe('alert storms', () => {
       ['alert.resolved', undefined],
     ])
     expect((await verifyOrganization(db.orm, db.organizationId)).ok).toBe(true)
+  })
+
+  it("writes the integration's last-received time at most once a second", async () => {
+    const { id, token } = await makeIntegration({ kind: 'generic' })
+    const t0 = new Date(Date.now() - 60_000)
+    const post = (at: Date) =>
+      ingestAlert(
+        { orm: db.orm, boss: db.boss, maxBytes: 65536, now: () => at },
+        {
+          kind: 'generic',
+          token,
+          contentType: 'application/json',
+          contentLength: undefined,
+          signature: undefined,
+          readBody: () => Promise.resolve(Buffer.from(firing('last-received'))),
+        },
+      )
+    const lastReceived = async () =>
+      (
+        await db.query<{ last_received_at: Date }>(
+          'select last_received_at from integration where id = $1',
+          [id],
+        )
+      )[0]!.last_received_at.getTime()
+    expect((await post(t0)).status).toBe(202)
+    expect(await lastReceived()).toBe(t0.getTime())
+    // Within the second: every request still answered 202, the row left alone.
+    expect((await post(new Date(t0.getTime() + 400))).status).toBe(202)
+    expect(await lastReceived()).toBe(t0.getTime())
+    expect((await post(new Date(t0.getTime() + 1500))).status).toBe(202)
+    expect(await lastReceived()).toBe(t0.getTime() + 1500)
   })
 
   it('fails only the receipt that cannot be processed; the rest of its batch is done', async () => {

@@ -234,9 +234,13 @@ export async function ingestAlert(deps: IngestDeps, request: IngestRequest): Pro
       })
       await em.flush()
       // Not through the entity: an alert arriving is not an admin's change of the integration.
+      // At most once a second: in a storm every request would otherwise wait for the one before
+      // it to commit, all of them writing the same row (a row that is not updated is not locked).
       await em.execute(
-        `update integration set last_received_at = ? where id = ? and organization_id = ?`,
-        [now, integration.id, integration.organizationId],
+        `update integration set last_received_at = ?
+          where id = ? and organization_id = ?
+            and (last_received_at is null or last_received_at < ?::timestamptz - interval '1 second')`,
+        [now, integration.id, integration.organizationId, now],
       )
       await sendJob(
         deps.boss,
