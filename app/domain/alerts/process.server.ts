@@ -410,6 +410,16 @@ async function loadKeys(
   return { incidents, repeats }
 }
 
+/** The counting fields of a key with no firing counted since its last entry. */
+const NOTHING_COUNTED = {
+  count: 0,
+  firstAt: null,
+  lastAt: null,
+  firstReceiptId: null,
+  lastReceiptId: null,
+  alert: null,
+} as const satisfies Partial<RepeatState>
+
 const repeatKey = (incidentId: string, integrationId: string, dedupKey: string) =>
   `${incidentId}\u0000${integrationId}\u0000${dedupKey}`
 
@@ -427,12 +437,7 @@ function repeatState(
       integrationId,
       dedupKey,
       lastEntryAt: null,
-      count: 0,
-      firstAt: null,
-      lastAt: null,
-      firstReceiptId: null,
-      lastReceiptId: null,
-      alert: null,
+      ...NOTHING_COUNTED,
       changed: true,
     }
     repeats.set(key, state)
@@ -525,15 +530,7 @@ function takeCount(
           },
         }
       : { receiptId, alert }
-  Object.assign(state, {
-    count: 0,
-    firstAt: null,
-    lastAt: null,
-    firstReceiptId: null,
-    lastReceiptId: null,
-    alert: null,
-    changed: true,
-  })
+  Object.assign(state, NOTHING_COUNTED, { changed: true })
   return taken
 }
 
