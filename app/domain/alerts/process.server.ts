@@ -534,6 +534,18 @@ function takeCount(
   return taken
 }
 
+/** The `alert.received` entry of a firing, or of the firings a count stands for. */
+function appendAlertEntry(
+  em: EntityManager,
+  incident: Incident,
+  integration: Integration,
+  entry: { receiptId: string; alert: NormalizedAlert; repeat?: AlertRepeat },
+  now: Date,
+) {
+  const payload = alertPayload(integration, entry.receiptId, entry.alert, entry.repeat)
+  return appendEvent(em, incident, 'alert.received', payload, null, now)
+}
+
 async function lockedIncident(em: EntityManager, organizationId: string, found: KeyIncident) {
   found.locked ??= await lockIncident(em, organizationId, found.number, undefined)
   return found.locked
@@ -685,14 +697,7 @@ async function handleAlert(
       }
       const incident = await lockedIncident(em, organizationId, found)
       const entry = takeCount(state, { receiptId, alert, at: now })!
-      await appendEvent(
-        em,
-        incident,
-        'alert.received',
-        alertPayload(integration, entry.receiptId, entry.alert, entry.repeat),
-        null,
-        now,
-      )
+      await appendAlertEntry(em, incident, integration, entry, now)
       state.lastEntryAt = now
       return { dedupKey: alert.dedupKey, action: 'appended', incidentNumber: incident.number }
     }
@@ -712,15 +717,7 @@ async function handleAlert(
   const state = repeatState(context.repeats, found.id, integration.id, alert.dedupKey)
   // The firings counted before the resolution are written first, so the timeline keeps the order.
   const counted = takeCount(state)
-  if (counted)
-    await appendEvent(
-      em,
-      incident,
-      'alert.received',
-      alertPayload(integration, counted.receiptId, counted.alert, counted.repeat),
-      null,
-      now,
-    )
+  if (counted) await appendAlertEntry(em, incident, integration, counted, now)
   await appendEvent(
     em,
     incident,
@@ -815,14 +812,7 @@ export async function flushAlertRepeats(
     }
     const written = state.count
     const entry = takeCount(state)!
-    await appendEvent(
-      em,
-      incident,
-      'alert.received',
-      alertPayload(integration, entry.receiptId, entry.alert, entry.repeat),
-      null,
-      now,
-    )
+    await appendAlertEntry(em, incident, integration, entry, now)
     await em.flush()
     await em.execute(
       `update alert_repeat
