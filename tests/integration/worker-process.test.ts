@@ -186,6 +186,19 @@ function holdWebhooks(receiver: WebhookReceiver, count: number) {
   return { release }
 }
 
+/** The organization's e-mails or webhook deliveries counted by status and attempts. */
+function outboxStates(
+  db: { query: (text: string, values: unknown[]) => Promise<unknown[]> },
+  table: 'email_outbox' | 'webhook_delivery',
+  organizationId: string,
+) {
+  return db.query(
+    `select status, attempts, count(*)::int as n from ${table}
+      where organization_id = $1 group by 1, 2`,
+    [organizationId],
+  )
+}
+
 describe('two workers sweeping the same database', () => {
   const db = setUpTestDatabase('worker_sweeps')
 
@@ -510,20 +523,12 @@ describe('a worker killed in the middle of a delivery', () => {
         await first.kill()
 
         // Nothing of the cut-off batch was committed.
-        expect(
-          await db.query(
-            `select status, attempts, count(*)::int as n from email_outbox
-              where organization_id = $1 group by 1, 2`,
-            [crew.organizationId],
-          ),
-        ).toEqual([{ status: 'pending', attempts: 0, n: count }])
-        expect(
-          await db.query(
-            `select status, attempts, count(*)::int as n from webhook_delivery
-              where organization_id = $1 group by 1, 2`,
-            [crew.organizationId],
-          ),
-        ).toEqual([{ status: 'pending', attempts: 0, n: count }])
+        expect(await outboxStates(db, 'email_outbox', crew.organizationId)).toEqual([
+          { status: 'pending', attempts: 0, n: count },
+        ])
+        expect(await outboxStates(db, 'webhook_delivery', crew.organizationId)).toEqual([
+          { status: 'pending', attempts: 0, n: count },
+        ])
 
         // The jobs come back after their expiry (moved into the past, as in the test above) and
         // a new worker delivers the same batch again.
@@ -555,13 +560,9 @@ describe('a worker killed in the middle of a delivery', () => {
         expect(posts).toHaveLength(2 * count)
         const accepted = sink.emails.filter((e) => ofBatch(e.idempotencyKey))
         expect(accepted.map((e) => e.idempotencyKey).sort()).toEqual([...keys].sort())
-        expect(
-          await db.query(
-            `select status, attempts, count(*)::int as n from email_outbox
-              where organization_id = $1 group by 1, 2`,
-            [crew.organizationId],
-          ),
-        ).toEqual([{ status: 'sent', attempts: 1, n: count }])
+        expect(await outboxStates(db, 'email_outbox', crew.organizationId)).toEqual([
+          { status: 'sent', attempts: 1, n: count },
+        ])
 
         // Webhooks: each message arrived twice under one id; the consumer processes each once.
         expect(receiver.requests).toHaveLength(2 * count)
@@ -572,13 +573,9 @@ describe('a worker killed in the middle of a delivery', () => {
             (p) => (p as { data: { incident: { number: number } } }).data,
           ),
         ).toHaveLength(count)
-        expect(
-          await db.query(
-            `select status, attempts, count(*)::int as n from webhook_delivery
-              where organization_id = $1 group by 1, 2`,
-            [crew.organizationId],
-          ),
-        ).toEqual([{ status: 'succeeded', attempts: 1, n: count }])
+        expect(await outboxStates(db, 'webhook_delivery', crew.organizationId)).toEqual([
+          { status: 'succeeded', attempts: 1, n: count },
+        ])
         expect(
           await db.query(
             `select a.attempt, count(*)::int as n from webhook_attempt a
@@ -689,20 +686,12 @@ describe('two workers delivering the same queues', () => {
         )
         expect(receiver.requests).toHaveLength(count)
         expect(consume(receiver.requests, secret).size).toBe(count)
-        expect(
-          await db.query(
-            `select status, attempts, count(*)::int as n from email_outbox
-            where organization_id = $1 group by 1, 2`,
-            [crew.organizationId],
-          ),
-        ).toEqual([{ status: 'sent', attempts: 1, n: count }])
-        expect(
-          await db.query(
-            `select status, attempts, count(*)::int as n from webhook_delivery
-            where organization_id = $1 group by 1, 2`,
-            [crew.organizationId],
-          ),
-        ).toEqual([{ status: 'succeeded', attempts: 1, n: count }])
+        expect(await outboxStates(db, 'email_outbox', crew.organizationId)).toEqual([
+          { status: 'sent', attempts: 1, n: count },
+        ])
+        expect(await outboxStates(db, 'webhook_delivery', crew.organizationId)).toEqual([
+          { status: 'succeeded', attempts: 1, n: count },
+        ])
       } finally {
         await receiver.close()
       }
@@ -1016,20 +1005,12 @@ describe('PostgreSQL restarting in the middle of a sweep', () => {
         expect(receiver.requests).toHaveLength(2 * count)
         expect(consume(receiver.requests, secret).size).toBe(count)
         // The cut-off batch recorded nothing; the retry recorded one attempt each.
-        expect(
-          await reopened.query(
-            `select status, attempts, count(*)::int as n from email_outbox
-              where organization_id = $1 group by 1, 2`,
-            [crew.organizationId],
-          ),
-        ).toEqual([{ status: 'sent', attempts: 1, n: count }])
-        expect(
-          await reopened.query(
-            `select status, attempts, count(*)::int as n from webhook_delivery
-              where organization_id = $1 group by 1, 2`,
-            [crew.organizationId],
-          ),
-        ).toEqual([{ status: 'succeeded', attempts: 1, n: count }])
+        expect(await outboxStates(reopened, 'email_outbox', crew.organizationId)).toEqual([
+          { status: 'sent', attempts: 1, n: count },
+        ])
+        expect(await outboxStates(reopened, 'webhook_delivery', crew.organizationId)).toEqual([
+          { status: 'succeeded', attempts: 1, n: count },
+        ])
       } finally {
         await receiver.close()
       }
