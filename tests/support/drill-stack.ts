@@ -14,6 +14,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { freePort } from './postgres-server'
+import { watchChild } from './worker-process'
 
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
 
@@ -51,22 +52,12 @@ function spawnProcess(
   env: NodeJS.ProcessEnv,
 ): RunningProcess {
   const child = spawn(command, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] })
-  let output = ''
-  const collect = (chunk: Buffer) => {
-    output += chunk.toString()
-    if (output.length > 200_000) output = output.slice(-200_000)
-  }
-  child.stdout?.on('data', collect)
-  child.stderr?.on('data', collect)
-  const exited = new Promise<Exit>((resolve) => {
-    child.once('exit', (code, signal) => resolve({ code, signal }))
-  })
-  const alive = () => child.exitCode === null && child.signalCode === null
+  const { output, alive, exited } = watchChild(child, 200_000)
   const proc: RunningProcess = {
     name,
     pid: child.pid ?? -1,
     child,
-    output: () => output,
+    output,
     alive,
     exited,
     stop: async (signal = 'SIGTERM', graceMs = 60_000) => {

@@ -30,6 +30,30 @@ export interface WorkerProcess {
 
 const running = new Set<WorkerProcess>()
 
+/**
+ * What the tests need of a child process: what it wrote to stdout and stderr (the last `keep`
+ * characters), whether it still runs, and how it ended.
+ */
+export function watchChild(child: ChildProcess, keep = Number.POSITIVE_INFINITY) {
+  let output = ''
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString()
+    if (output.length > keep) output = output.slice(-keep)
+  }
+  child.stdout?.on('data', collect)
+  child.stderr?.on('data', collect)
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null)
+      resolve({ code: child.exitCode, signal: child.signalCode })
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+  })
+  return {
+    output: () => output,
+    alive: () => child.exitCode === null && child.signalCode === null,
+    exited,
+  }
+}
+
 /** Starts `jobs/worker.ts` with the test's environment on top of this process's. */
 export function startWorker(name: string, env: Record<string, string>): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'jobs/worker.ts'], {
@@ -37,20 +61,12 @@ export function startWorker(name: string, env: Record<string, string>): WorkerPr
     env: { ...process.env, NODE_ENV: 'test', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
-  let output = ''
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()))
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null)
-      resolve({ code: child.exitCode, signal: child.signalCode })
-    child.once('exit', (code, signal) => resolve({ code, signal }))
-  })
-  const alive = () => child.exitCode === null && child.signalCode === null
+  const { output, alive, exited } = watchChild(child)
   const worker: WorkerProcess = {
     name,
     pid: child.pid ?? -1,
     child,
-    output: () => output,
+    output,
     alive,
     exited,
     kill: async () => {
