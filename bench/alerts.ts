@@ -29,7 +29,7 @@ import {
   createIntegration,
   hookUrl,
   integrationServices,
-} from '../app/domain/alerts/integrations.server'
+} from '~/domain/alerts/integrations.server'
 import { initORM } from '../db/orm'
 import { generateIncidents } from './generate-incidents'
 import { startDatabase, startServer } from './support/stack'

@@ -20,8 +20,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs'
 import os from 'node:os'
-import { loadDashboard } from '../app/domain/analytics/analytics.server'
-import { parseAnalyticsFilters } from '../app/domain/analytics/filters'
+import { loadDashboard } from '~/domain/analytics/analytics.server'
+import { parseAnalyticsFilters } from '~/domain/analytics/filters'
 import { initORM } from '../db/orm'
 import { inScope } from '../db/tenant'
 import { generateIncidents, type GeneratedOrganization } from './generate-incidents'

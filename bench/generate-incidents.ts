@@ -17,7 +17,7 @@ import { randomUUID } from 'node:crypto'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { hashPassword } from '../app/domain/access/password.server'
+import { hashPassword } from '~/domain/access/password.server'
 import {
   GENESIS_HASH,
   eventHash,
@@ -25,9 +25,9 @@ import {
   type AnyEvent,
   type EventPayloads,
   type IncidentState,
-} from '../app/domain/incident/events'
-import { STATUS_TIMESTAMP, TRANSITIONS, type Transition } from '../app/domain/incident/lifecycle'
-import { fillTimelineEntries } from '../app/domain/incident/timeline.server'
+} from '~/domain/incident/events'
+import { STATUS_TIMESTAMP, TRANSITIONS, type Transition } from '~/domain/incident/lifecycle'
+import { fillTimelineEntries } from '~/domain/incident/timeline.server'
 import {
   DEFAULT_TRIAGE_MATRIX,
   IMPACTS,
@@ -35,8 +35,8 @@ import {
   triage,
   type Impact,
   type Urgency,
-} from '../app/domain/incident/triage'
-import { SEVERITIES, type IncidentStatus, type Severity } from '../app/domain/incident/vocabulary'
+} from '~/domain/incident/triage'
+import { SEVERITIES, type IncidentStatus, type Severity } from '~/domain/incident/vocabulary'
 import { initORM } from '../db/orm'
 import {
   fillTimelineFromTemplates,
@@ -637,7 +637,7 @@ async function main() {
     console.error('--count (or BENCH_INCIDENTS) must be a positive integer')
     process.exit(2)
   }
-  const { baseEnvSchema, loadEnvOrExit } = await import('../app/utils/env.server')
+  const { baseEnvSchema, loadEnvOrExit } = await import('~/utils/env.server')
   const { resolveDatabase } = await import('../db/database')
   const env = loadEnvOrExit(baseEnvSchema)
   const database = await resolveDatabase(env, 'share', 'bench/generate-incidents.ts')

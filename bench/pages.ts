@@ -39,7 +39,7 @@ import {
   changeSeverity,
   declareIncident,
   transitionIncident,
-} from '../app/domain/incident/incident-service.server'
+} from '~/domain/incident/incident-service.server'
 import { initORM } from '../db/orm'
 import { generateIncidents, type GeneratedOrganization } from './generate-incidents'
 import { startDatabase, startServer, signIn } from './support/stack'

@@ -8,7 +8,7 @@
  */
 import { randomUUID } from 'node:crypto'
 import pg from 'pg'
-import { loadQueueStats } from '../app/domain/queues/queue-stats.server'
+import { loadQueueStats } from '~/domain/queues/queue-stats.server'
 import { initORM } from '../db/orm'
 import { startDatabase } from './support/stack'
 

@@ -1,16 +1,16 @@
 import { randomUUID } from 'node:crypto'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
-import { addCatalogEntry } from '../app/domain/incident/catalog.server'
+import { addCatalogEntry } from '~/domain/incident/catalog.server'
 import {
   addComment,
   assignIncident,
   declareIncident,
   transitionIncident,
-} from '../app/domain/incident/incident-service.server'
-import { hashPassword } from '../app/domain/access/password.server'
-import { createActionItem, localDate } from '../app/domain/postmortem/action-items.server'
-import { savePostmortem } from '../app/domain/postmortem/postmortem.server'
-import type { Role } from '../app/domain/access/permissions'
+} from '~/domain/incident/incident-service.server'
+import { hashPassword } from '~/domain/access/password.server'
+import { createActionItem, localDate } from '~/domain/postmortem/action-items.server'
+import { savePostmortem } from '~/domain/postmortem/postmortem.server'
+import type { Role } from '~/domain/access/permissions'
 import { MembershipSchema, UserSchema } from './entities/access'
 import { OrganizationSchema } from './entities/organization'
 import { inScope } from './tenant'

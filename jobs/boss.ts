@@ -1,5 +1,5 @@
 import PgBoss from 'pg-boss'
-import { currentRequestId } from '../app/utils/request-id.server'
+import { currentRequestId } from '~/utils/request-id.server'
 import {
   JOB_SCHEMA,
   queueNames,

@@ -1,13 +1,13 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import client from 'prom-client'
-import { now } from '../app/utils/clock'
-import type { Logger } from '../app/utils/logger.server'
+import { now } from '~/utils/clock'
+import type { Logger } from '~/utils/logger.server'
 import {
   createRegistry,
   PREFIX,
   registerPoolMetrics,
   registerQueueMetrics,
-} from '../app/utils/metrics.server'
+} from '~/utils/metrics.server'
 
 /**
  * The worker process's metrics (served on WORKER_METRICS_PORT): jobs finished and failed per

@@ -1,7 +1,7 @@
 import { getInputProps, getSelectProps, type FieldMetadata } from '@conform-to/react'
 import { Link } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { formatCalendarDay } from '../utils/time'
+import * as z from '~/utils/zod'
+import { formatCalendarDay } from '~/utils/time'
 import {
   ACTION_ITEM_PRIORITIES,
   ACTION_ITEM_PRIORITY_LABELS,
@@ -9,7 +9,7 @@ import {
   ACTION_ITEM_STATUS_LABELS,
   type ActionItemPriority,
   type ActionItemStatus,
-} from '../domain/postmortem/vocabulary'
+} from '~/domain/postmortem/vocabulary'
 import { Field, SelectField } from './forms'
 import { TableHead } from './table-head'
 

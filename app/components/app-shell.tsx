@@ -1,7 +1,7 @@
 import { Form, Link, NavLink, useLocation, useRouteLoaderData } from '@remix-run/react'
 import type { ReactNode } from 'react'
-import { ROLE_LABELS } from '../domain/access/permissions'
-import type { loader as rootLoader } from '../root'
+import { ROLE_LABELS } from '~/domain/access/permissions'
+import type { loader as rootLoader } from '~/root'
 import { FlashBanner } from './flash-banner'
 
 type RootData = ReturnType<typeof useRouteLoaderData<typeof rootLoader>>

@@ -5,7 +5,7 @@ import {
   SEVERITIES,
   SEVERITY_DESCRIPTIONS,
   STATUS_LABELS,
-} from '../domain/incident/vocabulary'
+} from '~/domain/incident/vocabulary'
 import { SeverityBadge, StatusBadge } from './badges'
 
 /** The text a screen reader or a colour-blind reader gets: markup minus aria-hidden parts. */

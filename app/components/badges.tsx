@@ -3,7 +3,7 @@ import {
   STATUS_LABELS,
   type IncidentStatus,
   type Severity,
-} from '../domain/incident/vocabulary'
+} from '~/domain/incident/vocabulary'
 
 const base =
   'inline-flex items-center gap-1 rounded-full border px-2 py-0.5 text-xs font-semibold whitespace-nowrap'

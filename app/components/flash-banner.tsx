@@ -1,4 +1,4 @@
-import type { Flash } from '../utils/flash.server'
+import type { Flash } from '~/utils/flash.server'
 
 const styles: Record<Flash['kind'], { box: string; label: string }> = {
   success: { box: 'border-emerald-300 bg-emerald-50 text-emerald-900', label: 'Done' },

@@ -1,4 +1,4 @@
-import { HONEYPOT_FIELD } from '../utils/honeypot'
+import { HONEYPOT_FIELD } from '~/utils/honeypot'
 
 export function HoneypotField() {
   return (

@@ -1,13 +1,13 @@
 import { getInputProps, getSelectProps, type FieldMetadata } from '@conform-to/react'
-import * as z from '../utils/zod'
-import { SEVERITIES, SEVERITY_DESCRIPTIONS } from '../domain/incident/vocabulary'
+import * as z from '~/utils/zod'
+import { SEVERITIES, SEVERITY_DESCRIPTIONS } from '~/domain/incident/vocabulary'
 import {
   ALERT_SOURCE_OPTION_LABELS,
   ALERT_SOURCES,
   INTEGRATION_NAME_MAX,
   RATE_LIMIT_MAX,
   SIGNING_SECRET_MAX,
-} from '../domain/alerts/vocabulary'
+} from '~/domain/alerts/vocabulary'
 import { ErrorList, Field, SelectField } from './forms'
 
 const rateError = `Enter a whole number from 1 to ${RATE_LIMIT_MAX}`

@@ -1,4 +1,4 @@
-import type { JobQueueRow, QueueStatsView } from '../domain/queues/queue-stats.server'
+import type { JobQueueRow, QueueStatsView } from '~/domain/queues/queue-stats.server'
 import { TableHead } from './table-head'
 
 const QUEUE_LABELS: Record<string, string> = {

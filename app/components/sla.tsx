@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react'
-import type { SlaState } from '../domain/sla/clock'
+import type { SlaState } from '~/domain/sla/clock'
 
 const base =
   'inline-flex items-center gap-1 rounded-full border px-2 py-0.5 text-xs font-semibold whitespace-nowrap'

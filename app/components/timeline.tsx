@@ -1,6 +1,6 @@
 import { Form, Link } from '@remix-run/react'
 import { useEffect } from 'react'
-import { utcTitle } from '../utils/time'
+import { utcTitle } from '~/utils/time'
 
 /**
  * One entry as the page receives it. A page carries a hundred of these twice (in its HTML and in

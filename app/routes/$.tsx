@@ -1,5 +1,5 @@
 import { isRouteErrorResponse, useRouteError } from '@remix-run/react'
-import { ErrorPage } from '../components/error-page'
+import { ErrorPage } from '~/components/error-page'
 
 /**
  * Every address no other route matches. A real (splat) route rather than the router's own "no

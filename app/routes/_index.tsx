@@ -1,14 +1,14 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
-import { OverdueMark, formatDueDate } from '../components/action-items'
-import { StatusBadge, SeverityBadge } from '../components/badges'
-import { getViewer } from '../domain/access/guard.server'
-import { can, ROLE_DESCRIPTIONS, ROLE_LABELS } from '../domain/access/permissions'
-import { listIncidents, parseIncidentFilters } from '../domain/incident/incident-list.server'
-import { INCIDENT_STATUSES, SEVERITIES } from '../domain/incident/vocabulary'
-import { listMyActionItems } from '../domain/postmortem/action-items.server'
-import { ACTION_ITEM_STATUS_LABELS } from '../domain/postmortem/vocabulary'
-import { now as clockNow } from '../utils/clock'
+import { OverdueMark, formatDueDate } from '~/components/action-items'
+import { StatusBadge, SeverityBadge } from '~/components/badges'
+import { getViewer } from '~/domain/access/guard.server'
+import { can, ROLE_DESCRIPTIONS, ROLE_LABELS } from '~/domain/access/permissions'
+import { listIncidents, parseIncidentFilters } from '~/domain/incident/incident-list.server'
+import { INCIDENT_STATUSES, SEVERITIES } from '~/domain/incident/vocabulary'
+import { listMyActionItems } from '~/domain/postmortem/action-items.server'
+import { ACTION_ITEM_STATUS_LABELS } from '~/domain/postmortem/vocabulary'
+import { now as clockNow } from '~/utils/clock'
 
 export const meta: MetaFunction = () => [
   { title: 'IncidentFlow' },

@@ -1,13 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { switchOrganization } from '../domain/access/accounts.server'
-import { requireViewer } from '../domain/access/guard.server'
-import { ROLE_LABELS } from '../domain/access/permissions'
-import { listSessions, revokeSession } from '../domain/access/session.server'
-import { redirectWithFlash } from '../utils/flash.server'
-import { safeRedirect } from '../utils/redirect'
-import { readFormData } from '../utils/form-data.server'
+import * as z from '~/utils/zod'
+import { switchOrganization } from '~/domain/access/accounts.server'
+import { requireViewer } from '~/domain/access/guard.server'
+import { ROLE_LABELS } from '~/domain/access/permissions'
+import { listSessions, revokeSession } from '~/domain/access/session.server'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { safeRedirect } from '~/utils/redirect'
+import { readFormData } from '~/utils/form-data.server'
 
 const actionSchema = z.discriminatedUnion('intent', [
   z.object({

@@ -9,15 +9,15 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { SubmitButton } from '../components/forms'
-import { requireMember } from '../domain/access/guard.server'
-import { NOTIFICATION_KINDS, NOTIFICATION_KIND_LABELS } from '../domain/notify/kinds'
-import { getPreferences, savePreferences } from '../domain/notify/preferences.server'
-import { redirectWithFlash } from '../utils/flash.server'
-import { readFormData } from '../utils/form-data.server'
+import * as z from '~/utils/zod'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { SubmitButton } from '~/components/forms'
+import { requireMember } from '~/domain/access/guard.server'
+import { NOTIFICATION_KINDS, NOTIFICATION_KIND_LABELS } from '~/domain/notify/kinds'
+import { getPreferences, savePreferences } from '~/domain/notify/preferences.server'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { readFormData } from '~/utils/form-data.server'
 
 /** Checked boxes are the kinds the member wants; the rest are stored as turned off. */
 const schema = z.object({

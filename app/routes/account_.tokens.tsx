@@ -10,32 +10,32 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { Card } from '../components/card'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { Field, SelectField, SubmitButton } from '../components/forms'
-import { DataTable } from '../components/data-table'
-import { SecretShownOnce } from '../components/secret-shown-once'
-import { requireMember } from '../domain/access/guard.server'
+import * as z from '~/utils/zod'
+import { Card } from '~/components/card'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { Field, SelectField, SubmitButton } from '~/components/forms'
+import { DataTable } from '~/components/data-table'
+import { SecretShownOnce } from '~/components/secret-shown-once'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   DEFAULT_TOKEN_EXPIRY,
   TOKEN_EXPIRY_CHOICES,
   TOKEN_EXPIRY_LABELS,
   TOKEN_NAME_MAX,
-} from '../domain/api/token-vocabulary'
+} from '~/domain/api/token-vocabulary'
 import {
   ApiTokenError,
   createApiToken,
   listApiTokens,
   revokeApiToken,
-} from '../domain/api/tokens.server'
-import { redirectWithFlash } from '../utils/flash.server'
-import { now as clockNow } from '../utils/clock'
-import { formatInZone } from '../utils/time'
-import { replyErrors } from '../utils/form-errors'
-import { forwardCacheControl } from '../utils/cache-headers'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/api/tokens.server'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { now as clockNow } from '~/utils/clock'
+import { formatInZone } from '~/utils/time'
+import { replyErrors } from '~/utils/form-errors'
+import { forwardCacheControl } from '~/utils/cache-headers'
+import { readFormData } from '~/utils/form-data.server'
 
 const createSchema = z.object({
   intent: z.literal('create'),

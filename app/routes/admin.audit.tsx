@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
-import { requireMember } from '../domain/access/guard.server'
-import { verifyOrganization } from '../domain/incident/audit.server'
+import { requireMember } from '~/domain/access/guard.server'
+import { verifyOrganization } from '~/domain/incident/audit.server'
 
 export const meta: MetaFunction = () => [{ title: 'Audit verification · IncidentFlow' }]
 

@@ -17,11 +17,11 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { ErrorList, Field, SelectField, SubmitButton } from '../components/forms'
-import { requireMember } from '../domain/access/guard.server'
+import * as z from '~/utils/zod'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { ErrorList, Field, SelectField, SubmitButton } from '~/components/forms'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   EscalationRuleError,
   createRule,
@@ -34,7 +34,7 @@ import {
   setRuleEnabled,
   updateRule,
   type RuleInput,
-} from '../domain/escalation/escalation.server'
+} from '~/domain/escalation/escalation.server'
 import {
   ESCALATION_TRIGGERS,
   RECIPIENT_GROUPS,
@@ -42,11 +42,11 @@ import {
   TRIGGER_LABELS,
   type EscalationAction,
   type EscalationRuleData,
-} from '../domain/escalation/rules'
-import { SEVERITIES } from '../domain/incident/vocabulary'
-import { SLA_TARGETS, SLA_TARGET_LABELS } from '../domain/sla/policy'
-import { redirectWithFlash } from '../utils/flash.server'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/escalation/rules'
+import { SEVERITIES } from '~/domain/incident/vocabulary'
+import { SLA_TARGETS, SLA_TARGET_LABELS } from '~/domain/sla/policy'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { readFormData } from '~/utils/form-data.server'
 
 const RULE_NAME_MAX = 120
 

@@ -10,16 +10,16 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { SubmitButton } from '../components/forms'
-import { IntegrationFields, integrationFieldsSchema } from '../components/integration-fields'
-import { DataTable } from '../components/data-table'
-import { SecretShownOnce } from '../components/secret-shown-once'
-import { Card } from '../components/card'
-import { DeleteSection, DetailHeader, IntentButtons } from '../components/settings-page'
-import { requireMember } from '../domain/access/guard.server'
+import * as z from '~/utils/zod'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { SubmitButton } from '~/components/forms'
+import { IntegrationFields, integrationFieldsSchema } from '~/components/integration-fields'
+import { DataTable } from '~/components/data-table'
+import { SecretShownOnce } from '~/components/secret-shown-once'
+import { Card } from '~/components/card'
+import { DeleteSection, DetailHeader, IntentButtons } from '~/components/settings-page'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   deleteIntegration,
   getIntegration,
@@ -29,17 +29,17 @@ import {
   rotateIntegrationToken,
   setIntegrationActive,
   updateIntegration,
-} from '../domain/alerts/integrations.server'
+} from '~/domain/alerts/integrations.server'
 import {
   ALERT_SOURCE_OPTION_LABELS,
   OUTCOME_LABELS,
   RECEIPT_STATUS_LABELS,
-} from '../domain/alerts/vocabulary'
-import { redirectWithFlash } from '../utils/flash.server'
-import { formatInZone } from '../utils/time'
-import { replyErrors } from '../utils/form-errors'
-import { forwardCacheControl } from '../utils/cache-headers'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/alerts/vocabulary'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { formatInZone } from '~/utils/time'
+import { replyErrors } from '~/utils/form-errors'
+import { forwardCacheControl } from '~/utils/cache-headers'
+import { readFormData } from '~/utils/form-data.server'
 
 const editSchema = integrationFieldsSchema.extend({
   intent: z.literal('save'),

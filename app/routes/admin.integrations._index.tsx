@@ -10,30 +10,30 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
-import { Card } from '../components/card'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { SubmitButton } from '../components/forms'
-import { createIntegrationSchema, IntegrationFields } from '../components/integration-fields'
-import { DataTable } from '../components/data-table'
-import { SecretShownOnce } from '../components/secret-shown-once'
-import { requireMember } from '../domain/access/guard.server'
+import { Card } from '~/components/card'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { SubmitButton } from '~/components/forms'
+import { createIntegrationSchema, IntegrationFields } from '~/components/integration-fields'
+import { DataTable } from '~/components/data-table'
+import { SecretShownOnce } from '~/components/secret-shown-once'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   createIntegration,
   hookUrl,
   IntegrationError,
   integrationServices,
   listIntegrations,
-} from '../domain/alerts/integrations.server'
+} from '~/domain/alerts/integrations.server'
 import {
   ALERT_SOURCE_OPTION_LABELS,
   DEFAULT_RATE_LIMIT,
   RECEIPT_STATUS_LABELS,
-} from '../domain/alerts/vocabulary'
-import { formatInZone } from '../utils/time'
-import { replyErrors } from '../utils/form-errors'
-import { forwardCacheControl } from '../utils/cache-headers'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/alerts/vocabulary'
+import { formatInZone } from '~/utils/time'
+import { replyErrors } from '~/utils/form-errors'
+import { forwardCacheControl } from '~/utils/cache-headers'
+import { readFormData } from '~/utils/form-data.server'
 
 /** The token is in the answer to the add form: no cache may keep that page. */
 export const headers = forwardCacheControl

@@ -3,12 +3,12 @@ import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { ErrorPage } from '../components/error-page'
-import { TableHead } from '../components/table-head'
-import { FormError } from '../components/form-error'
-import { Field, SelectField, SubmitButton } from '../components/forms'
-import { requireMember } from '../domain/access/guard.server'
+import * as z from '~/utils/zod'
+import { ErrorPage } from '~/components/error-page'
+import { TableHead } from '~/components/table-head'
+import { FormError } from '~/components/form-error'
+import { Field, SelectField, SubmitButton } from '~/components/forms'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   changeRole,
   invite,
@@ -17,11 +17,11 @@ import {
   MemberError,
   revokeInvitation,
   setActive,
-} from '../domain/access/members.server'
-import { ROLE_DESCRIPTIONS, ROLE_LABELS, ROLES } from '../domain/access/permissions'
-import { redirectWithFlash } from '../utils/flash.server'
+} from '~/domain/access/members.server'
+import { ROLE_DESCRIPTIONS, ROLE_LABELS, ROLES } from '~/domain/access/permissions'
+import { redirectWithFlash } from '~/utils/flash.server'
 import { isRouteErrorResponse, useRouteError } from '@remix-run/react'
-import { readFormData } from '../utils/form-data.server'
+import { readFormData } from '~/utils/form-data.server'
 
 const inviteSchema = z.object({
   intent: z.literal('invite'),

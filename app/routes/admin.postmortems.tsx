@@ -9,18 +9,18 @@ import {
   useRouteError,
   type ShouldRevalidateFunction,
 } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { SubmitButton } from '../components/forms'
-import { requireMember } from '../domain/access/guard.server'
+import * as z from '~/utils/zod'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { SubmitButton } from '~/components/forms'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   PostmortemSettingsConflictError,
   getPostmortemSettings,
   savePostmortemSettings,
-} from '../domain/postmortem/postmortem.server'
-import { redirectWithFlash } from '../utils/flash.server'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/postmortem/postmortem.server'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { readFormData } from '~/utils/form-data.server'
 
 const schema = z.object({
   requirePostmortem: z.literal('on').optional(),

@@ -2,18 +2,18 @@ import { parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { Field, SubmitButton } from '../components/forms'
-import { requireMember } from '../domain/access/guard.server'
+import * as z from '~/utils/zod'
+import { Field, SubmitButton } from '~/components/forms'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   addCatalogEntry,
   listCatalog,
   setCatalogEntryActive,
   type CatalogKind,
-} from '../domain/incident/catalog.server'
-import { IncidentError } from '../domain/incident/incident-service.server'
-import { redirectWithFlash } from '../utils/flash.server'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/incident/catalog.server'
+import { IncidentError } from '~/domain/incident/incident-service.server'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { readFormData } from '~/utils/form-data.server'
 
 const addSchema = z.object({
   intent: z.enum(['add-service', 'add-type']),

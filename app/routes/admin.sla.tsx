@@ -9,14 +9,14 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { Field, SubmitButton } from '../components/forms'
-import { TableHead } from '../components/table-head'
-import { requireMember } from '../domain/access/guard.server'
-import { listMembers } from '../domain/access/members.server'
-import { SEVERITIES, type Severity } from '../domain/incident/vocabulary'
+import * as z from '~/utils/zod'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { Field, SubmitButton } from '~/components/forms'
+import { TableHead } from '~/components/table-head'
+import { requireMember } from '~/domain/access/guard.server'
+import { listMembers } from '~/domain/access/members.server'
+import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
 import {
   SLA_TARGETS,
   formatDuration,
@@ -24,11 +24,11 @@ import {
   validateTargets,
   type SlaTarget,
   type SlaTargets,
-} from '../domain/sla/policy'
-import { SlaPolicyError, policyHistory, savePolicy } from '../domain/sla/sla.server'
-import { redirectWithFlash } from '../utils/flash.server'
-import { formatInZone, utcTitle } from '../utils/time'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/sla/policy'
+import { SlaPolicyError, policyHistory, savePolicy } from '~/domain/sla/sla.server'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { formatInZone, utcTitle } from '~/utils/time'
+import { readFormData } from '~/utils/form-data.server'
 
 const DURATION_HELP = 'Enter a duration like 15m, 1h 30m or 3d, or leave it empty'
 

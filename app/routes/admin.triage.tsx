@@ -1,9 +1,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, useLoaderData } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { SubmitButton } from '../components/forms'
-import { requireMember } from '../domain/access/guard.server'
-import { getCatalogs, saveTriageMatrix } from '../domain/incident/incident-service.server'
+import * as z from '~/utils/zod'
+import { SubmitButton } from '~/components/forms'
+import { requireMember } from '~/domain/access/guard.server'
+import { getCatalogs, saveTriageMatrix } from '~/domain/incident/incident-service.server'
 import {
   DEFAULT_TRIAGE_MATRIX,
   IMPACTS,
@@ -11,10 +11,10 @@ import {
   URGENCIES,
   URGENCY_LABELS,
   type TriageMatrix,
-} from '../domain/incident/triage'
-import { SEVERITIES } from '../domain/incident/vocabulary'
-import { redirectWithFlash } from '../utils/flash.server'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/incident/triage'
+import { SEVERITIES } from '~/domain/incident/vocabulary'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { readFormData } from '~/utils/form-data.server'
 
 const cell = z.enum(SEVERITIES)
 const matrixSchema = z.object(

@@ -11,22 +11,22 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { PendingRefresh } from '../components/pending-refresh'
-import { EndpointFields, endpointFieldsSchema } from '../components/webhook-endpoint-fields'
-import { SubmitButton } from '../components/forms'
-import { DataTable } from '../components/data-table'
-import { Card } from '../components/card'
+import * as z from '~/utils/zod'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { PendingRefresh } from '~/components/pending-refresh'
+import { EndpointFields, endpointFieldsSchema } from '~/components/webhook-endpoint-fields'
+import { SubmitButton } from '~/components/forms'
+import { DataTable } from '~/components/data-table'
+import { Card } from '~/components/card'
 import {
   DeleteSection,
   DetailHeader,
   IntentButtons,
   secondaryButtonClass,
-} from '../components/settings-page'
-import { TableHead } from '../components/table-head'
-import { requireMember } from '../domain/access/guard.server'
+} from '~/components/settings-page'
+import { TableHead } from '~/components/table-head'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   deleteEndpoint,
   getDelivery,
@@ -40,10 +40,10 @@ import {
   WebhookError,
   type AttemptRow,
   type DeliveryRow,
-} from '../domain/notify/webhooks.server'
-import { redirectWithFlash } from '../utils/flash.server'
-import { replyErrors } from '../utils/form-errors'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/notify/webhooks.server'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { replyErrors } from '~/utils/form-errors'
+import { readFormData } from '~/utils/form-data.server'
 
 const endpointSchema = endpointFieldsSchema.extend({ intent: z.literal('save') })
 

@@ -10,18 +10,18 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { Card } from '../components/card'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { EndpointFields, endpointFieldsSchema } from '../components/webhook-endpoint-fields'
-import { SubmitButton } from '../components/forms'
-import { DataTable } from '../components/data-table'
-import { requireMember } from '../domain/access/guard.server'
-import { createEndpoint, listEndpoints, WebhookError } from '../domain/notify/webhooks.server'
-import { redirectWithFlash } from '../utils/flash.server'
-import { replyErrors } from '../utils/form-errors'
-import { readFormData } from '../utils/form-data.server'
+import * as z from '~/utils/zod'
+import { Card } from '~/components/card'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { EndpointFields, endpointFieldsSchema } from '~/components/webhook-endpoint-fields'
+import { SubmitButton } from '~/components/forms'
+import { DataTable } from '~/components/data-table'
+import { requireMember } from '~/domain/access/guard.server'
+import { createEndpoint, listEndpoints, WebhookError } from '~/domain/notify/webhooks.server'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { replyErrors } from '~/utils/form-errors'
+import { readFormData } from '~/utils/form-data.server'
 
 const endpointSchema = endpointFieldsSchema.extend({ intent: z.literal('create') })
 

@@ -4,7 +4,7 @@ import {
   exportHeaders,
   incidentCsvStream,
   requireExport,
-} from '../domain/analytics/analytics.server'
+} from '~/domain/analytics/analytics.server'
 
 /** The dashboard's incidents (same filters) as CSV, streamed in batches. */
 export async function loader({ request, context }: LoaderFunctionArgs) {

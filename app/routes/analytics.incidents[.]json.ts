@@ -4,8 +4,8 @@ import {
   exportHeaders,
   incidentJsonStream,
   requireExport,
-} from '../domain/analytics/analytics.server'
-import { now } from '../utils/clock'
+} from '~/domain/analytics/analytics.server'
+import { now } from '~/utils/clock'
 
 /** The dashboard's incidents (same filters) as JSON with the filters and definitions version. */
 export async function loader({ request, context }: LoaderFunctionArgs) {

@@ -5,9 +5,9 @@ import {
   loadDashboard,
   metricsCsv,
   requireExport,
-} from '../domain/analytics/analytics.server'
-import { countActionItems } from '../domain/postmortem/action-items.server'
-import { now } from '../utils/clock'
+} from '~/domain/analytics/analytics.server'
+import { countActionItems } from '~/domain/postmortem/action-items.server'
+import { now } from '~/utils/clock'
 
 /** Every number of the dashboard (same filters) as one long CSV table. */
 export async function loader({ request, context }: LoaderFunctionArgs) {

@@ -5,9 +5,9 @@ import {
   loadDashboard,
   metricsJson,
   requireExport,
-} from '../domain/analytics/analytics.server'
-import { countActionItems } from '../domain/postmortem/action-items.server'
-import { now } from '../utils/clock'
+} from '~/domain/analytics/analytics.server'
+import { countActionItems } from '~/domain/postmortem/action-items.server'
+import { now } from '~/utils/clock'
 
 /** The dashboard (same filters) as JSON, with its filters, definitions and their version. */
 export async function loader({ request, context }: LoaderFunctionArgs) {

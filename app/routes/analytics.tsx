@@ -2,34 +2,34 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/react'
 import type { ChartConfiguration } from 'chart.js'
 import { useEffect, useRef, useSyncExternalStore, type ReactNode } from 'react'
-import { FilterCheckboxes, FilterSelect } from '../components/filter-fields'
-import { ErrorPage } from '../components/error-page'
-import { TableHead } from '../components/table-head'
-import { requireMember } from '../domain/access/guard.server'
-import { can } from '../domain/access/permissions'
-import { listMembers } from '../domain/access/members.server'
-import { loadDashboard } from '../domain/analytics/analytics.server'
+import { FilterCheckboxes, FilterSelect } from '~/components/filter-fields'
+import { ErrorPage } from '~/components/error-page'
+import { TableHead } from '~/components/table-head'
+import { requireMember } from '~/domain/access/guard.server'
+import { can } from '~/domain/access/permissions'
+import { listMembers } from '~/domain/access/members.server'
+import { loadDashboard } from '~/domain/analytics/analytics.server'
 import {
   PERIODS,
   PERIOD_LABELS,
   filtersToSearchParams,
   parseAnalyticsFilters,
   periodDates,
-} from '../domain/analytics/filters'
+} from '~/domain/analytics/filters'
 import {
   DEFINITION_BY_ID,
   DEFINITIONS_VERSION,
   formatPercent,
   formatSeconds,
   type DefinitionId,
-} from '../domain/analytics/metrics'
-import type { Dashboard, DurationStats, MetricId } from '../domain/analytics/types'
-import { getCatalogs } from '../domain/incident/incident-service.server'
-import { SEVERITIES, type Severity } from '../domain/incident/vocabulary'
-import { countActionItems } from '../domain/postmortem/action-items.server'
-import { SLA_TARGET_LABELS } from '../domain/sla/policy'
-import { now as clockNow } from '../utils/clock'
-import { formatInZone } from '../utils/time'
+} from '~/domain/analytics/metrics'
+import type { Dashboard, DurationStats, MetricId } from '~/domain/analytics/types'
+import { getCatalogs } from '~/domain/incident/incident-service.server'
+import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
+import { countActionItems } from '~/domain/postmortem/action-items.server'
+import { SLA_TARGET_LABELS } from '~/domain/sla/policy'
+import { now as clockNow } from '~/utils/clock'
+import { formatInZone } from '~/utils/time'
 
 export const meta: MetaFunction = () => [{ title: 'Analytics · IncidentFlow' }]
 

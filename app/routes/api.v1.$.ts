@@ -1,5 +1,5 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { ApiError, apiRoute } from '../domain/api/http.server'
+import { ApiError, apiRoute } from '~/domain/api/http.server'
 
 /** Any other /api/v1 path: a JSON 404, whatever the method, so clients never get an HTML page. */
 const notFound = apiRoute(async ({ request }: LoaderFunctionArgs) => {

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from '@remix-run/node'
-import { addComment } from '../domain/incident/incident-service.server'
+import { addComment } from '~/domain/incident/incident-service.server'
 import {
   apiJson,
   apiRoute,
@@ -7,9 +7,9 @@ import {
   readJsonBody,
   requireIncidentActor,
   requireMethod,
-} from '../domain/api/http.server'
-import { requireIncidentDetail, toApiEvent } from '../domain/api/incidents.server'
-import { CommentRequestSchema } from '../domain/api/schemas'
+} from '~/domain/api/http.server'
+import { requireIncidentDetail, toApiEvent } from '~/domain/api/incidents.server'
+import { CommentRequestSchema } from '~/domain/api/schemas'
 
 export const loader = methodNotAllowed(['POST'])
 

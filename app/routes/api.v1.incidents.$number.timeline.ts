@@ -1,11 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import {
-  apiJson,
-  apiRoute,
-  methodNotAllowed,
-  requireIncidentActor,
-} from '../domain/api/http.server'
-import { requireIncidentDetail, toApiTimeline } from '../domain/api/incidents.server'
+import { apiJson, apiRoute, methodNotAllowed, requireIncidentActor } from '~/domain/api/http.server'
+import { requireIncidentDetail, toApiTimeline } from '~/domain/api/incidents.server'
 
 /** GET /api/v1/incidents/{number}/timeline: every entry, oldest first, with its hashes. */
 export const loader = apiRoute(async (args: LoaderFunctionArgs) => {

@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs } from '@remix-run/node'
-import { transitionIncident } from '../domain/incident/incident-service.server'
+import { transitionIncident } from '~/domain/incident/incident-service.server'
 import {
   apiJson,
   apiRoute,
@@ -8,9 +8,9 @@ import {
   readJsonBody,
   requireIncidentActor,
   requireMethod,
-} from '../domain/api/http.server'
-import { requireIncidentDetail, toApiIncident } from '../domain/api/incidents.server'
-import { TransitionRequestSchema } from '../domain/api/schemas'
+} from '~/domain/api/http.server'
+import { requireIncidentDetail, toApiIncident } from '~/domain/api/incidents.server'
+import { TransitionRequestSchema } from '~/domain/api/schemas'
 
 export const loader = methodNotAllowed(['POST'])
 

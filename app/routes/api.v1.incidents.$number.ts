@@ -1,11 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import {
-  apiJson,
-  apiRoute,
-  methodNotAllowed,
-  requireIncidentActor,
-} from '../domain/api/http.server'
-import { requireIncidentDetail, toApiIncident } from '../domain/api/incidents.server'
+import { apiJson, apiRoute, methodNotAllowed, requireIncidentActor } from '~/domain/api/http.server'
+import { requireIncidentDetail, toApiIncident } from '~/domain/api/incidents.server'
 
 /** GET /api/v1/incidents/{number}: one incident of the token's organization. */
 export const loader = apiRoute(async (args: LoaderFunctionArgs) => {

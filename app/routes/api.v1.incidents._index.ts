@@ -1,5 +1,5 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
-import { declareIncident } from '../domain/incident/incident-service.server'
+import { declareIncident } from '~/domain/incident/incident-service.server'
 import {
   apiJson,
   apiRoute,
@@ -7,17 +7,17 @@ import {
   readQuery,
   requireApiActor,
   requireMethod,
-} from '../domain/api/http.server'
+} from '~/domain/api/http.server'
 import {
   listApiIncidents,
   requireIncidentDetail,
   toApiIncident,
-} from '../domain/api/incidents.server'
+} from '~/domain/api/incidents.server'
 import {
   DeclareIncidentRequestSchema,
   LIST_ARRAY_PARAMS,
   ListIncidentsQuerySchema,
-} from '../domain/api/schemas'
+} from '~/domain/api/schemas'
 
 /** GET /api/v1/incidents: one page of the organization's incidents. */
 export const loader = apiRoute(async ({ request, context }: LoaderFunctionArgs) => {

@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { apiJson, apiRoute, methodNotAllowed } from '../domain/api/http.server'
-import { openApiDocument } from '../domain/api/openapi'
+import { apiJson, apiRoute, methodNotAllowed } from '~/domain/api/http.server'
+import { openApiDocument } from '~/domain/api/openapi'
 
 /** GET /api/v1/openapi.json: the API's description; public, like the rest of the docs. */
 export const loader = apiRoute(async ({ context }: LoaderFunctionArgs) =>

@@ -1,14 +1,14 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
-import * as z from '../utils/zod'
-import { createSession } from '../domain/access/session.server'
+import * as z from '~/utils/zod'
+import { createSession } from '~/domain/access/session.server'
 import {
   MAGIC_LINK_TYPES,
   SupabaseSignInError,
   supabaseEnabled,
   supabaseVerifyMagicLink,
-} from '../domain/access/supabase.server'
-import { redirectWithFlash } from '../utils/flash.server'
+} from '~/domain/access/supabase.server'
+import { redirectWithFlash } from '~/utils/flash.server'
 
 const querySchema = z.object({
   token_hash: z.string().min(8).max(512),

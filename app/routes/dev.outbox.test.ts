@@ -3,9 +3,9 @@ import os from 'node:os'
 import path from 'node:path'
 import type { AppLoadContext } from '@remix-run/node'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { loader as rootLoader } from '../root'
-import { parseEnv, webEnvSchema } from '../utils/env.server'
-import { localMailer, localOutboxDir, type MailMessage } from '../utils/mailer.server'
+import { loader as rootLoader } from '~/root'
+import { parseEnv, webEnvSchema } from '~/utils/env.server'
+import { localMailer, localOutboxDir, type MailMessage } from '~/utils/mailer.server'
 import { loader } from './dev.outbox'
 
 /**

@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { useLoaderData } from '@remix-run/react'
 import { Fragment } from 'react'
-import { localOutboxDir, readLocalOutbox } from '../utils/mailer.server'
+import { localOutboxDir, readLocalOutbox } from '~/utils/mailer.server'
 
 export const meta: MetaFunction = () => [{ title: 'Outbox · IncidentFlow' }]
 

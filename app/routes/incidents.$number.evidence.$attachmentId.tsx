@@ -1,9 +1,9 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { createReadableStreamFromReadable, redirect } from '@remix-run/node'
-import { requireMember } from '../domain/access/guard.server'
-import { findAttachment } from '../domain/evidence/evidence.server'
-import { IMAGE_KINDS, contentDisposition, type EvidenceKind } from '../domain/evidence/file-type'
-import { isUuid } from '../utils/uuid'
+import { requireMember } from '~/domain/access/guard.server'
+import { findAttachment } from '~/domain/evidence/evidence.server'
+import { IMAGE_KINDS, contentDisposition, type EvidenceKind } from '~/domain/evidence/file-type'
+import { isUuid } from '~/utils/uuid'
 
 const IMAGE_TYPES = new Set([...IMAGE_KINDS].map((k: EvidenceKind) => `image/${k}`))
 

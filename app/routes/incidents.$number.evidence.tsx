@@ -4,18 +4,18 @@ import {
   unstable_composeUploadHandlers,
   unstable_createMemoryUploadHandler,
 } from '@remix-run/node'
-import { requireMember } from '../domain/access/guard.server'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   prepareUpload,
   recordUpload,
   stageUpload,
   withdrawEvidence,
   type StagedUpload,
-} from '../domain/evidence/evidence.server'
-import { IncidentError } from '../domain/incident/incident-service.server'
-import { redirectWithFlash } from '../utils/flash.server'
-import { readFormData, unreadableForm } from '../utils/form-data.server'
-import { MultipartError, parseMultipartFormData } from '../utils/multipart.server'
+} from '~/domain/evidence/evidence.server'
+import { IncidentError } from '~/domain/incident/incident-service.server'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { readFormData, unreadableForm } from '~/utils/form-data.server'
+import { MultipartError, parseMultipartFormData } from '~/utils/multipart.server'
 
 /** The upload form posts here; a visit by GET goes back to the incident. */
 export async function loader({ params }: ActionFunctionArgs) {

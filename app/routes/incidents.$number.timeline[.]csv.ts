@@ -3,7 +3,7 @@ import {
   downloadHeaders,
   loadIncidentForExport,
   timelineCsv,
-} from '../domain/incident/timeline-export.server'
+} from '~/domain/incident/timeline-export.server'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { number, detail } = await loadIncidentForExport(request, context, params.number)

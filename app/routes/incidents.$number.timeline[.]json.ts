@@ -1,7 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
-import { GENESIS_HASH } from '../domain/incident/events'
-import { stateOf } from '../domain/incident/incident-service.server'
-import { downloadHeaders, loadIncidentForExport } from '../domain/incident/timeline-export.server'
+import { GENESIS_HASH } from '~/domain/incident/events'
+import { stateOf } from '~/domain/incident/incident-service.server'
+import { downloadHeaders, loadIncidentForExport } from '~/domain/incident/timeline-export.server'
 
 /**
  * The timeline with everything needed to verify it offline: each event's seq, canonical fields

@@ -10,13 +10,13 @@ import {
   useRouteError,
   type ShouldRevalidateFunction,
 } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { SeverityBadge, StatusBadge } from '../components/badges'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { Field, SelectField, SubmitButton, TextareaField } from '../components/forms'
-import { Timeline, type TimelineEntry, type TimelinePaging } from '../components/timeline'
-import { requireMember } from '../domain/access/guard.server'
+import * as z from '~/utils/zod'
+import { SeverityBadge, StatusBadge } from '~/components/badges'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { Field, SelectField, SubmitButton, TextareaField } from '~/components/forms'
+import { Timeline, type TimelineEntry, type TimelinePaging } from '~/components/timeline'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   IncidentConflictError,
   IncidentError,
@@ -28,31 +28,31 @@ import {
   forceEscalate,
   getIncidentWithTimeline,
   transitionIncident,
-} from '../domain/incident/incident-service.server'
-import { TRANSITION_ACTIONS, type TransitionAction } from '../domain/incident/lifecycle'
-import { isHigher } from '../domain/incident/triage'
-import { describeEvent } from '../domain/incident/describe-event.server'
-import type { StoredEvent } from '../domain/incident/events'
-import { runKind } from '../domain/incident/timeline-runs'
-import { timelineWindowFrom, timelineWindowQuery } from '../domain/incident/timeline.server'
+} from '~/domain/incident/incident-service.server'
+import { TRANSITION_ACTIONS, type TransitionAction } from '~/domain/incident/lifecycle'
+import { isHigher } from '~/domain/incident/triage'
+import { describeEvent } from '~/domain/incident/describe-event.server'
+import type { StoredEvent } from '~/domain/incident/events'
+import { runKind } from '~/domain/incident/timeline-runs'
+import { timelineWindowFrom, timelineWindowQuery } from '~/domain/incident/timeline.server'
 import {
   COMMENT_MAX,
   SEVERITIES,
   SEVERITY_DESCRIPTIONS,
   type Severity,
-} from '../domain/incident/vocabulary'
-import { redirectWithFlash } from '../utils/flash.server'
-import { listAttachments } from '../domain/evidence/evidence.server'
-import { postmortemStatusOf } from '../domain/postmortem/postmortem.server'
-import { POSTMORTEM_STATUS_LABELS } from '../domain/postmortem/vocabulary'
-import { formatDuration, formatInZone, fromLocalInput, toLocalInput, utcTitle } from '../utils/time'
-import { clocksFor } from '../domain/sla/sla.server'
-import { now as clockNow } from '../utils/clock'
-import { Countdown, SlaBadge } from '../components/sla'
-import { SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '../domain/sla/policy'
-import { requireIncidentNumber } from '../utils/incident-number'
-import { replyErrors } from '../utils/form-errors'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/incident/vocabulary'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { listAttachments } from '~/domain/evidence/evidence.server'
+import { postmortemStatusOf } from '~/domain/postmortem/postmortem.server'
+import { POSTMORTEM_STATUS_LABELS } from '~/domain/postmortem/vocabulary'
+import { formatDuration, formatInZone, fromLocalInput, toLocalInput, utcTitle } from '~/utils/time'
+import { clocksFor } from '~/domain/sla/sla.server'
+import { now as clockNow } from '~/utils/clock'
+import { Countdown, SlaBadge } from '~/components/sla'
+import { SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '~/domain/sla/policy'
+import { requireIncidentNumber } from '~/utils/incident-number'
+import { replyErrors } from '~/utils/form-errors'
+import { readFormData } from '~/utils/form-data.server'
 
 const version = z.coerce.number().int().min(0)
 const reason = z.string({ error: 'Give a reason' }).trim().min(1, 'Give a reason').max(1000)

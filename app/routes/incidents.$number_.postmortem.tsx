@@ -10,24 +10,24 @@ import {
   useRouteError,
   type ShouldRevalidateFunction,
 } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { ActionItemTable } from '../components/action-items'
-import { SeverityBadge, StatusBadge } from '../components/badges'
-import { ErrorPage } from '../components/error-page'
-import { IncidentSubpageHeader } from '../components/incident-subpage-header'
-import { FormError } from '../components/form-error'
-import { ErrorList, SelectField, SubmitButton, TextareaField, Field } from '../components/forms'
-import { requireMember } from '../domain/access/guard.server'
-import { IncidentError } from '../domain/incident/incident-service.server'
-import { listActionItems } from '../domain/postmortem/action-items.server'
-import { listDrafts, type DraftSummary } from '../domain/postmortem/drafts.server'
+import * as z from '~/utils/zod'
+import { ActionItemTable } from '~/components/action-items'
+import { SeverityBadge, StatusBadge } from '~/components/badges'
+import { ErrorPage } from '~/components/error-page'
+import { IncidentSubpageHeader } from '~/components/incident-subpage-header'
+import { FormError } from '~/components/form-error'
+import { ErrorList, SelectField, SubmitButton, TextareaField, Field } from '~/components/forms'
+import { requireMember } from '~/domain/access/guard.server'
+import { IncidentError } from '~/domain/incident/incident-service.server'
+import { listActionItems } from '~/domain/postmortem/action-items.server'
+import { listDrafts, type DraftSummary } from '~/domain/postmortem/drafts.server'
 import {
   PostmortemConflictError,
   PostmortemInputError,
   getPostmortemPage,
   savePostmortem,
   setPostmortemStatus,
-} from '../domain/postmortem/postmortem.server'
+} from '~/domain/postmortem/postmortem.server'
 import {
   CHANGE_NOTE_MAX,
   POSTMORTEM_MOVES,
@@ -41,13 +41,13 @@ import {
   type PostmortemSections,
   TIMELINE_NOTE_MAX,
   type PostmortemStatus,
-} from '../domain/postmortem/vocabulary'
-import { redirectWithFlash } from '../utils/flash.server'
-import { renderMarkdown } from '../utils/markdown.server'
-import { formatInZone, utcTitle } from '../utils/time'
-import { requireIncidentNumber } from '../utils/incident-number'
-import { replyErrors } from '../utils/form-errors'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/postmortem/vocabulary'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { renderMarkdown } from '~/utils/markdown.server'
+import { formatInZone, utcTitle } from '~/utils/time'
+import { requireIncidentNumber } from '~/utils/incident-number'
+import { replyErrors } from '~/utils/form-errors'
+import { readFormData } from '~/utils/form-data.server'
 
 const section = z
   .string()

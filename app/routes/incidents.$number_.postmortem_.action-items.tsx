@@ -19,13 +19,13 @@ import {
   formatDueDate,
   updateActionItemSchema,
   type OwnerOption,
-} from '../components/action-items'
-import { Card } from '../components/card'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { SubmitButton } from '../components/forms'
-import { requireMember } from '../domain/access/guard.server'
-import { listMembers } from '../domain/access/members.server'
+} from '~/components/action-items'
+import { Card } from '~/components/card'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { SubmitButton } from '~/components/forms'
+import { requireMember } from '~/domain/access/guard.server'
+import { listMembers } from '~/domain/access/members.server'
 import {
   ActionItemError,
   createActionItem,
@@ -33,18 +33,18 @@ import {
   localDate,
   updateActionItem,
   type ActionItemView,
-} from '../domain/postmortem/action-items.server'
-import { getPostmortemView } from '../domain/postmortem/postmortem.server'
+} from '~/domain/postmortem/action-items.server'
+import { getPostmortemView } from '~/domain/postmortem/postmortem.server'
 import {
   ACTION_ITEM_PRIORITY_LABELS,
   ACTION_ITEM_STATUS_LABELS,
   POSTMORTEM_STATUS_LABELS,
-} from '../domain/postmortem/vocabulary'
-import { now as clockNow } from '../utils/clock'
-import { redirectWithFlash } from '../utils/flash.server'
-import { requireIncidentNumber } from '../utils/incident-number'
-import { replyErrors } from '../utils/form-errors'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/postmortem/vocabulary'
+import { now as clockNow } from '~/utils/clock'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { requireIncidentNumber } from '~/utils/incident-number'
+import { replyErrors } from '~/utils/form-errors'
+import { readFormData } from '~/utils/form-data.server'
 
 /**
  * The action items of one incident's postmortem: the list, an "Add action item" form for those

@@ -1,13 +1,13 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
-import * as z from '../utils/zod'
-import { requireMember } from '../domain/access/guard.server'
-import { llmSettings } from '../domain/postmortem/draft-llm.server'
-import { DRAFT_MODES, DraftError, requestDraft } from '../domain/postmortem/drafts.server'
-import { now as clockNow } from '../utils/clock'
-import { redirectWithFlash } from '../utils/flash.server'
-import { requireIncidentNumber } from '../utils/incident-number'
-import { readFormData } from '../utils/form-data.server'
+import * as z from '~/utils/zod'
+import { requireMember } from '~/domain/access/guard.server'
+import { llmSettings } from '~/domain/postmortem/draft-llm.server'
+import { DRAFT_MODES, DraftError, requestDraft } from '~/domain/postmortem/drafts.server'
+import { now as clockNow } from '~/utils/clock'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { requireIncidentNumber } from '~/utils/incident-number'
+import { readFormData } from '~/utils/form-data.server'
 
 /**
  * "Generate draft" on the postmortem page posts here (`mode` = template | llm, and the revision

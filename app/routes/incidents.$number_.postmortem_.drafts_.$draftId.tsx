@@ -8,24 +8,24 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { PendingRefresh } from '../components/pending-refresh'
-import { SubmitButton } from '../components/forms'
-import { requireMember } from '../domain/access/guard.server'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { PendingRefresh } from '~/components/pending-refresh'
+import { SubmitButton } from '~/components/forms'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   DraftError,
   acceptDraft,
   discardDraft,
   getDraft,
   type DraftView,
-} from '../domain/postmortem/drafts.server'
-import { POSTMORTEM_SECTIONS, POSTMORTEM_SECTION_LABELS } from '../domain/postmortem/vocabulary'
-import { now as clockNow } from '../utils/clock'
-import { redirectWithFlash } from '../utils/flash.server'
-import { formatInZone } from '../utils/time'
-import { requireIncidentNumber } from '../utils/incident-number'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/postmortem/drafts.server'
+import { POSTMORTEM_SECTIONS, POSTMORTEM_SECTION_LABELS } from '~/domain/postmortem/vocabulary'
+import { now as clockNow } from '~/utils/clock'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { formatInZone } from '~/utils/time'
+import { requireIncidentNumber } from '~/utils/incident-number'
+import { readFormData } from '~/utils/form-data.server'
 
 const STATUS_WORDS: Record<DraftView['status'], string> = {
   queued: 'Queued',

@@ -1,14 +1,14 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/react'
-import { ErrorPage } from '../components/error-page'
-import { IncidentSubpageHeader } from '../components/incident-subpage-header'
-import { TableHead } from '../components/table-head'
-import { requireMember } from '../domain/access/guard.server'
-import { countChanges, diffRevisions, type DiffLine } from '../domain/postmortem/diff'
-import { getRevisionPair, listRevisions } from '../domain/postmortem/postmortem.server'
-import { POSTMORTEM_STATUS_LABELS } from '../domain/postmortem/vocabulary'
-import { formatInZone, utcTitle } from '../utils/time'
-import { requireIncidentNumber } from '../utils/incident-number'
+import { ErrorPage } from '~/components/error-page'
+import { IncidentSubpageHeader } from '~/components/incident-subpage-header'
+import { TableHead } from '~/components/table-head'
+import { requireMember } from '~/domain/access/guard.server'
+import { countChanges, diffRevisions, type DiffLine } from '~/domain/postmortem/diff'
+import { getRevisionPair, listRevisions } from '~/domain/postmortem/postmortem.server'
+import { POSTMORTEM_STATUS_LABELS } from '~/domain/postmortem/vocabulary'
+import { formatInZone, utcTitle } from '~/utils/time'
+import { requireIncidentNumber } from '~/utils/incident-number'
 
 /** A revision number from the query string: absent → null, anything but a positive integer → 400. */
 function parseRevision(value: string | null) {

@@ -1,22 +1,22 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
-import { SeverityBadge, StatusBadge } from '../components/badges'
-import { FilterCheckboxes, FilterSelect } from '../components/filter-fields'
-import { SlaBadge } from '../components/sla'
-import { slaClock, worstState, type SlaTimes } from '../domain/sla/clock'
-import { SLA_TARGET_LABELS, type SeverityTargets } from '../domain/sla/policy'
-import { now as clockNow } from '../utils/clock'
-import { TableHead } from '../components/table-head'
-import { requireMember } from '../domain/access/guard.server'
-import { getCatalogs } from '../domain/incident/incident-service.server'
+import { SeverityBadge, StatusBadge } from '~/components/badges'
+import { FilterCheckboxes, FilterSelect } from '~/components/filter-fields'
+import { SlaBadge } from '~/components/sla'
+import { slaClock, worstState, type SlaTimes } from '~/domain/sla/clock'
+import { SLA_TARGET_LABELS, type SeverityTargets } from '~/domain/sla/policy'
+import { now as clockNow } from '~/utils/clock'
+import { TableHead } from '~/components/table-head'
+import { requireMember } from '~/domain/access/guard.server'
+import { getCatalogs } from '~/domain/incident/incident-service.server'
 import {
   listIncidents,
   parseIncidentFilters,
   selectedStatuses,
-} from '../domain/incident/incident-list.server'
-import { listMembers } from '../domain/access/members.server'
-import { INCIDENT_STATUSES, SEVERITIES, STATUS_LABELS } from '../domain/incident/vocabulary'
-import { formatDuration, formatInZone, utcTitle } from '../utils/time'
+} from '~/domain/incident/incident-list.server'
+import { listMembers } from '~/domain/access/members.server'
+import { INCIDENT_STATUSES, SEVERITIES, STATUS_LABELS } from '~/domain/incident/vocabulary'
+import { formatDuration, formatInZone, utcTitle } from '~/utils/time'
 
 export const meta: MetaFunction = () => [{ title: 'Incidents · IncidentFlow' }]
 

@@ -9,26 +9,20 @@ import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data, redirect } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { FormError } from '../components/form-error'
-import { Field, SelectField, SubmitButton, TextareaField } from '../components/forms'
-import { requireMember } from '../domain/access/guard.server'
+import * as z from '~/utils/zod'
+import { FormError } from '~/components/form-error'
+import { Field, SelectField, SubmitButton, TextareaField } from '~/components/forms'
+import { requireMember } from '~/domain/access/guard.server'
 import {
   IncidentError,
   declareIncident,
   getCatalogs,
-} from '../domain/incident/incident-service.server'
-import {
-  IMPACTS,
-  IMPACT_LABELS,
-  URGENCIES,
-  URGENCY_LABELS,
-  triage,
-} from '../domain/incident/triage'
-import { COMMENT_MAX, SEVERITIES, SEVERITY_DESCRIPTIONS } from '../domain/incident/vocabulary'
-import { fromLocalInput } from '../utils/time'
-import { replyErrors } from '../utils/form-errors'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/incident/incident-service.server'
+import { IMPACTS, IMPACT_LABELS, URGENCIES, URGENCY_LABELS, triage } from '~/domain/incident/triage'
+import { COMMENT_MAX, SEVERITIES, SEVERITY_DESCRIPTIONS } from '~/domain/incident/vocabulary'
+import { fromLocalInput } from '~/utils/time'
+import { replyErrors } from '~/utils/form-errors'
+import { readFormData } from '~/utils/form-data.server'
 
 const optionalId = z
   .union([z.uuid(), z.literal('')])

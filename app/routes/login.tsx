@@ -9,24 +9,24 @@ import type {
 } from '@remix-run/node'
 import { data, redirect } from '@remix-run/node'
 import { Form, Link, useActionData, useLoaderData } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { Field, SubmitButton } from '../components/forms'
-import { FormError } from '../components/form-error'
-import { HoneypotField } from '../components/honeypot'
-import { formAuthenticator } from '../domain/access/authenticator.server'
-import { requireAnonymous } from '../domain/access/guard.server'
-import { loginSchema } from '../domain/access/login-schema'
-import { createSession } from '../domain/access/session.server'
+import * as z from '~/utils/zod'
+import { Field, SubmitButton } from '~/components/forms'
+import { FormError } from '~/components/form-error'
+import { HoneypotField } from '~/components/honeypot'
+import { formAuthenticator } from '~/domain/access/authenticator.server'
+import { requireAnonymous } from '~/domain/access/guard.server'
+import { loginSchema } from '~/domain/access/login-schema'
+import { createSession } from '~/domain/access/session.server'
 import {
   SupabaseSignInError,
   supabaseEnabled,
   supabasePasswordSignIn,
   supabaseSendMagicLink,
-} from '../domain/access/supabase.server'
-import { redirectWithFlash } from '../utils/flash.server'
-import { honeypotSchema } from '../utils/honeypot'
-import { safeRedirect } from '../utils/redirect'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/access/supabase.server'
+import { redirectWithFlash } from '~/utils/flash.server'
+import { honeypotSchema } from '~/utils/honeypot'
+import { safeRedirect } from '~/utils/redirect'
+import { readFormData } from '~/utils/form-data.server'
 
 export const meta: MetaFunction = () => [{ title: 'Log in · IncidentFlow' }]
 

@@ -1,8 +1,8 @@
 import type { ActionFunctionArgs } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
-import { logOut } from '../domain/access/accounts.server'
-import { getViewer } from '../domain/access/guard.server'
-import { clearSessionCookie } from '../domain/access/session.server'
+import { logOut } from '~/domain/access/accounts.server'
+import { getViewer } from '~/domain/access/guard.server'
+import { clearSessionCookie } from '~/domain/access/session.server'
 
 /** Logging out only ever happens by POST, so a link or an image cannot sign anyone out. */
 export async function loader() {

@@ -1,8 +1,8 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { createReadableStreamFromReadable, redirect } from '@remix-run/node'
-import { requireMember } from '../domain/access/guard.server'
-import { ReportError, openReportFile } from '../domain/report/report.server'
-import { contentDisposition } from '../utils/content-disposition'
+import { requireMember } from '~/domain/access/guard.server'
+import { ReportError, openReportFile } from '~/domain/report/report.server'
+import { contentDisposition } from '~/utils/content-disposition'
 
 /**
  * Downloads a finished report's PDF after checking organization and permission; another

@@ -1,16 +1,16 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/react'
-import { ErrorPage } from '../components/error-page'
-import { PendingRefresh } from '../components/pending-refresh'
-import { requireMember } from '../domain/access/guard.server'
-import { ReportError, getReport, reportFilterNames } from '../domain/report/report.server'
+import { ErrorPage } from '~/components/error-page'
+import { PendingRefresh } from '~/components/pending-refresh'
+import { requireMember } from '~/domain/access/guard.server'
+import { ReportError, getReport, reportFilterNames } from '~/domain/report/report.server'
 import {
   REPORT_STATUS_WORDS,
   describeFilters,
   describePeriod,
   formatBytes,
-} from '../domain/report/report-text'
-import { formatInZone } from '../utils/time'
+} from '~/domain/report/report-text'
+import { formatInZone } from '~/utils/time'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'report.create')

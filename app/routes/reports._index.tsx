@@ -10,37 +10,37 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
-import * as z from '../utils/zod'
-import { ErrorPage } from '../components/error-page'
-import { FormError } from '../components/form-error'
-import { ErrorList, SubmitButton } from '../components/forms'
-import { TableHead } from '../components/table-head'
-import { requireMember } from '../domain/access/guard.server'
-import { listMembers } from '../domain/access/members.server'
+import * as z from '~/utils/zod'
+import { ErrorPage } from '~/components/error-page'
+import { FormError } from '~/components/form-error'
+import { ErrorList, SubmitButton } from '~/components/forms'
+import { TableHead } from '~/components/table-head'
+import { requireMember } from '~/domain/access/guard.server'
+import { listMembers } from '~/domain/access/members.server'
 import {
   PERIODS,
   PERIOD_LABELS,
   parseAnalyticsFilters,
   periodDates,
-} from '../domain/analytics/filters'
-import { getCatalogs } from '../domain/incident/incident-service.server'
-import { SEVERITIES } from '../domain/incident/vocabulary'
+} from '~/domain/analytics/filters'
+import { getCatalogs } from '~/domain/incident/incident-service.server'
+import { SEVERITIES } from '~/domain/incident/vocabulary'
 import {
   ReportError,
   listReports,
   reportFilterNames,
   requestReport,
-} from '../domain/report/report.server'
+} from '~/domain/report/report.server'
 import {
   REPORT_STATUS_WORDS,
   describeFilters,
   describePeriod,
   formatBytes,
-} from '../domain/report/report-text'
-import { now as clockNow } from '../utils/clock'
-import { formatInZone } from '../utils/time'
-import { DATE_RANGE_MESSAGE, isDateOutsideRange } from '../utils/date-range'
-import { readFormData } from '../utils/form-data.server'
+} from '~/domain/report/report-text'
+import { now as clockNow } from '~/utils/clock'
+import { formatInZone } from '~/utils/time'
+import { DATE_RANGE_MESSAGE, isDateOutsideRange } from '~/utils/date-range'
+import { readFormData } from '~/utils/form-data.server'
 
 const optionalId = z
   .union([z.uuid(), z.literal('')])

@@ -1,16 +1,16 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, isRouteErrorResponse, useLoaderData, useRouteError } from '@remix-run/react'
 import type { ReactNode } from 'react'
-import { ErrorPage } from '../components/error-page'
-import { PrintPage } from '../components/print-page'
-import { TableHead } from '../components/table-head'
-import { requireMember } from '../domain/access/guard.server'
-import { loadDashboard } from '../domain/analytics/analytics.server'
-import { filtersToSearchParams, parseAnalyticsFilters } from '../domain/analytics/filters'
-import { METRIC_DEFINITIONS } from '../domain/analytics/metrics'
-import type { DurationStats, MetricId } from '../domain/analytics/types'
-import { SEVERITIES } from '../domain/incident/vocabulary'
-import { reportFilterNames } from '../domain/report/report.server'
+import { ErrorPage } from '~/components/error-page'
+import { PrintPage } from '~/components/print-page'
+import { TableHead } from '~/components/table-head'
+import { requireMember } from '~/domain/access/guard.server'
+import { loadDashboard } from '~/domain/analytics/analytics.server'
+import { filtersToSearchParams, parseAnalyticsFilters } from '~/domain/analytics/filters'
+import { METRIC_DEFINITIONS } from '~/domain/analytics/metrics'
+import type { DurationStats, MetricId } from '~/domain/analytics/types'
+import { SEVERITIES } from '~/domain/incident/vocabulary'
+import { reportFilterNames } from '~/domain/report/report.server'
 import {
   METRIC_LABELS,
   bucketLabel,
@@ -18,11 +18,11 @@ import {
   describePeriod,
   formatPercent,
   formatSeconds,
-} from '../domain/report/report-text'
-import { SLA_TARGET_LABELS } from '../domain/sla/policy'
-import { now as clockNow } from '../utils/clock'
-import { formatInZone } from '../utils/time'
-import type { RouteHandle } from '../root'
+} from '~/domain/report/report-text'
+import { SLA_TARGET_LABELS } from '~/domain/sla/policy'
+import { now as clockNow } from '~/utils/clock'
+import { formatInZone } from '~/utils/time'
+import type { RouteHandle } from '~/root'
 
 /**
  * The dashboard laid out for paper: a page header with organization, period, generation time and

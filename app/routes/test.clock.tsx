@@ -1,9 +1,9 @@
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
-import { queueSlaSweep } from '../domain/sla/sweep.server'
-import { advanceClock, clockOffsetMs, now } from '../utils/clock'
-import { readFormData } from '../utils/form-data.server'
+import { queueSlaSweep } from '~/domain/sla/sweep.server'
+import { advanceClock, clockOffsetMs, now } from '~/utils/clock'
+import { readFormData } from '~/utils/form-data.server'
 
 /**
  * Test-only control of the application clock (NODE_ENV=test; a 404 in every other mode). Moving

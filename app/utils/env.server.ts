@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs'
 import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import * as z from 'zod'
-import { parseDuration } from '../domain/sla/policy'
+import { parseDuration } from '~/domain/sla/policy'
 
 /**
  * Configuration is parsed once per process. Each process (web, worker, CLI) picks the schema it

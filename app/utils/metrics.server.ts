@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import client from 'prom-client'
-import { loadQueueStats, type QueueStats } from '../domain/queues/queue-stats.server'
+import { loadQueueStats, type QueueStats } from '~/domain/queues/queue-stats.server'
 import type { Logger } from './logger.server'
 
 /**

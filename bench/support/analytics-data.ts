@@ -14,7 +14,7 @@
  * apply to a database shaped this way. Bench use only.
  */
 import pg from 'pg'
-import { DEFAULT_SLA_TARGETS } from '../../app/domain/sla/policy'
+import { DEFAULT_SLA_TARGETS } from '~/domain/sla/policy'
 
 export interface ShapeOptions {
   years: number

@@ -17,12 +17,12 @@ import {
   verifyChain,
   type AnyEvent,
   type IncidentState,
-} from '../../app/domain/incident/events'
-import { stateOf, toStoredEvent } from '../../app/domain/incident/incident-service.server'
-import { STATUS_TIMESTAMP, TRANSITIONS } from '../../app/domain/incident/lifecycle'
-import { markdownOf, runKeyOf, supersedesOf } from '../../app/domain/incident/timeline-runs'
-import { SEVERITIES, type IncidentStatus } from '../../app/domain/incident/vocabulary'
-import { renderMarkdown } from '../../app/utils/markdown.server'
+} from '~/domain/incident/events'
+import { stateOf, toStoredEvent } from '~/domain/incident/incident-service.server'
+import { STATUS_TIMESTAMP, TRANSITIONS } from '~/domain/incident/lifecycle'
+import { markdownOf, runKeyOf, supersedesOf } from '~/domain/incident/timeline-runs'
+import { SEVERITIES, type IncidentStatus } from '~/domain/incident/vocabulary'
+import { renderMarkdown } from '~/utils/markdown.server'
 
 /**
  * Half of these name "errors", so a search for it matches about half of the incidents; the rest

@@ -2,8 +2,8 @@
  * `npm run audit:verify`: checks every incident's hash chain and that replaying its events gives
  * the stored incident. Prints `OK` or the first broken incident and seq; exits non-zero then.
  */
-import { verifyAllOrganizations } from '../../app/domain/incident/audit.server'
-import { baseEnvSchema, loadEnvOrExit } from '../../app/utils/env.server'
+import { verifyAllOrganizations } from '~/domain/incident/audit.server'
+import { baseEnvSchema, loadEnvOrExit } from '~/utils/env.server'
 import { resolveDatabase } from '../database'
 import { initORM } from '../orm'
 

@@ -1,4 +1,4 @@
-import { baseEnvSchema, loadEnvOrExit } from '../../app/utils/env.server'
+import { baseEnvSchema, loadEnvOrExit } from '~/utils/env.server'
 import { describeDatabaseUrl, resolveDatabase } from '../database'
 import { migrate } from '../migrate'
 

@@ -4,7 +4,7 @@
  * (docs/operations.md); `npm run db:migrate` does the same before migrating.
  */
 import pg from 'pg'
-import { baseEnvSchema, loadEnvOrExit } from '../../app/utils/env.server'
+import { baseEnvSchema, loadEnvOrExit } from '~/utils/env.server'
 import { ensureAppRole } from '../app-role'
 import { describeDatabaseUrl, resolveDatabase } from '../database'
 import { APP_ROLE } from '../tenant'

@@ -1,4 +1,4 @@
-import { baseEnvSchema, loadEnvOrExit } from '../../app/utils/env.server'
+import { baseEnvSchema, loadEnvOrExit } from '~/utils/env.server'
 import { resolveDatabase } from '../database'
 import { initORM } from '../orm'
 import { DEMO_PASSWORD, seedDemo } from '../seed'

@@ -1,6 +1,6 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
 import { createdAtColumn, updatedAtColumn } from './columns'
-import { ROLES } from '../../app/domain/access/permissions'
+import { ROLES } from '~/domain/access/permissions'
 
 export const UserSchema = defineEntity({
   name: 'User',

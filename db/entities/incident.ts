@@ -1,7 +1,7 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
 import { createdAtColumn, updatedAtColumn } from './columns'
-import type { Impact, TriageMatrix, Urgency } from '../../app/domain/incident/triage'
-import { INCIDENT_STATUSES, SEVERITIES } from '../../app/domain/incident/vocabulary'
+import type { Impact, TriageMatrix, Urgency } from '~/domain/incident/triage'
+import { INCIDENT_STATUSES, SEVERITIES } from '~/domain/incident/vocabulary'
 
 /** Services and incident types are the same shape: a named, retirable catalog entry. */
 const catalogEntry = (p: typeof defineEntity.properties) => ({

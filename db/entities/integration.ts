@@ -1,6 +1,6 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
 import { createdAtColumn, updatedAtColumn } from './columns'
-import { SEVERITIES } from '../../app/domain/incident/vocabulary'
+import { SEVERITIES } from '~/domain/incident/vocabulary'
 
 export const INTEGRATION_KINDS = ['alertmanager', 'pagerduty', 'generic'] as const
 export type IntegrationKind = (typeof INTEGRATION_KINDS)[number]

@@ -6,7 +6,7 @@ import {
   POSTMORTEM_STATUSES,
   type PostmortemSections,
   type PostmortemTimelineEntry,
-} from '../../app/domain/postmortem/vocabulary'
+} from '~/domain/postmortem/vocabulary'
 
 /** One per incident, created when the incident enters Postmortem (or first opened there). */
 export const PostmortemSchema = defineEntity({

@@ -1,5 +1,5 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
-import type { AnalyticsFilters } from '../../app/domain/analytics/types'
+import type { AnalyticsFilters } from '~/domain/analytics/types'
 
 export const REPORT_KINDS = ['analytics', 'postmortem'] as const
 export type ReportKind = (typeof REPORT_KINDS)[number]

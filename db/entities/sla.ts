@@ -1,8 +1,8 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
 import { createdAtColumn, updatedAtColumn } from './columns'
-import type { SlaTargets } from '../../app/domain/sla/policy'
-import type { EscalationAction } from '../../app/domain/escalation/rules'
-import { SEVERITIES } from '../../app/domain/incident/vocabulary'
+import type { SlaTargets } from '~/domain/sla/policy'
+import type { EscalationAction } from '~/domain/escalation/rules'
+import { SEVERITIES } from '~/domain/incident/vocabulary'
 
 /** One version of an organization's SLA targets; saving makes a new version. */
 export const SlaPolicySchema = defineEntity({

@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations'
-import { fillTimelineEntries } from '../../app/domain/incident/timeline.server'
+import { fillTimelineEntries } from '~/domain/incident/timeline.server'
 
 /**
  * The incident page's read model of the timeline (app/domain/incident/timeline.server.ts): per

@@ -5,19 +5,19 @@ import { OrganizationSchema } from '../../db/entities/organization'
 import { ActionItemSchema } from '../../db/entities/postmortem'
 import { inScope } from '../../db/tenant'
 import type { PgBoss } from '../boss'
-import { queueEmail } from '../../app/domain/email/outbox.server'
-import { actionItemOverdueEmail } from '../../app/domain/notify/emails'
-import { wantsEmail } from '../../app/domain/notify/kinds'
-import { disabledKindsFor } from '../../app/domain/notify/preferences.server'
-import { isOverdue, localDate } from '../../app/domain/postmortem/action-items.server'
+import { queueEmail } from '~/domain/email/outbox.server'
+import { actionItemOverdueEmail } from '~/domain/notify/emails'
+import { wantsEmail } from '~/domain/notify/kinds'
+import { disabledKindsFor } from '~/domain/notify/preferences.server'
+import { isOverdue, localDate } from '~/domain/postmortem/action-items.server'
 import {
   ACTION_ITEM_PRIORITY_LABELS,
   ACTION_ITEM_STATUS_LABELS,
   OPEN_ACTION_ITEM_STATUSES,
   type ActionItemPriority,
   type ActionItemStatus,
-} from '../../app/domain/postmortem/vocabulary'
-import type { Logger } from '../../app/utils/logger.server'
+} from '~/domain/postmortem/vocabulary'
+import type { Logger } from '~/utils/logger.server'
 
 export interface ActionItemSweepDeps {
   orm: MikroORM

@@ -4,8 +4,8 @@ import {
   markReceiptFailed,
   processAlertReceipts,
   type ProcessedReceipt,
-} from '../../app/domain/alerts/process.server'
-import type { Logger } from '../../app/utils/logger.server'
+} from '~/domain/alerts/process.server'
+import type { Logger } from '~/utils/logger.server'
 import { failJobs, parseBatch, type PgBoss } from '../boss'
 import type { JobPayload } from '../queues'
 

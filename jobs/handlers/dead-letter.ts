@@ -2,7 +2,7 @@ import { LockMode, type MikroORM } from '@mikro-orm/postgresql'
 import { EmailOutboxSchema } from '../../db/entities/email-outbox'
 import { WebhookDeliverySchema } from '../../db/entities/sla'
 import { inScope } from '../../db/tenant'
-import type { Logger } from '../../app/utils/logger.server'
+import type { Logger } from '~/utils/logger.server'
 import type { JobPayload } from '../queues'
 
 export interface DeadLetterDeps {

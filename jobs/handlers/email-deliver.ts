@@ -2,7 +2,7 @@ import {
   deliverEmails,
   type EmailDeliverDeps,
   type EmailJobResult,
-} from '../../app/domain/email/delivery.server'
+} from '~/domain/email/delivery.server'
 import { failJobs, parseBatch, type PgBoss } from '../boss'
 
 export type { EmailDeliverDeps }

@@ -5,8 +5,8 @@ import { OrganizationSchema, type Organization } from '../../db/entities/organiz
 import { WebhookEndpointSchema } from '../../db/entities/sla'
 import { enterOrganization, inScope } from '../../db/tenant'
 import type { PgBoss } from '../boss'
-import { queueEmail } from '../../app/domain/email/outbox.server'
-import { activeRules } from '../../app/domain/escalation/escalation.server'
+import { queueEmail } from '~/domain/email/outbox.server'
+import { activeRules } from '~/domain/escalation/escalation.server'
 import {
   describeAction,
   matchingRules,
@@ -14,25 +14,18 @@ import {
   type EscalationRuleData,
   type EscalationTrigger,
   type RecipientGroup,
-} from '../../app/domain/escalation/rules'
-import {
-  appendEvent,
-  retargetSla,
-  toStoredEvent,
-} from '../../app/domain/incident/incident-service.server'
-import type { StoredEvent } from '../../app/domain/incident/events'
-import { STATUS_LABELS } from '../../app/domain/incident/vocabulary'
-import { incidentEmail, incidentUrl } from '../../app/domain/notify/emails'
-import { wantsEmail, type NotificationKind } from '../../app/domain/notify/kinds'
-import { disabledKindsFor } from '../../app/domain/notify/preferences.server'
-import {
-  enqueueWebhookDelivery,
-  subscribedEndpoints,
-} from '../../app/domain/notify/webhooks.server'
-import { SLA_TARGET_LABELS, formatDuration, type SlaTarget } from '../../app/domain/sla/policy'
-import { formatInZone } from '../../app/utils/time'
-import type { Logger } from '../../app/utils/logger.server'
-import { withRequestId } from '../../app/utils/request-id.server'
+} from '~/domain/escalation/rules'
+import { appendEvent, retargetSla, toStoredEvent } from '~/domain/incident/incident-service.server'
+import type { StoredEvent } from '~/domain/incident/events'
+import { STATUS_LABELS } from '~/domain/incident/vocabulary'
+import { incidentEmail, incidentUrl } from '~/domain/notify/emails'
+import { wantsEmail, type NotificationKind } from '~/domain/notify/kinds'
+import { disabledKindsFor } from '~/domain/notify/preferences.server'
+import { enqueueWebhookDelivery, subscribedEndpoints } from '~/domain/notify/webhooks.server'
+import { SLA_TARGET_LABELS, formatDuration, type SlaTarget } from '~/domain/sla/policy'
+import { formatInZone } from '~/utils/time'
+import type { Logger } from '~/utils/logger.server'
+import { withRequestId } from '~/utils/request-id.server'
 
 export interface FanoutDeps {
   orm: MikroORM

@@ -1,12 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
-import {
-  runDraft,
-  type Attempt,
-  type DraftOutcome,
-} from '../../app/domain/postmortem/drafts.server'
-import { llmSettings } from '../../app/domain/postmortem/draft-llm.server'
-import type { Logger } from '../../app/utils/logger.server'
-import type { WorkerEnv } from '../../app/utils/env.server'
+import { runDraft, type Attempt, type DraftOutcome } from '~/domain/postmortem/drafts.server'
+import { llmSettings } from '~/domain/postmortem/draft-llm.server'
+import type { Logger } from '~/utils/logger.server'
+import type { WorkerEnv } from '~/utils/env.server'
 import type { JobPayload } from '../queues'
 
 export interface PostmortemDraftDeps {

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
-import { sweepSla, type SweepResult } from '../../app/domain/sla/sweep.server'
-import type { Logger } from '../../app/utils/logger.server'
+import { sweepSla, type SweepResult } from '~/domain/sla/sweep.server'
+import type { Logger } from '~/utils/logger.server'
 import type { JobPayload } from '../queues'
 
 export interface SweepDeps {

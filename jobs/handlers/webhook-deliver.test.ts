@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { EnvError, parseEnv, workerEnvSchema } from '../../app/utils/env.server'
+import { EnvError, parseEnv, workerEnvSchema } from '~/utils/env.server'
 import {
   MAX_RETRY_AFTER_SECONDS,
   nextDelay,

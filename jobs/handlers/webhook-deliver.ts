@@ -2,7 +2,7 @@ import {
   deliverWebhooks,
   type WebhookDeliverDeps,
   type WebhookJobResult,
-} from '../../app/domain/notify/webhook-delivery.server'
+} from '~/domain/notify/webhook-delivery.server'
 import { failJobs, parseBatch } from '../boss'
 
 // The single-job entry point and the schedule arithmetic, for tests and admin tooling.
@@ -16,7 +16,7 @@ export {
   type WebhookDeliverDeps,
   type WebhookOutcome,
   type WebhookSettings,
-} from '../../app/domain/notify/webhook-delivery.server'
+} from '~/domain/notify/webhook-delivery.server'
 
 /**
  * A batch of `webhook-deliver` jobs: one attempt per delivery

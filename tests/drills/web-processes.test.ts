@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Role } from '../../app/domain/access/permissions'
+import type { Role } from '~/domain/access/permissions'
 import { setUpTestDatabase } from '../support/database'
 import {
   Ledger,

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { logOut, switchOrganization } from '../../app/domain/access/accounts.server'
-import { getViewer, requireMember } from '../../app/domain/access/guard.server'
-import { changeRole, setActive } from '../../app/domain/access/members.server'
-import { listSessions, revokeSession } from '../../app/domain/access/session.server'
-import { parseEnv, webEnvSchema } from '../../app/utils/env.server'
+import { logOut, switchOrganization } from '~/domain/access/accounts.server'
+import { getViewer, requireMember } from '~/domain/access/guard.server'
+import { changeRole, setActive } from '~/domain/access/members.server'
+import { listSessions, revokeSession } from '~/domain/access/session.server'
+import { parseEnv, webEnvSchema } from '~/utils/env.server'
 import {
   addMembership,
   createMember,

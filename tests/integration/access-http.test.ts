@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { THROTTLE } from '../../app/domain/access/accounts.server'
+import { THROTTLE } from '~/domain/access/accounts.server'
 import { cookiePair, createMember, uniqueEmail, type TestMember } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'

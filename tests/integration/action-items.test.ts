@@ -1,7 +1,7 @@
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { declareIncident } from '../../app/domain/incident/incident-service.server'
-import { savePreferences } from '../../app/domain/notify/preferences.server'
+import { declareIncident } from '~/domain/incident/incident-service.server'
+import { savePreferences } from '~/domain/notify/preferences.server'
 import {
   ActionItemError,
   countActionItems,
@@ -11,8 +11,8 @@ import {
   localDate,
   updateActionItem,
   addDays,
-} from '../../app/domain/postmortem/action-items.server'
-import { getPostmortemView } from '../../app/domain/postmortem/postmortem.server'
+} from '~/domain/postmortem/action-items.server'
+import { getPostmortemView } from '~/domain/postmortem/postmortem.server'
 import { sweepOverdueActionItems } from '../../jobs/handlers/action-item-sweep'
 import { silentLogger } from '../support/access'
 import { setUpTestDatabase } from '../support/database'

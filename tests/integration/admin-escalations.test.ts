@@ -1,15 +1,15 @@
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Role } from '../../app/domain/access/permissions'
+import type { Role } from '~/domain/access/permissions'
 import {
   EscalationRuleError,
   activeRules,
   createRule,
   ensureDefaultRules,
   listRules,
-} from '../../app/domain/escalation/escalation.server'
-import { DEFAULT_ESCALATION_RULES } from '../../app/domain/escalation/rules'
-import { declareIncident } from '../../app/domain/incident/incident-service.server'
+} from '~/domain/escalation/escalation.server'
+import { DEFAULT_ESCALATION_RULES } from '~/domain/escalation/rules'
+import { declareIncident } from '~/domain/incident/incident-service.server'
 import { cookiePair, thrownBy } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { decodeEntities } from '../support/html'

@@ -3,14 +3,11 @@ import { readFileSync } from 'node:fs'
 import type { ServerBuild } from '@remix-run/node'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  createIntegration,
-  type IntegrationInput,
-} from '../../app/domain/alerts/integrations.server'
-import { ingestAlert } from '../../app/domain/alerts/ingest.server'
-import { pagerDutySignature } from '../../app/domain/alerts/pagerduty'
-import { verifyOrganization } from '../../app/domain/incident/audit.server'
-import { transitionIncident } from '../../app/domain/incident/incident-service.server'
+import { createIntegration, type IntegrationInput } from '~/domain/alerts/integrations.server'
+import { ingestAlert } from '~/domain/alerts/ingest.server'
+import { pagerDutySignature } from '~/domain/alerts/pagerduty'
+import { verifyOrganization } from '~/domain/incident/audit.server'
+import { transitionIncident } from '~/domain/incident/incident-service.server'
 import {
   handleAlertJobs,
   ingestAlertReceipt,

@@ -5,9 +5,9 @@ import {
   INCIDENT_CSV_COLUMNS,
   loadDashboard,
   streamIncidentExport,
-} from '../../app/domain/analytics/analytics.server'
-import { parseAnalyticsFilters } from '../../app/domain/analytics/filters'
-import type { Dashboard, ExportIncident } from '../../app/domain/analytics/types'
+} from '~/domain/analytics/analytics.server'
+import { parseAnalyticsFilters } from '~/domain/analytics/filters'
+import type { Dashboard, ExportIncident } from '~/domain/analytics/types'
 import { createMember, signIn, type TestMember } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'

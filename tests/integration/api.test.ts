@@ -9,9 +9,9 @@ import {
   authenticateApiToken,
   createApiToken,
   revokeApiToken,
-} from '../../app/domain/api/tokens.server'
-import { declareIncident } from '../../app/domain/incident/incident-service.server'
-import type { Role } from '../../app/domain/access/permissions'
+} from '~/domain/api/tokens.server'
+import { declareIncident } from '~/domain/incident/incident-service.server'
+import type { Role } from '~/domain/access/permissions'
 import { addMembership, createUser, signIn } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { decodeEntities } from '../support/html'

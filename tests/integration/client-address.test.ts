@@ -1,6 +1,6 @@
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { THROTTLE } from '../../app/domain/access/accounts.server'
+import { THROTTLE } from '~/domain/access/accounts.server'
 import { createMember } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'

@@ -6,19 +6,10 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { queueEmail, type OutgoingEmail } from '../../app/domain/email/outbox.server'
-import { createLogger } from '../../app/utils/logger.server'
-import {
-  localMailer,
-  readLocalOutbox,
-  resendMailer,
-  type Mailer,
-} from '../../app/utils/mailer.server'
-import {
-  deliverEmail,
-  deliverEmails,
-  RetryableDeliveryError,
-} from '../../app/domain/email/delivery.server'
+import { queueEmail, type OutgoingEmail } from '~/domain/email/outbox.server'
+import { createLogger } from '~/utils/logger.server'
+import { localMailer, readLocalOutbox, resendMailer, type Mailer } from '~/utils/mailer.server'
+import { deliverEmail, deliverEmails, RetryableDeliveryError } from '~/domain/email/delivery.server'
 import { handleEmailJobs } from '../../jobs/handlers/email-deliver'
 import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { startResendSink, type ResendSink } from '../support/resend-sink'

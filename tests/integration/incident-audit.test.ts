@@ -1,8 +1,8 @@
 import { spawnSync } from 'node:child_process'
 import { describe, expect, it } from 'vitest'
-import { verifyAllOrganizations, verifyOrganization } from '../../app/domain/incident/audit.server'
-import { addCatalogEntry } from '../../app/domain/incident/catalog.server'
-import { eventHash, verifyChain } from '../../app/domain/incident/events'
+import { verifyAllOrganizations, verifyOrganization } from '~/domain/incident/audit.server'
+import { addCatalogEntry } from '~/domain/incident/catalog.server'
+import { eventHash, verifyChain } from '~/domain/incident/events'
 import {
   IncidentConflictError,
   IncidentError,
@@ -13,8 +13,8 @@ import {
   editIncident,
   getIncidentDetail,
   transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
-import { listIncidents, parseIncidentFilters } from '../../app/domain/incident/incident-list.server'
+} from '~/domain/incident/incident-service.server'
+import { listIncidents, parseIncidentFilters } from '~/domain/incident/incident-list.server'
 import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { addMember, eventCount, loadIncident, tamper, type TestMember } from '../support/incidents'
 

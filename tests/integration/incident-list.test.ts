@@ -1,12 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { addCatalogEntry } from '../../app/domain/incident/catalog.server'
+import { addCatalogEntry } from '~/domain/incident/catalog.server'
 import {
   assignIncident,
   declareIncident,
   editIncident,
   transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
+} from '~/domain/incident/incident-service.server'
 import {
   PAGE_SIZE,
   TITLE_SEARCH_CAP,
@@ -14,14 +14,14 @@ import {
   listIncidents,
   parseIncidentFilters,
   type IncidentListRow,
-} from '../../app/domain/incident/incident-list.server'
-import { TRANSITIONS } from '../../app/domain/incident/lifecycle'
+} from '~/domain/incident/incident-list.server'
+import { TRANSITIONS } from '~/domain/incident/lifecycle'
 import {
   INCIDENT_STATUSES,
   SEVERITIES,
   type IncidentStatus,
   type Severity,
-} from '../../app/domain/incident/vocabulary'
+} from '~/domain/incident/vocabulary'
 import { initORM } from '../../db/orm'
 import { inScope } from '../../db/tenant'
 import { setUpTestDatabase } from '../support/database'

@@ -6,7 +6,7 @@ import {
   signUp,
   THROTTLE,
   AccountError,
-} from '../../app/domain/access/accounts.server'
+} from '~/domain/access/accounts.server'
 import { createMember, thrownBy, uniqueEmail, type TestMember } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 

@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { AccountError } from '../../app/domain/access/accounts.server'
+import { AccountError } from '~/domain/access/accounts.server'
 import {
   acceptInvitation,
   changeRole,
@@ -10,8 +10,8 @@ import {
   MemberError,
   revokeInvitation,
   setActive,
-} from '../../app/domain/access/members.server'
-import type { Role } from '../../app/domain/access/permissions'
+} from '~/domain/access/members.server'
+import type { Role } from '~/domain/access/permissions'
 import { createMember, createUser, thrownBy, uniqueEmail, type TestMember } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 

@@ -1,17 +1,13 @@
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Role } from '../../app/domain/access/permissions'
-import {
-  NOTIFICATION_KINDS,
-  NOTIFICATION_KIND_LABELS,
-  wantsEmail,
-} from '../../app/domain/notify/kinds'
+import type { Role } from '~/domain/access/permissions'
+import { NOTIFICATION_KINDS, NOTIFICATION_KIND_LABELS, wantsEmail } from '~/domain/notify/kinds'
 import {
   PreferenceError,
   disabledKindsFor,
   getPreferences,
   savePreferences,
-} from '../../app/domain/notify/preferences.server'
+} from '~/domain/notify/preferences.server'
 import { cookiePair, createUser, signIn, thrownBy } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { decodeEntities } from '../support/html'

@@ -3,9 +3,9 @@ import os from 'node:os'
 import path from 'node:path'
 import { Readable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { createObjectStore } from '../../app/utils/storage/create-store.server'
-import { fsStore } from '../../app/utils/storage/fs-store.server'
-import type { ObjectStore } from '../../app/utils/storage/storage.server'
+import { createObjectStore } from '~/utils/storage/create-store.server'
+import { fsStore } from '~/utils/storage/fs-store.server'
+import type { ObjectStore } from '~/utils/storage/storage.server'
 import { objectStoreContract } from './object-store.contract'
 
 let root: string

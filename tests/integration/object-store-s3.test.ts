@@ -4,9 +4,9 @@ import {
   createObjectStore,
   ensureBucket,
   type StorageEnv,
-} from '../../app/utils/storage/create-store.server'
-import { s3Client } from '../../app/utils/storage/s3-store.server'
-import type { ObjectStore } from '../../app/utils/storage/storage.server'
+} from '~/utils/storage/create-store.server'
+import { s3Client } from '~/utils/storage/s3-store.server'
+import type { ObjectStore } from '~/utils/storage/storage.server'
 import { missingCephBinaries, startCephRgw, type CephRgw } from '../support/ceph-rgw'
 import { objectStoreContract, s3OnlyContract } from './object-store.contract'
 

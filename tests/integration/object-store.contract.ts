@@ -1,8 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { Readable } from 'node:stream'
 import { describe, expect, it } from 'vitest'
-import { contentDisposition } from '../../app/utils/content-disposition'
-import { ObjectTooLargeError, type ObjectStore } from '../../app/utils/storage/storage.server'
+import { contentDisposition } from '~/utils/content-disposition'
+import { ObjectTooLargeError, type ObjectStore } from '~/utils/storage/storage.server'
 
 /**
  * The behaviour every ObjectStore driver must share, run by object-store-fs.test.ts and

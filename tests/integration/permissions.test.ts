@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest'
-import { requireMember } from '../../app/domain/access/guard.server'
-import { PERMISSIONS, type Role } from '../../app/domain/access/permissions'
+import { requireMember } from '~/domain/access/guard.server'
+import { PERMISSIONS, type Role } from '~/domain/access/permissions'
 import {
   createMember,
   expectThrownResponse,

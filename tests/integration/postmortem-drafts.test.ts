@@ -1,20 +1,20 @@
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import type { Role } from '../../app/domain/access/permissions'
+import type { Role } from '~/domain/access/permissions'
 import {
   addComment,
   declareIncident,
   transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
-import type { TransitionAction } from '../../app/domain/incident/lifecycle'
-import { PROMPT_VERSION } from '../../app/domain/postmortem/draft-llm.server'
-import { TEMPLATE_VERSION } from '../../app/domain/postmortem/draft-template'
+} from '~/domain/incident/incident-service.server'
+import type { TransitionAction } from '~/domain/incident/lifecycle'
+import { PROMPT_VERSION } from '~/domain/postmortem/draft-llm.server'
+import { TEMPLATE_VERSION } from '~/domain/postmortem/draft-template'
 import {
   DraftError,
   LLM_NOT_CONFIGURED,
   listDrafts,
   requestDraft,
-} from '../../app/domain/postmortem/drafts.server'
+} from '~/domain/postmortem/drafts.server'
 import type { DraftResult, GeneratorRecord } from '../../db/entities/postmortem'
 import { makePostmortemDraft, type PostmortemDraftDeps } from '../../jobs/handlers/postmortem-draft'
 import { silentLogger } from '../support/access'

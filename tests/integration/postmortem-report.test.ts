@@ -3,18 +3,14 @@ import os from 'node:os'
 import path from 'node:path'
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  addDays,
-  createActionItem,
-  localDate,
-} from '../../app/domain/postmortem/action-items.server'
+import { addDays, createActionItem, localDate } from '~/domain/postmortem/action-items.server'
 import {
   emptySections,
   getPostmortemPage,
   savePostmortem,
-} from '../../app/domain/postmortem/postmortem.server'
-import { createObjectStore } from '../../app/utils/storage/create-store.server'
-import type { ObjectStore } from '../../app/utils/storage/storage.server'
+} from '~/domain/postmortem/postmortem.server'
+import { createObjectStore } from '~/utils/storage/create-store.server'
+import type { ObjectStore } from '~/utils/storage/storage.server'
 import { generateReport } from '../../jobs/handlers/report-generate'
 import { silentLogger, testEnv } from '../support/access'
 import { setUpTestDatabase } from '../support/database'

@@ -1,14 +1,14 @@
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { verifyOrganization } from '../../app/domain/incident/audit.server'
+import { verifyOrganization } from '~/domain/incident/audit.server'
 import {
   IncidentError,
   assignIncident,
   declareIncident,
   transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
-import type { TransitionAction } from '../../app/domain/incident/lifecycle'
-import type { Severity } from '../../app/domain/incident/vocabulary'
+} from '~/domain/incident/incident-service.server'
+import type { TransitionAction } from '~/domain/incident/lifecycle'
+import type { Severity } from '~/domain/incident/vocabulary'
 import {
   PUBLISHED_EDIT_MESSAGE,
   PostmortemConflictError,
@@ -20,12 +20,12 @@ import {
   lockPostmortem,
   savePostmortem,
   setPostmortemStatus,
-} from '../../app/domain/postmortem/postmortem.server'
+} from '~/domain/postmortem/postmortem.server'
 import {
   POSTMORTEM_SECTION_MAX,
   type PostmortemSections,
   type PostmortemStatus,
-} from '../../app/domain/postmortem/vocabulary'
+} from '~/domain/postmortem/vocabulary'
 import { thrownBy } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { decodePage } from '../support/html'

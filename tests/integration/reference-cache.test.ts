@@ -2,19 +2,19 @@ import type { MikroORM } from '@mikro-orm/postgresql'
 import { isDeepStrictEqual } from 'node:util'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { changeRole, listMembers, setActive } from '../../app/domain/access/members.server'
+import { changeRole, listMembers, setActive } from '~/domain/access/members.server'
 import {
   addCatalogEntry,
   listCatalog,
   setCatalogEntryActive,
-} from '../../app/domain/incident/catalog.server'
-import { getCatalogs, saveTriageMatrix } from '../../app/domain/incident/incident-service.server'
-import { DEFAULT_TRIAGE_MATRIX, type TriageMatrix } from '../../app/domain/incident/triage'
+} from '~/domain/incident/catalog.server'
+import { getCatalogs, saveTriageMatrix } from '~/domain/incident/incident-service.server'
+import { DEFAULT_TRIAGE_MATRIX, type TriageMatrix } from '~/domain/incident/triage'
 import {
   REFERENCE_CHANNEL,
   startReferenceCache,
   type RunningReferenceCache,
-} from '../../app/utils/reference-cache.server'
+} from '~/utils/reference-cache.server'
 import { initORM } from '../../db/orm'
 import { setUpTestDatabase } from '../support/database'
 import { addMember, type TestMember } from '../support/incidents'

@@ -1,7 +1,7 @@
 import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { addCatalogEntry } from '../../app/domain/incident/catalog.server'
-import { diffState, foldEvents, verifyChain } from '../../app/domain/incident/events'
+import { addCatalogEntry } from '~/domain/incident/catalog.server'
+import { diffState, foldEvents, verifyChain } from '~/domain/incident/events'
 import {
   addComment,
   assignIncident,
@@ -12,14 +12,10 @@ import {
   forceEscalate,
   stateOf,
   transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
-import { TRANSITIONS } from '../../app/domain/incident/lifecycle'
-import { IMPACTS, URGENCIES, isHigher } from '../../app/domain/incident/triage'
-import {
-  SEVERITIES,
-  type IncidentStatus,
-  type Severity,
-} from '../../app/domain/incident/vocabulary'
+} from '~/domain/incident/incident-service.server'
+import { TRANSITIONS } from '~/domain/incident/lifecycle'
+import { IMPACTS, URGENCIES, isHigher } from '~/domain/incident/triage'
+import { SEVERITIES, type IncidentStatus, type Severity } from '~/domain/incident/vocabulary'
 import { setUpTestDatabase } from '../support/database'
 import { addMember, loadIncident, type TestMember } from '../support/incidents'
 

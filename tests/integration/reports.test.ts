@@ -3,16 +3,13 @@ import os from 'node:os'
 import path from 'node:path'
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { Role } from '../../app/domain/access/permissions'
-import { addCatalogEntry } from '../../app/domain/incident/catalog.server'
-import {
-  declareIncident,
-  transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
-import type { TransitionAction } from '../../app/domain/incident/lifecycle'
-import { getReport, reportObjectKey } from '../../app/domain/report/report.server'
-import { createObjectStore } from '../../app/utils/storage/create-store.server'
-import type { ObjectStore } from '../../app/utils/storage/storage.server'
+import type { Role } from '~/domain/access/permissions'
+import { addCatalogEntry } from '~/domain/incident/catalog.server'
+import { declareIncident, transitionIncident } from '~/domain/incident/incident-service.server'
+import type { TransitionAction } from '~/domain/incident/lifecycle'
+import { getReport, reportObjectKey } from '~/domain/report/report.server'
+import { createObjectStore } from '~/utils/storage/create-store.server'
+import type { ObjectStore } from '~/utils/storage/storage.server'
 import { generateReport, type ReportGenerateDeps } from '../../jobs/handlers/report-generate'
 import { silentLogger, testEnv } from '../support/access'
 import {

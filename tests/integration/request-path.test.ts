@@ -1,7 +1,7 @@
 import type { ServerBuild } from '@remix-run/node'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { declareIncident } from '../../app/domain/incident/incident-service.server'
+import { declareIncident } from '~/domain/incident/incident-service.server'
 import { initORM } from '../../db/orm'
 import { inScope, NestedScopeError, readScope, RequestUnit } from '../../db/tenant'
 import { setUpTestDatabase } from '../support/database'

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { tokenHash } from '../../app/domain/access/tokens.server'
+import { tokenHash } from '~/domain/access/tokens.server'
 import { MembershipSchema } from '../../db/entities/access'
 import { initORM } from '../../db/orm'
 import { APP_ROLE, inScope } from '../../db/tenant'

@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/postgresql'
 import { describe, expect, it } from 'vitest'
-import { verifyOrganization } from '../../app/domain/incident/audit.server'
+import { verifyOrganization } from '~/domain/incident/audit.server'
 import {
   IncidentConflictError,
   appendEvent,
@@ -8,20 +8,20 @@ import {
   changeSeverity,
   declareIncident,
   transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
-import { fillTimelineEntries } from '../../app/domain/incident/timeline.server'
-import type { Severity } from '../../app/domain/incident/vocabulary'
-import { crossedThresholds } from '../../app/domain/sla/clock'
-import type { SlaTargets } from '../../app/domain/sla/policy'
+} from '~/domain/incident/incident-service.server'
+import { fillTimelineEntries } from '~/domain/incident/timeline.server'
+import type { Severity } from '~/domain/incident/vocabulary'
+import { crossedThresholds } from '~/domain/sla/clock'
+import type { SlaTargets } from '~/domain/sla/policy'
 import {
   clocksFor,
   policyHistory,
   refreshSlaDeadline,
   savePolicy,
   signalsOf,
-} from '../../app/domain/sla/sla.server'
-import { sweepSla } from '../../app/domain/sla/sweep.server'
-import { createLogger } from '../../app/utils/logger.server'
+} from '~/domain/sla/sla.server'
+import { sweepSla } from '~/domain/sla/sweep.server'
+import { createLogger } from '~/utils/logger.server'
 import { IncidentSchema } from '../../db/entities/incident'
 import { SlaPolicySchema } from '../../db/entities/sla'
 import { initORM } from '../../db/orm'

@@ -7,7 +7,7 @@ import {
   supabaseSendMagicLink,
   supabaseVerifyMagicLink,
   verifySupabaseToken,
-} from '../../app/domain/access/supabase.server'
+} from '~/domain/access/supabase.server'
 import { createMember, createUser, thrownBy, uniqueEmail } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { startInProcessApp, type RunningApp } from '../support/in-process-app'

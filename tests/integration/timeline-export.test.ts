@@ -1,22 +1,22 @@
 import type { AppLoadContext } from '@remix-run/node'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createSession } from '../../app/domain/access/session.server'
+import { createSession } from '~/domain/access/session.server'
 import {
   diffState,
   foldEvents,
   verifyChain,
   type IncidentState,
   type StoredEvent,
-} from '../../app/domain/incident/events'
+} from '~/domain/incident/events'
 import {
   addComment,
   declareIncident,
   transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
-import { parseEnv, webEnvSchema, type WebEnv } from '../../app/utils/env.server'
-import { createLogger } from '../../app/utils/logger.server'
-import { loader as csvLoader } from '../../app/routes/incidents.$number.timeline[.]csv'
-import { loader as jsonLoader } from '../../app/routes/incidents.$number.timeline[.]json'
+} from '~/domain/incident/incident-service.server'
+import { parseEnv, webEnvSchema, type WebEnv } from '~/utils/env.server'
+import { createLogger } from '~/utils/logger.server'
+import { loader as csvLoader } from '~/routes/incidents.$number.timeline[.]csv'
+import { loader as jsonLoader } from '~/routes/incidents.$number.timeline[.]json'
 import { parseCsv } from '../support/csv'
 import { setUpTestDatabase } from '../support/database'
 import { addMember, loadIncident, type TestMember } from '../support/incidents'

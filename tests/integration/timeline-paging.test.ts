@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto'
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { verifyOrganization } from '../../app/domain/incident/audit.server'
-import type { AlertPayload } from '../../app/domain/incident/events'
+import { verifyOrganization } from '~/domain/incident/audit.server'
+import type { AlertPayload } from '~/domain/incident/events'
 import {
   addComment,
   appendEvent,
@@ -10,8 +10,8 @@ import {
   declareIncident,
   editIncident,
   lockIncident,
-} from '../../app/domain/incident/incident-service.server'
-import { fillTimelineEntries } from '../../app/domain/incident/timeline.server'
+} from '~/domain/incident/incident-service.server'
+import { fillTimelineEntries } from '~/domain/incident/timeline.server'
 import { inScope } from '../../db/tenant'
 import { setUpTestDatabase } from '../support/database'
 import { decodePage } from '../support/html'

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import { UniqueConstraintViolationException } from '@mikro-orm/postgresql'
 import { describe, expect, it } from 'vitest'
-import { queueEmail, type OutgoingEmail } from '../../app/domain/email/outbox.server'
+import { queueEmail, type OutgoingEmail } from '~/domain/email/outbox.server'
 import { setUpTestDatabase } from '../support/database'
 
 const db = setUpTestDatabase('transactional_enqueue')

@@ -2,16 +2,16 @@ import { randomUUID } from 'node:crypto'
 import pg from 'pg'
 import { Webhook } from 'standardwebhooks'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
-import { queueEmail } from '../../app/domain/email/outbox.server'
-import type { Member } from '../../app/domain/access/guard.server'
+import { queueEmail } from '~/domain/email/outbox.server'
+import type { Member } from '~/domain/access/guard.server'
 import {
   createEndpoint,
   enqueueWebhookDelivery,
   subscribedEndpoints,
   type WebhookDeliveryInput,
-} from '../../app/domain/notify/webhooks.server'
-import { deliverWebhooks } from '../../app/domain/notify/webhook-delivery.server'
-import { createWebhookTransport } from '../../app/domain/notify/webhook-transport.server'
+} from '~/domain/notify/webhooks.server'
+import { deliverWebhooks } from '~/domain/notify/webhook-delivery.server'
+import { createWebhookTransport } from '~/domain/notify/webhook-transport.server'
 import { recordDeadLetter } from '../../jobs/handlers/dead-letter'
 import {
   deliverWebhook,

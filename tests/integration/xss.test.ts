@@ -1,7 +1,7 @@
 import type { AppLoadContext } from '@remix-run/node'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createSession } from '../../app/domain/access/session.server'
-import { addCatalogEntry } from '../../app/domain/incident/catalog.server'
+import { createSession } from '~/domain/access/session.server'
+import { addCatalogEntry } from '~/domain/incident/catalog.server'
 import {
   addComment,
   assignIncident,
@@ -10,10 +10,10 @@ import {
   declareIncident,
   editIncident,
   transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
-import { parseEnv, webEnvSchema, type WebEnv } from '../../app/utils/env.server'
-import { createLogger } from '../../app/utils/logger.server'
-import * as incidentPage from '../../app/routes/incidents.$number'
+} from '~/domain/incident/incident-service.server'
+import { parseEnv, webEnvSchema, type WebEnv } from '~/utils/env.server'
+import { createLogger } from '~/utils/logger.server'
+import * as incidentPage from '~/routes/incidents.$number'
 import { setUpTestDatabase } from '../support/database'
 import { addMember, type TestMember } from '../support/incidents'
 import { renderRoute } from '../support/render-route'

@@ -1,4 +1,4 @@
-import type { Dashboard, DurationStats } from '../../app/domain/analytics/types'
+import type { Dashboard, DurationStats } from '~/domain/analytics/types'
 
 /**
  * A small, hand-made dashboard for tests of what is rendered from one (the PDF report): figures

@@ -7,8 +7,8 @@
  */
 import { randomBytes, randomUUID } from 'node:crypto'
 import { request } from 'node:http'
-import { hashPassword } from '../../app/domain/access/password.server'
-import type { Role } from '../../app/domain/access/permissions'
+import { hashPassword } from '~/domain/access/password.server'
+import type { Role } from '~/domain/access/permissions'
 
 /** How long a request may go unanswered before it counts as hung. */
 export const HANG_MS = 60_000

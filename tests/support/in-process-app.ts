@@ -1,10 +1,10 @@
-import { createObjectStore } from '../../app/utils/storage/create-store.server'
+import { createObjectStore } from '~/utils/storage/create-store.server'
 import { randomBytes } from 'node:crypto'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ServerBuild } from '@remix-run/node'
 import type { MikroORM } from '@mikro-orm/postgresql'
-import { createHttpApp } from '../../app/utils/http-app.server'
+import { createHttpApp } from '~/utils/http-app.server'
 import { silentLogger, testEnv } from './access'
 import type { TestDatabase } from './database'
 

@@ -1,4 +1,4 @@
-import type { Permission, Role } from '../../app/domain/access/permissions'
+import type { Permission, Role } from '~/domain/access/permissions'
 
 /**
  * The product's definition of the roles, written out by hand (not derived from the code under

@@ -3,9 +3,9 @@ import {
   addComment,
   declareIncident,
   transitionIncident,
-} from '../../app/domain/incident/incident-service.server'
-import type { TransitionAction } from '../../app/domain/incident/lifecycle'
-import type { Severity } from '../../app/domain/incident/vocabulary'
+} from '~/domain/incident/incident-service.server'
+import type { TransitionAction } from '~/domain/incident/lifecycle'
+import type { Severity } from '~/domain/incident/vocabulary'
 import type { TestMember } from './incidents'
 
 const DAY = 86_400_000

@@ -1,7 +1,7 @@
 import { redirect } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
 import { readScope } from '../../../db/tenant'
-import { loginUrlFor } from '../../utils/redirect'
+import { loginUrlFor } from '~/utils/redirect'
 import { can, type Permission, type Role } from './permissions'
 import { clearSessionCookie, readSessionToken, sessionProblem } from './session.server'
 import { tokenHash } from './tokens.server'

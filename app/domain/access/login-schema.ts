@@ -1,5 +1,5 @@
-import * as z from '../../utils/zod'
-import { honeypotSchema } from '../../utils/honeypot'
+import * as z from '~/utils/zod'
+import { honeypotSchema } from '~/utils/honeypot'
 
 /**
  * The log-in form, shared by the page (browser-side validation and constraints) and the form

@@ -1,4 +1,4 @@
-import * as z from '../../utils/zod'
+import * as z from '~/utils/zod'
 
 /** Password length bounds, shared by the forms (browser validation) and the server check. */
 export const PASSWORD_MIN = 12

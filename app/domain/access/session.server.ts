@@ -2,7 +2,7 @@ import { createCookie } from '@remix-run/node'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { SessionSchema, type UserSession } from '../../../db/entities/access'
 import { inScope } from '../../../db/tenant'
-import { cookieName, cookiesAreSecure } from '../../utils/cookies.server'
+import { cookieName, cookiesAreSecure } from '~/utils/cookies.server'
 import { newToken, tokenHash } from './tokens.server'
 
 export interface SessionEnv {

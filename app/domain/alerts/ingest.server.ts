@@ -7,7 +7,7 @@ import {
 } from '../../../db/entities/integration'
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
-import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '../../utils/storable-text'
+import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '~/utils/storable-text'
 import { sendJob, type PgBoss } from '../../../jobs/boss'
 import { integrationTokenHash, TOKEN_PATTERN } from './integrations.server'
 import type { PayloadIssue } from './normalized'

@@ -9,9 +9,9 @@ import {
   type IntegrationKind,
 } from '../../../db/entities/integration'
 import { inScope } from '../../../db/tenant'
-import type { Member } from '../access/guard.server'
-import { can } from '../access/permissions'
-import type { Severity } from '../incident/vocabulary'
+import type { Member } from '~/domain/access/guard.server'
+import { can } from '~/domain/access/permissions'
+import type { Severity } from '~/domain/incident/vocabulary'
 
 /**
  * Inbound alert integrations, for admins: each one belongs to a service and is reached at

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type * as z from 'zod'
-import { SEVERITIES, type Severity } from '../incident/vocabulary'
+import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
 
 /**
  * What every alert source (Alertmanager, PagerDuty, the generic JSON format) is reduced to before

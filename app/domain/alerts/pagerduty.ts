@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
 import * as z from 'zod'
-import type { Severity } from '../incident/vocabulary'
+import type { Severity } from '~/domain/incident/vocabulary'
 import {
   boundedKey,
   clip,

@@ -9,14 +9,14 @@ import {
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
 import { sendJobs, type JobToSend, type PgBoss } from '../../../jobs/boss'
-import type { AlertPayload, AlertRepeat } from '../incident/events'
+import type { AlertPayload, AlertRepeat } from '~/domain/incident/events'
 import {
   appendEvent,
   declareIncidentsAsSystem,
   lockIncident,
   mitigateAsSystem,
-} from '../incident/incident-service.server'
-import { OPEN_STATUSES } from '../incident/lifecycle'
+} from '~/domain/incident/incident-service.server'
+import { OPEN_STATUSES } from '~/domain/incident/lifecycle'
 import type { Incident } from '../../../db/entities/incident'
 import { PARSERS } from './parsers'
 import { clip, type NormalizedAlert } from './normalized'

@@ -1,12 +1,12 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { AppLoadContext } from '@remix-run/node'
 import { inScope } from '../../../db/tenant'
-import { now as clockNow } from '../../utils/clock'
-import { contentDisposition } from '../../utils/content-disposition'
-import { requireMember } from '../access/guard.server'
-import { csvCell } from '../incident/timeline-export.server'
-import { SEVERITIES, type IncidentStatus, type Severity } from '../incident/vocabulary'
-import { SLA_TARGETS, type SlaTarget } from '../sla/policy'
+import { now as clockNow } from '~/utils/clock'
+import { contentDisposition } from '~/utils/content-disposition'
+import { requireMember } from '~/domain/access/guard.server'
+import { csvCell } from '~/domain/incident/timeline-export.server'
+import { SEVERITIES, type IncidentStatus, type Severity } from '~/domain/incident/vocabulary'
+import { SLA_TARGETS, type SlaTarget } from '~/domain/sla/policy'
 import { parseAnalyticsFilters, periodDates } from './filters'
 import {
   DEFINITIONS_VERSION,
@@ -18,7 +18,7 @@ import {
   startOfLocalDay,
 } from './metrics'
 import type { AnalyticsFilters, Dashboard, DurationStats, ExportIncident, MetricId } from './types'
-import type { ActionItemCounts } from '../postmortem/action-items.server'
+import type { ActionItemCounts } from '~/domain/postmortem/action-items.server'
 
 /**
  * The analytics queries, under the organization's scope (row-level security applies as

@@ -1,5 +1,5 @@
-import { isDateOutsideRange, isWithinDateRange } from '../../utils/date-range'
-import { SEVERITIES, type Severity } from '../incident/vocabulary'
+import { isDateOutsideRange, isWithinDateRange } from '~/utils/date-range'
+import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
 import { addDays, daysBetween, isIsoDate, isTimeZone, localDate, startOfLocalDay } from './metrics'
 import type { AnalyticsFilters, Bucket } from './types'
 

@@ -1,4 +1,4 @@
-import type { IncidentStatus } from '../incident/vocabulary'
+import type { IncidentStatus } from '~/domain/incident/vocabulary'
 import type { Bucket, DurationStats, MetricId } from './types'
 
 /**

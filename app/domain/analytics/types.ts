@@ -1,5 +1,5 @@
-import type { IncidentStatus, Severity } from '../incident/vocabulary'
-import type { SlaTarget } from '../sla/policy'
+import type { IncidentStatus, Severity } from '~/domain/incident/vocabulary'
+import type { SlaTarget } from '~/domain/sla/policy'
 
 /**
  * The analytics contract shared by the dashboard (/analytics), its exports, the printable report

@@ -1,17 +1,17 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
-import { describeEvent } from '../incident/describe-event.server'
-import { GENESIS_HASH, type StoredEvent } from '../incident/events'
+import { describeEvent } from '~/domain/incident/describe-event.server'
+import { GENESIS_HASH, type StoredEvent } from '~/domain/incident/events'
 import {
   actorFor,
   getIncidentDetail,
   type IncidentDetail,
-} from '../incident/incident-service.server'
+} from '~/domain/incident/incident-service.server'
 import {
   listIncidents,
   type IncidentFilters,
   type IncidentListRow,
-} from '../incident/incident-list.server'
-import { nextSteps } from '../incident/lifecycle'
+} from '~/domain/incident/incident-list.server'
+import { nextSteps } from '~/domain/incident/lifecycle'
 import { ApiError } from './http.server'
 import {
   DEFAULT_PAGE_SIZE,

@@ -5,10 +5,10 @@
  * component of the document.
  */
 import * as z from 'zod'
-import { EVENT_TYPES } from '../incident/events'
-import { TRANSITION_ACTIONS, type TransitionAction } from '../incident/lifecycle'
-import { IMPACTS, URGENCIES } from '../incident/triage'
-import { COMMENT_MAX, INCIDENT_STATUSES, SEVERITIES } from '../incident/vocabulary'
+import { EVENT_TYPES } from '~/domain/incident/events'
+import { TRANSITION_ACTIONS, type TransitionAction } from '~/domain/incident/lifecycle'
+import { IMPACTS, URGENCIES } from '~/domain/incident/triage'
+import { COMMENT_MAX, INCIDENT_STATUSES, SEVERITIES } from '~/domain/incident/vocabulary'
 
 export interface SchemaMeta {
   id: string

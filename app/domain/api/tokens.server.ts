@@ -4,9 +4,9 @@ import { MembershipSchema, UserSchema } from '../../../db/entities/access'
 import { ApiTokenSchema } from '../../../db/entities/integration'
 import { OrganizationSchema } from '../../../db/entities/organization'
 import { enterOrganization, inScope } from '../../../db/tenant'
-import { now as clockNow } from '../../utils/clock'
-import type { Member } from '../access/guard.server'
-import type { Role } from '../access/permissions'
+import { now as clockNow } from '~/utils/clock'
+import type { Member } from '~/domain/access/guard.server'
+import type { Role } from '~/domain/access/permissions'
 import { TOKEN_EXPIRY_CHOICES, TOKEN_NAME_MAX, type TokenExpiry } from './token-vocabulary'
 
 /** Every API token starts with this, so a leaked one is recognisable (and secret scanners can match it). */

@@ -3,14 +3,14 @@ import { enterOrganization, inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
 import type { SqlExecutor } from '../../../jobs/boss'
 import type { JobPayload } from '../../../jobs/queues'
-import type { Mailer } from '../../utils/mailer.server'
-import type { Logger } from '../../utils/logger.server'
+import type { Mailer } from '~/utils/mailer.server'
+import type { Logger } from '~/utils/logger.server'
 import {
   forEachLimited,
   groupByOrganization,
   outcomeKey,
   unclaimedRows,
-} from '../notify/delivery-batch'
+} from '~/domain/notify/delivery-batch'
 
 /** Sends to the provider at once per batch; the provider's own rate limit answers 429 beyond it. */
 export const SEND_CONCURRENCY = 25

@@ -6,10 +6,10 @@ import {
   type EscalationRule,
 } from '../../../db/entities/sla'
 import { inScope } from '../../../db/tenant'
-import { listMembers } from '../access/members.server'
-import { can, type Role } from '../access/permissions'
-import { SEVERITIES, type Severity } from '../incident/vocabulary'
-import { SLA_TARGETS, SLA_TARGET_LABELS, type SlaTarget } from '../sla/policy'
+import { listMembers } from '~/domain/access/members.server'
+import { can, type Role } from '~/domain/access/permissions'
+import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
+import { SLA_TARGETS, SLA_TARGET_LABELS, type SlaTarget } from '~/domain/sla/policy'
 import {
   DEFAULT_ESCALATION_RULES,
   ESCALATION_TRIGGERS,

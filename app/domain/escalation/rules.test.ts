@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { SEVERITIES, type Severity } from '../incident/vocabulary'
-import { SLA_TARGETS } from '../sla/policy'
+import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
+import { SLA_TARGETS } from '~/domain/sla/policy'
 import {
   DEFAULT_ESCALATION_RULES,
   ESCALATION_TRIGGERS,

@@ -1,5 +1,5 @@
-import { SEVERITIES, type Severity } from '../incident/vocabulary'
-import type { SlaTarget } from '../sla/policy'
+import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
+import type { SlaTarget } from '~/domain/sla/policy'
 
 /**
  * Escalation rules as data: when (trigger, optional SLA target, severity at most N) → what

@@ -4,16 +4,16 @@ import type { MikroORM } from '@mikro-orm/postgresql'
 import type { UploadHandlerPart } from '@remix-run/node'
 import { AttachmentSchema, IncidentSchema } from '../../../db/entities/incident'
 import { inScope, readScope } from '../../../db/tenant'
-import { isObjectTooLarge, evidenceKey, type ObjectStore } from '../../utils/storage/storage.server'
-import type { Member } from '../access/guard.server'
+import { isObjectTooLarge, evidenceKey, type ObjectStore } from '~/utils/storage/storage.server'
+import type { Member } from '~/domain/access/guard.server'
 import {
   IncidentError,
   appendEvent,
   canWork,
   lockIncident,
-} from '../incident/incident-service.server'
+} from '~/domain/incident/incident-service.server'
 import { SNIFF_BYTES, displayName, sniff } from './file-type'
-import { isUuid } from '../../utils/uuid'
+import { isUuid } from '~/utils/uuid'
 
 type Actorish = Pick<Member, 'user' | 'role' | 'organization'>
 

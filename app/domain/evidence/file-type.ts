@@ -155,4 +155,4 @@ export function displayName(filename: string | undefined) {
   return chars.slice(0, DISPLAY_NAME_MAX - extension.length).join('') + extension
 }
 
-export { contentDisposition } from '../../utils/content-disposition'
+export { contentDisposition } from '~/utils/content-disposition'

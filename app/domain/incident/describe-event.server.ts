@@ -1,9 +1,13 @@
 import type { StoredEvent } from './events'
 import { transitionFor, type TransitionAction } from './lifecycle'
 import { STATUS_LABELS } from './vocabulary'
-import { POSTMORTEM_STATUS_LABELS } from '../postmortem/vocabulary'
-import { formatInZone } from '../../utils/time'
-import { SLA_TARGETS, SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '../sla/policy'
+import { POSTMORTEM_STATUS_LABELS } from '~/domain/postmortem/vocabulary'
+import { formatInZone } from '~/utils/time'
+import {
+  SLA_TARGETS,
+  SLA_TARGET_LABELS,
+  formatDuration as formatSlaDuration,
+} from '~/domain/sla/policy'
 
 /**
  * Words for timeline entries, shared by the incident page, the postmortem's timeline picker and

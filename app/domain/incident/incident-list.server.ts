@@ -1,8 +1,8 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import * as z from 'zod'
 import { readScope } from '../../../db/tenant'
-import type { SlaTimes } from '../sla/clock'
-import type { SeverityTargets, SlaTargets } from '../sla/policy'
+import type { SlaTimes } from '~/domain/sla/clock'
+import type { SeverityTargets, SlaTargets } from '~/domain/sla/policy'
 import { OPEN_STATUSES } from './lifecycle'
 import { INCIDENT_STATUSES, SEVERITIES, type IncidentStatus, type Severity } from './vocabulary'
 

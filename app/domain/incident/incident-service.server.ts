@@ -11,18 +11,18 @@ import {
 import { SlaPolicySchema, type SlaPolicy } from '../../../db/entities/sla'
 import { inScope, readScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
-import { now as clockNow } from '../../utils/clock'
-import { currentPolicy, refreshSlaDeadline } from '../sla/sla.server'
-import { referenceWritten } from '../../utils/reference-cache.server'
-import { currentRequestId } from '../../utils/request-id.server'
+import { now as clockNow } from '~/utils/clock'
+import { currentPolicy, refreshSlaDeadline } from '~/domain/sla/sla.server'
+import { referenceWritten } from '~/utils/reference-cache.server'
+import { currentRequestId } from '~/utils/request-id.server'
 import {
   loadTriageMatrix,
   memberDirectory,
   referenceCatalog,
   slaPolicyVersion,
-} from '../reference/reference-data.server'
-import type { Member } from '../access/guard.server'
-import { can, canWorkOnIncident } from '../access/permissions'
+} from '~/domain/reference/reference-data.server'
+import type { Member } from '~/domain/access/guard.server'
+import { can, canWorkOnIncident } from '~/domain/access/permissions'
 import {
   GENESIS_HASH,
   eventHash,
@@ -52,8 +52,8 @@ import {
   type TimelinePage,
   type TimelineWindow,
 } from './timeline.server'
-import { closeRefusal, getOrCreatePostmortem } from '../postmortem/postmortem.server'
-import { DATE_RANGE_MESSAGE, isWithinDateRange } from '../../utils/date-range'
+import { closeRefusal, getOrCreatePostmortem } from '~/domain/postmortem/postmortem.server'
+import { DATE_RANGE_MESSAGE, isWithinDateRange } from '~/utils/date-range'
 
 export { COMMENT_MAX }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { ROLES, can, type Role } from '../access/permissions'
+import { ROLES, can, type Role } from '~/domain/access/permissions'
 import {
   LIFECYCLE,
   OPEN_STATUSES,

@@ -1,5 +1,5 @@
 import type { AppLoadContext } from '@remix-run/node'
-import { requireMember } from '../access/guard.server'
+import { requireMember } from '~/domain/access/guard.server'
 import type { StoredEvent } from './events'
 import { getIncidentDetail } from './incident-service.server'
 

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { transactionExecutor } from '../../../db/transaction'
-import { renderMarkdown } from '../../utils/markdown.server'
+import { renderMarkdown } from '~/utils/markdown.server'
 import type { StoredEvent } from './events'
 import { markdownOf, runKeyOf, supersedesOf, type EntrySource } from './timeline-runs'
 

@@ -1,4 +1,4 @@
-import { formatCalendarDay } from '../../utils/time'
+import { formatCalendarDay } from '~/utils/time'
 import type { NotificationKind } from './kinds'
 
 /**

@@ -3,7 +3,7 @@ import {
   startChatCompletionsFake,
   type ChatCompletionsFake,
 } from '../../../tests/support/chat-completions-fake'
-import type { StoredEvent } from '../incident/events'
+import type { StoredEvent } from '~/domain/incident/events'
 import {
   LlmDraftError,
   PROMPT_VERSION,

@@ -1,8 +1,8 @@
 import * as z from 'zod'
 import type { DraftResult, GeneratedStatement } from '../../../db/entities/postmortem'
-import { describeEvent } from '../incident/describe-event.server'
-import type { StoredEvent } from '../incident/events'
-import { STATUS_LABELS } from '../incident/vocabulary'
+import { describeEvent } from '~/domain/incident/describe-event.server'
+import type { StoredEvent } from '~/domain/incident/events'
+import { STATUS_LABELS } from '~/domain/incident/vocabulary'
 import { defaultTimeline, sectionsFrom, type DraftSource } from './draft-template'
 import {
   POSTMORTEM_SECTIONS,

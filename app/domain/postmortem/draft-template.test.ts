@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { EventPayloads, EventType, StoredEvent } from '../incident/events'
+import type { EventPayloads, EventType, StoredEvent } from '~/domain/incident/events'
 import {
   PROMPT_MARK,
   TEMPLATE_VERSION,

@@ -1,9 +1,9 @@
 import type { DraftResult, GeneratedStatement } from '../../../db/entities/postmortem'
-import type { StoredEvent } from '../incident/events'
-import type { Impact, Urgency } from '../incident/triage'
-import { STATUS_LABELS, type IncidentStatus, type Severity } from '../incident/vocabulary'
-import { SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '../sla/policy'
-import { formatDuration, formatInZone } from '../../utils/time'
+import type { StoredEvent } from '~/domain/incident/events'
+import type { Impact, Urgency } from '~/domain/incident/triage'
+import { STATUS_LABELS, type IncidentStatus, type Severity } from '~/domain/incident/vocabulary'
+import { SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '~/domain/sla/policy'
+import { formatDuration, formatInZone } from '~/utils/time'
 import {
   POSTMORTEM_SECTIONS,
   type PostmortemSection,

@@ -20,10 +20,10 @@ import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
 import { sendJob, type PgBoss } from '../../../jobs/boss'
 import { queues, type JobPayload } from '../../../jobs/queues'
-import type { Logger } from '../../utils/logger.server'
-import type { Member } from '../access/guard.server'
-import { memberNames } from '../access/member-names.server'
-import { IncidentError, toStoredEvent } from '../incident/incident-service.server'
+import type { Logger } from '~/utils/logger.server'
+import type { Member } from '~/domain/access/guard.server'
+import { memberNames } from '~/domain/access/member-names.server'
+import { IncidentError, toStoredEvent } from '~/domain/incident/incident-service.server'
 import {
   LlmDraftError,
   PROMPT_VERSION,

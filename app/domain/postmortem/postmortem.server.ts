@@ -15,17 +15,17 @@ import {
   type Postmortem,
 } from '../../../db/entities/postmortem'
 import { inScope, readScope } from '../../../db/tenant'
-import { now as clockNow } from '../../utils/clock'
-import type { Member } from '../access/guard.server'
-import { can } from '../access/permissions'
-import { describeEvent } from '../incident/describe-event.server'
+import { now as clockNow } from '~/utils/clock'
+import type { Member } from '~/domain/access/guard.server'
+import { can } from '~/domain/access/permissions'
+import { describeEvent } from '~/domain/incident/describe-event.server'
 import {
   IncidentError,
   appendEvent,
   lockIncident,
   toStoredEvent,
-} from '../incident/incident-service.server'
-import type { IncidentStatus, Severity } from '../incident/vocabulary'
+} from '~/domain/incident/incident-service.server'
+import type { IncidentStatus, Severity } from '~/domain/incident/vocabulary'
 import {
   CHANGE_NOTE_MAX,
   POSTMORTEM_MOVES,

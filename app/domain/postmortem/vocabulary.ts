@@ -1,4 +1,4 @@
-import type { PostmortemStatus } from '../incident/events'
+import type { PostmortemStatus } from '~/domain/incident/events'
 
 /**
  * Words and limits shared by the postmortem pages, the draft generator, the print view and the

@@ -7,10 +7,10 @@ import {
 } from '../../../db/entities/incident'
 import { SlaPolicySchema } from '../../../db/entities/sla'
 import { readScope } from '../../../db/tenant'
-import { readReference } from '../../utils/reference-cache.server'
-import type { Role } from '../access/permissions'
-import { DEFAULT_TRIAGE_MATRIX, type TriageMatrix } from '../incident/triage'
-import type { SlaTargets } from '../sla/policy'
+import { readReference } from '~/utils/reference-cache.server'
+import type { Role } from '~/domain/access/permissions'
+import { DEFAULT_TRIAGE_MATRIX, type TriageMatrix } from '~/domain/incident/triage'
+import type { SlaTargets } from '~/domain/sla/policy'
 
 /**
  * The organization's reference data as pages show it, read through the process's reference

@@ -1,7 +1,7 @@
-import type { Dashboard, MetricId } from '../analytics/types'
-import { SEVERITIES } from '../incident/vocabulary'
-import { SLA_TARGET_LABELS } from '../sla/policy'
-import { formatInZone } from '../../utils/time'
+import type { Dashboard, MetricId } from '~/domain/analytics/types'
+import { SEVERITIES } from '~/domain/incident/vocabulary'
+import { SLA_TARGET_LABELS } from '~/domain/sla/policy'
+import { formatInZone } from '~/utils/time'
 import {
   BODY,
   BOLD,

@@ -1,15 +1,15 @@
 import { Marked, type Token, type Tokens } from 'marked'
-import { STATUS_LABELS } from '../incident/vocabulary'
-import type { ActionItemView } from '../postmortem/action-items.server'
-import type { PostmortemView } from '../postmortem/postmortem.server'
+import { STATUS_LABELS } from '~/domain/incident/vocabulary'
+import type { ActionItemView } from '~/domain/postmortem/action-items.server'
+import type { PostmortemView } from '~/domain/postmortem/postmortem.server'
 import {
   ACTION_ITEM_PRIORITY_LABELS,
   ACTION_ITEM_STATUS_LABELS,
   POSTMORTEM_SECTIONS,
   POSTMORTEM_SECTION_LABELS,
   POSTMORTEM_STATUS_LABELS,
-} from '../postmortem/vocabulary'
-import { formatInZone } from '../../utils/time'
+} from '~/domain/postmortem/vocabulary'
+import { formatInZone } from '~/utils/time'
 import {
   BODY,
   BOLD,

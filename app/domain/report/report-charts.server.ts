@@ -15,9 +15,9 @@ import {
   type ChartConfiguration,
   type Plugin,
 } from 'chart.js'
-import type { Dashboard, MetricId } from '../analytics/types'
-import { SLA_TARGET_LABELS, SLA_TARGETS } from '../sla/policy'
-import { SEVERITIES, type Severity } from '../incident/vocabulary'
+import type { Dashboard, MetricId } from '~/domain/analytics/types'
+import { SLA_TARGET_LABELS, SLA_TARGETS } from '~/domain/sla/policy'
+import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
 import { METRIC_SHORT } from './report-text'
 
 /**

@@ -1,4 +1,4 @@
-import { escapeHtml } from '../notify/emails'
+import { escapeHtml } from '~/domain/notify/emails'
 
 /** The e-mail telling whoever asked for a report that it is ready, with a link to its page. */
 export interface ReportReadyEmailInput {

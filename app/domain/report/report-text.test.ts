@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { AnalyticsFilters } from '../analytics/types'
+import type { AnalyticsFilters } from '~/domain/analytics/types'
 import {
   bucketLabel,
   describeFilters,

@@ -1,7 +1,7 @@
-import type { AnalyticsFilters, DurationStats, MetricId } from '../analytics/types'
-import { PERIOD_LABELS, type Period } from '../analytics/filters'
-import { formatPercent, formatSeconds } from '../analytics/metrics'
-import { dateTimeFormat } from '../../utils/time'
+import type { AnalyticsFilters, DurationStats, MetricId } from '~/domain/analytics/types'
+import { PERIOD_LABELS, type Period } from '~/domain/analytics/filters'
+import { formatPercent, formatSeconds } from '~/domain/analytics/metrics'
+import { dateTimeFormat } from '~/utils/time'
 
 /**
  * How reports put numbers and parameters into words. The printable page, the PDF and the list of

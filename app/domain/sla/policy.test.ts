@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { SEVERITIES } from '../incident/vocabulary'
+import { SEVERITIES } from '~/domain/incident/vocabulary'
 import {
   DEFAULT_SLA_TARGETS,
   MAX_TARGET_SECONDS,

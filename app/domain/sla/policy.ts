@@ -1,4 +1,4 @@
-import { SEVERITIES, type Severity } from '../incident/vocabulary'
+import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
 
 /**
  * SLA policy: per severity, up to three targets measured from impact start, and the share of

@@ -2,9 +2,9 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { Incident } from '../../../db/entities/incident'
 import { SlaPolicySchema, type SlaPolicy } from '../../../db/entities/sla'
 import { inScope } from '../../../db/tenant'
-import { referenceWritten } from '../../utils/reference-cache.server'
-import { can, type Role } from '../access/permissions'
-import type { Severity } from '../incident/vocabulary'
+import { referenceWritten } from '~/utils/reference-cache.server'
+import { can, type Role } from '~/domain/access/permissions'
+import type { Severity } from '~/domain/incident/vocabulary'
 import {
   crossedThresholds,
   nextDeadline,

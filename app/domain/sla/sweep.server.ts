@@ -3,8 +3,12 @@ import { sendJob, type PgBoss } from '../../../jobs/boss'
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
 import type { SlaTargets } from './policy'
-import { appendEvents, type ChainHead, type NewEvent } from '../incident/incident-service.server'
-import type { Severity } from '../incident/vocabulary'
+import {
+  appendEvents,
+  type ChainHead,
+  type NewEvent,
+} from '~/domain/incident/incident-service.server'
+import type { Severity } from '~/domain/incident/vocabulary'
 import { crossedThresholds, nextDeadline, type SlaSignal } from './clock'
 import { clocksFor } from './sla.server'
 

@@ -1,5 +1,5 @@
 import path from 'node:path'
-import type { BaseEnv } from '../env.server'
+import type { BaseEnv } from '~/utils/env.server'
 import { fsStore } from './fs-store.server'
 import { ensureS3Bucket, s3Store, type S3StoreOptions } from './s3-store.server'
 import type { ObjectStore } from './storage.server'

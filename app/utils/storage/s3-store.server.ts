@@ -12,7 +12,7 @@ import { Upload } from '@aws-sdk/lib-storage'
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner'
 import type { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
-import { contentDisposition } from '../content-disposition'
+import { contentDisposition } from '~/utils/content-disposition'
 import { byteMeter } from './measure.server'
 import type { ObjectStore } from './storage.server'
 
