@@ -20,7 +20,7 @@ import { startWebCluster } from './app/utils/web-cluster.server'
 import { describeDatabaseUrl, resolveDatabase } from './db/database'
 import { EmbeddedPostgresError } from './db/embedded-postgres'
 import { initORM } from './db/orm'
-import { startSenderBoss } from './jobs/boss'
+import { startSenderBoss } from '~/queue/send.server'
 import { createObjectStore } from './app/utils/storage/create-store.server'
 
 installGlobals({ nativeFetch: true })

@@ -12,7 +12,7 @@ import {
   useRouteLoaderData,
 } from '@remix-run/react'
 import type { ReactNode } from 'react'
-import { AppShell } from './components/app-shell'
+import { AppShell, type ShellData } from './components/app-shell'
 import { ErrorPage } from './components/error-page'
 import stylesheet from './tailwind.css'
 import { getViewer } from './domain/access/guard.server'
@@ -51,7 +51,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
             canViewAnalytics: viewer.role ? can(viewer.role, 'analytics.view') : false,
           }
         : null,
-    },
+    } satisfies ShellData,
     { headers },
   )
 }

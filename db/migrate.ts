@@ -2,7 +2,7 @@ import pg from 'pg'
 import { MIGRATIONS_TABLE, initORM } from './orm'
 import { migrationsList } from './migrations/list'
 import { ensureJobSchema } from '../jobs/boss'
-import { JOB_SCHEMA } from '../jobs/queues'
+import { JOB_SCHEMA } from '~/queue/queues'
 import { ensureAppRole } from './app-role'
 import { APP_ROLE } from './tenant'
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
-import type { SqlExecutor } from '../jobs/boss'
+import type { SqlExecutor } from '~/queue/send.server'
 
 interface PgConnection {
   query: (text: string, values: unknown[]) => Promise<{ rows: unknown[] }>

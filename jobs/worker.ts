@@ -16,7 +16,7 @@ import {
   requestIdOf,
   type JobPayload,
   type QueueName,
-} from './queues'
+} from '~/queue/queues'
 import { sweepOverdueActionItems } from './handlers/action-item-sweep'
 import { ALERT_BATCH_SIZE, handleAlertJobs, writeAlertRepeats } from './handlers/alert-ingest'
 import { recordDeadLetter } from './handlers/dead-letter'

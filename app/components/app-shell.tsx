@@ -1,10 +1,27 @@
 import { Form, Link, NavLink, useLocation, useRouteLoaderData } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import { ROLE_LABELS } from '~/domain/access/permissions'
-import type { loader as rootLoader } from '~/root'
+import type { Role } from '~/domain/access/permissions'
+import type { Flash } from '~/utils/flash.server'
 import { FlashBanner } from './flash-banner'
 
-type RootData = ReturnType<typeof useRouteLoaderData<typeof rootLoader>>
+/** What the shell reads from the root loader: the shell states it, the root loader satisfies it. */
+export interface ShellData {
+  flash: Flash | null
+  showDevTools: boolean
+  viewer: {
+    name: string
+    email: string
+    role: Role | null
+    organization: { id: string; name: string } | null
+    organizations: { id: string; name: string }[]
+    canManageMembers: boolean
+    canCreateReports: boolean
+    canViewAnalytics: boolean
+  } | null
+}
+
+type RootData = ShellData
 
 export interface NavItem {
   to: string
@@ -41,7 +58,7 @@ function navFor(root: RootData | null | undefined): NavItem[] {
  * JavaScript.
  */
 export function AppShell({ children, data }: { children: ReactNode; data?: RootData | null }) {
-  const loaded = useRouteLoaderData<typeof rootLoader>('root')
+  const loaded = useRouteLoaderData<ShellData>('root')
   const root = data === undefined ? loaded : data
   const viewer = root?.viewer ?? null
   const nav = navFor(root)

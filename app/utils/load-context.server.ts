@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
-import type { PgBoss } from '../../jobs/boss'
+import type { PgBoss } from '~/queue/send.server'
 import type { WebEnv } from './env.server'
 import type { Logger } from './logger.server'
 import type { ObjectStore } from './storage/storage.server'

@@ -3,9 +3,10 @@ import { randomUUID } from 'node:crypto'
 
 /**
  * The request a piece of work was caused by. A web request runs inside its id; work it causes
- * later carries the id along — a job's payload (`jobs/boss.ts`), an `event_outbox` row — and the
- * worker runs that work inside the same id again. Every log line written meanwhile names it
- * (`reqId`, see logger.server.ts), so one change can be followed from the form post to the e-mail.
+ * later carries the id along — a job's payload (`~/queue/send.server.ts`), an `event_outbox`
+ * row — and the worker runs that work inside the same id again. Every log line written meanwhile
+ * names it (`reqId`, see logger.server.ts), so one change can be followed from the form post to
+ * the e-mail.
  */
 
 /** What an incoming X-Request-Id may look like to be kept (a proxy's or a client's own id). */

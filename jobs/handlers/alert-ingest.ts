@@ -6,8 +6,9 @@ import {
   type ProcessedReceipt,
 } from '~/domain/alerts/process.server'
 import type { Logger } from '~/utils/logger.server'
-import { failJobs, parseBatch, type PgBoss } from '../boss'
-import type { JobPayload } from '../queues'
+import { failJobs, parseBatch } from '../boss'
+import type { PgBoss } from '~/queue/send.server'
+import type { JobPayload } from '~/queue/queues'
 
 export interface AlertIngestDeps {
   orm: MikroORM

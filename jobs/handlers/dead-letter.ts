@@ -3,7 +3,7 @@ import { EmailOutboxSchema } from '../../db/entities/email-outbox'
 import { WebhookDeliverySchema } from '../../db/entities/sla'
 import { inScope } from '../../db/tenant'
 import type { Logger } from '~/utils/logger.server'
-import type { JobPayload } from '../queues'
+import type { JobPayload } from '~/queue/queues'
 
 export interface DeadLetterDeps {
   orm: MikroORM

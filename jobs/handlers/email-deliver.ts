@@ -3,7 +3,8 @@ import {
   type EmailDeliverDeps,
   type EmailJobResult,
 } from '~/domain/email/delivery.server'
-import { failJobs, parseBatch, type PgBoss } from '../boss'
+import { failJobs, parseBatch } from '../boss'
+import type { PgBoss } from '~/queue/send.server'
 
 export type { EmailDeliverDeps }
 

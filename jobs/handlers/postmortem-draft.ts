@@ -3,7 +3,7 @@ import { runDraft, type Attempt, type DraftOutcome } from '~/domain/postmortem/d
 import { llmSettings } from '~/domain/postmortem/draft-llm.server'
 import type { Logger } from '~/utils/logger.server'
 import type { WorkerEnv } from '~/utils/env.server'
-import type { JobPayload } from '../queues'
+import type { JobPayload } from '~/queue/queues'
 
 export interface PostmortemDraftDeps {
   orm: MikroORM

@@ -20,8 +20,8 @@ import { describeFilters, describePeriod } from '~/domain/report/report-text'
 import { filterNamesFor, reportObjectKey } from '~/domain/report/report.server'
 import type { Logger } from '~/utils/logger.server'
 import type { ObjectStore } from '~/utils/storage/storage.server'
-import type { PgBoss } from '../boss'
-import type { JobPayload } from '../queues'
+import type { PgBoss } from '~/queue/send.server'
+import type { JobPayload } from '~/queue/queues'
 
 export interface ReportGenerateDeps {
   orm: MikroORM

@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { sweepSla, type SweepResult } from '~/domain/sla/sweep.server'
 import type { Logger } from '~/utils/logger.server'
-import type { JobPayload } from '../queues'
+import type { JobPayload } from '~/queue/queues'
 
 export interface SweepDeps {
   orm: MikroORM

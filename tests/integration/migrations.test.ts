@@ -3,7 +3,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { migrate } from '../../db/migrate'
 import { migrationsList } from '../../db/migrations/list'
 import { MIGRATIONS_TABLE } from '../../db/orm'
-import { queueNames } from '../../jobs/queues'
+import { queueNames } from '~/queue/queues'
 import { createDatabase, type CreatedDatabase } from '../support/database'
 
 const created: CreatedDatabase[] = []

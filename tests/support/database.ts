@@ -4,7 +4,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, inject } from 'vitest'
 import { initORM } from '../../db/orm'
 import { inScope } from '../../db/tenant'
-import { startSenderBoss, type PgBoss } from '../../jobs/boss'
+import { startSenderBoss, type PgBoss } from '~/queue/send.server'
 import { databaseUrl, quoteIdent, withAdminClient } from './postgres-server'
 
 export interface CreatedDatabase {

@@ -1,5 +1,5 @@
-import type { PgBoss } from '../../jobs/boss'
-import { queues, type JobPayload, type QueueName } from '../../jobs/queues'
+import type { PgBoss } from '~/queue/send.server'
+import { queues, type JobPayload, type QueueName } from '~/queue/queues'
 
 /**
  * Takes every waiting job of `queue` off the queue, as the worker does, runs `handle` on its

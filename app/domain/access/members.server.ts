@@ -8,7 +8,7 @@ import {
 import { OrganizationSchema } from '../../../db/entities/organization'
 import { inScope } from '../../../db/tenant'
 import { referenceWritten } from '~/utils/reference-cache.server'
-import type { PgBoss } from '../../../jobs/boss'
+import type { PgBoss } from '~/queue/send.server'
 import { queueEmail } from '~/domain/email/outbox.server'
 import { memberDirectory, type MemberRow } from '~/domain/reference/reference-data.server'
 import { AccountError, normalizeEmail } from './accounts.server'

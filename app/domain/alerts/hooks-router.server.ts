@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import express, { type Request, type Response } from 'express'
-import type { PgBoss } from '../../../jobs/boss'
+import type { PgBoss } from '~/queue/send.server'
 import type { Logger } from '~/utils/logger.server'
 import { ingestAlert, refusal, type IngestAnswer } from './ingest.server'
 

@@ -8,7 +8,7 @@ import {
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
 import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '~/utils/storable-text'
-import { sendJob, type PgBoss } from '../../../jobs/boss'
+import { sendJob, type PgBoss } from '~/queue/send.server'
 import { integrationTokenHash, TOKEN_PATTERN } from './integrations.server'
 import type { PayloadIssue } from './normalized'
 import { verifyPagerDutySignature } from './pagerduty'

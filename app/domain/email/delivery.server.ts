@@ -1,8 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { enterOrganization, inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
-import type { SqlExecutor } from '../../../jobs/boss'
-import type { JobPayload } from '../../../jobs/queues'
+import type { SqlExecutor } from '~/queue/send.server'
+import type { JobPayload } from '~/queue/queues'
 import type { Mailer } from '~/utils/mailer.server'
 import type { Logger } from '~/utils/logger.server'
 import {

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { EmailOutboxSchema, type EmailOutbox } from '../../../db/entities/email-outbox'
 import { transactionExecutor } from '../../../db/transaction'
-import { sendJob, type PgBoss } from '../../../jobs/boss'
+import { sendJob, type PgBoss } from '~/queue/send.server'
 
 export interface OutgoingEmail {
   organizationId: string

@@ -1,4 +1,4 @@
-import type { SqlExecutor } from '../../../jobs/boss'
+import type { SqlExecutor } from '~/queue/send.server'
 
 /**
  * Helpers shared by the batched e-mail and webhook deliveries: a batch of jobs is split by

@@ -11,7 +11,7 @@ import {
 } from '../../../db/entities/sla'
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
-import { sendJob, type PgBoss } from '../../../jobs/boss'
+import { sendJob, type PgBoss } from '~/queue/send.server'
 import type { Member } from '~/domain/access/guard.server'
 import { can } from '~/domain/access/permissions'
 import { WEBHOOK_EVENT_TYPES } from './kinds'

@@ -1,6 +1,6 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { readScope } from '../../../db/tenant'
-import { DEAD_LETTER_QUEUE, queueNames, type QueueName } from '../../../jobs/queues'
+import { DEAD_LETTER_QUEUE, queueNames, type QueueName } from '~/queue/queues'
 
 /**
  * How the job queues are doing: the numbers behind the admins' "Jobs" section and the queue

@@ -2,8 +2,9 @@ import * as z from 'zod'
 
 /**
  * The contract between the web process and the worker: queue names, the payload each carries
- * (validated on both sides), and how each queue retries and expires. Web code imports this file
- * to enqueue; nothing else from jobs/ is needed outside the worker.
+ * (validated on both sides), and how each queue retries and expires. The domain and the worker
+ * both import it (and `send.server.ts` beside it to enqueue); the domain never imports the
+ * worker.
  */
 
 export const JOB_SCHEMA = 'pgboss'
