@@ -11,7 +11,7 @@ import {
   setCatalogEntryActive,
   type CatalogKind,
 } from '~/domain/incident/catalog.server'
-import { IncidentError } from '~/domain/incident/incident-service.server'
+import { IncidentError } from '~/domain/incident/incident-errors'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { readFormData } from '~/utils/form-data.server'
 

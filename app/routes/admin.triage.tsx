@@ -3,7 +3,8 @@ import { Form, useLoaderData } from '@remix-run/react'
 import * as z from '~/utils/zod'
 import { SubmitButton } from '~/components/forms'
 import { requireMember } from '~/domain/access/guard.server'
-import { getCatalogs, saveTriageMatrix } from '~/domain/incident/incident-service.server'
+import { getCatalogs } from '~/domain/incident/incident-queries.server'
+import { saveTriageMatrix } from '~/domain/incident/triage-settings.server'
 import {
   DEFAULT_TRIAGE_MATRIX,
   IMPACTS,

@@ -24,7 +24,7 @@ import {
   type DefinitionId,
 } from '~/domain/analytics/metrics'
 import type { Dashboard, DurationStats, MetricId } from '~/domain/analytics/types'
-import { getCatalogs } from '~/domain/incident/incident-service.server'
+import { getCatalogs } from '~/domain/incident/incident-queries.server'
 import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
 import { countActionItems } from '~/domain/postmortem/action-items.server'
 import { SLA_TARGET_LABELS } from '~/domain/sla/policy'

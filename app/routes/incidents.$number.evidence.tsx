@@ -12,7 +12,7 @@ import {
   withdrawEvidence,
   type StagedUpload,
 } from '~/domain/evidence/evidence.server'
-import { IncidentError } from '~/domain/incident/incident-service.server'
+import { IncidentError } from '~/domain/incident/incident-errors'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { readFormData, unreadableForm } from '~/utils/form-data.server'
 import { MultipartError, parseMultipartFormData } from '~/utils/multipart.server'

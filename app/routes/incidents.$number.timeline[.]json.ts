@@ -1,6 +1,6 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { GENESIS_HASH } from '~/domain/incident/events'
-import { stateOf } from '~/domain/incident/incident-service.server'
+import { stateOf } from '~/domain/incident/incident-queries.server'
 import { downloadHeaders, loadIncidentForExport } from '~/domain/incident/timeline-export.server'
 
 /**

@@ -17,16 +17,15 @@ import { FormError } from '~/components/form-error'
 import { Field, SelectField, SubmitButton, TextareaField } from '~/components/forms'
 import { Timeline, type TimelineEntry, type TimelinePaging } from '~/components/timeline'
 import { requireMember } from '~/domain/access/guard.server'
+import { IncidentConflictError, IncidentError } from '~/domain/incident/incident-errors'
+import { getIncidentWithTimeline } from '~/domain/incident/incident-queries.server'
 import {
-  IncidentConflictError,
-  IncidentError,
   addComment,
   assignIncident,
   changeSeverity,
   correctComment,
   editIncident,
   forceEscalate,
-  getIncidentWithTimeline,
   transitionIncident,
 } from '~/domain/incident/incident-service.server'
 import { TRANSITION_ACTIONS, type TransitionAction } from '~/domain/incident/lifecycle'

@@ -18,7 +18,7 @@ import { IncidentSubpageHeader } from '~/components/incident-subpage-header'
 import { FormError } from '~/components/form-error'
 import { ErrorList, SelectField, SubmitButton, TextareaField, Field } from '~/components/forms'
 import { requireMember } from '~/domain/access/guard.server'
-import { IncidentError } from '~/domain/incident/incident-service.server'
+import { IncidentError } from '~/domain/incident/incident-errors'
 import { listActionItems } from '~/domain/postmortem/action-items.server'
 import { listDrafts, type DraftSummary } from '~/domain/postmortem/drafts.server'
 import {

@@ -8,7 +8,7 @@ import { SLA_TARGET_LABELS, type SeverityTargets } from '~/domain/sla/policy'
 import { now as clockNow } from '~/utils/clock'
 import { TableHead } from '~/components/table-head'
 import { requireMember } from '~/domain/access/guard.server'
-import { getCatalogs } from '~/domain/incident/incident-service.server'
+import { getCatalogs } from '~/domain/incident/incident-queries.server'
 import {
   listIncidents,
   parseIncidentFilters,

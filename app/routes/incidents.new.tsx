@@ -13,11 +13,9 @@ import * as z from '~/utils/zod'
 import { FormError } from '~/components/form-error'
 import { Field, SelectField, SubmitButton, TextareaField } from '~/components/forms'
 import { requireMember } from '~/domain/access/guard.server'
-import {
-  IncidentError,
-  declareIncident,
-  getCatalogs,
-} from '~/domain/incident/incident-service.server'
+import { IncidentError } from '~/domain/incident/incident-errors'
+import { getCatalogs } from '~/domain/incident/incident-queries.server'
+import { declareIncident } from '~/domain/incident/incident-service.server'
 import { IMPACTS, IMPACT_LABELS, URGENCIES, URGENCY_LABELS, triage } from '~/domain/incident/triage'
 import { COMMENT_MAX, SEVERITIES, SEVERITY_DESCRIPTIONS } from '~/domain/incident/vocabulary'
 import { fromLocalInput } from '~/utils/time'

@@ -23,7 +23,7 @@ import {
   parseAnalyticsFilters,
   periodDates,
 } from '~/domain/analytics/filters'
-import { getCatalogs } from '~/domain/incident/incident-service.server'
+import { getCatalogs } from '~/domain/incident/incident-queries.server'
 import { SEVERITIES } from '~/domain/incident/vocabulary'
 import {
   ReportError,

@@ -18,7 +18,8 @@ import {
   type AnyEvent,
   type IncidentState,
 } from '~/domain/incident/events'
-import { stateOf, toStoredEvent } from '~/domain/incident/incident-service.server'
+import { toStoredEvent } from '~/domain/incident/event-store.server'
+import { stateOf } from '~/domain/incident/incident-queries.server'
 import { STATUS_TIMESTAMP, TRANSITIONS } from '~/domain/incident/lifecycle'
 import { markdownOf, runKeyOf, supersedesOf } from '~/domain/incident/timeline-runs'
 import { SEVERITIES, type IncidentStatus } from '~/domain/incident/vocabulary'

@@ -4,7 +4,7 @@ import { IncidentEventSchema, IncidentSchema, type Incident } from '../../db/ent
 import { OrganizationSchema, type Organization } from '../../db/entities/organization'
 import { WebhookEndpointSchema } from '../../db/entities/sla'
 import { enterOrganization, inScope } from '../../db/tenant'
-import type { PgBoss } from '~/queue/send.server'
+import type { PgBoss } from '../boss'
 import { queueEmail } from '~/domain/email/outbox.server'
 import { activeRules } from '~/domain/escalation/escalation.server'
 import {
@@ -15,7 +15,8 @@ import {
   type EscalationTrigger,
   type RecipientGroup,
 } from '~/domain/escalation/rules'
-import { appendEvent, retargetSla, toStoredEvent } from '~/domain/incident/incident-service.server'
+import { appendEvent, toStoredEvent } from '~/domain/incident/event-store.server'
+import { retargetSla } from '~/domain/incident/sla-effects.server'
 import type { StoredEvent } from '~/domain/incident/events'
 import { STATUS_LABELS } from '~/domain/incident/vocabulary'
 import { incidentEmail, incidentUrl } from '~/domain/notify/emails'

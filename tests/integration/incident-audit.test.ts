@@ -3,15 +3,14 @@ import { describe, expect, it } from 'vitest'
 import { verifyAllOrganizations, verifyOrganization } from '~/domain/incident/audit.server'
 import { addCatalogEntry } from '~/domain/incident/catalog.server'
 import { eventHash, verifyChain } from '~/domain/incident/events'
+import { IncidentConflictError, IncidentError } from '~/domain/incident/incident-errors'
+import { getIncidentDetail } from '~/domain/incident/incident-queries.server'
 import {
-  IncidentConflictError,
-  IncidentError,
   addComment,
   changeSeverity,
   correctComment,
   declareIncident,
   editIncident,
-  getIncidentDetail,
   transitionIncident,
 } from '~/domain/incident/incident-service.server'
 import { listIncidents, parseIncidentFilters } from '~/domain/incident/incident-list.server'

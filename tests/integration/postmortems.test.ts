@@ -1,8 +1,8 @@
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyOrganization } from '~/domain/incident/audit.server'
+import { IncidentError } from '~/domain/incident/incident-errors'
 import {
-  IncidentError,
   assignIncident,
   declareIncident,
   transitionIncident,

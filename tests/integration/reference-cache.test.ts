@@ -8,7 +8,8 @@ import {
   listCatalog,
   setCatalogEntryActive,
 } from '~/domain/incident/catalog.server'
-import { getCatalogs, saveTriageMatrix } from '~/domain/incident/incident-service.server'
+import { getCatalogs } from '~/domain/incident/incident-queries.server'
+import { saveTriageMatrix } from '~/domain/incident/triage-settings.server'
 import { DEFAULT_TRIAGE_MATRIX, type TriageMatrix } from '~/domain/incident/triage'
 import {
   REFERENCE_CHANNEL,

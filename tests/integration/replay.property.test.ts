@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { addCatalogEntry } from '~/domain/incident/catalog.server'
 import { diffState, foldEvents, verifyChain } from '~/domain/incident/events'
+import { stateOf } from '~/domain/incident/incident-queries.server'
 import {
   addComment,
   assignIncident,
@@ -10,7 +11,6 @@ import {
   declareIncident,
   editIncident,
   forceEscalate,
-  stateOf,
   transitionIncident,
 } from '~/domain/incident/incident-service.server'
 import { TRANSITIONS } from '~/domain/incident/lifecycle'

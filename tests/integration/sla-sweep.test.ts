@@ -1,10 +1,9 @@
 import { LockMode } from '@mikro-orm/postgresql'
 import { describe, expect, it } from 'vitest'
 import { verifyOrganization } from '~/domain/incident/audit.server'
+import { appendEvent, appendEvents } from '~/domain/incident/event-store.server'
+import { IncidentConflictError } from '~/domain/incident/incident-errors'
 import {
-  IncidentConflictError,
-  appendEvent,
-  appendEvents,
   changeSeverity,
   declareIncident,
   transitionIncident,

@@ -3,13 +3,12 @@ import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { verifyOrganization } from '~/domain/incident/audit.server'
 import type { AlertPayload } from '~/domain/incident/events'
+import { appendEvent, lockIncident } from '~/domain/incident/event-store.server'
 import {
   addComment,
-  appendEvent,
   correctComment,
   declareIncident,
   editIncident,
-  lockIncident,
 } from '~/domain/incident/incident-service.server'
 import { fillTimelineEntries } from '~/domain/incident/timeline.server'
 import { inScope } from '../../db/tenant'

@@ -8,12 +8,11 @@ import {
 } from '../../../db/entities/integration'
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
-import { sendJobs, type JobToSend, type PgBoss } from '~/queue/send.server'
+import { sendJobs, type JobToSend, type PgBoss } from '../../../jobs/boss'
 import type { AlertPayload, AlertRepeat } from '~/domain/incident/events'
+import { appendEvent, lockIncident } from '~/domain/incident/event-store.server'
 import {
-  appendEvent,
   declareIncidentsAsSystem,
-  lockIncident,
   mitigateAsSystem,
 } from '~/domain/incident/incident-service.server'
 import { OPEN_STATUSES } from '~/domain/incident/lifecycle'

@@ -2,7 +2,7 @@ import type { AppLoadContext, LoaderFunctionArgs } from '@remix-run/node'
 import type * as z from 'zod'
 import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '~/utils/storable-text'
 import { can, type Permission } from '~/domain/access/permissions'
-import { IncidentConflictError, IncidentError } from '~/domain/incident/incident-service.server'
+import { IncidentConflictError, IncidentError } from '~/domain/incident/incident-errors'
 import { BODY_LIMIT_BYTES, ERROR_STATUS, type ErrorCode, type ErrorResponse } from './schemas'
 import { authenticateApiToken, type ApiActor, type ApiAuthFailure } from './tokens.server'
 

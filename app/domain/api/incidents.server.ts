@@ -5,7 +5,7 @@ import {
   actorFor,
   getIncidentDetail,
   type IncidentDetail,
-} from '~/domain/incident/incident-service.server'
+} from '~/domain/incident/incident-queries.server'
 import {
   listIncidents,
   type IncidentFilters,

@@ -6,12 +6,9 @@ import { AttachmentSchema, IncidentSchema } from '../../../db/entities/incident'
 import { inScope, readScope } from '../../../db/tenant'
 import { isObjectTooLarge, evidenceKey, type ObjectStore } from '~/utils/storage/storage.server'
 import type { Member } from '~/domain/access/guard.server'
-import {
-  IncidentError,
-  appendEvent,
-  canWork,
-  lockIncident,
-} from '~/domain/incident/incident-service.server'
+import { appendEvent, lockIncident } from '~/domain/incident/event-store.server'
+import { IncidentError } from '~/domain/incident/incident-errors'
+import { canWork } from '~/domain/incident/incident-queries.server'
 import { SNIFF_BYTES, displayName, sniff } from './file-type'
 import { isUuid } from '~/utils/uuid'
 

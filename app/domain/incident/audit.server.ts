@@ -2,7 +2,8 @@ import type { MikroORM } from '@mikro-orm/postgresql'
 import { IncidentEventSchema, IncidentSchema } from '../../../db/entities/incident'
 import { inScope } from '../../../db/tenant'
 import { FoldError, diffState, foldEvents, verifyChain, type ChainProblem } from './events'
-import { stateOf, toStoredEvent } from './incident-service.server'
+import { toStoredEvent } from './event-store.server'
+import { stateOf } from './incident-queries.server'
 
 export interface AuditProblem {
   organizationId: string

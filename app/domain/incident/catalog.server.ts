@@ -4,7 +4,7 @@ import { IncidentTypeSchema, ServiceSchema } from '../../../db/entities/incident
 import { inScope } from '../../../db/tenant'
 import { referenceWritten } from '~/utils/reference-cache.server'
 import { referenceCatalog } from '~/domain/reference/reference-data.server'
-import { IncidentError } from './incident-service.server'
+import { IncidentError } from './incident-errors'
 
 export type CatalogKind = 'service' | 'type'
 

@@ -1,83 +1,42 @@
-import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql'
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import { MembershipSchema } from '../../../db/entities/access'
 import {
   IncidentEventSchema,
   IncidentSchema,
   IncidentTypeSchema,
   ServiceSchema,
-  TriageMatrixSchema,
   type Incident,
 } from '../../../db/entities/incident'
-import { SlaPolicySchema, type SlaPolicy } from '../../../db/entities/sla'
-import { inScope, readScope } from '../../../db/tenant'
-import { transactionExecutor } from '../../../db/transaction'
+import { inScope } from '../../../db/tenant'
 import { now as clockNow } from '~/utils/clock'
 import { currentPolicy, refreshSlaDeadline } from '~/domain/sla/sla.server'
-import { referenceWritten } from '~/utils/reference-cache.server'
-import { currentRequestId } from '~/utils/request-id.server'
-import {
-  loadTriageMatrix,
-  memberDirectory,
-  referenceCatalog,
-  slaPolicyVersion,
-} from '~/domain/reference/reference-data.server'
+import { loadTriageMatrix } from '~/domain/reference/reference-data.server'
 import type { Member } from '~/domain/access/guard.server'
-import { can, canWorkOnIncident } from '~/domain/access/permissions'
-import {
-  GENESIS_HASH,
-  eventHash,
-  type EditableFields,
-  type EventPayloads,
-  type EventType,
-  type IncidentState,
-  type StoredEvent,
-} from './events'
+import { can } from '~/domain/access/permissions'
+import { closeRefusal, getOrCreatePostmortem } from '~/domain/postmortem/postmortem.server'
+import { DATE_RANGE_MESSAGE, isWithinDateRange } from '~/utils/date-range'
+import { appendEvent, appendEvents, lockIncident, type NewEvent } from './event-store.server'
+import type { EditableFields, EventPayloads, EventType } from './events'
+import { IncidentError } from './incident-errors'
+import { actorFor, canWork, stateOf } from './incident-queries.server'
 import {
   STATUS_TIMESTAMP,
   checkTransition,
   isAllowedMove,
-  nextSteps,
   transitionFor,
-  type Actor,
   type Transition,
   type TransitionAction,
   REFUSAL_MESSAGES,
 } from './lifecycle'
-import { isHigher, triage, type Impact, type TriageMatrix, type Urgency } from './triage'
-import { COMMENT_MAX, type IncidentStatus, type Severity } from './vocabulary'
-import {
-  loadSummaryHtml,
-  loadTimeline,
-  recordTimelineEntries,
-  type TimelinePage,
-  type TimelineWindow,
-} from './timeline.server'
-import { closeRefusal, getOrCreatePostmortem } from '~/domain/postmortem/postmortem.server'
-import { DATE_RANGE_MESSAGE, isWithinDateRange } from '~/utils/date-range'
+import { retargetSla } from './sla-effects.server'
+import { isHigher, triage, type Impact, type Urgency } from './triage'
+import { COMMENT_MAX, type Severity } from './vocabulary'
 
-export { COMMENT_MAX }
-
-/** A refused change, with words for the person who asked. */
-export class IncidentError extends Error {
-  constructor(
-    readonly field: string | null,
-    message: string,
-    readonly status: 400 | 403 | 404 = 400,
-  ) {
-    super(message)
-    this.name = 'IncidentError'
-  }
-}
-
-/** The form was rendered from an older version: nothing was changed. */
-export class IncidentConflictError extends Error {
-  constructor(readonly currentVersion: number) {
-    super(
-      'This incident changed since you opened it. Review the current state below, then submit again.',
-    )
-    this.name = 'IncidentConflictError'
-  }
-}
+/**
+ * The incident commands: every change a person or the system makes to an incident, each in one
+ * transaction with its events. Reads live in `incident-queries.server.ts`, the chain in
+ * `event-store.server.ts`.
+ */
 
 type Actorish = Pick<Member, 'user' | 'role' | 'organization'>
 
@@ -101,221 +60,7 @@ function assertImpactStartInRange(impactStartedAt: Date) {
     throw new IncidentError('impactStartedAt', DATE_RANGE_MESSAGE)
 }
 
-export function actorFor(
-  member: Actorish,
-  incident: Pick<Incident, 'commanderId' | 'assigneeIds'>,
-): Actor {
-  return {
-    worksOnAny: can(member.role, 'incident.work.any'),
-    worksOnAssigned: can(member.role, 'incident.work.assigned'),
-    isCommander: incident.commanderId === member.user.id,
-    isAssignee: incident.assigneeIds.includes(member.user.id),
-  }
-}
-
-export function canWork(member: Actorish, incident: Pick<Incident, 'commanderId' | 'assigneeIds'>) {
-  return canWorkOnIncident(member.role, {
-    isCommander: incident.commanderId === member.user.id,
-    isAssignee: incident.assigneeIds.includes(member.user.id),
-  })
-}
-
 const iso = (date: Date) => date.toISOString()
-const isoOrNull = (date: Date | null | undefined) => (date ? date.toISOString() : null)
-
-/** The incident row as lifecycle state, for comparing with the fold of its events. */
-export function stateOf(incident: Incident): IncidentState {
-  return {
-    number: incident.number,
-    title: incident.title,
-    summary: incident.summary,
-    severity: incident.severity,
-    impact: incident.impact ?? null,
-    urgency: incident.urgency ?? null,
-    status: incident.status,
-    serviceId: incident.serviceId ?? null,
-    incidentTypeId: incident.incidentTypeId ?? null,
-    commanderId: incident.commanderId ?? null,
-    assigneeIds: [...incident.assigneeIds].sort(),
-    declaredById: incident.declaredById ?? null,
-    impactStartedAt: iso(incident.impactStartedAt),
-    declaredAt: iso(incident.declaredAt),
-    acknowledgedAt: isoOrNull(incident.acknowledgedAt),
-    mitigatedAt: isoOrNull(incident.mitigatedAt),
-    resolvedAt: isoOrNull(incident.resolvedAt),
-    postmortemAt: isoOrNull(incident.postmortemAt),
-    closedAt: isoOrNull(incident.closedAt),
-    version: incident.version,
-  }
-}
-
-/** The end of an incident's chain, which appending moves on; an `Incident` is one. */
-export interface ChainHead {
-  id: string
-  organizationId: string
-  lastEventSeq: number
-  lastEventHash?: string | null
-  version: number
-  updatedAt: Date
-}
-
-/** One event to append: the chain it joins, what happened, who did it and when. */
-export type NewEvent = {
-  [T in EventType]: {
-    incident: ChainHead
-    type: T
-    payload: EventPayloads[T]
-    actorId: string | null
-    now: Date
-  }
-}[EventType]
-
-/** Where an appended event sits in its incident's chain. */
-export interface AppendedEvent {
-  incidentId: string
-  seq: number
-  hash: string
-}
-
-/**
- * Every event and its fan-out outbox row, in one statement: escalation rules, e-mail and webhooks
- * are derived from the outbox by the worker, so none of them can see a rolled-back change. The
- * rows travel as one JSON parameter.
- */
-const INSERT_EVENTS = `
-  with x as (
-    select * from json_to_recordset($1::json) as r(
-      organization_id uuid, incident_id uuid, seq integer, type text, actor_id uuid,
-      occurred_at timestamptz, payload jsonb, prev_hash text, hash text)
-  ), events as (
-    insert into incident_event
-      (organization_id, incident_id, seq, type, actor_id, occurred_at, payload, prev_hash, hash)
-    select organization_id, incident_id, seq, type, actor_id, occurred_at, payload, prev_hash, hash
-      from x
-  )
-  insert into event_outbox (tenant_id, incident_id, event_seq, request_id)
-  select organization_id, incident_id, seq, $2::text from x`
-
-/**
- * Appends events to their incidents' chains, in the order given (several events of one incident
- * follow each other in its chain), with their timeline entries and outbox rows, and moves each
- * head on: seq, hash, version and updatedAt. The caller holds every incident's row lock, so `seq`
- * and `prev_hash` cannot race, and writes the heads back (an ORM flush for entities, or a
- * statement of its own).
- */
-export async function appendEvents(
-  em: EntityManager,
-  events: readonly NewEvent[],
-): Promise<AppendedEvent[]> {
-  if (events.length === 0) return []
-  const rows = events.map(({ incident, type, payload, actorId, now }) => {
-    const seq = incident.lastEventSeq + 1
-    const prevHash = incident.lastEventHash ?? GENESIS_HASH
-    const occurredAt = iso(now)
-    // Round-trip through JSON so the hash covers exactly what jsonb will store and give back.
-    const stored = JSON.parse(JSON.stringify(payload)) as unknown
-    const hash = eventHash({
-      prevHash,
-      seq,
-      organizationId: incident.organizationId,
-      incidentId: incident.id,
-      type,
-      actorId,
-      occurredAt,
-      payload: stored,
-    })
-    incident.lastEventSeq = seq
-    incident.lastEventHash = hash
-    incident.version = seq
-    incident.updatedAt = now
-    return {
-      organization_id: incident.organizationId,
-      incident_id: incident.id,
-      seq,
-      type,
-      actor_id: actorId,
-      occurred_at: occurredAt,
-      payload: stored,
-      prev_hash: prevHash,
-      hash,
-    }
-  })
-  const { executeSql } = await transactionExecutor(em)
-  // The request (or the job a request caused) that wrote the events, so their fan-out logs under it.
-  await executeSql(INSERT_EVENTS, [JSON.stringify(rows), currentRequestId() ?? null])
-  // The page's read model of each entry (its run, its Markdown rendered once) is written with it.
-  await recordTimelineEntries(
-    em,
-    rows.map((r) => ({
-      organizationId: r.organization_id,
-      incidentId: r.incident_id,
-      seq: r.seq,
-      type: r.type,
-      actorId: r.actor_id,
-      payload: r.payload,
-    })),
-  )
-  return rows.map((r) => ({ incidentId: r.incident_id, seq: r.seq, hash: r.hash }))
-}
-
-/**
- * Appends one event to the incident's chain and moves its version on. The caller holds the
- * incident's row lock, so `seq` and `prev_hash` cannot race.
- */
-export async function appendEvent<T extends EventType>(
-  em: EntityManager,
-  incident: Incident,
-  type: T,
-  payload: EventPayloads[T],
-  actorId: string | null,
-  now: Date,
-) {
-  await appendEvents(em, [{ incident, type, payload, actorId, now } as NewEvent])
-}
-
-/**
- * After a severity change: the incident keeps its policy version but now runs on that
- * severity's targets, which the timeline records before the deadline is recomputed.
- */
-export async function retargetSla(em: EntityManager, incident: Incident, now: Date) {
-  if (incident.slaPolicyId) {
-    const policy = await em.findOneOrFail(SlaPolicySchema, { id: incident.slaPolicyId })
-    const row = policy.targets[incident.severity]
-    await appendEvent(
-      em,
-      incident,
-      'sla.retargeted',
-      {
-        severity: incident.severity,
-        policyVersion: policy.version,
-        targets: { acknowledge: row.acknowledge, mitigate: row.mitigate, resolve: row.resolve },
-        warningPercent: row.warningPercent,
-      },
-      null,
-      now,
-    )
-  }
-  await refreshSlaDeadline(em, incident, now)
-}
-
-export async function saveTriageMatrix(orm: MikroORM, member: Actorish, matrix: TriageMatrix) {
-  if (!can(member.role, 'settings.manage'))
-    throw new IncidentError(null, 'Only admins can change the triage matrix.', 403)
-  await inScope(orm, { organizationId: member.organization.id }, async (em) => {
-    const row = await em.findOne(TriageMatrixSchema, { organizationId: member.organization.id })
-    if (row) {
-      row.matrix = matrix
-      row.updatedBy = member.user.id
-    } else {
-      em.create(TriageMatrixSchema, {
-        organizationId: member.organization.id,
-        matrix,
-        updatedBy: member.user.id,
-      })
-    }
-  })
-  referenceWritten(orm, member.organization.id)
-}
 
 export interface DeclareInput {
   title: string
@@ -530,50 +275,6 @@ async function declareInTransaction(
   await em.flush()
   return incidents
 }
-
-/** Loads and locks one incident of the organization, checking the form's version. */
-export async function lockIncident(
-  em: EntityManager,
-  organizationId: string,
-  number: number,
-  version: number | undefined,
-) {
-  const incident = await em.findOne(
-    IncidentSchema,
-    { organizationId, number },
-    { lockMode: LockMode.PESSIMISTIC_WRITE },
-  )
-  if (!incident) throw new IncidentError(null, 'Incident not found', 404)
-  if (version !== undefined && version !== incident.version) {
-    // Only people's changes make a form stale: entries the system appends by itself (SLA signals,
-    // escalation rule firings) change nothing a form shows, so a form opened before them stands.
-    const since =
-      version < incident.version
-        ? await em.find(
-            IncidentEventSchema,
-            { organizationId, incidentId: incident.id, seq: { $gt: version } },
-            { fields: ['type'] },
-          )
-        : []
-    if (since.length === 0 || since.some((e) => !SYSTEM_NOTE_TYPES.has(e.type)))
-      throw new IncidentConflictError(incident.version)
-  }
-  return incident
-}
-
-/**
- * Timeline entries that change nothing an incident form shows: what the system noticed or did
- * (SLA signals, rule firings, inbound alerts) and the postmortem's own status.
- */
-const SYSTEM_NOTE_TYPES = new Set<string>([
-  'sla.warning',
-  'sla.breached',
-  'sla.retargeted',
-  'escalation.fired',
-  'alert.received',
-  'alert.resolved',
-  'postmortem.status_changed',
-])
 
 export interface TransitionInput {
   action: TransitionAction
@@ -954,160 +655,3 @@ export async function correctComment(
     return { seq: incident.lastEventSeq }
   })
 }
-
-export function toStoredEvent(row: {
-  id: string
-  organizationId: string
-  incidentId: string
-  seq: number
-  type: string
-  actorId?: string | null
-  occurredAt: Date
-  payload: unknown
-  prevHash: string
-  hash: string
-}): StoredEvent {
-  return {
-    id: row.id,
-    organizationId: row.organizationId,
-    incidentId: row.incidentId,
-    seq: row.seq,
-    type: row.type,
-    actorId: row.actorId ?? null,
-    occurredAt: iso(row.occurredAt),
-    payload: row.payload,
-    prevHash: row.prevHash,
-    hash: row.hash,
-  } as StoredEvent
-}
-
-export interface IncidentDetail {
-  incident: Incident
-  events: StoredEvent[]
-  people: Map<string, { name: string; email: string }>
-  services: Array<{ id: string; name: string; active: boolean }>
-  types: Array<{ id: string; name: string; active: boolean }>
-  members: Array<{ id: string; name: string; role: string }>
-  nextSteps: ReturnType<typeof nextSteps>
-  /** The SLA policy version the incident runs under. */
-  slaPolicy: { version: number; targets: SlaPolicy['targets'] } | null
-  canWork: boolean
-  canAssign: boolean
-  canEscalate: boolean
-}
-
-/** An incident's detail without its events. */
-export type IncidentOverview = Omit<IncidentDetail, 'events'>
-
-/** Everything about one incident with all its events; null for a number this organization does not have. */
-export async function getIncidentDetail(
-  orm: MikroORM,
-  member: Actorish,
-  number: number,
-): Promise<IncidentDetail | null> {
-  const organizationId = member.organization.id
-  const reference = await readReferenceData(orm, organizationId)
-  const found = await readScope(orm, { organizationId }, async (em) => {
-    const incident = await em.findOne(IncidentSchema, { organizationId, number })
-    if (!incident) return null
-    // One after another: a transaction has one connection, and pg refuses to queue queries on a
-    // busy client in its next major version (it warns now).
-    const rows = await em.find(
-      IncidentEventSchema,
-      { organizationId, incidentId: incident.id },
-      { orderBy: { seq: 'asc' } },
-    )
-    return { incident, events: rows.map(toStoredEvent) }
-  })
-  if (!found) return null
-  return { ...(await overview(orm, member, found.incident, reference)), events: found.events }
-}
-
-export interface IncidentPageDetail extends IncidentOverview {
-  /** The page of the timeline asked for, not every event. */
-  timeline: TimelinePage
-  /** The summary as sanitised HTML, rendered when it was written. */
-  summaryHtml: string
-}
-
-/**
- * What the incident page shows: the incident and one page of its timeline, read through the
- * timeline's read model (no Markdown is rendered here); null for a number this organization does
- * not have.
- */
-export async function getIncidentWithTimeline(
-  orm: MikroORM,
-  member: Actorish,
-  number: number,
-  window: TimelineWindow,
-): Promise<IncidentPageDetail | null> {
-  const organizationId = member.organization.id
-  const reference = await readReferenceData(orm, organizationId)
-  const found = await readScope(orm, { organizationId }, async (em) => {
-    const incident = await em.findOne(IncidentSchema, { organizationId, number })
-    if (!incident) return null
-    const timeline = await loadTimeline(em, incident, window)
-    const summaryHtml = await loadSummaryHtml(em, incident)
-    return { incident, timeline, summaryHtml }
-  })
-  if (!found) return null
-  const { incident, timeline, summaryHtml } = found
-  return { ...(await overview(orm, member, incident, reference)), timeline, summaryHtml }
-}
-
-/**
- * The organization's services, types and members, read before the incident's transaction opens:
- * a reference-cache miss loads on a connection of its own, which must not be awaited while the
- * transaction holds one.
- */
-async function readReferenceData(orm: MikroORM, organizationId: string) {
-  const catalog = await referenceCatalog(orm, organizationId)
-  const directory = await memberDirectory(orm, organizationId)
-  return { catalog, directory }
-}
-
-/** The incident with its people, catalogs, SLA policy and what the member may do. */
-async function overview(
-  orm: MikroORM,
-  member: Actorish,
-  incident: Incident,
-  { catalog, directory }: Awaited<ReturnType<typeof readReferenceData>>,
-): Promise<IncidentOverview> {
-  const policy = incident.slaPolicyId
-    ? await slaPolicyVersion(orm, member.organization.id, incident.slaPolicyId)
-    : null
-  const actor = actorFor(member, incident)
-  const choice = (e: { id: string; name: string; active: boolean }) => ({
-    id: e.id,
-    name: e.name,
-    active: e.active,
-  })
-  return {
-    incident,
-    people: new Map(directory.map((m) => [m.userId, { name: m.displayName, email: m.email }])),
-    services: catalog.services.map(choice),
-    types: catalog.types.map(choice),
-    // The directory lists active members first, each group by name.
-    members: directory
-      .filter((m) => m.active)
-      .map((m) => ({ id: m.userId, name: m.displayName, role: m.role })),
-    nextSteps: nextSteps(incident.status, actor),
-    slaPolicy: policy ? { version: policy.version, targets: policy.targets } : null,
-    canWork: canWork(member, incident),
-    canAssign: can(member.role, 'incident.assign'),
-    canEscalate: can(member.role, 'incident.escalate'),
-  }
-}
-
-/** The services and incident types a new incident may name, and the triage matrix. */
-export async function getCatalogs(orm: MikroORM, organizationId: string) {
-  const { services, types, matrix } = await referenceCatalog(orm, organizationId)
-  const choice = (e: { id: string; name: string }) => ({ id: e.id, name: e.name })
-  return {
-    services: services.filter((s) => s.active).map(choice),
-    types: types.filter((t) => t.active).map(choice),
-    matrix,
-  }
-}
-
-export type { IncidentStatus }

@@ -1,7 +1,7 @@
 import type { AppLoadContext } from '@remix-run/node'
 import { requireMember } from '~/domain/access/guard.server'
 import type { StoredEvent } from './events'
-import { getIncidentDetail } from './incident-service.server'
+import { getIncidentDetail } from './incident-queries.server'
 
 /**
  * A cell that a spreadsheet would run as a formula (=, +, -, @, tab, carriage return) is

@@ -8,7 +8,7 @@ import { now as clockNow } from '~/utils/clock'
 import { dateTimeFormat } from '~/utils/time'
 import type { Member } from '~/domain/access/guard.server'
 import { memberNames } from '~/domain/access/member-names.server'
-import { IncidentError } from '~/domain/incident/incident-service.server'
+import { IncidentError } from '~/domain/incident/incident-errors'
 import { canEditPostmortem, lockPostmortem } from './postmortem.server'
 import {
   ACTION_ITEM_PRIORITIES,

@@ -18,12 +18,13 @@ import {
 } from '../../../db/entities/postmortem'
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
-import { sendJob, type PgBoss } from '~/queue/send.server'
-import { queues, type JobPayload } from '~/queue/queues'
+import { sendJob, type PgBoss } from '../../../jobs/boss'
+import { queues, type JobPayload } from '../../../jobs/queues'
 import type { Logger } from '~/utils/logger.server'
 import type { Member } from '~/domain/access/guard.server'
 import { memberNames } from '~/domain/access/member-names.server'
-import { IncidentError, toStoredEvent } from '~/domain/incident/incident-service.server'
+import { toStoredEvent } from '~/domain/incident/event-store.server'
+import { IncidentError } from '~/domain/incident/incident-errors'
 import {
   LlmDraftError,
   PROMPT_VERSION,

@@ -19,12 +19,8 @@ import { now as clockNow } from '~/utils/clock'
 import type { Member } from '~/domain/access/guard.server'
 import { can } from '~/domain/access/permissions'
 import { describeEvent } from '~/domain/incident/describe-event.server'
-import {
-  IncidentError,
-  appendEvent,
-  lockIncident,
-  toStoredEvent,
-} from '~/domain/incident/incident-service.server'
+import { appendEvent, lockIncident, toStoredEvent } from '~/domain/incident/event-store.server'
+import { IncidentError } from '~/domain/incident/incident-errors'
 import type { IncidentStatus, Severity } from '~/domain/incident/vocabulary'
 import {
   CHANGE_NOTE_MAX,

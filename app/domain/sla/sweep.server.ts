@@ -1,13 +1,9 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
-import { sendJob, type PgBoss } from '~/queue/send.server'
+import { sendJob, type PgBoss } from '../../../jobs/boss'
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
 import type { SlaTargets } from './policy'
-import {
-  appendEvents,
-  type ChainHead,
-  type NewEvent,
-} from '~/domain/incident/incident-service.server'
+import { appendEvents, type ChainHead, type NewEvent } from '~/domain/incident/event-store.server'
 import type { Severity } from '~/domain/incident/vocabulary'
 import { crossedThresholds, nextDeadline, type SlaSignal } from './clock'
 import { clocksFor } from './sla.server'
