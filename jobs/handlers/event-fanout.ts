@@ -4,7 +4,7 @@ import { IncidentEventSchema, IncidentSchema, type Incident } from '../../db/ent
 import { OrganizationSchema, type Organization } from '../../db/entities/organization'
 import { WebhookEndpointSchema } from '../../db/entities/sla'
 import { enterOrganization, inScope } from '../../db/tenant'
-import type { PgBoss } from '../boss'
+import type { PgBoss } from '~/queue/send.server'
 import { queueEmail } from '~/domain/email/outbox.server'
 import { activeRules } from '~/domain/escalation/escalation.server'
 import {

@@ -15,7 +15,7 @@ import { startEmbeddedPostgres, type RunningPostgres } from '../../db/embedded-p
 import { migrate } from '../../db/migrate'
 import { initORM } from '../../db/orm'
 import { inScope } from '../../db/tenant'
-import { sendJob, startSenderBoss } from '../../jobs/boss'
+import { sendJob, startSenderBoss } from '~/queue/send.server'
 import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { addMember, type TestMember } from '../support/incidents'
 import { freePort, makeServerTempDir } from '../support/postgres-server'

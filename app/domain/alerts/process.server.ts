@@ -8,7 +8,7 @@ import {
 } from '../../../db/entities/integration'
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
-import { sendJobs, type JobToSend, type PgBoss } from '../../../jobs/boss'
+import { sendJobs, type JobToSend, type PgBoss } from '~/queue/send.server'
 import type { AlertPayload, AlertRepeat } from '~/domain/incident/events'
 import { appendEvent, lockIncident } from '~/domain/incident/event-store.server'
 import {

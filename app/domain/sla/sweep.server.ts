@@ -1,5 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
-import { sendJob, type PgBoss } from '../../../jobs/boss'
+import { sendJob, type PgBoss } from '~/queue/send.server'
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
 import type { SlaTargets } from './policy'
