@@ -27,3 +27,25 @@ export class DomainError extends Error {
     this.status = options.status ?? 400
   }
 }
+
+/**
+ * The common shape of a refusal about one field of a form (`null`: the whole request), e.g.
+ * `new MemberError('email', 'Enter an e-mail address.')`. Each area names its own subclass.
+ */
+export class FieldRefusal<Field extends string = string> extends DomainError {
+  declare readonly field: Field | null
+
+  constructor(field: Field | null, message: string, status: DomainErrorStatus = 400) {
+    super(message, { field, status })
+  }
+}
+
+/** Validators' one message per field as the lists `fieldErrors` holds. */
+export function messagesPerField(errors: Record<string, string>): Record<string, string[]> {
+  return Object.fromEntries(Object.entries(errors).map(([field, message]) => [field, [message]]))
+}
+
+/** Whether `error` refused a form rendered from data someone changed since (status 409). */
+export function isConflict(error: unknown): error is DomainError {
+  return error instanceof DomainError && error.status === 409
+}

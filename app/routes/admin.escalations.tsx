@@ -201,9 +201,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       return back(`Rule “${saved.name}” saved.`)
     } catch (error) {
       if (error instanceof EscalationRuleError) {
-        const fieldErrors = Object.fromEntries(
-          Object.entries(error.fieldErrors).map(([field, message]) => [field, [message]]),
-        )
+        const fieldErrors = error.fieldErrors
         const formErrors = Object.keys(fieldErrors).length ? [] : [error.message]
         return data(submission.reply({ fieldErrors, formErrors }), { status: error.status })
       }

@@ -1,6 +1,11 @@
 import { getFormProps, getInputProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
-import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
+import type {
+  ActionFunctionArgs,
+  AppLoadContext,
+  LoaderFunctionArgs,
+  MetaFunction,
+} from '@remix-run/node'
 import { data } from '@remix-run/node'
 import {
   Form,
@@ -15,6 +20,7 @@ import { FormError } from '~/components/form-error'
 import { Field, SubmitButton } from '~/components/forms'
 import { TableHead } from '~/components/table-head'
 import { requireMember } from '~/domain/access/guard.server'
+import { isConflict } from '~/domain/domain-error'
 import { listMembers } from '~/domain/access/members.server'
 import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
 import {
@@ -25,7 +31,8 @@ import {
   type SlaTarget,
   type SlaTargets,
 } from '~/domain/sla/policy'
-import { SlaPolicyError, policyHistory, savePolicy } from '~/domain/sla/sla.server'
+import { policyHistory, savePolicy } from '~/domain/sla/sla.server'
+import { replyWithDomainError } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { formatInZone, utcTitle } from '~/utils/time'
 import { readFormData } from '~/utils/form-data.server'
@@ -131,33 +138,17 @@ export async function action({ request, context }: ActionFunctionArgs) {
       context.env,
     )
   } catch (error) {
-    if (!(error instanceof SlaPolicyError)) throw error
-    if (error.status === 403) throw new Response(error.message, { status: 403 })
-    if (error.status === 409) {
-      // What the other save stored, so the page can show it beside what this admin typed.
-      const { current } = await policyHistory(context.orm, member.organization.id)
-      return data(
-        {
-          result: submission.reply({ formErrors: [error.message] }),
-          conflict: { version: current.version, targets: formTargets(current.targets) },
-        },
-        { status: 409 },
-      )
-    }
-    const fieldErrors = Object.fromEntries(
-      Object.entries(error.fieldErrors).map(([field, message]) => [field, [message]]),
-    )
-    return data(
-      {
-        result: submission.reply({
-          fieldErrors,
-          formErrors: Object.keys(fieldErrors).length ? [] : [error.message],
-        }),
-        conflict: null,
-      },
-      { status: 400 },
-    )
+    return replyWithDomainError(submission, error, {
+      extra: { conflict: await savedMeanwhile(context, member.organization.id, error) },
+    })
   }
+}
+
+/** After a save refused as stale, what the other save stored, to show beside what was typed. */
+async function savedMeanwhile({ orm }: AppLoadContext, organizationId: string, error: unknown) {
+  if (!isConflict(error)) return null
+  const { current } = await policyHistory(orm, organizationId)
+  return { version: current.version, targets: formTargets(current.targets) }
 }
 
 const TARGET_WORDS: Record<SlaTarget, string> = {

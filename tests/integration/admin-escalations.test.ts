@@ -486,7 +486,7 @@ describe('a rule that cannot be saved', () => {
     )
     expect(error).toBeInstanceOf(EscalationRuleError)
     expect((error as EscalationRuleError).fieldErrors).toEqual({
-      notifyMemberIds: 'Choose active members of this organization.',
+      notifyMemberIds: ['Choose active members of this organization.'],
     })
   })
 

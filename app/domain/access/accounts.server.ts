@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto'
+import { FieldRefusal } from '~/domain/domain-error'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import { UniqueConstraintViolationException } from '@mikro-orm/core'
 import {
@@ -12,15 +13,8 @@ import { OrganizationSchema } from '../../../db/entities/organization'
 import { inScope } from '../../../db/tenant'
 import { hashPassword, passwordProblem, verifyPassword } from './password.server'
 
-export class AccountError extends Error {
-  constructor(
-    readonly field: string | null,
-    message: string,
-  ) {
-    super(message)
-    this.name = 'AccountError'
-  }
-}
+/** A refused sign-up, sign-in or invitation, with words for the person who asked. */
+export class AccountError extends FieldRefusal {}
 
 export function normalizeEmail(email: string) {
   return email.trim().toLowerCase()

@@ -1,4 +1,5 @@
 import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql'
+import { FieldRefusal } from '~/domain/domain-error'
 import {
   InvitationSchema,
   MembershipSchema,
@@ -18,15 +19,8 @@ import { newToken, tokenHash } from './tokens.server'
 
 export const INVITATION_DAYS = 7
 
-export class MemberError extends Error {
-  constructor(
-    readonly field: string | null,
-    message: string,
-  ) {
-    super(message)
-    this.name = 'MemberError'
-  }
-}
+/** A refused membership change, with words for the person who asked. */
+export class MemberError extends FieldRefusal {}
 
 export type { MemberRow }
 

@@ -1,4 +1,5 @@
 import { AuthClient } from '@supabase/auth-js'
+import { DomainError } from '~/domain/domain-error'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose'
 import { MembershipSchema, UserSchema } from '../../../db/entities/access'
@@ -24,12 +25,8 @@ export function supabaseEnabled(
   return Boolean(env.SUPABASE_URL && env.SUPABASE_ANON_KEY)
 }
 
-export class SupabaseSignInError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'SupabaseSignInError'
-  }
-}
+/** A refused Supabase sign-in, with words for the person signing in. */
+export class SupabaseSignInError extends DomainError {}
 
 const GENERIC = 'Supabase sign-in failed. Check your e-mail and password, or use the sign-in link.'
 

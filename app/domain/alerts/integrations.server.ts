@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { FieldRefusal } from '~/domain/domain-error'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import { ServiceSchema } from '../../../db/entities/incident'
 import {
@@ -30,16 +31,7 @@ export const RECEIPTS_SHOWN = 25
 type Actorish = Pick<Member, 'user' | 'role' | 'organization'>
 
 /** A refused request, with words for the admin who made it. */
-export class IntegrationError extends Error {
-  constructor(
-    readonly field: keyof IntegrationInput | null,
-    message: string,
-    readonly status: 400 | 403 | 404 | 409 = 400,
-  ) {
-    super(message)
-    this.name = 'IntegrationError'
-  }
-}
+export class IntegrationError extends FieldRefusal<keyof IntegrationInput> {}
 
 /** A new token: 32 random bytes (base64url) behind the prefix, with what the database keeps. */
 export function newIntegrationToken() {

@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { ApiError, incidentNumberParam, readJsonBody, readQuery } from './http.server'
+import { DomainError } from '~/domain/domain-error'
+import { IncidentConflictError, IncidentError } from '~/domain/incident/incident-errors'
+import {
+  ApiError,
+  fromDomainError,
+  incidentNumberParam,
+  readJsonBody,
+  readQuery,
+} from './http.server'
 import {
   BODY_LIMIT_BYTES,
   CommentRequestSchema,
@@ -128,5 +136,50 @@ describe('bearerToken', () => {
     expect(withHeader(`Bearer ${token.slice(0, -1)}`)).toEqual({ reason: 'malformed' })
     expect(withHeader(`Bearer ${token} extra`)).toEqual({ reason: 'malformed' })
     expect(withHeader(`Bearer xyz_${'a'.repeat(43)}`)).toEqual({ reason: 'malformed' })
+  })
+})
+
+describe('fromDomainError', () => {
+  const answer = (error: unknown, nonFieldCode?: Parameters<typeof fromDomainError>[1]) => {
+    const mapped = fromDomainError(error, nonFieldCode)
+    return mapped && { code: mapped.code, message: mapped.message, extra: mapped.extra }
+  }
+
+  it('maps refusals by their status', () => {
+    expect(answer(new IncidentError(null, 'Comment not found', 404))).toEqual({
+      code: 'not_found',
+      message: 'Incident not found.',
+      extra: {},
+    })
+    expect(answer(new IncidentError(null, 'Only responders can do that.', 403))).toEqual({
+      code: 'forbidden',
+      message: 'Only responders can do that.',
+      extra: {},
+    })
+    expect(answer(new IncidentConflictError(4))).toMatchObject({
+      code: 'conflict',
+      extra: { currentVersion: 4 },
+    })
+    expect(answer(new DomainError('Changed.', { status: 409 }))).toMatchObject({
+      code: 'conflict',
+      extra: {},
+    })
+  })
+
+  it('names the fields of a field refusal, otherwise answers with the code given', () => {
+    expect(answer(new IncidentError('title', 'Enter a title.'))).toEqual({
+      code: 'validation_failed',
+      message: 'Enter a title.',
+      extra: { fields: { title: ['Enter a title.'] } },
+    })
+    expect(answer(new IncidentError(null, 'Not from here.'), 'invalid_transition')).toEqual({
+      code: 'invalid_transition',
+      message: 'Not from here.',
+      extra: {},
+    })
+  })
+
+  it('leaves anything that is not a refusal alone', () => {
+    expect(fromDomainError(new Error('boom'))).toBeNull()
   })
 })

@@ -2,7 +2,7 @@ import type { AppLoadContext, LoaderFunctionArgs } from '@remix-run/node'
 import type * as z from 'zod'
 import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '~/utils/storable-text'
 import { can, type Permission } from '~/domain/access/permissions'
-import { IncidentConflictError, IncidentError } from '~/domain/incident/incident-errors'
+import { DomainError } from '~/domain/domain-error'
 import { BODY_LIMIT_BYTES, ERROR_STATUS, type ErrorCode, type ErrorResponse } from './schemas'
 import { authenticateApiToken, type ApiActor, type ApiAuthFailure } from './tokens.server'
 
@@ -56,25 +56,35 @@ export function apiErrorResponse(error: ApiError) {
 }
 
 /**
- * The incident services' refusals in the API's words. `nonFieldCode` names what a refusal that is
- * about no single field means where it is raised (a transition the lifecycle does not allow).
+ * A domain refusal in the API's words, by its status. `nonFieldCode` names what a refusal that is
+ * about no field means where it is raised (a transition the lifecycle does not allow). A 404 never
+ * says which part was missing: the API's resources are incidents.
  */
 export function fromDomainError(
   error: unknown,
   nonFieldCode: ErrorCode = 'validation_failed',
 ): ApiError | null {
-  if (error instanceof IncidentConflictError)
-    return new ApiError('conflict', error.message, { currentVersion: error.currentVersion })
-  if (error instanceof IncidentError) {
-    if (error.status === 404) return new ApiError('not_found', 'Incident not found.')
-    if (error.status === 403) return new ApiError('forbidden', error.message)
-    if (error.field)
-      return new ApiError('validation_failed', error.message, {
-        fields: { [error.field]: [error.message] },
-      })
-    return new ApiError(nonFieldCode, error.message)
+  if (!(error instanceof DomainError)) return null
+  switch (error.status) {
+    case 404:
+      return new ApiError('not_found', 'Incident not found.')
+    case 403:
+      return new ApiError('forbidden', error.message)
+    case 409:
+      return new ApiError('conflict', error.message, currentVersionOf(error))
+    case 413:
+      return new ApiError('payload_too_large', error.message)
   }
-  return null
+  if (Object.keys(error.fieldErrors).length > 0)
+    return new ApiError('validation_failed', error.message, { fields: error.fieldErrors })
+  return new ApiError(nonFieldCode, error.message)
+}
+
+/** The version a stale request should have been based on, when the refusal names one. */
+function currentVersionOf(error: DomainError): { currentVersion?: number } {
+  return 'currentVersion' in error && typeof error.currentVersion === 'number'
+    ? { currentVersion: error.currentVersion }
+    : {}
 }
 
 type Handler = (args: LoaderFunctionArgs) => Promise<Response>

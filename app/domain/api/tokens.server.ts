@@ -1,4 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto'
+import { FieldRefusal } from '~/domain/domain-error'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { MembershipSchema, UserSchema } from '../../../db/entities/access'
 import { ApiTokenSchema } from '../../../db/entities/integration'
@@ -23,16 +24,7 @@ const TOUCH_INTERVAL_MS = 60_000
 type Actorish = Pick<Member, 'user' | 'role' | 'organization'>
 
 /** A refused token request, with words for the person who made it. */
-export class ApiTokenError extends Error {
-  constructor(
-    readonly field: 'name' | 'expiresIn' | null,
-    message: string,
-    readonly status: 400 | 404 = 400,
-  ) {
-    super(message)
-    this.name = 'ApiTokenError'
-  }
-}
+export class ApiTokenError extends FieldRefusal<'name' | 'expiresIn'> {}
 
 export function apiTokenHash(token: string) {
   return createHash('sha256').update(token).digest('hex')

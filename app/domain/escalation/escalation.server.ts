@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
+import { DomainError, messagesPerField } from '~/domain/domain-error'
 import { MembershipSchema } from '../../../db/entities/access'
 import {
   EscalationRuleSchema,
@@ -42,14 +43,9 @@ export const RULE_NAME_MAX = 120
  * A rule that cannot be saved. `fieldErrors` is keyed by the rule form's field names: name,
  * trigger, target, maxSeverity, actions, notifyMemberIds, webhookEndpointId, commanderId.
  */
-export class EscalationRuleError extends Error {
-  constructor(
-    message: string,
-    readonly fieldErrors: Record<string, string> = {},
-    readonly status: 400 | 403 = 400,
-  ) {
-    super(message)
-    this.name = 'EscalationRuleError'
+export class EscalationRuleError extends DomainError {
+  constructor(message: string, fieldErrors: Record<string, string> = {}, status: 400 | 403 = 400) {
+    super(message, { fieldErrors: messagesPerField(fieldErrors), status })
   }
 }
 

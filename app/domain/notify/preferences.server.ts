@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
+import { DomainError } from '~/domain/domain-error'
 import { NotificationPreferenceSchema } from '../../../db/entities/sla'
 import { inScope } from '../../../db/tenant'
 import { NOTIFICATION_KINDS, type NotificationKind } from './kinds'
@@ -9,12 +10,8 @@ export interface PreferenceOwner {
   organization: { id: string }
 }
 
-export class PreferenceError extends Error {
-  constructor(message: string) {
-    super(message)
-    this.name = 'PreferenceError'
-  }
-}
+/** A refused preference change, with words for the member who made it. */
+export class PreferenceError extends DomainError {}
 
 const isKind = (value: string): value is NotificationKind =>
   (NOTIFICATION_KINDS as readonly string[]).includes(value)

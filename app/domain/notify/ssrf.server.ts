@@ -1,4 +1,5 @@
 import { lookup as dnsLookup, type LookupAddress, type LookupOptions } from 'node:dns'
+import { DomainError } from '~/domain/domain-error'
 import http, { type ClientRequestArgs } from 'node:http'
 import https from 'node:https'
 import { isIPv4, isIPv6, type LookupFunction, type Socket } from 'node:net'
@@ -174,13 +175,12 @@ export function isAllowedHost(host: string, allowedHosts: string | undefined) {
 }
 
 /** A delivery target that is refused; `message` is written for the admin who entered the URL. */
-export class WebhookTargetError extends Error {
+export class WebhookTargetError extends DomainError {
   constructor(
     message: string,
     readonly problem: AddressProblem | 'url' | 'dns',
   ) {
-    super(message)
-    this.name = 'WebhookTargetError'
+    super(message, { field: 'url' })
   }
 }
 

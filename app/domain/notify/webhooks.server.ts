@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto'
+import { FieldRefusal } from '~/domain/domain-error'
 import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql'
 import { EmailOutboxSchema } from '../../../db/entities/email-outbox'
 import {
@@ -25,16 +26,7 @@ export const DELIVERIES_PER_PAGE = 20
 const FAILED_LIST_LIMIT = 100
 
 /** A refused request, with words for the admin who made it. */
-export class WebhookError extends Error {
-  constructor(
-    readonly field: 'url' | 'description' | 'eventTypes' | 'confirm' | null,
-    message: string,
-    readonly status: 400 | 403 | 404 | 409 = 400,
-  ) {
-    super(message)
-    this.name = 'WebhookError'
-  }
-}
+export class WebhookError extends FieldRefusal<'url' | 'description' | 'eventTypes' | 'confirm'> {}
 
 type Actorish = Pick<Member, 'user' | 'role' | 'organization'>
 

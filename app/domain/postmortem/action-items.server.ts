@@ -1,4 +1,5 @@
 import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql'
+import { FieldRefusal } from '~/domain/domain-error'
 import { MembershipSchema } from '../../../db/entities/access'
 import { IncidentSchema } from '../../../db/entities/incident'
 import { OrganizationSchema } from '../../../db/entities/organization'
@@ -35,16 +36,7 @@ export const ACTION_ITEM_TITLE_MAX = 300
 export type ActionItemField = 'title' | 'owner' | 'dueOn' | 'priority' | 'status'
 
 /** A refused change, with words for the person who asked. */
-export class ActionItemError extends Error {
-  constructor(
-    readonly field: ActionItemField | null,
-    message: string,
-    readonly status: 400 | 403 | 404 | 409 = 400,
-  ) {
-    super(message)
-    this.name = 'ActionItemError'
-  }
-}
+export class ActionItemError extends FieldRefusal<ActionItemField> {}
 
 export const STALE_ACTION_ITEM_MESSAGE =
   'This action item changed since you opened it. Review its current values, then save again.'

@@ -1,4 +1,5 @@
 import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql'
+import { DomainError } from '~/domain/domain-error'
 import { MembershipSchema, UserSchema } from '../../../db/entities/access'
 import {
   IncidentEventSchema,
@@ -58,13 +59,9 @@ export const DRAFT_MODE_LABELS: Record<DraftMode, string> = {
 }
 
 /** A refused request, with words for the person who asked. */
-export class DraftError extends Error {
-  constructor(
-    message: string,
-    readonly status: 400 | 403 | 404 | 409,
-  ) {
-    super(message)
-    this.name = 'DraftError'
+export class DraftError extends DomainError {
+  constructor(message: string, status: 400 | 403 | 404 | 409) {
+    super(message, { status })
   }
 }
 

@@ -1,4 +1,5 @@
 import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgresql'
+import { DomainError } from '~/domain/domain-error'
 import { MembershipSchema, UserSchema } from '../../../db/entities/access'
 import {
   IncidentEventSchema,
@@ -59,23 +60,22 @@ export const PUBLISHED_EDIT_MESSAGE =
   'This postmortem is published. Return it to draft before editing it.'
 
 /** The form was rendered from an older revision: nothing was written. */
-export class PostmortemConflictError extends Error {
+export class PostmortemConflictError extends DomainError {
   constructor(
     readonly currentRevision: number,
     readonly baseRevision: number,
   ) {
     super(
       `Someone saved revision ${currentRevision} of this postmortem while you were editing revision ${baseRevision}. Your text is kept below: compare it with the newest revision, then save again to replace it.`,
+      { status: 409 },
     )
-    this.name = 'PostmortemConflictError'
   }
 }
 
 /** The input breaks a rule; per field, what to fix. Nothing was written. */
-export class PostmortemInputError extends Error {
-  constructor(readonly fieldErrors: Record<string, string[]>) {
-    super('Correct the marked fields.')
-    this.name = 'PostmortemInputError'
+export class PostmortemInputError extends DomainError {
+  constructor(fieldErrors: Record<string, string[]>) {
+    super('Correct the marked fields.', { fieldErrors })
   }
 }
 
@@ -766,10 +766,11 @@ export async function postmortemStatusOf(
 }
 
 /** The settings form was rendered before someone else saved it: nothing was changed. */
-export class PostmortemSettingsConflictError extends Error {
+export class PostmortemSettingsConflictError extends DomainError {
   constructor() {
-    super('These settings changed since you opened them. Review them below, then save again.')
-    this.name = 'PostmortemSettingsConflictError'
+    super('These settings changed since you opened them. Review them below, then save again.', {
+      status: 409,
+    })
   }
 }
 

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { DomainError } from '~/domain/domain-error'
 import type { Readable } from 'node:stream'
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import { IncidentSchema, IncidentTypeSchema, ServiceSchema } from '../../../db/entities/incident'
@@ -30,13 +31,12 @@ import { reportFilename, type FilterNames } from './report-text'
 
 type Actor = Pick<Member, 'user' | 'role' | 'organization'>
 
-export class ReportError extends Error {
-  constructor(
-    message: string,
-    readonly status: 403 | 404,
-  ) {
-    super(message)
-    this.name = 'ReportError'
+/** A refused report request: not allowed (403) or not found (404). */
+export class ReportError extends DomainError {
+  declare readonly status: 403 | 404
+
+  constructor(message: string, status: 403 | 404) {
+    super(message, { status })
   }
 }
 

@@ -1,4 +1,5 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
+import { DomainError, messagesPerField } from '~/domain/domain-error'
 import type { Incident } from '../../../db/entities/incident'
 import { SlaPolicySchema, type SlaPolicy } from '../../../db/entities/sla'
 import { inScope } from '../../../db/tenant'
@@ -43,14 +44,14 @@ export async function policyHistory(orm: MikroORM, organizationId: string) {
   })
 }
 
-export class SlaPolicyError extends Error {
+/** A refused policy save; `fieldErrors` is keyed by the form's field names (`SEV-1.acknowledge`). */
+export class SlaPolicyError extends DomainError {
   constructor(
     message: string,
-    readonly fieldErrors: Record<string, string> = {},
-    readonly status: 400 | 403 | 409 = 400,
+    fieldErrors: Record<string, string> = {},
+    status: 400 | 403 | 409 = 400,
   ) {
-    super(message)
-    this.name = 'SlaPolicyError'
+    super(message, { fieldErrors: messagesPerField(fieldErrors), status })
   }
 }
 
