@@ -26,7 +26,7 @@ import {
   type EventPayloads,
   type IncidentState,
 } from '~/domain/incident/events'
-import { STATUS_TIMESTAMP, TRANSITIONS, type Transition } from '~/domain/incident/lifecycle'
+import { LIFECYCLE, TRANSITIONS, type Transition } from '~/domain/incident/lifecycle'
 import { fillTimelineEntries } from '~/domain/incident/timeline.server'
 import {
   DEFAULT_TRIAGE_MATRIX,
@@ -359,7 +359,7 @@ export async function generateIncidents(
                 ? steps.find((t) => t.action === 'reopen')!
                 : forward
             const occurredAt = at(5, 240)
-            const field = STATUS_TIMESTAMP[step.to]
+            const field = LIFECYCLE[step.to].stamps
             const stamp = field && !stamped.has(field) ? { field, at: occurredAt } : null
             if (field) stamped.add(field)
             history.push({

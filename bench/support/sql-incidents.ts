@@ -20,7 +20,7 @@ import {
 } from '~/domain/incident/events'
 import { toStoredEvent } from '~/domain/incident/event-store.server'
 import { stateOf } from '~/domain/incident/incident-queries.server'
-import { STATUS_TIMESTAMP, TRANSITIONS } from '~/domain/incident/lifecycle'
+import { LIFECYCLE, TRANSITIONS } from '~/domain/incident/lifecycle'
 import { markdownOf, runKeyOf, supersedesOf } from '~/domain/incident/timeline-runs'
 import { SEVERITIES, type IncidentStatus } from '~/domain/incident/vocabulary'
 import { renderMarkdown } from '~/utils/markdown.server'
@@ -61,7 +61,7 @@ const PATH: IncidentStatus[] = [
 const STEPS = PATH.slice(1).map((to, i) => {
   const step = TRANSITIONS.find((t) => t.from.includes(PATH[i]!) && t.to === to)
   if (!step) throw new Error(`no transition ${PATH[i]} → ${to}`)
-  return { from: PATH[i]!, to, action: step.action, field: STATUS_TIMESTAMP[to]! }
+  return { from: PATH[i]!, to, action: step.action, field: LIFECYCLE[to].stamps! }
 })
 
 export interface SqlIncidentOptions {

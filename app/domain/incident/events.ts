@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { STATUS_TIMESTAMP, type StatusTimestampField } from './lifecycle'
+import { LIFECYCLE, type StatusTimestampField } from './lifecycle'
 import type { Impact, Urgency } from './triage'
 import type { IncidentStatus, Severity } from './vocabulary'
 
@@ -262,7 +262,7 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
       if (event.payload.from !== state.status)
         throw new FoldError(`status was ${state.status}, event says ${event.payload.from}`)
       next.status = event.payload.to
-      const field = STATUS_TIMESTAMP[event.payload.to]
+      const field = LIFECYCLE[event.payload.to].stamps
       if (field && state[field] === null) next[field] = event.payload.stamped?.at ?? null
       return next
     }

@@ -13,22 +13,21 @@ import { currentPolicy, refreshSlaDeadline } from '~/domain/sla/sla.server'
 import { loadTriageMatrix } from '~/domain/reference/reference-data.server'
 import type { Member } from '~/domain/access/guard.server'
 import { can } from '~/domain/access/permissions'
-import { closeRefusal, getOrCreatePostmortem } from '~/domain/postmortem/postmortem.server'
 import { DATE_RANGE_MESSAGE, isWithinDateRange } from '~/utils/date-range'
 import { appendEvent, appendEvents, lockIncident, type NewEvent } from './event-store.server'
 import type { EditableFields, EventPayloads, EventType } from './events'
 import { IncidentError } from './incident-errors'
 import { actorFor, canWork, stateOf } from './incident-queries.server'
 import {
-  STATUS_TIMESTAMP,
+  LIFECYCLE,
   checkTransition,
-  isAllowedMove,
   transitionFor,
   type Transition,
   type TransitionAction,
   REFUSAL_MESSAGES,
 } from './lifecycle'
 import { retargetSla } from './sla-effects.server'
+import { runEntryEffects, transitionRefusal } from './transition-hooks.server'
 import { isHigher, triage, type Impact, type Urgency } from './triage'
 import { COMMENT_MAX, type Severity } from './vocabulary'
 
@@ -307,10 +306,8 @@ export async function transitionIncident(
         verdict.reason === 'not-involved' ? 403 : 400,
       )
     }
-    if (transition.action === 'close') {
-      const refusal = await closeRefusal(em, incident)
-      if (refusal) throw new IncidentError(null, refusal)
-    }
+    const refusal = await transitionRefusal(em, incident, transition)
+    if (refusal) throw new IncidentError(null, refusal)
     await applyStatusChange(
       em,
       incident,
@@ -319,15 +316,13 @@ export async function transitionIncident(
       member.user.id,
       now,
     )
-    if (transition.to === 'postmortem')
-      await getOrCreatePostmortem(em, incident, member.user.id, now)
     return { status: incident.status, version: incident.version }
   })
 }
 
 /**
- * The effects of a status change, the same for people and the system: the status timestamp
- * stamped on first entry, the `incident.status_changed` event, the SLA deadline moved on.
+ * A status change, the same for people and the system: the status's time stamped on its first
+ * entry, the `incident.status_changed` event, then the entry effects the lifecycle table names.
  */
 async function applyStatusChange(
   em: EntityManager,
@@ -338,7 +333,7 @@ async function applyStatusChange(
   now: Date,
 ) {
   const from = incident.status
-  const field = STATUS_TIMESTAMP[transition.to]
+  const field = LIFECYCLE[transition.to].stamps
   let stamped: EventPayloads['incident.status_changed']['stamped'] = null
   if (field && incident[field] == null) {
     incident[field] = now
@@ -353,7 +348,7 @@ async function applyStatusChange(
     actorId,
     now,
   )
-  if (stamped) await refreshSlaDeadline(em, incident, now)
+  await runEntryEffects(em, incident, stamped !== null, { actorId, now })
 }
 
 /**
@@ -369,8 +364,8 @@ export async function mitigateAsSystem(
   now = clockNow(),
 ): Promise<boolean> {
   const transition = transitionFor('mark-mitigated')
-  if (!transition.from.includes(incident.status) || !isAllowedMove(incident.status, transition.to))
-    return false
+  if (!transition.from.includes(incident.status)) return false
+  if (await transitionRefusal(em, incident, transition)) return false
   await applyStatusChange(em, incident, transition, reason, null, now)
   return true
 }

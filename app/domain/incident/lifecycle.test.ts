@@ -3,14 +3,16 @@ import { ROLES, can, type Role } from '~/domain/access/permissions'
 import {
   LIFECYCLE,
   OPEN_STATUSES,
-  STATUS_TIMESTAMP,
   TRANSITIONS,
   checkTransition,
   isAllowedMove,
   nextSteps,
   transitionFor,
   type Actor,
+  type StatusEffect,
+  type StatusTimestampField,
   type TransitionAction,
+  type TransitionGuard,
 } from './lifecycle'
 import { INCIDENT_STATUSES, type IncidentStatus } from './vocabulary'
 
@@ -69,9 +71,7 @@ describe('the status table (LIFECYCLE)', () => {
   })
 
   it('lists exactly the expected edges, no more', () => {
-    const edges = INCIDENT_STATUSES.flatMap((from) =>
-      (LIFECYCLE[from].to as readonly IncidentStatus[]).map((to) => `${from}→${to}`),
-    )
+    const edges = TRANSITIONS.flatMap((t) => t.from.map((from) => `${from}→${t.to}`))
     expect(edges.sort()).toEqual(EXPECTED_EDGES.map(([f, t]) => `${f}→${t}`).sort())
   })
 
@@ -80,7 +80,7 @@ describe('the status table (LIFECYCLE)', () => {
     const queue: IncidentStatus[] = ['detected']
     while (queue.length) {
       const status = queue.shift()!
-      for (const next of LIFECYCLE[status].to as readonly IncidentStatus[]) {
+      for (const next of TRANSITIONS.filter((t) => t.from.includes(status)).map((t) => t.to)) {
         if (!seen.has(next)) {
           seen.add(next)
           queue.push(next)
@@ -106,7 +106,7 @@ describe('the status table (LIFECYCLE)', () => {
   })
 
   it('makes Closed terminal: no edge leaves it and every transition from it is refused as closed', () => {
-    expect(LIFECYCLE.closed.to).toEqual([])
+    expect(TRANSITIONS.filter((t) => t.from.includes('closed'))).toEqual([])
     for (const transition of TRANSITIONS) {
       expect(checkTransition('closed', transition, admin, 'a reason')).toEqual({
         ok: false,
@@ -116,7 +116,8 @@ describe('the status table (LIFECYCLE)', () => {
   })
 
   it('stamps every status except Detected with its own timestamp field', () => {
-    expect(STATUS_TIMESTAMP).toEqual({
+    const stamps = Object.fromEntries(INCIDENT_STATUSES.map((s) => [s, LIFECYCLE[s].stamps]))
+    expect(stamps).toEqual({
       detected: null,
       investigating: 'acknowledgedAt',
       mitigated: 'mitigatedAt',
@@ -136,9 +137,13 @@ describe('the transitions (TRANSITIONS)', () => {
     t.from.map((from) => ({ action: t.action, from, to: t.to })),
   )
 
-  it.each(transitionEdges)('$action from $from to $to is an edge of LIFECYCLE', ({ from, to }) => {
-    expect(isAllowedMove(from, to)).toBe(true)
-  })
+  it.each(transitionEdges)(
+    '$action from $from to $to is an edge the product describes',
+    ({ from, to }) => {
+      expect(isExpectedEdge(from, to)).toBe(true)
+      expect(isAllowedMove(from, to)).toBe(true)
+    },
+  )
 
   it.each(EXPECTED_EDGES.map(([from, to]) => ({ from, to })))(
     'has exactly one transition for $from → $to',
@@ -166,6 +171,107 @@ describe('the transitions (TRANSITIONS)', () => {
       ok: false,
       reason: 'not-from-this-status',
     })
+  })
+})
+
+/**
+ * Everything that happens on each edge, written out independently of the table: the guards run
+ * before the move, the time stamped when the status is entered for the first time, the effects of
+ * that first entry and those of every entry.
+ */
+const EXPECTED_HOOKS: Record<
+  string,
+  {
+    guards: TransitionGuard[]
+    stamps: StatusTimestampField
+    firstEntry: StatusEffect[]
+    everyEntry: StatusEffect[]
+  }
+> = {
+  'detected→investigating': {
+    guards: [],
+    stamps: 'acknowledgedAt',
+    firstEntry: ['refresh-sla-deadline'],
+    everyEntry: [],
+  },
+  'investigating→mitigated': {
+    guards: [],
+    stamps: 'mitigatedAt',
+    firstEntry: ['refresh-sla-deadline'],
+    everyEntry: [],
+  },
+  'mitigated→resolved': {
+    guards: [],
+    stamps: 'resolvedAt',
+    firstEntry: ['refresh-sla-deadline'],
+    everyEntry: [],
+  },
+  'resolved→postmortem': {
+    guards: [],
+    stamps: 'postmortemAt',
+    firstEntry: ['refresh-sla-deadline'],
+    everyEntry: ['create-postmortem'],
+  },
+  'postmortem→closed': {
+    guards: ['postmortem-published'],
+    stamps: 'closedAt',
+    firstEntry: ['refresh-sla-deadline'],
+    everyEntry: [],
+  },
+  'mitigated→investigating': {
+    guards: [],
+    stamps: 'acknowledgedAt',
+    firstEntry: ['refresh-sla-deadline'],
+    everyEntry: [],
+  },
+  'resolved→investigating': {
+    guards: [],
+    stamps: 'acknowledgedAt',
+    firstEntry: ['refresh-sla-deadline'],
+    everyEntry: [],
+  },
+}
+
+describe('the hooks of each edge (onStart, onFirstEntry, onEnter)', () => {
+  it('describes every expected edge, no more', () => {
+    expect(Object.keys(EXPECTED_HOOKS).sort()).toEqual(
+      EXPECTED_EDGES.map(([f, t]) => `${f}→${t}`).sort(),
+    )
+  })
+
+  it.each(EXPECTED_EDGES.map(([from, to]) => ({ from, to })))(
+    'runs exactly the expected guards and effects on $from → $to',
+    ({ from, to }) => {
+      const transition = TRANSITIONS.find((t) => t.from.includes(from) && t.to === to)!
+      expect({
+        guards: transition.onStart,
+        stamps: LIFECYCLE[to].stamps,
+        firstEntry: LIFECYCLE[to].onFirstEntry,
+        everyEntry: LIFECYCLE[to].onEnter,
+      }).toEqual(EXPECTED_HOOKS[`${from}→${to}`])
+    },
+  )
+
+  it('guards only closing, with the published-postmortem check', () => {
+    const guarded = TRANSITIONS.filter((t) => t.onStart.length > 0)
+    expect(guarded.map((t) => [t.action, t.onStart])).toEqual([['close', ['postmortem-published']]])
+  })
+
+  it('creates the postmortem on entering Postmortem and on entering no other status', () => {
+    const creating = INCIDENT_STATUSES.filter((s) =>
+      [...LIFECYCLE[s].onFirstEntry, ...LIFECYCLE[s].onEnter].includes('create-postmortem'),
+    )
+    expect(creating).toEqual(['postmortem'])
+  })
+
+  it('refreshes the SLA deadline on the first entry of exactly the statuses that stamp a time', () => {
+    for (const status of INCIDENT_STATUSES) {
+      const refreshes = LIFECYCLE[status].onFirstEntry.includes('refresh-sla-deadline')
+      expect({ status, refreshes }).toEqual({
+        status,
+        refreshes: LIFECYCLE[status].stamps !== null,
+      })
+    }
   })
 })
 

@@ -1,18 +1,51 @@
 import type { IncidentStatus } from './vocabulary'
 
 /**
- * The incident lifecycle as data. Every status must appear (a missing one fails to compile);
- * `to` lists the only statuses reachable from it. Reopening (Mitigated or Resolved back to
- * Investigating) is the one way back; nothing leaves Closed.
+ * A check run before a transition, inside its transaction: it may refuse the move with words for
+ * the person who asked. Implemented, by name, in `transition-hooks.server.ts`.
  */
-export const LIFECYCLE = {
-  detected: { to: ['investigating'] },
-  investigating: { to: ['mitigated'] },
-  mitigated: { to: ['resolved', 'investigating'] },
-  resolved: { to: ['postmortem', 'investigating'] },
-  postmortem: { to: ['closed'] },
-  closed: { to: [] },
-} as const satisfies Record<IncidentStatus, { to: readonly IncidentStatus[] }>
+export type TransitionGuard =
+  /** SEV-1 and SEV-2 incidents close only with a published postmortem, if the organization says so. */
+  'postmortem-published'
+
+/**
+ * An effect of entering a status, run in the same transaction after its `incident.status_changed`
+ * event. Implemented, by name, in `transition-hooks.server.ts`.
+ */
+export type StatusEffect =
+  /** The SLA clock's next deadline, which the stamped times move on. */
+  | 'refresh-sla-deadline'
+  /** The incident's postmortem (draft), unless it has one. */
+  | 'create-postmortem'
+
+/** What entering a status does. */
+export interface StatusRules {
+  /** The time field stamped on the first entry only; later entries keep it. */
+  stamps: 'acknowledgedAt' | 'mitigatedAt' | 'resolvedAt' | 'postmortemAt' | 'closedAt' | null
+  /** Effects of the first entry, the one that stamps its time. */
+  onFirstEntry: readonly StatusEffect[]
+  /** Effects of every entry, after the first-entry ones. */
+  onEnter: readonly StatusEffect[]
+}
+
+/**
+ * The incident lifecycle as data: what entering each status does. Every status must appear (a
+ * missing one fails to compile). The edges between statuses are TRANSITIONS below.
+ */
+export const LIFECYCLE: Readonly<Record<IncidentStatus, StatusRules>> = {
+  detected: { stamps: null, onFirstEntry: [], onEnter: [] },
+  investigating: { stamps: 'acknowledgedAt', onFirstEntry: ['refresh-sla-deadline'], onEnter: [] },
+  mitigated: { stamps: 'mitigatedAt', onFirstEntry: ['refresh-sla-deadline'], onEnter: [] },
+  resolved: { stamps: 'resolvedAt', onFirstEntry: ['refresh-sla-deadline'], onEnter: [] },
+  postmortem: {
+    stamps: 'postmortemAt',
+    onFirstEntry: ['refresh-sla-deadline'],
+    onEnter: ['create-postmortem'],
+  },
+  closed: { stamps: 'closedAt', onFirstEntry: ['refresh-sla-deadline'], onEnter: [] },
+}
+
+export type StatusTimestampField = Exclude<StatusRules['stamps'], null>
 
 export type TransitionAction =
   | 'start-investigating'
@@ -29,9 +62,14 @@ export interface Transition {
   /** The button's words. */
   label: string
   requiresReason: boolean
+  /** Guards run in this order before the move; the first refusal stops it. */
+  onStart: readonly TransitionGuard[]
 }
 
-/** One action per edge of LIFECYCLE; a unit test checks the two agree. */
+/**
+ * Every edge of the lifecycle, each stated once, with the action that takes it. Reopening
+ * (Mitigated or Resolved back to Investigating) is the one way back; nothing leaves Closed.
+ */
 export const TRANSITIONS: readonly Transition[] = [
   {
     action: 'start-investigating',
@@ -39,6 +77,7 @@ export const TRANSITIONS: readonly Transition[] = [
     to: 'investigating',
     label: 'Start investigating',
     requiresReason: false,
+    onStart: [],
   },
   {
     action: 'mark-mitigated',
@@ -46,6 +85,7 @@ export const TRANSITIONS: readonly Transition[] = [
     to: 'mitigated',
     label: 'Mark mitigated',
     requiresReason: false,
+    onStart: [],
   },
   {
     action: 'mark-resolved',
@@ -53,6 +93,7 @@ export const TRANSITIONS: readonly Transition[] = [
     to: 'resolved',
     label: 'Mark resolved',
     requiresReason: false,
+    onStart: [],
   },
   {
     action: 'start-postmortem',
@@ -60,6 +101,7 @@ export const TRANSITIONS: readonly Transition[] = [
     to: 'postmortem',
     label: 'Start postmortem',
     requiresReason: false,
+    onStart: [],
   },
   {
     action: 'close',
@@ -67,6 +109,7 @@ export const TRANSITIONS: readonly Transition[] = [
     to: 'closed',
     label: 'Close incident',
     requiresReason: false,
+    onStart: ['postmortem-published'],
   },
   {
     action: 'reopen',
@@ -74,27 +117,17 @@ export const TRANSITIONS: readonly Transition[] = [
     to: 'investigating',
     label: 'Reopen',
     requiresReason: true,
+    onStart: [],
   },
 ]
 
 export const TRANSITION_ACTIONS = TRANSITIONS.map((t) => t.action) as readonly TransitionAction[]
 
-/** Entering a status stamps its time, once: the first entry counts. */
-export const STATUS_TIMESTAMP = {
-  detected: null,
-  investigating: 'acknowledgedAt',
-  mitigated: 'mitigatedAt',
-  resolved: 'resolvedAt',
-  postmortem: 'postmortemAt',
-  closed: 'closedAt',
-} as const satisfies Record<IncidentStatus, string | null>
-
-export type StatusTimestampField = Exclude<(typeof STATUS_TIMESTAMP)[IncidentStatus], null>
-
 export const OPEN_STATUSES: readonly IncidentStatus[] = ['detected', 'investigating', 'mitigated']
 
+/** Whether some transition leads from `from` to `to`. */
 export function isAllowedMove(from: IncidentStatus, to: IncidentStatus): boolean {
-  return (LIFECYCLE[from].to as readonly IncidentStatus[]).includes(to)
+  return TRANSITIONS.some((t) => t.from.includes(from) && t.to === to)
 }
 
 export function transitionFor(action: TransitionAction): Transition {
@@ -130,9 +163,7 @@ export function checkTransition(
   reason?: string | null,
 ): Verdict {
   if (status === 'closed') return { ok: false, reason: 'closed' }
-  if (!transition.from.includes(status) || !isAllowedMove(status, transition.to)) {
-    return { ok: false, reason: 'not-from-this-status' }
-  }
+  if (!transition.from.includes(status)) return { ok: false, reason: 'not-from-this-status' }
   const involved = actor.isCommander || actor.isAssignee
   if (!actor.worksOnAny && !(actor.worksOnAssigned && involved))
     return { ok: false, reason: 'not-involved' }
