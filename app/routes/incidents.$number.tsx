@@ -49,7 +49,7 @@ import { clocksFor } from '~/domain/sla/sla.server'
 import { now as clockNow } from '~/utils/clock'
 import { Countdown, SlaBadge } from '~/components/sla'
 import { SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '~/domain/sla/policy'
-import { requireIncidentNumber } from '~/utils/incident-number'
+import { requireIncidentNumber } from '~/domain/incident/incident-number'
 import { replyErrors } from '~/utils/form-errors'
 import { readFormData } from '~/utils/form-data.server'
 

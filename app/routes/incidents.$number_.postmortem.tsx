@@ -45,7 +45,7 @@ import {
 import { redirectWithFlash } from '~/utils/flash.server'
 import { renderMarkdown } from '~/utils/markdown.server'
 import { formatInZone, utcTitle } from '~/utils/time'
-import { requireIncidentNumber } from '~/utils/incident-number'
+import { requireIncidentNumber } from '~/domain/incident/incident-number'
 import { replyErrors } from '~/utils/form-errors'
 import { readFormData } from '~/utils/form-data.server'
 

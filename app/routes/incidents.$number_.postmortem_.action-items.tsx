@@ -42,7 +42,7 @@ import {
 } from '~/domain/postmortem/vocabulary'
 import { now as clockNow } from '~/utils/clock'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { requireIncidentNumber } from '~/utils/incident-number'
+import { requireIncidentNumber } from '~/domain/incident/incident-number'
 import { replyErrors } from '~/utils/form-errors'
 import { readFormData } from '~/utils/form-data.server'
 

@@ -6,7 +6,7 @@ import { llmSettings } from '~/domain/postmortem/draft-llm.server'
 import { DRAFT_MODES, DraftError, requestDraft } from '~/domain/postmortem/drafts.server'
 import { now as clockNow } from '~/utils/clock'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { requireIncidentNumber } from '~/utils/incident-number'
+import { requireIncidentNumber } from '~/domain/incident/incident-number'
 import { readFormData } from '~/utils/form-data.server'
 
 /**

@@ -24,7 +24,7 @@ import { POSTMORTEM_SECTIONS, POSTMORTEM_SECTION_LABELS } from '~/domain/postmor
 import { now as clockNow } from '~/utils/clock'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { formatInZone } from '~/utils/time'
-import { requireIncidentNumber } from '~/utils/incident-number'
+import { requireIncidentNumber } from '~/domain/incident/incident-number'
 import { readFormData } from '~/utils/form-data.server'
 
 const STATUS_WORDS: Record<DraftView['status'], string> = {

@@ -22,7 +22,7 @@ import { now as clockNow } from '~/utils/clock'
 import { renderMarkdown } from '~/utils/markdown.server'
 import { formatInZone } from '~/utils/time'
 import type { RouteHandle } from '~/root'
-import { requireIncidentNumber } from '~/utils/incident-number'
+import { requireIncidentNumber } from '~/domain/incident/incident-number'
 
 /**
  * The postmortem laid out for paper: a header with organization, incident, postmortem status and

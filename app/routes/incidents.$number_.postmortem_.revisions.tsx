@@ -8,7 +8,7 @@ import { countChanges, diffRevisions, type DiffLine } from '~/domain/postmortem/
 import { getRevisionPair, listRevisions } from '~/domain/postmortem/postmortem.server'
 import { POSTMORTEM_STATUS_LABELS } from '~/domain/postmortem/vocabulary'
 import { formatInZone, utcTitle } from '~/utils/time'
-import { requireIncidentNumber } from '~/utils/incident-number'
+import { requireIncidentNumber } from '~/domain/incident/incident-number'
 
 /** A revision number from the query string: absent → null, anything but a positive integer → 400. */
 function parseRevision(value: string | null) {
