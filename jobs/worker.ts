@@ -21,7 +21,7 @@ import { sweepOverdueActionItems } from './handlers/action-item-sweep'
 import { ALERT_BATCH_SIZE, handleAlertJobs, writeAlertRepeats } from './handlers/alert-ingest'
 import { recordDeadLetter } from './handlers/dead-letter'
 import { EMAIL_BATCH_SIZE, handleEmailJobs } from './handlers/email-deliver'
-import { relayEvents } from './handlers/event-fanout'
+import { relayWaitingEvents } from './handlers/event-fanout'
 import { generateReport } from './handlers/report-generate'
 import { makePostmortemDraft } from './handlers/postmortem-draft'
 import { runSlaSweep } from './handlers/sla-sweep'
@@ -270,16 +270,17 @@ async function main() {
 
   // Events waiting in event_outbox are fanned out (escalations, e-mail, webhooks) by a loop in
   // every worker; rows are claimed with SKIP LOCKED, so workers share them without duplicates.
-  const relay = startRelay(async () => {
-    const handled = await relayEvents({
-      orm,
-      boss,
-      logger,
-      appUrl: env.APP_URL,
-      webhookJobExpireSeconds: webhooks.expireInSeconds,
-    })
-    return handled
-  }, env.EVENT_RELAY_INTERVAL_MS)
+  const relay = startRelay(
+    () =>
+      relayWaitingEvents({
+        orm,
+        boss,
+        logger,
+        appUrl: env.APP_URL,
+        webhookJobExpireSeconds: webhooks.expireInSeconds,
+      }),
+    env.EVENT_RELAY_INTERVAL_MS,
+  )
   logger.info({ queues: Object.keys(queues), mailer: mailer.kind }, 'worker ready')
 
   let stopping = false

@@ -24,7 +24,7 @@ import { createLogger } from '~/utils/logger.server'
 import { IncidentSchema } from '../../db/entities/incident'
 import { SlaPolicySchema } from '../../db/entities/sla'
 import { initORM } from '../../db/orm'
-import { relayEvents } from '../../jobs/handlers/event-fanout'
+import { relayEvents } from '~/domain/notify/fanout.server'
 import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { addMember, type TestMember } from '../support/incidents'
 

@@ -399,19 +399,52 @@ export async function changeSeverity(
       throw new IncidentError(null, 'A closed incident cannot change.')
     if (incident.severity === input.severity)
       throw new IncidentError('severity', 'That is already the severity.')
-    const from = incident.severity
-    incident.severity = input.severity
-    await appendEvent(
+    await applySeverityChange(
       em,
       incident,
-      'incident.severity_changed',
-      { from, to: input.severity, reason: input.reason.trim() },
+      input.severity,
+      input.reason.trim(),
       member.user.id,
       now,
     )
-    await retargetSla(em, incident, now)
     return { severity: incident.severity }
   })
+}
+
+/**
+ * Changes the severity on the system's word (an escalation rule), inside the caller's
+ * transaction, which holds the incident's row lock: the same entry and SLA retargeting as
+ * `changeSeverity`, with no one as its actor. A closed incident, or one already at that
+ * severity, stays as it is. Returns whether it changed.
+ */
+export async function changeSeverityAsSystem(
+  em: EntityManager,
+  incident: Incident,
+  severity: Severity,
+  reason: string,
+  now = clockNow(),
+): Promise<boolean> {
+  if (incident.status === 'closed' || incident.severity === severity) return false
+  await applySeverityChange(em, incident, severity, reason, null, now)
+  return true
+}
+
+/**
+ * The effects of a severity change, the same for people and the system: the
+ * `incident.severity_changed` entry, then the SLA moved to that severity's targets.
+ */
+async function applySeverityChange(
+  em: EntityManager,
+  incident: Incident,
+  to: Severity,
+  reason: string,
+  actorId: string | null,
+  now: Date,
+) {
+  const from = incident.severity
+  incident.severity = to
+  await appendEvent(em, incident, 'incident.severity_changed', { from, to, reason }, actorId, now)
+  await retargetSla(em, incident, now)
 }
 
 export interface EscalateInput {
@@ -486,27 +519,68 @@ export async function assignIncident(
     await assertMembers(em, member.organization.id, wanted, 'assigneeIds')
     if (input.commanderId)
       await assertMembers(em, member.organization.id, [input.commanderId], 'commanderId')
-    const current = new Set(incident.assigneeIds)
-    const added = wanted.filter((id) => !current.has(id))
-    const removed = [...current].filter((id) => !wanted.includes(id)).sort()
-    const commander =
-      (incident.commanderId ?? null) !== input.commanderId
-        ? { from: incident.commanderId ?? null, to: input.commanderId }
-        : null
-    if (!commander && added.length === 0 && removed.length === 0)
+    const to = { commanderId: input.commanderId, assigneeIds: wanted }
+    if (!(await applyAssignment(em, incident, to, member.user.id, now)))
       throw new IncidentError(null, 'Nothing changed.')
-    incident.commanderId = input.commanderId
-    incident.assigneeIds = wanted
-    await appendEvent(
-      em,
-      incident,
-      'incident.assignment_changed',
-      { commander, added, removed },
-      member.user.id,
-      now,
-    )
     return { commanderId: incident.commanderId, assigneeIds: incident.assigneeIds }
   })
+}
+
+/**
+ * Makes an active member commander on the system's word (an escalation rule), inside the
+ * caller's transaction, which holds the incident's row lock: the same
+ * `incident.assignment_changed` entry as `assignIncident`, with no one as its actor. A closed
+ * incident, the same commander, or someone who is no longer an active member leaves it as it
+ * is. Returns whether it changed.
+ */
+export async function assignCommanderAsSystem(
+  em: EntityManager,
+  incident: Incident,
+  commanderId: string,
+  now = clockNow(),
+): Promise<boolean> {
+  if (incident.status === 'closed' || incident.commanderId === commanderId) return false
+  const active = await em.count(MembershipSchema, {
+    organizationId: incident.organizationId,
+    userId: commanderId,
+    active: true,
+  })
+  if (!active) return false
+  const to = { commanderId, assigneeIds: incident.assigneeIds }
+  return applyAssignment(em, incident, to, null, now)
+}
+
+/**
+ * The effects of an assignment, the same for people and the system: the commander and assignees
+ * written, and one `incident.assignment_changed` entry naming what changed. Returns false, with
+ * nothing written, when nothing would change.
+ */
+async function applyAssignment(
+  em: EntityManager,
+  incident: Incident,
+  to: { commanderId: string | null; assigneeIds: string[] },
+  actorId: string | null,
+  now: Date,
+): Promise<boolean> {
+  const current = new Set(incident.assigneeIds)
+  const added = to.assigneeIds.filter((id) => !current.has(id))
+  const removed = [...current].filter((id) => !to.assigneeIds.includes(id)).sort()
+  const commander =
+    (incident.commanderId ?? null) !== to.commanderId
+      ? { from: incident.commanderId ?? null, to: to.commanderId }
+      : null
+  if (!commander && added.length === 0 && removed.length === 0) return false
+  incident.commanderId = to.commanderId
+  incident.assigneeIds = to.assigneeIds
+  await appendEvent(
+    em,
+    incident,
+    'incident.assignment_changed',
+    { commander, added, removed },
+    actorId,
+    now,
+  )
+  return true
 }
 
 export interface EditInput extends Partial<Omit<EditableFields, 'impactStartedAt'>> {
