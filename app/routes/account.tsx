@@ -1,3 +1,4 @@
+import { parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, Link, useLoaderData } from '@remix-run/react'
 import * as z from '~/utils/zod'
@@ -44,9 +45,9 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const viewer = await requireViewer(request, context)
-  const parsed = actionSchema.safeParse(Object.fromEntries(await readFormData(request)))
-  if (!parsed.success) throw new Response('Bad request', { status: 400 })
-  const input = parsed.data
+  const submission = parseWithZod(await readFormData(request), { schema: actionSchema })
+  if (submission.status !== 'success') throw new Response('Bad request', { status: 400 })
+  const input = submission.value
   if (input.intent === 'switch-organization') {
     const switched = await switchOrganization(
       context.orm,

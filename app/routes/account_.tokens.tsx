@@ -24,16 +24,11 @@ import {
   TOKEN_EXPIRY_LABELS,
   TOKEN_NAME_MAX,
 } from '~/domain/api/token-vocabulary'
-import {
-  ApiTokenError,
-  createApiToken,
-  listApiTokens,
-  revokeApiToken,
-} from '~/domain/api/tokens.server'
+import { createApiToken, listApiTokens, revokeApiToken } from '~/domain/api/tokens.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { now as clockNow } from '~/utils/clock'
 import { formatInZone } from '~/utils/time'
-import { replyErrors } from '~/utils/form-errors'
+import { replyWithDomainError } from '~/utils/error-reply.server'
 import { forwardCacheControl } from '~/utils/cache-headers'
 import { readFormData } from '~/utils/form-data.server'
 
@@ -82,19 +77,17 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context)
   const formData = await readFormData(request)
   if (formData.get('intent') === 'revoke') {
-    const parsed = revokeSchema.safeParse(Object.fromEntries(formData))
-    if (!parsed.success) throw new Response('Bad request', { status: 400 })
+    const submission = parseWithZod(formData, { schema: revokeSchema })
+    if (submission.status !== 'success') throw new Response('Bad request', { status: 400 })
     try {
-      const { name } = await revokeApiToken(context.orm, member, parsed.data.tokenId)
+      const { name } = await revokeApiToken(context.orm, member, submission.value.tokenId)
       return redirectWithFlash(
         '/account/tokens',
         { kind: 'success', message: `Token “${name}” revoked. It no longer works.` },
         context.env,
       )
     } catch (error) {
-      if (error instanceof ApiTokenError && error.status === 404)
-        throw new Response('Token not found', { status: 404 })
-      throw error
+      return replyWithDomainError(submission, error, { extra: { created: null } })
     }
   }
 
@@ -115,16 +108,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       { headers: { 'Cache-Control': 'no-store' } },
     )
   } catch (error) {
-    if (error instanceof ApiTokenError && error.status === 400) {
-      return data(
-        {
-          result: submission.reply(replyErrors(error)),
-          created: null,
-        },
-        { status: 400 },
-      )
-    }
-    throw error
+    return replyWithDomainError(submission, error, { extra: { created: null } })
   }
 }
 

@@ -1,3 +1,4 @@
+import { parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, isRouteErrorResponse, Link, useLoaderData, useRouteError } from '@remix-run/react'
 import * as z from '~/utils/zod'
@@ -6,8 +7,9 @@ import { JobQueues } from '~/components/job-queues'
 import { TableHead } from '~/components/table-head'
 import { requireMember } from '~/domain/access/guard.server'
 import { loadQueueStats, queueStatsView } from '~/domain/queues/queue-stats.server'
-import { listFailedDeliveries, retryFailed, WebhookError } from '~/domain/notify/webhooks.server'
+import { listFailedDeliveries, retryFailed } from '~/domain/notify/webhooks.server'
 import { now as clockNow } from '~/utils/clock'
+import { redirectWithRefusal } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { readFormData } from '~/utils/form-data.server'
 
@@ -33,21 +35,13 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const parsed = retrySchema.safeParse(Object.fromEntries(await readFormData(request)))
-  if (!parsed.success) throw new Response('Bad request', { status: 400 })
-  const { kind, id } = parsed.data
+  const submission = parseWithZod(await readFormData(request), { schema: retrySchema })
+  if (submission.status !== 'success') throw new Response('Bad request', { status: 400 })
+  const { kind, id } = submission.value
   try {
     await retryFailed(context.orm, context.boss, member, kind, id)
   } catch (error) {
-    if (error instanceof WebhookError && error.status === 404)
-      throw new Response(error.message, { status: 404 })
-    if (error instanceof WebhookError)
-      return redirectWithFlash(
-        '/admin/deliveries',
-        { kind: 'error', message: error.message },
-        context.env,
-      )
-    throw error
+    return redirectWithRefusal(error, '/admin/deliveries', context.env)
   }
   return redirectWithFlash(
     '/admin/deliveries',

@@ -21,7 +21,6 @@ import { requireMember } from '~/domain/access/guard.server'
 import {
   createIntegration,
   hookUrl,
-  IntegrationError,
   integrationServices,
   listIntegrations,
 } from '~/domain/alerts/integrations.server'
@@ -31,7 +30,7 @@ import {
   RECEIPT_STATUS_LABELS,
 } from '~/domain/alerts/vocabulary'
 import { formatInZone } from '~/utils/time'
-import { replyErrors } from '~/utils/form-errors'
+import { replyWithDomainError } from '~/utils/error-reply.server'
 import { forwardCacheControl } from '~/utils/cache-headers'
 import { readFormData } from '~/utils/form-data.server'
 
@@ -85,21 +84,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       { status: 201, headers: { 'Cache-Control': 'no-store' } },
     )
   } catch (error) {
-    if (error instanceof IntegrationError && error.status === 400) {
-      return data(
-        {
-          result: submission.reply({
-            ...hide,
-            ...replyErrors(error),
-          }),
-          created: null,
-        },
-        { status: 400 },
-      )
-    }
-    if (error instanceof IntegrationError)
-      throw new Response(error.message, { status: error.status })
-    throw error
+    return replyWithDomainError(submission, error, { ...hide, extra: { created: null } })
   }
 }
 

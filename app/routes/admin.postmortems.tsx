@@ -15,10 +15,10 @@ import { FormError } from '~/components/form-error'
 import { SubmitButton } from '~/components/forms'
 import { requireMember } from '~/domain/access/guard.server'
 import {
-  PostmortemSettingsConflictError,
   getPostmortemSettings,
   savePostmortemSettings,
 } from '~/domain/postmortem/postmortem.server'
+import { replyWithDomainError } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { readFormData } from '~/utils/form-data.server'
 
@@ -43,7 +43,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
   const submission = parseWithZod(await readFormData(request), { schema })
-  if (submission.status !== 'success') return data(submission.reply(), { status: 400 })
+  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   const requirePostmortem = submission.value.requirePostmortem === 'on'
   try {
     await savePostmortemSettings(context.orm, member, {
@@ -51,9 +51,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       version: submission.value.version,
     })
   } catch (error) {
-    if (error instanceof PostmortemSettingsConflictError)
-      return data(submission.reply({ formErrors: [error.message] }), { status: 409 })
-    throw error
+    return replyWithDomainError(submission, error)
   }
   return redirectWithFlash(
     '/admin/postmortems',
@@ -69,7 +67,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 
 export default function PostmortemSettingsPage() {
   const settings = useLoaderData<typeof loader>()
-  const result = useActionData<typeof action>()
+  const result = useActionData<typeof action>()?.result
   return (
     <div className="space-y-6">
       <header>

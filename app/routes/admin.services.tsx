@@ -11,7 +11,7 @@ import {
   setCatalogEntryActive,
   type CatalogKind,
 } from '~/domain/incident/catalog.server'
-import { IncidentError } from '~/domain/incident/incident-errors'
+import { replyWithDomainError } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { readFormData } from '~/utils/form-data.server'
 
@@ -55,13 +55,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
         submission.value.description,
       )
     } catch (error) {
-      if (error instanceof IncidentError) {
-        return data(
-          { intent, result: submission.reply({ fieldErrors: { name: [error.message] } }) },
-          { status: 400 },
-        )
-      }
-      throw error
+      return replyWithDomainError(submission, error, { extra: { intent } })
     }
     return redirectWithFlash(
       '/admin/services',
@@ -69,19 +63,20 @@ export async function action({ request, context }: ActionFunctionArgs) {
       context.env,
     )
   }
-  const parsed = toggleSchema.safeParse(Object.fromEntries(formData))
-  if (!parsed.success) throw new Response('Bad request', { status: 400 })
+  const toggle = parseWithZod(formData, { schema: toggleSchema })
+  if (toggle.status !== 'success') throw new Response('Bad request', { status: 400 })
+  const { kind, id, intent: change } = toggle.value
   const changed = await setCatalogEntryActive(
     context.orm,
     member.organization.id,
-    parsed.data.kind,
-    parsed.data.id,
-    parsed.data.intent === 'restore',
+    kind,
+    id,
+    change === 'restore',
   )
   if (!changed) throw new Response('Not found', { status: 404 })
   return redirectWithFlash(
     '/admin/services',
-    { kind: 'success', message: parsed.data.intent === 'retire' ? 'Retired.' : 'Restored.' },
+    { kind: 'success', message: change === 'retire' ? 'Retired.' : 'Restored.' },
     context.env,
   )
 }

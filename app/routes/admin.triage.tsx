@@ -1,3 +1,4 @@
+import { parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Form, useLoaderData } from '@remix-run/react'
 import * as z from '~/utils/zod'
@@ -43,12 +44,11 @@ export async function action({ request, context }: ActionFunctionArgs) {
       context.env,
     )
   }
-  const raw = Object.fromEntries(
-    IMPACTS.map((i) => [i, Object.fromEntries(URGENCIES.map((u) => [u, form.get(`${i}.${u}`)]))]),
-  )
-  const parsed = matrixSchema.safeParse(raw)
-  if (!parsed.success) throw new Response('Every cell needs a severity', { status: 400 })
-  await saveTriageMatrix(context.orm, member, parsed.data)
+  // Cells are named `impact.urgency`, which conform reads as the nested matrix.
+  const submission = parseWithZod(form, { schema: matrixSchema })
+  if (submission.status !== 'success')
+    throw new Response('Every cell needs a severity', { status: 400 })
+  await saveTriageMatrix(context.orm, member, submission.value)
   return redirectWithFlash(
     '/admin/triage',
     { kind: 'success', message: 'Triage matrix saved; new declarations use it.' },

@@ -18,9 +18,9 @@ import { EndpointFields, endpointFieldsSchema } from '~/components/webhook-endpo
 import { SubmitButton } from '~/components/forms'
 import { DataTable } from '~/components/data-table'
 import { requireMember } from '~/domain/access/guard.server'
-import { createEndpoint, listEndpoints, WebhookError } from '~/domain/notify/webhooks.server'
+import { createEndpoint, listEndpoints } from '~/domain/notify/webhooks.server'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { replyErrors } from '~/utils/form-errors'
+import { replyWithDomainError } from '~/utils/error-reply.server'
 import { readFormData } from '~/utils/form-data.server'
 
 const endpointSchema = endpointFieldsSchema.extend({ intent: z.literal('create') })
@@ -44,7 +44,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
   const formData = await readFormData(request)
   const submission = parseWithZod(formData, { schema: endpointSchema })
-  if (submission.status !== 'success') return data(submission.reply(), { status: 400 })
+  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   try {
     const { id } = await createEndpoint(context.orm, member, submission.value, {
       allowedHosts: context.env.WEBHOOK_ALLOWED_HOSTS,
@@ -58,10 +58,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       context.env,
     )
   } catch (error) {
-    if (error instanceof WebhookError && error.status === 400) {
-      return data(submission.reply(replyErrors(error)), { status: 400 })
-    }
-    throw error
+    return replyWithDomainError(submission, error)
   }
 }
 
@@ -78,7 +75,7 @@ function formatTime(iso: string) {
 
 export default function Webhooks() {
   const { endpoints } = useLoaderData<typeof loader>()
-  const lastResult = useActionData<typeof action>()
+  const lastResult = useActionData<typeof action>()?.result
   const [form, fields] = useForm({
     lastResult,
     constraint: getZodConstraint(endpointSchema),

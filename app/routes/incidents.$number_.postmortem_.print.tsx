@@ -17,12 +17,13 @@ import {
   POSTMORTEM_SECTION_LABELS,
   POSTMORTEM_STATUS_LABELS,
 } from '~/domain/postmortem/vocabulary'
-import { ReportError, requestPostmortemReport } from '~/domain/report/report.server'
+import { requestPostmortemReport } from '~/domain/report/report.server'
 import { now as clockNow } from '~/utils/clock'
 import { renderMarkdown } from '~/utils/markdown.server'
 import { formatInZone } from '~/utils/time'
 import type { RouteHandle } from '~/root'
 import { requireIncidentNumber } from '~/domain/incident/incident-number'
+import { refusalResponse } from '~/utils/error-reply.server'
 
 /**
  * The postmortem laid out for paper: a header with organization, incident, postmortem status and
@@ -75,8 +76,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     const { report } = await requestPostmortemReport(context.orm, context.boss, member, number)
     return redirect(`/reports/${report.id}`, 303)
   } catch (error) {
-    if (error instanceof ReportError) throw new Response(error.message, { status: error.status })
-    throw error
+    throw refusalResponse(error)
   }
 }
 

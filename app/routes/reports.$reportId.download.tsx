@@ -1,8 +1,9 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { createReadableStreamFromReadable, redirect } from '@remix-run/node'
 import { requireMember } from '~/domain/access/guard.server'
-import { ReportError, openReportFile } from '~/domain/report/report.server'
+import { openReportFile } from '~/domain/report/report.server'
 import { contentDisposition } from '~/utils/content-disposition'
+import { refusalResponse } from '~/utils/error-reply.server'
 
 /**
  * Downloads a finished report's PDF after checking organization and permission; another
@@ -15,8 +16,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   try {
     file = await openReportFile(context.orm, context.store, member, params.reportId ?? '')
   } catch (error) {
-    if (error instanceof ReportError) throw new Response(error.message, { status: error.status })
-    throw error
+    throw refusalResponse(error)
   }
   if (!file) throw new Response('Report not found', { status: 404 })
   if ('url' in file)

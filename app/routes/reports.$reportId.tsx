@@ -3,7 +3,7 @@ import { Link, isRouteErrorResponse, useLoaderData, useRouteError } from '@remix
 import { ErrorPage } from '~/components/error-page'
 import { PendingRefresh } from '~/components/pending-refresh'
 import { requireMember } from '~/domain/access/guard.server'
-import { ReportError, getReport, reportFilterNames } from '~/domain/report/report.server'
+import { getReport, reportFilterNames } from '~/domain/report/report.server'
 import {
   REPORT_STATUS_WORDS,
   describeFilters,
@@ -11,6 +11,7 @@ import {
   formatBytes,
 } from '~/domain/report/report-text'
 import { formatInZone } from '~/utils/time'
+import { refusalResponse } from '~/utils/error-reply.server'
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'report.create')
@@ -19,8 +20,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
   try {
     report = await getReport(context.orm, member, params.reportId ?? '')
   } catch (error) {
-    if (error instanceof ReportError) throw new Response(error.message, { status: error.status })
-    throw error
+    throw refusalResponse(error)
   }
   if (!report) throw new Response('Report not found', { status: 404 })
   const names = report.parameters

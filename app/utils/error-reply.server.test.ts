@@ -2,7 +2,13 @@ import { parseWithZod } from '@conform-to/zod/v4'
 import { describe, expect, it } from 'vitest'
 import * as z from '~/utils/zod'
 import { DomainError } from '~/domain/domain-error'
-import { refusalReply, replyWithDomainError } from './error-reply.server'
+import { readFlash } from './flash.server'
+import {
+  redirectWithRefusal,
+  refusalReply,
+  refusalResponse,
+  replyWithDomainError,
+} from './error-reply.server'
 
 const schema = z.object({ email: z.string(), password: z.string() })
 
@@ -86,5 +92,51 @@ describe('replyWithDomainError', () => {
     expect(thrownBy(() => replyWithDomainError(submission(), failure))).toBe(failure)
     const response = new Response('Bad request', { status: 400 })
     expect(thrownBy(() => replyWithDomainError(submission(), response))).toBe(response)
+  })
+})
+
+describe('refusalResponse', () => {
+  it('is the refusal as a response with its message and status', async () => {
+    const response = refusalResponse(new DomainError('Report not found.', { status: 404 }))
+    expect(response.status).toBe(404)
+    expect(await response.text()).toBe('Report not found.')
+  })
+
+  it('rethrows whatever is not a refusal', () => {
+    const failure = new TypeError('undefined is not a function')
+    expect(thrownBy(() => refusalResponse(failure))).toBe(failure)
+  })
+})
+
+describe('redirectWithRefusal', () => {
+  const env = {
+    SESSION_SECRET: 'a-test-secret-that-is-long-enough-to-sign',
+    NODE_ENV: 'test',
+    APP_URL: 'http://localhost:3000',
+  }
+
+  it('goes back with the refusal as a one-time error message', async () => {
+    const response = await redirectWithRefusal(
+      new DomainError('This delivery is not failed any more.', { status: 409 }),
+      '/admin/deliveries',
+      env,
+    )
+    expect(response.status).toBe(302)
+    expect(response.headers.get('Location')).toBe('/admin/deliveries')
+    const cookie = response.headers.get('Set-Cookie')!.split(';')[0]!
+    const next = new Request('http://localhost/admin/deliveries', { headers: { Cookie: cookie } })
+    expect((await readFlash(next, env)).flash).toEqual({
+      kind: 'error',
+      message: 'This delivery is not failed any more.',
+    })
+  })
+
+  it('throws a 404 refusal as that response and rethrows what is not a refusal', () => {
+    const notFound = thrownBy(() =>
+      redirectWithRefusal(new DomainError('Gone.', { status: 404 }), '/x', env),
+    )
+    expect((notFound as Response).status).toBe(404)
+    const failure = new Error('connection reset')
+    expect(thrownBy(() => redirectWithRefusal(failure, '/x', env))).toBe(failure)
   })
 })

@@ -1,6 +1,7 @@
 import type { SubmissionResult } from '@conform-to/react'
 import { data } from '@remix-run/node'
 import { DomainError } from '~/domain/domain-error'
+import { redirectWithFlash, type FlashSettings } from './flash.server'
 
 /** What conform's `submission.reply()` takes for a refusal. */
 export interface RefusalReplyOptions {
@@ -37,10 +38,44 @@ export function replyWithDomainError<Extra extends object = object>(
   error: unknown,
   options: { extra?: Extra; hideFields?: string[] } = {},
 ) {
+  const refusal = shownRefusal(error)
+  const result = submission.reply(refusalReply(refusal, options.hideFields))
+  return data({ ...(options.extra as Extra), result }, { status: refusal.status })
+}
+
+/**
+ * The answer of an action whose page shows a refusal as a one-time message after a redirect
+ * (buttons and links without a form of their own): 403 and 404 as in `replyWithDomainError`, any
+ * other refusal goes to `to` with its message; anything else propagates unchanged.
+ */
+export function redirectWithRefusal(
+  error: unknown,
+  to: string,
+  env: FlashSettings,
+  init?: ResponseInit,
+) {
+  const refusal = shownRefusal(error)
+  return redirectWithFlash(to, { kind: 'error', message: refusal.message }, env, init)
+}
+
+/** `error` as a refusal, or rethrown when it is none. */
+export function refusalOf(error: unknown): DomainError {
   if (!(error instanceof DomainError)) throw error
-  if (error.status === 403 || error.status === 404) {
-    throw new Response(error.message, { status: error.status })
-  }
-  const result = submission.reply(refusalReply(error, options.hideFields))
-  return data({ ...(options.extra as Extra), result }, { status: error.status })
+  return error
+}
+
+/**
+ * A refusal as the response a loader throws (`catch (error) { throw refusalResponse(error) }`):
+ * its message with its status, for the error page; anything else is rethrown unchanged.
+ */
+export function refusalResponse(error: unknown): Response {
+  const refusal = refusalOf(error)
+  return new Response(refusal.message, { status: refusal.status })
+}
+
+/** A refusal that the page itself shows; a 403 or 404 is thrown as that response instead. */
+function shownRefusal(error: unknown): DomainError {
+  const refusal = refusalOf(error)
+  if (refusal.status === 403 || refusal.status === 404) throw refusalResponse(refusal)
+  return refusal
 }

@@ -136,7 +136,7 @@ export async function revokeApiToken(
   tokenId: string,
   now = clockNow(),
 ): Promise<{ name: string }> {
-  if (!UUID.test(tokenId)) throw new ApiTokenError(null, 'Token not found.', 404)
+  if (!UUID.test(tokenId)) throw new ApiTokenError(null, 'Token not found', 404)
   const organizationId = member.organization.id
   return inScope(orm, { organizationId }, async (em) => {
     const row = await em.findOne(ApiTokenSchema, {
@@ -144,7 +144,7 @@ export async function revokeApiToken(
       organizationId,
       userId: member.user.id,
     })
-    if (!row) throw new ApiTokenError(null, 'Token not found.', 404)
+    if (!row) throw new ApiTokenError(null, 'Token not found', 404)
     row.revokedAt ??= now
     return { name: row.name }
   })
