@@ -1,6 +1,7 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { AppLoadContext } from '@remix-run/node'
 import { inScope } from '../../../db/tenant'
+import { memberName } from '~/domain/access/person-name'
 import { now as clockNow } from '~/utils/clock'
 import { contentDisposition } from '~/utils/content-disposition'
 import { requireMember } from '~/domain/access/guard.server'
@@ -598,7 +599,7 @@ export async function loadDashboard(
         const known = names.get(no)
         entry = {
           userId: known?.id ?? '',
-          name: known?.name ?? 'Former member',
+          name: memberName(known?.name),
           commanded: 0,
           assigned: 0,
           mttr: EMPTY_STATS,

@@ -1,4 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
+import { memberName } from '~/domain/access/person-name'
 import { describeEvent } from '~/domain/incident/describe-event.server'
 import { GENESIS_HASH, type StoredEvent } from '~/domain/incident/events'
 import {
@@ -11,6 +12,7 @@ import {
   type IncidentFilters,
   type IncidentListRow,
 } from '~/domain/incident/incident-list.server'
+import { incidentWords } from '~/domain/incident/incident-page.server'
 import { nextSteps } from '~/domain/incident/lifecycle'
 import { ApiError } from './http.server'
 import {
@@ -48,7 +50,7 @@ export async function requireIncidentDetail(
 
 function personFrom(detail: IncidentDetail, id: string | null | undefined) {
   if (!id) return null
-  return { id, name: detail.people.get(id)?.name ?? 'Former member' }
+  return { id, name: memberName(detail.people.get(id)?.name) }
 }
 
 function catalogEntry(entries: Array<{ id: string; name: string }>, id: string | null | undefined) {
@@ -90,24 +92,12 @@ export function toApiIncident(
   }
 }
 
-function formatBytes(size: number) {
-  if (size < 1024) return `${size} B`
-  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`
-  return `${(size / 1024 / 1024).toFixed(1)} MB`
-}
-
 export function toApiEvent(
   event: StoredEvent,
   detail: IncidentDetail,
   timeZone: string,
 ): ApiTimelineEvent {
-  const words = describeEvent(event, {
-    name: (id) => (id ? (detail.people.get(id)?.name ?? null) : null),
-    serviceName: (id) => catalogEntry(detail.services, id)?.name ?? null,
-    typeName: (id) => catalogEntry(detail.types, id)?.name ?? null,
-    timeZone,
-    formatBytes,
-  })
+  const words = describeEvent(event, incidentWords(detail, timeZone, { former: null }))
   return {
     seq: event.seq,
     type: event.type,

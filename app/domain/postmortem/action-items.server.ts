@@ -5,6 +5,7 @@ import { IncidentSchema } from '../../../db/entities/incident'
 import { OrganizationSchema } from '../../../db/entities/organization'
 import { ActionItemSchema, type ActionItem } from '../../../db/entities/postmortem'
 import { inScope } from '../../../db/tenant'
+import { memberName } from '~/domain/access/person-name'
 import { now as clockNow } from '~/utils/clock'
 import { dateTimeFormat } from '~/utils/time'
 import type { Member } from '~/domain/access/guard.server'
@@ -256,7 +257,7 @@ export async function countActionItems(
     const owners = rows
       .map((r) => ({
         userId: r.owner_id,
-        name: r.owner_id ? (r.name ?? 'Former member') : 'No owner',
+        name: r.owner_id ? memberName(r.name) : 'No owner',
         open: r.open,
         overdue: r.overdue,
       }))

@@ -3,7 +3,12 @@ import type { DraftResult, GeneratedStatement } from '../../../db/entities/postm
 import { describeEvent } from '~/domain/incident/describe-event.server'
 import type { StoredEvent } from '~/domain/incident/events'
 import { STATUS_LABELS } from '~/domain/incident/vocabulary'
-import { defaultTimeline, sectionsFrom, type DraftSource } from './draft-template'
+import {
+  defaultTimeline,
+  formerMemberNamer,
+  sectionsFrom,
+  type DraftSource,
+} from './draft-template'
 import {
   POSTMORTEM_SECTIONS,
   POSTMORTEM_SECTION_LABELS,
@@ -80,8 +85,7 @@ The sections are: ${POSTMORTEM_SECTIONS.map((s) => `${s} (${POSTMORTEM_SECTION_L
 /** The two messages sent to the model: fixed instructions, then the incident record. */
 export function buildPrompt(source: DraftSource): { system: string; user: string } {
   const { incident } = source
-  const name = (id: string | null | undefined) =>
-    id ? (source.people[id] ?? 'a former member') : null
+  const name = formerMemberNamer(source)
   const lines = [
     `Incident INC-${incident.number}: ${incident.title}`,
     `Severity: ${incident.severity}. Status: ${STATUS_LABELS[incident.status]}.`,
@@ -104,9 +108,10 @@ export function buildPrompt(source: DraftSource): { system: string; user: string
 function eventLine(e: StoredEvent, source: DraftSource): string {
   const services = source.catalog?.services ?? {}
   const types = source.catalog?.incidentTypes ?? {}
-  const actor = e.actorId ? (source.people[e.actorId] ?? 'a former member') : 'the system'
+  const name = formerMemberNamer(source)
+  const actor = name(e.actorId) ?? 'the system'
   const words = describeEvent(e, {
-    name: (id) => (id ? (source.people[id] ?? 'a former member') : null),
+    name,
     serviceName: (id) => (id ? (services[id] ?? null) : null),
     typeName: (id) => (id ? (types[id] ?? null) : null),
     timeZone: 'UTC',

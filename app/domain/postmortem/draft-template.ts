@@ -1,4 +1,5 @@
 import type { DraftResult, GeneratedStatement } from '../../../db/entities/postmortem'
+import { personNamer } from '~/domain/access/person-name'
 import type { StoredEvent } from '~/domain/incident/events'
 import type { Impact, Urgency } from '~/domain/incident/triage'
 import { STATUS_LABELS, type IncidentStatus, type Severity } from '~/domain/incident/vocabulary'
@@ -71,11 +72,14 @@ const TIMELINE_COMMENT_LIMIT = 10
 const QUOTED_COMMENT_LIMIT = 5
 const QUOTE_MAX = 240
 
+/** The draft's prose names someone who left the organization "a former member". */
+export const formerMemberNamer = (source: Pick<DraftSource, 'people'>) =>
+  personNamer((id) => source.people[id], 'a former member')
+
 export function buildTemplateDraft(source: DraftSource): DraftResult {
   const { incident, events, timeZone } = source
   const at = (iso: string) => formatInZone(iso, timeZone)
-  const name = (id: string | null | undefined) =>
-    id ? (source.people[id] ?? 'a former member') : null
+  const name = formerMemberNamer(source)
   const since = (from: string, to: string) =>
     formatDuration(new Date(to).getTime() - new Date(from).getTime())
 

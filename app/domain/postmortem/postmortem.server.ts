@@ -17,8 +17,10 @@ import {
 } from '../../../db/entities/postmortem'
 import { inScope, readScope } from '../../../db/tenant'
 import { now as clockNow } from '~/utils/clock'
+import { formatEvidenceBytes } from '~/utils/format-bytes'
 import type { Member } from '~/domain/access/guard.server'
 import { can } from '~/domain/access/permissions'
+import { personNamer } from '~/domain/access/person-name'
 import { describeEvent } from '~/domain/incident/describe-event.server'
 import { appendEvent, lockIncident, toStoredEvent } from '~/domain/incident/event-store.server'
 import { IncidentError } from '~/domain/incident/incident-errors'
@@ -282,16 +284,10 @@ async function namesFor(em: EntityManager, organizationId: string) {
   const services = await em.find(ServiceSchema, { organizationId })
   const types = await em.find(IncidentTypeSchema, { organizationId })
   return {
-    name: (id: string | null | undefined) => (id ? (people.get(id) ?? 'Former member') : null),
+    name: personNamer((id) => people.get(id)),
     serviceName: (id: string | null) => services.find((s) => s.id === id)?.name ?? null,
     typeName: (id: string | null) => types.find((t) => t.id === id)?.name ?? null,
   }
-}
-
-function formatBytes(size: number) {
-  if (size < 1024) return `${size} B`
-  if (size < 1024 * 1024) return `${(size / 1024).toFixed(1)} KB`
-  return `${(size / 1024 / 1024).toFixed(1)} MB`
 }
 
 async function describeIncidentEvents(
@@ -307,7 +303,7 @@ async function describeIncidentEvents(
   )
   return rows.map((row) => {
     const e = toStoredEvent(row)
-    const words = describeEvent(e, { ...names, timeZone, formatBytes })
+    const words = describeEvent(e, { ...names, timeZone, formatBytes: formatEvidenceBytes })
     return {
       seq: e.seq,
       eventId: e.id,

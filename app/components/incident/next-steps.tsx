@@ -1,0 +1,58 @@
+import { Form } from '@remix-run/react'
+import { FormError } from '~/components/form-error'
+import { Field, SubmitButton } from '~/components/forms'
+import type { IncidentPageView } from '~/domain/incident/incident-page.server'
+import { resultFor, type IncidentActionData } from './form-result'
+
+/** One form per lifecycle step the viewer may take next ("Start investigating", "Reopen" …). */
+export function NextSteps({
+  steps,
+  version,
+  actionData,
+}: {
+  steps: IncidentPageView['nextSteps']
+  version: number
+  actionData: IncidentActionData | undefined
+}) {
+  return (
+    <section aria-labelledby="steps-heading" data-no-print>
+      <h2 id="steps-heading" className="text-lg font-semibold">
+        Next step
+      </h2>
+      <div className="mt-3 flex flex-wrap items-start gap-3">
+        {steps.map((step) => {
+          const result = resultFor(actionData, 'transition', step.action)
+          return (
+            <Form
+              method="post"
+              key={step.action}
+              aria-label={step.label}
+              className="flex flex-wrap items-end gap-2 rounded-lg border border-slate-200 bg-white p-3"
+            >
+              <input type="hidden" name="intent" value="transition" />
+              <input type="hidden" name="action" value={step.action} />
+              <input type="hidden" name="version" value={version} />
+              {result?.formErrors && !result.conflict ? (
+                <FormError errors={result.formErrors} />
+              ) : null}
+              {step.requiresReason ? (
+                <Field
+                  label="Reason"
+                  name="reason"
+                  required
+                  maxLength={1000}
+                  className="mb-0"
+                  defaultValue={result?.value('reason')}
+                  errors={result?.fieldErrors('reason')}
+                />
+              ) : null}
+              <SubmitButton variant={step.action === 'reopen' ? 'secondary' : 'primary'}>
+                {step.label}
+              </SubmitButton>
+            </Form>
+          )
+        })}
+      </div>
+    </section>
+  )
+}
