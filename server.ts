@@ -4,24 +4,24 @@ import { createServer } from 'node:http'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { broadcastDevReady, installGlobals, type ServerBuild } from '@remix-run/node'
-import { loadEnvOrExit, webEnvSchema } from './app/utils/env.server'
-import { drainServer } from './app/utils/graceful-shutdown.server'
-import { createHttpApp } from './app/utils/http-app.server'
+import { loadEnvOrExit, webEnvSchema } from '~/utils/env.server'
+import { drainServer } from '~/server/graceful-shutdown.server'
+import { createHttpApp } from '~/server/http-app.server'
 import {
   askSupervisorForMetrics,
   joinClusterMetrics,
   serveClusterMetrics,
-} from './app/utils/cluster-metrics.server'
-import { startMetricsServer } from './app/utils/metrics.server'
-import { createWebMetrics } from './app/utils/web-metrics.server'
-import { createLogger } from './app/utils/logger.server'
-import { startReferenceCache } from './app/utils/reference-cache.server'
-import { startWebCluster } from './app/utils/web-cluster.server'
+} from '~/server/cluster-metrics.server'
+import { startMetricsServer } from '~/utils/metrics.server'
+import { createWebMetrics } from '~/server/web-metrics.server'
+import { createLogger } from '~/utils/logger.server'
+import { startReferenceCache } from '~/utils/reference-cache.server'
+import { startWebCluster } from '~/server/web-cluster.server'
 import { describeDatabaseUrl, resolveDatabase } from './db/database'
 import { EmbeddedPostgresError } from './db/embedded-postgres'
 import { initORM } from './db/orm'
 import { startSenderBoss } from '~/queue/send.server'
-import { createObjectStore } from './app/utils/storage/create-store.server'
+import { createObjectStore } from '~/utils/storage/create-store.server'
 
 installGlobals({ nativeFetch: true })
 

@@ -1,7 +1,7 @@
 import cluster from 'node:cluster'
 import { randomUUID } from 'node:crypto'
 import client from 'prom-client'
-import type { Exposition } from './metrics.server'
+import type { Exposition } from '~/utils/metrics.server'
 
 /**
  * /metrics with WEB_CONCURRENCY > 1. Each web process counts its own requests and pool, but a

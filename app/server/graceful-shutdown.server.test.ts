@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import express from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { drainServer, drainWhileShuttingDown } from './graceful-shutdown.server'
-import { createLogger } from './logger.server'
+import { createLogger } from '~/utils/logger.server'
 
 const logger = createLogger({ name: 'test', level: 'silent', pretty: false })
 

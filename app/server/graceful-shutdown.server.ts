@@ -1,6 +1,6 @@
 import type { Server } from 'node:http'
 import type express from 'express'
-import type { Logger } from './logger.server'
+import type { Logger } from '~/utils/logger.server'
 
 /**
  * How a web process stops without losing a request behind a load balancer (decision 031):

@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express'
-import { DATE_RANGE_MESSAGE, isDateOutsideRange } from './date-range'
+import { DATE_RANGE_MESSAGE, isDateOutsideRange } from '~/utils/date-range'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
 /** The query parameters that carry dates on pages, exports and the API (`from`/`to` periods). */

@@ -1,5 +1,5 @@
 import cluster, { type Worker } from 'node:cluster'
-import type { Logger } from './logger.server'
+import type { Logger } from '~/utils/logger.server'
 
 export interface WebCluster {
   /** Forwards SIGTERM to every web process and waits for them to finish their requests. */

@@ -1,6 +1,6 @@
 import type { ServerBuild } from '@remix-run/node'
 import { describe, expect, it } from 'vitest'
-import { hasBearerToken } from './metrics.server'
+import { hasBearerToken } from '~/utils/metrics.server'
 import { routeLabeller } from './web-metrics.server'
 
 const route = (id: string, parentId: string | undefined, path?: string, index = false) => ({

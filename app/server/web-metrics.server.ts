@@ -3,8 +3,8 @@ import type { MikroORM } from '@mikro-orm/postgresql'
 import type { ServerBuild } from '@remix-run/node'
 import { matchRoutes, type AgnosticRouteObject } from '@remix-run/router'
 import client from 'prom-client'
-import { now } from './clock'
-import type { Logger } from './logger.server'
+import { now } from '~/utils/clock'
+import type { Logger } from '~/utils/logger.server'
 import {
   createRegistry,
   expose,
@@ -12,7 +12,7 @@ import {
   registerPoolMetrics,
   registerQueueMetrics,
   type Exposition,
-} from './metrics.server'
+} from '~/utils/metrics.server'
 
 /**
  * The web process's metrics: request durations by route pattern (a Remix route id such as

@@ -1,5 +1,5 @@
 /**
- * Zod for code that also runs in the browser: import `* as z from '~/utils/zod'` (relative path)
+ * Zod for code that also runs in the browser: import `* as z from '~/utils/zod'`
  * there instead of from 'zod'.
  *
  * Zod compiles fast object parsers with `new Function`, after probing whether eval is allowed; it

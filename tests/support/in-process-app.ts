@@ -4,7 +4,7 @@ import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { ServerBuild } from '@remix-run/node'
 import type { MikroORM } from '@mikro-orm/postgresql'
-import { createHttpApp } from '~/utils/http-app.server'
+import { createHttpApp } from '~/server/http-app.server'
 import { silentLogger, testEnv } from './access'
 import type { TestDatabase } from './database'
 
