@@ -13,30 +13,14 @@ import { FormError } from '~/components/form-error'
 import { PendingRefresh } from '~/components/pending-refresh'
 import { SubmitButton } from '~/components/forms'
 import { requireMember } from '~/domain/access/guard.server'
-import {
-  DraftError,
-  acceptDraft,
-  discardDraft,
-  getDraft,
-  type DraftView,
-} from '~/domain/postmortem/drafts.server'
+import { DraftError, acceptDraft, discardDraft, getDraft } from '~/domain/postmortem/drafts.server'
 import { POSTMORTEM_SECTIONS, POSTMORTEM_SECTION_LABELS } from '~/domain/postmortem/vocabulary'
 import { now as clockNow } from '~/utils/clock'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { formatInZone } from '~/utils/time'
 import { requireIncidentNumber } from '~/domain/incident/incident-number'
 import { readFormData } from '~/utils/form-data.server'
-
-const STATUS_WORDS: Record<DraftView['status'], string> = {
-  queued: 'Queued',
-  running: 'Running',
-  done: 'Ready for review',
-  failed: 'Failed',
-  accepted: 'Accepted',
-  discarded: 'Discarded',
-}
-
-const MODE_WORDS = { template: 'Template', llm: 'Language model' } as const
+import { DRAFT_MODE_WORDS, DRAFT_STATUS_WORDS } from '~/components/postmortem/draft-words'
 
 function asResponse(error: unknown): never {
   if (error instanceof DraftError && (error.status === 403 || error.status === 404))
@@ -153,7 +137,7 @@ export default function DraftPage() {
         className="rounded-lg border border-slate-200 bg-white p-4"
       >
         <h2 id="status-heading" className="text-lg font-semibold">
-          Status: <span data-draft-status={draft.status}>{STATUS_WORDS[draft.status]}</span>
+          Status: <span data-draft-status={draft.status}>{DRAFT_STATUS_WORDS[draft.status]}</span>
         </h2>
         <div role="status" className="mt-2 space-y-2 text-sm">
           {draft.status === 'queued' ? <p>Waiting for the worker to start.</p> : null}
@@ -208,7 +192,7 @@ export default function DraftPage() {
         </h2>
         <dl className="grid grid-cols-[max-content_1fr] gap-x-4 gap-y-1 text-sm">
           <dt className="font-medium text-slate-700">Source</dt>
-          <dd>{MODE_WORDS[draft.mode]}</dd>
+          <dd>{DRAFT_MODE_WORDS[draft.mode]}</dd>
           {draft.mode === 'llm' ? (
             <>
               <dt className="font-medium text-slate-700">Model</dt>

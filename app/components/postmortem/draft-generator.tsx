@@ -1,18 +1,7 @@
 import { Form, Link } from '@remix-run/react'
 import { SelectField, SubmitButton } from '~/components/forms'
-import type { DraftSummary } from '~/domain/postmortem/drafts.server'
 import type { PostmortemPageView } from '~/domain/postmortem/postmortem-page.server'
-
-const DRAFT_STATUS_WORDS: Record<DraftSummary['status'], string> = {
-  queued: 'Queued',
-  running: 'Running',
-  done: 'Ready for review',
-  failed: 'Failed',
-  accepted: 'Accepted',
-  discarded: 'Discarded',
-}
-
-const DRAFT_MODE_WORDS = { template: 'Template', llm: 'Language model' } as const
+import { DRAFT_MODE_WORDS, DRAFT_STATUS_WORDS } from './draft-words'
 
 /** "Generate a draft" from the template or the language model, and the recent drafts. */
 export function DraftGenerator({
