@@ -4,10 +4,10 @@ import * as z from '~/utils/zod'
 import { createSession } from '~/domain/access/session.server'
 import {
   MAGIC_LINK_TYPES,
-  SupabaseSignInError,
   supabaseEnabled,
   supabaseVerifyMagicLink,
 } from '~/domain/access/supabase.server'
+import { redirectWithRefusal } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 
 const querySchema = z.object({
@@ -44,9 +44,6 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     })
     return redirect('/', { headers: { 'Set-Cookie': session.setCookie } })
   } catch (error) {
-    if (error instanceof SupabaseSignInError) {
-      return redirectWithFlash('/login', { kind: 'error', message: error.message }, context.env)
-    }
-    throw error
+    return redirectWithRefusal(error, '/login', context.env)
   }
 }

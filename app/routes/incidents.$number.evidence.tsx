@@ -1,9 +1,11 @@
+import { parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs } from '@remix-run/node'
 import {
   redirect,
   unstable_composeUploadHandlers,
   unstable_createMemoryUploadHandler,
 } from '@remix-run/node'
+import * as z from '~/utils/zod'
 import { requireMember } from '~/domain/access/guard.server'
 import {
   prepareUpload,
@@ -12,10 +14,17 @@ import {
   withdrawEvidence,
   type StagedUpload,
 } from '~/domain/evidence/evidence.server'
-import { IncidentError } from '~/domain/incident/incident-errors'
+import { redirectWithRefusal } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { readFormData, unreadableForm } from '~/utils/form-data.server'
 import { MultipartError, parseMultipartFormData } from '~/utils/multipart.server'
+
+/** A missing attachment or reason is the domain's to refuse, in its words. */
+const withdrawSchema = z.object({
+  intent: z.literal('withdraw'),
+  attachmentId: z.string().default(''),
+  reason: z.string().default(''),
+})
 
 /** The upload form posts here; a visit by GET goes back to the incident. */
 export async function loader({ params }: ActionFunctionArgs) {
@@ -40,12 +49,9 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const fail = (message: string) => redirectWithFlash(back, { kind: 'error', message }, context.env)
   try {
     if (!(request.headers.get('content-type') ?? '').startsWith('multipart/form-data')) {
-      const form = await readFormData(request)
-      if (form.get('intent') !== 'withdraw') throw new Response('Bad request', { status: 400 })
-      await withdrawEvidence(context.orm, member, number, {
-        attachmentId: String(form.get('attachmentId') ?? ''),
-        reason: String(form.get('reason') ?? ''),
-      })
+      const submission = parseWithZod(await readFormData(request), { schema: withdrawSchema })
+      if (submission.status !== 'success') throw new Response('Bad request', { status: 400 })
+      await withdrawEvidence(context.orm, member, number, submission.value)
       return redirectWithFlash(
         back,
         { kind: 'success', message: 'Evidence withdrawn; it stays in the timeline.' },
@@ -93,12 +99,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       context.env,
     )
   } catch (error) {
-    if (error instanceof IncidentError) {
-      if (error.status === 404 || error.status === 403)
-        throw new Response(error.message, { status: error.status })
-      return fail(error.message)
-    }
-    throw error
+    return redirectWithRefusal(error, back, context.env)
   }
 }
 

@@ -27,7 +27,6 @@ import { SubmitButton } from '~/components/forms'
 import { requireMember } from '~/domain/access/guard.server'
 import { listMembers } from '~/domain/access/members.server'
 import {
-  ActionItemError,
   createActionItem,
   listActionItems,
   localDate,
@@ -43,7 +42,7 @@ import {
 import { now as clockNow } from '~/utils/clock'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { requireIncidentNumber } from '~/domain/incident/incident-number'
-import { replyErrors } from '~/utils/form-errors'
+import { replyWithDomainError } from '~/utils/error-reply.server'
 import { readFormData } from '~/utils/form-data.server'
 
 /**
@@ -114,14 +113,14 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         priority: submission.value.priority,
       })
     } catch (error) {
-      return refusal(error, intent, null, (options) => submission.reply(options))
+      return replyWithDomainError(submission, error, { extra: { intent, itemId: null } })
     }
     return redirectWithFlash(back, { kind: 'success', message: 'Action item added.' }, context.env)
   }
 
   if (intent === 'update') {
-    const itemId = String(formData.get('itemId') ?? '')
     const submission = parseWithZod(formData, { schema: updateActionItemSchema })
+    const itemId = String(submission.payload.itemId ?? '')
     if (submission.status !== 'success')
       return data<ActionResult>({ intent, itemId, result: submission.reply() }, { status: 400 })
     const v = submission.value
@@ -135,28 +134,12 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         priority: v.priority,
       })
     } catch (error) {
-      return refusal(error, intent, itemId, (options) => submission.reply(options))
+      return replyWithDomainError(submission, error, { extra: { intent, itemId } })
     }
     return redirectWithFlash(back, { kind: 'success', message: 'Action item saved.' }, context.env)
   }
 
   throw new Response('Unknown form', { status: 400 })
-}
-
-function refusal(
-  error: unknown,
-  intent: 'create' | 'update',
-  itemId: string | null,
-  reply: (options?: {
-    fieldErrors?: Record<string, string[]>
-    formErrors?: string[]
-  }) => ActionResult['result'],
-) {
-  if (!(error instanceof ActionItemError)) throw error
-  if (error.status === 403 || error.status === 404)
-    throw new Response(error.message, { status: error.status })
-  const result = reply(replyErrors(error))
-  return data<ActionResult>({ intent, itemId, result }, { status: error.status })
 }
 
 export const meta: MetaFunction<typeof loader> = ({ data }) => [

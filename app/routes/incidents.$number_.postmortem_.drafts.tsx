@@ -1,10 +1,12 @@
+import { parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs } from '@remix-run/node'
 import { redirect } from '@remix-run/node'
 import * as z from '~/utils/zod'
 import { requireMember } from '~/domain/access/guard.server'
 import { llmSettings } from '~/domain/postmortem/draft-llm.server'
-import { DRAFT_MODES, DraftError, requestDraft } from '~/domain/postmortem/drafts.server'
+import { DRAFT_MODES, requestDraft } from '~/domain/postmortem/drafts.server'
 import { now as clockNow } from '~/utils/clock'
+import { redirectWithRefusal, refusalOf } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { requireIncidentNumber } from '~/domain/incident/incident-number'
 import { readFormData } from '~/utils/form-data.server'
@@ -21,6 +23,13 @@ const schema = z.object({
   revision: z.coerce.number().int().min(0).max(1_000_000).optional(),
 })
 
+/** A refusal's code in the JSON answer, by its status. */
+const JSON_CODES: Partial<Record<number, string>> = {
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+}
+
 /** Nothing to show here: the form lives on the postmortem page. */
 export function loader({ params }: LoaderFunctionArgs) {
   return redirect(`/incidents/${requireIncidentNumber(params.number)}/postmortem`, 303)
@@ -36,18 +45,17 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       ? Response.json({ error: { code, message } }, { status })
       : redirectWithFlash(postmortemUrl, { kind: 'error', message }, context.env, { status: 303 })
 
-  const form = await readFormData(request)
-  const parsed = schema.safeParse({
-    mode: form.get('mode') ?? undefined,
-    revision: form.get('revision') || undefined,
-  })
-  if (!parsed.success)
-    return refuse(parsed.error.issues[0]?.message ?? 'Invalid request.', 400, 'invalid_request')
+  const submission = parseWithZod(await readFormData(request), { schema })
+  if (submission.status !== 'success') {
+    const [message] = Object.values(submission.error ?? {}).flat()
+    return refuse(message ?? 'Invalid request.', 400, 'invalid_request')
+  }
+  const { mode, revision } = submission.value
 
   try {
-    const draft = await requestDraft(context.orm, context.boss, member, number, parsed.data.mode, {
+    const draft = await requestDraft(context.orm, context.boss, member, number, mode, {
       llmAvailable: llmSettings(context.env) !== null,
-      ...(parsed.data.revision !== undefined ? { revision: parsed.data.revision } : {}),
+      ...(revision !== undefined ? { revision } : {}),
       now: clockNow(),
     })
     const location = `/incidents/${number}/postmortem/drafts/${draft.id}`
@@ -58,20 +66,8 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       )
     return redirect(location, 303)
   } catch (error) {
-    if (!(error instanceof DraftError)) throw error
-    if (error.status === 403 || error.status === 404) {
-      if (wantsJson)
-        return Response.json(
-          {
-            error: {
-              code: error.status === 403 ? 'forbidden' : 'not_found',
-              message: error.message,
-            },
-          },
-          { status: error.status },
-        )
-      throw new Response(error.message, { status: error.status })
-    }
-    return refuse(error.message, error.status, error.status === 409 ? 'conflict' : 'refused')
+    if (!wantsJson) return redirectWithRefusal(error, postmortemUrl, context.env, { status: 303 })
+    const { message, status } = refusalOf(error)
+    return refuse(message, status, JSON_CODES[status] ?? 'refused')
   }
 }

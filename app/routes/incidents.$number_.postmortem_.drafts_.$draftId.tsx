@@ -1,3 +1,4 @@
+import { parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import {
@@ -8,31 +9,32 @@ import {
   useLoaderData,
   useRouteError,
 } from '@remix-run/react'
+import * as z from '~/utils/zod'
 import { ErrorPage } from '~/components/error-page'
 import { FormError } from '~/components/form-error'
 import { PendingRefresh } from '~/components/pending-refresh'
 import { SubmitButton } from '~/components/forms'
 import { requireMember } from '~/domain/access/guard.server'
-import { DraftError, acceptDraft, discardDraft, getDraft } from '~/domain/postmortem/drafts.server'
+import { acceptDraft, discardDraft, getDraft } from '~/domain/postmortem/drafts.server'
 import { POSTMORTEM_SECTIONS, POSTMORTEM_SECTION_LABELS } from '~/domain/postmortem/vocabulary'
 import { now as clockNow } from '~/utils/clock'
+import { refusalResponse, replyWithDomainError } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { formatInZone } from '~/utils/time'
 import { requireIncidentNumber } from '~/domain/incident/incident-number'
 import { readFormData } from '~/utils/form-data.server'
 import { DRAFT_MODE_WORDS, DRAFT_STATUS_WORDS } from '~/components/postmortem/draft-words'
 
-function asResponse(error: unknown): never {
-  if (error instanceof DraftError && (error.status === 403 || error.status === 404))
-    throw new Response(error.message, { status: error.status })
-  throw error
-}
+const CHOOSE = 'Choose Accept draft or Discard draft.'
+const schema = z.object({ intent: z.enum(['accept', 'discard'], { error: CHOOSE }) })
 
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
   const number = requireIncidentNumber(params.number)
   const draft = await getDraft(context.orm, member, number, params.draftId ?? '', clockNow()).catch(
-    asResponse,
+    (error: unknown) => {
+      throw refusalResponse(error)
+    },
   )
   if (!draft) throw new Response('Draft not found', { status: 404 })
   const timeZone = member.organization.timezone
@@ -71,11 +73,12 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
   const number = requireIncidentNumber(params.number)
   const draftId = params.draftId ?? ''
-  const form = await readFormData(request)
-  const intent = form.get('intent')
+  const submission = parseWithZod(await readFormData(request), { schema })
+  if (submission.status !== 'success')
+    return data({ result: submission.reply({ formErrors: [CHOOSE] }) }, { status: 400 })
   const postmortemUrl = `/incidents/${number}/postmortem`
   try {
-    if (intent === 'accept') {
+    if (submission.value.intent === 'accept') {
       const { revision } = await acceptDraft(context.orm, member, number, draftId, clockNow())
       return redirectWithFlash(
         postmortemUrl,
@@ -87,20 +90,15 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         { status: 303 },
       )
     }
-    if (intent === 'discard') {
-      await discardDraft(context.orm, member, number, draftId, clockNow())
-      return redirectWithFlash(
-        postmortemUrl,
-        { kind: 'info', message: 'Discarded the draft. The postmortem is unchanged.' },
-        context.env,
-        { status: 303 },
-      )
-    }
-    return data({ error: 'Choose Accept draft or Discard draft.' }, { status: 400 })
+    await discardDraft(context.orm, member, number, draftId, clockNow())
+    return redirectWithFlash(
+      postmortemUrl,
+      { kind: 'info', message: 'Discarded the draft. The postmortem is unchanged.' },
+      context.env,
+      { status: 303 },
+    )
   } catch (error) {
-    if (error instanceof DraftError && (error.status === 400 || error.status === 409))
-      return data({ error: error.message }, { status: error.status })
-    return asResponse(error)
+    return replyWithDomainError(submission, error)
   }
 }
 
@@ -130,7 +128,7 @@ export default function DraftPage() {
         </p>
       </header>
 
-      <FormError errors={actionData?.error ? [actionData.error] : null} />
+      <FormError errors={actionData?.result.error?.[''] ?? null} />
 
       <section
         aria-labelledby="status-heading"

@@ -13,13 +13,12 @@ import * as z from '~/utils/zod'
 import { FormError } from '~/components/form-error'
 import { Field, SelectField, SubmitButton, TextareaField } from '~/components/forms'
 import { requireMember } from '~/domain/access/guard.server'
-import { IncidentError } from '~/domain/incident/incident-errors'
 import { getCatalogs } from '~/domain/incident/incident-queries.server'
 import { declareIncident } from '~/domain/incident/incident-service.server'
 import { IMPACTS, IMPACT_LABELS, URGENCIES, URGENCY_LABELS, triage } from '~/domain/incident/triage'
 import { COMMENT_MAX, SEVERITIES, SEVERITY_DESCRIPTIONS } from '~/domain/incident/vocabulary'
 import { fromLocalInput } from '~/utils/time'
-import { replyErrors } from '~/utils/form-errors'
+import { replyWithDomainError } from '~/utils/error-reply.server'
 import { readFormData } from '~/utils/form-data.server'
 
 const optionalId = z
@@ -81,14 +80,16 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.declare')
   const submission = parseWithZod(await readFormData(request), { schema })
-  if (submission.status !== 'success') return data(submission.reply(), { status: 400 })
+  if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   const input = submission.value
   let impactStartedAt: Date | null = null
   if (input.impactStartedAt) {
     impactStartedAt = fromLocalInput(input.impactStartedAt, member.organization.timezone)
     if (!impactStartedAt) {
       return data(
-        submission.reply({ fieldErrors: { impactStartedAt: ['Enter a date and time'] } }),
+        {
+          result: submission.reply({ fieldErrors: { impactStartedAt: ['Enter a date and time'] } }),
+        },
         { status: 400 },
       )
     }
@@ -106,17 +107,13 @@ export async function action({ request, context }: ActionFunctionArgs) {
     })
     return redirect(`/incidents/${declared.number}`)
   } catch (error) {
-    if (error instanceof IncidentError) {
-      const errors = replyErrors(error)
-      return data(submission.reply(errors), { status: error.status === 403 ? 403 : 400 })
-    }
-    throw error
+    return replyWithDomainError(submission, error)
   }
 }
 
 export default function DeclareIncident() {
   const { services, types, matrix, timeZone } = useLoaderData<typeof loader>()
-  const lastResult = useActionData<typeof action>()
+  const lastResult = useActionData<typeof action>()?.result
   const [form, fields] = useForm({
     lastResult,
     constraint: getZodConstraint(schema),

@@ -15,15 +15,15 @@ import { ErrorPage } from '~/components/error-page'
 import { FormError } from '~/components/form-error'
 import { Field, SubmitButton } from '~/components/forms'
 import { HoneypotField } from '~/components/honeypot'
-import { AccountError, switchOrganization } from '~/domain/access/accounts.server'
+import { switchOrganization } from '~/domain/access/accounts.server'
 import { getViewer } from '~/domain/access/guard.server'
-import { acceptInvitation, lookupInvitation, MemberError } from '~/domain/access/members.server'
+import { acceptInvitation, lookupInvitation } from '~/domain/access/members.server'
 import { NEW_PASSWORD_HINT, newPasswordSchema } from '~/domain/access/password-rules'
 import { ROLE_LABELS } from '~/domain/access/permissions'
 import { createSession } from '~/domain/access/session.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { honeypotSchema } from '~/utils/honeypot'
-import { replyErrors } from '~/utils/form-errors'
+import { redirectWithRefusal, replyWithDomainError } from '~/utils/error-reply.server'
 import { readFormData } from '~/utils/form-data.server'
 
 const newAccountSchema = z.object({
@@ -62,8 +62,8 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   const token = params.token ?? ''
   const viewer = await getViewer(request, context)
   const formData = await readFormData(request)
-  try {
-    if (viewer) {
+  if (viewer) {
+    try {
       const joined = await acceptInvitation(context.orm, { token, userId: viewer.user.id })
       await switchOrganization(context.orm, viewer.sessionId, viewer.user.id, joined.organizationId)
       return redirectWithFlash(
@@ -71,53 +71,41 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         { kind: 'success', message: 'You joined the organization.' },
         context.env,
       )
-    }
-    const submission = parseWithZod(formData, { schema: newAccountSchema })
-    if (submission.status !== 'success')
-      return data(submission.reply({ hideFields: ['password'] }), { status: 400 })
-    if (submission.value.website)
-      return data(
-        submission.reply({
-          hideFields: ['password'],
-          formErrors: ['Could not accept the invitation.'],
-        }),
-        { status: 400 },
-      )
-    try {
-      const joined = await acceptInvitation(context.orm, {
-        token,
-        displayName: submission.value.displayName,
-        password: submission.value.password,
-      })
-      const session = await createSession(context.orm, context.env, {
-        userId: joined.user.id,
-        organizationId: joined.organizationId,
-        ip: context.clientIp,
-        userAgent: request.headers.get('user-agent'),
-      })
-      return redirect('/', { headers: { 'Set-Cookie': session.setCookie } })
     } catch (error) {
-      if (error instanceof AccountError || error instanceof MemberError) {
-        const errors = replyErrors(error)
-        return data(submission.reply({ hideFields: ['password'], ...errors }), { status: 400 })
-      }
-      throw error
+      return redirectWithRefusal(error, new URL(request.url).pathname, context.env)
     }
+  }
+  const submission = parseWithZod(formData, { schema: newAccountSchema })
+  // The password is never sent back, not even to correct it.
+  const hide = { hideFields: ['password'] }
+  if (submission.status !== 'success')
+    return data({ result: submission.reply(hide) }, { status: 400 })
+  if (submission.value.website)
+    return data(
+      { result: submission.reply({ ...hide, formErrors: ['Could not accept the invitation.'] }) },
+      { status: 400 },
+    )
+  try {
+    const joined = await acceptInvitation(context.orm, {
+      token,
+      displayName: submission.value.displayName,
+      password: submission.value.password,
+    })
+    const session = await createSession(context.orm, context.env, {
+      userId: joined.user.id,
+      organizationId: joined.organizationId,
+      ip: context.clientIp,
+      userAgent: request.headers.get('user-agent'),
+    })
+    return redirect('/', { headers: { 'Set-Cookie': session.setCookie } })
   } catch (error) {
-    if (error instanceof MemberError && viewer) {
-      return redirectWithFlash(
-        new URL(request.url).pathname,
-        { kind: 'error', message: error.message },
-        context.env,
-      )
-    }
-    throw error
+    return replyWithDomainError(submission, error, hide)
   }
 }
 
 export default function AcceptInvitation() {
   const invitation = useLoaderData<typeof loader>()
-  const lastResult = useActionData<typeof action>()
+  const lastResult = useActionData<typeof action>()?.result
   const [form, fields] = useForm({
     lastResult,
     constraint: getZodConstraint(newAccountSchema),

@@ -18,11 +18,11 @@ import { requireAnonymous } from '~/domain/access/guard.server'
 import { loginSchema } from '~/domain/access/login-schema'
 import { createSession } from '~/domain/access/session.server'
 import {
-  SupabaseSignInError,
   supabaseEnabled,
   supabasePasswordSignIn,
   supabaseSendMagicLink,
 } from '~/domain/access/supabase.server'
+import { replyWithDomainError } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { honeypotSchema } from '~/utils/honeypot'
 import { safeRedirect } from '~/utils/redirect'
@@ -63,30 +63,34 @@ export async function action({ request, context }: ActionFunctionArgs) {
   )
   const { submission } = result
   if (result.kind === 'invalid-form' || submission.status !== 'success') {
-    return data(submission.reply({ hideFields: ['password'] }), { status: 400 })
+    return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }
   if (submission.value.website) {
-    return data(submission.reply({ hideFields: ['password'], formErrors: [INVALID] }), {
-      status: 400,
-    })
+    return data(
+      { result: submission.reply({ hideFields: ['password'], formErrors: [INVALID] }) },
+      { status: 400 },
+    )
   }
   const { outcome } = result
   if (!outcome.ok && outcome.reason === 'throttled') {
     const minutes = Math.max(1, Math.ceil(outcome.retryAfterSeconds / 60))
     return data(
-      submission.reply({
-        hideFields: ['password'],
-        formErrors: [
-          `Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-        ],
-      }),
+      {
+        result: submission.reply({
+          hideFields: ['password'],
+          formErrors: [
+            `Too many sign-in attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+          ],
+        }),
+      },
       { status: 429, headers: { 'Retry-After': String(outcome.retryAfterSeconds) } },
     )
   }
   if (!outcome.ok) {
-    return data(submission.reply({ hideFields: ['password'], formErrors: [INVALID] }), {
-      status: 400,
-    })
+    return data(
+      { result: submission.reply({ hideFields: ['password'], formErrors: [INVALID] }) },
+      { status: 400 },
+    )
   }
   const session = await createSession(context.orm, context.env, {
     userId: outcome.user.id,
@@ -113,11 +117,12 @@ async function supabaseAction(
 ) {
   const submission = parseWithZod(await readFormData(request), { schema: supabaseSchema })
   if (submission.status !== 'success')
-    return data(submission.reply({ hideFields: ['password'] }), { status: 400 })
+    return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   if (!supabaseEnabled(context.env) || submission.value.website) {
-    return data(submission.reply({ hideFields: ['password'], formErrors: [INVALID] }), {
-      status: 400,
-    })
+    return data(
+      { result: submission.reply({ hideFields: ['password'], formErrors: [INVALID] }) },
+      { status: 400 },
+    )
   }
   if (intent === 'supabase-link') {
     await supabaseSendMagicLink(context.env, submission.value.email)
@@ -148,18 +153,13 @@ async function supabaseAction(
       headers: { 'Set-Cookie': session.setCookie },
     })
   } catch (error) {
-    if (error instanceof SupabaseSignInError) {
-      return data(submission.reply({ hideFields: ['password'], formErrors: [error.message] }), {
-        status: 400,
-      })
-    }
-    throw error
+    return replyWithDomainError(submission, error, { hideFields: ['password'] })
   }
 }
 
 export default function Login() {
   const { redirectTo, supabase } = useLoaderData<typeof loader>()
-  const lastResult = useActionData<typeof action>()
+  const lastResult = useActionData<typeof action>()?.result
   const [form, fields] = useForm({
     lastResult,
     constraint: getZodConstraint(loginSchema),

@@ -7,12 +7,12 @@ import * as z from '~/utils/zod'
 import { Field, SubmitButton } from '~/components/forms'
 import { FormError } from '~/components/form-error'
 import { HoneypotField } from '~/components/honeypot'
-import { AccountError, signUp } from '~/domain/access/accounts.server'
+import { signUp } from '~/domain/access/accounts.server'
 import { requireAnonymous } from '~/domain/access/guard.server'
 import { NEW_PASSWORD_HINT, newPasswordSchema } from '~/domain/access/password-rules'
 import { createSession } from '~/domain/access/session.server'
 import { honeypotSchema } from '~/utils/honeypot'
-import { replyErrors } from '~/utils/form-errors'
+import { replyWithDomainError } from '~/utils/error-reply.server'
 import { readFormData } from '~/utils/form-data.server'
 
 const schema = z.object({
@@ -43,7 +43,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const formData = await readFormData(request)
   const submission = parseWithZod(formData, { schema })
   if (submission.status !== 'success') {
-    return data(submission.reply({ hideFields: ['password'] }), { status: 400 })
+    return data({ result: submission.reply({ hideFields: ['password'] }) }, { status: 400 })
   }
   const input = submission.value
   try {
@@ -65,21 +65,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
     )
     return redirect('/', { headers: { 'Set-Cookie': session.setCookie } })
   } catch (error) {
-    if (error instanceof AccountError) {
-      return data(
-        submission.reply({
-          hideFields: ['password'],
-          ...replyErrors(error),
-        }),
-        { status: 400 },
-      )
-    }
-    throw error
+    return replyWithDomainError(submission, error, { hideFields: ['password'] })
   }
 }
 
 export default function SignUp() {
-  const lastResult = useActionData<typeof action>()
+  const lastResult = useActionData<typeof action>()?.result
   const [form, fields] = useForm({
     lastResult,
     constraint: getZodConstraint(schema),

@@ -1,6 +1,8 @@
+import { parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
+import * as z from '~/utils/zod'
 import { queueSlaSweep } from '~/domain/sla/sweep.server'
 import { advanceClock, clockOffsetMs, now } from '~/utils/clock'
 import { readFormData } from '~/utils/form-data.server'
@@ -11,6 +13,15 @@ import { readFormData } from '~/utils/form-data.server'
  * end-to-end test sees a deadline pass without waiting for it.
  */
 export const meta: MetaFunction = () => [{ title: 'Test clock · IncidentFlow' }]
+
+const MINUTES_HELP = 'Enter whole minutes from 1 to 43200.'
+const schema = z.object({
+  minutes: z
+    .number({ error: MINUTES_HELP })
+    .int(MINUTES_HELP)
+    .min(1, MINUTES_HELP)
+    .max(60 * 24 * 30, MINUTES_HELP),
+})
 
 function assertTestMode(env: { NODE_ENV: string }) {
   if (env.NODE_ENV !== 'test') throw new Response('Not found', { status: 404 })
@@ -23,11 +34,10 @@ export async function loader({ context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   assertTestMode(context.env)
-  const form = await readFormData(request)
-  const minutes = Number(form.get('minutes'))
-  if (!Number.isInteger(minutes) || minutes < 1 || minutes > 60 * 24 * 30)
-    return data({ error: 'Enter whole minutes from 1 to 43200.', sweepJob: null }, { status: 400 })
-  advanceClock(minutes * 60_000)
+  const submission = parseWithZod(await readFormData(request), { schema })
+  if (submission.status !== 'success')
+    return data({ error: MINUTES_HELP, sweepJob: null }, { status: 400 })
+  advanceClock(submission.value.minutes * 60_000)
   const sweepJob = await queueSlaSweep(context.boss, now())
   return { error: null, sweepJob }
 }
