@@ -24,36 +24,10 @@ describe('the XSS checker itself', () => {
 })
 
 /** The sanitiser's allow-list, restated: anything else in the output is a regression. */
-const ALLOWED_TAGS = [
-  'p',
-  'br',
-  'strong',
-  'em',
-  'del',
-  's',
-  'code',
-  'pre',
-  'blockquote',
-  'ul',
-  'ol',
-  'li',
-  'a',
-  'hr',
-  'h1',
-  'h2',
-  'h3',
-  'h4',
-  'h5',
-  'h6',
-  'table',
-  'thead',
-  'tbody',
-  'tr',
-  'th',
-  'td',
-  'img',
-  'input',
-]
+const ALLOWED_TAGS = (
+  'p br strong em del s code pre blockquote ul ol li a hr h1 h2 h3 h4 h5 h6 ' +
+  'table thead tbody tr th td img input'
+).split(' ')
 
 describe('renderMarkdown on an XSS corpus', () => {
   it('has at least 15 attacks', () => {

@@ -19,7 +19,7 @@ import {
   startOfLocalDay,
 } from './metrics'
 import type { AnalyticsFilters, Dashboard, DurationStats, ExportIncident, MetricId } from './types'
-import type { ActionItemCounts } from '~/domain/postmortem/action-items.server'
+import { countActionItems, type ActionItemCounts } from '~/domain/postmortem/action-items.server'
 
 /**
  * The analytics queries, under the organization's scope (row-level security applies as
@@ -817,6 +817,37 @@ export function exportFileName(
 ) {
   const { from, to } = periodDates(filters, timeZone)
   return `${organizationSlug}-${what}-${from}-to-${to}.${extension}`
+}
+
+const METRICS_FORMATS = {
+  csv: { contentType: 'text/csv; charset=utf-8', render: (...a: MetricsArgs) => metricsCsv(...a) },
+  json: {
+    contentType: 'application/json; charset=utf-8',
+    render: (...a: MetricsArgs) => metricsJson(...a),
+  },
+} as const
+type MetricsArgs = [Dashboard, ActionItemCounts]
+
+/**
+ * Every number of the dashboard for the request's filters as one download (CSV table or JSON with
+ * filters and definitions), read at one clock reading.
+ */
+export async function metricsDownload(
+  request: Request,
+  context: AppLoadContext,
+  format: keyof typeof METRICS_FORMATS,
+) {
+  const { member, filters, timeZone } = await requireExport(request, context)
+  const at = clockNow()
+  const [dashboard, actionItems] = await Promise.all([
+    loadDashboard(context.orm, member.organization.id, filters, at),
+    countActionItems(context.orm, member.organization.id, at),
+  ])
+  const name = exportFileName(member.organization.slug, 'metrics', filters, timeZone, format)
+  const { contentType, render } = METRICS_FORMATS[format]
+  return new Response(render(dashboard, actionItems), {
+    headers: exportHeaders(contentType, name),
+  })
 }
 
 export function exportHeaders(contentType: string, filename: string) {
