@@ -4,12 +4,8 @@ import { ErrorPage } from '~/components/error-page'
 import { PendingRefresh } from '~/components/pending-refresh'
 import { requireMember } from '~/domain/access/guard.server'
 import { getReport, reportFilterNames } from '~/domain/report/report.server'
-import {
-  REPORT_STATUS_WORDS,
-  describeFilters,
-  describePeriod,
-  formatBytes,
-} from '~/domain/report/report-text'
+import { REPORT_STATUS_WORDS, describeFilters, describePeriod } from '~/domain/report/report-text'
+import { formatBytes } from '~/utils/format-bytes'
 import { formatInZone } from '~/utils/time'
 import { refusalResponse } from '~/utils/error-reply.server'
 

@@ -1,8 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import type { Member } from '~/domain/access/guard.server'
+import { formatBytes } from '~/utils/format-bytes'
 import { formatInZone } from '~/utils/time'
 import { listReports, reportFilterNames, type ReportView } from './report.server'
-import { describeFilters, describePeriod, formatBytes } from './report-text'
+import { describeFilters, describePeriod } from './report-text'
 
 /** One row of the past reports (/reports), in words. */
 export interface ReportListRow {

@@ -4,7 +4,6 @@ import {
   bucketLabel,
   describeFilters,
   describePeriod,
-  formatBytes,
   periodLabel,
   periodRange,
   reportFilename,
@@ -126,12 +125,5 @@ describe('report parameters', () => {
         '1234abcd-0000-4000-8000-000000000000',
       ),
     ).toBe('incident-report-Zurich-Koln-Ops-2026-03-02-to-2026-03-31-1234abcd.pdf')
-  })
-
-  it('formats sizes', () => {
-    expect(formatBytes(null)).toBe('—')
-    expect(formatBytes(900)).toBe('900 B')
-    expect(formatBytes(420_000)).toBe('410 KB')
-    expect(formatBytes(2_500_000)).toBe('2.4 MB')
   })
 })

@@ -91,14 +91,6 @@ export function describeFilters(filters: AnalyticsFilters, names: FilterNames): 
   return parts.length > 0 ? parts.join(' · ') : 'All incidents'
 }
 
-/** "2.4 MB", "830 KB", "12 B". */
-export function formatBytes(bytes: number | null | undefined): string {
-  if (bytes === null || bytes === undefined) return '—'
-  if (bytes < 1024) return `${bytes} B`
-  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} KB`
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`
-}
-
 /** The file name a downloaded report gets: organization, period and a short id. */
 export function reportFilename(
   organizationName: string,
