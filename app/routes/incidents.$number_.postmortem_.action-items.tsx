@@ -26,6 +26,7 @@ import { FormError } from '~/components/form-error'
 import { SubmitButton } from '~/components/forms'
 import { requireMember } from '~/domain/access/guard.server'
 import { listMembers } from '~/domain/access/members.server'
+import { memberName } from '~/domain/access/person-name'
 import {
   createActionItem,
   listActionItems,
@@ -71,7 +72,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     if (item.ownerId && !owners.some((o) => o.value === item.ownerId))
       owners.push({
         value: item.ownerId,
-        label: `${item.ownerName ?? 'Former member'} (no longer a member)`,
+        label: `${memberName(item.ownerName)} (no longer a member)`,
       })
   }
   return {
