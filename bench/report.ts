@@ -18,7 +18,7 @@ import { createLogger } from '~/utils/logger.server'
 import { fsStore } from '~/utils/storage/fs-store.server'
 import { initORM } from '../db/orm'
 import { startSenderBoss } from '~/queue/send.server'
-import { generateReport, type ReportTimings } from '../jobs/handlers/report-generate'
+import { generateReport, type ReportTimings } from '~/domain/report/generate.server'
 import { generateIncidents } from './generate-incidents'
 import { startDatabase } from './support/stack'
 

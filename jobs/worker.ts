@@ -7,6 +7,7 @@ import { describeDatabaseUrl, resolveDatabase } from '../db/database'
 import { initORM } from '../db/orm'
 import { startMetricsServer } from '~/utils/metrics.server'
 import { withRequestId } from '~/utils/request-id.server'
+import { webhookSettings } from '~/domain/notify/webhook-delivery.server'
 import { createQueues } from './boss'
 import { createWorkerMetrics } from './metrics'
 import {
@@ -17,15 +18,15 @@ import {
   type JobPayload,
   type QueueName,
 } from '~/queue/queues'
-import { sweepOverdueActionItems } from './handlers/action-item-sweep'
+import { runActionItemSweep } from './handlers/action-item-sweep'
 import { ALERT_BATCH_SIZE, handleAlertJobs, writeAlertRepeats } from './handlers/alert-ingest'
-import { recordDeadLetter } from './handlers/dead-letter'
+import { handleDeadLetter } from './handlers/dead-letter'
 import { EMAIL_BATCH_SIZE, handleEmailJobs } from './handlers/email-deliver'
 import { relayWaitingEvents } from './handlers/event-fanout'
-import { generateReport } from './handlers/report-generate'
+import { runReportJob } from './handlers/report-generate'
 import { makePostmortemDraft } from './handlers/postmortem-draft'
 import { runSlaSweep } from './handlers/sla-sweep'
-import { handleWebhookJobs, WEBHOOK_BATCH_SIZE, webhookSettings } from './handlers/webhook-deliver'
+import { handleWebhookJobs, WEBHOOK_BATCH_SIZE } from './handlers/webhook-deliver'
 
 const env = loadEnvOrExit(workerEnvSchema)
 const logger = createLogger({
@@ -198,7 +199,9 @@ async function main() {
     handleWebhookJobs({ orm, boss, logger, settings: webhooks }, jobs),
   )
 
-  await workEach(DEAD_LETTER_QUEUE, 1, 2, (payload) => recordDeadLetter({ orm, logger }, payload))
+  await workEach(DEAD_LETTER_QUEUE, 1, 2, (payload, jobId) =>
+    handleDeadLetter({ orm, logger }, payload, jobId),
+  )
 
   // Inbound alerts: declare, append, count or resolve incidents from stored webhook receipts, a
   // batch at a time; two batches at once, since they mostly wait on the same keys' locks.
@@ -223,15 +226,14 @@ async function main() {
     { batchSize: 1, pollingIntervalSeconds: 1, includeMetadata: true },
     async ([job]) => {
       if (!job) return
-      await runJob('report-generate', job, async () => {
-        const payload = queues['report-generate'].payload.parse(job.data)
-        const { outcome } = await generateReport(
+      await runJob('report-generate', job, () =>
+        runReportJob(
           { orm, boss, store, logger, appUrl: env.APP_URL },
-          payload,
+          queues['report-generate'].payload.parse(job.data),
           { retryCount: job.retryCount, retryLimit: job.retryLimit },
-        )
-        logger.debug({ jobId: job.id, outcome }, 'report-generate done')
-      })
+          job.id,
+        ),
+      )
     },
   )
 
@@ -258,13 +260,9 @@ async function main() {
     async ([job]) => {
       if (!job) return
       const payload = queues['action-item-sweep'].payload.parse(job.data)
-      const result = await runJob('action-item-sweep', job, () =>
-        sweepOverdueActionItems(
-          { orm, boss, logger, appUrl: env.APP_URL },
-          payload.at ? new Date(payload.at) : new Date(),
-        ),
+      await runJob('action-item-sweep', job, () =>
+        runActionItemSweep({ orm, boss, logger, appUrl: env.APP_URL }, payload, job.id),
       )
-      logger.debug({ jobId: job.id, ...result }, 'action item sweep done')
     },
   )
 

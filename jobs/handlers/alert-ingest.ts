@@ -1,14 +1,10 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
-import {
-  flushAlertRepeats,
-  markReceiptFailed,
-  processAlertReceipts,
-  type ProcessedReceipt,
-} from '~/domain/alerts/process.server'
+import { flushAlertRepeats, type ProcessedReceipt } from '~/domain/alerts/process.server'
+import { processReceiptJobs } from '~/domain/alerts/receipt-jobs.server'
+import type { JobPayload } from '~/queue/queues'
+import type { PgBoss } from '~/queue/send.server'
 import type { Logger } from '~/utils/logger.server'
 import { failJobs, parseBatch } from '../boss'
-import type { PgBoss } from '~/queue/send.server'
-import type { JobPayload } from '~/queue/queues'
 
 export interface AlertIngestDeps {
   orm: MikroORM
@@ -28,9 +24,8 @@ export const ALERT_BATCH_SIZE = 100
 
 /**
  * A batch of `alert-ingest` jobs: processes their stored receipts (declare, append, count or
- * resolve; see app/domain/alerts/process.server.ts). A receipt that failed is written as failed
- * for the integration's page and its job is failed, so pg-boss retries just that one; a later
- * attempt that succeeds replaces it. Payloads are never logged.
+ * resolve; see app/domain/alerts/receipt-jobs.server.ts). The job of a receipt that failed is
+ * failed, so pg-boss retries just that one. Payloads are never logged.
  */
 export async function handleAlertJobs(
   deps: AlertIngestDeps,
@@ -38,45 +33,31 @@ export async function handleAlertJobs(
 ): Promise<ProcessedReceipt[]> {
   const now = deps.now?.() ?? new Date()
   const parsed = await parseBatch(deps.boss, 'alert-ingest', jobs)
-  const results = await processAlertReceipts(
+  const { results, failures } = await processReceiptJobs(
     deps,
     parsed.map((j) => j.payload),
     now,
   )
-  const failed: Array<{ jobId: string; error: string }> = []
-  for (const [i, result] of results.entries()) {
-    if (!result.error) continue
-    const { error } = result
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-    await markReceiptFailed(deps.orm, parsed[i]!.payload, message, now).catch(() => {})
+  for (const { index } of failures) {
+    const { receiptId, error } = results[index]!
     deps.logger.warn(
-      { receiptId: result.receiptId, errName: error instanceof Error ? error.name : typeof error },
+      { receiptId, errName: error instanceof Error ? error.name : typeof error },
       'alert receipt failed; the job will be retried',
     )
-    failed.push({ jobId: parsed[i]!.id, error: message.slice(0, 500) })
   }
+  const failed = failures.map((f) => ({
+    jobId: parsed[f.index]!.id,
+    error: f.message.slice(0, 500),
+  }))
   await failJobs(deps.boss, 'alert-ingest', failed)
+  const counts: Record<string, number> = {}
+  for (const { outcome } of results)
+    for (const { action } of outcome) counts[action] = (counts[action] ?? 0) + 1
   deps.logger.debug(
-    { jobs: jobs.length, failed: failed.length, outcomes: countActions(results) },
+    { jobs: jobs.length, failed: failed.length, outcomes: counts },
     'alert-ingest batch done',
   )
   return results
-}
-
-/** One receipt's job, as the batch handler runs it (tests, and a batch of one). */
-export async function ingestAlertReceipt(
-  deps: AlertIngestDeps,
-  payload: JobPayload<'alert-ingest'>,
-): Promise<ProcessedReceipt['result']> {
-  const now = deps.now?.() ?? new Date()
-  const [result] = await processAlertReceipts(deps, [payload], now)
-  if (result!.error) {
-    const { error } = result!
-    const message = error instanceof Error ? `${error.name}: ${error.message}` : String(error)
-    await markReceiptFailed(deps.orm, payload, message, now).catch(() => {})
-    throw error
-  }
-  return result!.result
 }
 
 /** An alert's repeat window closed: its counted firings become one timeline entry. */
@@ -87,11 +68,4 @@ export async function writeAlertRepeats(
   const written = await flushAlertRepeats(deps.orm, payload, deps.now?.() ?? new Date())
   deps.logger.debug({ incidentId: payload.incidentId, firings: written }, 'alert repeats written')
   return written
-}
-
-function countActions(results: ReadonlyArray<ProcessedReceipt>) {
-  const counts: Record<string, number> = {}
-  for (const { outcome } of results)
-    for (const { action } of outcome) counts[action] = (counts[action] ?? 0) + 1
-  return counts
 }

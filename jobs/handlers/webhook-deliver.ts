@@ -5,19 +5,6 @@ import {
 } from '~/domain/notify/webhook-delivery.server'
 import { failJobs, parseBatch } from '../boss'
 
-// The single-job entry point and the schedule arithmetic, for tests and admin tooling.
-export {
-  deliverWebhook,
-  MAX_RETRY_AFTER_SECONDS,
-  nextDelay,
-  parseRetryAfter,
-  USER_AGENT,
-  webhookSettings,
-  type WebhookDeliverDeps,
-  type WebhookOutcome,
-  type WebhookSettings,
-} from '~/domain/notify/webhook-delivery.server'
-
 /**
  * A batch of `webhook-deliver` jobs: one attempt per delivery
  * (app/domain/notify/webhook-delivery.server.ts), which also queues the next attempts and dead

@@ -13,7 +13,7 @@ import {
   addDays,
 } from '~/domain/postmortem/action-items.server'
 import { getPostmortemView } from '~/domain/postmortem/postmortem.server'
-import { sweepOverdueActionItems } from '../../jobs/handlers/action-item-sweep'
+import { sweepOverdueActionItems } from '~/domain/postmortem/overdue-sweep.server'
 import { silentLogger } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { decodePage } from '../support/html'

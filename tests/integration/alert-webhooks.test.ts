@@ -8,9 +8,9 @@ import { ingestAlert } from '~/domain/alerts/ingest.server'
 import { pagerDutySignature } from '~/domain/alerts/pagerduty'
 import { verifyOrganization } from '~/domain/incident/audit.server'
 import { transitionIncident } from '~/domain/incident/incident-service.server'
+import { ingestAlertReceipt } from '~/domain/alerts/receipt-jobs.server'
 import {
   handleAlertJobs,
-  ingestAlertReceipt,
   writeAlertRepeats,
   type AlertIngestDeps,
 } from '../../jobs/handlers/alert-ingest'

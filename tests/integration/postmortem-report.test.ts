@@ -11,7 +11,7 @@ import {
 } from '~/domain/postmortem/postmortem.server'
 import { createObjectStore } from '~/utils/storage/create-store.server'
 import type { ObjectStore } from '~/utils/storage/storage.server'
-import { generateReport } from '../../jobs/handlers/report-generate'
+import { generateReport } from '~/domain/report/generate.server'
 import { silentLogger, testEnv } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { decodePage } from '../support/html'

@@ -10,7 +10,7 @@ import type { TransitionAction } from '~/domain/incident/lifecycle'
 import { getReport, reportObjectKey } from '~/domain/report/report.server'
 import { createObjectStore } from '~/utils/storage/create-store.server'
 import type { ObjectStore } from '~/utils/storage/storage.server'
-import { generateReport, type ReportGenerateDeps } from '../../jobs/handlers/report-generate'
+import { generateReport, type ReportGenerateDeps } from '~/domain/report/generate.server'
 import { silentLogger, testEnv } from '../support/access'
 import {
   dateTimeIn,

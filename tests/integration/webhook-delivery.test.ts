@@ -10,15 +10,15 @@ import {
   subscribedEndpoints,
   type WebhookDeliveryInput,
 } from '~/domain/notify/webhooks.server'
-import { deliverWebhooks } from '~/domain/notify/webhook-delivery.server'
-import { createWebhookTransport } from '~/domain/notify/webhook-transport.server'
-import { recordDeadLetter } from '../../jobs/handlers/dead-letter'
+import { recordDeadLetter } from '~/domain/notify/dead-letters.server'
 import {
   deliverWebhook,
+  deliverWebhooks,
   USER_AGENT,
   type WebhookDeliverDeps,
   type WebhookSettings,
-} from '../../jobs/handlers/webhook-deliver'
+} from '~/domain/notify/webhook-delivery.server'
+import { createWebhookTransport } from '~/domain/notify/webhook-transport.server'
 import { createMember, silentLogger } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver'

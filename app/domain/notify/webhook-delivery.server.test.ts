@@ -5,7 +5,7 @@ import {
   nextDelay,
   parseRetryAfter,
   webhookSettings,
-} from './webhook-deliver'
+} from './webhook-delivery.server'
 
 const NOW = new Date('2025-03-04T10:00:00.000Z')
 const fixed = (value: number) => () => value
