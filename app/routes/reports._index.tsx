@@ -20,8 +20,9 @@ import {
   reportRequestSchema as schema,
 } from '~/domain/report/report-form'
 import { listReportRows } from '~/domain/report/report-list.server'
-import { ReportError, requestReport } from '~/domain/report/report.server'
+import { requestReport } from '~/domain/report/report.server'
 import { now as clockNow } from '~/utils/clock'
+import { replyWithDomainError } from '~/utils/error-reply.server'
 import { readFormData } from '~/utils/form-data.server'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -58,8 +59,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     const { report } = await requestReport(context.orm, context.boss, member, filters)
     return redirect(`/reports/${report.id}`, 303)
   } catch (error) {
-    if (error instanceof ReportError) throw new Response(error.message, { status: error.status })
-    throw error
+    return replyWithDomainError(submission, error)
   }
 }
 

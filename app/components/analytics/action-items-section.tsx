@@ -1,7 +1,6 @@
-import { TableHead } from '~/components/table-head'
 import type { ActionItemCounts } from '~/domain/postmortem/action-items.server'
+import { DashboardTable } from './dashboard-table'
 import { cell, numberCell } from './duration-cells'
-import { ScrollTable } from './scroll-table'
 
 /** Postmortem action items open now, whatever the filters: in all and per owner. */
 export function ActionItemsSection({
@@ -23,32 +22,30 @@ export function ActionItemsSection({
         Postmortem action items open or in progress now, whatever the filters; overdue from the day
         after their due date ({timeZone}).
       </p>
-      <ScrollTable label="Open and overdue action items">
-        <table className="min-w-full divide-y divide-slate-200 text-sm">
-          <caption className="sr-only">Open and overdue action items, in all and per owner</caption>
-          <TableHead columns={['Owner', 'Open', 'Overdue']} />
-          <tbody className="divide-y divide-slate-100">
-            {actionItems.owners.map((o) => (
-              <tr key={o.userId ?? 'none'}>
-                <th scope="row" className={`${cell} text-left font-normal`}>
-                  {o.name}
-                </th>
-                <td className={numberCell}>{o.open}</td>
-                <td className={numberCell}>{o.overdue}</td>
-              </tr>
-            ))}
-          </tbody>
-          <tfoot className="border-t-2 border-slate-200 font-medium">
-            <tr>
-              <th scope="row" className={`${cell} text-left`}>
-                Total
-              </th>
-              <td className={numberCell}>{actionItems.open}</td>
-              <td className={numberCell}>{actionItems.overdue}</td>
-            </tr>
-          </tfoot>
-        </table>
-      </ScrollTable>
+      <DashboardTable
+        label="Open and overdue action items"
+        caption="Open and overdue action items, in all and per owner"
+        columns={['Owner', 'Open', 'Overdue']}
+        foot={
+          <tr>
+            <th scope="row" className={`${cell} text-left`}>
+              Total
+            </th>
+            <td className={numberCell}>{actionItems.open}</td>
+            <td className={numberCell}>{actionItems.overdue}</td>
+          </tr>
+        }
+      >
+        {actionItems.owners.map((o) => (
+          <tr key={o.userId ?? 'none'}>
+            <th scope="row" className={`${cell} text-left font-normal`}>
+              {o.name}
+            </th>
+            <td className={numberCell}>{o.open}</td>
+            <td className={numberCell}>{o.overdue}</td>
+          </tr>
+        ))}
+      </DashboardTable>
     </section>
   )
 }

@@ -1,10 +1,9 @@
-import { TableHead } from '~/components/table-head'
 import type { Dashboard } from '~/domain/analytics/types'
+import { AnalyticsChart } from './analytics-chart'
 import { AnalyticsSection } from './analytics-section'
-import { ChartCanvas } from './chart-canvas'
 import { openAgeChart } from './dashboard-charts'
+import { DashboardTable } from './dashboard-table'
 import { cell, numberCell } from './duration-cells'
-import { ScrollTable } from './scroll-table'
 
 export function OpenAgeSection({
   dashboard: d,
@@ -15,29 +14,26 @@ export function OpenAgeSection({
 }) {
   return (
     <AnalyticsSection id="open-age" title="Open incidents by age" definitions={['open-age']}>
-      {enhanced ? (
-        <ChartCanvas
-          label="Open incidents by time since impact started"
-          dashboard={d}
-          build={openAgeChart}
-        />
-      ) : null}
-      <ScrollTable label="Incidents open now, by time since impact started">
-        <table className="min-w-full divide-y divide-slate-200 text-sm">
-          <caption className="sr-only">Incidents open now, by time since impact started</caption>
-          <TableHead columns={['Age', 'Open incidents']} />
-          <tbody className="divide-y divide-slate-100">
-            {d.openByAge.map((a) => (
-              <tr key={a.label}>
-                <th scope="row" className={`${cell} text-left font-normal`}>
-                  {a.label}
-                </th>
-                <td className={numberCell}>{a.count}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </ScrollTable>
+      <AnalyticsChart
+        enhanced={enhanced}
+        label="Open incidents by time since impact started"
+        dashboard={d}
+        build={openAgeChart}
+      />
+      <DashboardTable
+        label="Incidents open now, by time since impact started"
+        caption="Incidents open now, by time since impact started"
+        columns={['Age', 'Open incidents']}
+      >
+        {d.openByAge.map((a) => (
+          <tr key={a.label}>
+            <th scope="row" className={`${cell} text-left font-normal`}>
+              {a.label}
+            </th>
+            <td className={numberCell}>{a.count}</td>
+          </tr>
+        ))}
+      </DashboardTable>
     </AnalyticsSection>
   )
 }

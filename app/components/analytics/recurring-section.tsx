@@ -1,10 +1,9 @@
-import { TableHead } from '~/components/table-head'
 import type { Dashboard } from '~/domain/analytics/types'
+import { AnalyticsChart } from './analytics-chart'
 import { AnalyticsSection } from './analytics-section'
-import { ChartCanvas } from './chart-canvas'
 import { TOP, recurringChart } from './dashboard-charts'
+import { DashboardTable, NoIncidentsRow } from './dashboard-table'
 import { DurationPair, cell, numberCell } from './duration-cells'
-import { ScrollTable } from './scroll-table'
 
 export function RecurringSection({
   dashboard: d,
@@ -15,13 +14,12 @@ export function RecurringSection({
 }) {
   return (
     <AnalyticsSection id="recurring" title="Recurring problems" definitions={['recurring', 'mttr']}>
-      {enhanced ? (
-        <ChartCanvas
-          label="Incidents per service and per incident type"
-          dashboard={d}
-          build={recurringChart}
-        />
-      ) : null}
+      <AnalyticsChart
+        enhanced={enhanced}
+        label="Incidents per service and per incident type"
+        dashboard={d}
+        build={recurringChart}
+      />
       <div className="grid gap-4 lg:grid-cols-2">
         <RecurringTable
           caption={`Top services by incidents (up to ${TOP})`}
@@ -48,31 +46,26 @@ function RecurringTable({
   rows: Dashboard['topServices']
 }) {
   return (
-    <ScrollTable label={caption}>
-      <table className="min-w-full divide-y divide-slate-200 text-sm">
-        <caption className="px-3 py-2 text-left font-medium">{caption}</caption>
-        <TableHead columns={[heading, 'Incidents', 'Resolved', 'MTTR median', 'MTTR 90th pct']} />
-        <tbody className="divide-y divide-slate-100">
-          {rows.length === 0 ? (
-            <tr>
-              <td colSpan={5} className={`${cell} text-slate-600`}>
-                No incidents in this period.
-              </td>
-            </tr>
-          ) : (
-            rows.map((r) => (
-              <tr key={r.id ?? 'none'}>
-                <th scope="row" className={`${cell} text-left font-normal`}>
-                  {r.name}
-                </th>
-                <td className={numberCell}>{r.count}</td>
-                <td className={numberCell}>{r.mttr.count}</td>
-                <DurationPair stats={r.mttr} />
-              </tr>
-            ))
-          )}
-        </tbody>
-      </table>
-    </ScrollTable>
+    <DashboardTable
+      label={caption}
+      caption={caption}
+      captionClassName="px-3 py-2 text-left font-medium"
+      columns={[heading, 'Incidents', 'Resolved', 'MTTR median', 'MTTR 90th pct']}
+    >
+      {rows.length === 0 ? (
+        <NoIncidentsRow columns={5} />
+      ) : (
+        rows.map((r) => (
+          <tr key={r.id ?? 'none'}>
+            <th scope="row" className={`${cell} text-left font-normal`}>
+              {r.name}
+            </th>
+            <td className={numberCell}>{r.count}</td>
+            <td className={numberCell}>{r.mttr.count}</td>
+            <DurationPair stats={r.mttr} />
+          </tr>
+        ))
+      )}
+    </DashboardTable>
   )
 }

@@ -1,14 +1,13 @@
-import { TableHead } from '~/components/table-head'
 import { slaComplianceOf } from '~/domain/analytics/dashboard-figures'
 import { formatPercent } from '~/domain/analytics/metrics'
 import type { Dashboard } from '~/domain/analytics/types'
 import { SEVERITIES } from '~/domain/incident/vocabulary'
 import { SLA_TARGETS, SLA_TARGET_LABELS } from '~/domain/sla/policy'
+import { AnalyticsChart } from './analytics-chart'
 import { AnalyticsSection } from './analytics-section'
-import { ChartCanvas } from './chart-canvas'
 import { slaChart } from './dashboard-charts'
+import { DashboardTable } from './dashboard-table'
 import { cell, numberCell } from './duration-cells'
-import { ScrollTable } from './scroll-table'
 
 export function SlaSection({
   dashboard: d,
@@ -19,47 +18,42 @@ export function SlaSection({
 }) {
   return (
     <AnalyticsSection id="sla" title="SLA compliance" definitions={['sla-compliance']}>
-      {enhanced ? (
-        <ChartCanvas
-          label="SLA compliance per target and severity, in percent"
-          dashboard={d}
-          build={slaChart}
-        />
-      ) : null}
-      <ScrollTable label="Targets met and breached per severity">
-        <table className="min-w-full divide-y divide-slate-200 text-sm">
-          <caption className="sr-only">
-            SLA compliance per target and severity: met ÷ (met + breached)
-          </caption>
-          <TableHead columns={['Target', ...SEVERITIES]} />
-          <tbody className="divide-y divide-slate-100">
-            {SLA_TARGETS.map((target) => (
-              <tr key={target}>
-                <th scope="row" className={`${cell} text-left font-medium`}>
-                  {SLA_TARGET_LABELS[target]}
-                </th>
-                {SEVERITIES.map((severity) => {
-                  const c = slaComplianceOf(d, target, severity)
-                  return (
-                    <td key={severity} className={numberCell}>
-                      {c && c.compliance !== null ? (
-                        <>
-                          <span className="font-medium">{formatPercent(c.compliance)}</span>{' '}
-                          <span className="text-slate-600">
-                            ({c.met} met, {c.breached} breached)
-                          </span>
-                        </>
-                      ) : (
-                        <span className="text-slate-500">— (none counted)</span>
-                      )}
-                    </td>
-                  )
-                })}
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </ScrollTable>
+      <AnalyticsChart
+        enhanced={enhanced}
+        label="SLA compliance per target and severity, in percent"
+        dashboard={d}
+        build={slaChart}
+      />
+      <DashboardTable
+        label="Targets met and breached per severity"
+        caption="SLA compliance per target and severity: met ÷ (met + breached)"
+        columns={['Target', ...SEVERITIES]}
+      >
+        {SLA_TARGETS.map((target) => (
+          <tr key={target}>
+            <th scope="row" className={`${cell} text-left font-medium`}>
+              {SLA_TARGET_LABELS[target]}
+            </th>
+            {SEVERITIES.map((severity) => {
+              const c = slaComplianceOf(d, target, severity)
+              return (
+                <td key={severity} className={numberCell}>
+                  {c && c.compliance !== null ? (
+                    <>
+                      <span className="font-medium">{formatPercent(c.compliance)}</span>{' '}
+                      <span className="text-slate-600">
+                        ({c.met} met, {c.breached} breached)
+                      </span>
+                    </>
+                  ) : (
+                    <span className="text-slate-500">— (none counted)</span>
+                  )}
+                </td>
+              )
+            })}
+          </tr>
+        ))}
+      </DashboardTable>
     </AnalyticsSection>
   )
 }

@@ -1,4 +1,5 @@
-import type { Dashboard, MetricId } from '~/domain/analytics/types'
+import { RESPONSE_METRICS } from '~/domain/analytics/dashboard-figures'
+import type { Dashboard } from '~/domain/analytics/types'
 import { SEVERITIES } from '~/domain/incident/vocabulary'
 import { SLA_TARGET_LABELS } from '~/domain/sla/policy'
 import { formatInZone } from '~/utils/time'
@@ -102,7 +103,14 @@ function section(doc: Doc, title: string) {
   heading(doc, title)
 }
 
-const METRICS: MetricId[] = ['mtta', 'mttm', 'mttr']
+/** MTTA, MTTM and MTTR over the period: incidents counted, mean, median and p90. */
+function responseTable(doc: Doc, dashboard: Dashboard) {
+  table(
+    doc,
+    ['Metric', 'Incidents', 'Mean', 'Median', 'p90'],
+    RESPONSE_METRICS.map((m) => [METRIC_LABELS[m], ...statsCells(dashboard.responseTimes[m])]),
+  )
+}
 
 /** Renders the report and resolves with the PDF's bytes. */
 export async function renderReportPdf(input: ReportPdfInput): Promise<Buffer> {
@@ -149,11 +157,7 @@ export async function renderReportPdf(input: ReportPdfInput): Promise<Buffer> {
     ],
     { numericFrom: 0, firstWidth: 0 },
   )
-  table(
-    doc,
-    ['Metric', 'Incidents', 'Mean', 'Median', 'p90'],
-    METRICS.map((m) => [METRIC_LABELS[m], ...statsCells(dashboard.responseTimes[m])]),
-  )
+  responseTable(doc, dashboard)
   await advance()
 
   section(doc, '1. Incident volume')
@@ -175,11 +179,7 @@ export async function renderReportPdf(input: ReportPdfInput): Promise<Buffer> {
     doc,
     'Each metric counts only the incidents that reached that point; see the definitions at the end.',
   )
-  table(
-    doc,
-    ['Metric', 'Incidents', 'Mean', 'Median', 'p90'],
-    METRICS.map((m) => [METRIC_LABELS[m], ...statsCells(dashboard.responseTimes[m])]),
-  )
+  responseTable(doc, dashboard)
   chart(doc, charts?.responseTrend)
   subheading(doc, `Trend per ${dashboard.filters.bucket} (median, with incidents counted)`)
   table(
@@ -187,7 +187,7 @@ export async function renderReportPdf(input: ReportPdfInput): Promise<Buffer> {
     [dashboard.filters.bucket === 'week' ? 'Week of' : 'Day', 'MTTA', 'MTTM', 'MTTR'],
     dashboard.responseTrend.map((r) => [
       r.bucket,
-      ...METRICS.map((m) => `${formatSeconds(r[m].median)} (${r[m].count})`),
+      ...RESPONSE_METRICS.map((m) => `${formatSeconds(r[m].median)} (${r[m].count})`),
     ]),
   )
   await advance()

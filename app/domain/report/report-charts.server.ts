@@ -15,9 +15,15 @@ import {
   type ChartConfiguration,
   type Plugin,
 } from 'chart.js'
+import {
+  RESPONSE_METRICS,
+  SEVERITY_COLORS,
+  secondsToHours,
+  slaCompliancePercent,
+} from '~/domain/analytics/dashboard-figures'
 import type { Dashboard, MetricId } from '~/domain/analytics/types'
 import { SLA_TARGET_LABELS, SLA_TARGETS } from '~/domain/sla/policy'
-import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
+import { SEVERITIES } from '~/domain/incident/vocabulary'
 import { METRIC_SHORT } from './report-text'
 
 /**
@@ -69,12 +75,6 @@ const whiteBackground: Plugin = {
   },
 }
 
-const SEVERITY_COLORS: Record<Severity, string> = {
-  'SEV-1': '#b91c1c',
-  'SEV-2': '#ea580c',
-  'SEV-3': '#ca8a04',
-  'SEV-4': '#64748b',
-}
 const METRIC_COLORS: Record<MetricId, string> = {
   mtta: '#2f5bd3',
   mttm: '#7c3aed',
@@ -156,16 +156,13 @@ export function renderReportCharts(dashboard: Dashboard): ReportCharts {
     },
   })
 
-  const hours = (seconds: number | null) =>
-    seconds === null ? null : Math.round((seconds / 3600) * 100) / 100
-  const metrics: MetricId[] = ['mtta', 'mttm', 'mttr']
   const responseTrend = draw({
     type: 'line',
     data: {
       labels: dashboard.responseTrend.map((r) => r.bucket),
-      datasets: metrics.map((metric) => ({
+      datasets: RESPONSE_METRICS.map((metric) => ({
         label: `${METRIC_SHORT[metric]} median`,
-        data: dashboard.responseTrend.map((r) => hours(r[metric].median)),
+        data: dashboard.responseTrend.map((r) => secondsToHours(r[metric].median)),
         borderColor: METRIC_COLORS[metric],
         backgroundColor: METRIC_COLORS[metric],
         borderWidth: 3,
@@ -188,14 +185,7 @@ export function renderReportCharts(dashboard: Dashboard): ReportCharts {
       labels: [...SEVERITIES],
       datasets: SLA_TARGETS.map((target, i) => ({
         label: SLA_TARGET_LABELS[target],
-        data: SEVERITIES.map((severity) => {
-          const row = dashboard.slaCompliance.find(
-            (r) => r.target === target && r.severity === severity,
-          )
-          return row?.compliance === null || row?.compliance === undefined
-            ? null
-            : Math.round(row.compliance * 1000) / 10
-        }),
+        data: SEVERITIES.map((severity) => slaCompliancePercent(dashboard, target, severity)),
         backgroundColor: TARGET_COLORS[i],
       })),
     },
