@@ -1,15 +1,15 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { enterOrganization, inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
-import type { SqlExecutor } from '~/queue/send.server'
 import type { JobPayload } from '~/queue/queues'
 import type { Mailer } from '~/utils/mailer.server'
 import type { Logger } from '~/utils/logger.server'
 import {
   forEachLimited,
   groupByOrganization,
+  jobOutcomes,
+  markUnclaimed,
   outcomeKey,
-  unclaimedRows,
 } from '~/domain/notify/delivery-batch'
 
 /** Sends to the provider at once per batch; the provider's own rate limit answers 429 beyond it. */
@@ -122,8 +122,12 @@ export async function deliverEmails(
         rows: ClaimedEmail[]
       }
       claimed.push({ organizationId, rows })
-      if (rows.length < ids.length)
-        await explainUnclaimed(logger, db, organizationId, ids, rows, outcomes)
+      if (rows.length < ids.length) {
+        const busy = 'The e-mail is being sent by another worker'
+        const gone = await markUnclaimed(db, STATUS_SQL, organizationId, ids, rows, outcomes, busy)
+        if (gone.length > 0)
+          logger.warn({ outboxIds: gone }, 'email job for a missing outbox row; nothing to do')
+      }
     }
 
     const recorded = new Map<string, Recorded>()
@@ -200,37 +204,14 @@ export async function deliverEmails(
     }
   })
 
-  // A job repeated within the batch (the same e-mail twice) has nothing left to do.
-  const seen = new Set<string>()
+  const outcomeOf = jobOutcomes(outcomes)
   const results = jobs.map((job): EmailJobResult => {
     const { outboxId, organizationId } = job.payload
-    const key = outcomeKey(organizationId, outboxId)
-    const known = seen.has(key) ? undefined : outcomes.get(key)
-    seen.add(key)
-    return { jobId: job.id, outboxId, outcome: known?.outcome ?? 'skipped', error: known?.error }
+    return { jobId: job.id, outboxId, ...outcomeOf(organizationId, outboxId) }
   })
   const sent = results.filter((r) => r.outcome === 'sent' || r.outcome === 'held').length
   if (sent > 0) logger.info({ count: sent, mailer: mailer.kind }, 'emails delivered')
   return results
-}
-
-/** Outcomes of the rows the claim did not return: gone, handled already, or held elsewhere. */
-async function explainUnclaimed(
-  logger: Logger,
-  db: SqlExecutor,
-  organizationId: string,
-  ids: string[],
-  claimed: ClaimedEmail[],
-  outcomes: Map<string, { outcome: EmailOutcome; error?: string }>,
-) {
-  const { held, missing } = await unclaimedRows(db, STATUS_SQL, organizationId, ids, claimed)
-  for (const id of held)
-    outcomes.set(outcomeKey(organizationId, id), {
-      outcome: 'busy',
-      error: 'The e-mail is being sent by another worker',
-    })
-  if (missing.length > 0)
-    logger.warn({ outboxIds: missing }, 'email job for a missing outbox row; nothing to do')
 }
 
 export class RetryableDeliveryError extends Error {

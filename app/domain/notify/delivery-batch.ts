@@ -71,3 +71,38 @@ export async function unclaimedRows(
     missing: ids.filter((id) => !taken.has(id) && !found.has(id)),
   }
 }
+
+type Outcomes<O extends string> = Map<string, { outcome: O; error?: string }>
+
+/**
+ * Gives the rows a claim did not return their outcome: `busy` (with `busyError`) where another
+ * worker holds them. Answers the ids of rows that are gone, for the caller to log.
+ */
+export async function markUnclaimed<O extends string>(
+  db: SqlExecutor,
+  statusSql: string,
+  organizationId: string,
+  ids: readonly string[],
+  claimed: ReadonlyArray<{ id: string }>,
+  outcomes: Outcomes<O | 'busy'>,
+  busyError: string,
+): Promise<string[]> {
+  const { held, missing } = await unclaimedRows(db, statusSql, organizationId, ids, claimed)
+  for (const id of held)
+    outcomes.set(outcomeKey(organizationId, id), { outcome: 'busy', error: busyError })
+  return missing
+}
+
+/**
+ * Each job's outcome by its organization and row. A job repeated within the batch (the same row
+ * twice) has nothing left to do: it is `skipped`, as is a job whose row was never claimed.
+ */
+export function jobOutcomes<O extends string>(outcomes: Outcomes<O>) {
+  const seen = new Set<string>()
+  return (organizationId: string, id: string): { outcome: O | 'skipped'; error?: string } => {
+    const key = outcomeKey(organizationId, id)
+    const known = seen.has(key) ? undefined : outcomes.get(key)
+    seen.add(key)
+    return { outcome: known?.outcome ?? 'skipped', error: known?.error }
+  }
+}

@@ -5,7 +5,7 @@ import { sendJobs, type JobToSend, type PgBoss, type SqlExecutor } from '~/queue
 import type { JobPayload } from '~/queue/queues'
 import type { WorkerEnv } from '~/utils/env.server'
 import type { Logger } from '~/utils/logger.server'
-import { groupByOrganization, outcomeKey, unclaimedRows } from './delivery-batch'
+import { groupByOrganization, jobOutcomes, markUnclaimed, outcomeKey } from './delivery-batch'
 import { checkUrlShape, WebhookTargetError } from './ssrf.server'
 import { signatureHeaders } from './webhook-signing'
 import {
@@ -283,8 +283,12 @@ export async function deliverWebhooks(
         rows: ClaimedDelivery[]
       }
       claimed.push(...rows)
-      if (rows.length < ids.length)
-        await explainUnclaimed(logger, db, organizationId, ids, rows, outcomes)
+      if (rows.length < ids.length) {
+        const busy = 'The delivery is being attempted by another worker'
+        const gone = await markUnclaimed(db, STATUS_SQL, organizationId, ids, rows, outcomes, busy)
+        if (gone.length > 0)
+          logger.warn({ deliveryIds: gone }, 'webhook job for a missing delivery')
+      }
     }
 
     const written = await Promise.all(
@@ -304,34 +308,11 @@ export async function deliverWebhooks(
     }
   })
 
-  // A job repeated within the batch (the same delivery twice) has nothing left to do.
-  const seen = new Set<string>()
+  const outcomeOf = jobOutcomes(outcomes)
   return jobs.map((job): WebhookJobResult => {
     const { deliveryId, organizationId } = job.payload
-    const key = outcomeKey(organizationId, deliveryId)
-    const known = seen.has(key) ? undefined : outcomes.get(key)
-    seen.add(key)
-    return { jobId: job.id, deliveryId, outcome: known?.outcome ?? 'skipped', error: known?.error }
+    return { jobId: job.id, deliveryId, ...outcomeOf(organizationId, deliveryId) }
   })
-}
-
-/** Outcomes of the rows the claim did not return: gone, handled already, or held elsewhere. */
-async function explainUnclaimed(
-  logger: Logger,
-  db: SqlExecutor,
-  organizationId: string,
-  ids: string[],
-  claimed: ClaimedDelivery[],
-  outcomes: Map<string, { outcome: WebhookOutcome; error?: string }>,
-) {
-  const { held, missing } = await unclaimedRows(db, STATUS_SQL, organizationId, ids, claimed)
-  for (const id of held)
-    outcomes.set(outcomeKey(organizationId, id), {
-      outcome: 'busy',
-      error: 'The delivery is being attempted by another worker',
-    })
-  if (missing.length > 0)
-    logger.warn({ deliveryIds: missing }, 'webhook job for a missing delivery')
 }
 
 /** One delivery's attempt (or the reason there is none) and what to write about it. */
