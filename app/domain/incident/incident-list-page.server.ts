@@ -1,0 +1,75 @@
+import type { MikroORM } from '@mikro-orm/postgresql'
+import type { Member } from '~/domain/access/guard.server'
+import { listMembers } from '~/domain/access/members.server'
+import { slaClock, worstState, type SlaTimes } from '~/domain/sla/clock'
+import { SLA_TARGET_LABELS, type SeverityTargets } from '~/domain/sla/policy'
+import { formatDuration, formatInZone, utcTitle } from '~/utils/time'
+import { getCatalogs } from './incident-queries.server'
+import { listIncidents, parseIncidentFilters, selectedStatuses } from './incident-list.server'
+
+type Viewer = Pick<Member, 'user' | 'organization'>
+
+/**
+ * The incident list (/incidents) ready to render: the filters as asked, one page of rows in the
+ * organization's time zone with their SLA state at `now`, the links to the first and next page,
+ * and what the filter form offers.
+ */
+export async function incidentListPageView(orm: MikroORM, member: Viewer, url: URL, now: Date) {
+  const filters = parseIncidentFilters(url.searchParams)
+  const [page, catalogs, members] = await Promise.all([
+    listIncidents(orm, member.organization.id, member.user.id, filters),
+    getCatalogs(orm, member.organization.id),
+    listMembers(orm, member.organization.id),
+  ])
+  const timeZone = member.organization.timezone
+  const nextParams = new URLSearchParams(url.searchParams)
+  if (page.next) nextParams.set('after', page.next)
+  const firstParams = new URLSearchParams(url.searchParams)
+  firstParams.delete('after')
+  return {
+    filters: { ...filters, statuses: selectedStatuses(filters) },
+    // Only what the table shows: the rows are rendered and also sent along for hydration.
+    rows: page.rows.map((r) => ({
+      number: r.number,
+      title: r.title,
+      severity: r.severity,
+      status: r.status,
+      serviceName: r.serviceName,
+      commanderName: r.commanderName,
+      sla: slaSummary(r.sla, now, timeZone),
+      declared: formatInZone(r.declaredAt, timeZone),
+      declaredUtc: utcTitle(r.declaredAt),
+      age: formatDuration(now.getTime() - new Date(r.impactStartedAt).getTime()),
+    })),
+    nextUrl: page.next ? `/incidents?${nextParams.toString()}` : null,
+    firstUrl: filters.after ? `/incidents?${firstParams.toString()}` : null,
+    services: catalogs.services,
+    types: catalogs.types,
+    members: members.filter((m) => m.active).map((m) => ({ id: m.userId, name: m.displayName })),
+  }
+}
+
+export type IncidentListPageView = Awaited<ReturnType<typeof incidentListPageView>>
+
+/** One badge for the list: the worst state across targets, and the next target still open. */
+function slaSummary(
+  sla: { targets: SeverityTargets; times: SlaTimes } | null,
+  at: Date,
+  timeZone: string,
+) {
+  if (!sla) return null
+  const clocks = slaClock(sla.times, sla.targets, at)
+  const state = worstState(clocks)
+  if (!state) return null
+  const next = clocks.find((c) => !c.reachedAt)
+  return {
+    state,
+    next: next
+      ? {
+          label: SLA_TARGET_LABELS[next.target],
+          dueAt: next.dueAt.toISOString(),
+          dueAtText: formatInZone(next.dueAt.toISOString(), timeZone),
+        }
+      : null,
+  }
+}
