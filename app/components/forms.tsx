@@ -38,7 +38,14 @@ function useFieldIds(id: string | undefined, errors: ListOfErrors, hint: ReactNo
   const hasErrors = Boolean(errors?.some(Boolean))
   const describedBy =
     [hint ? hintId : null, hasErrors ? errorId : null].filter(Boolean).join(' ') || undefined
-  return { controlId, errorId, hintId, hasErrors, describedBy }
+  // What the control itself carries: its id, its error state and what describes it.
+  const control = {
+    id: controlId,
+    'aria-invalid': hasErrors || undefined,
+    'aria-describedby': describedBy,
+    className: controlClass,
+  }
+  return { controlId, errorId, hintId, hasErrors, describedBy, control }
 }
 
 const controlClass =
@@ -79,13 +86,7 @@ export function Field({
   const ids = useFieldIds(input.id, errors, hint)
   return (
     <Frame frame={{ label, hint, errors, className }} ids={ids}>
-      <input
-        {...input}
-        id={ids.controlId}
-        aria-invalid={ids.hasErrors || undefined}
-        aria-describedby={ids.describedBy}
-        className={controlClass}
-      />
+      <input {...input} {...ids.control} />
     </Frame>
   )
 }
@@ -100,14 +101,7 @@ export function TextareaField({
   const ids = useFieldIds(textarea.id, errors, hint)
   return (
     <Frame frame={{ label, hint, errors, className }} ids={ids}>
-      <textarea
-        rows={5}
-        {...textarea}
-        id={ids.controlId}
-        aria-invalid={ids.hasErrors || undefined}
-        aria-describedby={ids.describedBy}
-        className={controlClass}
-      />
+      <textarea rows={5} {...textarea} {...ids.control} />
     </Frame>
   )
 }
@@ -129,14 +123,7 @@ export function SelectField({
       : select.defaultValue
   return (
     <Frame frame={{ label, hint, errors, className }} ids={ids}>
-      <select
-        {...select}
-        defaultValue={defaultValue}
-        id={ids.controlId}
-        aria-invalid={ids.hasErrors || undefined}
-        aria-describedby={ids.describedBy}
-        className={controlClass}
-      >
+      <select {...select} defaultValue={defaultValue} {...ids.control}>
         {options.map((option) => (
           <option key={option.value} value={option.value}>
             {option.label}
