@@ -14,7 +14,10 @@ import { Card } from '~/components/card'
 import { ErrorPage } from '~/components/error-page'
 import { FormError } from '~/components/form-error'
 import { SubmitButton } from '~/components/forms'
-import { createIntegrationSchema, IntegrationFields } from '~/components/integration-fields'
+import {
+  createIntegrationSchema,
+  IntegrationFields,
+} from '~/components/integration/integration-fields'
 import { DataTable } from '~/components/data-table'
 import { SecretShownOnce } from '~/components/secret-shown-once'
 import { requireMember } from '~/domain/access/guard.server'

@@ -1,51 +1,38 @@
-import { getFormProps, useForm } from '@conform-to/react'
-import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
+import { parseWithZod } from '@conform-to/zod/v4'
 import type { SubmissionResult } from '@conform-to/react'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data } from '@remix-run/node'
-import {
-  Form,
-  isRouteErrorResponse,
-  Link,
-  useActionData,
-  useLoaderData,
-  useRouteError,
-} from '@remix-run/react'
+import { isRouteErrorResponse, useActionData, useLoaderData, useRouteError } from '@remix-run/react'
 import * as z from '~/utils/zod'
 import { ErrorPage } from '~/components/error-page'
-import { FormError } from '~/components/form-error'
-import { PendingRefresh } from '~/components/pending-refresh'
-import { EndpointFields, endpointFieldsSchema } from '~/components/webhook-endpoint-fields'
-import { SubmitButton } from '~/components/forms'
-import { DataTable } from '~/components/data-table'
-import { Card } from '~/components/card'
+import { DeleteSection, DetailHeader, IntentButtons } from '~/components/settings-page'
+import { DeliveryLog } from '~/components/webhook/delivery-log'
+import { DeliveryResult } from '~/components/webhook/delivery-result'
 import {
-  DeleteSection,
-  DetailHeader,
-  IntentButtons,
-  secondaryButtonClass,
-} from '~/components/settings-page'
-import { TableHead } from '~/components/table-head'
+  EndpointEditForm,
+  endpointEditSchema,
+  useEndpointEditForm,
+} from '~/components/webhook/endpoint-edit-form'
+import { SigningSecret } from '~/components/webhook/signing-secret'
+import { TestEventQueued } from '~/components/webhook/test-event-queued'
 import { requireMember } from '~/domain/access/guard.server'
+import { webhookEndpointPage } from '~/domain/notify/webhook-endpoint-page.server'
 import {
   deleteEndpoint,
-  getDelivery,
   getEndpoint,
-  listDeliveries,
   redeliver,
   rotateSecret,
   sendTestEvent,
   setEndpointEnabled,
   updateEndpoint,
-  WebhookError,
-  type AttemptRow,
-  type DeliveryRow,
 } from '~/domain/notify/webhooks.server'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { replyErrors } from '~/utils/form-errors'
+import {
+  redirectWithRefusal,
+  refusalResponse,
+  replyWithDomainError,
+} from '~/utils/error-reply.server'
 import { readFormData } from '~/utils/form-data.server'
-
-const endpointSchema = endpointFieldsSchema.extend({ intent: z.literal('save') })
 
 const buttonSchema = z.discriminatedUnion('intent', [
   z.object({ intent: z.literal('enable') }),
@@ -67,47 +54,16 @@ function reply(value: Partial<ActionData> & { intent: string }, status: number) 
   return data<ActionData>({ result: null, error: null, queued: null, ...value }, { status })
 }
 
-/** A WebhookError that is not about the form becomes the page's HTTP answer. */
-function answerFor(error: unknown): unknown {
-  if (error instanceof WebhookError && (error.status === 403 || error.status === 404))
-    return new Response(error.message, { status: error.status })
-  return error
-}
-
-const iso = (date: Date | null) => (date ? date.toISOString() : null)
-
-function plainDelivery(d: DeliveryRow) {
-  return {
-    ...d,
-    createdAt: d.createdAt.toISOString(),
-    nextAttemptAt: iso(d.nextAttemptAt),
-    deliveredAt: iso(d.deliveredAt),
-  }
-}
-
-function plainAttempt(a: AttemptRow) {
-  return { ...a, attemptedAt: a.attemptedAt.toISOString(), retryAt: iso(a.retryAt) }
-}
-
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const endpointId = params.endpointId ?? ''
   const search = new URL(request.url).searchParams
-  const page = Number(search.get('page') ?? '1')
-  const focusId = search.get('delivery')
   try {
-    const endpoint = await getEndpoint(context.orm, member, endpointId)
-    const log = await listDeliveries(context.orm, member, endpointId, page)
-    const focus = focusId ? await getDelivery(context.orm, member, endpointId, focusId) : null
-    return {
-      endpoint: { ...endpoint, createdAt: endpoint.createdAt.toISOString() },
-      log: { ...log, deliveries: log.deliveries.map(plainDelivery) },
-      focus: focus
-        ? { ...plainDelivery(focus), attemptLog: focus.attemptLog.map(plainAttempt) }
-        : null,
-    }
+    return await webhookEndpointPage(context.orm, member, params.endpointId ?? '', {
+      page: Number(search.get('page') ?? '1'),
+      deliveryId: search.get('delivery'),
+    })
   } catch (error) {
-    throw answerFor(error)
+    throw refusalResponse(error)
   }
 }
 
@@ -120,7 +76,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     redirectWithFlash(url, { kind: 'success', message }, context.env)
 
   if (formData.get('intent') === 'save') {
-    const submission = parseWithZod(formData, { schema: endpointSchema })
+    const submission = parseWithZod(formData, { schema: endpointEditSchema })
     if (submission.status !== 'success')
       return reply({ intent: 'save', result: submission.reply() }, 400)
     try {
@@ -128,18 +84,16 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         allowedHosts: context.env.WEBHOOK_ALLOWED_HOSTS,
       })
     } catch (error) {
-      if (error instanceof WebhookError && error.status === 400) {
-        const result = submission.reply(replyErrors(error))
-        return reply({ intent: 'save', result }, 400)
-      }
-      throw answerFor(error)
+      return replyWithDomainError(submission, error, {
+        extra: { intent: 'save', error: null, queued: null },
+      })
     }
     return done('Endpoint saved.')
   }
 
-  const parsed = buttonSchema.safeParse(Object.fromEntries(formData))
-  if (!parsed.success) throw new Response('Bad request', { status: 400 })
-  const input = parsed.data
+  const button = parseWithZod(formData, { schema: buttonSchema })
+  if (button.status !== 'success') throw new Response('Bad request', { status: 400 })
+  const input = button.value
   try {
     switch (input.intent) {
       case 'enable':
@@ -182,9 +136,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       }
     }
   } catch (error) {
-    if (error instanceof WebhookError && (error.status === 409 || error.status === 400))
-      return redirectWithFlash(here, { kind: 'error', message: error.message }, context.env)
-    throw answerFor(error)
+    return redirectWithRefusal(error, here, context.env)
   }
 }
 
@@ -192,41 +144,14 @@ export const meta: MetaFunction<typeof loader> = () => [
   { title: 'Webhook endpoint · IncidentFlow' },
 ]
 
-const statusLabel: Record<string, string> = {
-  pending: 'Pending',
-  succeeded: 'Succeeded',
-  failed: 'Failed',
-  dead: 'Gave up',
-}
-
-function formatTime(iso: string | null) {
-  if (!iso) return '—'
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`
-}
-
-function Time({ iso }: { iso: string | null }) {
-  return iso ? <time dateTime={iso}>{formatTime(iso)}</time> : <>—</>
-}
-
 export default function WebhookEndpoint() {
   const { endpoint, log, focus } = useLoaderData<typeof loader>()
   const actionData = useActionData<typeof action>()
-  const lastResult = actionData?.intent === 'save' ? actionData.result : undefined
-  const [form, fields] = useForm({
-    lastResult,
-    constraint: getZodConstraint(endpointSchema),
-    shouldValidate: 'onBlur',
-    shouldRevalidate: 'onInput',
-    onValidate: ({ formData }) => parseWithZod(formData, { schema: endpointSchema }),
-    defaultValue: {
-      url: endpoint.url,
-      description: endpoint.description,
-      eventTypes: endpoint.eventTypes,
-    },
-  })
-  const queued = actionData?.queued ?? null
+  const [form, fields] = useEndpointEditForm(
+    endpoint,
+    actionData?.intent === 'save' ? actionData.result : undefined,
+  )
   const here = `/admin/webhooks/${endpoint.id}`
-
   return (
     <div className="space-y-10">
       <DetailHeader backTo="/admin/webhooks" backLabel="Webhooks" title={endpoint.url}>
@@ -235,24 +160,8 @@ export default function WebhookEndpoint() {
           {endpoint.disabledReason ? ` — ${endpoint.disabledReason}` : ''}
         </p>
       </DetailHeader>
-
-      {queued ? (
-        <div
-          role="status"
-          className="rounded-md border border-sky-300 bg-sky-50 px-4 py-3 text-sm text-sky-900"
-        >
-          <p className="font-semibold">Test event queued</p>
-          <p>
-            The worker sends it in a moment.{' '}
-            <Link to={queued.url} className="font-medium underline">
-              See the result
-            </Link>
-          </p>
-        </div>
-      ) : null}
-
+      {actionData?.queued ? <TestEventQueued resultUrl={actionData.queued.url} /> : null}
       {focus ? <DeliveryResult focus={focus} /> : null}
-
       <IntentButtons
         action={here}
         buttons={[
@@ -263,48 +172,9 @@ export default function WebhookEndpoint() {
           { intent: 'rotate-secret', label: 'Rotate secret' },
         ]}
       />
-
-      <Card id="secret-heading" heading="Signing">
-        <details className="mt-2">
-          <summary className="cursor-pointer text-sm font-medium">Show the signing secret</summary>
-          <p className="mt-2">
-            <code className="rounded bg-slate-100 px-2 py-1 text-sm break-all">
-              {endpoint.secret}
-            </code>
-          </p>
-          <div className="mt-3 space-y-2 text-sm text-slate-700">
-            <p>
-              Deliveries are signed the{' '}
-              <a href="https://www.standardwebhooks.com/" className="underline">
-                Standard Webhooks
-              </a>{' '}
-              way. Each request carries <code>webhook-id</code>, <code>webhook-timestamp</code> and{' '}
-              <code>webhook-signature</code> headers.
-            </p>
-            <p>
-              To verify one, compute HMAC-SHA256 over <code>id.timestamp.body</code> (the raw
-              request body), keyed with the base64-decoded part of the secret after{' '}
-              <code>whsec_</code>, and compare its base64 with the value after <code>v1,</code>.
-              Refuse timestamps more than five minutes old, and use the <code>webhook-id</code> to
-              ignore a message you already handled. Any Standard Webhooks library does this:{' '}
-              <code>new Webhook(secret).verify(body, headers)</code>.
-            </p>
-          </div>
-        </details>
-      </Card>
-
-      <Card id="edit-heading" heading="Edit endpoint">
-        <Form method="post" action={here} className="mt-4 max-w-2xl" {...getFormProps(form)}>
-          <FormError id={form.errorId} errors={form.errors} />
-          <EndpointFields fields={fields} />
-          <SubmitButton name="intent" value="save" pendingLabel="Saving…">
-            Save endpoint
-          </SubmitButton>
-        </Form>
-      </Card>
-
+      <SigningSecret secret={endpoint.secret} />
+      <EndpointEditForm action={here} form={form} fields={fields} />
       <DeliveryLog endpointId={endpoint.id} log={log} />
-
       <DeleteSection
         action={here}
         heading="Delete endpoint"
@@ -313,143 +183,6 @@ export default function WebhookEndpoint() {
         error={actionData?.intent === 'delete' ? actionData.error : null}
       />
     </div>
-  )
-}
-
-type LoaderData = ReturnType<typeof useLoaderData<typeof loader>>
-
-function DeliveryResult({ focus }: { focus: NonNullable<LoaderData['focus']> }) {
-  const pending = focus.status === 'pending'
-  return (
-    <section
-      aria-labelledby="result-heading"
-      className="rounded-lg border border-slate-200 bg-white p-6"
-    >
-      <h2 id="result-heading" className="text-lg font-semibold">
-        Delivery <code className="text-base">{focus.messageId}</code>
-      </h2>
-      <p className="mt-1 text-sm" role="status">
-        <span className="font-semibold">{statusLabel[focus.status] ?? focus.status}</span>
-        {' · '}
-        {focus.eventType}
-        {pending ? ' · waiting for the worker.' : null}
-      </p>
-      {pending ? (
-        <p className="mt-1 text-sm">
-          <PendingRefresh />
-        </p>
-      ) : null}
-      {focus.attemptLog.length ? (
-        <div className="relative mt-3 overflow-x-auto">
-          <table className="min-w-full divide-y divide-slate-200 text-sm">
-            <TableHead
-              cellClassName="px-3 py-2"
-              columns={['Attempt', 'Time', 'Response', 'Duration', 'Error', 'Next attempt']}
-            />
-            <tbody className="divide-y divide-slate-100">
-              {focus.attemptLog.map((a) => (
-                <tr key={a.attempt}>
-                  <td className="px-3 py-2">{a.attempt}</td>
-                  <td className="px-3 py-2">
-                    <Time iso={a.attemptedAt} />
-                  </td>
-                  <td className="px-3 py-2">{a.statusCode ?? '—'}</td>
-                  <td className="px-3 py-2">{a.durationMs} ms</td>
-                  <td className="px-3 py-2 break-all">{a.error ?? '—'}</td>
-                  <td className="px-3 py-2">
-                    <Time iso={a.retryAt} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      ) : (
-        <p className="mt-2 text-sm text-slate-600">No attempt yet.</p>
-      )}
-    </section>
-  )
-}
-
-function DeliveryLog({ endpointId, log }: { endpointId: string; log: LoaderData['log'] }) {
-  const base = `/admin/webhooks/${endpointId}`
-  return (
-    <section aria-labelledby="log-heading">
-      <h2 id="log-heading" className="text-lg font-semibold">
-        Delivery log
-      </h2>
-      {log.deliveries.length === 0 ? (
-        <p className="mt-2 text-sm text-slate-600">
-          {log.page > 1 ? 'No deliveries on this page.' : 'Nothing delivered yet.'}
-        </p>
-      ) : (
-        <DataTable
-          columns={[
-            'Time',
-            'Event type',
-            'Message id',
-            'Status',
-            'Attempts',
-            'Last response',
-            'Last error',
-            'Next attempt',
-            <span key="actions" className="sr-only">
-              Actions
-            </span>,
-          ]}
-        >
-          {log.deliveries.map((d) => (
-            <tr key={d.id} aria-label={d.messageId}>
-              <td className="px-3 py-2 whitespace-nowrap">
-                <Link to={`${base}?delivery=${d.id}`} className="underline">
-                  <Time iso={d.createdAt} />
-                </Link>
-              </td>
-              <td className="px-3 py-2">{d.eventType}</td>
-              <td className="px-3 py-2">
-                <code className="text-xs">{d.messageId}</code>
-              </td>
-              <td className="px-3 py-2">{statusLabel[d.status] ?? d.status}</td>
-              <td className="px-3 py-2">{d.attempts}</td>
-              <td className="px-3 py-2">{d.lastStatusCode ?? '—'}</td>
-              <td className="max-w-xs px-3 py-2 break-all">{d.lastError ?? '—'}</td>
-              <td className="px-3 py-2 whitespace-nowrap">
-                <Time iso={d.nextAttemptAt} />
-              </td>
-              <td className="px-3 py-2 text-right">
-                {d.status === 'pending' ? (
-                  <span className="text-xs text-slate-500">In progress</span>
-                ) : (
-                  <Form method="post" action={base}>
-                    <input type="hidden" name="deliveryId" value={d.id} />
-                    <button
-                      type="submit"
-                      name="intent"
-                      value="redeliver"
-                      className={secondaryButtonClass}
-                    >
-                      Redeliver
-                    </button>
-                  </Form>
-                )}
-              </td>
-            </tr>
-          ))}
-        </DataTable>
-      )}
-      <nav aria-label="Delivery log pages" className="mt-3 flex gap-4 text-sm">
-        {log.page > 1 ? (
-          <Link to={`${base}?page=${log.page - 1}`} className="underline">
-            Newer deliveries
-          </Link>
-        ) : null}
-        {log.hasNext ? (
-          <Link to={`${base}?page=${log.page + 1}`} className="underline">
-            Older deliveries
-          </Link>
-        ) : null}
-      </nav>
-    </section>
   )
 }
 

@@ -8,7 +8,7 @@ import {
   RATE_LIMIT_MAX,
   SIGNING_SECRET_MAX,
 } from '~/domain/alerts/vocabulary'
-import { ErrorList, Field, SelectField } from './forms'
+import { ErrorList, Field, SelectField } from '~/components/forms'
 
 const rateError = `Enter a whole number from 1 to ${RATE_LIMIT_MAX}`
 

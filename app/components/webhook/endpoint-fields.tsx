@@ -1,7 +1,7 @@
 import { getCollectionProps, getInputProps, type FieldMetadata } from '@conform-to/react'
 import * as z from '~/utils/zod'
 import { WEBHOOK_EVENT_TYPES } from '~/domain/notify/kinds'
-import { ErrorList, Field } from './forms'
+import { ErrorList, Field } from '~/components/forms'
 
 /** What adding and editing a webhook endpoint both ask for; each form adds its own `intent`. */
 export const endpointFieldsSchema = z.object({
