@@ -1,69 +1,7 @@
 import { Form, Link } from '@remix-run/react'
 import { useEffect } from 'react'
+import type { TimelineEntry, TimelinePaging, TimelineRun } from '~/domain/incident/timeline-view'
 import { utcTitle } from '~/utils/time'
-
-/**
- * One entry as the page receives it. A page carries a hundred of these twice (in its HTML and in
- * the data it hydrates from), so what is absent is left out rather than sent as null.
- */
-export interface TimelineEntry {
-  seq: number
-  type: string
-  actor: string
-  actorId: string | null
-  at: string
-  atIso: string
-  hash: string
-  summary: string
-  detail?: string
-  /** Sanitised HTML (from Markdown) for comments. */
-  html?: string
-  supersededBy?: number
-  /** For evidence: where to download it, an inline preview for images, its hash. */
-  attachment?: {
-    href: string
-    previewHref: string | null
-    sha256: string
-    withdrawn: boolean
-  }
-  /** This entry stands for a run of repeated system entries, and is the newest of them. */
-  run?: TimelineRun
-}
-
-export interface TimelineRun {
-  size: number
-  /** The same alert again and again, or a burst of SLA signals. */
-  kind: 'repeat' | 'sla'
-  firstSeq: number
-  firstAt: string
-  firstAtUtc: string
-  /** The few entries of the run just before this one, oldest first. */
-  earlier: Array<{
-    seq: number
-    at: string
-    atIso: string
-    summary: string
-    detail: string | null
-  }>
-}
-
-/** Which part of the timeline the page shows, and where the rest is. */
-export interface TimelinePaging {
-  /** The incident page's path, e.g. `/incidents/7`. */
-  path: string
-  /** The page's own query (`before=…`, `after=…`, `timeline=all`), kept by links that stay on it. */
-  query: string
-  /** `?before=` of the page of older entries, if there are any. */
-  olderBefore: number | null
-  /** `?after=` of the page of newer entries, if there are any. */
-  newerAfter: number | null
-  /** Events in the whole timeline. */
-  total: number
-  /** Every entry is shown, one by one. */
-  all: boolean
-  /** The comment whose correction form is open (`?correct=<seq>`). */
-  correcting: number | null
-}
 
 /**
  * The address of one timeline entry: the page of the timeline that ends with it, scrolled to it.

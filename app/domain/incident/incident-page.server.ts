@@ -1,5 +1,4 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
-import type { TimelineEntry, TimelinePaging } from '~/components/timeline'
 import type { Member } from '~/domain/access/guard.server'
 import { FORMER_MEMBER, personNamer } from '~/domain/access/person-name'
 import { listAttachments } from '~/domain/evidence/evidence.server'
@@ -13,6 +12,7 @@ import { describeEvent } from './describe-event.server'
 import type { StoredEvent } from './events'
 import { getIncidentWithTimeline, type IncidentOverview } from './incident-queries.server'
 import { runKind } from './timeline-runs'
+import type { TimelineEntry, TimelinePaging } from './timeline-view'
 import { timelineWindowQuery, type TimelineWindow } from './timeline.server'
 
 type Viewer = Pick<Member, 'user' | 'role' | 'organization'>
