@@ -14,6 +14,8 @@ import * as z from '~/utils/zod'
 import { Card } from '~/components/card'
 import { ErrorPage } from '~/components/error-page'
 import { FormError } from '~/components/form-error'
+import { deliveryStatusLabel } from '~/components/webhook/delivery-status'
+import { DeliveryTime } from '~/components/webhook/delivery-time'
 import { EndpointFields, endpointFieldsSchema } from '~/components/webhook/endpoint-fields'
 import { SubmitButton } from '~/components/forms'
 import { DataTable } from '~/components/data-table'
@@ -60,17 +62,6 @@ export async function action({ request, context }: ActionFunctionArgs) {
   } catch (error) {
     return replyWithDomainError(submission, error)
   }
-}
-
-const statusLabel: Record<string, string> = {
-  pending: 'Pending',
-  succeeded: 'Succeeded',
-  failed: 'Failed',
-  dead: 'Gave up',
-}
-
-function formatTime(iso: string) {
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)} UTC`
 }
 
 export default function Webhooks() {
@@ -131,9 +122,9 @@ export default function Webhooks() {
                 <td className="px-4 py-2 align-top">
                   {e.lastDelivery ? (
                     <>
-                      {statusLabel[e.lastDelivery.status] ?? e.lastDelivery.status}
+                      {deliveryStatusLabel(e.lastDelivery.status)}
                       <div className="text-xs text-slate-500">
-                        <time dateTime={e.lastDelivery.at}>{formatTime(e.lastDelivery.at)}</time>
+                        <DeliveryTime iso={e.lastDelivery.at} />
                       </div>
                     </>
                   ) : (

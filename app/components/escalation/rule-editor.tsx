@@ -11,12 +11,12 @@ import { Form, Link } from '@remix-run/react'
 import * as z from '~/utils/zod'
 import { FormError } from '~/components/form-error'
 import { ErrorList, Field, SelectField, SubmitButton } from '~/components/forms'
-import { RULE_NAME_MAX } from '~/domain/escalation/rule-form'
 import type { EscalationRulesPage } from '~/domain/escalation/rules-page.server'
 import {
   ESCALATION_TRIGGERS,
   RECIPIENT_GROUPS,
   RECIPIENT_LABELS,
+  RULE_NAME_MAX,
   TRIGGER_LABELS,
 } from '~/domain/escalation/rules'
 import { SEVERITIES } from '~/domain/incident/vocabulary'

@@ -15,6 +15,7 @@ import {
   DEFAULT_ESCALATION_RULES,
   ESCALATION_TRIGGERS,
   RECIPIENT_GROUPS,
+  RULE_NAME_MAX,
   describeAction,
   type EscalationAction,
   type EscalationRuleData,
@@ -36,8 +37,6 @@ export interface RuleInput {
   maxSeverity: Severity
   actions: EscalationAction[]
 }
-
-export const RULE_NAME_MAX = 120
 
 /**
  * A rule that cannot be saved. `fieldErrors` is keyed by the rule form's field names: name,

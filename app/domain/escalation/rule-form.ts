@@ -8,9 +8,6 @@ import type {
   RecipientGroup,
 } from './rules'
 
-/** The longest rule name the form accepts. */
-export const RULE_NAME_MAX = 120
-
 /** A rule as the rule form sends it: one field per kind of action. */
 export interface RuleFormValue {
   name: string

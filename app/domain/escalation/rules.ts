@@ -6,6 +6,9 @@ import type { SlaTarget } from '~/domain/sla/policy'
  * (notify people or a webhook endpoint, raise the severity a step, assign a commander). Pure; the
  * worker evaluates them for every event that can trigger one.
  */
+/** The longest rule name an admin may give. */
+export const RULE_NAME_MAX = 120
+
 export const ESCALATION_TRIGGERS = ['declared', 'warning', 'breach', 'reopened'] as const
 export type EscalationTrigger = (typeof ESCALATION_TRIGGERS)[number]
 
