@@ -1,20 +1,34 @@
-import type { ReactNode } from 'react'
+import type { ComponentProps, ReactNode } from 'react'
 import {
   DEFINITION_BY_ID,
   DEFINITIONS_VERSION,
   type DefinitionId,
 } from '~/domain/analytics/metrics'
+import type { Dashboard } from '~/domain/analytics/types'
+import { AnalyticsChart } from './analytics-chart'
 
-/** One part of the dashboard, closed by how its numbers are counted. */
+/** What every section of the dashboard is drawn from. */
+export interface SectionProps {
+  dashboard: Dashboard
+  /** True once the page runs in the browser: the charts are drawn then. */
+  enhanced: boolean
+}
+
+/**
+ * One part of the dashboard, closed by how its numbers are counted; `chart`, when given, comes
+ * first, above the tables.
+ */
 export function AnalyticsSection({
   id,
   title,
   definitions,
+  chart,
   children,
 }: {
   id: string
   title: string
   definitions: DefinitionId[]
+  chart?: ComponentProps<typeof AnalyticsChart>
   children: ReactNode
 }) {
   return (
@@ -30,6 +44,7 @@ export function AnalyticsSection({
           {`Metric definitions version ${DEFINITIONS_VERSION}`}
         </span>
       </div>
+      {chart ? <AnalyticsChart {...chart} /> : null}
       {children}
       <details
         className="rounded-md bg-slate-50 p-3 text-sm"

@@ -1,25 +1,21 @@
-import type { Dashboard } from '~/domain/analytics/types'
-import { AnalyticsChart } from './analytics-chart'
-import { AnalyticsSection } from './analytics-section'
+import { AnalyticsSection, type SectionProps } from './analytics-section'
 import { openAgeChart } from './dashboard-charts'
 import { DashboardTable } from './dashboard-table'
 import { cell, numberCell } from './duration-cells'
 
-export function OpenAgeSection({
-  dashboard: d,
-  enhanced,
-}: {
-  dashboard: Dashboard
-  enhanced: boolean
-}) {
+export function OpenAgeSection({ dashboard: d, enhanced }: SectionProps) {
   return (
-    <AnalyticsSection id="open-age" title="Open incidents by age" definitions={['open-age']}>
-      <AnalyticsChart
-        enhanced={enhanced}
-        label="Open incidents by time since impact started"
-        dashboard={d}
-        build={openAgeChart}
-      />
+    <AnalyticsSection
+      id="open-age"
+      title="Open incidents by age"
+      definitions={['open-age']}
+      chart={{
+        enhanced,
+        label: 'Open incidents by time since impact started',
+        dashboard: d,
+        build: openAgeChart,
+      }}
+    >
       <DashboardTable
         label="Incidents open now, by time since impact started"
         caption="Incidents open now, by time since impact started"

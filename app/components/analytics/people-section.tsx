@@ -1,25 +1,21 @@
-import type { Dashboard } from '~/domain/analytics/types'
-import { AnalyticsChart } from './analytics-chart'
-import { AnalyticsSection } from './analytics-section'
+import { AnalyticsSection, type SectionProps } from './analytics-section'
 import { peopleChart } from './dashboard-charts'
 import { DashboardTable, NoIncidentsRow } from './dashboard-table'
 import { DurationPair, cell, numberCell } from './duration-cells'
 
-export function PeopleSection({
-  dashboard: d,
-  enhanced,
-}: {
-  dashboard: Dashboard
-  enhanced: boolean
-}) {
+export function PeopleSection({ dashboard: d, enhanced }: SectionProps) {
   return (
-    <AnalyticsSection id="people" title="People" definitions={['people', 'mttr']}>
-      <AnalyticsChart
-        enhanced={enhanced}
-        label="Incidents commanded and assigned per member"
-        dashboard={d}
-        build={peopleChart}
-      />
+    <AnalyticsSection
+      id="people"
+      title="People"
+      definitions={['people', 'mttr']}
+      chart={{
+        enhanced,
+        label: 'Incidents commanded and assigned per member',
+        dashboard: d,
+        build: peopleChart,
+      }}
+    >
       <DashboardTable
         label="Incidents commanded and assigned per member"
         caption="Incidents commanded and assigned per member, with the MTTR of those commanded"

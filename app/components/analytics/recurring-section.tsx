@@ -1,25 +1,22 @@
 import type { Dashboard } from '~/domain/analytics/types'
-import { AnalyticsChart } from './analytics-chart'
-import { AnalyticsSection } from './analytics-section'
+import { AnalyticsSection, type SectionProps } from './analytics-section'
 import { TOP, recurringChart } from './dashboard-charts'
 import { DashboardTable, NoIncidentsRow } from './dashboard-table'
 import { DurationPair, cell, numberCell } from './duration-cells'
 
-export function RecurringSection({
-  dashboard: d,
-  enhanced,
-}: {
-  dashboard: Dashboard
-  enhanced: boolean
-}) {
+export function RecurringSection({ dashboard: d, enhanced }: SectionProps) {
   return (
-    <AnalyticsSection id="recurring" title="Recurring problems" definitions={['recurring', 'mttr']}>
-      <AnalyticsChart
-        enhanced={enhanced}
-        label="Incidents per service and per incident type"
-        dashboard={d}
-        build={recurringChart}
-      />
+    <AnalyticsSection
+      id="recurring"
+      title="Recurring problems"
+      definitions={['recurring', 'mttr']}
+      chart={{
+        enhanced,
+        label: 'Incidents per service and per incident type',
+        dashboard: d,
+        build: recurringChart,
+      }}
+    >
       <div className="grid gap-4 lg:grid-cols-2">
         <RecurringTable
           caption={`Top services by incidents (up to ${TOP})`}

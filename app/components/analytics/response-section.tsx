@@ -1,19 +1,12 @@
 import { RESPONSE_METRICS } from '~/domain/analytics/dashboard-figures'
-import type { Dashboard } from '~/domain/analytics/types'
 import { METRIC_SHORT, bucketLabel } from '~/domain/report/report-text'
 import { AnalyticsChart } from './analytics-chart'
-import { AnalyticsSection } from './analytics-section'
+import { AnalyticsSection, type SectionProps } from './analytics-section'
 import { trendChart } from './dashboard-charts'
 import { DashboardTable } from './dashboard-table'
 import { DurationPair, StatsCells, cell, numberCell } from './duration-cells'
 
-export function ResponseSection({
-  dashboard: d,
-  enhanced,
-}: {
-  dashboard: Dashboard
-  enhanced: boolean
-}) {
+export function ResponseSection({ dashboard: d, enhanced }: SectionProps) {
   const { bucket } = d.filters
   return (
     <AnalyticsSection id="response" title="Response times" definitions={['mtta', 'mttm', 'mttr']}>

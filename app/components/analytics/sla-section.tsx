@@ -1,29 +1,25 @@
 import { slaComplianceOf } from '~/domain/analytics/dashboard-figures'
 import { formatPercent } from '~/domain/analytics/metrics'
-import type { Dashboard } from '~/domain/analytics/types'
 import { SEVERITIES } from '~/domain/incident/vocabulary'
 import { SLA_TARGETS, SLA_TARGET_LABELS } from '~/domain/sla/policy'
-import { AnalyticsChart } from './analytics-chart'
-import { AnalyticsSection } from './analytics-section'
+import { AnalyticsSection, type SectionProps } from './analytics-section'
 import { slaChart } from './dashboard-charts'
 import { DashboardTable } from './dashboard-table'
 import { cell, numberCell } from './duration-cells'
 
-export function SlaSection({
-  dashboard: d,
-  enhanced,
-}: {
-  dashboard: Dashboard
-  enhanced: boolean
-}) {
+export function SlaSection({ dashboard: d, enhanced }: SectionProps) {
   return (
-    <AnalyticsSection id="sla" title="SLA compliance" definitions={['sla-compliance']}>
-      <AnalyticsChart
-        enhanced={enhanced}
-        label="SLA compliance per target and severity, in percent"
-        dashboard={d}
-        build={slaChart}
-      />
+    <AnalyticsSection
+      id="sla"
+      title="SLA compliance"
+      definitions={['sla-compliance']}
+      chart={{
+        enhanced,
+        label: 'SLA compliance per target and severity, in percent',
+        dashboard: d,
+        build: slaChart,
+      }}
+    >
       <DashboardTable
         label="Targets met and breached per severity"
         caption="SLA compliance per target and severity: met ÷ (met + breached)"

@@ -1,28 +1,24 @@
-import type { Dashboard } from '~/domain/analytics/types'
 import { SEVERITIES } from '~/domain/incident/vocabulary'
 import { bucketLabel } from '~/domain/report/report-text'
-import { AnalyticsChart } from './analytics-chart'
-import { AnalyticsSection } from './analytics-section'
+import { AnalyticsSection, type SectionProps } from './analytics-section'
 import { volumeChart } from './dashboard-charts'
 import { DashboardTable } from './dashboard-table'
 import { cell, numberCell } from './duration-cells'
 
-export function VolumeSection({
-  dashboard: d,
-  enhanced,
-}: {
-  dashboard: Dashboard
-  enhanced: boolean
-}) {
+export function VolumeSection({ dashboard: d, enhanced }: SectionProps) {
   const { bucket } = d.filters
   return (
-    <AnalyticsSection id="volume" title="Incidents over time" definitions={['period', 'volume']}>
-      <AnalyticsChart
-        enhanced={enhanced}
-        label="Incidents over time by severity"
-        dashboard={d}
-        build={volumeChart}
-      />
+    <AnalyticsSection
+      id="volume"
+      title="Incidents over time"
+      definitions={['period', 'volume']}
+      chart={{
+        enhanced,
+        label: 'Incidents over time by severity',
+        dashboard: d,
+        build: volumeChart,
+      }}
+    >
       <DashboardTable
         label={`Incidents declared per ${bucket} and severity`}
         caption={<>Incidents declared per {bucket} and severity</>}
