@@ -16,8 +16,7 @@ import {
 } from '~/domain/evidence/evidence.server'
 import { redirectWithRefusal } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
-import { readFormData, unreadableForm } from '~/utils/form-data.server'
-import { MultipartError, parseMultipartFormData } from '~/utils/multipart.server'
+import { readFormData, readMultipartFormData } from '~/utils/form-data.server'
 
 /** A missing attachment or reason is the domain's to refuse, in its words. */
 const withdrawSchema = z.object({
@@ -65,7 +64,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     }
     const target = await prepareUpload(context.orm, member, number, limits)
     let staged: StagedUpload | null = null
-    const form = await parseUpload(
+    const form = await readMultipartFormData(
       request,
       unstable_composeUploadHandlers(
         async (part) => {
@@ -100,18 +99,5 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     )
   } catch (error) {
     return redirectWithRefusal(error, back, context.env)
-  }
-}
-
-/**
- * The multipart body, read by our own parser (any file name a browser sends: `=`, `;`, quotes,
- * non-ASCII); one that is cut short or malformed is the client's fault: 400, not 500.
- */
-async function parseUpload(...args: Parameters<typeof parseMultipartFormData>) {
-  try {
-    return await parseMultipartFormData(...args)
-  } catch (error) {
-    if (error instanceof MultipartError) throw unreadableForm()
-    throw error
   }
 }

@@ -1,3 +1,5 @@
+import { MultipartError, parseMultipartFormData } from './multipart.server'
+
 /**
  * The form of a request, for every action: `request.formData()` throws on a body it cannot read
  * (a multipart body cut short or without its boundary), which would otherwise surface as a 500.
@@ -18,4 +20,19 @@ export function unreadableForm() {
     'The form could not be read: the request body is not valid form data. Nothing was changed; submit the form again.',
     { status: 400, headers: { 'Content-Type': 'text/plain; charset=utf-8' } },
   )
+}
+
+/**
+ * The form of a `multipart/form-data` request, each part through `uploadHandler` (see
+ * parseMultipartFormData); a body cut short or malformed is answered like `readFormData`'s.
+ */
+export async function readMultipartFormData(
+  ...args: Parameters<typeof parseMultipartFormData>
+): Promise<FormData> {
+  try {
+    return await parseMultipartFormData(...args)
+  } catch (error) {
+    if (error instanceof MultipartError) throw unreadableForm()
+    throw error
+  }
 }
