@@ -1,4 +1,4 @@
-import { getFormProps, getInputProps, useForm } from '@conform-to/react'
+import { getFormProps, useForm } from '@conform-to/react'
 import { getZodConstraint, parseWithZod } from '@conform-to/zod/v4'
 import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { data, redirect } from '@remix-run/node'
@@ -18,7 +18,8 @@ import { HoneypotField } from '~/components/honeypot'
 import { switchOrganization } from '~/domain/access/accounts.server'
 import { getViewer } from '~/domain/access/guard.server'
 import { acceptInvitation, lookupInvitation } from '~/domain/access/members.server'
-import { NEW_PASSWORD_HINT, newPasswordSchema } from '~/domain/access/password-rules'
+import { newPasswordSchema } from '~/domain/access/password-rules'
+import { DisplayNameField, NewPasswordField } from '~/components/account-fields'
 import { ROLE_LABELS } from '~/domain/access/permissions'
 import { createSession } from '~/domain/access/session.server'
 import { redirectWithFlash } from '~/utils/flash.server'
@@ -150,19 +151,8 @@ export default function AcceptInvitation() {
             <FormError id={form.errorId} errors={form.errors} />
             <HoneypotField />
             <Field label="Email" name="email-display" value={invitation.email} readOnly disabled />
-            <Field
-              label="Your name"
-              errors={fields.displayName.errors}
-              autoComplete="name"
-              {...getInputProps(fields.displayName, { type: 'text' })}
-            />
-            <Field
-              label="Password"
-              hint={NEW_PASSWORD_HINT}
-              errors={fields.password.errors}
-              autoComplete="new-password"
-              {...getInputProps(fields.password, { type: 'password' })}
-            />
+            <DisplayNameField meta={fields.displayName} />
+            <NewPasswordField meta={fields.password} />
             <SubmitButton className="w-full" pendingLabel="Creating your account…">
               Accept invitation
             </SubmitButton>

@@ -9,7 +9,8 @@ import { FormError } from '~/components/form-error'
 import { HoneypotField } from '~/components/honeypot'
 import { signUp } from '~/domain/access/accounts.server'
 import { requireAnonymous } from '~/domain/access/guard.server'
-import { NEW_PASSWORD_HINT, newPasswordSchema } from '~/domain/access/password-rules'
+import { newPasswordSchema } from '~/domain/access/password-rules'
+import { DisplayNameField, NewPasswordField } from '~/components/account-fields'
 import { createSession } from '~/domain/access/session.server'
 import { honeypotSchema } from '~/utils/honeypot'
 import { replyWithDomainError } from '~/utils/error-reply.server'
@@ -101,25 +102,14 @@ export default function SignUp() {
           autoComplete="organization"
           {...getInputProps(fields.organizationName, { type: 'text' })}
         />
-        <Field
-          label="Your name"
-          errors={fields.displayName.errors}
-          autoComplete="name"
-          {...getInputProps(fields.displayName, { type: 'text' })}
-        />
+        <DisplayNameField meta={fields.displayName} />
         <Field
           label="Email"
           errors={fields.email.errors}
           autoComplete="email"
           {...getInputProps(fields.email, { type: 'email' })}
         />
-        <Field
-          label="Password"
-          hint={NEW_PASSWORD_HINT}
-          errors={fields.password.errors}
-          autoComplete="new-password"
-          {...getInputProps(fields.password, { type: 'password' })}
-        />
+        <NewPasswordField meta={fields.password} />
         <SubmitButton className="w-full" pendingLabel="Creating…">
           Create organization
         </SubmitButton>
