@@ -24,7 +24,7 @@ import { SeverityForm } from '~/components/incident/severity-form'
 import { Timeline } from '~/components/timeline'
 import { requireMember } from '~/domain/access/guard.server'
 import { DomainError } from '~/domain/domain-error'
-import { IncidentConflictError } from '~/domain/incident/incident-errors'
+import { isConflict } from '~/domain/domain-error'
 import { incidentPageView } from '~/domain/incident/incident-page.server'
 import {
   addComment,
@@ -152,7 +152,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
     return redirectWithFlash(`/incidents/${number}`, { kind: 'success', message }, context.env)
   } catch (error) {
     return replyWithDomainError(submission, error, {
-      extra: { intent, conflict: error instanceof IncidentConflictError },
+      extra: { intent, conflict: isConflict(error) },
     })
   }
 }
