@@ -15,8 +15,8 @@ export interface SectionProps {
 }
 
 /**
- * One part of the dashboard, closed by how its numbers are counted; `chart`, when given, comes
- * first, above the tables.
+ * One part of the dashboard, closed by how its numbers are counted; `chart`, when given, is drawn
+ * from the section's dashboard first, above the tables.
  */
 export function AnalyticsSection({
   id,
@@ -24,11 +24,13 @@ export function AnalyticsSection({
   definitions,
   chart,
   children,
-}: {
+  dashboard,
+  enhanced,
+}: Partial<SectionProps> & {
   id: string
   title: string
   definitions: DefinitionId[]
-  chart?: ComponentProps<typeof AnalyticsChart>
+  chart?: Pick<ComponentProps<typeof AnalyticsChart>, 'label' | 'build'>
   children: ReactNode
 }) {
   return (
@@ -44,7 +46,9 @@ export function AnalyticsSection({
           {`Metric definitions version ${DEFINITIONS_VERSION}`}
         </span>
       </div>
-      {chart ? <AnalyticsChart {...chart} /> : null}
+      {chart && dashboard ? (
+        <AnalyticsChart {...chart} dashboard={dashboard} enhanced={enhanced ?? false} />
+      ) : null}
       {children}
       <details
         className="rounded-md bg-slate-50 p-3 text-sm"

@@ -3,18 +3,15 @@ import { openAgeChart } from './dashboard-charts'
 import { DashboardTable } from './dashboard-table'
 import { cell, numberCell } from './duration-cells'
 
-export function OpenAgeSection({ dashboard: d, enhanced }: SectionProps) {
+export function OpenAgeSection(props: SectionProps) {
+  const d = props.dashboard
   return (
     <AnalyticsSection
+      {...props}
       id="open-age"
       title="Open incidents by age"
       definitions={['open-age']}
-      chart={{
-        enhanced,
-        label: 'Open incidents by time since impact started',
-        dashboard: d,
-        build: openAgeChart,
-      }}
+      chart={{ label: 'Open incidents by time since impact started', build: openAgeChart }}
     >
       <DashboardTable
         label="Incidents open now, by time since impact started"

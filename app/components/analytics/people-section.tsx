@@ -3,18 +3,15 @@ import { peopleChart } from './dashboard-charts'
 import { DashboardTable, NoIncidentsRow } from './dashboard-table'
 import { DurationPair, cell, numberCell } from './duration-cells'
 
-export function PeopleSection({ dashboard: d, enhanced }: SectionProps) {
+export function PeopleSection(props: SectionProps) {
+  const d = props.dashboard
   return (
     <AnalyticsSection
+      {...props}
       id="people"
       title="People"
       definitions={['people', 'mttr']}
-      chart={{
-        enhanced,
-        label: 'Incidents commanded and assigned per member',
-        dashboard: d,
-        build: peopleChart,
-      }}
+      chart={{ label: 'Incidents commanded and assigned per member', build: peopleChart }}
     >
       <DashboardTable
         label="Incidents commanded and assigned per member"

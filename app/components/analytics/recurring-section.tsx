@@ -4,18 +4,15 @@ import { TOP, recurringChart } from './dashboard-charts'
 import { DashboardTable, NoIncidentsRow } from './dashboard-table'
 import { DurationPair, cell, numberCell } from './duration-cells'
 
-export function RecurringSection({ dashboard: d, enhanced }: SectionProps) {
+export function RecurringSection(props: SectionProps) {
+  const d = props.dashboard
   return (
     <AnalyticsSection
+      {...props}
       id="recurring"
       title="Recurring problems"
       definitions={['recurring', 'mttr']}
-      chart={{
-        enhanced,
-        label: 'Incidents per service and per incident type',
-        dashboard: d,
-        build: recurringChart,
-      }}
+      chart={{ label: 'Incidents per service and per incident type', build: recurringChart }}
     >
       <div className="grid gap-4 lg:grid-cols-2">
         <RecurringTable

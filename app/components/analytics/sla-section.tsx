@@ -7,18 +7,15 @@ import { slaChart } from './dashboard-charts'
 import { DashboardTable } from './dashboard-table'
 import { cell, numberCell } from './duration-cells'
 
-export function SlaSection({ dashboard: d, enhanced }: SectionProps) {
+export function SlaSection(props: SectionProps) {
+  const d = props.dashboard
   return (
     <AnalyticsSection
+      {...props}
       id="sla"
       title="SLA compliance"
       definitions={['sla-compliance']}
-      chart={{
-        enhanced,
-        label: 'SLA compliance per target and severity, in percent',
-        dashboard: d,
-        build: slaChart,
-      }}
+      chart={{ label: 'SLA compliance per target and severity, in percent', build: slaChart }}
     >
       <DashboardTable
         label="Targets met and breached per severity"

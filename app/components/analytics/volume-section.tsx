@@ -5,19 +5,16 @@ import { volumeChart } from './dashboard-charts'
 import { DashboardTable } from './dashboard-table'
 import { cell, numberCell } from './duration-cells'
 
-export function VolumeSection({ dashboard: d, enhanced }: SectionProps) {
+export function VolumeSection(props: SectionProps) {
+  const d = props.dashboard
   const { bucket } = d.filters
   return (
     <AnalyticsSection
+      {...props}
       id="volume"
       title="Incidents over time"
       definitions={['period', 'volume']}
-      chart={{
-        enhanced,
-        label: 'Incidents over time by severity',
-        dashboard: d,
-        build: volumeChart,
-      }}
+      chart={{ label: 'Incidents over time by severity', build: volumeChart }}
     >
       <DashboardTable
         label={`Incidents declared per ${bucket} and severity`}
