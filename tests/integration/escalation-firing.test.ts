@@ -2,7 +2,12 @@ import { describe, expect, it } from 'vitest'
 import { createRule } from '~/domain/escalation/escalation.server'
 import type { EscalationAction } from '~/domain/escalation/rules'
 import { verifyOrganization } from '~/domain/incident/audit.server'
-import { declareIncident } from '~/domain/incident/incident-service.server'
+import { lockIncident } from '~/domain/incident/event-store.server'
+import {
+  assignCommanderAsSystem,
+  changeSeverityAsSystem,
+  declareIncident,
+} from '~/domain/incident/incident-service.server'
 import type { Severity } from '~/domain/incident/vocabulary'
 import { relayEvents } from '~/domain/notify/fanout.server'
 import { createLogger } from '~/utils/logger.server'
@@ -169,5 +174,25 @@ describe('an escalation rule that raises severity and assigns a commander', () =
     expect(events.filter((e) => e.type === 'incident.assignment_changed')).toEqual([])
     expect(events.filter((e) => e.type === 'escalation.fired')).toHaveLength(1)
     expect(incident.commanderId).toBe(crew.engineer.user.id)
+  })
+
+  it('changes nothing on a closed incident, and says so', async () => {
+    const crew = await crewWithRule('Closed Org', ({ oncall }) => [
+      { type: 'assign-commander', userId: oncall.user.id },
+    ])
+    const { id, number } = await declare(crew, 'SEV-3')
+    // Closed behind the lifecycle's back: the system commands must check the status themselves.
+    await db.query(`update incident set status = 'closed' where id = $1`, [id])
+    const changed = await db.inOrg(async (em) => {
+      const incident = await lockIncident(em, crew.organizationId, number, undefined)
+      return [
+        await changeSeverityAsSystem(em, incident, 'SEV-1', 'Escalation rule “x”', NOW),
+        await assignCommanderAsSystem(em, incident, crew.oncall.user.id, NOW),
+      ]
+    }, crew.organizationId)
+    expect(changed).toEqual([false, false])
+    const { incident, events } = await loadIncident(db.orm, crew.organizationId, number)
+    expect(entries(events)).toEqual(['1 incident.declared by someone'])
+    expect(incident).toMatchObject({ severity: 'SEV-3', commanderId: crew.engineer.user.id })
   })
 })
