@@ -82,11 +82,11 @@ async function seedDemoIncidents(orm: MikroORM, organizationId: string, userIds:
   })
   const services: Record<string, string> = {}
   for (const name of ['Checkout', 'Search', 'Payments API', 'Sign-in']) {
-    services[name] = await addCatalogEntry(orm, organizationId, 'service', name, '')
+    services[name] = await addCatalogEntry(orm, as(adminId, 'admin'), 'service', name, '')
   }
   const types: Record<string, string> = {}
   for (const name of ['Outage', 'Degradation', 'Security', 'Data issue']) {
-    types[name] = await addCatalogEntry(orm, organizationId, 'type', name, '')
+    types[name] = await addCatalogEntry(orm, as(adminId, 'admin'), 'type', name, '')
   }
   const hour = 3_600_000
   const now = Date.now()

@@ -31,7 +31,6 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'members.manage')
-  const organizationId = member.organization.id
   const formData = await readFormData(request)
   const done = (message: string) =>
     redirectWithFlash('/admin/members', { kind: 'success', message }, context.env)
@@ -41,9 +40,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (submission.status !== 'success')
       return data({ result: submission.reply() }, { status: 400 })
     try {
-      await invite(context.orm, context.boss, {
-        organizationId,
-        invitedBy: { id: member.user.id, displayName: member.user.displayName },
+      await invite(context.orm, context.boss, member, {
         email: submission.value.email,
         role: submission.value.role,
         appUrl: context.env.APP_URL,
@@ -60,12 +57,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   try {
     switch (input.intent) {
       case 'change-role': {
-        const changed = await changeRole(
-          context.orm,
-          organizationId,
-          input.membershipId,
-          input.role,
-        )
+        const changed = await changeRole(context.orm, member, input.membershipId, input.role)
         if (!changed) throw new Response('Member not found', { status: 404 })
         return done(`Role changed to ${ROLE_LABELS[input.role]}.`)
       }
@@ -73,10 +65,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
       case 'reactivate': {
         const changed = await setActive(
           context.orm,
-          organizationId,
+          member,
           input.membershipId,
           input.intent === 'reactivate',
-          member.user.id,
         )
         if (!changed) throw new Response('Member not found', { status: 404 })
         return done(
@@ -86,7 +77,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
         )
       }
       case 'revoke-invitation': {
-        const revoked = await revokeInvitation(context.orm, organizationId, input.invitationId)
+        const revoked = await revokeInvitation(context.orm, member, input.invitationId)
         if (!revoked) throw new Response('Invitation not found', { status: 404 })
         return done('Invitation revoked; its link no longer works.')
       }

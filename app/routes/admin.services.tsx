@@ -49,7 +49,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
     try {
       await addCatalogEntry(
         context.orm,
-        member.organization.id,
+        member,
         kind,
         submission.value.name,
         submission.value.description,
@@ -66,13 +66,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
   const toggle = parseWithZod(formData, { schema: toggleSchema })
   if (toggle.status !== 'success') throw new Response('Bad request', { status: 400 })
   const { kind, id, intent: change } = toggle.value
-  const changed = await setCatalogEntryActive(
-    context.orm,
-    member.organization.id,
-    kind,
-    id,
-    change === 'restore',
-  )
+  const changed = await setCatalogEntryActive(context.orm, member, kind, id, change === 'restore')
   if (!changed) throw new Response('Not found', { status: 404 })
   return redirectWithFlash(
     '/admin/services',

@@ -5,6 +5,7 @@ import { changeRole, setActive } from '~/domain/access/members.server'
 import { listSessions, revokeSession } from '~/domain/access/session.server'
 import { parseEnv, webEnvSchema } from '~/utils/env.server'
 import {
+  actorOf,
   addMembership,
   createMember,
   expectThrownResponse,
@@ -34,7 +35,7 @@ async function organizationWithAdmin() {
 
 describe('a change made by an admin counts on the member’s very next request', () => {
   it('a manager demoted to engineer loses analytics.view on the next request', async () => {
-    const { organizationId } = await organizationWithAdmin()
+    const { organizationId, admin } = await organizationWithAdmin()
     const manager = await createMember(db, { organizationId, role: 'manager' })
     const session = await signIn(db, manager)
 
@@ -42,7 +43,7 @@ describe('a change made by an admin counts on the member’s very next request',
     const viewer = await requireMember(before.request, before.context, 'analytics.view')
     expect(viewer.role).toBe('manager')
 
-    await changeRole(db.orm, organizationId, manager.membershipId, 'engineer')
+    await changeRole(db.orm, actorOf(admin), manager.membershipId, 'engineer')
 
     const after = nextRequest(session.cookie)
     expect(
@@ -59,13 +60,13 @@ describe('a change made by an admin counts on the member’s very next request',
   })
 
   it('a deactivated member has no organization on the next request', async () => {
-    const { organizationId } = await organizationWithAdmin()
+    const { organizationId, admin } = await organizationWithAdmin()
     const engineer = await createMember(db, { organizationId, role: 'engineer' })
     const session = await signIn(db, engineer)
     const before = nextRequest(session.cookie)
     await requireMember(before.request, before.context, 'incident.view')
 
-    await setActive(db.orm, organizationId, engineer.membershipId, false)
+    await setActive(db.orm, actorOf(admin), engineer.membershipId, false)
 
     const after = nextRequest(session.cookie)
     expect(await expectThrownResponse(requireMember(after.request, after.context), 403)).toMatch(
@@ -81,7 +82,7 @@ describe('a change made by an admin counts on the member’s very next request',
   })
 
   it('a member deactivated in the active organization falls back to another one they belong to', async () => {
-    const { organizationId } = await organizationWithAdmin()
+    const { organizationId, admin } = await organizationWithAdmin()
     const second = await organizationWithAdmin()
     const person = await createMember(db, { organizationId, role: 'manager' })
     await addMembership(db, {
@@ -91,7 +92,7 @@ describe('a change made by an admin counts on the member’s very next request',
     })
     const session = await signIn(db, person)
 
-    await setActive(db.orm, organizationId, person.membershipId, false)
+    await setActive(db.orm, actorOf(admin), person.membershipId, false)
 
     const viewer = await getViewer(pageRequest('/', session.cookie), loadContext(db))
     expect(viewer?.organization?.id).toBe(second.organizationId)

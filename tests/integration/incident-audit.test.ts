@@ -14,6 +14,7 @@ import {
   transitionIncident,
 } from '~/domain/incident/incident-service.server'
 import { listIncidents, parseIncidentFilters } from '~/domain/incident/incident-list.server'
+import { standInAdmin } from '../support/access'
 import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { addMember, eventCount, loadIncident, tamper, type TestMember } from '../support/incidents'
 
@@ -265,7 +266,13 @@ describe('a refused or failed change leaves no trace', () => {
     const organizationId = await db.createOrganization('Numbering Org')
     const admin = await addMember(db, organizationId, 'admin')
     const other = await db.createOrganization('Catalog Owner')
-    const foreignService = await addCatalogEntry(db.orm, other, 'service', 'Billing', '')
+    const foreignService = await addCatalogEntry(
+      db.orm,
+      standInAdmin(other),
+      'service',
+      'Billing',
+      '',
+    )
     await declare(admin)
 
     await expect(

@@ -66,12 +66,12 @@ beforeAll(async () => {
   viewer = await addMember(db, db.organizationId, 'admin', { name: 'Vera Viewer' })
   engineer = await addMember(db, db.organizationId, 'engineer', { name: 'Erin Engineer' })
   services = [
-    await addCatalogEntry(db.orm, db.organizationId, 'service', 'Checkout', ''),
-    await addCatalogEntry(db.orm, db.organizationId, 'service', 'Search', ''),
+    await addCatalogEntry(db.orm, viewer, 'service', 'Checkout', ''),
+    await addCatalogEntry(db.orm, viewer, 'service', 'Search', ''),
   ]
   types = [
-    await addCatalogEntry(db.orm, db.organizationId, 'type', 'Outage', ''),
-    await addCatalogEntry(db.orm, db.organizationId, 'type', 'Degradation', ''),
+    await addCatalogEntry(db.orm, viewer, 'type', 'Outage', ''),
+    await addCatalogEntry(db.orm, viewer, 'type', 'Degradation', ''),
   ]
   const seedOne = async (i: number): Promise<Seeded> => {
     // Three incidents share each declaration time, so the id decides their order; the 7-hour

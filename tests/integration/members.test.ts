@@ -12,7 +12,15 @@ import {
   setActive,
 } from '~/domain/access/members.server'
 import type { Role } from '~/domain/access/permissions'
-import { createMember, createUser, thrownBy, uniqueEmail, type TestMember } from '../support/access'
+import {
+  actorOf,
+  createMember,
+  createUser,
+  standInAdmin,
+  thrownBy,
+  uniqueEmail,
+  type TestMember,
+} from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 
 const db = setUpTestDatabase('members')
@@ -36,7 +44,6 @@ async function organizationWithAdmin(name = 'Org') {
 }
 
 async function sendInvitation(
-  organizationId: string,
   admin: TestMember,
   options: { email?: string; role?: Role; now?: Date } = {},
 ) {
@@ -44,13 +51,8 @@ async function sendInvitation(
   const invitation = await invite(
     db.orm,
     db.boss,
-    {
-      organizationId,
-      invitedBy: { id: admin.userId, displayName: admin.displayName },
-      email,
-      role: options.role ?? 'engineer',
-      appUrl: APP_URL,
-    },
+    actorOf(admin),
+    { email, role: options.role ?? 'engineer', appUrl: APP_URL },
     options.now,
   )
   const [outbox] = await db.query<{
@@ -69,9 +71,10 @@ async function sendInvitation(
 describe('the last active admin', () => {
   it('cannot be demoted or deactivated while alone, and nothing changes', async () => {
     const { organizationId, admin } = await organizationWithAdmin()
+    // Demoting oneself is allowed in general; deactivating is asked of someone else.
     for (const attempt of [
-      changeRole(db.orm, organizationId, admin.membershipId, 'manager'),
-      setActive(db.orm, organizationId, admin.membershipId, false),
+      changeRole(db.orm, actorOf(admin), admin.membershipId, 'manager'),
+      setActive(db.orm, standInAdmin(organizationId), admin.membershipId, false),
     ]) {
       const error = await thrownBy(attempt)
       expect(error).toBeInstanceOf(MemberError)
@@ -83,20 +86,22 @@ describe('the last active admin', () => {
   it('can be demoted once a second active admin exists, who then becomes the last one', async () => {
     const { organizationId, admin } = await organizationWithAdmin()
     const second = await createMember(db, { organizationId, role: 'admin' })
-    expect(await changeRole(db.orm, organizationId, admin.membershipId, 'manager')).toMatchObject({
+    expect(await changeRole(db.orm, actorOf(second), admin.membershipId, 'manager')).toMatchObject({
       role: 'manager',
     })
     expect(await membershipRow(admin.membershipId)).toMatchObject({ role: 'manager' })
-    await expect(setActive(db.orm, organizationId, second.membershipId, false)).rejects.toThrow(
-      MemberError,
+    const refused = await thrownBy(
+      setActive(db.orm, standInAdmin(organizationId), second.membershipId, false),
     )
+    expect(refused).toBeInstanceOf(MemberError)
+    expect((refused as Error).message).toMatch(/at least one active admin/)
     expect(await membershipRow(second.membershipId)).toMatchObject({ role: 'admin', active: true })
   })
 
   it('can be deactivated once a second active admin exists', async () => {
     const { organizationId, admin } = await organizationWithAdmin()
-    await createMember(db, { organizationId, role: 'admin' })
-    expect(await setActive(db.orm, organizationId, admin.membershipId, false)).toMatchObject({
+    const second = await createMember(db, { organizationId, role: 'admin' })
+    expect(await setActive(db.orm, actorOf(second), admin.membershipId, false)).toMatchObject({
       active: false,
     })
     expect(await membershipRow(admin.membershipId)).toMatchObject({ role: 'admin', active: false })
@@ -105,25 +110,23 @@ describe('the last active admin', () => {
   it('cannot deactivate themselves even when another admin exists', async () => {
     const { organizationId, admin } = await organizationWithAdmin()
     const other = await createMember(db, { organizationId, role: 'admin' })
-    const error = await thrownBy(
-      setActive(db.orm, organizationId, admin.membershipId, false, admin.userId),
-    )
+    const error = await thrownBy(setActive(db.orm, actorOf(admin), admin.membershipId, false))
     expect(error).toBeInstanceOf(MemberError)
     expect((error as MemberError).message).toBe(
       'You cannot deactivate yourself. Ask another admin.',
     )
     expect(await membershipRow(admin.membershipId)).toMatchObject({ active: true })
     // Another admin may.
-    expect(
-      await setActive(db.orm, organizationId, admin.membershipId, false, other.userId),
-    ).toMatchObject({ active: false })
+    expect(await setActive(db.orm, actorOf(other), admin.membershipId, false)).toMatchObject({
+      active: false,
+    })
   })
 
   it('is not rescued by a deactivated admin', async () => {
     const { organizationId, admin } = await organizationWithAdmin()
     await createMember(db, { organizationId, role: 'admin', active: false })
     await expect(
-      changeRole(db.orm, organizationId, admin.membershipId, 'engineer'),
+      changeRole(db.orm, actorOf(admin), admin.membershipId, 'engineer'),
     ).rejects.toThrow(MemberError)
   })
 
@@ -131,8 +134,8 @@ describe('the last active admin', () => {
     const { organizationId, admin } = await organizationWithAdmin()
     const second = await createMember(db, { organizationId, role: 'admin' })
     const results = await Promise.allSettled([
-      changeRole(db.orm, organizationId, admin.membershipId, 'engineer'),
-      changeRole(db.orm, organizationId, second.membershipId, 'engineer'),
+      changeRole(db.orm, actorOf(second), admin.membershipId, 'engineer'),
+      changeRole(db.orm, actorOf(admin), second.membershipId, 'engineer'),
     ])
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1)
     const rejected = results.find((r) => r.status === 'rejected')
@@ -147,17 +150,86 @@ describe('the last active admin', () => {
   it('may change other members freely, and an admin may keep the admin role', async () => {
     const { organizationId, admin } = await organizationWithAdmin()
     const engineer = await createMember(db, { organizationId, role: 'engineer' })
-    expect(await changeRole(db.orm, organizationId, admin.membershipId, 'admin')).toMatchObject({
+    const acting = actorOf(admin)
+    expect(await changeRole(db.orm, acting, admin.membershipId, 'admin')).toMatchObject({
       role: 'admin',
     })
-    await changeRole(db.orm, organizationId, engineer.membershipId, 'manager')
-    await setActive(db.orm, organizationId, engineer.membershipId, false)
+    await changeRole(db.orm, acting, engineer.membershipId, 'manager')
+    await setActive(db.orm, acting, engineer.membershipId, false)
     expect(await membershipRow(engineer.membershipId)).toMatchObject({
       role: 'manager',
       active: false,
     })
-    await setActive(db.orm, organizationId, engineer.membershipId, true)
+    await setActive(db.orm, acting, engineer.membershipId, true)
     expect(await membershipRow(engineer.membershipId)).toMatchObject({ active: true })
+  })
+})
+
+describe('a member who may not manage members (engineer, manager)', () => {
+  let organizationId: string
+  let admin: TestMember
+  let refused: TestMember[]
+
+  beforeAll(async () => {
+    ;({ organizationId, admin } = await organizationWithAdmin('Guarded Org'))
+    refused = [
+      await createMember(db, { organizationId, role: 'engineer' }),
+      await createMember(db, { organizationId, role: 'manager' }),
+    ]
+  })
+
+  async function expectForbidden(attempt: Promise<unknown>) {
+    const error = await thrownBy(attempt)
+    expect(error).toBeInstanceOf(MemberError)
+    expect(error).toMatchObject({ status: 403, message: 'Only admins can manage members.' })
+  }
+
+  it('cannot change a role, not even their own, and nothing changes', async () => {
+    const target = await createMember(db, { organizationId, role: 'engineer' })
+    for (const person of refused) {
+      await expectForbidden(changeRole(db.orm, actorOf(person), target.membershipId, 'admin'))
+      await expectForbidden(changeRole(db.orm, actorOf(person), person.membershipId, 'admin'))
+      expect(await membershipRow(person.membershipId)).toMatchObject({ role: person.role })
+    }
+    expect(await membershipRow(target.membershipId)).toMatchObject({
+      role: 'engineer',
+      active: true,
+    })
+  })
+
+  it('cannot deactivate or reactivate anyone, and nothing changes', async () => {
+    const active = await createMember(db, { organizationId, role: 'engineer' })
+    const inactive = await createMember(db, { organizationId, role: 'engineer', active: false })
+    for (const person of refused) {
+      await expectForbidden(setActive(db.orm, actorOf(person), active.membershipId, false))
+      await expectForbidden(setActive(db.orm, actorOf(person), inactive.membershipId, true))
+      await expectForbidden(setActive(db.orm, actorOf(person), admin.membershipId, false))
+    }
+    expect(await membershipRow(active.membershipId)).toMatchObject({ active: true })
+    expect(await membershipRow(inactive.membershipId)).toMatchObject({ active: false })
+    expect(await membershipRow(admin.membershipId)).toMatchObject({ active: true })
+  })
+
+  it('cannot revoke an invitation, which keeps working', async () => {
+    const { invitation, token } = await sendInvitation(admin)
+    for (const person of refused) {
+      await expectForbidden(revokeInvitation(db.orm, actorOf(person), invitation.id))
+    }
+    expect(await lookupInvitation(db.orm, token)).toMatchObject({ status: 'valid' })
+    expect(
+      await db.query('select revoked_at from invitation where id = $1', [invitation.id]),
+    ).toEqual([{ revoked_at: null }])
+  })
+
+  it('cannot invite: no invitation, no e-mail', async () => {
+    const email = uniqueEmail('uninvited')
+    for (const person of refused) {
+      await expectForbidden(
+        invite(db.orm, db.boss, actorOf(person), { email, role: 'engineer', appUrl: APP_URL }),
+      )
+    }
+    expect(await db.query('select 1 from invitation where email = $1', [email])).toEqual([])
+    expect(await db.query('select 1 from email_outbox where to_address = $1', [email])).toEqual([])
   })
 })
 
@@ -175,12 +247,11 @@ describe('another organization’s ids', () => {
       organizationId: theirs.organizationId,
       role: 'engineer',
     })
-    expect(await changeRole(db.orm, mine.organizationId, victim.membershipId, 'admin')).toBeNull()
-    expect(await setActive(db.orm, mine.organizationId, victim.membershipId, false)).toBeNull()
+    const acting = actorOf(mine.admin)
+    expect(await changeRole(db.orm, acting, victim.membershipId, 'admin')).toBeNull()
+    expect(await setActive(db.orm, acting, victim.membershipId, false)).toBeNull()
     // Not even their last admin can be touched (no "last admin" error leaks either).
-    expect(
-      await changeRole(db.orm, mine.organizationId, theirs.admin.membershipId, 'engineer'),
-    ).toBeNull()
+    expect(await changeRole(db.orm, acting, theirs.admin.membershipId, 'engineer')).toBeNull()
     expect(await membershipRow(victim.membershipId)).toMatchObject({
       role: 'engineer',
       active: true,
@@ -190,8 +261,8 @@ describe('another organization’s ids', () => {
   })
 
   it('revokeInvitation answers false and the invitation still works', async () => {
-    const { invitation, token } = await sendInvitation(theirs.organizationId, theirs.admin)
-    expect(await revokeInvitation(db.orm, mine.organizationId, invitation.id)).toBe(false)
+    const { invitation, token } = await sendInvitation(theirs.admin)
+    expect(await revokeInvitation(db.orm, actorOf(mine.admin), invitation.id)).toBe(false)
     expect(await lookupInvitation(db.orm, token)).toMatchObject({ status: 'valid' })
   })
 
@@ -210,7 +281,7 @@ describe('invitations', () => {
   })
 
   it('writes the invitation, its e-mail and its delivery job in one transaction', async () => {
-    const { invitation, outbox, token, email } = await sendInvitation(organizationId, admin, {
+    const { invitation, outbox, token, email } = await sendInvitation(admin, {
       role: 'manager',
     })
     expect(outbox).toMatchObject({ kind: 'invitation', to_address: email })
@@ -238,7 +309,7 @@ describe('invitations', () => {
   })
 
   it('accepting creates the account and the membership exactly once', async () => {
-    const { token, email } = await sendInvitation(organizationId, admin, { role: 'manager' })
+    const { token, email } = await sendInvitation(admin, { role: 'manager' })
     const joined = await acceptInvitation(db.orm, {
       token,
       displayName: 'New Person',
@@ -262,7 +333,7 @@ describe('invitations', () => {
   })
 
   it('accepts one of two simultaneous submissions of the same link, refusing the other cleanly', async () => {
-    const { token, email } = await sendInvitation(organizationId, admin)
+    const { token, email } = await sendInvitation(admin)
     const results = await Promise.allSettled([
       acceptInvitation(db.orm, { token, displayName: 'First', password: PASSWORD }),
       acceptInvitation(db.orm, { token, displayName: 'Second', password: PASSWORD }),
@@ -279,7 +350,7 @@ describe('invitations', () => {
       role: 'engineer',
     })
     const stranger = await createUser(db)
-    const { token } = await sendInvitation(organizationId, admin, { email: person.email })
+    const { token } = await sendInvitation(admin, { email: person.email })
     expect(await lookupInvitation(db.orm, token)).toMatchObject({
       status: 'valid',
       hasAccount: true,
@@ -305,7 +376,7 @@ describe('invitations', () => {
   })
 
   it('refuses a weak password on acceptance without using up the link', async () => {
-    const { token } = await sendInvitation(organizationId, admin)
+    const { token } = await sendInvitation(admin)
     await expect(
       acceptInvitation(db.orm, { token, displayName: 'Weak', password: 'qwerty123456' }),
     ).rejects.toThrow(AccountError)
@@ -313,9 +384,9 @@ describe('invitations', () => {
   })
 
   it('makes a revoked invitation’s link invalid', async () => {
-    const { invitation, token } = await sendInvitation(organizationId, admin)
-    expect(await revokeInvitation(db.orm, organizationId, invitation.id)).toBe(true)
-    expect(await revokeInvitation(db.orm, organizationId, invitation.id)).toBe(false)
+    const { invitation, token } = await sendInvitation(admin)
+    expect(await revokeInvitation(db.orm, actorOf(admin), invitation.id)).toBe(true)
+    expect(await revokeInvitation(db.orm, actorOf(admin), invitation.id)).toBe(false)
     expect(await lookupInvitation(db.orm, token)).toEqual({ status: 'invalid' })
     await expect(
       acceptInvitation(db.orm, { token, displayName: 'Late', password: PASSWORD }),
@@ -324,7 +395,7 @@ describe('invitations', () => {
 
   it(`makes a link invalid after ${INVITATION_DAYS} days`, async () => {
     const sentAt = new Date(Date.now() - (INVITATION_DAYS * 24 + 1) * 3_600_000)
-    const { token, email } = await sendInvitation(organizationId, admin, { now: sentAt })
+    const { token, email } = await sendInvitation(admin, { now: sentAt })
     // Still valid just before it expired.
     const justBefore = new Date(sentAt.getTime() + INVITATION_DAYS * 86_400_000 - 1000)
     expect(await lookupInvitation(db.orm, token, justBefore)).toMatchObject({ status: 'valid' })
@@ -337,8 +408,8 @@ describe('invitations', () => {
 
   it('replaces a pending invitation to the same address: the older link stops working', async () => {
     const email = uniqueEmail('twice')
-    const first = await sendInvitation(organizationId, admin, { email })
-    const second = await sendInvitation(organizationId, admin, { email })
+    const first = await sendInvitation(admin, { email })
+    const second = await sendInvitation(admin, { email })
     expect(await lookupInvitation(db.orm, first.token)).toEqual({ status: 'invalid' })
     expect(await lookupInvitation(db.orm, second.token)).toMatchObject({ status: 'valid' })
   })
@@ -356,9 +427,7 @@ describe('invitations', () => {
       [inactive, 'This person is a deactivated member: reactivate them instead.'],
     ] as const) {
       const error = await thrownBy(
-        invite(db.orm, db.boss, {
-          organizationId,
-          invitedBy: { id: admin.userId, displayName: admin.displayName },
+        invite(db.orm, db.boss, actorOf(admin), {
           email: person.email.toUpperCase(),
           role: 'manager',
           appUrl: APP_URL,

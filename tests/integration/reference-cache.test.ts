@@ -194,18 +194,18 @@ describe('notifications from the database', () => {
 
 describe('the reference cache across two processes', () => {
   it('shows a service retired or added through process A in process B within a second', async () => {
-    const { organizationId } = await team('Catalog')
+    const { organizationId, admin } = await team('Catalog')
     cacheFor(db.orm)
     const b = cacheFor(ormB)
     await Promise.all(running.map((r) => r.listener.whenConnected()))
-    const checkout = await addCatalogEntry(db.orm, organizationId, 'service', 'Checkout', '')
-    await addCatalogEntry(db.orm, organizationId, 'service', 'Payments', '')
+    const checkout = await addCatalogEntry(db.orm, admin, 'service', 'Checkout', '')
+    await addCatalogEntry(db.orm, admin, 'service', 'Payments', '')
 
     const before = await fromCache(b, () => getCatalogs(ormB, organizationId))
     expect(names(before.services)).toEqual(['Checkout', 'Payments'])
 
     const retiredAt = Date.now()
-    await setCatalogEntryActive(db.orm, organizationId, 'service', checkout, false)
+    await setCatalogEntryActive(db.orm, admin, 'service', checkout, false)
     await waitFor(
       'B to drop the retired service',
       async () =>
@@ -225,11 +225,11 @@ describe('the reference cache across two processes', () => {
   })
 
   it('shows a rename made outside the application (psql) in both processes', async () => {
-    const { organizationId } = await team('Rename')
+    const { organizationId, admin } = await team('Rename')
     const a = cacheFor(db.orm)
     const b = cacheFor(ormB)
     await Promise.all([a.listener.whenConnected(), b.listener.whenConnected()])
-    await addCatalogEntry(db.orm, organizationId, 'type', 'Outage', '')
+    await addCatalogEntry(db.orm, admin, 'type', 'Outage', '')
     for (const [started, orm] of [
       [a, db.orm],
       [b, ormB],
@@ -263,7 +263,7 @@ describe('the reference cache across two processes', () => {
     expect(await fromCache(a, () => roleOf(db.orm))).toBe('engineer')
     expect(await fromCache(b, () => roleOf(ormB))).toBe('engineer')
 
-    await changeRole(db.orm, organizationId, await membershipId(engineer), 'manager')
+    await changeRole(db.orm, admin, await membershipId(engineer), 'manager')
     // No waiting: the process that made the change reads it on the very next call.
     expect(await roleOf(db.orm)).toBe('manager')
     await waitFor(
@@ -275,7 +275,7 @@ describe('the reference cache across two processes', () => {
       },
     )
 
-    await setActive(db.orm, organizationId, await membershipId(engineer), false, admin.user.id)
+    await setActive(db.orm, admin, await membershipId(engineer), false)
     expect(
       (await listMembers(db.orm, organizationId)).find((m) => m.userId === engineer.user.id)
         ?.active,
@@ -315,8 +315,8 @@ describe('the reference cache across two processes', () => {
   it('never serves one organization’s data for another, and invalidates them separately', async () => {
     const one = await team('Tenant One')
     const two = await team('Tenant Two')
-    await addCatalogEntry(db.orm, one.organizationId, 'service', 'Only in one', '')
-    await addCatalogEntry(db.orm, two.organizationId, 'service', 'Only in two', '')
+    await addCatalogEntry(db.orm, one.admin, 'service', 'Only in one', '')
+    await addCatalogEntry(db.orm, two.admin, 'service', 'Only in two', '')
     const b = cacheFor(ormB)
     await b.listener.whenConnected()
     expect(names((await getCatalogs(ormB, one.organizationId)).services)).toEqual(['Only in one'])
@@ -326,7 +326,7 @@ describe('the reference cache across two processes', () => {
       'Tenant Two Engineer',
     ])
 
-    await addCatalogEntry(db.orm, one.organizationId, 'service', 'Second in one', '')
+    await addCatalogEntry(db.orm, one.admin, 'service', 'Second in one', '')
     await waitFor(
       'B to reload organization one',
       async () =>

@@ -44,8 +44,8 @@ beforeAll(async () => {
   ])
   pool = [engineer, admin, ...others]
   serviceIds = [
-    await addCatalogEntry(db.orm, db.organizationId, 'service', 'Checkout', ''),
-    await addCatalogEntry(db.orm, db.organizationId, 'service', 'Search', ''),
+    await addCatalogEntry(db.orm, admin, 'service', 'Checkout', ''),
+    await addCatalogEntry(db.orm, admin, 'service', 'Search', ''),
   ]
 })
 

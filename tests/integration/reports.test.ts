@@ -11,7 +11,7 @@ import { getReport, reportObjectKey } from '~/domain/report/report.server'
 import { createObjectStore } from '~/utils/storage/create-store.server'
 import type { ObjectStore } from '~/utils/storage/storage.server'
 import { generateReport, type ReportGenerateDeps } from '~/domain/report/generate.server'
-import { silentLogger, testEnv } from '../support/access'
+import { silentLogger, standInAdmin, testEnv } from '../support/access'
 import {
   dateTimeIn,
   oneOf,
@@ -165,7 +165,7 @@ beforeAll(async () => {
   const aManager = await person('manager', db.organizationId)
   const aServiceId = await addCatalogEntry(
     db.orm,
-    db.organizationId,
+    standInAdmin(db.organizationId),
     'service',
     'Checkout Åland',
     '',
@@ -190,7 +190,13 @@ beforeAll(async () => {
 
   const bId = await db.createOrganization('Borealis Köln')
   b = { id: bId, manager: await person('manager', bId) }
-  const bService = await addCatalogEntry(db.orm, bId, 'service', 'Secret Ledger Gateway', '')
+  const bService = await addCatalogEntry(
+    db.orm,
+    standInAdmin(bId),
+    'service',
+    'Secret Ledger Gateway',
+    '',
+  )
   await resolvedIncident(b.manager, 'Borealis vault breach rehearsal', {
     serviceId: bService,
     ago: 24 * 60,

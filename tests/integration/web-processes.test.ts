@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addCatalogEntry } from '~/domain/incident/catalog.server'
 import { startEmbeddedPostgres } from '../../db/embedded-postgres'
 import { migrate } from '../../db/migrate'
-import { createMember } from '../support/access'
+import { actorOf, createMember } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { freePort } from '../support/postgres-server'
 import { loadRemixBuild } from '../support/remix-build'
@@ -234,8 +234,9 @@ describe('npm start with WEB_CONCURRENCY=2 on a PostgreSQL server', () => {
   let metricsPort: number
 
   beforeAll(async () => {
-    adminEmail = (await createMember(db, { role: 'admin', password: PASSWORD })).email
-    checkoutId = await addCatalogEntry(db.orm, db.organizationId, 'service', 'Checkout', '')
+    const admin = await createMember(db, { role: 'admin', password: PASSWORD })
+    adminEmail = admin.email
+    checkoutId = await addCatalogEntry(db.orm, actorOf(admin), 'service', 'Checkout', '')
     metricsPort = await freePort()
     server = await startServer(dir, {
       DATABASE_URL: db.url,

@@ -44,7 +44,7 @@ beforeAll(async () => {
   env = parseEnv(webEnvSchema, { NODE_ENV: 'test', DATABASE_URL: db.url })
   admin = await addMember(db, db.organizationId, 'admin', { name: 'Ada Admin' })
   const named = await addMember(db, db.organizationId, 'engineer', { name: NAME })
-  const serviceId = await addCatalogEntry(db.orm, db.organizationId, 'service', SERVICE, '')
+  const serviceId = await addCatalogEntry(db.orm, admin, 'service', SERVICE, '')
 
   const declared = await declareIncident(db.orm, admin, {
     title: TITLE,

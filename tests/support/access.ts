@@ -1,7 +1,7 @@
 import os from 'node:os'
 import path from 'node:path'
 import { createObjectStore } from '~/utils/storage/create-store.server'
-import { randomBytes } from 'node:crypto'
+import { randomBytes, randomUUID } from 'node:crypto'
 import type { AppLoadContext } from '@remix-run/node'
 import { expect } from 'vitest'
 import { hashPassword } from '~/domain/access/password.server'
@@ -112,6 +112,29 @@ export async function createMember(
     active: options.active,
   })
   return { ...user, membershipId, organizationId, role: options.role }
+}
+
+/** Who acts, as a domain command receives it (what requireMember answers, minus the session). */
+export function actorOf(member: TestMember) {
+  return {
+    user: { id: member.userId, email: member.email, displayName: member.displayName },
+    role: member.role,
+    organization: { id: member.organizationId },
+  }
+}
+
+/**
+ * An admin acting in the organization without an account or a membership of their own: for setup
+ * that only needs an admin's permission (adding a service), and for the rules about the
+ * organization's active admins, which a stand-in is not one of. Commands that record who acted
+ * need a real member instead.
+ */
+export function standInAdmin(organizationId: string) {
+  return {
+    user: { id: randomUUID(), email: 'stand-in-admin@example.test', displayName: 'Stand-in Admin' },
+    role: 'admin' as const,
+    organization: { id: organizationId },
+  }
 }
 
 export interface SignedIn {

@@ -14,13 +14,26 @@ import { queueEmail } from '~/domain/email/outbox.server'
 import { memberDirectory, type MemberRow } from '~/domain/reference/reference-data.server'
 import { AccountError, normalizeEmail } from './accounts.server'
 import { hashPassword, passwordProblem } from './password.server'
-import { ROLE_LABELS, type Role } from './permissions'
+import { can, ROLE_LABELS, type Role } from './permissions'
 import { newToken, tokenHash } from './tokens.server'
+import type { Member } from './guard.server'
 
 export const INVITATION_DAYS = 7
 
 /** A refused membership change, with words for the person who asked. */
 export class MemberError extends FieldRefusal {}
+
+/** Who changes the organization's members and invitations: the organization comes from them. */
+export type MemberManager = Pick<Member, 'role'> & {
+  user: Pick<Member['user'], 'id' | 'displayName'>
+  organization: Pick<Member['organization'], 'id'>
+}
+
+/** The members page checks the permission too; the service does not rely on it. */
+function assertManagesMembers(member: MemberManager) {
+  if (!can(member.role, 'members.manage'))
+    throw new MemberError(null, 'Only admins can manage members.', 403)
+}
 
 export type { MemberRow }
 
@@ -71,10 +84,12 @@ async function assertAdminRemains(
 
 export async function changeRole(
   orm: MikroORM,
-  organizationId: string,
+  member: MemberManager,
   membershipId: string,
   role: Role,
 ) {
+  assertManagesMembers(member)
+  const organizationId = member.organization.id
   const changed = await inScope(orm, { organizationId }, async (em) => {
     const membership = await em.findOne(MembershipSchema, { id: membershipId, organizationId })
     if (!membership) return null
@@ -88,18 +103,22 @@ export async function changeRole(
   return changed
 }
 
+/**
+ * Ends or restores a membership. Nobody deactivates themselves: they would lock themselves out
+ * mid-change.
+ */
 export async function setActive(
   orm: MikroORM,
-  organizationId: string,
+  member: MemberManager,
   membershipId: string,
   active: boolean,
-  /** Who asks: nobody deactivates themselves (they would lock themselves out mid-change). */
-  actorUserId?: string,
 ) {
+  assertManagesMembers(member)
+  const organizationId = member.organization.id
   const changed = await inScope(orm, { organizationId }, async (em) => {
     const membership = await em.findOne(MembershipSchema, { id: membershipId, organizationId })
     if (!membership) return null
-    if (!active && actorUserId && membership.userId === actorUserId) {
+    if (!active && membership.userId === member.user.id) {
       throw new MemberError(null, 'You cannot deactivate yourself. Ask another admin.')
     }
     if (!active && membership.role === 'admin' && membership.active) {
@@ -113,8 +132,6 @@ export async function setActive(
 }
 
 export interface InviteInput {
-  organizationId: string
-  invitedBy: { id: string; displayName: string }
   email: string
   role: Role
   appUrl: string
@@ -125,11 +142,18 @@ export interface InviteInput {
  * token; the database keeps only its hash. Inviting the same address again replaces the pending
  * invitation (the old link stops working).
  */
-export async function invite(orm: MikroORM, boss: PgBoss, input: InviteInput, now = new Date()) {
+export async function invite(
+  orm: MikroORM,
+  boss: PgBoss,
+  member: MemberManager,
+  input: InviteInput,
+  now = new Date(),
+) {
+  assertManagesMembers(member)
   const email = normalizeEmail(input.email)
   const token = newToken()
-  return inScope(orm, { organizationId: input.organizationId }, async (em) => {
-    const organization = await em.findOneOrFail(OrganizationSchema, { id: input.organizationId })
+  return inScope(orm, { organizationId: member.organization.id }, async (em) => {
+    const organization = await em.findOneOrFail(OrganizationSchema, { id: member.organization.id })
     const existingUser = await em.findOne(UserSchema, { email })
     if (existingUser) {
       const membership = await em.findOne(MembershipSchema, {
@@ -155,7 +179,7 @@ export async function invite(orm: MikroORM, boss: PgBoss, input: InviteInput, no
       email,
       role: input.role,
       tokenHash: tokenHash(token),
-      invitedBy: input.invitedBy.id,
+      invitedBy: member.user.id,
       createdAt: now,
       expiresAt: new Date(now.getTime() + INVITATION_DAYS * 86_400_000),
     })
@@ -165,9 +189,9 @@ export async function invite(orm: MikroORM, boss: PgBoss, input: InviteInput, no
       organizationId: organization.id,
       kind: 'invitation',
       to: email,
-      subject: `${input.invitedBy.displayName} invited you to ${organization.name} on IncidentFlow`,
+      subject: `${member.user.displayName} invited you to ${organization.name} on IncidentFlow`,
       text: [
-        `${input.invitedBy.displayName} invited you to join ${organization.name} on IncidentFlow as ${ROLE_LABELS[input.role].toLowerCase()}.`,
+        `${member.user.displayName} invited you to join ${organization.name} on IncidentFlow as ${ROLE_LABELS[input.role].toLowerCase()}.`,
         '',
         `Accept the invitation: ${link}`,
         '',
@@ -181,10 +205,12 @@ export async function invite(orm: MikroORM, boss: PgBoss, input: InviteInput, no
 
 export async function revokeInvitation(
   orm: MikroORM,
-  organizationId: string,
+  member: MemberManager,
   invitationId: string,
   now = new Date(),
 ) {
+  assertManagesMembers(member)
+  const organizationId = member.organization.id
   return inScope(orm, { organizationId }, async (em) => {
     const updated = await em.nativeUpdate(
       InvitationSchema,

@@ -4,9 +4,22 @@ import { IncidentTypeSchema, ServiceSchema } from '../../../db/entities/incident
 import { inScope } from '../../../db/tenant'
 import { referenceWritten } from '~/utils/reference-cache.server'
 import { referenceCatalog } from '~/domain/reference/reference-data.server'
+import type { Member } from '~/domain/access/guard.server'
+import { can } from '~/domain/access/permissions'
 import { IncidentError } from './incident-errors'
 
 export type CatalogKind = 'service' | 'type'
+
+/** Who changes the services and incident types: the organization comes from them. */
+export type CatalogEditor = Pick<Member, 'role'> & {
+  organization: Pick<Member['organization'], 'id'>
+}
+
+/** The services page checks the permission too; the service does not rely on it. */
+function assertEditsCatalog(member: CatalogEditor) {
+  if (!can(member.role, 'settings.manage'))
+    throw new IncidentError(null, 'Only admins can change services and incident types.', 403)
+}
 
 const schemaFor = (kind: CatalogKind) => (kind === 'service' ? ServiceSchema : IncidentTypeSchema)
 
@@ -23,11 +36,13 @@ export async function listCatalog(orm: MikroORM, organizationId: string) {
 
 export async function addCatalogEntry(
   orm: MikroORM,
-  organizationId: string,
+  member: CatalogEditor,
   kind: CatalogKind,
   name: string,
   description: string,
 ) {
+  assertEditsCatalog(member)
+  const organizationId = member.organization.id
   try {
     const id = await inScope(orm, { organizationId }, async (em) => {
       const entry = em.create(schemaFor(kind), {
@@ -55,11 +70,13 @@ export async function addCatalogEntry(
 /** Entries are retired, not deleted: past incidents keep pointing at them. */
 export async function setCatalogEntryActive(
   orm: MikroORM,
-  organizationId: string,
+  member: CatalogEditor,
   kind: CatalogKind,
   id: string,
   active: boolean,
 ) {
+  assertEditsCatalog(member)
+  const organizationId = member.organization.id
   const changed = await inScope(orm, { organizationId }, async (em) => {
     const updated = await em.nativeUpdate(schemaFor(kind), { id, organizationId }, { active })
     return updated > 0
