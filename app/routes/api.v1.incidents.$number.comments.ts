@@ -1,13 +1,5 @@
-import type { ActionFunctionArgs } from '@remix-run/node'
 import { addComment } from '~/domain/incident/incident-service.server'
-import {
-  apiJson,
-  apiRoute,
-  methodNotAllowed,
-  readJsonBody,
-  requireIncidentActor,
-  requireMethod,
-} from '~/domain/api/http.server'
+import { apiJson, incidentPost, methodNotAllowed } from '~/domain/api/http.server'
 import { requireIncidentDetail, toApiEvent } from '~/domain/api/incidents.server'
 import { CommentRequestSchema } from '~/domain/api/schemas'
 
@@ -17,16 +9,15 @@ export const loader = methodNotAllowed(['POST'])
  * POST /api/v1/incidents/{number}/comments: adds a comment as the token's user. Answers the
  * stored timeline entry; its `seq` is the incident's new version.
  */
-export const action = apiRoute(async (args: ActionFunctionArgs) => {
-  const { request, context } = args
-  requireMethod(request, ['POST'])
-  const { actor, number } = await requireIncidentActor(args)
-  const input = await readJsonBody(request, CommentRequestSchema)
-  const { seq } = await addComment(context.orm, actor, number, input)
-  const detail = await requireIncidentDetail(context.orm, actor, number)
-  const event = detail.events.find((e) => e.seq === seq)
-  if (!event) throw new Error(`comment #${seq} of INC-${number} missing after commit`)
-  return apiJson(toApiEvent(event, detail, actor.organization.timezone), 201, {
-    Location: new URL(`/api/v1/incidents/${number}/timeline`, context.env.APP_URL).toString(),
-  })
-})
+export const action = incidentPost(
+  CommentRequestSchema,
+  async ({ context, actor, number, input }) => {
+    const { seq } = await addComment(context.orm, actor, number, input)
+    const detail = await requireIncidentDetail(context.orm, actor, number)
+    const event = detail.events.find((e) => e.seq === seq)
+    if (!event) throw new Error(`comment #${seq} of INC-${number} missing after commit`)
+    return apiJson(toApiEvent(event, detail, actor.organization.timezone), 201, {
+      Location: new URL(`/api/v1/incidents/${number}/timeline`, context.env.APP_URL).toString(),
+    })
+  },
+)

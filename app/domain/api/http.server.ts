@@ -173,6 +173,27 @@ export async function requireIncidentActor({ request, context, params }: LoaderF
   return { actor, number: incidentNumberParam(params.number) }
 }
 
+/**
+ * A POST to one incident: the method, the token's actor, the incident number and the JSON body are
+ * checked in that order (405, 401/403, 404 on use, 415/422), then `handle` runs with all four.
+ */
+export function incidentPost<S extends z.ZodType>(
+  schema: S,
+  handle: (call: {
+    context: AppLoadContext
+    actor: ApiActor
+    number: number
+    input: z.output<S>
+  }) => Promise<Response>,
+): Handler {
+  return apiRoute(async (args) => {
+    requireMethod(args.request, ['POST'])
+    const { actor, number } = await requireIncidentActor(args)
+    const input = await readJsonBody(args.request, schema)
+    return handle({ context: args.context, actor, number, input })
+  })
+}
+
 /** The issues of a failed parse, keyed by field path (`fields`), with a sentence for `message`. */
 export function validationError(error: z.ZodError, options: { topLevel?: boolean } = {}): ApiError {
   // Keys come from the request (`constructor`, `__proto__`): no inherited ones may answer.
