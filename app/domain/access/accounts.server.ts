@@ -12,6 +12,7 @@ import {
 import { OrganizationSchema } from '../../../db/entities/organization'
 import { inScope } from '../../../db/tenant'
 import { hashPassword, passwordProblem, verifyPassword } from './password.server'
+import { now as clockNow } from '~/utils/clock'
 
 /** A refused sign-up, sign-in or invitation, with words for the person who asked. */
 export class AccountError extends FieldRefusal {}
@@ -165,7 +166,7 @@ async function throttledFor(
 export async function logIn(
   orm: MikroORM,
   input: { email: string; password: string; ip: string },
-  now = new Date(),
+  now = clockNow(),
 ): Promise<LoginOutcome> {
   const email = normalizeEmail(input.email)
   const ip = input.ip.slice(0, 64)

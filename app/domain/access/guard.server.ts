@@ -5,6 +5,7 @@ import { loginUrlFor } from '~/utils/redirect'
 import { can, type Permission, type Role } from './permissions'
 import { clearSessionCookie, readSessionToken, sessionProblem } from './session.server'
 import { tokenHash } from './tokens.server'
+import { now as clockNow } from '~/utils/clock'
 
 export interface OrganizationSummary {
   id: string
@@ -66,7 +67,7 @@ async function loadViewer(request: Request, context: AppLoadContext): Promise<Vi
   const token = await readSessionToken(request, context.env)
   if (!token) return null
   const id = tokenHash(token)
-  const now = new Date()
+  const now = clockNow()
   // One statement reads the session, its user and the user's active memberships (see migration
   // 0011); the once-a-minute touch, when due, is one more on the same connection.
   return readScope(context.orm, {}, async (em) => {

@@ -17,6 +17,7 @@ import { hashPassword, passwordProblem } from './password.server'
 import { can, ROLE_LABELS, type Role } from './permissions'
 import { newToken, tokenHash } from './tokens.server'
 import type { Member } from './guard.server'
+import { now as clockNow } from '~/utils/clock'
 
 export const INVITATION_DAYS = 7
 
@@ -48,7 +49,7 @@ export function listMembers(orm: MikroORM, organizationId: string): Promise<read
 export async function listPendingInvitations(
   orm: MikroORM,
   organizationId: string,
-  now = new Date(),
+  now = clockNow(),
 ) {
   return inScope(orm, { organizationId }, (em) =>
     em.find(
@@ -147,7 +148,7 @@ export async function invite(
   boss: PgBoss,
   member: MemberManager,
   input: InviteInput,
-  now = new Date(),
+  now = clockNow(),
 ) {
   assertManagesMembers(member)
   const email = normalizeEmail(input.email)
@@ -207,7 +208,7 @@ export async function revokeInvitation(
   orm: MikroORM,
   member: MemberManager,
   invitationId: string,
-  now = new Date(),
+  now = clockNow(),
 ) {
   assertManagesMembers(member)
   const organizationId = member.organization.id
@@ -229,7 +230,7 @@ export type InvitationState =
 export async function lookupInvitation(
   orm: MikroORM,
   token: string,
-  now = new Date(),
+  now = clockNow(),
 ): Promise<InvitationState> {
   if (!/^[\w-]{43}$/.test(token)) return { status: 'invalid' }
   const hash = tokenHash(token)
@@ -261,7 +262,7 @@ export interface AcceptInput {
  * Accepts an invitation exactly once (the row is locked, then marked accepted), creating the
  * account when needed, and returns the user who joined.
  */
-export async function acceptInvitation(orm: MikroORM, input: AcceptInput, now = new Date()) {
+export async function acceptInvitation(orm: MikroORM, input: AcceptInput, now = clockNow()) {
   const state = await lookupInvitation(orm, input.token, now)
   if (state.status !== 'valid')
     throw new MemberError(null, 'This invitation link is no longer valid.')

@@ -4,6 +4,7 @@ import { SessionSchema, type UserSession } from '../../../db/entities/access'
 import { inScope } from '../../../db/tenant'
 import { cookieName, cookiesAreSecure } from '~/utils/cookies.server'
 import { newToken, tokenHash } from './tokens.server'
+import { now as clockNow } from '~/utils/clock'
 
 export interface SessionEnv {
   APP_URL: string
@@ -43,7 +44,7 @@ export async function createSession(
   orm: MikroORM,
   env: SessionEnv,
   input: NewSession,
-  now = new Date(),
+  now = clockNow(),
 ) {
   const token = newToken()
   await inScope(orm, { userId: input.userId }, async (em) => {
@@ -82,7 +83,7 @@ export async function revokeSession(
   orm: MikroORM,
   userId: string,
   sessionId: string,
-  now = new Date(),
+  now = clockNow(),
 ) {
   return inScope(orm, { userId }, async (em) => {
     const session = await em.findOne(SessionSchema, { id: sessionId, userId, revokedAt: null })
@@ -96,7 +97,7 @@ export async function listSessions(orm: MikroORM, userId: string) {
   return inScope(orm, { userId }, (em) =>
     em.find(
       SessionSchema,
-      { userId, revokedAt: null, expiresAt: { $gt: new Date() } },
+      { userId, revokedAt: null, expiresAt: { $gt: clockNow() } },
       { orderBy: { lastSeenAt: 'desc' } },
     ),
   )

@@ -5,6 +5,7 @@ import { createRemoteJWKSet, jwtVerify, type JWTPayload } from 'jose'
 import { MembershipSchema, UserSchema } from '../../../db/entities/access'
 import { inScope } from '../../../db/tenant'
 import { normalizeEmail } from './accounts.server'
+import { now } from '~/utils/clock'
 
 /**
  * Supabase Auth as an optional identity provider. Supabase proves who someone is; IncidentFlow
@@ -128,10 +129,10 @@ export async function matchSupabaseIdentity(orm: MikroORM, identity: VerifiedIde
       await em.nativeUpdate(
         UserSchema,
         { id: user.id },
-        { supabaseUserId: identity.subject, lastLoginAt: new Date() },
+        { supabaseUserId: identity.subject, lastLoginAt: now() },
       )
     } else {
-      await em.nativeUpdate(UserSchema, { id: user.id }, { lastLoginAt: new Date() })
+      await em.nativeUpdate(UserSchema, { id: user.id }, { lastLoginAt: now() })
     }
     return {
       user: { id: user.id, email: user.email, displayName: user.displayName },

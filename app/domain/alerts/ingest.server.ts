@@ -13,6 +13,7 @@ import { integrationTokenHash, TOKEN_PATTERN } from './integrations.server'
 import type { PayloadIssue } from './normalized'
 import { verifyPagerDutySignature } from './pagerduty'
 import { PARSERS } from './parsers'
+import { now as clockNow } from '~/utils/clock'
 
 /**
  * The web side of inbound alerts, kept to what must happen before answering: find the
@@ -104,7 +105,7 @@ const invalidToken = () =>
   )
 
 export async function ingestAlert(deps: IngestDeps, request: IngestRequest): Promise<IngestAnswer> {
-  const now = deps.now?.() ?? new Date()
+  const now = deps.now?.() ?? clockNow()
   const { kind } = request
   if (!isKind(kind))
     return refusal(

@@ -13,6 +13,7 @@ import { inScope } from '../../../db/tenant'
 import type { Member } from '~/domain/access/guard.server'
 import { can } from '~/domain/access/permissions'
 import type { Severity } from '~/domain/incident/vocabulary'
+import { now } from '~/utils/clock'
 
 /**
  * Inbound alert integrations, for admins: each one belongs to a service and is reached at
@@ -179,7 +180,7 @@ export async function updateIntegration(
     integration.mitigateOnResolve = input.mitigateOnResolve
     integration.rateLimitPerMinute = input.rateLimitPerMinute
     if (integration.kind === 'pagerduty' && secret) integration.signingSecret = secret
-    integration.updatedAt = new Date()
+    integration.updatedAt = now()
   })
 }
 
@@ -194,7 +195,7 @@ export async function rotateIntegrationToken(
     const integration = await requireIntegration(em, member.organization.id, integrationId)
     integration.tokenHash = token.hash
     integration.tokenHint = token.hint
-    integration.updatedAt = new Date()
+    integration.updatedAt = now()
     return { kind: integration.kind, token: token.token }
   })
 }
@@ -208,7 +209,7 @@ export async function setIntegrationActive(
   await asAdmin(orm, member, async (em) => {
     const integration = await requireIntegration(em, member.organization.id, integrationId)
     integration.active = active
-    integration.updatedAt = new Date()
+    integration.updatedAt = now()
   })
 }
 

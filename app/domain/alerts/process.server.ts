@@ -19,6 +19,7 @@ import { OPEN_STATUSES } from '~/domain/incident/lifecycle'
 import type { Incident } from '../../../db/entities/incident'
 import { PARSERS } from './parsers'
 import { clip, type NormalizedAlert } from './normalized'
+import { now as clockNow } from '~/utils/clock'
 
 /**
  * The worker side of inbound alerts: the stored receipts of a batch of `alert-ingest` jobs, in one
@@ -87,7 +88,7 @@ const lockName = (integrationId: string, dedupKey: string) =>
 export async function processAlertReceipt(
   deps: AlertProcessDeps,
   job: AlertJob,
-  now: Date = new Date(),
+  now: Date = clockNow(),
 ): Promise<{ result: ReceiptResult; outcome: AlertOutcome[] }> {
   const [processed] = await processAlertReceipts(deps, [job], now)
   if (processed!.error) throw processed!.error
@@ -101,7 +102,7 @@ export async function processAlertReceipt(
 export async function processAlertReceipts(
   deps: AlertProcessDeps,
   jobs: ReadonlyArray<AlertJob>,
-  now: Date = new Date(),
+  now: Date = clockNow(),
 ): Promise<ProcessedReceipt[]> {
   const byOrganization = new Map<string, AlertJob[]>()
   for (const job of jobs) {
@@ -763,7 +764,7 @@ export interface AlertRepeatsJob {
 export async function flushAlertRepeats(
   orm: MikroORM,
   job: AlertRepeatsJob,
-  now: Date = new Date(),
+  now: Date = clockNow(),
 ): Promise<number> {
   const { organizationId } = job
   return inScope(orm, { organizationId }, async (em) => {
@@ -832,7 +833,7 @@ export async function markReceiptFailed(
   orm: MikroORM,
   job: AlertJob,
   message: string,
-  now: Date = new Date(),
+  now: Date = clockNow(),
 ) {
   await inScope(orm, { organizationId: job.organizationId }, (em) =>
     em.execute(

@@ -5,6 +5,7 @@ import {
   type AlertProcessDeps,
   type ProcessedReceipt,
 } from './process.server'
+import { now as clockNow } from '~/utils/clock'
 
 /**
  * Processes the receipts of a batch of jobs (see `processAlertReceipts`: one entry per job, in the
@@ -36,7 +37,7 @@ export async function ingestAlertReceipt(
   deps: AlertProcessDeps & { now?: () => Date },
   job: AlertJob,
 ): Promise<ProcessedReceipt['result']> {
-  const { results } = await processReceiptJobs(deps, [job], deps.now?.() ?? new Date())
+  const { results } = await processReceiptJobs(deps, [job], deps.now?.() ?? clockNow())
   if (results[0]!.error) throw results[0]!.error
   return results[0]!.result
 }

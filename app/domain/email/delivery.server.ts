@@ -11,6 +11,7 @@ import {
   markUnclaimed,
   outcomeKey,
 } from '~/domain/notify/delivery-batch'
+import { now as clockNow } from '~/utils/clock'
 
 /** Sends to the provider at once per batch; the provider's own rate limit answers 429 beyond it. */
 export const SEND_CONCURRENCY = 25
@@ -160,7 +161,7 @@ export async function deliverEmails(
           recorded.set(row.id, {
             status,
             providerMessageId: result.providerId,
-            deliveredAt: new Date(),
+            deliveredAt: clockNow(),
             lastError: null,
           })
           outcomes.set(key, { outcome: status })

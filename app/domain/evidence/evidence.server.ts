@@ -11,6 +11,7 @@ import { IncidentError } from '~/domain/incident/incident-errors'
 import { canWork } from '~/domain/incident/incident-queries.server'
 import { SNIFF_BYTES, displayName, sniff } from './file-type'
 import { isUuid } from '~/utils/uuid'
+import { now as clockNow } from '~/utils/clock'
 
 type Actorish = Pick<Member, 'user' | 'role' | 'organization'>
 
@@ -180,7 +181,7 @@ export async function recordUpload(
   number: number,
   staged: Extract<StagedUpload, { ok: true }>,
   description: string,
-  now = new Date(),
+  now = clockNow(),
 ) {
   try {
     return await inScope(orm, { organizationId: member.organization.id }, async (em) => {
@@ -233,7 +234,7 @@ export async function withdrawEvidence(
   member: Actorish,
   number: number,
   input: { attachmentId: string; reason: string; version?: number },
-  now = new Date(),
+  now = clockNow(),
 ) {
   const reason = input.reason.trim()
   if (!reason) throw new IncidentError('reason', 'Give a reason for withdrawing the evidence.')

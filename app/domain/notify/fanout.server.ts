@@ -10,6 +10,7 @@ import { withRequestId } from '~/utils/request-id.server'
 import { emailEvent } from './event-email.server'
 import { deliverEventToWebhooks } from './event-webhooks.server'
 import { defaultRecipients, Recipients } from './recipients.server'
+import { now as clockNow } from '~/utils/clock'
 
 export interface FanoutDeps {
   orm: MikroORM
@@ -92,7 +93,7 @@ async function relayOne(deps: FanoutDeps): Promise<'done' | 'failed' | 'empty'> 
 
 /** One event: the people it concerns, the rules it fires, then its e-mails and webhooks. */
 async function fanOutEvent(em: EntityManager, deps: FanoutDeps, row: OutboxRow) {
-  const now = deps.now?.() ?? new Date()
+  const now = deps.now?.() ?? clockNow()
   const incident = await em.findOne(
     IncidentSchema,
     { id: row.incident_id },

@@ -14,6 +14,7 @@ import {
   type Answer,
   type WebhookTransport,
 } from './webhook-transport.server'
+import { now as clockNow } from '~/utils/clock'
 
 export const USER_AGENT = 'IncidentFlow-Webhooks'
 
@@ -97,7 +98,7 @@ export function nextDelay(
   schedule: readonly number[],
   retryAfterHeader: string | null | undefined,
   random: () => number = Math.random,
-  now: Date = new Date(),
+  now: Date = clockNow(),
 ): number | null {
   if (attempt < 1 || attempt > schedule.length) return null
   const asked = parseRetryAfter(retryAfterHeader, now)
@@ -257,7 +258,7 @@ export async function deliverWebhooks(
   deps: WebhookDeliverDeps,
   jobs: readonly WebhookJob[],
 ): Promise<WebhookJobResult[]> {
-  const now = deps.now ?? (() => new Date())
+  const now = deps.now ?? clockNow
   const random = deps.random ?? Math.random
   const { settings, logger } = deps
   const transport = deps.transport ?? transportFor(settings)

@@ -18,6 +18,7 @@ import { can } from '~/domain/access/permissions'
 import { WEBHOOK_EVENT_TYPES } from './kinds'
 import { checkWebhookUrl, WebhookTargetError, type Resolver } from './ssrf.server'
 import { newMessageId, newSecret } from './webhook-signing'
+import { now as clockNow } from '~/utils/clock'
 
 /** Sent only by "Send test event"; endpoints cannot subscribe to it. */
 export const TEST_EVENT_TYPE = 'webhook.test'
@@ -91,7 +92,7 @@ export async function enqueueWebhookDelivery(
   if (existing) return existing
   const endpoint = await findEndpoint(em, input.organizationId, input.endpointId)
   if (!endpoint?.enabled) return null
-  const now = new Date()
+  const now = clockNow()
   const delivery = em.create(WebhookDeliverySchema, {
     organizationId: input.organizationId,
     endpointId: endpoint.id,
@@ -152,7 +153,7 @@ async function restartDelivery(
 ) {
   delivery.status = 'pending'
   delivery.attempts = 0
-  delivery.nextAttemptAt = new Date()
+  delivery.nextAttemptAt = clockNow()
   delivery.deliveredAt = null
   await em.flush()
   await sendJob(
@@ -525,7 +526,7 @@ export async function sendTestEvent(
         requestedBy: { id: member.user.id, name: member.user.displayName },
       },
       idempotencyKey: `test:${endpoint.id}:${randomUUID()}`,
-      occurredAt: new Date(),
+      occurredAt: clockNow(),
       expireInSeconds: options.expireInSeconds,
     })
     return { deliveryId: delivery!.id }

@@ -39,6 +39,7 @@ import {
   lockPostmortem,
   PUBLISHED_EDIT_MESSAGE,
 } from './postmortem.server'
+import { now as clockNow } from '~/utils/clock'
 
 /**
  * Generated postmortem drafts: requested by a person (a row and its `postmortem-draft` job in one
@@ -190,7 +191,7 @@ export async function requestDraft(
     now?: Date
   },
 ): Promise<DraftView> {
-  const now = options.now ?? new Date()
+  const now = options.now ?? clockNow()
   const organizationId = member.organization.id
   return inScope(orm, { organizationId }, async (em) => {
     const { incident, postmortem } = await lockFor(em, member, number, now)
@@ -230,7 +231,7 @@ export async function getDraft(
   member: Actor,
   number: number,
   draftId: string,
-  now: Date = new Date(),
+  now: Date = clockNow(),
 ): Promise<DraftView | null> {
   if (!UUID.test(draftId)) return null
   const organizationId = member.organization.id
@@ -278,7 +279,7 @@ export async function listDrafts(
   options: { limit?: number; now?: Date } = {},
 ): Promise<DraftSummary[]> {
   const organizationId = member.organization.id
-  const now = options.now ?? new Date()
+  const now = options.now ?? clockNow()
   return inScope(orm, { organizationId }, async (em) => {
     const incident = await em.findOne(IncidentSchema, { organizationId, number })
     if (!incident || !canEditPostmortem(member, incident)) return []
@@ -317,7 +318,7 @@ export async function acceptDraft(
   member: Actor,
   number: number,
   draftId: string,
-  now: Date = new Date(),
+  now: Date = clockNow(),
 ): Promise<{ revision: number }> {
   if (!UUID.test(draftId)) throw new DraftError('Draft not found', 404)
   const organizationId = member.organization.id
@@ -380,7 +381,7 @@ export async function discardDraft(
   member: Actor,
   number: number,
   draftId: string,
-  now: Date = new Date(),
+  now: Date = clockNow(),
 ): Promise<void> {
   if (!UUID.test(draftId)) throw new DraftError('Draft not found', 404)
   const organizationId = member.organization.id
@@ -469,7 +470,7 @@ export async function runDraft(
   payload: JobPayload<'postmortem-draft'>,
   attempt: Attempt = { retryCount: 0, retryLimit: 0 },
 ): Promise<DraftOutcome> {
-  const now = deps.now ?? (() => new Date())
+  const now = deps.now ?? clockNow
   const { draftId, organizationId } = payload
   const scope = { organizationId }
 

@@ -22,6 +22,7 @@ import { renderReportCharts } from './report-charts.server'
 import { postmortemReportReadyEmail, reportReadyEmail } from './report-email'
 import { describeFilters, describePeriod } from './report-text'
 import { filterNamesFor, reportObjectKey } from './report.server'
+import { now as clockNow } from '~/utils/clock'
 
 export interface ReportGenerateDeps {
   orm: MikroORM
@@ -75,7 +76,7 @@ export async function generateReport(
   payload: JobPayload<'report-generate'>,
   attempt: Attempt = { retryCount: 0, retryLimit: 0 },
 ): Promise<{ outcome: ReportOutcome; timings: ReportTimings | null }> {
-  const now = deps.now ?? (() => new Date())
+  const now = deps.now ?? clockNow
   const { reportId, organizationId } = payload
   const scope = { organizationId }
 

@@ -21,6 +21,7 @@ import { can } from '~/domain/access/permissions'
 import type { AnalyticsFilters } from '~/domain/analytics/types'
 import { SEVERITIES } from '~/domain/incident/vocabulary'
 import { reportFilename, type FilterNames } from './report-text'
+import { now as clockNow } from '~/utils/clock'
 
 /**
  * PDF reports: requesting one (a row and its `report-generate` job, in one transaction), reading
@@ -183,7 +184,7 @@ export async function requestReport(
   boss: PgBoss,
   member: Actor,
   filters: AnalyticsFilters,
-  now: Date = new Date(),
+  now: Date = clockNow(),
 ): Promise<{ report: ReportView; reused: boolean }> {
   requireReports(member)
   const parameters = canonicalFilters(filters)
@@ -208,7 +209,7 @@ export async function requestPostmortemReport(
   boss: PgBoss,
   member: Actor,
   incidentNumber: number,
-  now: Date = new Date(),
+  now: Date = clockNow(),
 ): Promise<{ report: ReportView; reused: boolean }> {
   requireReports(member)
   const organizationId = member.organization.id
@@ -317,7 +318,7 @@ export async function getReport(
   orm: MikroORM,
   member: Actor,
   reportId: string,
-  now: Date = new Date(),
+  now: Date = clockNow(),
 ): Promise<ReportView | null> {
   requireReports(member)
   if (!UUID.test(reportId)) return null
@@ -337,7 +338,7 @@ export async function listReports(
 ): Promise<ReportView[]> {
   requireReports(member)
   const organizationId = member.organization.id
-  const now = options.now ?? new Date()
+  const now = options.now ?? clockNow()
   return inScope(orm, { organizationId }, async (em) => {
     const rows = await em.find(
       ReportSchema,
