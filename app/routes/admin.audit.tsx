@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { requireMember } from '~/domain/access/guard.server'
 import { verifyOrganization } from '~/domain/incident/audit.server'
+import { now } from '~/utils/clock'
 
 export const meta: MetaFunction = () => [{ title: 'Audit verification · IncidentFlow' }]
 
@@ -13,7 +14,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     ...result,
     milliseconds: Math.round(performance.now() - started),
-    checkedAt: new Date().toISOString(),
+    checkedAt: now().toISOString(),
   }
 }
 
