@@ -3,8 +3,9 @@ import { TableHead } from '~/components/table-head'
 import { ScrollTable } from './scroll-table'
 
 /**
- * One table of the dashboard in its scrolling region: `label` names the region, `caption` the
- * table (for screen readers only unless `captionClassName` shows it); `children` are the body rows.
+ * One table of the dashboard in its scrolling region: `label` names the region (the caption's
+ * words when not given), `caption` the table (for screen readers only unless `captionClassName`
+ * shows it); `children` are the body rows.
  */
 export function DashboardTable({
   label,
@@ -13,16 +14,14 @@ export function DashboardTable({
   columns,
   foot,
   children,
-}: {
-  label: string
-  caption: ReactNode
+}: ({ label: string; caption: ReactNode } | { label?: undefined; caption: string }) & {
   captionClassName?: string
   columns: ReactNode[]
   foot?: ReactNode
   children: ReactNode
 }) {
   return (
-    <ScrollTable label={label}>
+    <ScrollTable label={label ?? (caption as string)}>
       <table className="min-w-full divide-y divide-slate-200 text-sm">
         <caption className={captionClassName}>{caption}</caption>
         <TableHead columns={columns} />

@@ -14,7 +14,6 @@ export function OpenAgeSection(props: SectionProps) {
       chart={{ label: 'Open incidents by time since impact started', build: openAgeChart }}
     >
       <DashboardTable
-        label="Incidents open now, by time since impact started"
         caption="Incidents open now, by time since impact started"
         columns={['Age', 'Open incidents']}
       >

@@ -41,7 +41,6 @@ function RecurringTable({
 }) {
   return (
     <DashboardTable
-      label={caption}
       caption={caption}
       captionClassName="px-3 py-2 text-left font-medium"
       columns={[heading, 'Incidents', 'Resolved', 'MTTR median', 'MTTR 90th pct']}

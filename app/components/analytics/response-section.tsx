@@ -11,7 +11,6 @@ export function ResponseSection({ dashboard: d, enhanced }: SectionProps) {
   return (
     <AnalyticsSection id="response" title="Response times" definitions={['mtta', 'mttm', 'mttr']}>
       <DashboardTable
-        label="Time to acknowledge, mitigate and resolve over the period"
         caption="Time to acknowledge, mitigate and resolve over the period"
         columns={['Metric', 'Incidents counted', 'Mean', 'Median', '90th pct']}
       >
