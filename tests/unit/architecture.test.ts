@@ -146,6 +146,28 @@ describe('architecture', () => {
     expect(climbing).toEqual([])
   })
 
+  it('keeps db/ below the application: no route, component, Express or worker import', () => {
+    // Migrating also creates pg-boss's schema and queues, which jobs/boss.ts owns.
+    const named = new Set(['db/migrate.ts -> jobs/boss.ts'])
+    const up = edges(
+      (from, to) => under('db')(from) && /^(app\/(routes|components|server)|jobs)\//.test(to),
+    )
+    expect(up.filter((edge) => !named.has(edge))).toEqual([])
+  })
+
+  it('lets utils/ reach up only where docs/architecture.md names it', () => {
+    const named = new Set([
+      'app/utils/error-reply.server.ts -> app/domain/domain-error.ts',
+      'app/utils/env.server.ts -> app/domain/sla/policy.ts',
+      'app/utils/metrics.server.ts -> app/domain/queues/queue-stats.server.ts',
+    ])
+    const up = edges(
+      (from, to) =>
+        under('app/utils')(from) && /^app\/(domain|routes|components|server)\//.test(to),
+    )
+    expect(up.filter((edge) => !named.has(edge))).toEqual([])
+  })
+
   it('keeps job handlers thin adapters (under 80 lines)', () => {
     const handlers = files.filter(under('jobs/handlers'))
     expect(handlers.filter((file) => lines(file) >= 80).map((f) => `${f}: ${lines(f)}`)).toEqual([])
