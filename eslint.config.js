@@ -35,6 +35,15 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-console': ['error', { allow: ['warn', 'error', 'log', 'table'] }],
       eqeqeq: ['error', 'always', { null: 'ignore' }],
+      // `make dev` compiles app modules with Babel, which refuses `declare` class fields.
+      'no-restricted-syntax': [
+        'error',
+        {
+          selector: 'PropertyDefinition[declare=true]',
+          message:
+            'Babel (the dev compiler) refuses declare fields: narrow through generics instead.',
+        },
+      ],
     },
   },
   {

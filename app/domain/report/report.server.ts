@@ -33,9 +33,7 @@ import { now as clockNow } from '~/utils/clock'
 type Actor = Pick<Member, 'user' | 'role' | 'organization'>
 
 /** A refused report request: not allowed (403) or not found (404). */
-export class ReportError extends DomainError {
-  declare readonly status: 403 | 404
-
+export class ReportError extends DomainError<string, 403 | 404> {
   constructor(message: string, status: 403 | 404) {
     super(message, { status })
   }
