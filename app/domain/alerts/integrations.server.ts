@@ -91,6 +91,18 @@ async function requireIntegration(em: EntityManager, organizationId: string, id:
   return integration
 }
 
+/** `change` on this organization's integration, as an admin, in one transaction; 404 for any other id. */
+function onIntegration<T>(
+  orm: MikroORM,
+  member: Actorish,
+  id: string,
+  change: (integration: Integration, em: EntityManager) => Promise<T>,
+) {
+  return asAdmin(orm, member, async (em) =>
+    change(await requireIntegration(em, member.organization.id, id), em),
+  )
+}
+
 function checkText(input: Pick<IntegrationInput, 'name' | 'signingSecret'>) {
   const name = input.name.trim()
   if (!name) throw new IntegrationError('name', 'Give the integration a name.')
@@ -162,8 +174,7 @@ export async function updateIntegration(
   integrationId: string,
   input: Omit<IntegrationInput, 'kind'> & { version: string },
 ): Promise<void> {
-  await asAdmin(orm, member, async (em) => {
-    const integration = await requireIntegration(em, member.organization.id, integrationId)
+  await onIntegration(orm, member, integrationId, async (integration, em) => {
     if (versionOf(integration) !== input.version)
       throw new IntegrationError(
         null,
@@ -191,8 +202,7 @@ export async function rotateIntegrationToken(
   integrationId: string,
 ): Promise<{ kind: IntegrationKind; token: string }> {
   const token = newIntegrationToken()
-  return asAdmin(orm, member, async (em) => {
-    const integration = await requireIntegration(em, member.organization.id, integrationId)
+  return onIntegration(orm, member, integrationId, async (integration) => {
     integration.tokenHash = token.hash
     integration.tokenHint = token.hint
     integration.updatedAt = now()
@@ -206,8 +216,7 @@ export async function setIntegrationActive(
   integrationId: string,
   active: boolean,
 ): Promise<void> {
-  await asAdmin(orm, member, async (em) => {
-    const integration = await requireIntegration(em, member.organization.id, integrationId)
+  await onIntegration(orm, member, integrationId, async (integration) => {
     integration.active = active
     integration.updatedAt = now()
   })
@@ -219,8 +228,7 @@ export async function deleteIntegration(
   member: Actorish,
   integrationId: string,
 ): Promise<void> {
-  await asAdmin(orm, member, async (em) => {
-    const integration = await requireIntegration(em, member.organization.id, integrationId)
+  await onIntegration(orm, member, integrationId, async (integration, em) => {
     em.remove(integration)
   })
 }

@@ -59,6 +59,18 @@ async function requireEndpoint(em: EntityManager, organizationId: string, id: st
   return endpoint
 }
 
+/** `change` on this organization's endpoint, as an admin, in one transaction; 404 for any other id. */
+function onEndpoint<T>(
+  orm: MikroORM,
+  member: Actorish,
+  id: string,
+  change: (endpoint: WebhookEndpoint, em: EntityManager) => Promise<T>,
+) {
+  return asAdmin(orm, member, async (em) =>
+    change(await requireEndpoint(em, member.organization.id, id), em),
+  )
+}
+
 // ---------------------------------------------------------------------------------------------
 // Enqueueing (called inside other transactions: the event fan-out, the admin actions below)
 // ---------------------------------------------------------------------------------------------
@@ -244,8 +256,7 @@ export async function updateEndpoint(
     await requireEndpoint(em, member.organization.id, endpointId)
   })
   const checked = await checkedInput(input, options)
-  await asAdmin(orm, member, async (em) => {
-    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
+  await onEndpoint(orm, member, endpointId, async (endpoint, em) => {
     em.assign(endpoint, checked)
   })
 }
@@ -256,8 +267,7 @@ export async function setEndpointEnabled(
   endpointId: string,
   enabled: boolean,
 ): Promise<void> {
-  await asAdmin(orm, member, async (em) => {
-    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
+  await onEndpoint(orm, member, endpointId, async (endpoint) => {
     endpoint.enabled = enabled
     endpoint.disabledReason = enabled ? null : `Disabled by ${member.user.displayName}.`
   })
@@ -269,8 +279,7 @@ export async function rotateSecret(
   member: Actorish,
   endpointId: string,
 ): Promise<void> {
-  await asAdmin(orm, member, async (em) => {
-    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
+  await onEndpoint(orm, member, endpointId, async (endpoint) => {
     endpoint.secret = newSecret()
   })
 }
@@ -281,8 +290,7 @@ export async function deleteEndpoint(
   member: Actorish,
   endpointId: string,
 ): Promise<void> {
-  await asAdmin(orm, member, async (em) => {
-    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
+  await onEndpoint(orm, member, endpointId, async (endpoint, em) => {
     em.remove(endpoint)
   })
 }
@@ -335,8 +343,7 @@ export async function getEndpoint(
   member: Actorish,
   endpointId: string,
 ): Promise<EndpointDetail> {
-  return asAdmin(orm, member, async (em) => {
-    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
+  return onEndpoint(orm, member, endpointId, async (endpoint) => {
     return {
       id: endpoint.id,
       url: endpoint.url,
@@ -403,8 +410,7 @@ export async function listDeliveries(
   page: number,
 ): Promise<{ deliveries: DeliveryRow[]; page: number; hasNext: boolean }> {
   const current = Number.isSafeInteger(page) && page > 0 ? page : 1
-  return asAdmin(orm, member, async (em) => {
-    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
+  return onEndpoint(orm, member, endpointId, async (endpoint, em) => {
     const rows = await em.find(
       WebhookDeliverySchema,
       { organizationId: member.organization.id, endpointId: endpoint.id },
@@ -511,8 +517,7 @@ export async function sendTestEvent(
   endpointId: string,
   options: { expireInSeconds?: number } = {},
 ): Promise<{ deliveryId: string }> {
-  return asAdmin(orm, member, async (em) => {
-    const endpoint = await requireEndpoint(em, member.organization.id, endpointId)
+  return onEndpoint(orm, member, endpointId, async (endpoint, em) => {
     if (!endpoint.enabled)
       throw new WebhookError(null, 'Enable the endpoint before sending a test event.', 409)
     const delivery = await enqueueWebhookDelivery(em, boss, {
