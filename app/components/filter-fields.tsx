@@ -70,3 +70,27 @@ export function FilterSelect({
     </label>
   )
 }
+
+/** Two date inputs side by side, `from` and `to`, for a filter's range of days. */
+export function DateRangeFields({
+  from,
+  to,
+  labels,
+}: {
+  from: string | null | undefined
+  to: string | null | undefined
+  labels: { from: string; to: string }
+}) {
+  return (
+    <div className="grid grid-cols-2 gap-2">
+      <label className="block">
+        <span className="font-medium text-slate-800">{labels.from}</span>
+        <input type="date" name="from" defaultValue={from ?? ''} className={selectClass} />
+      </label>
+      <label className="block">
+        <span className="font-medium text-slate-800">{labels.to}</span>
+        <input type="date" name="to" defaultValue={to ?? ''} className={selectClass} />
+      </label>
+    </div>
+  )
+}

@@ -20,3 +20,10 @@ export function TableHead({
     </thead>
   )
 }
+
+/** The header of a column of row buttons: named for screen readers, blank on screen. */
+export const ACTIONS_COLUMN = (
+  <span key="actions" className="sr-only">
+    Actions
+  </span>
+)

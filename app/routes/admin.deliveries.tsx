@@ -4,7 +4,7 @@ import { Form, isRouteErrorResponse, Link, useLoaderData, useRouteError } from '
 import * as z from '~/utils/zod'
 import { ErrorPage } from '~/components/error-page'
 import { JobQueues } from '~/components/job-queues'
-import { TableHead } from '~/components/table-head'
+import { ACTIONS_COLUMN, TableHead } from '~/components/table-head'
 import { requireMember } from '~/domain/access/guard.server'
 import { loadQueueStats, queueStatsView } from '~/domain/queues/queue-stats.server'
 import { listFailedDeliveries, retryFailed } from '~/domain/notify/webhooks.server'
@@ -94,9 +94,7 @@ export default function FailedDeliveries() {
                 'Reason',
                 'Attempts',
                 'Time',
-                <span key="actions" className="sr-only">
-                  Actions
-                </span>,
+                ACTIONS_COLUMN,
               ]}
             />
             <tbody className="divide-y divide-slate-100">

@@ -1,5 +1,5 @@
 import { Form, Link } from '@remix-run/react'
-import { FilterCheckboxes, FilterSelect } from '~/components/filter-fields'
+import { DateRangeFields, FilterCheckboxes, FilterSelect } from '~/components/filter-fields'
 import { PERIODS, PERIOD_LABELS } from '~/domain/analytics/filters'
 import type { AnalyticsFilters } from '~/domain/analytics/types'
 import { SEVERITIES } from '~/domain/incident/vocabulary'
@@ -39,16 +39,7 @@ export function AnalyticsFilterForm({
               ))}
             </select>
           </label>
-          <div className="grid grid-cols-2 gap-2">
-            <label className="block">
-              <span className="font-medium text-slate-800">From</span>
-              <input type="date" name="from" defaultValue={dates.from} className={input} />
-            </label>
-            <label className="block">
-              <span className="font-medium text-slate-800">To</span>
-              <input type="date" name="to" defaultValue={dates.to} className={input} />
-            </label>
-          </div>
+          <DateRangeFields from={dates.from} to={dates.to} labels={{ from: 'From', to: 'To' }} />
           <p className="text-xs text-slate-500">From and To apply to “Custom dates”.</p>
         </div>
         <FilterCheckboxes

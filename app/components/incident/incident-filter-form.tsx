@@ -1,5 +1,5 @@
 import { Form, Link } from '@remix-run/react'
-import { FilterCheckboxes, FilterSelect } from '~/components/filter-fields'
+import { DateRangeFields, FilterCheckboxes, FilterSelect } from '~/components/filter-fields'
 import type { IncidentListPageView } from '~/domain/incident/incident-list-page.server'
 import { INCIDENT_STATUSES, SEVERITIES, STATUS_LABELS } from '~/domain/incident/vocabulary'
 
@@ -72,26 +72,11 @@ export function IncidentFilterForm({
               className="mt-1 block w-full rounded-md border-slate-300 text-sm"
             />
           </label>
-          <div className="grid grid-cols-2 gap-2">
-            <label className="block">
-              <span className="font-medium text-slate-800">Declared from</span>
-              <input
-                type="date"
-                name="from"
-                defaultValue={filters.from ?? ''}
-                className="mt-1 block w-full rounded-md border-slate-300 text-sm"
-              />
-            </label>
-            <label className="block">
-              <span className="font-medium text-slate-800">Declared to</span>
-              <input
-                type="date"
-                name="to"
-                defaultValue={filters.to ?? ''}
-                className="mt-1 block w-full rounded-md border-slate-300 text-sm"
-              />
-            </label>
-          </div>
+          <DateRangeFields
+            from={filters.from}
+            to={filters.to}
+            labels={{ from: 'Declared from', to: 'Declared to' }}
+          />
         </div>
       </div>
       <div className="mt-4 flex flex-wrap gap-2">

@@ -1,5 +1,5 @@
 import { Form } from '@remix-run/react'
-import { TableHead } from '~/components/table-head'
+import { ACTIONS_COLUMN, TableHead } from '~/components/table-head'
 import type { MembersPage } from '~/domain/access/members-page.server'
 import { formatMinuteUtc } from './minute-utc'
 import { roleOptions } from './role-options'
@@ -23,15 +23,7 @@ export function MembersTable({
         <table className="min-w-full divide-y divide-slate-200 text-sm">
           <TableHead
             cellClassName="px-4 py-2"
-            columns={[
-              'Name',
-              'Role',
-              'Status',
-              'Last activity',
-              <span key="actions" className="sr-only">
-                Actions
-              </span>,
-            ]}
+            columns={['Name', 'Role', 'Status', 'Last activity', ACTIONS_COLUMN]}
           />
           <tbody className="divide-y divide-slate-100">
             {members.map((m) => (

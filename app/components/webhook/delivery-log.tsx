@@ -1,3 +1,4 @@
+import { ACTIONS_COLUMN } from '~/components/table-head'
 import { Form, Link } from '@remix-run/react'
 import { DataTable } from '~/components/data-table'
 import { secondaryButtonClass } from '~/components/settings-page'
@@ -34,9 +35,7 @@ export function DeliveryLog({
             'Last response',
             'Last error',
             'Next attempt',
-            <span key="actions" className="sr-only">
-              Actions
-            </span>,
+            ACTIONS_COLUMN,
           ]}
         >
           {log.deliveries.map((d) => (
