@@ -15,6 +15,7 @@ import { Migration0013AlertRepeats } from './0013-alert-repeats'
 import { Migration0014EvidenceFileNames } from './0014-evidence-file-names'
 import { Migration0016JobVisibility } from './0016-job-visibility'
 import { Migration0017IncidentHotUpdates } from './0017-incident-hot-updates'
+import { Migration0018Slack } from './0018-slack'
 
 /**
  * Every migration, in order. Listed explicitly (rather than discovered from the folder) so the
@@ -37,4 +38,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0014-evidence-file-names', class: Migration0014EvidenceFileNames },
   { name: '0016-job-visibility', class: Migration0016JobVisibility },
   { name: '0017-incident-hot-updates', class: Migration0017IncidentHotUpdates },
+  { name: '0018-slack', class: Migration0018Slack },
 ]
