@@ -5,6 +5,13 @@ import {
   SessionSchema,
   UserSchema,
 } from './access'
+import {
+  ChatDeliverySchema,
+  SlackIncidentChannelSchema,
+  SlackInstallationSchema,
+  SlackMemberSchema,
+  TeamsWebhookSchema,
+} from './chat'
 import { EmailOutboxSchema } from './email-outbox'
 import {
   AttachmentSchema,
@@ -68,4 +75,9 @@ export const entities = [
   AlertReceiptSchema,
   AlertLinkSchema,
   ApiTokenSchema,
+  SlackInstallationSchema,
+  SlackMemberSchema,
+  SlackIncidentChannelSchema,
+  TeamsWebhookSchema,
+  ChatDeliverySchema,
 ]
