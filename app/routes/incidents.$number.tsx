@@ -16,11 +16,15 @@ import { EscalateForm } from '~/components/incident/escalate-form'
 import { EvidenceSection } from '~/components/incident/evidence-section'
 import { resultFor } from '~/components/incident/form-result'
 import { incidentFormSchemas, type IncidentIntent } from '~/components/incident/incident-forms'
+import { IncidentDetails } from '~/components/incident/incident-details'
 import { IncidentHeader } from '~/components/incident/incident-header'
+import { IncidentStatus } from '~/components/incident/incident-status'
 import { IncidentSummary } from '~/components/incident/incident-summary'
 import { NextSteps } from '~/components/incident/next-steps'
 import { OwnershipForm } from '~/components/incident/ownership-form'
 import { SeverityForm } from '~/components/incident/severity-form'
+import { SlaClocks } from '~/components/incident/sla-clocks'
+import { TimelineExports } from '~/components/incident/timeline-exports'
 import { Timeline } from '~/components/timeline'
 import { requireMember } from '~/domain/access/guard.server'
 import { DomainError } from '~/domain/domain-error'
@@ -166,76 +170,103 @@ export default function IncidentPage() {
   const higher = SEVERITIES.filter((s) => isHigher(s, incident.severity as Severity))
 
   return (
-    <div className="space-y-8">
-      <IncidentHeader
-        incident={incident}
-        postmortemStatus={view.postmortemStatus}
-        sla={view.sla}
-        renderedAt={view.renderedAt}
-      />
+    <div className="space-y-6">
+      <IncidentHeader incident={incident} />
       {conflict ? <ConflictNotice>{conflict}</ConflictNotice> : null}
-      {incident.summaryHtml ? <IncidentSummary html={incident.summaryHtml} /> : null}
-      {view.nextSteps.length > 0 ? (
-        <NextSteps steps={view.nextSteps} version={incident.version} actionData={actionData} />
-      ) : null}
 
-      {/* Keyed by version: after a change the forms start empty again (with JavaScript the page is
+      {/* The room: on wide screens the timeline (with the comment box on top) beside a column of
+          status, next step and SLA, with the rarely used forms under them; on narrow screens one
+          column, in the order of the markup: status and next step, comment and timeline, the rest.
+          Keyed by version: after a change the forms start empty again (with JavaScript the page is
           not reloaded, so typed text would otherwise stay and invite a second submission). A
           refused submission's text is echoed back through the action data. */}
-      <div className="grid gap-6 lg:grid-cols-2" data-no-print key={incident.version}>
-        {canWork && open ? (
-          <SeverityForm
-            version={incident.version}
-            severity={incident.severity}
-            result={resultFor(actionData, 'severity')}
+      <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_22rem] lg:grid-rows-[auto_1fr]">
+        <div
+          className="min-w-0 space-y-4 lg:col-start-2 lg:row-start-1"
+          data-incident-column="side"
+        >
+          <IncidentStatus incident={incident} postmortemStatus={view.postmortemStatus} />
+          {view.nextSteps.length > 0 ? (
+            <NextSteps steps={view.nextSteps} version={incident.version} actionData={actionData} />
+          ) : null}
+          {view.sla && view.sla.clocks.length > 0 ? (
+            <SlaClocks sla={view.sla} severity={incident.severity} renderedAt={view.renderedAt} />
+          ) : null}
+        </div>
+
+        <div
+          className="min-w-0 space-y-6 lg:col-start-1 lg:row-span-2 lg:row-start-1"
+          data-incident-column="main"
+        >
+          {canWork ? (
+            <CommentForm
+              key={incident.version}
+              version={incident.version}
+              result={resultFor(actionData, 'comment')}
+            />
+          ) : null}
+          <section aria-labelledby="timeline-heading" id="timeline">
+            <div className="flex flex-wrap items-baseline justify-between gap-x-4 gap-y-1">
+              <h2 id="timeline-heading" className="text-lg font-semibold">
+                Timeline
+              </h2>
+              <TimelineExports number={incident.number} />
+            </div>
+            <Timeline
+              entries={view.timeline}
+              version={incident.version}
+              canCorrect={(entry) => canWork && (canCorrectAny || entry.actorId === viewerId)}
+              paging={view.timelinePaging}
+            />
+          </section>
+        </div>
+
+        <div
+          className="min-w-0 space-y-4 lg:col-start-2 lg:row-start-2"
+          data-incident-column="side"
+        >
+          {incident.summaryHtml ? <IncidentSummary html={incident.summaryHtml} /> : null}
+          <IncidentDetails incident={incident} />
+          <div className="space-y-4" data-no-print key={incident.version}>
+            {canWork && open ? (
+              <SeverityForm
+                version={incident.version}
+                severity={incident.severity}
+                result={resultFor(actionData, 'severity')}
+              />
+            ) : null}
+            {canEscalate && open && higher.length > 0 ? (
+              <EscalateForm
+                version={incident.version}
+                higher={higher}
+                takeCommandByDefault={incident.commanderId !== viewerId}
+                result={resultFor(actionData, 'escalate')}
+              />
+            ) : null}
+            {canAssign && open ? (
+              <OwnershipForm
+                incident={incident}
+                members={view.members}
+                result={resultFor(actionData, 'assign')}
+              />
+            ) : null}
+            {(canWork || canAssign) && open ? (
+              <EditDetailsForm
+                incident={incident}
+                services={view.services}
+                types={view.types}
+                result={resultFor(actionData, 'edit')}
+              />
+            ) : null}
+          </div>
+          <EvidenceSection
+            number={incident.number}
+            evidence={view.evidence}
+            evidenceLimit={view.evidenceLimit}
+            canChange={canWork && open}
           />
-        ) : null}
-        {canEscalate && open && higher.length > 0 ? (
-          <EscalateForm
-            version={incident.version}
-            higher={higher}
-            takeCommandByDefault={incident.commanderId !== viewerId}
-            result={resultFor(actionData, 'escalate')}
-          />
-        ) : null}
-        {canAssign && open ? (
-          <OwnershipForm
-            incident={incident}
-            members={view.members}
-            result={resultFor(actionData, 'assign')}
-          />
-        ) : null}
-        {(canWork || canAssign) && open ? (
-          <EditDetailsForm
-            incident={incident}
-            services={view.services}
-            types={view.types}
-            result={resultFor(actionData, 'edit')}
-          />
-        ) : null}
-        {canWork ? (
-          <CommentForm version={incident.version} result={resultFor(actionData, 'comment')} />
-        ) : null}
+        </div>
       </div>
-
-      <EvidenceSection
-        number={incident.number}
-        evidence={view.evidence}
-        evidenceLimit={view.evidenceLimit}
-        canChange={canWork && open}
-      />
-
-      <section aria-labelledby="timeline-heading" id="timeline">
-        <h2 id="timeline-heading" className="text-lg font-semibold">
-          Timeline
-        </h2>
-        <Timeline
-          entries={view.timeline}
-          version={incident.version}
-          canCorrect={(entry) => canWork && (canCorrectAny || entry.actorId === viewerId)}
-          paging={view.timelinePaging}
-        />
-      </section>
     </div>
   )
 }

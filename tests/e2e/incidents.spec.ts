@@ -49,20 +49,21 @@ const STEP_LABELS = Object.keys(STATUS_AFTER)
 
 const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
 
-/** The incident page's header: number, title, status and severity badges, facts. */
-const incidentHeader = (page: Page) => page.getByRole('main').locator('header').first()
+/** The incident page's "Status" box: status and severity badges, commander, assignees. */
+const incidentStatus = (page: Page) => page.getByRole('region', { name: 'Status', exact: true })
 
 async function expectStatus(page: Page, word: string) {
-  await expect(incidentHeader(page).locator('[data-status]')).toHaveText(word)
+  await expect(incidentStatus(page).locator('[data-status]')).toHaveText(word)
 }
 
 async function expectSeverity(page: Page, severity: string) {
-  await expect(incidentHeader(page).locator('[data-severity]')).toHaveText(severity)
+  await expect(incidentStatus(page).locator('[data-severity]')).toHaveText(severity)
 }
 
-/** The value shown next to a label in the header's facts (Service, Commander, …). */
+/** The value shown next to a label in the incident's facts (Service, Commander, …). */
 const fact = (page: Page, label: string) =>
-  incidentHeader(page)
+  page
+    .getByRole('main')
     .getByRole('term')
     .filter({ hasText: new RegExp(`^${escape(label)}$`) })
     .locator('xpath=following-sibling::dd[1]')

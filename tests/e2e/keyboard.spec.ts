@@ -96,7 +96,9 @@ test.describe('keyboard only', () => {
         `Done: Status is now ${STATUS_AFTER[step]}.`,
       )
     }
-    await expect(main.locator('header').first().locator('[data-status]')).toHaveText('Resolved')
+    await expect(
+      main.getByRole('region', { name: 'Status', exact: true }).locator('[data-status]'),
+    ).toHaveText('Resolved')
 
     const comment = 'Root cause: the session store ran out of connections.'
     const form = page.getByRole('form', { name: 'Add comment', exact: true })

@@ -13,13 +13,13 @@ import { waitForWorker } from './worker-wait'
 
 const DRAFT_URL = /\/incidents\/\d+\/postmortem\/drafts\/[0-9a-f-]{36}$/
 
-const incidentHeader = (page: Page) => page.getByRole('main').locator('header').first()
+const incidentStatus = (page: Page) => page.getByRole('region', { name: 'Status', exact: true })
 
 async function expectStatus(page: Page, word: string) {
-  await expect(incidentHeader(page).locator('[data-status]')).toHaveText(word)
+  await expect(incidentStatus(page).locator('[data-status]')).toHaveText(word)
 }
 
-/** Takes a lifecycle step and checks that the incident's header shows the new status. */
+/** Takes a lifecycle step and checks that the incident's "Status" box shows the new status. */
 async function takeStepShown(page: Page, step: Step) {
   await takeStep(page, step)
   await expectStatus(page, STATUS_AFTER[step])

@@ -10,7 +10,7 @@ export function CommentForm({ version, result }: { version: number; result: Form
     <Form
       method="post"
       aria-label="Add comment"
-      className="rounded-lg border border-slate-200 bg-white p-4 lg:col-span-2"
+      className="rounded-lg border border-slate-200 bg-white p-4"
     >
       <h2 className="mb-3 text-lg font-semibold">Add a comment</h2>
       <input type="hidden" name="version" value={version} />

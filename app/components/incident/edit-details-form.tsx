@@ -18,10 +18,7 @@ export function EditDetailsForm({
   result: FormResult
 }) {
   return (
-    <details
-      className="rounded-lg border border-slate-200 bg-white p-4 lg:col-span-2"
-      open={Boolean(result)}
-    >
+    <details className="rounded-lg border border-slate-200 bg-white p-4" open={Boolean(result)}>
       <summary className="cursor-pointer text-lg font-semibold">Edit details</summary>
       <Form method="post" aria-label="Edit details" className="mt-3">
         <input type="hidden" name="version" value={incident.version} />
@@ -35,7 +32,7 @@ export function EditDetailsForm({
           defaultValue={result?.value('title') ?? incident.title}
           errors={result?.fieldErrors('title')}
         />
-        <div className="grid gap-x-4 sm:grid-cols-2">
+        <div>
           <SelectField
             label="Service"
             name="serviceId"

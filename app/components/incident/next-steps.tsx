@@ -15,8 +15,12 @@ export function NextSteps({
   actionData: IncidentActionData | undefined
 }) {
   return (
-    <section aria-labelledby="steps-heading" data-no-print>
-      <h2 id="steps-heading" className="text-lg font-semibold">
+    <section
+      aria-labelledby="steps-heading"
+      className="rounded-lg border border-slate-200 bg-white p-4"
+      data-no-print
+    >
+      <h2 id="steps-heading" className="text-sm font-semibold text-slate-500">
         Next step
       </h2>
       <div className="mt-3 flex flex-wrap items-start gap-3">
@@ -27,7 +31,7 @@ export function NextSteps({
               method="post"
               key={step.action}
               aria-label={step.label}
-              className="flex flex-wrap items-end gap-2 rounded-lg border border-slate-200 bg-white p-3"
+              className="flex flex-wrap items-end gap-2"
             >
               <input type="hidden" name="intent" value="transition" />
               <input type="hidden" name="action" value={step.action} />

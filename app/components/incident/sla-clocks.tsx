@@ -12,7 +12,10 @@ export function SlaClocks({
   renderedAt: string
 }) {
   return (
-    <section aria-labelledby="sla-heading" className="rounded-md border border-slate-200 p-3">
+    <section
+      aria-labelledby="sla-heading"
+      className="rounded-lg border border-slate-200 bg-white p-4"
+    >
       <h2 id="sla-heading" className="text-sm font-semibold">
         SLA{' '}
         <span className="font-normal text-slate-600">
