@@ -17,6 +17,7 @@ import { createWebMetrics } from '~/server/web-metrics.server'
 import { createLogger } from '~/utils/logger.server'
 import { startReferenceCache } from '~/utils/reference-cache.server'
 import { startWebCluster } from '~/server/web-cluster.server'
+import { startLiveHub } from '~/server/live-hub.server'
 import { describeDatabaseUrl, resolveDatabase } from './db/database'
 import { EmbeddedPostgresError } from './db/embedded-postgres'
 import { initORM } from './db/orm'
@@ -78,6 +79,9 @@ async function main() {
         })
       : null
 
+  // One LISTEN connection for live pages; streams hold no pooled connection (decision 033).
+  const live = startLiveHub({ orm, url: database.url, logger })
+
   let build = await importBuild()
   let shuttingDown = false
   const metrics = createWebMetrics({ orm, logger })
@@ -105,6 +109,7 @@ async function main() {
     getBuild: async () => build,
     isShuttingDown: () => shuttingDown,
     metrics,
+    live,
   })
 
   const server = createServer(app)
@@ -119,6 +124,7 @@ async function main() {
       logger.fatal({ err: error }, 'HTTP server error')
     }
     await reference?.stop()
+    await live.stop()
     await boss.stop({ graceful: false, wait: true }).catch(() => {})
     await orm.close(true)
     await database.stop()
@@ -150,8 +156,11 @@ async function main() {
     if (shuttingDown) return
     shuttingDown = true
     logger.info({ signal }, 'shutting down: /readyz answers 503, draining')
+    // Live streams end first (browsers reconnect elsewhere and resume): draining never waits for them.
+    live.closeAll()
     await drainServer(server, { ...DRAIN, logger })
     metricsServer?.close()
+    await live.stop()
     await reference?.stop()
     await boss.stop({ graceful: false, wait: true }).catch(() => {})
     await orm.close(true)

@@ -7,9 +7,12 @@ export interface ListenerLogger {
 
 export interface ListenerOptions {
   url: string
-  /** A constant identifier (letters, digits, underscores), never user input. */
-  channel: string
-  onNotification: (payload: string) => void
+  /**
+   * A constant identifier (letters, digits, underscores), never user input; several share the
+   * one connection.
+   */
+  channel: string | readonly string[]
+  onNotification: (payload: string, channel: string) => void
   /**
    * After every successful (re)connection, once LISTEN is in place. Anything sent while there
    * was no connection is lost, so whoever relies on the notifications must start over here.
@@ -32,6 +35,11 @@ export interface NotificationListener {
   readonly connected: boolean
   /** Resolves once LISTEN is in place (now, if it already is). */
   whenConnected: () => Promise<void>
+  /**
+   * Sends a notification on this connection, so it needs no pooled one; false when there is no
+   * connection (the message is dropped: a sender that matters repeats itself).
+   */
+  notify: (channel: string, payload: string) => Promise<boolean>
   stop: () => Promise<void>
 }
 
@@ -42,8 +50,12 @@ export interface NotificationListener {
  * session, and a pooled connection is handed to other work between queries.
  */
 export function startListener(options: ListenerOptions): NotificationListener {
-  const { url, channel, logger } = options
-  if (!/^[a-z_][a-z0-9_]*$/.test(channel)) throw new Error(`invalid channel name: ${channel}`)
+  const { url, logger } = options
+  const channels = typeof options.channel === 'string' ? [options.channel] : [...options.channel]
+  for (const name of channels) {
+    if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid channel name: ${name}`)
+  }
+  const channel = channels.join(',')
   const minDelayMs = options.minDelayMs ?? 250
   const maxDelayMs = options.maxDelayMs ?? 30_000
   const heartbeatMs = options.heartbeatMs ?? 30_000
@@ -89,11 +101,12 @@ export function startListener(options: ListenerOptions): NotificationListener {
     next.on('error', (error) => lost(next, error))
     next.on('end', () => lost(next))
     next.on('notification', (message) => {
-      if (message.channel === channel) options.onNotification(message.payload ?? '')
+      if (channels.includes(message.channel))
+        options.onNotification(message.payload ?? '', message.channel)
     })
     try {
       await next.connect()
-      await next.query(`listen ${channel}`)
+      for (const name of channels) await next.query(`listen ${name}`)
     } catch (error) {
       if (failures === 0)
         logger?.warn({ err: error, channel }, 'notification listener cannot connect')
@@ -124,6 +137,16 @@ export function startListener(options: ListenerOptions): NotificationListener {
     },
     whenConnected: () =>
       connected ? Promise.resolve() : new Promise<void>((resolve) => waiters.push(resolve)),
+    notify: async (name, payload) => {
+      const current = client
+      if (!current || !connected) return false
+      try {
+        await current.query('select pg_notify($1, $2)', [name, payload])
+        return true
+      } catch {
+        return false
+      }
+    },
     stop: async () => {
       stopped = true
       clearTimeout(retryTimer)

@@ -21,6 +21,8 @@ import { requestGuard } from './request-guard.server'
 import { errorSerializer } from '~/utils/loggable-error.server'
 import { securityHeaders } from './security-headers.server'
 import { answerScrape } from '~/utils/metrics.server'
+import type { LiveHub } from './live-hub.server'
+import { liveRouter } from './live-routes.server'
 import type { WebMetrics } from './web-metrics.server'
 
 export interface HttpAppOptions {
@@ -36,6 +38,8 @@ export interface HttpAppOptions {
   publicDir?: string
   /** Request durations are recorded and GET /metrics answers (see metrics.server.ts). */
   metrics?: WebMetrics
+  /** Live streams (`/live/…`) are served when the process runs a hub (see live-hub.server.ts). */
+  live?: LiveHub
 }
 
 const SENSITIVE_QUERY_KEY = /token|code|secret|key|password|signature|sig/i
@@ -154,6 +158,17 @@ export function createHttpApp(options: HttpAppOptions) {
   )
   // While the process stops, reads go elsewhere and every connection closes after its answer.
   app.use(drainWhileShuttingDown(() => options.isShuttingDown?.() ?? false))
+
+  // Before compression, which would hold events back until a buffer fills.
+  if (options.live) {
+    app.use(
+      liveRouter({
+        hub: options.live,
+        context: { env, orm, boss, store: options.store },
+        logger,
+      }),
+    )
+  }
 
   if (env.COMPRESSION !== 'off') {
     app.use(compression({ level: env.COMPRESSION }))
