@@ -3,6 +3,7 @@ import { isIP } from 'node:net'
 import { availableParallelism } from 'node:os'
 import * as z from 'zod'
 import { parseDuration } from '~/domain/sla/policy'
+import { parseSecretsKey } from '~/utils/secret-box.server'
 
 /**
  * Configuration is parsed once per process. Each process (web, worker, CLI) picks the schema it
@@ -151,6 +152,28 @@ export const baseEnvSchema = z.object({
   METRICS_TOKEN: optionalString.pipe(
     z.string().min(16, 'must be at least 16 characters').optional(),
   ),
+  /** Slack's Web API base URL (a test double stands in for it); always ends with a slash. */
+  SLACK_API_URL: z
+    .url()
+    .default('https://slack.com/api/')
+    .transform((url) => (url.endsWith('/') ? url : `${url}/`)),
+  /** The Slack app's OAuth credentials; both set → "Add to Slack" on /admin/integrations/slack. */
+  SLACK_CLIENT_ID: optionalString,
+  SLACK_CLIENT_SECRET: optionalString,
+  /** Verifies requests from workspaces installed through OAuth (the app's signing secret). */
+  SLACK_SIGNING_SECRET: optionalString,
+  /**
+   * Seals stored secrets (Slack tokens, Teams webhook URLs): 32 bytes as 64 hex characters or
+   * base64. Unset: derived from SESSION_SECRET (a warning in production).
+   */
+  SECRETS_ENCRYPTION_KEY: optionalString.pipe(
+    z
+      .string()
+      .refine((text) => parseSecretsKey(text) !== null, {
+        message: 'must be 32 bytes, as 64 hex characters or base64',
+      })
+      .optional(),
+  ),
 })
 
 export const webEnvSchema = baseEnvSchema
@@ -264,8 +287,15 @@ export const workerEnvSchema = baseEnvSchema
      * `postmortem-draft` queue's expiry (180 s), after which pg-boss would hand the job out again.
      */
     LLM_TIMEOUT_MS: z.coerce.number().int().min(1000).max(150_000).default(60_000),
+    /** Only to derive the secrets key when SECRETS_ENCRYPTION_KEY is unset (see the web's). */
+    SESSION_SECRET: optionalString,
   })
   .superRefine(requireS3Settings)
+  .transform((env) => ({
+    ...env,
+    SESSION_SECRET:
+      env.SESSION_SECRET ?? (env.NODE_ENV === 'production' ? undefined : DEV_SESSION_SECRET),
+  }))
 
 function requireS3Settings(env: z.infer<typeof baseEnvSchema>, ctx: z.RefinementCtx) {
   if (env.STORAGE_DRIVER !== 's3') return
