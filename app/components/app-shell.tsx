@@ -3,7 +3,9 @@ import type { ReactNode } from 'react'
 import { ROLE_LABELS } from '~/domain/access/permissions'
 import type { Role } from '~/domain/access/permissions'
 import type { Flash } from '~/utils/flash.server'
+import { settingsPagesFor } from '~/domain/access/settings-pages'
 import { FlashBanner } from './flash-banner'
+import { SettingsMenu } from './settings-menu'
 
 /** What the shell reads from the root loader: the shell states it, the root loader satisfies it. */
 export interface ShellData {
@@ -35,21 +37,29 @@ function navFor(root: RootData | null | undefined): NavItem[] {
     items.push({ to: '/incidents/new', label: 'Declare' })
     if (root.viewer.canViewAnalytics) items.push({ to: '/analytics', label: 'Analytics' })
     if (root.viewer.canCreateReports) items.push({ to: '/reports', label: 'Reports' })
-    if (root.viewer.canManageMembers) {
-      items.push({ to: '/admin/members', label: 'Members' })
-      items.push({ to: '/admin/services', label: 'Services' })
-      items.push({ to: '/admin/triage', label: 'Triage' })
-      items.push({ to: '/admin/sla', label: 'SLA' })
-      items.push({ to: '/admin/escalations', label: 'Escalations' })
-      items.push({ to: '/admin/postmortems', label: 'Postmortems' })
-      items.push({ to: '/admin/webhooks', label: 'Webhooks' })
-      items.push({ to: '/admin/integrations', label: 'Integrations' })
-      items.push({ to: '/admin/audit', label: 'Audit' })
-    }
-    items.push({ to: '/account', label: 'Account' })
   }
+  return items
+}
+
+/** After the main links: the account, and the outbox where e-mails land outside production. */
+function trailingNavFor(root: RootData | null | undefined): NavItem[] {
+  const items: NavItem[] = []
+  if (root?.viewer?.organization) items.push({ to: '/account', label: 'Account' })
   if (root?.showDevTools) items.push({ to: '/dev/outbox', label: 'Outbox' })
   return items
+}
+
+const navLinkClass = ({ isActive }: { isActive: boolean }) =>
+  `block rounded px-2 py-1 ${isActive ? 'bg-brand-50 font-medium text-brand-700' : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900'}`
+
+function NavItems({ items }: { items: NavItem[] }) {
+  return items.map((item) => (
+    <li key={item.to}>
+      <NavLink to={item.to} end className={navLinkClass}>
+        {item.label}
+      </NavLink>
+    </li>
+  ))
 }
 
 /**
@@ -62,6 +72,9 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
   const root = data === undefined ? loaded : data
   const viewer = root?.viewer ?? null
   const nav = navFor(root)
+  const trailingNav = trailingNavFor(root)
+  // The admin pages sit under one "Settings" entry, so the header stays on one line.
+  const settings = viewer?.organization ? settingsPagesFor(viewer.role) : []
   const location = useLocation()
   return (
     <div className="flex min-h-screen flex-col">
@@ -77,19 +90,16 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
             <img src="/favicon.svg" alt="" width={24} height={24} />
             <span>IncidentFlow</span>
           </Link>
-          <nav aria-label="Main" className="flex flex-1 flex-wrap gap-1 text-sm">
-            {nav.map((item) => (
-              <NavLink
-                key={item.to}
-                to={item.to}
-                end
-                className={({ isActive }) =>
-                  `rounded px-2 py-1 ${isActive ? 'bg-brand-50 font-medium text-brand-700' : 'text-slate-600 hover:bg-slate-100 hover:text-slate-900'}`
-                }
-              >
-                {item.label}
-              </NavLink>
-            ))}
+          <nav aria-label="Main" className="flex-1 text-sm">
+            <ul className="flex flex-wrap items-center gap-1">
+              <NavItems items={nav} />
+              {settings.length > 0 ? (
+                <li>
+                  <SettingsMenu pages={settings} />
+                </li>
+              ) : null}
+              <NavItems items={trailingNav} />
+            </ul>
           </nav>
           {viewer ? (
             <div className="flex flex-wrap items-center gap-3 text-sm">
@@ -120,12 +130,21 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
                   </button>
                 </Form>
               ) : viewer.organization ? (
-                <span className="font-medium text-slate-800" data-testid="organization-name">
+                <span
+                  className="max-w-48 truncate font-medium text-slate-800"
+                  title={viewer.organization.name}
+                  data-testid="organization-name"
+                >
                   {viewer.organization.name}
                 </span>
               ) : null}
               <span className="text-slate-600">
-                <span className="font-medium text-slate-800">{viewer.name}</span>
+                <span
+                  className="inline-block max-w-48 truncate align-bottom font-medium text-slate-800"
+                  title={viewer.name}
+                >
+                  {viewer.name}
+                </span>
                 {viewer.role ? <span> · {ROLE_LABELS[viewer.role]}</span> : null}
               </span>
               <Form method="post" action="/logout">

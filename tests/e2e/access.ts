@@ -152,8 +152,18 @@ export interface Setup {
   browserProblems: BrowserProblems
 }
 
-export const membersNavLink = (page: Page) =>
-  page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Members' })
+/** The header's "Settings" disclosure: a `<summary>`, which has no ARIA role of its own. */
+export const settingsMenu = (page: Page) =>
+  page.getByRole('navigation', { name: 'Main' }).locator('summary', { hasText: 'Settings' })
+
+/** Opens the header's Settings menu and follows its `name` link, as a person would. */
+export async function openSettingsPage(page: Page, name: string) {
+  await settingsMenu(page).click()
+  await page
+    .getByRole('navigation', { name: 'Main' })
+    .getByRole('link', { name, exact: true })
+    .click()
+}
 
 /** The admin, on /admin/members, invites `email` as `role` through the "Invite someone" form. */
 export async function invite(page: Page, email: string, role: string, jsEnabled: boolean) {
@@ -186,7 +196,7 @@ export async function adminInvitesEngineer(
     password: PASSWORD,
   }
   await signUp(page, admin, jsEnabled)
-  await membersNavLink(page).click()
+  await openSettingsPage(page, 'Members')
   await expect(
     page.getByRole('heading', { level: 1, name: `Members of ${admin.organization}` }),
   ).toBeVisible()

@@ -2,6 +2,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Page } from '@playwright/test'
+import { settingsMenu } from './access'
 import type { Seed, Viewer } from './accessibility-seed'
 import { expect } from './fixtures'
 
@@ -218,6 +219,19 @@ export const PAGE_CHECKS: PageCheck[] = [
     path: () => '/admin/deliveries',
   },
   { viewer: 'admin', route: 'admin.audit', name: 'audit log', path: () => '/admin/audit' },
+  { viewer: 'admin', route: 'settings', name: 'settings', path: () => '/settings' },
+  {
+    viewer: 'admin',
+    route: 'settings',
+    name: 'settings, with the header menu open',
+    path: () => '/settings',
+    act: async (page) => {
+      await settingsMenu(page).click()
+      await expect(
+        page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit' }),
+      ).toBeVisible()
+    },
+  },
   {
     viewer: 'admin',
     route: '$',
@@ -248,6 +262,13 @@ export const PAGE_CHECKS: PageCheck[] = [
     route: 'admin.members',
     name: 'members, refused',
     path: () => '/admin/members',
+    status: 403,
+  },
+  {
+    viewer: 'manager',
+    route: 'settings',
+    name: 'settings, refused',
+    path: () => '/settings',
     status: 403,
   },
 

@@ -7,6 +7,7 @@ import {
   markDocument,
   newAccount,
   open,
+  settingsMenu,
   signUp,
   submitWithPendingLabel,
 } from './access'
@@ -24,9 +25,7 @@ test.describe('sign-up, log-in and log-out', () => {
     await signUp(page, account, jsEnabled)
     const banner = page.getByRole('banner')
     await expect(banner).toContainText('Admin')
-    await expect(
-      page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Members' }),
-    ).toBeVisible()
+    await expect(settingsMenu(page)).toBeVisible()
 
     // Log out (a POST from the header) → the login page; the home page is the public landing.
     await markDocument(page)

@@ -1,5 +1,13 @@
 import type { Page } from '@playwright/test'
-import { expectSubmittedBy, markDocument, newAccount, open, signUp, unique } from './access'
+import {
+  expectSubmittedBy,
+  markDocument,
+  newAccount,
+  open,
+  openSettingsPage,
+  signUp,
+  unique,
+} from './access'
 import { expect, test } from './fixtures'
 
 /**
@@ -36,7 +44,7 @@ test.describe('Inbound alert integrations', () => {
     await addService.getByRole('button', { name: 'Add service' }).click()
     await expect(page.getByRole('status')).toHaveText(`Done: Added ${service}.`)
 
-    await page.getByRole('link', { name: 'Integrations', exact: true }).click()
+    await openSettingsPage(page, 'Integrations')
     await expect(page.getByRole('heading', { level: 1, name: 'Integrations' })).toBeVisible()
     await expect(page.getByText('No integrations yet.')).toBeVisible()
     const main = page.getByRole('main')

@@ -4,7 +4,7 @@ import {
   invitationLinkFor,
   invite,
   markDocument,
-  membersNavLink,
+  settingsMenu,
   uniqueEmail,
 } from './access'
 import { expect, test } from './fixtures'
@@ -23,11 +23,12 @@ test.describe('invitations and member management', () => {
     const baseURL = testInfo.project.use.baseURL!
     browserProblems.allowConsoleError(/status of 40[34]/)
 
-    // No "Members" in the engineer's navigation, and the page itself refuses them.
+    // No Settings menu (where "Members" is) in the engineer's navigation, and the page itself
+    // refuses them.
     await expect(
       engineerPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Account' }),
     ).toBeVisible()
-    await expect(membersNavLink(engineerPage)).toHaveCount(0)
+    await expect(settingsMenu(engineerPage)).toHaveCount(0)
     const refused = await engineerPage.goto('/admin/members')
     expect(refused?.status()).toBe(403)
     await expect(engineerPage.getByRole('heading', { level: 1, name: 'Not allowed' })).toBeVisible()

@@ -1,5 +1,5 @@
 import type { Page } from '@playwright/test'
-import { newAccount, open, signUp, unique } from './access'
+import { newAccount, open, openSettingsPage, signUp, unique } from './access'
 import { expect, test } from './fixtures'
 import { declareIncident, STATUS_AFTER, takeStep, TO_POSTMORTEM, type Step } from './incident-steps'
 import { waitForWorker } from './worker-wait'
@@ -38,10 +38,7 @@ test.describe('postmortem', () => {
     await signUp(page, admin, jsEnabled)
 
     // The admin requires published postmortems for SEV-1 and SEV-2.
-    await page
-      .getByRole('navigation', { name: 'Main' })
-      .getByRole('link', { name: 'Postmortems' })
-      .click()
+    await openSettingsPage(page, 'Postmortems')
     await expect(page.getByRole('heading', { level: 1, name: 'Postmortems' })).toBeVisible()
     const setting = page.getByLabel(
       'Require a published postmortem before closing SEV-1 and SEV-2 incidents',
