@@ -191,7 +191,8 @@ export class LiveHub {
 
   /**
    * Registers a stream: from now on notifications for it are buffered until `resume`. Refused
-   * beyond the caps or while the process stops.
+   * beyond the caps or while the process stops. The caller sends the response's headers and
+   * `retry:` hint at once, in the same turn; the first message follows later.
    */
   open(spec: StreamSpec, sink: StreamSink): LiveStream | OpenRefusal {
     if (this.stopping) return 'stopping'
@@ -209,7 +210,6 @@ export class LiveHub {
       index.set(key, set)
     }
     set.add(stream)
-    stream.write(`retry: ${this.options.retryMs}\n\n`)
     if (spec.kind === 'incident') {
       if (this.presence.join(spec.organizationId, spec.incidentId!, spec.userId))
         this.announce(this.presence.announcement(spec.organizationId, spec.incidentId!))

@@ -94,14 +94,14 @@ export function liveRouter(options: {
           'Cache-Control': 'no-cache, no-transform',
           'X-Accel-Buffering': 'no',
         })
-        res.flushHeaders()
+        res.write(`retry: ${hub.options.retryMs}\n\n`)
 
         if (incident) {
           // Resume after the last event the browser saw (on reconnection), or after the one the
           // page was rendered from (`since`), never after the incident's real head.
           const asked =
             parseLastEventId(req.get('last-event-id')) ??
-            parseLastEventId(typeof req.query.since === 'string' ? req.query.since : null) ??
+            parseLastEventId(request.url ? new URL(request.url).searchParams.get('since') : null) ??
             incident.lastSeq
           await hub.resume(stream, Math.min(asked, incident.lastSeq))
         } else {
