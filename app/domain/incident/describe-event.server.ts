@@ -161,6 +161,24 @@ export function describeEvent(
         summary: `postmortem ${POSTMORTEM_STATUS_WORDS[e.payload.to]} (revision ${e.payload.revision})`,
         detail: `Was ${POSTMORTEM_STATUS_LABELS[e.payload.from]}`,
       }
+    case 'chat.message_captured': {
+      const { author, capturedBy, source } = e.payload
+      const how = capturedBy.via === 'reaction' ? 'pinned with 📌' : 'added with "Add to timeline"'
+      const capturer = capturedBy.userId === author.userId ? null : name(capturedBy.userId)
+      return {
+        summary: author.userId
+          ? 'posted in Slack'
+          : `added a Slack message by ${author.name} (no member account)`,
+        detail: [`${how}${capturer && author.userId ? ` by ${capturer}` : ''}`, source.permalink]
+          .filter(Boolean)
+          .join(' · '),
+      }
+    }
+    case 'chat.capture_retracted':
+      return {
+        summary: `removed the 📌 from the Slack message of entry #${e.payload.capturedSeq}`,
+        detail: 'The entry stays on the timeline.',
+      }
   }
 }
 

@@ -73,7 +73,8 @@ export type EventPayloads = {
   'incident.field_changed': {
     [K in keyof EditableFields]: { field: K; from: EditableFields[K]; to: EditableFields[K] }
   }[keyof EditableFields]
-  'comment.added': { body: string }
+  /** `source` is set when the comment came from a chat channel (a Slack `/incident note`). */
+  'comment.added': { body: string; source?: ChatSource }
   'comment.corrected': { supersedesSeq: number; body: string }
   'attachment.added': {
     attachmentId: string
@@ -110,6 +111,19 @@ export type EventPayloads = {
   'alert.received': AlertPayload
   /** The source reported the alert resolved. */
   'alert.resolved': AlertPayload
+  /**
+   * A chat message made a timeline entry (📌 reaction or the "Add to timeline" shortcut). The
+   * entry's actor is the message's author when they are a member; otherwise the member who
+   * captured it, with the author's chat name in `author`.
+   */
+  'chat.message_captured': {
+    body: string
+    author: { userId: string | null; chatUserId: string; name: string }
+    capturedBy: { userId: string; via: 'reaction' | 'shortcut' }
+    source: ChatSource
+  }
+  /** The 📌 that captured the entry at `capturedSeq` was removed; the entry itself stays. */
+  'chat.capture_retracted': { capturedSeq: number; source: ChatSource }
   /** The incident's postmortem moved between draft, in review and published. */
   'postmortem.status_changed': {
     postmortemId: string
@@ -117,6 +131,14 @@ export type EventPayloads = {
     to: PostmortemStatus
     revision: number
   }
+}
+
+/** Where an entry that came from chat was written, so it is not posted back there. */
+export interface ChatSource {
+  kind: 'slack'
+  channelId: string
+  messageTs: string
+  permalink: string | null
 }
 
 export type PostmortemStatus = 'draft' | 'in_review' | 'published'
@@ -181,6 +203,8 @@ export const EVENT_TYPES = [
   'alert.received',
   'alert.resolved',
   'postmortem.status_changed',
+  'chat.message_captured',
+  'chat.capture_retracted',
 ] as const satisfies readonly EventType[]
 
 export type AnyEvent = {
@@ -297,6 +321,8 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
     case 'alert.received':
     case 'alert.resolved':
     case 'postmortem.status_changed':
+    case 'chat.message_captured':
+    case 'chat.capture_retracted':
       return next
   }
 }

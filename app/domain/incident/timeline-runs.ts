@@ -47,6 +47,7 @@ export function markdownOf(entry: EntrySource): { source: string; of: MarkdownOf
   switch (entry.type) {
     case 'comment.added':
     case 'comment.corrected':
+    case 'chat.message_captured':
       return { source: String(payload.body), of: 'comment' }
     case 'incident.declared':
       return { source: String(payload.summary ?? ''), of: 'summary' }
