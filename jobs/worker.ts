@@ -7,12 +7,15 @@ import { describeDatabaseUrl, resolveDatabase } from '../db/database'
 import { initORM } from '../db/orm'
 import { startMetricsServer } from '~/utils/metrics.server'
 import { webhookSettings } from '~/domain/notify/webhook-delivery.server'
+import { slackClient } from '~/domain/chat/slack-client.server'
+import { secretsKeyOf } from '~/utils/secret-box.server'
 import { createQueues } from './boss'
 import { createJobRunner } from './job-runner'
 import { createWorkerMetrics } from './metrics'
 import { startRelay } from './relay-loop'
 import { DEAD_LETTER_QUEUE, JOB_SCHEMA, queues } from '~/queue/queues'
 import { runActionItemSweep } from './handlers/action-item-sweep'
+import { handleChatJob } from './handlers/chat-deliver'
 import { ALERT_BATCH_SIZE, handleAlertJobs, writeAlertRepeats } from './handlers/alert-ingest'
 import { handleDeadLetter } from './handlers/dead-letter'
 import { EMAIL_BATCH_SIZE, handleEmailJobs } from './handlers/email-deliver'
@@ -83,6 +86,33 @@ async function main() {
   await workBatches('webhook-deliver', env.WORKER_CONCURRENCY, WEBHOOK_BATCH_SIZE, (jobs) =>
     handleWebhookJobs({ orm, boss, logger, settings: webhooks }, jobs),
   )
+
+  // Slack and Teams: each job delivers one incident's waiting chat deliveries in order. Without a
+  // key to open the sealed tokens (production with neither SECRETS_ENCRYPTION_KEY nor
+  // SESSION_SECRET) there is nothing it could send.
+  if (env.SECRETS_ENCRYPTION_KEY || env.SESSION_SECRET) {
+    const { key } = secretsKeyOf({ ...env, SESSION_SECRET: env.SESSION_SECRET ?? '' })
+    const chat = {
+      orm,
+      boss,
+      logger,
+      appUrl: env.APP_URL,
+      secretsKey: key,
+      slackClient: (token: string) => slackClient(token, env),
+      retrySchedule: webhooks.retrySchedule,
+      teams: { allowedHosts: env.WEBHOOK_ALLOWED_HOSTS, timeoutMs: webhooks.timeoutMs },
+    }
+    await workEach(
+      'chat-deliver',
+      Math.min(2, env.WORKER_CONCURRENCY),
+      1,
+      async (payload, jobId) => {
+        const outcomes = await handleChatJob(chat, payload, jobId)
+        for (const outcome of outcomes)
+          metrics.deliveries.inc({ channel: payload.provider, outcome })
+      },
+    )
+  } else logger.error('chat deliveries off: set SECRETS_ENCRYPTION_KEY to open the Slack token')
 
   await workEach(DEAD_LETTER_QUEUE, 1, 2, (payload, jobId) =>
     handleDeadLetter({ orm, logger }, payload, jobId),

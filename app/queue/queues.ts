@@ -69,6 +69,26 @@ export const queues = {
       deadLetter: DEAD_LETTER_QUEUE,
     },
   },
+  'chat-deliver': {
+    // One incident's waiting Slack or Teams deliveries, delivered in order
+    // (app/domain/chat/chat-delivery.server.ts). The delivery schedule (backoff, Retry-After) is
+    // the handler's: it queues the next job itself. These retries only cover a worker that died
+    // or a database error.
+    payload: z.object({
+      organizationId: z.uuid(),
+      incidentId: z.uuid(),
+      provider: z.enum(['slack', 'teams']),
+    }),
+    options: {
+      policy: 'standard',
+      retryLimit: 5,
+      retryDelay: 30,
+      retryBackoff: true,
+      // A pass delivers at most a few rows, each a few HTTP calls of 10 s at most.
+      expireInSeconds: 300,
+      retentionDays: 7,
+    },
+  },
   'sla-sweep': {
     // `at` moves the sweep's "now" (tests and the test-only clock control); the cron job has none.
     payload: z.object({ at: z.iso.datetime().optional() }),

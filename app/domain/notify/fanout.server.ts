@@ -2,6 +2,7 @@ import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgres
 import { IncidentEventSchema, IncidentSchema } from '../../../db/entities/incident'
 import { OrganizationSchema } from '../../../db/entities/organization'
 import { enterOrganization, inScope } from '../../../db/tenant'
+import { queueChatDeliveries } from '~/domain/chat/chat-deliveries.server'
 import { fireEscalationRules } from '~/domain/escalation/fire.server'
 import { toStoredEvent } from '~/domain/incident/event-store.server'
 import type { PgBoss } from '~/queue/send.server'
@@ -91,7 +92,7 @@ async function relayOne(deps: FanoutDeps): Promise<'done' | 'failed' | 'empty'> 
   }
 }
 
-/** One event: the people it concerns, the rules it fires, then its e-mails and webhooks. */
+/** One event: the people it concerns, the rules it fires, then its e-mails, webhooks and chats. */
 async function fanOutEvent(em: EntityManager, deps: FanoutDeps, row: OutboxRow) {
   const now = deps.now?.() ?? clockNow()
   const incident = await em.findOne(
@@ -115,4 +116,5 @@ async function fanOutEvent(em: EntityManager, deps: FanoutDeps, row: OutboxRow) 
 
   if (kind) await emailEvent(em, deps, { incident, organization, event, kind, recipients })
   await deliverEventToWebhooks(em, deps, { incident, organization, event, webhookTargets })
+  await queueChatDeliveries(em, deps.boss, { incident, event })
 }
