@@ -1,5 +1,6 @@
 import { Form, Link } from '@remix-run/react'
 import { useEffect } from 'react'
+import { VersionField } from '~/components/live/version-field'
 import type { TimelineEntry, TimelinePaging, TimelineRun } from '~/domain/incident/timeline-view'
 import { utcTitle } from '~/utils/time'
 
@@ -150,7 +151,7 @@ export function Timeline({
                   data-no-print
                 >
                   <input type="hidden" name="seq" value={entry.seq} />
-                  <input type="hidden" name="version" value={version} />
+                  <VersionField version={version} />
                   <label htmlFor={`correct-${entry.seq}`} className="block text-sm font-medium">
                     Corrected comment
                   </label>

@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { OverdueMark, formatDueDate } from '~/components/action-items'
 import { StatusBadge, SeverityBadge } from '~/components/badges'
+import { LiveIncidentList } from '~/components/live/live-incident'
 import { getViewer } from '~/domain/access/guard.server'
 import { can, ROLE_DESCRIPTIONS, ROLE_LABELS } from '~/domain/access/permissions'
 import { listIncidents, parseIncidentFilters } from '~/domain/incident/incident-list.server'
@@ -62,6 +63,7 @@ export default function Index() {
   const Heading = viewer ? 'h2' : 'h1'
   return (
     <div className="space-y-10">
+      {viewer?.organization ? <LiveIncidentList /> : null}
       {viewer ? (
         <section
           aria-labelledby="home-heading"

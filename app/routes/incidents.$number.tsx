@@ -23,6 +23,8 @@ import { IncidentSummary } from '~/components/incident/incident-summary'
 import { NextSteps } from '~/components/incident/next-steps'
 import { OwnershipForm } from '~/components/incident/ownership-form'
 import { SeverityForm } from '~/components/incident/severity-form'
+import { LiveIncident } from '~/components/live/live-incident'
+import { useSubmissionCount } from '~/components/live/use-submission-count'
 import { SlaClocks } from '~/components/incident/sla-clocks'
 import { TimelineExports } from '~/components/incident/timeline-exports'
 import { Timeline } from '~/components/timeline'
@@ -168,17 +170,20 @@ export default function IncidentPage() {
   const conflict = actionData?.conflict ? actionData.result.error?.['']?.[0] : null
   const open = !incident.closed
   const higher = SEVERITIES.filter((s) => isHigher(s, incident.severity as Severity))
+  const submissions = useSubmissionCount()
 
   return (
     <div className="space-y-6">
       <IncidentHeader incident={incident} />
+      <LiveIncident number={incident.number} version={incident.version} />
       {conflict ? <ConflictNotice>{conflict}</ConflictNotice> : null}
 
       {/* The room: on wide screens the timeline (with the comment box on top) beside a column of
           status, next step and SLA, with the rarely used forms under them; on narrow screens one
           column, in the order of the markup: status and next step, comment and timeline, the rest.
-          Keyed by version: after a change the forms start empty again (with JavaScript the page is
-          not reloaded, so typed text would otherwise stay and invite a second submission). A
+          Forms are keyed by the submissions made here: after one they start empty again (with
+          JavaScript the page is not reloaded, so typed text would otherwise stay and invite a
+          second submission), while live updates of the incident keep what is being typed. A
           refused submission's text is echoed back through the action data. */}
       <div className="grid gap-6 lg:grid-cols-[minmax(0,1fr)_22rem] lg:grid-rows-[auto_1fr]">
         <div
@@ -200,7 +205,7 @@ export default function IncidentPage() {
         >
           {canWork ? (
             <CommentForm
-              key={incident.version}
+              key={submissions}
               version={incident.version}
               result={resultFor(actionData, 'comment')}
             />
@@ -227,7 +232,7 @@ export default function IncidentPage() {
         >
           {incident.summaryHtml ? <IncidentSummary html={incident.summaryHtml} /> : null}
           <IncidentDetails incident={incident} />
-          <div className="space-y-4" data-no-print key={incident.version}>
+          <div className="space-y-4" data-no-print key={submissions}>
             {canWork && open ? (
               <SeverityForm
                 version={incident.version}

@@ -2,6 +2,7 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { IncidentFilterForm } from '~/components/incident/incident-filter-form'
 import { IncidentTable } from '~/components/incident/incident-table'
+import { LiveIncidentList } from '~/components/live/live-incident'
 import { requireMember } from '~/domain/access/guard.server'
 import { incidentListPageView } from '~/domain/incident/incident-list-page.server'
 import { now as clockNow } from '~/utils/clock'
@@ -18,6 +19,7 @@ export default function Incidents() {
     useLoaderData<typeof loader>()
   return (
     <div className="space-y-6">
+      <LiveIncidentList />
       <header className="flex flex-wrap items-center justify-between gap-3">
         <h1 className="text-2xl font-bold">Incidents</h1>
         <Link

@@ -76,6 +76,14 @@ async function open(app: LiveApp, path: string, cookie?: string, headers = {}) {
 const isChange = (m: SseMessage) => m.event === 'change'
 const seqOf = (m: SseMessage) => (m.data as { seq: number }).seq
 
+/** Who acts, as the incident commands receive it. */
+function actor(member: TestMember) {
+  return {
+    ...actorOf(member),
+    organization: { id: member.organizationId, name: 'Org', slug: 'org', timezone: 'UTC' },
+  }
+}
+
 async function engineerWithSession(organizationId = db.organizationId, name?: string) {
   const member = await createMember(db, { organizationId, role: 'engineer', displayName: name })
   const session = await signIn(db, member)
@@ -83,7 +91,7 @@ async function engineerWithSession(organizationId = db.organizationId, name?: st
 }
 
 async function declare(member: TestMember, title = 'Checkout is down') {
-  const { number } = await declareIncident(db.orm, actorOf(member), {
+  const { number } = await declareIncident(db.orm, actor(member), {
     title,
     summary: 'Payments fail',
     severity: 'SEV-2',
@@ -126,7 +134,7 @@ describe('live incident stream', () => {
         throw new Error('rolled back on purpose')
       }),
     ).rejects.toThrow('rolled back on purpose')
-    await addComment(db.orm, actorOf(member), incident.number, { body: 'Rolled back the deploy' })
+    await addComment(db.orm, actor(member), incident.number, { body: 'Rolled back the deploy' })
 
     const change = await stream.next(isChange)
     expect(change).toEqual({
@@ -184,7 +192,7 @@ describe('live incident stream', () => {
     expect(stream.status).toBe(200)
 
     await setActive(db.orm, actorOf(admin), member.membershipId, false)
-    await addComment(db.orm, actorOf(admin), incident.number, { body: 'Internal note' })
+    await addComment(db.orm, actor(admin), incident.number, { body: 'Internal note' })
     await stream.ended
     expect(stream.messages.filter(isChange)).toEqual([])
     // And a new stream is refused: the session has no organization any more.
@@ -194,22 +202,22 @@ describe('live incident stream', () => {
   it('resumes after Last-Event-ID with every missed event once, in order', async () => {
     const { member, cookie } = await engineerWithSession()
     const incident = await declare(member)
-    const actor = actorOf(member)
+    const acting = actor(member)
     const before = app.hub.size
     const first = await open(app, `/live/incidents/${incident.number}`, cookie)
-    await addComment(db.orm, actor, incident.number, { body: 'one' })
+    await addComment(db.orm, acting, incident.number, { body: 'one' })
     const seen = await first.next(isChange)
     first.close()
     await vi.waitFor(() => expect(app.hub.size).toBe(before))
 
     // Missed while disconnected…
     for (const body of ['two', 'three', 'four']) {
-      await addComment(db.orm, actor, incident.number, { body })
+      await addComment(db.orm, acting, incident.number, { body })
     }
     // …and more committed while the resumed stream reads what it missed.
     const writing = (async () => {
       for (const body of ['five', 'six', 'seven', 'eight']) {
-        await addComment(db.orm, actor, incident.number, { body })
+        await addComment(db.orm, acting, incident.number, { body })
       }
     })()
     const resumed = await open(app, `/live/incidents/${incident.number}`, cookie, {
@@ -226,7 +234,7 @@ describe('live incident stream', () => {
   it('starts after the seq the page was rendered from (`since`)', async () => {
     const { member, cookie } = await engineerWithSession()
     const incident = await declare(member)
-    await addComment(db.orm, actorOf(member), incident.number, { body: 'after render' })
+    await addComment(db.orm, actor(member), incident.number, { body: 'after render' })
     const stream = await open(
       app,
       `/live/incidents/${incident.number}?since=${incident.version}`,

@@ -1,5 +1,6 @@
 import { Form } from '@remix-run/react'
 import { FormError } from '~/components/form-error'
+import { VersionField } from '~/components/live/version-field'
 import { SubmitButton, TextareaField } from '~/components/forms'
 import { COMMENT_MAX } from '~/domain/incident/vocabulary'
 import type { FormResult } from './form-result'
@@ -13,7 +14,7 @@ export function CommentForm({ version, result }: { version: number; result: Form
       className="rounded-lg border border-slate-200 bg-white p-4"
     >
       <h2 className="mb-3 text-lg font-semibold">Add a comment</h2>
-      <input type="hidden" name="version" value={version} />
+      <VersionField version={version} />
       {result?.formErrors && !result.conflict ? <FormError errors={result.formErrors} /> : null}
       <TextareaField
         label="Comment"

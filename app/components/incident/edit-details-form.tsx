@@ -1,5 +1,6 @@
 import { Form } from '@remix-run/react'
 import { FormError } from '~/components/form-error'
+import { VersionField } from '~/components/live/version-field'
 import { Field, SelectField, SubmitButton, TextareaField } from '~/components/forms'
 import type { IncidentPageView } from '~/domain/incident/incident-page.server'
 import { COMMENT_MAX } from '~/domain/incident/vocabulary'
@@ -21,7 +22,7 @@ export function EditDetailsForm({
     <details className="rounded-lg border border-slate-200 bg-white p-4" open={Boolean(result)}>
       <summary className="cursor-pointer text-lg font-semibold">Edit details</summary>
       <Form method="post" aria-label="Edit details" className="mt-3">
-        <input type="hidden" name="version" value={incident.version} />
+        <VersionField version={incident.version} />
         {result?.formErrors && !result.conflict ? <FormError errors={result.formErrors} /> : null}
         <Field
           label="Title"

@@ -1,5 +1,6 @@
 import { Form } from '@remix-run/react'
 import { FormError } from '~/components/form-error'
+import { VersionField } from '~/components/live/version-field'
 import { Field, SelectField, SubmitButton } from '~/components/forms'
 import type { Severity } from '~/domain/incident/vocabulary'
 import type { FormResult } from './form-result'
@@ -25,7 +26,7 @@ export function EscalateForm({
       className="rounded-lg border border-red-200 bg-white p-4"
     >
       <h2 className="mb-3 text-lg font-semibold">Force-escalate</h2>
-      <input type="hidden" name="version" value={version} />
+      <VersionField version={version} />
       {result?.formErrors && !result.conflict ? <FormError errors={result.formErrors} /> : null}
       <SelectField
         label="Escalate to"

@@ -1,5 +1,6 @@
 import { Form } from '@remix-run/react'
 import { FormError } from '~/components/form-error'
+import { VersionField } from '~/components/live/version-field'
 import { Field, SubmitButton } from '~/components/forms'
 import type { IncidentPageView } from '~/domain/incident/incident-page.server'
 import { resultFor, type IncidentActionData } from './form-result'
@@ -35,7 +36,7 @@ export function NextSteps({
             >
               <input type="hidden" name="intent" value="transition" />
               <input type="hidden" name="action" value={step.action} />
-              <input type="hidden" name="version" value={version} />
+              <VersionField version={version} />
               {result?.formErrors && !result.conflict ? (
                 <FormError errors={result.formErrors} />
               ) : null}

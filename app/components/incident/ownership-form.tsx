@@ -1,5 +1,6 @@
 import { Form } from '@remix-run/react'
 import { FormError } from '~/components/form-error'
+import { VersionField } from '~/components/live/version-field'
 import { SelectField, SubmitButton } from '~/components/forms'
 import type { IncidentPageView } from '~/domain/incident/incident-page.server'
 import type { FormResult } from './form-result'
@@ -21,7 +22,7 @@ export function OwnershipForm({
       className="rounded-lg border border-slate-200 bg-white p-4"
     >
       <h2 className="mb-3 text-lg font-semibold">Ownership</h2>
-      <input type="hidden" name="version" value={incident.version} />
+      <VersionField version={incident.version} />
       {result?.formErrors && !result.conflict ? <FormError errors={result.formErrors} /> : null}
       <SelectField
         label="Commander"

@@ -1,0 +1,93 @@
+import { useRevalidator } from '@remix-run/react'
+import { useEffect, useRef, useState } from 'react'
+
+/** Changes arriving together cause one reload of the page's data. */
+const DEBOUNCE_MS = 250
+/** After the server refused or closed for good, try again this much later (doubling, capped). */
+const REOPEN_MIN_MS = 2_000
+const REOPEN_MAX_MS = 60_000
+
+/**
+ * Follows a live stream (`/live/…`, Server-Sent Events) and re-runs the page's loaders when it
+ * says something changed, so the page shows the new state while React keeps what the person is
+ * typing. Returns the names of the others viewing (incident streams), empty until known. Without
+ * JavaScript nothing runs and the page stays as it was served.
+ *
+ * `since` is the event seq the page was rendered from: the stream starts after it, so a change
+ * committed between rendering and connecting is not missed. The browser resumes by itself after
+ * a dropped connection (Last-Event-ID); when it gives up (the server answered an error), the hook
+ * opens a new stream later.
+ */
+export function useLiveUpdates(path: string, since?: number): { viewers: string[] } {
+  const revalidator = useRevalidator()
+  const revalidatorRef = useRef(revalidator)
+  useEffect(() => {
+    revalidatorRef.current = revalidator
+  })
+  // Read once per path: a newer `since` after a reload must not reopen the stream.
+  const sinceRef = useRef(since)
+  const [viewers, setViewers] = useState<string[]>([])
+
+  useEffect(() => {
+    if (typeof EventSource === 'undefined') return
+    let source: EventSource | null = null
+    let debounce: ReturnType<typeof setTimeout> | undefined
+    let reopen: ReturnType<typeof setTimeout> | undefined
+    let reopenDelay = REOPEN_MIN_MS
+    let openedBefore = false
+    let stopped = false
+
+    const reload = () => {
+      clearTimeout(debounce)
+      debounce = setTimeout(() => {
+        if (revalidatorRef.current.state === 'idle') revalidatorRef.current.revalidate()
+        else reload()
+      }, DEBOUNCE_MS)
+    }
+
+    const connect = (after: number | undefined) => {
+      const url = after === undefined ? path : `${path}?since=${after}`
+      const current = new EventSource(url)
+      source = current
+      current.addEventListener('open', () => {
+        reopenDelay = REOPEN_MIN_MS
+        // Anything may have changed while disconnected; the incident stream also resumes by id.
+        if (openedBefore) reload()
+        openedBefore = true
+      })
+      current.addEventListener('change', reload)
+      current.addEventListener('resync', reload)
+      current.addEventListener('presence', (event) => {
+        try {
+          const data = JSON.parse((event as MessageEvent<string>).data) as { viewers?: unknown }
+          if (Array.isArray(data.viewers))
+            setViewers(data.viewers.filter((v): v is string => typeof v === 'string'))
+        } catch {
+          // A malformed message changes nothing.
+        }
+      })
+      current.addEventListener('error', () => {
+        if (current.readyState !== EventSource.CLOSED || stopped) return
+        // The browser gave up (an error status, e.g. 503 while a server restarts).
+        setViewers([])
+        clearTimeout(reopen)
+        reopen = setTimeout(() => {
+          if (!stopped) connect(undefined)
+        }, reopenDelay)
+        reopenDelay = Math.min(reopenDelay * 2, REOPEN_MAX_MS)
+        // The next stream starts from the page's current data, which the reload brings.
+        reload()
+      })
+    }
+
+    connect(sinceRef.current)
+    return () => {
+      stopped = true
+      clearTimeout(debounce)
+      clearTimeout(reopen)
+      source?.close()
+    }
+  }, [path])
+
+  return { viewers }
+}
