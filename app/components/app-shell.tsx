@@ -85,7 +85,7 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
         Skip to content
       </a>
       <header className="border-b border-slate-200 bg-white" data-no-print>
-        <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-6 gap-y-2 px-4 py-3">
+        <div className="mx-auto flex max-w-6xl flex-wrap items-center gap-x-4 gap-y-2 px-4 py-3">
           <Link to="/" className="flex items-center gap-2 font-semibold text-slate-900">
             <img src="/favicon.svg" alt="" width={24} height={24} />
             <span>IncidentFlow</span>
@@ -114,7 +114,7 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
                     id="organization-switcher"
                     name="organizationId"
                     defaultValue={viewer.organization?.id}
-                    className="rounded-md border-slate-300 py-1 text-sm"
+                    className="max-w-48 rounded-md border-slate-300 py-1 text-sm"
                   >
                     {viewer.organizations.map((o) => (
                       <option key={o.id} value={o.id}>
@@ -129,24 +129,28 @@ export function AppShell({ children, data }: { children: ReactNode; data?: RootD
                     Switch
                   </button>
                 </Form>
-              ) : viewer.organization ? (
-                <span
-                  className="max-w-48 truncate font-medium text-slate-800"
-                  title={viewer.organization.name}
-                  data-testid="organization-name"
-                >
-                  {viewer.organization.name}
-                </span>
               ) : null}
-              <span className="text-slate-600">
-                <span
-                  className="inline-block max-w-48 truncate align-bottom font-medium text-slate-800"
-                  title={viewer.name}
-                >
-                  {viewer.name}
+              {/* Organization over person: one column, so the header keeps to one line. */}
+              <div className="flex min-w-0 flex-col leading-tight">
+                {viewer.organization && viewer.organizations.length <= 1 ? (
+                  <span
+                    className="max-w-56 truncate font-medium text-slate-800"
+                    title={viewer.organization.name}
+                    data-testid="organization-name"
+                  >
+                    {viewer.organization.name}
+                  </span>
+                ) : null}
+                <span className="text-slate-600">
+                  <span
+                    className="inline-block max-w-56 truncate align-bottom font-medium text-slate-800"
+                    title={viewer.name}
+                  >
+                    {viewer.name}
+                  </span>
+                  {viewer.role ? <span> · {ROLE_LABELS[viewer.role]}</span> : null}
                 </span>
-                {viewer.role ? <span> · {ROLE_LABELS[viewer.role]}</span> : null}
-              </span>
+              </div>
               <Form method="post" action="/logout">
                 <button
                   type="submit"
