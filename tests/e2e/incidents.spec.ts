@@ -386,13 +386,16 @@ test.describe('incidents', () => {
     await open(other, url, jsEnabled)
     await expectStatus(other, 'Detected')
 
-    await open(page, url, jsEnabled)
-    await takeStep(page, 'Start investigating')
-
+    // The second browser starts a comment; meanwhile the incident moves on.
     const text = 'CPU on **api-2** pinned at 100 %, restarting it.'
     const form = other.getByRole('form', { name: 'Add comment' })
     const commentField = form.getByLabel('Comment', { exact: true })
     await commentField.fill(text)
+    await open(page, url, jsEnabled)
+    await takeStep(page, 'Start investigating')
+    // With JavaScript the open page learns of it live and says so before the comment is sent.
+    if (jsEnabled)
+      await expect(form.getByText('This incident changed while you were editing')).toBeVisible()
     await form.getByRole('button', { name: 'Add comment' }).click()
     await expect(other.getByRole('alert')).toContainText(
       'This incident changed since you opened it',

@@ -37,15 +37,15 @@ export function VersionField({ version }: { version: number }) {
   return (
     <>
       <input ref={input} type="hidden" name="version" value={editedAt ?? version} />
-      {changed ? (
-        <p
-          role="status"
-          className="mb-3 rounded-md border border-amber-400 bg-amber-50 px-3 py-2 text-sm text-amber-900"
-        >
-          This incident changed while you were editing — check the page before you submit. Your
-          input is kept; if it conflicts with the change, you will be asked to submit again.
-        </p>
-      ) : null}
+      {/* Announced when it appears; an empty live region costs nothing. */}
+      <div aria-live="polite">
+        {changed ? (
+          <p className="mb-3 rounded-md border border-amber-400 bg-amber-50 px-3 py-2 text-sm text-amber-900">
+            This incident changed while you were editing — check the page before you submit. Your
+            input is kept; if it conflicts with the change, you will be asked to submit again.
+          </p>
+        ) : null}
+      </div>
     </>
   )
 }
