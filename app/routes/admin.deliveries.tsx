@@ -8,6 +8,7 @@ import { ACTIONS_COLUMN, TableHead } from '~/components/table-head'
 import { requireMember } from '~/domain/access/guard.server'
 import { loadQueueStats, queueStatsView } from '~/domain/queues/queue-stats.server'
 import { listFailedDeliveries, retryFailed } from '~/domain/notify/webhooks.server'
+import { listFailedChatDeliveries, retryChatDelivery } from '~/domain/chat/chat-failures.server'
 import { now as clockNow } from '~/utils/clock'
 import { redirectWithRefusal } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
@@ -15,7 +16,7 @@ import { readFormData } from '~/utils/form-data.server'
 
 const retrySchema = z.object({
   intent: z.literal('retry'),
-  kind: z.enum(['webhook', 'email']),
+  kind: z.enum(['webhook', 'email', 'slack', 'teams']),
   id: z.uuid(),
 })
 
@@ -23,12 +24,15 @@ export const meta: MetaFunction = () => [{ title: 'Failed deliveries · Incident
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'settings.manage')
-  const [failed, jobs] = await Promise.all([
+  const [failed, chat, jobs] = await Promise.all([
     listFailedDeliveries(context.orm, member),
+    listFailedChatDeliveries(context.orm, member),
     loadQueueStats(context.orm, { now: clockNow(), organizationId: member.organization.id }),
   ])
   return {
-    failed: failed.map((f) => ({ ...f, at: f.at.toISOString() })),
+    failed: [...failed, ...chat]
+      .sort((a, b) => b.at.getTime() - a.at.getTime())
+      .map((f) => ({ ...f, at: f.at.toISOString() })),
     jobs: queueStatsView(jobs),
   }
 }
@@ -39,7 +43,9 @@ export async function action({ request, context }: ActionFunctionArgs) {
   if (submission.status !== 'success') throw new Response('Bad request', { status: 400 })
   const { kind, id } = submission.value
   try {
-    await retryFailed(context.orm, context.boss, member, kind, id)
+    if (kind === 'slack' || kind === 'teams')
+      await retryChatDelivery(context.orm, context.boss, member, id)
+    else await retryFailed(context.orm, context.boss, member, kind, id)
   } catch (error) {
     return redirectWithRefusal(error, '/admin/deliveries', context.env)
   }
@@ -48,15 +54,20 @@ export async function action({ request, context }: ActionFunctionArgs) {
     {
       kind: 'success',
       message:
-        kind === 'webhook'
-          ? 'Webhook delivery queued again; its retry schedule starts over.'
-          : 'E-mail queued again.',
+        kind === 'email'
+          ? 'E-mail queued again.'
+          : `${kindLabel[kind]} delivery queued again; its retry schedule starts over.`,
     },
     context.env,
   )
 }
 
-const kindLabel = { webhook: 'Webhook', email: 'E-mail' } as const
+const kindLabel = {
+  webhook: 'Webhook',
+  email: 'E-mail',
+  slack: 'Slack',
+  teams: 'Microsoft Teams',
+} as const
 const statusLabel: Record<string, string> = { dead: 'Gave up', failed: 'Refused' }
 
 function formatTime(iso: string) {
@@ -75,8 +86,8 @@ export default function FailedDeliveries() {
         </p>
         <h1 className="mt-1 text-2xl font-bold">Failed deliveries</h1>
         <p className="mt-1 text-sm text-slate-600">
-          Webhook deliveries that ran out of attempts, and e-mails that could not be sent. Retry one
-          once the cause is fixed.
+          Webhook, Slack and Microsoft Teams deliveries that ran out of attempts, and e-mails that
+          could not be sent. Retry one once the cause is fixed.
         </p>
       </header>
       {failed.length === 0 ? (
