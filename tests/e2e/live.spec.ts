@@ -12,7 +12,7 @@ import { expect, test } from './fixtures'
 
 const timeline = (page: Page) => page.getByRole('list', { name: 'Timeline, oldest first' })
 const commentForm = (page: Page) => page.getByRole('form', { name: 'Add comment' })
-const viewingNow = (page: Page) => page.getByText(/^Viewing now:/)
+const viewingNow = (page: Page) => page.getByRole('paragraph').filter({ hasText: /^Viewing now:/ })
 
 async function addComment(page: Page, text: string) {
   const form = commentForm(page)
@@ -35,6 +35,15 @@ test.describe('live pages', () => {
     const title = `Queue backlog ${unique(testInfo, 'live')}`
     const number = await declareIncident(page, jsEnabled, { title, severity: 'SEV-3' })
     const url = `/incidents/${number}`
+    // The engineer works on it (an assignee may comment).
+    if (jsEnabled) await expect(page.getByRole('heading', { level: 1 })).toBeVisible()
+    const assign = page.getByRole('form', { name: 'Assign' })
+    await assign
+      .getByRole('group', { name: 'Assignees' })
+      .getByRole('checkbox', { name: engineer.name, exact: true })
+      .check()
+    await assign.getByRole('button', { name: 'Save ownership' }).click()
+    await expect(page.getByRole('status')).toHaveText('Done: Ownership updated.')
     await open(engineerPage, url, jsEnabled)
     await expect(engineerPage.getByRole('heading', { level: 1 })).toContainText(title)
 
