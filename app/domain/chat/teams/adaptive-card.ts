@@ -16,10 +16,12 @@ export interface CardView {
   url: string
   /** What happened: "Declared", "Investigating → Mitigated", or a test's words. */
   headline: string
+  /** Shown before the title; `INC-<number>` unless given (the settings page's test card). */
+  reference?: string
 }
 
 export function incidentCard(view: CardView) {
-  const reference = `INC-${view.number}`
+  const reference = view.reference ?? `INC-${view.number}`
   return {
     type: 'message',
     attachments: [

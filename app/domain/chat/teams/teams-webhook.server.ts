@@ -4,7 +4,6 @@ import { inScope } from '../../../../db/tenant'
 import type { Member } from '~/domain/access/guard.server'
 import { can } from '~/domain/access/permissions'
 import { FieldRefusal } from '~/domain/domain-error'
-import { incidentUrl } from '~/domain/notify/emails'
 import { checkWebhookUrl, WebhookTargetError, type Resolver } from '~/domain/notify/ssrf.server'
 import { now as clockNow } from '~/utils/clock'
 import { openSecret, sealSecret } from '~/utils/secret-box.server'
@@ -122,11 +121,12 @@ export async function sendTeamsTestCard(
   if (!sealed) throw new TeamsError('teamsUrl', 'Save a Teams webhook URL first.', 409)
   const card = incidentCard({
     number: 0,
-    title: 'Test card from IncidentFlow',
+    reference: 'Test',
+    title: 'a card from IncidentFlow',
     severity: 'SEV-4',
     status: 'detected',
     commanderName: member.user.displayName,
-    url: incidentUrl(options.appUrl, 0).replace(/\/incidents\/0$/, '/incidents'),
+    url: new URL('/incidents', options.appUrl).toString(),
     headline: `Sent by ${member.user.displayName} from the Slack and Teams settings.`,
   })
   let problem: string | null = null
@@ -137,4 +137,32 @@ export async function sendTeamsTestCard(
     problem = error instanceof Error ? error.message : String(error)
   }
   if (problem) throw new TeamsError('teamsUrl', `The test card was not delivered. ${problem}`)
+}
+
+/** What the settings page's Teams forms ask for (see app/components/chat/teams-settings.tsx). */
+export type TeamsSettingsChange =
+  { intent: 'teams-save'; teamsUrl: string } | { intent: 'teams-test' } | { intent: 'teams-remove' }
+
+/**
+ * The settings page's one call for its Teams forms: saves, tests or removes the webhook and
+ * answers the words for the page's notice. Refusals are TeamsError (403 for non-admins, a field
+ * error under the URL otherwise).
+ */
+export async function applyTeamsSettings(
+  orm: MikroORM,
+  member: Actorish,
+  change: TeamsSettingsChange,
+  options: TeamsSettingsOptions & { appUrl: string; timeoutMs: number },
+): Promise<string> {
+  switch (change.intent) {
+    case 'teams-save':
+      await saveTeamsWebhook(orm, member, change.teamsUrl, options)
+      return 'Teams webhook saved. Declared incidents and status changes will post a card.'
+    case 'teams-test':
+      await sendTeamsTestCard(orm, member, options)
+      return 'Test card sent to Teams.'
+    case 'teams-remove':
+      await removeTeamsWebhook(orm, member)
+      return 'Teams webhook removed.'
+  }
 }
