@@ -1,11 +1,13 @@
 import { useEffect, useRef, useState } from 'react'
+import { useSubmissionCount } from './use-submission-count'
 
 /**
  * A form's hidden `version`, for pages that reload their data while the person works (live
  * updates). An untouched form follows the incident's current version. Once the person has typed
  * or chosen something, the form keeps the version it was being edited against, so the server's
  * conflict check (409) still applies, and if the incident moves on meanwhile a notice says so
- * before the form is sent. Sending the form lets it follow the current version again.
+ * before the form is sent. Once a submission of the page has finished (refused or not), the form
+ * follows the current version again.
  */
 export function VersionField({ version }: { version: number }) {
   const input = useRef<HTMLInputElement>(null)
@@ -13,23 +15,30 @@ export function VersionField({ version }: { version: number }) {
   useEffect(() => {
     latest.current = version
   }, [version])
-  const [editedAt, setEditedAt] = useState<number | null>(null)
+  const submissions = useSubmissionCount()
+  const round = useRef(submissions)
+  useEffect(() => {
+    round.current = submissions
+  }, [submissions])
+  // The version when the person started editing, and in which round of submissions.
+  const [edited, setEdited] = useState<{ at: number; round: number } | null>(null)
+  const editedAt = edited && edited.round === submissions ? edited.at : null
 
   useEffect(() => {
     const form = input.current?.form
     if (!form) return
-    const edited = () => setEditedAt((at) => at ?? latest.current)
-    // The form's data is read while the submit event is dispatched, before this state applies.
-    const settled = () => setEditedAt(null)
-    form.addEventListener('input', edited)
-    form.addEventListener('change', edited)
-    form.addEventListener('submit', settled)
-    form.addEventListener('reset', settled)
+    const typed = () =>
+      setEdited((now) =>
+        now && now.round === round.current ? now : { at: latest.current, round: round.current },
+      )
+    const reset = () => setEdited(null)
+    form.addEventListener('input', typed)
+    form.addEventListener('change', typed)
+    form.addEventListener('reset', reset)
     return () => {
-      form.removeEventListener('input', edited)
-      form.removeEventListener('change', edited)
-      form.removeEventListener('submit', settled)
-      form.removeEventListener('reset', settled)
+      form.removeEventListener('input', typed)
+      form.removeEventListener('change', typed)
+      form.removeEventListener('reset', reset)
     }
   }, [])
 
