@@ -23,6 +23,7 @@ import { relayWaitingEvents } from './handlers/event-fanout'
 import { runReportJob } from './handlers/report-generate'
 import { makePostmortemDraft } from './handlers/postmortem-draft'
 import { runSlaSweep } from './handlers/sla-sweep'
+import { declareFromSlack } from './handlers/slack-declare'
 import { handleWebhookJobs, WEBHOOK_BATCH_SIZE } from './handlers/webhook-deliver'
 
 const env = loadEnvOrExit(workerEnvSchema)
@@ -125,6 +126,11 @@ async function main() {
     handleAlertJobs(alerts, jobs),
   )
   await workEach('alert-repeats', 1, 1, (payload) => writeAlertRepeats(alerts, payload))
+
+  // `/incident declare` from Slack: the web answered Slack at once; the declaration is made here.
+  await workEach('slack-declare', 1, 1, async (payload, jobId) => {
+    await declareFromSlack({ orm, env, logger }, payload, jobId)
+  })
 
   // Postmortem drafts: a template draft takes milliseconds, a model draft waits on the model
   // (LLM_TIMEOUT_MS at most), so two at once keep a slow model from holding up the next draft.

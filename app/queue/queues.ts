@@ -89,6 +89,29 @@ export const queues = {
       retentionDays: 7,
     },
   },
+  'slack-declare': {
+    // `/incident declare` from Slack: the web answered at once; the worker declares the incident
+    // as the member and reports back through Slack's response URL.
+    payload: z.object({
+      organizationId: z.uuid(),
+      userId: z.uuid(),
+      teamId: z.string().min(1).max(32),
+      triggerId: z.string().min(1).max(200),
+      title: z.string().min(1).max(200),
+      severity: z.enum(['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4']).nullable(),
+      responseUrl: z.url().max(2000),
+    }),
+    options: {
+      policy: 'standard',
+      // Declaring is at most once per Slack command (app/domain/chat/slack-inbound/
+      // declare-job.server.ts); these retries cover a database error before the declaration.
+      retryLimit: 2,
+      retryDelay: 5,
+      retryBackoff: false,
+      expireInSeconds: 60,
+      retentionDays: 7,
+    },
+  },
   'sla-sweep': {
     // `at` moves the sweep's "now" (tests and the test-only clock control); the cron job has none.
     payload: z.object({ at: z.iso.datetime().optional() }),

@@ -10,6 +10,8 @@ import express from 'express'
 import { pinoHttp } from 'pino-http'
 import type { PgBoss } from '~/queue/send.server'
 import { hooksRouter } from '~/domain/alerts/hooks-router.server'
+import { slackHooksRouter } from '~/domain/chat/slack-inbound/router.server'
+import { now as clockNow } from '~/utils/clock'
 import type { WebEnv } from '~/utils/env.server'
 import { checkReadiness } from './health.server'
 import { drainWhileShuttingDown } from './graceful-shutdown.server'
@@ -176,6 +178,8 @@ export function createHttpApp(options: HttpAppOptions) {
   }
   app.use(originCheck({ appUrl: env.APP_URL, exemptPrefixes: ['/hooks/', '/api/'] }))
   app.use(requestGuard({ jsonPrefixes: ['/hooks/', '/api/'] }))
+  // Slack's requests first: the alert hooks' /hooks/<kind>/<token> would take them too.
+  app.use(slackHooksRouter({ orm, boss, env, logger, now: clockNow }))
   // Inbound alerts are machines' requests: answered here, before Remix (see hooks-router).
   app.use(hooksRouter({ orm, boss, logger, maxBytes: env.ALERT_MAX_BYTES }))
 

@@ -15,7 +15,7 @@ import type { Member } from '~/domain/access/guard.server'
 import { can } from '~/domain/access/permissions'
 import { DATE_RANGE_MESSAGE, isWithinDateRange } from '~/utils/date-range'
 import { appendEvent, appendEvents, lockIncident, type NewEvent } from './event-store.server'
-import type { EditableFields, EventPayloads, EventType } from './events'
+import type { ChatSource, EditableFields, EventPayloads, EventType } from './events'
 import { IncidentError } from './incident-errors'
 import { actorFor, canWork, stateOf } from './incident-queries.server'
 import {
@@ -673,7 +673,7 @@ export async function addComment(
   orm: MikroORM,
   member: Actorish,
   number: number,
-  input: { body: string; version?: number },
+  input: { body: string; version?: number; source?: ChatSource },
   now = clockNow(),
 ) {
   const body = input.body.trim()
@@ -685,7 +685,8 @@ export async function addComment(
     const incident = await lockIncident(em, member.organization.id, number, input.version)
     if (!canWork(member, incident))
       throw new IncidentError(null, 'Only the commander, an assignee or an admin can comment.', 403)
-    await appendEvent(em, incident, 'comment.added', { body }, member.user.id, now)
+    const payload = input.source ? { body, source: input.source } : { body }
+    await appendEvent(em, incident, 'comment.added', payload, member.user.id, now)
     return { seq: incident.lastEventSeq }
   })
 }
