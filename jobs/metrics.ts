@@ -54,7 +54,7 @@ export function createWorkerMetrics(options: { orm: MikroORM; logger: Logger }) 
     }),
     deliveries: new client.Counter({
       name: `${PREFIX}deliveries_total`,
-      help: 'E-mail and webhook delivery jobs by outcome (e-mail: sent, held, failed, retry, busy, skipped; webhook: succeeded, retry-scheduled, dead, failed, deferred, busy, skipped, not-due).',
+      help: 'E-mail, webhook and chat deliveries by outcome (e-mail: sent, held, failed, retry, busy, skipped; webhook: succeeded, retry-scheduled, dead, failed, deferred, busy, skipped, not-due; slack and teams: delivered, skipped, waiting, rate-limited, retry-scheduled, dead, failed, not-due).',
       labelNames: ['channel', 'outcome'] as const,
       registers,
     }),
