@@ -67,6 +67,14 @@ export function startListener(options: ListenerOptions): NotificationListener {
   let retryTimer: NodeJS.Timeout | undefined
   let heartbeatTimer: NodeJS.Timeout | undefined
   let waiters: Array<() => void> = []
+  // One statement at a time on the connection (heartbeats and notifications): pg deprecates
+  // queueing queries on a busy client.
+  let busy: Promise<unknown> = Promise.resolve()
+  const serially = <T>(work: () => Promise<T>): Promise<T> => {
+    const run = busy.then(work, work)
+    busy = run.catch(() => {})
+    return run
+  }
 
   const lost = (lostClient: pg.Client, error?: unknown) => {
     if (client !== lostClient) return
@@ -124,7 +132,7 @@ export function startListener(options: ListenerOptions): NotificationListener {
     for (const resolve of waiters) resolve()
     waiters = []
     heartbeatTimer = setInterval(() => {
-      next.query('select 1').catch((error: unknown) => lost(next, error))
+      serially(() => next.query('select 1')).catch((error: unknown) => lost(next, error))
     }, heartbeatMs)
     heartbeatTimer.unref()
   }
@@ -141,7 +149,7 @@ export function startListener(options: ListenerOptions): NotificationListener {
       const current = client
       if (!current || !connected) return false
       try {
-        await current.query('select pg_notify($1, $2)', [name, payload])
+        await serially(() => current.query('select pg_notify($1, $2)', [name, payload]))
         return true
       } catch {
         return false
