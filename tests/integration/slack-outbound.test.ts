@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { queueChatDeliveries } from '~/domain/chat/chat-deliveries.server'
-import { deliverChat, type ChatDeliverDeps } from '~/domain/chat/chat-delivery.server'
+import {
+  deliverChat,
+  RATE_LIMIT_CAP,
+  type ChatDeliverDeps,
+} from '~/domain/chat/chat-delivery.server'
 import { listFailedChatDeliveries, retryChatDelivery } from '~/domain/chat/chat-failures.server'
 import { slackClient } from '~/domain/chat/slack-client.server'
 import { appendEvent, lockIncident } from '~/domain/incident/event-store.server'
@@ -266,6 +270,19 @@ describe('channel per incident', () => {
     expect(slack.channels.get(channel!.channel_id)!.members).toEqual([
       DOUBLE_BOT_USER_ID,
       'UASSIGNEE',
+    ])
+
+    // A known match is used from slack_member for a day; an unknown one is asked again.
+    await assignIncident(db.orm, org.admin, number, {
+      commanderId: withSlack.user.id,
+      assigneeIds: [noSlack.user.id],
+    })
+    await sync(org)
+    expect(slack.callsOf('users.lookupByEmail').map((c) => c.body.email)).toEqual([
+      noSlack.user.email,
+      noSlack.user.email,
+      withSlack.user.email,
+      noSlack.user.email,
     ])
   })
 
@@ -653,5 +670,76 @@ describe('rate limits and failures', () => {
     clockOffsetMs += 61_000
     expect(await deliverWaiting(org)).toEqual(['delivered', 'delivered'])
     expect(await listFailedChatDeliveries(db.orm, org.admin)).toEqual([])
+  })
+
+  it('counts a 429 as an attempt once the cap of rate limits in a row is reached', async () => {
+    const org = await newOrg()
+    const { id, number } = await declare(org, 'Always throttled', org.admin.user.id)
+    await sync(org)
+    await addComment(db.orm, org.admin, number, { body: 'throttled' })
+    await relayEvents({ orm: db.orm, boss: db.boss, logger: silentLogger, appUrl: APP_URL })
+    await db.query(
+      `update chat_delivery set last_error = $2
+        where incident_id = $1 and kind = 'entry'`,
+      [id, `Rate limited (${RATE_LIMIT_CAP} in a row): Slack chat.postMessage: rate limited`],
+    )
+    slack.rateLimitNext('chat.postMessage', 5)
+    expect(await deliverWaiting(org)).toEqual(['retry-scheduled'])
+    const [entry] = (await deliveries(org, id)).filter((d) => d.kind === 'entry')
+    expect(entry!.attempts).toBe(1)
+  })
+
+  it('holds entries while their channel is missing: they wait without using attempts, then follow the retried channel', async () => {
+    const org = await newOrg()
+    let refuse = true
+    slack.respond('conversations.create', () =>
+      refuse ? { ok: false, error: 'restricted_action' } : undefined,
+    )
+    const { id, number } = await declare(org, 'No channel yet', org.admin.user.id)
+    expect(await sync(org)).toEqual(['retry-scheduled'])
+    clockOffsetMs = 61_000
+    expect(await deliverWaiting(org)).toEqual(['retry-scheduled'])
+    clockOffsetMs += 121_000
+    await addComment(db.orm, org.admin, number, { body: 'waiting for the channel' })
+    await relayEvents({ orm: db.orm, boss: db.boss, logger: silentLogger, appUrl: APP_URL })
+    expect(await deliverWaiting(org)).toEqual(['dead', 'waiting'])
+    let rows = await deliveries(org, id)
+    const entry = rows.find((d) => d.kind === 'entry')!
+    expect(entry).toMatchObject({
+      status: 'pending',
+      attempts: 0,
+      last_error: 'Waiting for the incident’s Slack channel.',
+    })
+    expect(entry.next_attempt_at!.getTime()).toBeGreaterThan(now().getTime())
+
+    refuse = false
+    await retryChatDelivery(db.orm, db.boss, org.admin, rows.find((d) => d.kind === 'channel')!.id)
+    clockOffsetMs += 60 * 60 * 1000
+    expect(await deliverWaiting(org)).toEqual(['delivered', 'delivered'])
+    rows = await deliveries(org, id)
+    expect(rows.map((d) => d.status)).toEqual(['delivered', 'delivered'])
+    const channel = (await channelOf(org, id))!
+    expect(posts(channel.channel_id).map((c) => String(c.body.text))).toEqual([
+      expect.stringContaining('No channel yet'),
+      expect.stringContaining('waiting for the channel'),
+    ])
+  })
+
+  it('delivers each entry once and in order when two workers take the same incident at once', async () => {
+    const org = await newOrg()
+    const { id, number } = await declare(org, 'Two workers', org.admin.user.id)
+    for (const n of [1, 2, 3, 4, 5, 6])
+      await addComment(db.orm, org.admin, number, { body: `comment ${n}` })
+    await relayEvents({ orm: db.orm, boss: db.boss, logger: silentLogger, appUrl: APP_URL })
+    const payload = { organizationId: org.id, incidentId: id, provider: 'slack' as const }
+    const [a, b] = await Promise.all([deliverChat(deps(), payload), deliverChat(deps(), payload)])
+    expect([...a, ...b].filter((o) => o === 'delivered')).toHaveLength(7)
+    expect(slack.callsOf('conversations.create')).toHaveLength(1)
+    const channel = (await channelOf(org, id))!
+    expect(
+      posts(channel.channel_id)
+        .slice(1)
+        .map((c) => String(c.body.text).split('>')[1]),
+    ).toEqual(['comment 1', 'comment 2', 'comment 3', 'comment 4', 'comment 5', 'comment 6'])
   })
 })
