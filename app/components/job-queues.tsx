@@ -10,6 +10,7 @@ const QUEUE_LABELS: Record<string, string> = {
   'postmortem-draft': 'Postmortem drafts',
   'alert-ingest': 'Inbound alerts',
   'action-item-sweep': 'Action item reminders',
+  'chat-deliver': 'Slack and Teams delivery',
 }
 
 function label(queue: string) {
