@@ -1,10 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { inScope } from '../../../db/tenant'
 import { transactionExecutor } from '../../../db/transaction'
-import type { ChatProvider } from '../../../db/entities/chat'
 import type { JobPayload } from '~/queue/queues'
 import { sendJobs, type JobToSend, type PgBoss } from '~/queue/send.server'
-import { nextDelay } from '~/domain/notify/webhook-delivery.server'
+import { nextDelay, parseRetryAfter } from '~/domain/notify/webhook-delivery.server'
 import { now as clockNow } from '~/utils/clock'
 import type { Logger } from '~/utils/logger.server'
 import { openSecret } from '~/utils/secret-box.server'
@@ -13,7 +12,6 @@ import { deliverSlack, type SlackInstallationSettings } from './slack-outbound/d
 import { SlackCallError, type SlackApi } from './slack-outbound/slack-api'
 import { postCard, teamsCardFor } from './teams/deliver.server'
 import { describeTeamsAnswer, isSuccess, type TeamsPostSettings } from './teams/teams-post.server'
-import { parseRetryAfter } from '~/domain/notify/webhook-delivery.server'
 
 /**
  * Delivers one incident's waiting chat deliveries of one provider, in order (event, then channel
@@ -412,5 +410,3 @@ function afterFailure(
     lastError: message,
   }
 }
-
-export type { ChatProvider }
