@@ -118,6 +118,11 @@ export default function Integrations() {
           up Alertmanager, PagerDuty and the generic JSON format is described in{' '}
           <code>docs/integrations.md</code>.
         </p>
+        <p className="mt-2 text-sm">
+          <Link to="/admin/integrations/slack" className="font-medium text-brand-700 underline">
+            Slack and Microsoft Teams
+          </Link>
+        </p>
       </header>
 
       {created ? <NewUrl created={created} /> : null}

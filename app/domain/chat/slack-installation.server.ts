@@ -8,6 +8,7 @@ import { FieldRefusal } from '~/domain/domain-error'
 import { now as clockNow } from '~/utils/clock'
 import { openSecret, sealSecret, secretsKeyOf } from '~/utils/secret-box.server'
 import { slackClient, slackErrorCode } from './slack-client.server'
+import { SLACK_BOT_SCOPES } from './slack-manifest'
 
 /**
  * The organization's Slack workspace, for admins: connected through Slack's OAuth install flow
@@ -238,21 +239,6 @@ export async function disconnectSlack(orm: MikroORM, member: Actorish) {
 }
 
 // --- OAuth install -----------------------------------------------------------------------------
-
-/** Bot scopes both directions need (the manifest lists the same). */
-export const SLACK_BOT_SCOPES = [
-  'channels:history',
-  'channels:join',
-  'channels:manage',
-  'channels:read',
-  'chat:write',
-  'commands',
-  'groups:history',
-  'groups:write',
-  'reactions:read',
-  'users:read',
-  'users:read.email',
-]
 
 const STATE_TTL_MS = 10 * 60 * 1000
 
