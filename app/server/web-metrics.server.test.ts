@@ -57,6 +57,8 @@ describe('route labels of request metrics', () => {
     expect(label('/healthz')).toBe('/healthz')
     expect(label('/metrics')).toBe('/metrics')
     expect(routeLabeller(null)('/incidents/1')).toBe('unmatched')
+    expect(label('/live/incidents')).toBe('live')
+    expect(label('/live/incidents/12')).toBe('live')
   })
 })
 

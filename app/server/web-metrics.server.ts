@@ -69,6 +69,8 @@ export function routeLabeller(build: ServerBuild | null): (pathname: string) => 
     if (pathname === '/healthz' || pathname === '/readyz' || pathname === '/metrics')
       return pathname
     if (pathname.startsWith('/build/')) return 'static'
+    // A live stream lasts as long as its page is open: one label keeps it apart from page times.
+    if (pathname.startsWith('/live/')) return 'live'
     if (pathname.startsWith('/hooks/')) {
       const source = pathname.split('/')[2] ?? ''
       return HOOK_SOURCES.has(source) ? `hooks/${source}` : 'hooks/other'
