@@ -725,6 +725,26 @@ describe('rate limits and failures', () => {
     ])
   })
 
+  it('gives up on an entry whose channel never came, after two days of waiting', async () => {
+    const org = await newOrg()
+    slack.respond('conversations.create', () => ({ ok: false, error: 'restricted_action' }))
+    const { id, number } = await declare(org, 'Never a channel', org.admin.user.id)
+    await sync(org)
+    clockOffsetMs = 61_000
+    await deliverWaiting(org)
+    clockOffsetMs += 121_000
+    await addComment(db.orm, org.admin, number, { body: 'nowhere to go' })
+    await relayEvents({ orm: db.orm, boss: db.boss, logger: silentLogger, appUrl: APP_URL })
+    expect(await deliverWaiting(org)).toEqual(['dead', 'waiting'])
+    clockOffsetMs += 2 * 24 * 60 * 60 * 1000
+    expect(await deliverWaiting(org)).toEqual(['dead'])
+    const entry = (await deliveries(org, id)).find((d) => d.kind === 'entry')!
+    expect(entry.status).toBe('dead')
+    expect(entry.last_error).toBe(
+      'Gave up after waiting 2 days. Waiting for the incident’s Slack channel.',
+    )
+  })
+
   it('delivers each entry once and in order when two workers take the same incident at once', async () => {
     const org = await newOrg()
     const { id, number } = await declare(org, 'Two workers', org.admin.user.id)

@@ -69,6 +69,8 @@ export const RATE_LIMIT_CAP = 10
 const MAX_RETRY_AFTER_SECONDS = 60 * 60
 /** Longest pause of a delivery waiting for its channel. */
 const MAX_WAIT_SECONDS = 60 * 60
+/** How long a delivery waits for its channel before it is dead. */
+const WAIT_LIMIT_SECONDS = 2 * 24 * 60 * 60
 const RATE_LIMITED = /^Rate limited \((\d+) in a row\)/
 
 interface Row {
@@ -354,9 +356,21 @@ function failedFor(reason: string): Omit<Written, 'attempts'> {
   return { outcome: 'failed', status: 'failed', nextAttemptAt: null, lastError: reason }
 }
 
-/** A delivery waiting for its channel: back off with its age (30 s … 1 h), no attempt counted. */
+/**
+ * A delivery waiting for its channel: back off with its age (30 s … 1 h), no attempt counted;
+ * dead once it has waited WAIT_LIMIT_SECONDS (the channel's own delivery gave up long ago and
+ * nobody retried it).
+ */
 function waiting(row: Row, reason: string, now: Date): Written {
   const ageSeconds = Math.max(0, (now.getTime() - row.created_ms) / 1000)
+  if (ageSeconds > WAIT_LIMIT_SECONDS)
+    return {
+      outcome: 'dead',
+      status: 'dead',
+      attempts: row.attempts,
+      nextAttemptAt: null,
+      lastError: `Gave up after waiting ${Math.round(WAIT_LIMIT_SECONDS / 86_400)} days. ${reason}`,
+    }
   const delay = Math.min(MAX_WAIT_SECONDS, Math.max(30, Math.round(ageSeconds / 4)))
   return {
     outcome: 'waiting',
