@@ -120,6 +120,30 @@ export const ROUTES: RouteSpec[] = [
     fields: ['name', 'kind', 'serviceId', 'defaultSeverity', 'rateLimitPerMinute', 'signingSecret'],
   },
   {
+    file: 'admin.integrations.slack.tsx',
+    path: '/admin/integrations/slack',
+    kind: 'page',
+    methods: ['GET', 'POST'],
+    intents: [
+      'connect',
+      'oauth-start',
+      'channels',
+      'disconnect',
+      'teams-save',
+      'teams-test',
+      'teams-remove',
+    ],
+    fields: [
+      'botToken',
+      'signingSecret',
+      'channelMode',
+      'sharedChannelId',
+      'archiveOnClose',
+      'teamsUrl',
+    ],
+    query: ['code', 'state', 'error'],
+  },
+  {
     file: 'admin.members.tsx',
     path: '/admin/members',
     kind: 'page',
@@ -429,6 +453,14 @@ export const ROUTES: RouteSpec[] = [
     kind: 'hook',
     methods: ['POST', 'GET'],
     fields: ['title', 'severity', 'status', 'dedupKey', 'description', 'service', 'alerts'],
+  },
+  {
+    // Unsigned requests: every one is answered 401 (or 400 for what is not Slack's shape).
+    file: 'express:slack-hooks',
+    path: '/hooks/slack/:hookToken',
+    kind: 'hook',
+    methods: ['POST', 'GET'],
+    fields: ['team_id', 'user_id', 'channel_id', 'text', 'payload', 'type', 'challenge'],
   },
 ]
 
