@@ -30,6 +30,10 @@ const startedAt = performance.now()
 const env = loadEnvOrExit(webEnvSchema)
 const development = env.NODE_ENV === 'development'
 const logger = createLogger({ name: 'web', level: env.LOG_LEVEL, pretty: development })
+if (env.NODE_ENV === 'production' && !env.SECRETS_ENCRYPTION_KEY)
+  logger.warn(
+    'SECRETS_ENCRYPTION_KEY is unset: stored Slack and Teams secrets are sealed with a key derived from SESSION_SECRET, and changing SESSION_SECRET makes them unreadable',
+  )
 const BUILD_PATH = path.resolve('build/index.js')
 /** Reference data kept in memory is reloaded at least this often (see reference-cache.server). */
 const REFERENCE_MAX_AGE_MS = 60_000
