@@ -162,6 +162,34 @@ describe('parseEnv(webEnvSchema)', () => {
   })
 })
 
+describe('the Slack and secrets variables', () => {
+  it('defaults SLACK_API_URL to Slack’s and always ends it with a slash', () => {
+    expect(parseEnv(webEnvSchema, {}).SLACK_API_URL).toBe('https://slack.com/api/')
+    expect(parseEnv(webEnvSchema, { SLACK_API_URL: 'http://127.0.0.1:9/api' }).SLACK_API_URL).toBe(
+      'http://127.0.0.1:9/api/',
+    )
+    expect(parseError({ SLACK_API_URL: 'not a url' }).problems[0]).toMatch(/^SLACK_API_URL:/)
+  })
+
+  it('takes a 32-byte SECRETS_ENCRYPTION_KEY as hex or base64 and names a bad one without echoing it', () => {
+    const hex = 'ab'.repeat(32)
+    expect(parseEnv(webEnvSchema, { SECRETS_ENCRYPTION_KEY: hex }).SECRETS_ENCRYPTION_KEY).toBe(hex)
+    const base64 = Buffer.alloc(32, 7).toString('base64')
+    expect(parseEnv(workerEnvSchema, { SECRETS_ENCRYPTION_KEY: base64 })).toMatchObject({
+      SECRETS_ENCRYPTION_KEY: base64,
+    })
+    const error = parseError({ SECRETS_ENCRYPTION_KEY: 'too-short-key-value' })
+    expect(error.problems).toEqual([
+      'SECRETS_ENCRYPTION_KEY: must be 32 bytes, as 64 hex characters or base64 (got "***")',
+    ])
+  })
+
+  it('gives the worker the development SESSION_SECRET outside production only', () => {
+    expect(parseEnv(workerEnvSchema, {}).SESSION_SECRET).toBeTruthy()
+    expect(parseEnv(workerEnvSchema, { NODE_ENV: 'production' }).SESSION_SECRET).toBeUndefined()
+  })
+})
+
 describe('parseEnv(workerEnvSchema)', () => {
   it('checks the S3 settings for the worker too', () => {
     const error = parseError({ STORAGE_DRIVER: 's3' }, workerEnvSchema)
