@@ -146,4 +146,43 @@ describe('live streams across two web processes', () => {
     expect(change.data).toEqual({ seq: row!.version + 1, type: 'comment.added' })
     expect(change.id).toBe(String(row!.version + 1))
   })
+
+  it('ends its streams on SIGTERM without holding up the drain, and the stream resumes elsewhere', async () => {
+    const s = stack!
+    const organizationId = await db.createOrganization('Live Restart')
+    const cy = await signedIn(organizationId, 'Cy Drill')
+    const { number } = await declareIncident(db.orm, actor(cy.member), {
+      title: 'Cache stampede',
+      summary: 'Hit ratio fell',
+      severity: 'SEV-3',
+    })
+    const index = 0
+    const stream = await openSse(
+      `http://127.0.0.1:${s.webs[index]!.port}/live/incidents/${number}`,
+      {
+        Cookie: cy.cookie,
+      },
+    )
+    streams.push(stream)
+    expect(stream.status).toBe(200)
+
+    const old = s.webs[index]!
+    const { exit, replacement } = await s.restartWeb(index)
+    expect(exit, 'stopped cleanly on SIGTERM').toEqual({ code: 0, signal: null })
+    await stream.ended
+    // Draining did not wait for the stream: nothing was left to cut off after forceAfterMs (an
+    // error line, which LOG_LEVEL=warn prints).
+    expect(old.output()).not.toMatch(/requests still open after/)
+    expect(replacement.alive()).toBe(true)
+
+    // The browser comes back through nginx and resumes after the last event it saw.
+    const resumed = await openSse(`${s.nginx.url}/live/incidents/${number}`, {
+      Cookie: cy.cookie,
+      'Last-Event-ID': '0',
+    })
+    streams.push(resumed)
+    expect(resumed.status).toBe(200)
+    const first = await resumed.next((m) => m.event === 'change')
+    expect(first).toMatchObject({ id: '1', data: { seq: 1, type: 'incident.declared' } })
+  })
 })
