@@ -10,10 +10,12 @@ import {
   useMatches,
   useRouteError,
   useRouteLoaderData,
+  type ShouldRevalidateFunction,
 } from '@remix-run/react'
 import type { ReactNode } from 'react'
 import { AppShell, type ShellData } from './components/app-shell'
 import { ErrorPage } from './components/error-page'
+import { isLiveReload } from './components/live/use-live-updates'
 import stylesheet from './tailwind.css'
 import { getViewer } from './domain/access/guard.server'
 import { can } from './domain/access/permissions'
@@ -55,6 +57,21 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     { headers },
   )
 }
+
+/**
+ * A live stream's reload (someone changed the incident) re-runs the page's loaders but not this
+ * one: it would take the flash message out of its cookie while the person is reading it, and
+ * nothing in the header changes with an incident. A submission or a navigation runs it as usual.
+ */
+export const shouldRevalidate: ShouldRevalidateFunction = ({
+  formMethod,
+  currentUrl,
+  nextUrl,
+  defaultShouldRevalidate,
+}) =>
+  !formMethod && currentUrl.href === nextUrl.href && isLiveReload()
+    ? false
+    : defaultShouldRevalidate
 
 export type RootLoaderData = Awaited<ReturnType<typeof loader>>['data']
 

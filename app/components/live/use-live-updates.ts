@@ -1,6 +1,19 @@
 import { useRevalidator } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
 
+/**
+ * Set while a reload this hook asked for is running. The root route reads it (see `root.tsx`'s
+ * `shouldRevalidate`): the root loader takes the flash message out of its cookie, so re-running it
+ * for someone else's change (or the echo of one's own) would remove the "Done: …" banner the
+ * person is reading; the header's data does not change with an incident either.
+ */
+let liveReloadRunning = false
+
+/** Whether the data reload now starting was asked for by a live stream, not by the person. */
+export function isLiveReload() {
+  return liveReloadRunning
+}
+
 /** Changes arriving together cause one reload of the page's data. */
 const DEBOUNCE_MS = 250
 /** After the server refused or closed for good, try again this much later (doubling, capped). */
@@ -23,6 +36,7 @@ export function useLiveUpdates(path: string, since?: number): { viewers: string[
   const revalidatorRef = useRef(revalidator)
   useEffect(() => {
     revalidatorRef.current = revalidator
+    if (revalidator.state === 'idle') liveReloadRunning = false
   })
   // Read once per path: a newer `since` after a reload must not reopen the stream.
   const sinceRef = useRef(since)
@@ -40,8 +54,10 @@ export function useLiveUpdates(path: string, since?: number): { viewers: string[
     const reload = () => {
       clearTimeout(debounce)
       debounce = setTimeout(() => {
-        if (revalidatorRef.current.state === 'idle') revalidatorRef.current.revalidate()
-        else reload()
+        if (revalidatorRef.current.state === 'idle') {
+          liveReloadRunning = true
+          revalidatorRef.current.revalidate()
+        } else reload()
       }, DEBOUNCE_MS)
     }
 
