@@ -227,8 +227,8 @@ async function main() {
         await openStream(server.baseUrl, `/live/incidents/${number}`, cookies[i % userCount]!),
       )
     }
-    // Let the presence messages of all those joins settle before measuring.
-    await sleep(2_000)
+    // Let the presence messages of all those joins settle (and their garbage go) before measuring.
+    await sleep(5_000)
     const rssAfter = rssOf(server.pid)
     const heapAfter = await heapOf(server.baseUrl, metricsToken)
 

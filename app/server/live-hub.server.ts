@@ -39,6 +39,8 @@ export interface LiveHubOptions {
   /** Presence is announced again this often; another process's is forgotten after `presenceExpireMs`. */
   presenceHeartbeatMs?: number
   presenceExpireMs?: number
+  /** Presence changes within this long are sent as one message. */
+  presenceDelayMs?: number
   maxStreamsPerSession?: number
   maxStreams?: number
   /** The reconnection delay a browser is told (`retry:`). */
@@ -130,6 +132,8 @@ export class LiveHub {
   private readonly listener: NotificationListener | null
   private readonly timers: NodeJS.Timeout[] = []
   private deliveries: Promise<void> = Promise.resolve()
+  private readonly presenceDue = new Map<string, string>()
+  private presenceTimer: NodeJS.Timeout | undefined
   private stopping = false
   readonly options: Required<Omit<LiveHubOptions, 'url' | 'processId'>>
   /** Announcements for this process's presence; replaced in tests to join two hubs directly. */
@@ -142,6 +146,7 @@ export class LiveHub {
       heartbeatMs: options.heartbeatMs ?? 15_000,
       presenceHeartbeatMs: options.presenceHeartbeatMs ?? 15_000,
       presenceExpireMs: options.presenceExpireMs ?? 45_000,
+      presenceDelayMs: options.presenceDelayMs ?? 200,
       maxStreamsPerSession: options.maxStreamsPerSession ?? 6,
       maxStreams: options.maxStreams ?? 5_000,
       retryMs: options.retryMs ?? 3_000,
@@ -307,20 +312,44 @@ export class LiveHub {
     }
   }
 
-  /** Tells every stream here on the incident who else is watching it, by name. */
+  /**
+   * Tells every stream here on the incident who else is watching it, by name, shortly: joins and
+   * leaves arriving together (a page reloaded by many people at once) make one message per stream
+   * instead of one per join.
+   */
   private showPresence(organizationId: string, incidentId: string) {
+    this.presenceDue.set(incidentId, organizationId)
+    if (this.presenceTimer) return
+    this.presenceTimer = setTimeout(() => {
+      this.presenceTimer = undefined
+      const due = [...this.presenceDue]
+      this.presenceDue.clear()
+      for (const [incident, organization] of due) this.sendPresence(organization, incident)
+    }, this.options.presenceDelayMs)
+    this.presenceTimer.unref()
+  }
+
+  private sendPresence(organizationId: string, incidentId: string) {
     const streams = this.byIncident.get(incidentId)
     if (!streams || streams.size === 0) return
-    const viewers = this.presence.viewers(organizationId, incidentId)
     activeMembers(this.options.orm, organizationId).then(
       (members) => {
+        const viewers = [...this.presence.viewers(organizationId, incidentId)]
+          .filter((id) => members.has(id))
+          .map((id) => ({ id, name: members.get(id)! }))
+          .sort((a, b) => a.name.localeCompare(b.name))
+        // Every stream of one person gets the same list: everyone but themselves.
+        const messages = new Map<string, string>()
         for (const stream of streams) {
           if (stream.spec.organizationId !== organizationId) continue
-          const names = [...viewers]
-            .filter((id) => id !== stream.spec.userId && members.has(id))
-            .map((id) => members.get(id)!)
-            .sort((a, b) => a.localeCompare(b))
-          stream.send({ event: 'presence', data: { viewers: names } })
+          const { userId } = stream.spec
+          let message = messages.get(userId)
+          if (message === undefined) {
+            const names = viewers.filter((v) => v.id !== userId).map((v) => v.name)
+            message = sseMessage({ event: 'presence', data: { viewers: names } })
+            messages.set(userId, message)
+          }
+          stream.write(message)
         }
       },
       (error: unknown) =>
@@ -357,6 +386,7 @@ export class LiveHub {
   async stop() {
     this.closeAll()
     for (const timer of this.timers) clearInterval(timer)
+    clearTimeout(this.presenceTimer)
     await this.deliveries.catch(() => {})
     await this.listener?.stop()
   }
