@@ -9,8 +9,10 @@
  *    per comment for each.
  * 3. Opens BENCH_STREAMS (500) live streams of one incident (`GET /live/incidents/1`) from
  *    BENCH_USERS (100) members, each with its own session (at most 6 streams per session), and
- *    samples the server's RSS (/proc/<pid>/status) and V8 heap (its /metrics) before and after:
- *    memory per stream = delta ÷ streams.
+ *    samples the server's RSS (/proc/<pid>/status) and V8 heap (its /metrics) before, after and
+ *    once more after step 4: memory per stream = delta ÷ streams. The heap figure counts garbage
+ *    not yet collected (each opening checks the session and the incident through the ORM), so it
+ *    is an upper bound of what a stream keeps.
  * 4. BENCH_ROUNDS (20) times: commits one comment, then waits until every stream has its
  *    `change` message; time from the commit returning to each stream's arrival. Prints p50/p99
  *    over all deliveries and p50/p99/max of the last client per round.
@@ -253,6 +255,8 @@ async function main() {
     }
     all.sort((a, b) => a - b)
     lasts.sort((a, b) => a - b)
+    const rssEnd = rssOf(server.pid)
+    const heapEnd = await heapOf(server.baseUrl, metricsToken)
 
     console.log(
       `\n${streamCount} streams on one web process (${userCount} members), ${rounds} changes`,
@@ -268,6 +272,9 @@ async function main() {
     )
     console.log(
       `server V8 heap used ${mb(heapBefore)} → ${mb(heapAfter)}: ${((heapAfter - heapBefore) / streamCount / 1024).toFixed(1)} KB per stream`,
+    )
+    console.log(
+      `after the changes: RSS ${mb(rssEnd)} (${((rssEnd - rssBefore) / streamCount / 1024).toFixed(1)} KB per stream), heap ${mb(heapEnd)} (${((heapEnd - heapBefore) / streamCount / 1024).toFixed(1)} KB per stream)`,
     )
     console.log(
       `load average ${os
