@@ -141,10 +141,12 @@ export async function action({ request, context }: ActionFunctionArgs) {
     }
   }
   const teams = teamsSettingsSchema.safeParse(Object.fromEntries(formData))
+  // A refused URL is given back to the form, so the admin can correct it without JavaScript.
+  const teamsUrl = intent === 'teams-save' ? String(formData.get('teamsUrl') ?? '') : ''
   if (!teams.success) {
     const urlError = teams.error.issues.find((i) => i.path[0] === 'teamsUrl')?.message
     if (intent === 'teams-save')
-      return data({ intent, teams: { urlError: urlError ?? null, formError: null } }, 400)
+      return data({ intent, teams: { urlError: urlError ?? null, formError: null, teamsUrl } }, 400)
     throw new Response('Unknown form', { status: 400 })
   }
   try {
@@ -159,8 +161,8 @@ export async function action({ request, context }: ActionFunctionArgs) {
     if (!(error instanceof DomainError) || error.status === 403 || error.status === 404) throw error
     const teamsState =
       error.field === 'teamsUrl'
-        ? { urlError: error.message, formError: null }
-        : { urlError: null, formError: error.message }
+        ? { urlError: error.message, formError: null, teamsUrl }
+        : { urlError: null, formError: error.message, teamsUrl }
     return data({ intent, teams: teamsState }, 400)
   }
 }
@@ -193,6 +195,7 @@ export default function SlackSettingsPage() {
       )}
       <TeamsSettings
         state={teams}
+        teamsUrl={teamsReply?.teamsUrl}
         urlError={teamsReply?.urlError ?? null}
         formError={teamsReply?.formError ?? null}
       />

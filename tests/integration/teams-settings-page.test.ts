@@ -73,6 +73,8 @@ describe('the Teams section', () => {
     expect(refusedPage).toMatch(
       /id="teams-url"[^>]*aria-invalid="true"|aria-invalid="true"[^>]*id="teams-url"/,
     )
+    // What the admin typed comes back in the field (JavaScript off keeps it too).
+    expect(refusedPage).toContain('value="http://10.0.0.7/hook"')
     expect(await stored()).toEqual([])
 
     const empty = await post({ intent: 'teams-save', teamsUrl: '  ' })
