@@ -214,6 +214,24 @@ export const PAGE_CHECKS: PageCheck[] = [
   },
   {
     viewer: 'admin',
+    route: 'admin.integrations.slack',
+    name: 'Slack and Teams settings',
+    path: () => '/admin/integrations/slack',
+  },
+  {
+    viewer: 'admin',
+    route: 'admin.integrations.slack',
+    name: 'Slack and Teams settings, token refused',
+    path: () => '/admin/integrations/slack',
+    act: async (page) => {
+      await page.getByLabel('Bot token').fill('xoxp-not-a-bot-token-1234')
+      await page.getByLabel('Signing secret').fill('0123456789abcdef0123456789abcdef')
+      await page.getByRole('button', { name: 'Connect Slack' }).click()
+      await expect(page.getByText('Paste the bot token: it starts with xoxb-.')).toBeVisible()
+    },
+  },
+  {
+    viewer: 'admin',
     route: 'admin.deliveries',
     name: 'deliveries',
     path: () => '/admin/deliveries',
