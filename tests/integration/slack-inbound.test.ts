@@ -533,6 +533,30 @@ describe('verification', () => {
     await nothingWritten(() => command('ack', { team_id: 'TUNKNOWN01' }))
   })
 
+  it('answers Slack’s certificate check of the command URL, doing nothing', async () => {
+    const response = await fetch(`${baseUrl}/hooks/slack/commands`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: 'ssl_check=1&token=legacy',
+    })
+    expect(response.status).toBe(200)
+    expect(double.calls).toHaveLength(0)
+  })
+
+  it('forgets receipts after a day, keeping newer ones', async () => {
+    await db.query(
+      `insert into slack_inbound_receipt (team_id, receipt_id, organization_id, kind, received_at)
+       values ($1, 'EvOLD', $2, 'events', now() - interval '25 hours'),
+              ($1, 'EvRECENT', $2, 'events', now() - interval '2 hours')`,
+      [double.team.id, db.organizationId],
+    )
+    await event({ type: 'reaction_added', reaction: 'eyes', user: U_COMMANDER, item: {} })
+    const left = await db.query<{ receipt_id: string }>(
+      `select receipt_id from slack_inbound_receipt where receipt_id in ('EvOLD', 'EvRECENT')`,
+    )
+    expect(left).toEqual([{ receipt_id: 'EvRECENT' }])
+  })
+
   it('answers the Events API URL check with its challenge', async () => {
     const response = await send(
       'events',

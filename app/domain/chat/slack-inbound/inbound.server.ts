@@ -33,6 +33,9 @@ export interface SlackHookAnswer {
   body: unknown
 }
 
+/** How long a request's receipt is kept (a retried event is recognised within it). */
+const RECEIPT_KEEP_MS = 24 * 60 * 60 * 1000
+
 const UNVERIFIED: SlackHookAnswer = { status: 401, body: { ok: false, error: 'invalid_signature' } }
 const EMPTY: SlackHookAnswer = { status: 200, body: '' }
 
@@ -48,6 +51,9 @@ export async function handleSlackHook(
   // Slack checks the events URL before any workspace installs the app, so the challenge carries
   // no team: with the app-wide secret set it must be signed with it; without one (manifest
   // setups) the challenge is echoed, which changes and reveals nothing.
+  // Slack checks a command URL's certificate with an unsigned `ssl_check=1`: answered, nothing done.
+  if (parsed.kind === 'ssl_check') return EMPTY
+
   if (parsed.kind === 'url_verification') {
     const secret = deps.env.SLACK_SIGNING_SECRET
     if (secret && !verified(secret, request, now)) return UNVERIFIED
@@ -99,6 +105,7 @@ function verified(secret: string, request: SlackHookRequest, now: Date) {
 }
 
 type Parsed =
+  | { kind: 'ssl_check' }
   | { kind: 'url_verification'; challenge: string }
   | { kind: 'command'; teamId: string; receiptId: null; form: CommandForm }
   | {
@@ -134,6 +141,7 @@ function parseBody(kind: SlackHookKind, raw: Buffer): Parsed | null {
   }
   const form = new URLSearchParams(text)
   if (kind === 'commands') {
+    if (form.get('ssl_check') === '1') return { kind: 'ssl_check' }
     const teamId = form.get('team_id')
     if (!teamId) return null
     return {
@@ -182,13 +190,18 @@ async function claimReceipt(
   kind: SlackHookKind,
   now: Date,
 ) {
-  const rows = await inScope(orm, { organizationId: installation.organizationId }, (em) =>
-    em.execute<Array<{ receipt_id: string }>>(
+  const rows = await inScope(orm, { organizationId: installation.organizationId }, async (em) => {
+    // Slack retries within the hour; a day's receipts are plenty to recognise them.
+    await em.execute(
+      'delete from slack_inbound_receipt where organization_id = ? and received_at < ?',
+      [installation.organizationId, new Date(now.getTime() - RECEIPT_KEEP_MS)],
+    )
+    return em.execute<Array<{ receipt_id: string }>>(
       `insert into slack_inbound_receipt (team_id, receipt_id, organization_id, kind, received_at)
        values (?, ?, ?, ?, ?) on conflict do nothing returning receipt_id`,
       [teamId, receiptId, installation.organizationId, kind, now],
-    ),
-  )
+    )
+  })
   return rows.length > 0
 }
 
