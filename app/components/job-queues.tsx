@@ -11,6 +11,7 @@ const QUEUE_LABELS: Record<string, string> = {
   'alert-ingest': 'Inbound alerts',
   'action-item-sweep': 'Action item reminders',
   'chat-deliver': 'Slack and Teams delivery',
+  'slack-declare': 'Incidents declared from Slack',
 }
 
 function label(queue: string) {
