@@ -411,6 +411,19 @@ describe('📌 and "Add to timeline"', () => {
     ).toEqual([{ kind: 'events' }])
   })
 
+  it('renders the captured text like a comment, escaping markup', async () => {
+    const ts = double.addMessage(CHANNEL, U_COMMANDER, 'Saw <script>alert(1)</script> **bold**')
+    await event(pin(U_COMMANDER, ts, U_COMMANDER))
+    const captured = (await incident()).events.find((e) => e.type === 'chat.message_captured')!
+    const [entry] = await db.query<{ html: string; html_of: string }>(
+      'select html, html_of from incident_timeline_entry where incident_id = $1 and seq = $2',
+      [captured.incidentId, captured.seq],
+    )
+    expect(entry!.html_of).toBe('comment')
+    expect(entry!.html).toContain('<strong>bold</strong>')
+    expect(entry!.html).not.toContain('<script')
+  })
+
   it('names an author without a member account and makes the capturing member the actor', async () => {
     const ts = double.addMessage(CHANNEL, U_GUEST, 'Customer reports 502s in EU')
     await event(pin(U_COMMANDER, ts, U_GUEST))
