@@ -243,6 +243,22 @@ describe('/incident declare', () => {
   })
 })
 
+describe('when Slack cannot say who someone is', () => {
+  it('answers that nothing was done', async () => {
+    double.respond('users.info', () => ({ ok: false, error: 'account_inactive' }))
+    try {
+      const before = (await slackJobs()).length
+      const reply = await commandReply('declare Checkout broken')
+      expect(reply.text).toContain('nothing was done')
+      expect(await slackJobs()).toHaveLength(before)
+      expect((await commandReply('ack')).text).toContain('nothing was done')
+      expect((await incident()).incident.status).toBe('detected')
+    } finally {
+      double.respond('users.info', () => undefined)
+    }
+  })
+})
+
 describe('commands in an incident channel', () => {
   it('ack, mitigated and resolved move the incident as the member', async () => {
     expect((await commandReply('ack')).text).toContain(`INC-${incidentNumber} is now Investigating`)

@@ -6,7 +6,8 @@ import {
   changeSeverity,
   transitionIncident,
 } from '~/domain/incident/incident-service.server'
-import { STATUS_LABELS } from '~/domain/incident/vocabulary'
+import { STATUS_LABELS, type Severity } from '~/domain/incident/vocabulary'
+import { slackErrorCode } from '~/domain/chat/slack-client.server'
 import { sendJob } from '~/queue/send.server'
 import { HELP_TEXT, parseSlackCommand, plain, TRANSITION_WORDS } from './command-text'
 import {
@@ -56,7 +57,15 @@ export async function handleCommand(
     botToken: installation.botToken,
     slackUserId: form.userId,
     now,
+  }).catch((error: unknown) => {
+    // Slack could not say who this is (down, rate limited, token revoked): nothing is done.
+    deps.logger.warn({ slackError: slackErrorCode(error) }, 'Slack users.info failed')
+    return { member: undefined }
   })
+  if (member === undefined)
+    return ephemeral(
+      'Slack could not tell IncidentFlow who you are just now; nothing was done. Try again.',
+    )
   if (!member)
     return ephemeral(
       'Your Slack account’s e-mail address does not belong to an active IncidentFlow member of this organization, so nothing was done. Ask an admin to invite that address.',
@@ -140,7 +149,7 @@ async function declare(
   deps: SlackInboundDeps,
   member: SlackActor,
   form: CommandForm,
-  command: { severity: string | null; title: string },
+  command: { severity: Severity | null; title: string },
   teamId: string,
 ): Promise<SlackReply> {
   const title = command.title.trim()
@@ -156,7 +165,7 @@ async function declare(
     teamId,
     triggerId: form.triggerId.slice(0, 200),
     title,
-    severity: (command.severity as 'SEV-1' | 'SEV-2' | 'SEV-3' | 'SEV-4' | null) ?? null,
+    severity: command.severity,
     responseUrl: form.responseUrl,
   })
   return ephemeral(
