@@ -39,6 +39,8 @@ export async function slackUserIdsFor(
       [new Date(now.getTime() - MEMBER_MATCH_MAX_AGE_MS), organizationId, JSON.stringify(wanted)],
     ),
   )
+  // In the order asked (the commander first), whatever order the rows came in.
+  known.sort((a, b) => wanted.indexOf(a.user_id) - wanted.indexOf(b.user_id))
   const ids: string[] = []
   const found: Array<{ userId: string; email: string; slackUserId: string }> = []
   for (const person of known) {
