@@ -6,8 +6,9 @@ import { useSubmissionCount } from './use-submission-count'
  * updates). An untouched form follows the incident's current version. Once the person has typed
  * or chosen something, the form keeps the version it was being edited against, so the server's
  * conflict check (409) still applies, and if the incident moves on meanwhile a notice says so
- * before the form is sent. Once a submission of the page has finished (refused or not), the form
- * follows the current version again.
+ * before the form is sent. Once a submission of the page has been answered (refused or not), the
+ * form follows the current version again — already while the page reloads its data, so a second
+ * try right after a refusal is not refused again for the same reason.
  */
 export function VersionField({ version }: { version: number }) {
   const input = useRef<HTMLInputElement>(null)
@@ -15,7 +16,7 @@ export function VersionField({ version }: { version: number }) {
   useEffect(() => {
     latest.current = version
   }, [version])
-  const submissions = useSubmissionCount()
+  const submissions = useSubmissionCount('answered')
   const round = useRef(submissions)
   useEffect(() => {
     round.current = submissions
