@@ -10,6 +10,7 @@ import { connectWithManifest } from '~/domain/chat/slack-installation.server'
 import { assignIncident, declareIncident } from '~/domain/incident/incident-service.server'
 import type { JobPayload } from '~/queue/queues'
 import { now as clockNow } from '~/utils/clock'
+import { inScope } from '../../db/tenant'
 import { silentLogger, testEnv } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { addMember, loadIncident, type TestMember } from '../support/incidents'
@@ -594,6 +595,31 @@ describe('verification', () => {
     )
     expect(response.status).toBe(200)
     expect(await response.json()).toEqual({ challenge: 'challenge-3f9a' })
+  })
+
+  it('opens an installation by team only through incidentflow_slack_team, never to the app role itself', async () => {
+    const otherOrg = await db.createOrganization('Nosy Org')
+    const seen = await inScope(db.orm, { organizationId: otherOrg }, async (em) => {
+      await em.execute("select set_config('app.slack_team_id', ?, true)", [double.team.id])
+      return em.execute('select team_id from slack_installation')
+    })
+    expect(seen).toEqual([])
+    const found = await inScope(db.orm, {}, (em) =>
+      em.execute('select * from incidentflow_slack_team(?)', [double.team.id]),
+    )
+    expect(found).toEqual([
+      {
+        organization_id: db.organizationId,
+        signing_secret_ciphertext: expect.stringMatching(/^v1\./),
+        install_method: 'manifest',
+      },
+    ])
+    // The function leaves the caller's setting as it was.
+    const after = await inScope(db.orm, {}, async (em) => {
+      await em.execute('select * from incidentflow_slack_team(?)', [double.team.id])
+      return em.execute("select current_setting('app.slack_team_id', true) as team")
+    })
+    expect(after).toEqual([{ team: '' }])
   })
 
   it('stores the bot token and signing secret sealed', async () => {
