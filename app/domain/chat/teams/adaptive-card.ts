@@ -20,6 +20,14 @@ export interface CardView {
   reference?: string
 }
 
+/**
+ * Text people or alert sources wrote, for a TextBlock or fact (which Teams reads as Markdown): a
+ * zero-width space splits the `](` of a Markdown link, so a title cannot carry a disguised link.
+ */
+export function cardText(text: string): string {
+  return text.replace(/\]\s*\(/g, (match) => `${match.slice(0, -1)}\u200b(`)
+}
+
 export function incidentCard(view: CardView) {
   const reference = view.reference ?? `INC-${view.number}`
   return {
@@ -35,7 +43,7 @@ export function incidentCard(view: CardView) {
           body: [
             {
               type: 'TextBlock',
-              text: `${reference}: ${view.title}`,
+              text: `${reference}: ${cardText(view.title)}`,
               weight: 'Bolder',
               size: 'Medium',
               wrap: true,
@@ -46,7 +54,7 @@ export function incidentCard(view: CardView) {
               facts: [
                 { title: 'Severity', value: view.severity },
                 { title: 'Status', value: STATUS_LABELS[view.status] },
-                { title: 'Commander', value: view.commanderName ?? 'Nobody' },
+                { title: 'Commander', value: cardText(view.commanderName ?? 'Nobody') },
               ],
             },
           ],
