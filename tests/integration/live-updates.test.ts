@@ -273,6 +273,23 @@ describe('live incident stream', () => {
     expect((await open(app, '/live/incidents', cookie)).status).toBe(200)
   })
 
+  it('tells every stream to resync after its listener connection was lost and came back', async () => {
+    const { member, cookie } = await engineerWithSession()
+    const incident = await declare(member)
+    const stream = await open(app, `/live/incidents/${incident.number}`, cookie)
+    expect(stream.status).toBe(200)
+    // What was committed while the connection was down is never heard of: the page must reload.
+    await db.query(
+      `select pg_terminate_backend(pid) from pg_stat_activity
+        where application_name = 'incidentflow-listener' and datname = current_database()`,
+    )
+    await stream.next((m) => m.event === 'resync')
+    // And it keeps following the incident on the new connection.
+    await addComment(db.orm, actor(member), incident.number, { body: 'after the reconnection' })
+    const change = await stream.next(isChange)
+    expect(seqOf(change)).toBe(incident.version + 1)
+  })
+
   it('ends every stream when the process stops, and refuses new ones', async () => {
     const stopping = await startLiveApp()
     const { member, cookie } = await engineerWithSession()
