@@ -468,6 +468,27 @@ describe('📌 and "Add to timeline"', () => {
     expect((await incident()).events).toHaveLength(events.length)
   })
 
+  it('adds nothing for a message the app cannot read, and records an author Slack cannot name', async () => {
+    const before = (await incident()).events.length
+    // Slack refuses history the app cannot read (not in the channel).
+    double.respond('conversations.history', () => ({ ok: false, error: 'not_in_channel' }))
+    try {
+      const response = await event(pin(U_COMMANDER, '1700000000.000001', U_COMMANDER))
+      expect(response.status).toBe(200)
+    } finally {
+      double.respond('conversations.history', () => undefined)
+    }
+    expect((await incident()).events).toHaveLength(before)
+
+    const ts = double.addMessage(CHANNEL, 'UDELETED01', 'Posted by someone since removed')
+    expect((await event(pin(U_COMMANDER, ts, 'UDELETED01'))).status).toBe(200)
+    const captured = (await incident()).events.find((e) => e.type === 'chat.message_captured')
+    expect(captured).toMatchObject({
+      actorId: commander.user.id,
+      payload: { author: { userId: null, chatUserId: 'UDELETED01', name: 'unknown Slack user' } },
+    })
+  })
+
   it('ignores other reactions, other channels and people who are not members', async () => {
     const ts = double.addMessage(CHANNEL, U_COMMANDER, 'Just chatting')
     const before = (await incident()).events.length

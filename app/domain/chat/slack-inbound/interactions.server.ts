@@ -192,12 +192,16 @@ async function capture(
     text: string
   },
 ): Promise<string> {
+  // An author Slack cannot tell about (deleted, an app) is recorded by id, not a reason to fail.
   const author = input.authorId
     ? await memberForSlackUser(deps.orm, deps.env, {
         organizationId,
         botToken: installation.botToken,
         slackUserId: input.authorId,
         now,
+      }).catch((error: unknown) => {
+        deps.logger.warn({ slackError: slackErrorCode(error) }, 'Slack author lookup failed')
+        return { member: null, slackName: null }
       })
     : { member: null, slackName: null }
   const permalink = await permalinkOf(deps, installation, input.channelId, input.ts)
@@ -235,14 +239,20 @@ async function messageText(
   channelId: string,
   ts: string,
 ) {
-  const answer = await slackClient(installation.botToken, deps.env).conversations.history({
-    channel: channelId,
-    latest: ts,
-    inclusive: true,
-    limit: 1,
-  })
-  const message = answer.messages?.[0]
-  return message && message.ts === ts ? (message.text ?? '') : null
+  try {
+    const answer = await slackClient(installation.botToken, deps.env).conversations.history({
+      channel: channelId,
+      latest: ts,
+      inclusive: true,
+      limit: 1,
+    })
+    const message = answer.messages?.[0]
+    return message && message.ts === ts ? (message.text ?? '') : null
+  } catch (error) {
+    // Not readable by the app (not in the channel, a reply in a thread): nothing to capture.
+    deps.logger.warn({ slackError: slackErrorCode(error) }, 'Slack message not readable')
+    return null
+  }
 }
 
 async function permalinkOf(
