@@ -10,9 +10,11 @@
  * 3. Opens BENCH_STREAMS (500) live streams of one incident (`GET /live/incidents/1`) from
  *    BENCH_USERS (100) members, each with its own session (at most 6 streams per session), and
  *    samples the server's RSS (/proc/<pid>/status) and V8 heap (its /metrics) before, after and
- *    once more after step 4: memory per stream = delta ÷ streams. The heap figure counts garbage
- *    not yet collected (each opening checks the session and the incident through the ORM), so it
- *    is an upper bound of what a stream keeps.
+ *    once more after step 4: memory per stream = delta ÷ streams. The heap used then includes
+ *    garbage not yet collected (each opening checks the session and the incident through the
+ *    ORM). BENCH_COLLECT=1 has the server collect it before each sample (it writes a heap snapshot
+ *    on SIGUSR2 into the bench's temporary directory, deleted at once): the heap figures are then
+ *    what the streams keep, but writing snapshots inflates RSS, so only the heap figures count.
  * 4. BENCH_ROUNDS (20) times: commits one comment, then waits until every stream has its
  *    `change` message; time from the commit returning to each stream's arrival. Prints p50/p99
  *    over all deliveries and p50/p99/max of the last client per round.
@@ -22,8 +24,10 @@
  */
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, readdir, rm, stat } from 'node:fs/promises'
 import http from 'node:http'
 import os from 'node:os'
+import path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import pg from 'pg'
 import { createSession } from '~/domain/access/session.server'
@@ -35,6 +39,8 @@ const streamCount = Number(process.env.BENCH_STREAMS ?? 500)
 const userCount = Number(process.env.BENCH_USERS ?? 100)
 const rounds = Number(process.env.BENCH_ROUNDS ?? 20)
 const appends = Number(process.env.BENCH_APPENDS ?? 400)
+/** Collect the server's garbage before each memory sample (heap figures only; see above). */
+const collect = process.env.BENCH_COLLECT === '1'
 const PER_SESSION = 6
 const APPEND_BLOCK = 50
 
@@ -66,6 +72,23 @@ const mb = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MB`
 function rssOf(pid: number) {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8')
   return Number(/VmRSS:\s+(\d+) kB/.exec(status)![1]) * 1024
+}
+
+/** Has the server collect its garbage (by writing a heap snapshot), then deletes the snapshot. */
+async function collectGarbage(pid: number, dir: string) {
+  process.kill(pid, 'SIGUSR2')
+  let lastSize = -1
+  for (;;) {
+    await sleep(250)
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.heapsnapshot'))
+    if (files.length === 0) continue
+    const size = (await stat(path.join(dir, files[0]!))).size
+    if (size > 0 && size === lastSize) {
+      for (const f of files) await rm(path.join(dir, f), { force: true })
+      return
+    }
+    lastSize = size
+  }
 }
 
 async function heapOf(baseUrl: string, token: string) {
@@ -132,7 +155,14 @@ async function main() {
   const database = await startDatabase('live')
   const secret = randomBytes(36).toString('base64')
   const metricsToken = randomBytes(24).toString('hex')
+  // SIGUSR2 makes the server write a heap snapshot, which collects its garbage first: the heap
+  // figures are then what the streams keep, not what opening them left behind.
+  const snapshots = path.join(database.dir, 'snapshots')
+  await mkdir(snapshots, { recursive: true })
   const server = await startServer(database.url, database.dir, {
+    ...(collect
+      ? { NODE_OPTIONS: `--heapsnapshot-signal=SIGUSR2 --diagnostic-dir=${snapshots}` }
+      : {}),
     WEB_CONCURRENCY: '1',
     SESSION_SECRET: secret,
     METRICS_TOKEN: metricsToken,
@@ -222,6 +252,7 @@ async function main() {
       cookies.push(setCookie.split(';')[0]!)
     }
     await sleep(500)
+    if (collect) await collectGarbage(server.pid, snapshots)
     const rssBefore = rssOf(server.pid)
     const heapBefore = await heapOf(server.baseUrl, metricsToken)
     for (let i = 0; i < streamCount; i++) {
@@ -231,6 +262,7 @@ async function main() {
     }
     // Let the presence messages of all those joins settle (and their garbage go) before measuring.
     await sleep(5_000)
+    if (collect) await collectGarbage(server.pid, snapshots)
     const rssAfter = rssOf(server.pid)
     const heapAfter = await heapOf(server.baseUrl, metricsToken)
 
@@ -255,6 +287,7 @@ async function main() {
     }
     all.sort((a, b) => a - b)
     lasts.sort((a, b) => a - b)
+    if (collect) await collectGarbage(server.pid, snapshots)
     const rssEnd = rssOf(server.pid)
     const heapEnd = await heapOf(server.baseUrl, metricsToken)
 
