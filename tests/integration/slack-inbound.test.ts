@@ -489,6 +489,70 @@ describe('📌 and "Add to timeline"', () => {
     })
   })
 
+  it('captures a reply inside a thread of the incident channel', async () => {
+    const parent = double.addMessage(CHANNEL, U_COMMANDER, 'Investigating the database')
+    const reply = double.addMessage(CHANNEL, U_BYSTANDER, 'Replica lag is 40 s', parent)
+    await event(pin(U_COMMANDER, reply, U_BYSTANDER))
+    const captured = (await incident()).events.find((e) => e.type === 'chat.message_captured')
+    expect(captured).toMatchObject({
+      payload: { body: 'Replica lag is 40 s', source: { messageTs: reply } },
+    })
+    expect(double.callsOf('conversations.replies').at(-1)!.body).toMatchObject({
+      channel: CHANNEL,
+      ts: reply,
+    })
+  })
+
+  it('in the shared channel, captures a reply for the incident whose summary starts the thread', async () => {
+    const SHARED = 'CSHARED001'
+    await db.query(
+      `update slack_installation set channel_mode = 'shared', shared_channel_id = $2
+        where organization_id = $1`,
+      [db.organizationId, SHARED],
+    )
+    try {
+      const other = await declareIncident(db.orm, commander, {
+        title: 'Another incident in the shared channel',
+        summary: '',
+        severity: 'SEV-4',
+      })
+      const ours = double.addMessage(SHARED, 'UBOTDOUBLE', `INC-${incidentNumber} summary`)
+      const theirs = double.addMessage(SHARED, 'UBOTDOUBLE', `INC-${other.number} summary`)
+      const { incident: row } = await incident()
+      await db.query(
+        `update slack_incident_channel set channel_id = $3, summary_ts = $4
+          where organization_id = $1 and incident_id = $2`,
+        [db.organizationId, row.id, SHARED, ours],
+      )
+      await db.query(
+        `insert into slack_incident_channel
+           (organization_id, incident_id, channel_id, channel_name, summary_ts, created_at)
+         values ($1, $2, $3, 'incidents', $4, now())`,
+        [db.organizationId, other.id, SHARED, theirs],
+      )
+      const reply = double.addMessage(SHARED, U_BYSTANDER, 'Cache flushed', ours)
+      const topLevel = double.addMessage(SHARED, U_BYSTANDER, 'Which incident is this?')
+      const pinIn = (ts: string, user: string) => ({
+        ...pin(U_COMMANDER, ts, user),
+        item: { type: 'message', channel: SHARED, ts },
+      })
+      await event(pinIn(reply, U_BYSTANDER))
+      await event(pinIn(topLevel, U_BYSTANDER))
+      await event(pinIn(ours, 'UBOTDOUBLE'))
+      const mine = (await incident()).events.filter((e) => e.type === 'chat.message_captured')
+      expect(mine).toHaveLength(1)
+      expect(mine[0]).toMatchObject({ payload: { body: 'Cache flushed' } })
+      const theirEvents = (await incident(other.number)).events
+      expect(theirEvents.some((e) => e.type === 'chat.message_captured')).toBe(false)
+    } finally {
+      await db.query(
+        `update slack_installation set channel_mode = 'per_incident', shared_channel_id = null
+          where organization_id = $1`,
+        [db.organizationId],
+      )
+    }
+  })
+
   it('ignores other reactions, other channels and people who are not members', async () => {
     const ts = double.addMessage(CHANNEL, U_COMMANDER, 'Just chatting')
     const before = (await incident()).events.length

@@ -67,8 +67,8 @@ export interface SlackDouble {
   rateLimitNext: (method: string, retryAfterSeconds: number) => void
   /** A response_url on the double (`<origin>/response/<id>`). */
   responseUrl: (id?: string) => string
-  /** Adds a message to a channel as `user` and returns its ts. */
-  addMessage: (channel: string, user: string, text: string) => string
+  /** Adds a message to a channel as `user` (a reply when `threadTs` is given); returns its ts. */
+  addMessage: (channel: string, user: string, text: string, threadTs?: string) => string
   /** Calls of one method, in order. */
   callsOf: (method: string) => SlackDoubleCall[]
   reset: () => void
@@ -212,12 +212,25 @@ export async function startSlackDouble(): Promise<SlackDouble> {
         const latest = body.latest === undefined ? Infinity : Number(body.latest)
         const inclusive = body.inclusive === true || body.inclusive === 'true'
         const limit = Number(body.limit ?? 100)
+        // Like Slack's: the channel's own messages and thread parents, never replies.
         const found = list
+          .filter((m) => !m.thread_ts || m.thread_ts === m.ts)
           .filter((m) => (inclusive ? Number(m.ts) <= latest : Number(m.ts) < latest))
           .reverse()
           .slice(0, limit)
           .map((m) => ({ type: 'message', ...m }))
         return { ok: true, messages: found, has_more: false }
+      },
+      'conversations.replies': (body) => {
+        const list = messages.get(String(body.channel ?? ''))
+        if (!list) return { ok: false, error: 'channel_not_found' }
+        const asked = list.find((m) => m.ts === body.ts)
+        if (!asked) return { ok: false, error: 'thread_not_found' }
+        const parentTs = asked.thread_ts ?? asked.ts
+        const thread = list
+          .filter((m) => m.ts === parentTs || m.thread_ts === parentTs)
+          .map((m) => ({ type: 'message', ...m, thread_ts: m.thread_ts ?? parentTs }))
+        return { ok: true, messages: thread, has_more: false }
       },
       'chat.postMessage': (body) => {
         const channel = String(body.channel ?? '')
@@ -319,7 +332,7 @@ export async function startSlackDouble(): Promise<SlackDouble> {
     respond: (method, handler) => handlers.set(method, handler),
     rateLimitNext: (method, seconds) => rateLimits.set(method, seconds),
     responseUrl: (id = String(++counter)) => `${origin}/response/${id}`,
-    addMessage: (channel, user, text) => addMessage(channel, user, text),
+    addMessage: (channel, user, text, threadTs) => addMessage(channel, user, text, threadTs),
     callsOf: (method) => calls.filter((call) => call.method === method),
     reset: () => {
       calls.length = 0

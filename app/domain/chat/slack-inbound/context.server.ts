@@ -60,6 +60,28 @@ export async function incidentTarget(
   return { refusal: `This is not an incident’s channel: name the incident, e.g. ${example}.` }
 }
 
+/**
+ * The incident whose summary message starts this thread (in a shared channel each incident lives
+ * in its summary's thread), or null.
+ */
+export async function incidentOfThread(
+  deps: Pick<SlackInboundDeps, 'orm'>,
+  organizationId: string,
+  channelId: string,
+  threadTs: string | null,
+): Promise<number | null> {
+  if (!threadTs) return null
+  const [row] = await readScope(deps.orm, { organizationId }, (em) =>
+    em.execute<Array<{ number: number }>>(
+      `select i.number from slack_incident_channel c
+         join incident i on i.id = c.incident_id and i.organization_id = c.organization_id
+        where c.organization_id = ? and c.channel_id = ? and c.summary_ts = ?`,
+      [organizationId, channelId, threadTs],
+    ),
+  )
+  return row?.number ?? null
+}
+
 /** Words for a refusal: the domain's own, or a plain one for a missing incident. */
 export function refusalText(error: unknown, number: number): string | null {
   if (!(error instanceof DomainError)) return null

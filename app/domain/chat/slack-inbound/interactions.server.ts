@@ -6,6 +6,7 @@ import type { TransitionAction } from '~/domain/incident/lifecycle'
 import { STATUS_LABELS } from '~/domain/incident/vocabulary'
 import { plain } from './command-text'
 import {
+  incidentOfThread,
   incidentTarget,
   installationOf,
   refusalText,
@@ -92,10 +93,13 @@ export async function handleInteraction(
   // The "Add to timeline" shortcut on a message.
   const channelId = str(obj(payload.channel).id)
   const message = obj(payload.message)
-  const target = await incidentTarget(deps, installation, organizationId, channelId, null)
+  const target = await messageTarget(deps, installation, organizationId, channelId, {
+    ts: str(message.ts),
+    threadTs: str(message.thread_ts) || null,
+  })
   if ('refusal' in target) {
     await reply(
-      'Use "Add to timeline" inside the incident’s own channel; this channel has no single incident.',
+      'Use "Add to timeline" inside the incident’s own channel or its thread in the shared channel; this message belongs to no single incident.',
     )
     return
   }
@@ -131,7 +135,13 @@ export async function handleEvent(
 
   const installation = await installationOf(deps, organizationId)
   if (!installation || reactor === installation.botUserId) return
-  const target = await incidentTarget(deps, installation, organizationId, channelId, null)
+  if (event.item_user === installation.botUserId) return
+  const message = await messageAt(deps, installation, channelId, ts)
+  if (!message) return
+  const target = await messageTarget(deps, installation, organizationId, channelId, {
+    ts,
+    threadTs: message.threadTs,
+  })
   if ('refusal' in target) return
   const { member } = await memberForSlackUser(deps.orm, deps.env, {
     organizationId,
@@ -164,17 +174,31 @@ export async function handleEvent(
     return
   }
 
-  const text = await messageText(deps, installation, channelId, ts)
-  if (text === null) return
   const outcome = await capture(deps, installation, organizationId, target.number, now, {
     capturer: member,
     via: 'reaction',
     channelId,
     ts,
     authorId: str(event.item_user),
-    text,
+    text: message.text,
   })
   if (outcome.startsWith('Nothing')) await tell(outcome)
+}
+
+/**
+ * The incident a message belongs to: the one whose summary starts its thread (how incidents share
+ * one channel), otherwise the channel's own incident.
+ */
+async function messageTarget(
+  deps: SlackInboundDeps,
+  installation: OrganizationInstallation,
+  organizationId: string,
+  channelId: string,
+  message: { ts: string; threadTs: string | null },
+) {
+  const inThread = await incidentOfThread(deps, organizationId, channelId, message.threadTs)
+  if (inThread !== null) return { number: inThread }
+  return incidentTarget(deps, installation, organizationId, channelId, null)
 }
 
 async function capture(
@@ -232,24 +256,35 @@ async function capture(
   }
 }
 
-/** The message's text (`conversations.history`, up to and including its ts), or null. */
-async function messageText(
+/**
+ * The message's text and thread: `conversations.history` (up to and including its ts) for the
+ * channel's own messages, `conversations.replies` for a reply inside a thread. Null when the app
+ * cannot read it.
+ */
+async function messageAt(
   deps: SlackInboundDeps,
   installation: OrganizationInstallation,
   channelId: string,
   ts: string,
-) {
+): Promise<{ text: string; threadTs: string | null } | null> {
+  const client = slackClient(installation.botToken, deps.env)
+  const found = (messages: Array<{ ts?: string; text?: string; thread_ts?: string }> = []) => {
+    const message = messages.find((m) => m.ts === ts)
+    return message ? { text: message.text ?? '', threadTs: message.thread_ts ?? null } : null
+  }
   try {
-    const answer = await slackClient(installation.botToken, deps.env).conversations.history({
+    const history = await client.conversations.history({
       channel: channelId,
       latest: ts,
       inclusive: true,
       limit: 1,
     })
-    const message = answer.messages?.[0]
-    return message && message.ts === ts ? (message.text ?? '') : null
+    const top = found(history.messages)
+    if (top) return top
+    const replies = await client.conversations.replies({ channel: channelId, ts })
+    return found(replies.messages)
   } catch (error) {
-    // Not readable by the app (not in the channel, a reply in a thread): nothing to capture.
+    // Not readable by the app (not in the channel, deleted): nothing to capture.
     deps.logger.warn({ slackError: slackErrorCode(error) }, 'Slack message not readable')
     return null
   }
