@@ -431,6 +431,7 @@ export const ROUTES: RouteSpec[] = [
     methods: ['GET'],
     query: ['period', 'from', 'to', 'severity', 'service', 'type', 'commander', 'bucket'],
   },
+  { file: 'settings.tsx', path: '/settings', kind: 'page', methods: ['GET'] },
   {
     file: 'signup.tsx',
     path: '/signup',
