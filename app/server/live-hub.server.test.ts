@@ -62,4 +62,26 @@ describe('LiveStream', () => {
     s.close()
     expect(forgotten()).toBe(1)
   })
+
+  it('ends a stream whose response cannot be written to, and forgets it', () => {
+    let forgotten = 0
+    const s = new LiveStream(
+      { kind: 'incident', organizationId: ORG, incidentId: INCIDENT, userId: 'u', sessionId: 's' },
+      {
+        write: () => {
+          throw new Error('socket gone')
+        },
+        end: () => {
+          throw new Error('socket gone')
+        },
+        buffered: () => 0,
+      },
+      () => forgotten++,
+      1024,
+    )
+    s.pending = null
+    expect(() => s.deliver(change([1]))).not.toThrow()
+    expect(s.closed).toBe(true)
+    expect(forgotten).toBe(1)
+  })
 })

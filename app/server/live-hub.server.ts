@@ -77,11 +77,16 @@ export class LiveStream {
 
   write(text: string) {
     if (this.closed) return
-    if (this.sink.buffered() > this.maxBufferedBytes) {
+    try {
+      if (this.sink.buffered() > this.maxBufferedBytes) {
+        this.close()
+        return
+      }
+      this.sink.write(text)
+    } catch {
+      // A response that cannot be written to is over; the browser reconnects and resumes.
       this.close()
-      return
     }
-    this.sink.write(text)
   }
 
   send(message: { event: string; id?: number; data: unknown }) {
@@ -115,7 +120,11 @@ export class LiveStream {
   close() {
     if (this.closed) return
     this.closed = true
-    this.sink.end()
+    try {
+      this.sink.end()
+    } catch {
+      // Already gone.
+    }
     this.onClose(this)
   }
 }
@@ -266,7 +275,12 @@ export class LiveHub {
         return
       }
       // One at a time, in arrival order: a stream sees events in commit order.
-      this.deliveries = this.deliveries.then(() => this.forward(change))
+      // A failure is logged and ends here, so it cannot stop the notifications after it.
+      this.deliveries = this.deliveries
+        .then(() => this.forward(change))
+        .catch((error: unknown) =>
+          this.options.logger.error({ err: error }, 'live: could not forward a notification'),
+        )
     } else if (channel === PRESENCE_CHANNEL) {
       const announcement = parsePresence(payload)
       if (announcement && this.presence.receive(announcement))
