@@ -326,7 +326,13 @@ describe('presence', () => {
   })
 
   it('forgets a process that stopped announcing', async () => {
-    const watcher = await startLiveApp({ presenceHeartbeatMs: 50, presenceExpireMs: 200 })
+    // Linus must be shown before his set expires: no coalescing delay here, and an expiry long
+    // enough for a loaded machine.
+    const watcher = await startLiveApp({
+      presenceHeartbeatMs: 100,
+      presenceExpireMs: 2_000,
+      presenceDelayMs: 0,
+    })
     const silent = await startLiveApp()
     const ada = await engineerWithSession(db.organizationId, 'Ada Byron')
     const linus = await engineerWithSession(db.organizationId, 'Linus Pauling')
