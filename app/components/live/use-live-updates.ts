@@ -1,4 +1,4 @@
-import { useRevalidator } from '@remix-run/react'
+import { useNavigation, useRevalidator } from '@remix-run/react'
 import { useEffect, useRef, useState } from 'react'
 
 /**
@@ -34,8 +34,11 @@ const REOPEN_MAX_MS = 60_000
 export function useLiveUpdates(path: string, since?: number): { viewers: string[] } {
   const revalidator = useRevalidator()
   const revalidatorRef = useRef(revalidator)
+  const navigation = useNavigation()
+  const navigatingRef = useRef(false)
   useEffect(() => {
     revalidatorRef.current = revalidator
+    navigatingRef.current = navigation.state !== 'idle'
     if (revalidator.state === 'idle') liveReloadRunning = false
   })
   // Read once per path: a newer `since` after a reload must not reopen the stream.
@@ -54,9 +57,12 @@ export function useLiveUpdates(path: string, since?: number): { viewers: string[
     const reload = () => {
       clearTimeout(debounce)
       debounce = setTimeout(() => {
-        if (revalidatorRef.current.state === 'idle') {
+        // Not while the person's own submission or navigation loads: a reload then would restart
+        // (abort) its loaders, and with them the flash message its answer carried.
+        if (revalidatorRef.current.state === 'idle' && !navigatingRef.current) {
           liveReloadRunning = true
-          revalidatorRef.current.revalidate()
+          // An interrupted reload rejects; the next change or navigation brings the data anyway.
+          void Promise.resolve(revalidatorRef.current.revalidate()).catch(() => {})
         } else reload()
       }, DEBOUNCE_MS)
     }
