@@ -38,7 +38,8 @@ export default defineConfig({
           globalSetup: ['tests/support/global-setup.ts'],
           // Two files at a time, even on two cores: a file spends much of its time importing
           // modules and waiting on PostgreSQL or child processes, and its database is its own.
-          // One at a time, the 60 files took 573 s (215 s of it between files); two, 192–205 s.
+          // One at a time, the 60 files took 573 s in a CI run on a busy machine, 215 s of it
+          // between files; two at a time on a quiet one, 192–205 s.
           maxWorkers: 2,
           testTimeout: 30_000,
           hookTimeout: 60_000,
