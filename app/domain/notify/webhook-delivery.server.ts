@@ -9,8 +9,8 @@ import { groupByOrganization, jobOutcomes, markUnclaimed, outcomeKey } from './d
 import { checkUrlShape, WebhookTargetError } from './ssrf.server'
 import { signatureHeaders } from './webhook-signing'
 import {
-  createWebhookTransport,
   DestinationBusyError,
+  sharedWebhookTransport,
   type Answer,
   type WebhookTransport,
 } from './webhook-transport.server'
@@ -231,19 +231,6 @@ interface Written {
   job: JobToSend<'webhook-deliver'> | JobToSend<'dead-letter'> | null
 }
 
-const transports = new Map<string, WebhookTransport>()
-
-/** One transport per allow-list, shared by every batch of the process. */
-function transportFor(settings: WebhookSettings) {
-  const key = settings.allowedHosts ?? ''
-  let transport = transports.get(key)
-  if (!transport) {
-    transport = createWebhookTransport({ allowedHosts: settings.allowedHosts })
-    transports.set(key, transport)
-  }
-  return transport
-}
-
 /**
  * Makes one attempt for each delivery of a batch of jobs. Per organization of the batch (the jobs
  * say whose delivery each is; the transaction moves to that organization, so row-level security
@@ -261,7 +248,7 @@ export async function deliverWebhooks(
   const now = deps.now ?? clockNow
   const random = deps.random ?? Math.random
   const { settings, logger } = deps
-  const transport = deps.transport ?? transportFor(settings)
+  const transport = deps.transport ?? sharedWebhookTransport(settings.allowedHosts)
   const groups = groupByOrganization(jobs, (job) => job.payload.organizationId)
   const [first] = groups.keys()
   if (first === undefined) return []

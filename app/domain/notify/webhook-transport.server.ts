@@ -173,3 +173,19 @@ export function createWebhookTransport(options: TransportOptions): WebhookTransp
     },
   }
 }
+
+const shared = new Map<string, WebhookTransport>()
+
+/**
+ * The process's transport for one WEBHOOK_ALLOWED_HOSTS value, made on first use and kept, so
+ * webhook deliveries and Teams cards reuse its connections across batches.
+ */
+export function sharedWebhookTransport(allowedHosts: string | undefined): WebhookTransport {
+  const key = allowedHosts ?? ''
+  let transport = shared.get(key)
+  if (!transport) {
+    transport = createWebhookTransport({ allowedHosts })
+    shared.set(key, transport)
+  }
+  return transport
+}

@@ -1,6 +1,6 @@
 import { checkUrlShape } from '~/domain/notify/ssrf.server'
 import {
-  createWebhookTransport,
+  sharedWebhookTransport,
   type Answer,
   type WebhookTransport,
 } from '~/domain/notify/webhook-transport.server'
@@ -20,26 +20,13 @@ export interface TeamsPostSettings {
   transport?: WebhookTransport
 }
 
-const transports = new Map<string, WebhookTransport>()
-
-function transportFor(settings: TeamsPostSettings) {
-  if (settings.transport) return settings.transport
-  const key = settings.allowedHosts ?? ''
-  let transport = transports.get(key)
-  if (!transport) {
-    transport = createWebhookTransport({ allowedHosts: settings.allowedHosts })
-    transports.set(key, transport)
-  }
-  return transport
-}
-
 export async function postTeamsCard(
   url: string,
   card: object,
   settings: TeamsPostSettings,
 ): Promise<Answer> {
   const target = checkUrlShape(url, settings.allowedHosts)
-  return transportFor(settings).post(
+  return (settings.transport ?? sharedWebhookTransport(settings.allowedHosts)).post(
     target,
     JSON.stringify(card),
     { 'content-type': 'application/json', 'user-agent': TEAMS_USER_AGENT },
