@@ -14,6 +14,18 @@ export interface Scope {
   invitationTokenHash?: string | null
   /** SHA-256 of an integration or API token: opens the one `integration` or `api_token` row it names. */
   tokenHash?: string | null
+  /**
+   * The person the work acts for (`app.acting_user_id`): a private incident, and what it carries,
+   * is visible only to its participants and the organization's admins (decision 037). Inside a
+   * web request it defaults to the signed-in person (`actAs`).
+   */
+  actingUserId?: string | null
+  /**
+   * System work (worker jobs, sweeps, alert ingest) sees every incident, private ones too
+   * (`app.all_incidents`). Never inside a web request; outside one it is the default for work that
+   * names no acting user.
+   */
+  allIncidents?: boolean
 }
 
 /**
@@ -44,7 +56,8 @@ export class DatabaseUnavailableError extends Error {
 
 const SCOPE_SQL = `select set_config('role', ?, true), set_config('app.organization_id', ?, true),
        set_config('app.user_id', ?, true), set_config('app.invitation_token_hash', ?, true),
-       set_config('app.token_hash', ?, true)`
+       set_config('app.token_hash', ?, true), set_config('app.acting_user_id', ?, true),
+       set_config('app.all_incidents', ?, true)`
 
 function scopeValues(scope: Scope) {
   return [
@@ -53,7 +66,37 @@ function scopeValues(scope: Scope) {
     scope.userId ?? '',
     scope.invitationTokenHash ?? '',
     scope.tokenHash ?? '',
+    scope.actingUserId ?? '',
+    scope.allIncidents ? 'on' : '',
   ]
+}
+
+/**
+ * The incident visibility a unit of work runs with. A web request never sees every incident: it
+ * acts for its signed-in person, or for nobody (no private incident at all) when none is known —
+ * a request that forgot its user hides rather than reveals. Work outside a request (the worker,
+ * sweeps, scripts) is system work and sees every incident unless it names the person it acts for.
+ */
+function effectiveScope(scope: Scope, unit: RequestUnit | null): Scope {
+  if (unit)
+    return {
+      ...scope,
+      actingUserId: scope.actingUserId ?? unit.actingUserId,
+      allIncidents: false,
+    }
+  if (scope.actingUserId) return { ...scope, allIncidents: false }
+  return { ...scope, allIncidents: scope.allIncidents ?? true }
+}
+
+/**
+ * Names the person the current web request acts for (once its session is read), so every later
+ * unit of work of the request runs under their incident visibility. Outside a request: nothing.
+ */
+export function actAs(userId: string | null) {
+  const unit = requestUnits.getStore()
+  if (!unit || unit.actingUserId === userId) return
+  unit.actingUserId = userId
+  unit.forgetScope()
 }
 
 function scopeKey(scope: Scope) {
@@ -110,9 +153,12 @@ export async function inScope<T>(
   const unit = requestUnits.getStore()
   if (unit && unit.orm === orm) return unit.run(scope, work)
   const em = orm.em.fork({ clear: true })
+  const effective = effectiveScope(scope, null)
   return em.transactional(async (tx) => {
-    await applyScope(tx, scope)
-    return holding.run({ unit: null, scope, em: tx, tail: Promise.resolve() }, () => work(tx))
+    await applyScope(tx, effective)
+    return holding.run({ unit: null, scope: effective, em: tx, tail: Promise.resolve() }, () =>
+      work(tx),
+    )
   })
 }
 
@@ -186,6 +232,8 @@ export class RequestUnit {
   private failure: unknown = null
   /** The database was busy or unreachable at some point of this request. */
   unavailable = false
+  /** The signed-in person the request acts for, once known (see `actAs`). */
+  actingUserId: string | null = null
 
   constructor(readonly orm: MikroORM) {}
 
@@ -270,11 +318,12 @@ export class RequestUnit {
   }
 
   run<T>(
-    scope: Scope,
+    requested: Scope,
     work: (em: EntityManager) => Promise<T>,
     options: { readOnly?: boolean } = {},
   ): Promise<T> {
     return this.turn(async () => {
+      const scope = effectiveScope(requested, this)
       // A read never shares a transaction with a write before it: a failing read may end it.
       if (options.readOnly && this.dirty) await this.commit()
       const root = await this.open()
@@ -317,9 +366,14 @@ export class RequestUnit {
    * caller's (the driver lets only one savepoint of a transaction be open at a level), on the same
    * connection, with the caller's settings put back afterwards.
    */
-  async nested<T>(scope: Scope, outer: Frame, work: (em: EntityManager) => Promise<T>): Promise<T> {
+  async nested<T>(
+    requested: Scope,
+    outer: Frame,
+    work: (em: EntityManager) => Promise<T>,
+  ): Promise<T> {
     // Calls nested in the same caller take turns too: each sets its own scope on the connection.
     const result = outer.tail.then(async () => {
+      const scope = effectiveScope(requested, this)
       const key = scopeKey(scope)
       const outerKey = scopeKey(outer.scope)
       if (key !== outerKey) await applyScope(outer.em, scope)

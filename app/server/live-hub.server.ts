@@ -248,6 +248,7 @@ export class LiveHub {
           stream.spec.incidentId!,
           since,
           resumeLimit + 1,
+          stream.spec.userId,
         )
         const head = missed.slice(0, resumeLimit)
         for (const event of head) {

@@ -63,7 +63,12 @@ export function liveRouter(options: {
           const number = Number(req.params.number)
           if (!/^\d{1,10}$/.test(req.params.number ?? '') || number < 1 || number > 2_000_000_000)
             return refuse(res, 404, 'Incident not found')
-          incident = await findLiveIncident(options.context.orm, organization.id, number)
+          incident = await findLiveIncident(
+            options.context.orm,
+            organization.id,
+            number,
+            viewer.user.id,
+          )
           if (!incident) return refuse(res, 404, 'Incident not found')
         }
 

@@ -1,5 +1,6 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
 import { createdAtColumn, updatedAtColumn } from './columns'
+import type { Classification } from '~/domain/incident/events'
 import type { Impact, TriageMatrix, Urgency } from '~/domain/incident/triage'
 import { INCIDENT_STATUSES, SEVERITIES } from '~/domain/incident/vocabulary'
 
@@ -68,6 +69,8 @@ export const IncidentSchema = defineEntity({
     lastEventHash: p.string().length(64).nullable().fieldName('last_event_hash'),
     slaPolicyId: p.uuid().nullable().fieldName('sla_policy_id'),
     slaNextDeadline: p.datetime().nullable().fieldName('sla_next_deadline'),
+    classification: p.string().length(16).default('incident').$type<Classification>(),
+    classifiedAsOfId: p.uuid().nullable().fieldName('classified_as_of_id'),
     updatedAt: updatedAtColumn(p),
   }),
 })

@@ -18,6 +18,7 @@ import { Migration0017IncidentHotUpdates } from './0017-incident-hot-updates'
 import { Migration0018Slack } from './0018-slack'
 import { Migration0019LiveEvents } from './0019-live-events'
 import { Migration0020PrivateIncidents } from './0020-private-incidents'
+import { Migration0021ReclassificationAndRoles } from './0021-reclassification-and-roles'
 
 /**
  * Every migration, in order. Listed explicitly (rather than discovered from the folder) so the
@@ -43,4 +44,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0018-slack', class: Migration0018Slack },
   { name: '0019-live-events', class: Migration0019LiveEvents },
   { name: '0020-private-incidents', class: Migration0020PrivateIncidents },
+  { name: '0021-reclassification-and-roles', class: Migration0021ReclassificationAndRoles },
 ]

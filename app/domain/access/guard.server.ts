@@ -1,6 +1,6 @@
 import { redirect } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
-import { readScope } from '../../../db/tenant'
+import { actAs, readScope } from '../../../db/tenant'
 import { loginUrlFor } from '~/utils/redirect'
 import { can, type Permission, type Role } from './permissions'
 import { clearSessionCookie, readSessionToken, sessionProblem } from './session.server'
@@ -118,6 +118,8 @@ async function loadViewer(request: Request, context: AppLoadContext): Promise<Vi
         membershipDue ? active.membershipId : null,
       ])
     }
+    // The rest of the request sees the incidents this person may see (decision 037).
+    actAs(first.user_id)
     return {
       sessionId: id,
       user: { id: first.user_id, email: first.email, displayName: first.display_name },

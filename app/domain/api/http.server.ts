@@ -1,5 +1,6 @@
 import type { AppLoadContext, LoaderFunctionArgs } from '@remix-run/node'
 import type * as z from 'zod'
+import { actAs } from '../../../db/tenant'
 import { findUnstorableText, UNSTORABLE_TEXT_MESSAGE } from '~/utils/storable-text'
 import { can, type Permission } from '~/domain/access/permissions'
 import { DomainError } from '~/domain/domain-error'
@@ -152,6 +153,8 @@ export async function requireApiActor(
       headers: { 'WWW-Authenticate': challenge },
     })
   }
+  // The rest of the request sees the incidents the token's user may see (decision 037).
+  actAs(result.actor.user.id)
   if (permission && !can(result.actor.role, permission))
     throw new ApiError('forbidden', 'Your role does not allow this.')
   return result.actor

@@ -1,4 +1,4 @@
-import type { StoredEvent } from './events'
+import type { Classification, LinkPayload, StoredEvent } from './events'
 import { transitionFor, type TransitionAction } from './lifecycle'
 import { STATUS_LABELS } from './vocabulary'
 import { POSTMORTEM_STATUS_LABELS } from '~/domain/postmortem/vocabulary'
@@ -179,7 +179,57 @@ export function describeEvent(
         summary: `removed the 📌 from the Slack message of entry #${e.payload.capturedSeq}`,
         detail: 'The entry stays on the timeline.',
       }
+    case 'incident.reclassified':
+      return {
+        summary:
+          e.payload.classification === 'incident'
+            ? 'undid the reclassification: this is an incident again'
+            : `reclassified the incident: ${classificationWords(e.payload.classification, e.payload.targetNumber)}`,
+        detail: `Reason: ${e.payload.reason}`,
+      }
+    case 'incident.link_added':
+    case 'incident.link_removed':
+      return { summary: linkWords(e.type === 'incident.link_added', e.payload), detail: null }
+    case 'incident.role_assigned': {
+      const role = e.payload.roleName
+      const who = (id: string | null) => name(id) ?? 'former member'
+      return {
+        summary: e.payload.userId
+          ? `made ${who(e.payload.userId)} ${role}${e.payload.previousUserId ? ` (was ${who(e.payload.previousUserId)})` : ''}`
+          : `removed ${who(e.payload.previousUserId)} as ${role}`,
+        detail: null,
+      }
+    }
   }
+}
+
+/** "Declined (not an incident)", "duplicate of INC-4", "merged into INC-4". */
+export function classificationWords(
+  classification: Classification,
+  targetNumber: number | null,
+): string {
+  switch (classification) {
+    case 'incident':
+      return 'incident'
+    case 'declined':
+      return 'declined (not an incident)'
+    case 'duplicate':
+      return `duplicate of INC-${targetNumber}`
+    case 'merged':
+      return `merged into INC-${targetNumber}`
+  }
+}
+
+function linkWords(added: boolean, link: LinkPayload): string {
+  const other = `INC-${link.relatedNumber}`
+  if (link.kind === 'related')
+    return added ? `linked this incident to ${other} (related)` : `removed the link to ${other}`
+  const how = link.kind === 'duplicate_of' ? 'a duplicate of' : 'merged into'
+  if (link.direction === 'to')
+    return added ? `recorded this incident as ${how} ${other}` : `removed the link to ${other}`
+  return added
+    ? `recorded that ${other} was ${how} this incident`
+    : `recorded that ${other} is no longer ${how} this incident`
 }
 
 export const ALERT_SOURCE_LABELS = {

@@ -161,6 +161,10 @@ const EXPECTED_STATE: IncidentState = {
   resolvedAt: at(30),
   postmortemAt: null,
   closedAt: null,
+  // Histories written before reclassification and incident roles fold to these defaults.
+  classification: 'incident',
+  classifiedAsOfId: null,
+  roles: {},
   version: HISTORY.length,
 }
 

@@ -32,6 +32,12 @@ export interface IncidentState {
   resolvedAt: string | null
   postmortemAt: string | null
   closedAt: string | null
+  /** Whether the incident counts (`incident`) or was declined, or is a duplicate of / merged into another. */
+  classification: Classification
+  /** The incident a duplicate or merged incident points to (its id); null otherwise. */
+  classifiedAsOfId: string | null
+  /** Who holds each incident role (role id → user id); roles nobody holds are absent. */
+  roles: Record<string, string>
   /** Number of events applied: every event, comments too, moves the version on. */
   version: number
 }
@@ -45,10 +51,36 @@ export interface EditableFields {
   impactStartedAt: string
 }
 
+export const CLASSIFICATIONS = ['incident', 'declined', 'duplicate', 'merged'] as const
+export type Classification = (typeof CLASSIFICATIONS)[number]
+
+/** How two incidents are linked: related, or the first is a duplicate of / merged into the second. */
+export const LINK_KINDS = ['related', 'duplicate_of', 'merged_into'] as const
+export type LinkKind = (typeof LINK_KINDS)[number]
+
+/**
+ * A link as one incident's chain records it: the other incident, the kind, and which end this
+ * incident is (`to`: this incident names the other; `from`: the other names this one).
+ */
+export interface LinkPayload {
+  relatedIncidentId: string
+  relatedNumber: number
+  kind: LinkKind
+  direction: 'to' | 'from'
+}
+
 export type EventPayloads = {
   'incident.declared': Omit<
     IncidentState,
-    'version' | 'acknowledgedAt' | 'mitigatedAt' | 'resolvedAt' | 'postmortemAt' | 'closedAt'
+    | 'version'
+    | 'acknowledgedAt'
+    | 'mitigatedAt'
+    | 'resolvedAt'
+    | 'postmortemAt'
+    | 'closedAt'
+    | 'classification'
+    | 'classifiedAsOfId'
+    | 'roles'
   >
   'incident.status_changed': {
     from: IncidentStatus
@@ -124,6 +156,27 @@ export type EventPayloads = {
   }
   /** The 📌 that captured the entry at `capturedSeq` was removed; the entry itself stays. */
   'chat.capture_retracted': { capturedSeq: number; source: ChatSource }
+  /**
+   * A manager reclassified the incident (declined, duplicate of or merged into the target), or
+   * undid that (`classification: 'incident'`, no target).
+   */
+  'incident.reclassified': {
+    classification: Classification
+    targetIncidentId: string | null
+    targetNumber: number | null
+    reason: string
+  }
+  /** A link to another incident, recorded on both incidents' chains. */
+  'incident.link_added': LinkPayload
+  'incident.link_removed': LinkPayload
+  /** Someone took (userId) or left (null) an incident role. Key and name as they were then. */
+  'incident.role_assigned': {
+    roleId: string
+    roleKey: string
+    roleName: string
+    userId: string | null
+    previousUserId: string | null
+  }
   /** The incident's postmortem moved between draft, in review and published. */
   'postmortem.status_changed': {
     postmortemId: string
@@ -205,6 +258,10 @@ export const EVENT_TYPES = [
   'postmortem.status_changed',
   'chat.message_captured',
   'chat.capture_retracted',
+  'incident.reclassified',
+  'incident.link_added',
+  'incident.link_removed',
+  'incident.role_assigned',
 ] as const satisfies readonly EventType[]
 
 export type AnyEvent = {
@@ -276,6 +333,9 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
       resolvedAt: null,
       postmortemAt: null,
       closedAt: null,
+      classification: 'incident',
+      classifiedAsOfId: null,
+      roles: {},
       version: 1,
     }
   }
@@ -310,6 +370,19 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
       ;(next as unknown as Record<string, unknown>)[change.field] = change.to
       return next
     }
+    case 'incident.reclassified':
+      next.classification = event.payload.classification
+      next.classifiedAsOfId = event.payload.targetIncidentId
+      return next
+    case 'incident.role_assigned': {
+      const roles = { ...state.roles }
+      if (event.payload.userId) roles[event.payload.roleId] = event.payload.userId
+      else delete roles[event.payload.roleId]
+      next.roles = roles
+      return next
+    }
+    case 'incident.link_added':
+    case 'incident.link_removed':
     case 'comment.added':
     case 'comment.corrected':
     case 'attachment.added':

@@ -45,8 +45,11 @@ export function canWork(member: Actorish, incident: Pick<Incident, 'commanderId'
 const iso = (date: Date) => date.toISOString()
 const isoOrNull = (date: Date | null | undefined) => (date ? date.toISOString() : null)
 
-/** The incident row as lifecycle state, for comparing with the fold of its events. */
-export function stateOf(incident: Incident): IncidentState {
+/**
+ * The incident row as lifecycle state, for comparing with the fold of its events. Role holders
+ * live in their own table (`incidentRoleHolders`): pass them, or the state names none.
+ */
+export function stateOf(incident: Incident, roles: Record<string, string> = {}): IncidentState {
   return {
     number: incident.number,
     title: incident.title,
@@ -67,6 +70,9 @@ export function stateOf(incident: Incident): IncidentState {
     resolvedAt: isoOrNull(incident.resolvedAt),
     postmortemAt: isoOrNull(incident.postmortemAt),
     closedAt: isoOrNull(incident.closedAt),
+    classification: incident.classification,
+    classifiedAsOfId: incident.classifiedAsOfId ?? null,
+    roles,
     version: incident.version,
   }
 }

@@ -259,6 +259,9 @@ async function declareInTransaction(
       resolvedAt: _r,
       postmortemAt: _p,
       closedAt: _c,
+      classification: _k,
+      classifiedAsOfId: _ka,
+      roles: _roles,
       ...declared
     } = stateOf(incident)
     events.push({

@@ -15,13 +15,17 @@ export interface LiveIncidentRef {
   lastSeq: number
 }
 
-/** The organization's incident with that number, or null (another organization's is null too). */
+/**
+ * The organization's incident with that number as `userId` may see it, or null (another
+ * organization's, and a private one they are no participant of, are null too).
+ */
 export async function findLiveIncident(
   orm: MikroORM,
   organizationId: string,
   number: number,
+  userId: string,
 ): Promise<LiveIncidentRef | null> {
-  const rows = await readScope(orm, { organizationId }, (em) =>
+  const rows = await readScope(orm, { organizationId, actingUserId: userId }, (em) =>
     em.execute<Array<{ id: string; number: number; last_event_seq: number }>>(
       `select id, number, last_event_seq from incident where organization_id = ? and number = ?`,
       [organizationId, number],
@@ -31,15 +35,16 @@ export async function findLiveIncident(
   return row ? { id: row.id, number: row.number, lastSeq: Number(row.last_event_seq) } : null
 }
 
-/** The incident's events after `seq`, oldest first, at most `limit` of them. */
+/** The incident's events after `seq`, oldest first, at most `limit` of them, as `userId` may see them. */
 export async function eventsAfter(
   orm: MikroORM,
   organizationId: string,
   incidentId: string,
   seq: number,
   limit: number,
+  userId: string,
 ): Promise<Array<{ seq: number; type: string }>> {
-  const rows = await readScope(orm, { organizationId }, (em) =>
+  const rows = await readScope(orm, { organizationId, actingUserId: userId }, (em) =>
     em.execute<Array<{ seq: number; type: string }>>(
       `select seq, type from incident_event
         where organization_id = ? and incident_id = ? and seq > ?
