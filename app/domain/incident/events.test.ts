@@ -377,3 +377,46 @@ describe('diffState', () => {
     ])
   })
 })
+
+describe('reclassification and incident roles in the fold', () => {
+  const TARGET = '00000000-0000-4000-8000-0000000000bb'
+  const ROLE = '00000000-0000-4000-8000-0000000000e1'
+  const base = foldEvents(HISTORY)
+
+  it('a reclassification sets the classification and its target; undoing it clears both', () => {
+    const merged = applyEvent(base, {
+      type: 'incident.reclassified',
+      payload: { classification: 'merged', targetIncidentId: TARGET, targetNumber: 3, reason: 'x' },
+    })
+    expect(merged).toMatchObject({ classification: 'merged', classifiedAsOfId: TARGET })
+    expect(merged.version).toBe(base.version + 1)
+    const undone = applyEvent(merged, {
+      type: 'incident.reclassified',
+      payload: { classification: 'incident', targetIncidentId: null, targetNumber: null, reason: 'y' },
+    })
+    expect(undone).toMatchObject({ classification: 'incident', classifiedAsOfId: null })
+  })
+
+  it('a role assignment names the holder; assigning nobody removes the role', () => {
+    const role = { roleId: ROLE, roleKey: 'scribe', roleName: 'Scribe' }
+    const held = applyEvent(base, {
+      type: 'incident.role_assigned',
+      payload: { ...role, userId: BEN, previousUserId: null },
+    })
+    expect(held.roles).toEqual({ [ROLE]: BEN })
+    expect(base.roles).toEqual({})
+    const left = applyEvent(held, {
+      type: 'incident.role_assigned',
+      payload: { ...role, userId: null, previousUserId: BEN },
+    })
+    expect(left.roles).toEqual({})
+  })
+
+  it('links change no state but the version', () => {
+    const linked = applyEvent(base, {
+      type: 'incident.link_added',
+      payload: { relatedIncidentId: TARGET, relatedNumber: 3, kind: 'related', direction: 'to' },
+    })
+    expect(diffState(base, linked)).toEqual(['version'])
+  })
+})
