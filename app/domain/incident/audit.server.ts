@@ -4,6 +4,7 @@ import { inScope } from '../../../db/tenant'
 import { FoldError, diffState, foldEvents, verifyChain, type ChainProblem } from './events'
 import { toStoredEvent } from './event-store.server'
 import { stateOf } from './incident-queries.server'
+import { roleHoldersByIncident } from './incident-roles.server'
 
 export interface AuditProblem {
   organizationId: string
@@ -57,7 +58,12 @@ export async function verifyOrganization(
             { orderBy: { incidentId: 'asc', seq: 'asc' } },
           )
         : []
-      return { rows, eventRows }
+      const roles = await roleHoldersByIncident(
+        em,
+        organizationId,
+        rows.map((r) => r.id),
+      )
+      return { rows, eventRows, roles }
     })
     if (batch.rows.length === 0) break
     const byIncident = new Map<string, ReturnType<typeof toStoredEvent>[]>()
@@ -95,7 +101,8 @@ export async function verifyOrganization(
         }
       }
       try {
-        const differences = diffState(stateOf(incident), foldEvents(chain))
+        const stored = stateOf(incident, batch.roles.get(incident.id) ?? {})
+        const differences = diffState(stored, foldEvents(chain))
         if (differences.length) {
           return {
             ok: false,

@@ -392,7 +392,12 @@ describe('reclassification and incident roles in the fold', () => {
     expect(merged.version).toBe(base.version + 1)
     const undone = applyEvent(merged, {
       type: 'incident.reclassified',
-      payload: { classification: 'incident', targetIncidentId: null, targetNumber: null, reason: 'y' },
+      payload: {
+        classification: 'incident',
+        targetIncidentId: null,
+        targetNumber: null,
+        reason: 'y',
+      },
     })
     expect(undone).toMatchObject({ classification: 'incident', classifiedAsOfId: null })
   })

@@ -16,6 +16,7 @@ import { can } from '~/domain/access/permissions'
 import { DATE_RANGE_MESSAGE, isWithinDateRange } from '~/utils/date-range'
 import { appendEvent, appendEvents, lockIncident, type NewEvent } from './event-store.server'
 import type { ChatSource, EditableFields, EventPayloads, EventType } from './events'
+import { frozenRefusal } from './classification'
 import { IncidentError } from './incident-errors'
 import { actorFor, canWork, stateOf } from './incident-queries.server'
 import {
@@ -60,6 +61,14 @@ function assertImpactStartInRange(impactStartedAt: Date) {
 }
 
 const iso = (date: Date) => date.toISOString()
+
+/** A closed incident, or one reclassified (declined, duplicate, merged), takes no more changes. */
+function assertChangeable(incident: Incident) {
+  if (incident.status === 'closed')
+    throw new IncidentError(null, 'A closed incident cannot change.')
+  const frozen = frozenRefusal(incident)
+  if (frozen) throw new IncidentError(null, frozen)
+}
 
 export interface DeclareInput {
   title: string
@@ -295,6 +304,8 @@ export async function transitionIncident(
   assertStorableText({ reason: input.reason })
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
     const incident = await lockIncident(em, member.organization.id, number, input.version)
+    const frozen = frozenRefusal(incident)
+    if (frozen) throw new IncidentError(null, frozen)
     const transition = transitionFor(input.action)
     const verdict = checkTransition(
       incident.status,
@@ -367,7 +378,7 @@ export async function mitigateAsSystem(
   now = clockNow(),
 ): Promise<boolean> {
   const transition = transitionFor('mark-mitigated')
-  if (!transition.from.includes(incident.status)) return false
+  if (!transition.from.includes(incident.status) || frozenRefusal(incident)) return false
   if (await transitionRefusal(em, incident, transition)) return false
   await applyStatusChange(em, incident, transition, reason, null, now)
   return true
@@ -398,8 +409,7 @@ export async function changeSeverity(
         403,
       )
     }
-    if (incident.status === 'closed')
-      throw new IncidentError(null, 'A closed incident cannot change.')
+    assertChangeable(incident)
     if (incident.severity === input.severity)
       throw new IncidentError('severity', 'That is already the severity.')
     await applySeverityChange(
@@ -427,7 +437,8 @@ export async function changeSeverityAsSystem(
   reason: string,
   now = clockNow(),
 ): Promise<boolean> {
-  if (incident.status === 'closed' || incident.severity === severity) return false
+  if (incident.status === 'closed' || frozenRefusal(incident) || incident.severity === severity)
+    return false
   await applySeverityChange(em, incident, severity, reason, null, now)
   return true
 }
@@ -471,8 +482,7 @@ export async function forceEscalate(
   assertStorableText({ reason: input.reason })
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
     const incident = await lockIncident(em, member.organization.id, number, input.version)
-    if (incident.status === 'closed')
-      throw new IncidentError(null, 'A closed incident cannot change.')
+    assertChangeable(incident)
     if (!isHigher(input.severity, incident.severity)) {
       throw new IncidentError(
         'severity',
@@ -516,8 +526,7 @@ export async function assignIncident(
     throw new IncidentError(null, 'Only managers and admins can assign incidents.', 403)
   return inScope(orm, { organizationId: member.organization.id }, async (em) => {
     const incident = await lockIncident(em, member.organization.id, number, input.version)
-    if (incident.status === 'closed')
-      throw new IncidentError(null, 'A closed incident cannot change.')
+    assertChangeable(incident)
     const wanted = [...new Set(input.assigneeIds)].sort()
     await assertMembers(em, member.organization.id, wanted, 'assigneeIds')
     if (input.commanderId)
@@ -542,7 +551,12 @@ export async function assignCommanderAsSystem(
   commanderId: string,
   now = clockNow(),
 ): Promise<boolean> {
-  if (incident.status === 'closed' || incident.commanderId === commanderId) return false
+  if (
+    incident.status === 'closed' ||
+    frozenRefusal(incident) ||
+    incident.commanderId === commanderId
+  )
+    return false
   const active = await em.count(MembershipSchema, {
     organizationId: incident.organizationId,
     userId: commanderId,
@@ -609,8 +623,7 @@ export async function editIncident(
         403,
       )
     }
-    if (incident.status === 'closed')
-      throw new IncidentError(null, 'A closed incident cannot change.')
+    assertChangeable(incident)
     await assertCatalogEntry(
       em,
       ServiceSchema,
