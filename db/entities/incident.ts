@@ -1,6 +1,7 @@
 import { defineEntity, type InferEntity } from '@mikro-orm/core'
 import { createdAtColumn, updatedAtColumn } from './columns'
 import type { Classification } from '~/domain/incident/events'
+import type { CustomFieldValues } from '~/domain/custom-fields/custom-field-values'
 import type { Impact, TriageMatrix, Urgency } from '~/domain/incident/triage'
 import { INCIDENT_STATUSES, SEVERITIES } from '~/domain/incident/vocabulary'
 
@@ -56,6 +57,8 @@ export const IncidentSchema = defineEntity({
     incidentTypeId: p.uuid().nullable().fieldName('incident_type_id'),
     commanderId: p.uuid().nullable().fieldName('commander_id'),
     assigneeIds: p.array<string>().fieldName('assignee_ids').columnType('uuid[]').default([]),
+    /** Custom field values by field id (migration 0022), a cache of their events like the rest. */
+    customFields: p.json<CustomFieldValues>().fieldName('custom_fields').defaultRaw(`'{}'::jsonb`),
     declaredById: p.uuid().nullable().fieldName('declared_by_id'),
     impactStartedAt: p.datetime().fieldName('impact_started_at'),
     declaredAt: p.datetime().fieldName('declared_at'),

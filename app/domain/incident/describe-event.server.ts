@@ -90,6 +90,25 @@ export function describeEvent(
             : `${show(e.payload.field, e.payload.from)} → ${show(e.payload.field, e.payload.to)}`,
       }
     }
+    case 'incident.custom_field_changed': {
+      const { fieldLabel, kind, from, to } = e.payload
+      const show = (value: unknown, text: string | null | undefined) =>
+        value === null || value === undefined
+          ? 'none'
+          : (text ??
+            (kind === 'member'
+              ? (name(String(value)) ?? 'former member')
+              : Array.isArray(value)
+                ? value.join(', ')
+                : String(value)))
+      return {
+        summary:
+          to === null
+            ? `cleared ${fieldLabel}`
+            : `set ${fieldLabel} to ${show(to, e.payload.toText)}`,
+        detail: from === null ? null : `Was ${show(from, e.payload.fromText)}`,
+      }
+    }
     case 'comment.added':
       return { summary: 'commented', detail: null }
     case 'comment.corrected':

@@ -156,6 +156,7 @@ const EXPECTED_STATE: IncidentState = {
   status: 'resolved',
   commanderId: CAL,
   assigneeIds: [CAL],
+  customFields: {},
   acknowledgedAt: at(3),
   mitigatedAt: at(10),
   resolvedAt: at(30),

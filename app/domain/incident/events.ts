@@ -1,6 +1,11 @@
 import { createHash } from 'node:crypto'
 import { LIFECYCLE, type StatusTimestampField } from './lifecycle'
 import type { Impact, Urgency } from './triage'
+import type {
+  CustomFieldKind,
+  CustomFieldValue,
+  CustomFieldValues,
+} from '~/domain/custom-fields/custom-field-values'
 import type { IncidentStatus, Severity } from './vocabulary'
 
 /**
@@ -25,6 +30,8 @@ export interface IncidentState {
   /** Sorted, so equal sets compare equal. */
   assigneeIds: string[]
   declaredById: string | null
+  /** Custom field values by field id; fields without a value are absent. */
+  customFields: CustomFieldValues
   impactStartedAt: string
   declaredAt: string
   acknowledgedAt: string | null
@@ -78,6 +85,7 @@ export type EventPayloads = {
     | 'resolvedAt'
     | 'postmortemAt'
     | 'closedAt'
+    | 'customFields'
     | 'classification'
     | 'classifiedAsOfId'
     | 'roles'
@@ -108,6 +116,21 @@ export type EventPayloads = {
   /** `source` is set when the comment came from a chat channel (a Slack `/incident note`). */
   'comment.added': { body: string; source?: ChatSource }
   'comment.corrected': { supersedesSeq: number; body: string }
+  /**
+   * A custom field's value changed (null: no value). The field's key, label and kind are kept as
+   * they were, so the entry reads the same after the field is renamed or archived; a choice
+   * field's values come with their option labels (`fromText`, `toText`) for the same reason.
+   */
+  'incident.custom_field_changed': {
+    fieldId: string
+    fieldKey: string
+    fieldLabel: string
+    kind: CustomFieldKind
+    from: CustomFieldValue | null
+    to: CustomFieldValue | null
+    fromText?: string | null
+    toText?: string | null
+  }
   'attachment.added': {
     attachmentId: string
     displayName: string
@@ -245,6 +268,7 @@ export const EVENT_TYPES = [
   'incident.escalated',
   'incident.assignment_changed',
   'incident.field_changed',
+  'incident.custom_field_changed',
   'comment.added',
   'comment.corrected',
   'attachment.added',
@@ -328,6 +352,7 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
     return {
       ...event.payload,
       assigneeIds: sortIds(event.payload.assigneeIds),
+      customFields: {},
       acknowledgedAt: null,
       mitigatedAt: null,
       resolvedAt: null,
@@ -368,6 +393,13 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
     case 'incident.field_changed': {
       const change = event.payload
       ;(next as unknown as Record<string, unknown>)[change.field] = change.to
+      return next
+    }
+    case 'incident.custom_field_changed': {
+      const values = { ...state.customFields }
+      if (event.payload.to === null) delete values[event.payload.fieldId]
+      else values[event.payload.fieldId] = event.payload.to
+      next.customFields = values
       return next
     }
     case 'incident.reclassified':

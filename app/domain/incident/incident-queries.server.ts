@@ -63,6 +63,7 @@ export function stateOf(incident: Incident, roles: Record<string, string> = {}):
     commanderId: incident.commanderId ?? null,
     assigneeIds: [...incident.assigneeIds].sort(),
     declaredById: incident.declaredById ?? null,
+    customFields: { ...incident.customFields },
     impactStartedAt: iso(incident.impactStartedAt),
     declaredAt: iso(incident.declaredAt),
     acknowledgedAt: isoOrNull(incident.acknowledgedAt),

@@ -17,6 +17,11 @@ import { DATE_RANGE_MESSAGE, isWithinDateRange } from '~/utils/date-range'
 import { appendEvent, appendEvents, lockIncident, type NewEvent } from './event-store.server'
 import type { ChatSource, EditableFields, EventPayloads, EventType } from './events'
 import { frozenRefusal } from './classification'
+import {
+  applyDeclaredFields,
+  applyStepFields,
+  type CustomFieldInput,
+} from './custom-field-changes.server'
 import { IncidentError } from './incident-errors'
 import { actorFor, canWork, stateOf } from './incident-queries.server'
 import {
@@ -81,6 +86,11 @@ export interface DeclareInput {
   impactStartedAt?: Date | null
   /** Declaring makes the declarer commander unless someone else is named. */
   commanderId?: string | null
+  /**
+   * Custom field values by key. Forms and the API pass them (then the fields required from
+   * Detected on must be filled); declarations from chat and alerts do not.
+   */
+  customFields?: CustomFieldInput
 }
 
 async function assertCatalogEntry(
@@ -131,6 +141,7 @@ export async function declareIncident(
     const [incident] = await declareInTransaction(em, organizationId, [
       { input, by: { declaredById: member.user.id, commanderId, now } },
     ])
+    await applyDeclaredFields(em, incident!, input.customFields, member.user.id, now)
     return { id: incident!.id, number: incident!.number }
   })
 }
@@ -244,6 +255,7 @@ async function declareInTransaction(
       incidentTypeId: input.incidentTypeId ?? null,
       commanderId: by.commanderId,
       assigneeIds: [],
+      customFields: {},
       declaredById: by.declaredById,
       impactStartedAt: checked[k]!.impactStartedAt,
       declaredAt: by.now,
@@ -268,6 +280,7 @@ async function declareInTransaction(
       resolvedAt: _r,
       postmortemAt: _p,
       closedAt: _c,
+      customFields: _cf,
       classification: _k,
       classifiedAsOfId: _ka,
       roles: _roles,
@@ -291,6 +304,8 @@ export interface TransitionInput {
   action: TransitionAction
   reason?: string | null
   version?: number
+  /** Values of the fields the new status requires, filled in with the step (by key). */
+  customFields?: CustomFieldInput
 }
 
 /** Moves the incident along the lifecycle; the table and the actor's role are checked here, in the transaction. */
@@ -320,6 +335,7 @@ export async function transitionIncident(
         verdict.reason === 'not-involved' ? 403 : 400,
       )
     }
+    await applyStepFields(em, incident, input.customFields, transition.to, member.user.id, now)
     const refusal = await transitionRefusal(em, incident, transition)
     if (refusal) throw new IncidentError(null, refusal)
     await applyStatusChange(

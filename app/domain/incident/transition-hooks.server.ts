@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import type { Incident } from '../../../db/entities/incident'
 import { closeRefusal, getOrCreatePostmortem } from '~/domain/postmortem/postmortem.server'
 import { refreshSlaDeadline } from '~/domain/sla/sla.server'
+import { requiredFieldsRefusal } from './custom-field-changes.server'
 import { LIFECYCLE, type StatusEffect, type Transition, type TransitionGuard } from './lifecycle'
 
 /**
@@ -33,7 +34,10 @@ const EFFECTS: Record<
   },
 }
 
-/** The first refusal of the transition's guards, in the table's order; null when all pass. */
+/**
+ * The first refusal of the transition's guards, in the table's order, then the custom fields the
+ * new status requires and the incident leaves empty; null when all pass.
+ */
 export async function transitionRefusal(
   em: EntityManager,
   incident: Incident,
@@ -43,7 +47,7 @@ export async function transitionRefusal(
     const refusal = await GUARDS[guard](em, incident)
     if (refusal) return refusal
   }
-  return null
+  return requiredFieldsRefusal(em, incident, transition.to)
 }
 
 /**
