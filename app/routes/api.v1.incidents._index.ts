@@ -41,6 +41,7 @@ export const action = apiRoute(async ({ request, context }: ActionFunctionArgs) 
     serviceId: input.serviceId ?? null,
     incidentTypeId: input.incidentTypeId ?? null,
     impactStartedAt: input.impactStartedAt ? new Date(input.impactStartedAt) : null,
+    private: input.private ?? false,
   })
   const detail = await requireIncidentDetail(context.orm, actor, declared.number)
   const body = toApiIncident(detail, actor, context.env.APP_URL)

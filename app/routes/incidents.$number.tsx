@@ -27,6 +27,7 @@ import { LiveIncident } from '~/components/live/live-incident'
 import { useSubmissionCount } from '~/components/live/use-submission-count'
 import { SlaClocks } from '~/components/incident/sla-clocks'
 import { TimelineExports } from '~/components/incident/timeline-exports'
+import { VisibilitySection } from '~/components/incident/visibility-section'
 import { Timeline } from '~/components/timeline'
 import { requireMember } from '~/domain/access/guard.server'
 import { DomainError } from '~/domain/domain-error'
@@ -232,6 +233,12 @@ export default function IncidentPage() {
         >
           {incident.summaryHtml ? <IncidentSummary html={incident.summaryHtml} /> : null}
           <IncidentDetails incident={incident} />
+          {view.visibility ? (
+            <VisibilitySection
+              view={view.visibility}
+              result={(intent) => resultFor(actionData, intent)}
+            />
+          ) : null}
           <div className="space-y-4" data-no-print key={submissions}>
             {canWork && open ? (
               <SeverityForm

@@ -44,6 +44,7 @@ const schema = z
       .optional()
       .default(''),
     impactStartedAt: z.string().max(32).optional(),
+    private: z.boolean().default(false),
   })
   .superRefine((value, ctx) => {
     if (!value.severity && !(value.impact && value.urgency)) {
@@ -104,6 +105,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       serviceId: input.serviceId,
       incidentTypeId: input.incidentTypeId,
       impactStartedAt,
+      private: input.private,
     })
     return redirect(`/incidents/${declared.number}`)
   } catch (error) {
@@ -241,6 +243,20 @@ export default function DeclareIncident() {
           errors={fields.impactStartedAt.errors}
           {...getInputProps(fields.impactStartedAt, { type: 'datetime-local' })}
         />
+        <div className="mb-4">
+          <label className="flex items-center gap-2 text-sm font-medium text-slate-800">
+            <input
+              {...getInputProps(fields.private, { type: 'checkbox' })}
+              aria-describedby={`${fields.private.id}-hint`}
+              className="rounded border-slate-300"
+            />
+            Private incident
+          </label>
+          <p id={`${fields.private.id}-hint`} className="mt-1 text-xs text-slate-500">
+            Only its commander, assignees, the viewers you add and admins will see it — for security
+            or personnel matters. Everyone else is told it does not exist.
+          </p>
+        </div>
         <SubmitButton variant="danger" pendingLabel="Declaring…">
           Declare incident
         </SubmitButton>

@@ -72,6 +72,7 @@ export const IncidentSchema = defineEntity({
     lastEventHash: p.string().length(64).nullable().fieldName('last_event_hash'),
     slaPolicyId: p.uuid().nullable().fieldName('sla_policy_id'),
     slaNextDeadline: p.datetime().nullable().fieldName('sla_next_deadline'),
+    private: p.boolean().default(false),
     classification: p.string().length(16).default('incident').$type<Classification>(),
     classifiedAsOfId: p.uuid().nullable().fieldName('classified_as_of_id'),
     updatedAt: updatedAtColumn(p),

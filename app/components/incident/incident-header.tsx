@@ -1,5 +1,6 @@
 import { Link } from '@remix-run/react'
 import type { IncidentPageView } from '~/domain/incident/incident-page.server'
+import { PrivateBadge } from './visibility-section'
 
 /** The incident's number and title, under a way back to the list. */
 export function IncidentHeader({ incident }: Pick<IncidentPageView, 'incident'>) {
@@ -13,6 +14,12 @@ export function IncidentHeader({ incident }: Pick<IncidentPageView, 'incident'>)
       </p>
       <h1 className="text-2xl font-bold break-words">
         <span className="text-slate-500">INC-{incident.number}</span> {incident.title}
+        {incident.private ? (
+          <>
+            {' '}
+            <PrivateBadge />
+          </>
+        ) : null}
       </h1>
     </header>
   )

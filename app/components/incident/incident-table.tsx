@@ -3,6 +3,7 @@ import { SeverityBadge, StatusBadge } from '~/components/badges'
 import { SlaBadge } from '~/components/sla'
 import { TableHead } from '~/components/table-head'
 import type { IncidentListPageView } from '~/domain/incident/incident-list-page.server'
+import { PrivateBadge } from './visibility-section'
 
 /** One page of the incident list: number and title, severity, status, owner, SLA, dates. */
 export function IncidentTable({ rows }: { rows: IncidentListPageView['rows'] }) {
@@ -33,6 +34,12 @@ export function IncidentTable({ rows }: { rows: IncidentListPageView['rows'] }) 
                   INC-{r.number}
                 </Link>{' '}
                 <span className="break-words">{r.title}</span>
+                {r.private ? (
+                  <>
+                    {' '}
+                    <PrivateBadge />
+                  </>
+                ) : null}
               </td>
               <td className="px-3 py-2">
                 <SeverityBadge severity={r.severity} />

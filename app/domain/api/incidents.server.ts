@@ -79,6 +79,7 @@ export function toApiIncident(
     commander: personFrom(detail, i.commanderId),
     assignees: [...i.assigneeIds].sort().map((id) => personFrom(detail, id)!),
     declaredBy: personFrom(detail, i.declaredById),
+    private: i.private,
     impactStartedAt: i.impactStartedAt.toISOString(),
     declaredAt: i.declaredAt.toISOString(),
     acknowledgedAt: iso(i.acknowledgedAt),
@@ -130,6 +131,7 @@ function toApiSummary(row: IncidentListRow, appUrl: string) {
     incidentTypeName: row.typeName,
     commanderName: row.commanderName,
     assigneeCount: row.assigneeCount,
+    private: row.private,
     declaredAt: row.declaredAt,
     impactStartedAt: row.impactStartedAt,
     links: incidentLinks(appUrl, row.number),
@@ -167,6 +169,7 @@ export async function listApiIncidents(
     q: query.q?.trim() || undefined,
     from: query.from,
     to: query.to,
+    private: query.private,
     after: query.cursor,
   }
   const page = await listIncidents(

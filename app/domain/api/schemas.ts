@@ -122,6 +122,11 @@ export const IncidentSummarySchema = z
     incidentTypeName: z.string().nullable(),
     commanderName: z.string().nullable(),
     assigneeCount: z.number().int().min(0),
+    private: z
+      .boolean()
+      .describe(
+        'Private: visible only to its commander, assignees, role holders, viewers and admins (to anyone else it does not exist).',
+      ),
     declaredAt: timestamp,
     impactStartedAt: timestamp,
     links: IncidentLinksSchema,
@@ -157,6 +162,11 @@ export const IncidentSchema = z
     commander: PersonSchema.nullable(),
     assignees: z.array(PersonSchema),
     declaredBy: PersonSchema.nullable(),
+    private: z
+      .boolean()
+      .describe(
+        'Private: visible only to its commander, assignees, role holders, viewers and admins (to anyone else it does not exist).',
+      ),
     impactStartedAt: timestamp,
     declaredAt: timestamp,
     acknowledgedAt: timestamp.nullable(),
@@ -238,6 +248,10 @@ export const DeclareIncidentRequestSchema = z
       })
       .optional()
       .describe('Defaults to now.'),
+    private: z
+      .boolean({ error: 'Send true or false.' })
+      .optional()
+      .describe('Declare it private (see `Incident.private`); false unless given.'),
   })
   .superRefine((value, ctx) => {
     if (value.severity) return
@@ -314,6 +328,10 @@ export const ListIncidentsQuerySchema = z.strictObject({
     .describe('Title text or INC-<n>.'),
   from: z.iso.date('Use a date like 2026-01-31.').optional().describe('Declared on or after.'),
   to: z.iso.date('Use a date like 2026-01-31.').optional().describe('Declared on or before.'),
+  private: z
+    .enum(['true', 'false'], { error: 'Use true or false.' })
+    .optional()
+    .describe('Only private (true) or only public (false) incidents; both unless given.'),
   limit: z.coerce
     .number({ error: 'Use a whole number from 1 to 100.' })
     .int('Use a whole number from 1 to 100.')

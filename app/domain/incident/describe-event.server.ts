@@ -219,6 +219,23 @@ export function describeEvent(
         detail: null,
       }
     }
+    case 'incident.visibility_changed':
+      return {
+        summary: e.payload.private
+          ? 'made the incident private'
+          : 'made the incident visible to the whole organization',
+        detail: e.payload.reason ? `Reason: ${e.payload.reason}` : null,
+      }
+    case 'incident.viewer_added':
+      return {
+        summary: `added ${name(e.payload.userId) ?? 'former member'} as a viewer`,
+        detail: null,
+      }
+    case 'incident.viewer_removed':
+      return {
+        summary: `removed ${name(e.payload.userId) ?? 'former member'} as a viewer`,
+        detail: null,
+      }
   }
 }
 

@@ -166,6 +166,8 @@ const EXPECTED_STATE: IncidentState = {
   classification: 'incident',
   classifiedAsOfId: null,
   roles: {},
+  // ... and histories written before private incidents to a public incident.
+  private: false,
   version: HISTORY.length,
 }
 
@@ -361,6 +363,36 @@ describe('foldEvents', () => {
     expect(() => foldEvents([HISTORY[0]!, HISTORY[0]!])).toThrow(FoldError)
     expect(() => applyEvent(undefined, HISTORY[3]!)).toThrow(FoldError)
     expect(() => foldEvents([])).toThrow(FoldError)
+  })
+})
+
+describe('private incidents', () => {
+  const visibility = (value: boolean): AnyEvent => ({
+    type: 'incident.visibility_changed',
+    payload: { private: value, reason: value ? 'Security review' : null },
+  })
+
+  it('folds a declaration that does not say (written before private incidents) to public', () => {
+    expect(foldEvents([{ type: 'incident.declared', payload: declared }]).private).toBe(false)
+  })
+
+  it('keeps a declaration’s private flag, and follows each visibility change', () => {
+    const start: AnyEvent = { type: 'incident.declared', payload: { ...declared, private: true } }
+    expect(foldEvents([start]).private).toBe(true)
+    expect(foldEvents([start, visibility(false)]).private).toBe(false)
+    expect(foldEvents([start, visibility(false), visibility(true)]).private).toBe(true)
+  })
+
+  it('counts viewer changes as versions without changing any other field', () => {
+    const start: AnyEvent = { type: 'incident.declared', payload: { ...declared, private: true } }
+    const before = foldEvents([start])
+    const after = foldEvents([
+      start,
+      { type: 'incident.viewer_added', payload: { userId: BEN } },
+      { type: 'incident.viewer_removed', payload: { userId: BEN } },
+    ])
+    expect(diffState(after, before)).toEqual(['version'])
+    expect(after.version).toBe(3)
   })
 })
 

@@ -45,6 +45,11 @@ export interface IncidentState {
   classifiedAsOfId: string | null
   /** Who holds each incident role (role id → user id); roles nobody holds are absent. */
   roles: Record<string, string>
+  /**
+   * Visible only to its commander, assignees, viewers, incident-role holders and admins
+   * (decision 037). Entries written before private incidents existed fold to `false`.
+   */
+  private: boolean
   /** Number of events applied: every event, comments too, moves the version on. */
   version: number
 }
@@ -89,7 +94,11 @@ export type EventPayloads = {
     | 'classification'
     | 'classifiedAsOfId'
     | 'roles'
-  >
+    | 'private'
+  > & {
+    /** Absent in declarations written before private incidents: not private. */
+    private?: boolean
+  }
   'incident.status_changed': {
     from: IncidentStatus
     to: IncidentStatus
@@ -140,6 +149,11 @@ export type EventPayloads = {
     description: string
   }
   'attachment.withdrawn': { attachmentId: string; displayName: string; reason: string }
+  /** The incident was made private, or public again (decision 037). */
+  'incident.visibility_changed': { private: boolean; reason: string | null }
+  /** A member was given sight of the private incident, or lost it. */
+  'incident.viewer_added': { userId: string }
+  'incident.viewer_removed': { userId: string }
   /** An SLA target passed its warning threshold without being met. */
   'sla.warning': SlaSignalPayload
   /** An SLA target passed its due time without being met. */
@@ -286,6 +300,9 @@ export const EVENT_TYPES = [
   'incident.link_added',
   'incident.link_removed',
   'incident.role_assigned',
+  'incident.visibility_changed',
+  'incident.viewer_added',
+  'incident.viewer_removed',
 ] as const satisfies readonly EventType[]
 
 export type AnyEvent = {
@@ -361,6 +378,7 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
       classification: 'incident',
       classifiedAsOfId: null,
       roles: {},
+      private: event.payload.private ?? false,
       version: 1,
     }
   }
@@ -413,6 +431,11 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
       next.roles = roles
       return next
     }
+    case 'incident.visibility_changed':
+      next.private = event.payload.private
+      return next
+    case 'incident.viewer_added':
+    case 'incident.viewer_removed':
     case 'incident.link_added':
     case 'incident.link_removed':
     case 'comment.added':

@@ -32,6 +32,7 @@ export async function incidentListPageView(orm: MikroORM, member: Viewer, url: U
     rows: page.rows.map((r) => ({
       number: r.number,
       title: r.title,
+      private: r.private,
       severity: r.severity,
       status: r.status,
       serviceName: r.serviceName,

@@ -25,6 +25,8 @@ export const incidentFilterSchema = z.object({
   q: z.string().trim().max(200).optional().catch(undefined),
   from: z.iso.date().optional().catch(undefined),
   to: z.iso.date().optional().catch(undefined),
+  /** Only private (`true`) or only public (`false`) incidents. */
+  private: z.enum(['true', 'false']).optional().catch(undefined),
   after: z.string().max(200).optional().catch(undefined),
 })
 export type IncidentFilters = z.infer<typeof incidentFilterSchema>
@@ -84,6 +86,8 @@ export interface IncidentListRow {
   typeName: string | null
   commanderName: string | null
   assigneeCount: number
+  /** Private (decision 037): listed only to those who may see it. */
+  private: boolean
   declaredAt: string
   impactStartedAt: string
   /** What the SLA clock needs: the targets of the incident's policy version and severity. */
@@ -124,6 +128,10 @@ export async function listIncidents(
     const who = filters.assignee === 'me' ? viewerId : filters.assignee
     where.push('(i.assignee_ids @> array[?]::uuid[] or i.commander_id = ?)')
     params.push(who, who)
+  }
+  if (filters.private) {
+    where.push('i.private = ?')
+    params.push(filters.private === 'true')
   }
   if (filters.from) {
     where.push('i.declared_at >= ?::date')
@@ -166,11 +174,12 @@ export async function listIncidents(
         mitigated_at: Date | null
         resolved_at: Date | null
         sla_targets: SlaTargets | null
+        private: boolean
       }>
     >(
       `select i.id, i.number, i.title, i.severity, i.status, s.name as service_name, t.name as type_name,
               u.display_name as commander_name, cardinality(i.assignee_ids) as assignee_count,
-              i.declared_at, i.impact_started_at, i.acknowledged_at, i.mitigated_at, i.resolved_at,
+              i.private, i.declared_at, i.impact_started_at, i.acknowledged_at, i.mitigated_at, i.resolved_at,
               p.targets as sla_targets
          from incident i
          left join sla_policy p on p.id = i.sla_policy_id
@@ -192,6 +201,7 @@ export async function listIncidents(
       typeName: r.type_name,
       commanderName: r.commander_name,
       assigneeCount: Number(r.assignee_count),
+      private: Boolean(r.private),
       declaredAt: new Date(r.declared_at).toISOString(),
       impactStartedAt: new Date(r.impact_started_at).toISOString(),
       sla: r.sla_targets

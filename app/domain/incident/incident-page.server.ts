@@ -14,6 +14,7 @@ import { getIncidentWithTimeline, type IncidentOverview } from './incident-queri
 import { runKind } from './timeline-runs'
 import type { TimelineEntry, TimelinePaging } from './timeline-view'
 import { timelineWindowQuery, type TimelineWindow } from './timeline.server'
+import { incidentVisibilityView } from './visibility.server'
 
 type Viewer = Pick<Member, 'user' | 'role' | 'organization'>
 
@@ -140,8 +141,10 @@ export async function incidentPageView(
         })),
       }
     : null
+  const visibility = await incidentVisibilityView(orm, member, number)
   return {
     postmortemStatus,
+    visibility,
     viewerId: member.user.id,
     sla,
     renderedAt: now.toISOString(),
@@ -183,6 +186,7 @@ export async function incidentPageView(
       impactStartedAtUtc: utcTitle(incident.impactStartedAt.toISOString()),
       age: formatDuration(now.getTime() - incident.impactStartedAt.getTime()),
       closed: incident.status === 'closed',
+      private: incident.private,
     },
     nextSteps: detail.nextSteps.map((t) => ({
       action: t.action,

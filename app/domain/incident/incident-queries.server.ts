@@ -74,6 +74,7 @@ export function stateOf(incident: Incident, roles: Record<string, string> = {}):
     classification: incident.classification,
     classifiedAsOfId: incident.classifiedAsOfId ?? null,
     roles,
+    private: incident.private,
     version: incident.version,
   }
 }

@@ -35,6 +35,7 @@ import {
 import { retargetSla } from './sla-effects.server'
 import { runEntryEffects, transitionRefusal } from './transition-hooks.server'
 import { isHigher, triage, type Impact, type Urgency } from './triage'
+import { makeDeclaredPrivate } from './visibility.server'
 import { COMMENT_MAX, type Severity } from './vocabulary'
 
 /**
@@ -91,6 +92,8 @@ export interface DeclareInput {
    * Detected on must be filled); declarations from chat and alerts do not.
    */
   customFields?: CustomFieldInput
+  /** Visible only to its participants and admins from the start (decision 037). */
+  private?: boolean
 }
 
 async function assertCatalogEntry(
@@ -270,6 +273,14 @@ async function declareInTransaction(
     incidents.push(incident)
   }
   await em.flush()
+  const declarerViewers = new Map<Incident, Omit<NewEvent, 'incident'> | null>()
+  for (const [k, { input, by }] of declarations.entries()) {
+    if (input.private)
+      declarerViewers.set(
+        incidents[k]!,
+        await makeDeclaredPrivate(em, incidents[k]!, by.declaredById, by.now),
+      )
+  }
   const events: NewEvent[] = []
   for (const [k, { by, then }] of declarations.entries()) {
     const incident = incidents[k]!
@@ -284,15 +295,19 @@ async function declareInTransaction(
       classification: _k,
       classifiedAsOfId: _ka,
       roles: _roles,
+      private: isPrivate,
       ...declared
     } = stateOf(incident)
     events.push({
       incident,
       type: 'incident.declared',
-      payload: declared,
+      // Only a private declaration says so: an entry without the flag is public.
+      payload: isPrivate ? { ...declared, private: true } : declared,
       actorId: by.declaredById,
       now: by.now,
     })
+    const viewer = declarerViewers.get(incident)
+    if (viewer) events.push({ incident, ...viewer } as NewEvent)
     if (then) events.push({ incident, ...then, actorId: null, now: by.now } as NewEvent)
   }
   await appendEvents(em, events)
