@@ -18,6 +18,7 @@ import { createLogger } from '~/utils/logger.server'
 import { startReferenceCache } from '~/utils/reference-cache.server'
 import { startWebCluster } from '~/server/web-cluster.server'
 import { startLiveHub } from '~/server/live-hub.server'
+import { startStatusCache } from '~/server/status-cache.server'
 import { describeDatabaseUrl, resolveDatabase } from './db/database'
 import { EmbeddedPostgresError } from './db/embedded-postgres'
 import { initORM } from './db/orm'
@@ -85,6 +86,8 @@ async function main() {
 
   // One LISTEN connection for live pages; streams hold no pooled connection (decision 033).
   const live = startLiveHub({ orm, url: database.url, logger })
+  // Rendered public status pages, dropped on NOTIFY from any process's writes (decision 040).
+  const status = startStatusCache({ url: database.url, logger })
 
   let build = await importBuild()
   let shuttingDown = false
@@ -114,6 +117,7 @@ async function main() {
     isShuttingDown: () => shuttingDown,
     metrics,
     live,
+    statusCache: status.cache,
   })
 
   const server = createServer(app)
@@ -129,6 +133,7 @@ async function main() {
     }
     await reference?.stop()
     await live.stop()
+    await status.stop()
     await boss.stop({ graceful: false, wait: true }).catch(() => {})
     await orm.close(true)
     await database.stop()
@@ -165,6 +170,7 @@ async function main() {
     await drainServer(server, { ...DRAIN, logger })
     metricsServer?.close()
     await live.stop()
+    await status.stop()
     await reference?.stop()
     await boss.stop({ graceful: false, wait: true }).catch(() => {})
     await orm.close(true)

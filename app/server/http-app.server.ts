@@ -25,6 +25,8 @@ import { securityHeaders } from './security-headers.server'
 import { answerScrape } from '~/utils/metrics.server'
 import type { LiveHub } from './live-hub.server'
 import { liveRouter } from './live-routes.server'
+import type { StatusCache } from './status-cache.server'
+import { statusRouter } from './status-routes.server'
 import type { WebMetrics } from './web-metrics.server'
 
 export interface HttpAppOptions {
@@ -42,6 +44,8 @@ export interface HttpAppOptions {
   metrics?: WebMetrics
   /** Live streams (`/live/…`) are served when the process runs a hub (see live-hub.server.ts). */
   live?: LiveHub
+  /** Rendered status pages kept in memory (see status-cache.server.ts); none: read every time. */
+  statusCache?: StatusCache
 }
 
 const SENSITIVE_QUERY_KEY = /token|code|secret|key|password|signature|sig/i
@@ -178,6 +182,18 @@ export function createHttpApp(options: HttpAppOptions) {
   }
   app.use(originCheck({ appUrl: env.APP_URL, exemptPrefixes: ['/hooks/', '/api/'] }))
   app.use(requestGuard({ jsonPrefixes: ['/hooks/', '/api/'] }))
+  // The public status pages (and their custom host names): no session, cacheable, before Remix.
+  app.use(
+    statusRouter({
+      orm,
+      boss,
+      appUrl: env.APP_URL,
+      secret: env.SESSION_SECRET,
+      logger,
+      cache: options.statusCache,
+      now: clockNow,
+    }),
+  )
   // Slack's requests first: the alert hooks' /hooks/<kind>/<token> would take them too.
   app.use(slackHooksRouter({ orm, boss, env, logger, now: clockNow }))
   // Inbound alerts are machines' requests: answered here, before Remix (see hooks-router).

@@ -9,6 +9,7 @@ export interface MailMessage {
   subject: string
   text: string
   html?: string
+  headers?: Record<string, string>
   idempotencyKey: string
 }
 
@@ -27,6 +28,7 @@ export interface StoredEmail {
   from: string
   subject: string
   text: string
+  headers?: Record<string, string>
   storedAt: string
 }
 
@@ -46,6 +48,7 @@ export function localMailer(dir: string): Mailer {
         from: message.from,
         subject: message.subject,
         text: message.text,
+        ...(message.headers ? { headers: message.headers } : {}),
         storedAt: new Date().toISOString(),
       }
       await writeFile(path.join(dir, `${message.id}.json`), JSON.stringify(stored, null, 2))
@@ -83,6 +86,7 @@ export function resendMailer(apiKey: string, baseUrl?: string, timeoutMs = 10_00
             subject: message.subject,
             text: message.text,
             ...(message.html ? { html: message.html } : {}),
+            ...(message.headers ? { headers: message.headers } : {}),
           },
           { idempotencyKey: message.idempotencyKey, signal: AbortSignal.timeout(timeoutMs) },
         )

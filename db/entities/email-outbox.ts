@@ -18,6 +18,8 @@ export const EmailOutboxSchema = defineEntity({
     subject: p.string().length(300),
     bodyText: p.text().fieldName('body_text'),
     bodyHtml: p.text().nullable().fieldName('body_html'),
+    /** Extra headers for the provider (`List-Unsubscribe`), since migration 0023. */
+    headers: p.json<Record<string, string>>().nullable(),
     idempotencyKey: p.string().length(200).unique().fieldName('idempotency_key'),
     status: p.enum([...EMAIL_STATUSES]).default('pending'),
     attempts: p.integer().default(0),

@@ -20,6 +20,7 @@ import { Migration0019LiveEvents } from './0019-live-events'
 import { Migration0020PrivateIncidents } from './0020-private-incidents'
 import { Migration0021ReclassificationAndRoles } from './0021-reclassification-and-roles'
 import { Migration0022CustomFields } from './0022-custom-fields'
+import { Migration0023StatusPage } from './0023-status-page'
 
 /**
  * Every migration, in order. Listed explicitly (rather than discovered from the folder) so the
@@ -47,4 +48,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0020-private-incidents', class: Migration0020PrivateIncidents },
   { name: '0021-reclassification-and-roles', class: Migration0021ReclassificationAndRoles },
   { name: '0022-custom-fields', class: Migration0022CustomFields },
+  { name: '0023-status-page', class: Migration0023StatusPage },
 ]

@@ -53,6 +53,7 @@ interface ClaimedEmail {
   subject: string
   body_text: string
   body_html: string | null
+  headers: Record<string, string> | null
   idempotency_key: string
 }
 
@@ -66,7 +67,7 @@ interface Recorded {
 // The e-mails of the batch that are still pending and that no other worker holds. Each stays
 // locked until the batch's outcomes are written, so no two workers send one e-mail at once.
 const CLAIM_SQL = `
-  select id, to_address, subject, body_text, body_html, idempotency_key
+  select id, to_address, subject, body_text, body_html, headers, idempotency_key
     from email_outbox
    where id = any($1::uuid[]) and organization_id = $2 and status = 'pending'
    order by id
@@ -148,6 +149,7 @@ export async function deliverEmails(
             subject: row.subject,
             text: row.body_text,
             ...(row.body_html ? { html: row.body_html } : {}),
+            ...(row.headers ? { headers: row.headers } : {}),
             idempotencyKey: row.idempotency_key,
           })
           // One e-mail's trouble (the local outbox's disk, say) is its own retry, not the batch's.

@@ -10,6 +10,8 @@ export interface OutgoingEmail {
   subject: string
   text: string
   html?: string
+  /** Extra headers for the provider, e.g. `List-Unsubscribe`. */
+  headers?: Record<string, string>
   /** Same key, same e-mail: a cause that runs twice queues it once. */
   idempotencyKey: string
 }
@@ -33,6 +35,7 @@ export async function queueEmail(
     subject: email.subject,
     bodyText: email.text,
     bodyHtml: email.html ?? null,
+    headers: email.headers ?? null,
     idempotencyKey: email.idempotencyKey,
     status: 'pending',
     attempts: 0,

@@ -3,6 +3,7 @@ import { transitionFor, type TransitionAction } from './lifecycle'
 import { STATUS_LABELS } from './vocabulary'
 import { POSTMORTEM_STATUS_LABELS } from '~/domain/postmortem/vocabulary'
 import { formatInZone } from '~/utils/time'
+import { COMPONENT_STATE_LABELS, PUBLIC_STATUS_LABELS } from '~/domain/status/status-vocabulary'
 import {
   SLA_TARGETS,
   SLA_TARGET_LABELS,
@@ -197,6 +198,14 @@ export function describeEvent(
       return {
         summary: `removed the 📌 from the Slack message of entry #${e.payload.capturedSeq}`,
         detail: 'The entry stays on the timeline.',
+      }
+    case 'status.public_update_posted':
+      return {
+        summary: `posted a public update (${PUBLIC_STATUS_LABELS[e.payload.status]}): ${e.payload.title}`,
+        detail: [
+          e.payload.body,
+          ...e.payload.components.map((c) => `${c.name}: ${COMPONENT_STATE_LABELS[c.state]}`),
+        ].join(' · '),
       }
     case 'incident.reclassified':
       return {

@@ -7,6 +7,7 @@ import type {
   CustomFieldValues,
 } from '~/domain/custom-fields/custom-field-values'
 import type { IncidentStatus, Severity } from './vocabulary'
+import type { ComponentState, PublicStatus } from '~/domain/status/status-vocabulary'
 
 /**
  * The incident timeline: every change is an event, appended in the transaction that makes the
@@ -194,6 +195,17 @@ export type EventPayloads = {
   /** The 📌 that captured the entry at `capturedSeq` was removed; the entry itself stays. */
   'chat.capture_retracted': { capturedSeq: number; source: ChatSource }
   /**
+   * Someone posted a public update on the status page: the text visitors read, kept here so the
+   * timeline shows what was published and when (component names as they were then).
+   */
+  'status.public_update_posted': {
+    updateId: string
+    title: string
+    status: PublicStatus
+    body: string
+    components: Array<{ componentId: string; name: string; state: ComponentState }>
+  }
+  /**
    * A manager reclassified the incident (declined, duplicate of or merged into the target), or
    * undid that (`classification: 'incident'`, no target).
    */
@@ -296,6 +308,7 @@ export const EVENT_TYPES = [
   'postmortem.status_changed',
   'chat.message_captured',
   'chat.capture_retracted',
+  'status.public_update_posted',
   'incident.reclassified',
   'incident.link_added',
   'incident.link_removed',
@@ -451,6 +464,7 @@ export function applyEvent(state: IncidentState | undefined, event: AnyEvent): I
     case 'postmortem.status_changed':
     case 'chat.message_captured':
     case 'chat.capture_retracted':
+    case 'status.public_update_posted':
       return next
   }
 }
