@@ -23,6 +23,12 @@ import { IncidentSummary } from '~/components/incident/incident-summary'
 import { NextSteps } from '~/components/incident/next-steps'
 import { OwnershipForm } from '~/components/incident/ownership-form'
 import { SeverityForm } from '~/components/incident/severity-form'
+import { IncidentRoles } from '~/components/incident/incident-roles-form'
+import {
+  ClassificationNotice,
+  ReclassifyForm,
+  RelatedIncidents,
+} from '~/components/incident/reclassification'
 import { LiveIncident } from '~/components/live/live-incident'
 import { useSubmissionCount } from '~/components/live/use-submission-count'
 import { SlaClocks } from '~/components/incident/sla-clocks'
@@ -43,8 +49,16 @@ import {
   transitionIncident,
 } from '~/domain/incident/incident-service.server'
 import { requireIncidentNumber } from '~/domain/incident/incident-number'
+import { assignIncidentRoles } from '~/domain/incident/incident-roles.server'
+import {
+  addRelatedLink,
+  reclassifyIncident,
+  removeRelatedLink,
+  undoReclassification,
+} from '~/domain/incident/reclassification.server'
 import { timelineWindowFrom } from '~/domain/incident/timeline.server'
 import { isHigher } from '~/domain/incident/triage'
+import { classificationText } from '~/domain/incident/classification'
 import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
 import { now as clockNow } from '~/utils/clock'
 import { replyWithDomainError } from '~/utils/error-reply.server'
@@ -155,6 +169,33 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
         message = 'Details saved.'
         break
       }
+      case 'reclassify': {
+        const done = await reclassifyIncident(context.orm, member, number, input)
+        message = `Reclassified: ${classificationText(done.classification, done.targetNumber)}.`
+        break
+      }
+      case 'undo-reclassify':
+        await undoReclassification(context.orm, member, number, input)
+        message = 'Reclassification undone: this is an incident again.'
+        break
+      case 'link':
+        await addRelatedLink(context.orm, member, number, input)
+        message = `Linked to INC-${input.relatedNumber}.`
+        break
+      case 'unlink':
+        await removeRelatedLink(context.orm, member, number, input)
+        message = `Link to INC-${input.relatedNumber} removed.`
+        break
+      case 'roles': {
+        const holders: Record<string, string | null> = {}
+        input.roleId.forEach((roleId, k) => (holders[roleId] = input.holder[k] || null))
+        await assignIncidentRoles(context.orm, member, number, {
+          holders,
+          version: input.version,
+        })
+        message = 'Roles saved.'
+        break
+      }
     }
     return redirectWithFlash(`/incidents/${number}`, { kind: 'success', message }, context.env)
   } catch (error) {
@@ -178,6 +219,15 @@ export default function IncidentPage() {
       <IncidentHeader incident={incident} />
       <LiveIncident number={incident.number} version={incident.version} />
       {conflict ? <ConflictNotice>{conflict}</ConflictNotice> : null}
+      {view.relations.classification.value !== 'incident' ? (
+        <ClassificationNotice
+          key={`classification-${submissions}`}
+          classification={view.relations.classification}
+          version={incident.version}
+          canUndo={view.relations.canReclassify}
+          result={resultFor(actionData, 'undo-reclassify')}
+        />
+      ) : null}
 
       {/* The room: on wide screens the timeline (with the comment box on top) beside a column of
           status, next step and SLA, with the rarely used forms under them; on narrow screens one
@@ -233,6 +283,21 @@ export default function IncidentPage() {
         >
           {incident.summaryHtml ? <IncidentSummary html={incident.summaryHtml} /> : null}
           <IncidentDetails incident={incident} />
+          <IncidentRoles
+            key={`roles-${submissions}`}
+            roles={view.relations.roles}
+            members={view.members}
+            version={incident.version}
+            canAssign={view.relations.canAssignRoles}
+            result={resultFor(actionData, 'roles')}
+          />
+          <RelatedIncidents
+            key={`links-${submissions}`}
+            links={view.relations.links}
+            version={incident.version}
+            canLink={view.relations.canLink}
+            result={resultFor(actionData, 'link') ?? resultFor(actionData, 'unlink')}
+          />
           {view.visibility ? (
             <VisibilitySection
               view={view.visibility}
@@ -268,6 +333,12 @@ export default function IncidentPage() {
                 services={view.services}
                 types={view.types}
                 result={resultFor(actionData, 'edit')}
+              />
+            ) : null}
+            {view.relations.canReclassify && view.relations.classification.value === 'incident' ? (
+              <ReclassifyForm
+                version={incident.version}
+                result={resultFor(actionData, 'reclassify')}
               />
             ) : null}
           </div>

@@ -1,10 +1,23 @@
 import * as z from '~/utils/zod'
 import { TRANSITION_ACTIONS, type TransitionAction } from '~/domain/incident/lifecycle'
 import { COMMENT_MAX, SEVERITIES } from '~/domain/incident/vocabulary'
+import { RECLASSIFY_CHOICES } from '~/domain/incident/classification'
 
 /** Every form names the incident version it was rendered from, so a stale one is refused (409). */
 const version = z.coerce.number().int().min(0)
 const reason = z.string({ error: 'Give a reason' }).trim().min(1, 'Give a reason').max(1000)
+
+/** An incident number as people write it: `INC-12`, `inc 12`, `#12` or `12`. */
+const incidentNumber = (message: string) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' ? v.trim().replace(/^(inc[-\s]?|#)/i, '') : v),
+    z
+      .string({ error: message })
+      .regex(/^\d{1,9}$/, message)
+      .transform(Number),
+  )
+const listOf = <T extends z.ZodType>(item: T) =>
+  z.preprocess((v) => (v === undefined ? [] : Array.isArray(v) ? v : [v]), z.array(item))
 
 /** The incident page's forms, told apart by their `intent` button or hidden field. */
 export const incidentFormSchemas = {
@@ -56,6 +69,30 @@ export const incidentFormSchemas = {
     serviceId: z.union([z.uuid(), z.literal('')]).optional(),
     incidentTypeId: z.union([z.uuid(), z.literal('')]).optional(),
     impactStartedAt: z.string().max(32).optional(),
+    version,
+  }),
+  reclassify: z.object({
+    intent: z.literal('reclassify'),
+    classification: z.enum(RECLASSIFY_CHOICES, { error: 'Choose what this is' }),
+    targetNumber: incidentNumber('Give an incident number, e.g. INC-12').optional(),
+    reason,
+    version,
+  }),
+  'undo-reclassify': z.object({ intent: z.literal('undo-reclassify'), reason, version }),
+  link: z.object({
+    intent: z.literal('link'),
+    relatedNumber: incidentNumber('Give an incident number, e.g. INC-12'),
+    version,
+  }),
+  unlink: z.object({
+    intent: z.literal('unlink'),
+    relatedNumber: incidentNumber('Give an incident number, e.g. INC-12'),
+    version,
+  }),
+  roles: z.object({
+    intent: z.literal('roles'),
+    roleId: listOf(z.uuid()),
+    holder: listOf(z.union([z.uuid(), z.literal('')])),
     version,
   }),
   correct: z.object({

@@ -11,6 +11,7 @@ import type { Describe } from './describe-event.server'
 import { describeEvent } from './describe-event.server'
 import type { StoredEvent } from './events'
 import { getIncidentWithTimeline, type IncidentOverview } from './incident-queries.server'
+import { incidentRelations } from './incident-relations.server'
 import { runKind } from './timeline-runs'
 import type { TimelineEntry, TimelinePaging } from './timeline-view'
 import { timelineWindowQuery, type TimelineWindow } from './timeline.server'
@@ -141,8 +142,10 @@ export async function incidentPageView(
         })),
       }
     : null
+  const relations = await incidentRelations(orm, member, incident, name)
   const visibility = await incidentVisibilityView(orm, member, number)
   return {
+    relations,
     postmortemStatus,
     visibility,
     viewerId: member.user.id,

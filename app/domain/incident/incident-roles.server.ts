@@ -48,7 +48,11 @@ const toRole = (r: RoleRow): IncidentRole => ({
   archived: r.archived_at !== null,
 })
 
-async function rolesIn(em: EntityManager, organizationId: string): Promise<IncidentRole[]> {
+/** The organization's incident roles, inside the caller's transaction. */
+export async function listIncidentRolesIn(
+  em: EntityManager,
+  organizationId: string,
+): Promise<IncidentRole[]> {
   const rows = await em.execute<RoleRow[]>(
     `select id, key, name, builtin, position, archived_at from incident_role
       where organization_id = ? order by archived_at is not null, position, name`,
@@ -59,7 +63,7 @@ async function rolesIn(em: EntityManager, organizationId: string): Promise<Incid
 
 /** The organization's incident roles: active ones first, in their order. */
 export async function listIncidentRoles(orm: MikroORM, organizationId: string) {
-  return readScope(orm, { organizationId }, (em) => rolesIn(em, organizationId))
+  return readScope(orm, { organizationId }, (em) => listIncidentRolesIn(em, organizationId))
 }
 
 export interface RoleHolder {
@@ -163,7 +167,7 @@ export async function assignIncidentRoles(
       throw new IncidentError(null, 'A closed incident cannot change.')
     const frozen = frozenRefusal(incident)
     if (frozen) throw new IncidentError(null, frozen)
-    const roles = new Map((await rolesIn(em, organizationId)).map((r) => [r.id, r]))
+    const roles = new Map((await listIncidentRolesIn(em, organizationId)).map((r) => [r.id, r]))
     const current = new Map(
       (await incidentRoleHolders(em, incident.id)).map((h) => [h.roleId, h.userId]),
     )
@@ -289,7 +293,7 @@ export async function addIncidentRole(
       organizationId,
     ])
     await assertNameFree(em, organizationId, name, null)
-    const existing = await rolesIn(em, organizationId)
+    const existing = await listIncidentRolesIn(em, organizationId)
     const key = roleKeyFor(name, new Set(existing.map((r) => r.key)))
     const position = Math.max(0, ...existing.map((r) => r.position)) + 1
     const [row] = await em.execute<Array<{ id: string }>>(
