@@ -22,6 +22,7 @@ describe('the settings pages', () => {
     expect(SETTINGS_PAGES.map((page) => page.to)).toEqual([
       '/admin/members',
       '/admin/services',
+      '/admin/fields',
       '/admin/triage',
       '/admin/sla',
       '/admin/escalations',

@@ -24,6 +24,13 @@ export const SETTINGS_PAGES: readonly SettingsPage[] = [
     permission: 'settings.manage',
   },
   {
+    to: '/admin/fields',
+    label: 'Custom fields',
+    description:
+      'Fields incidents carry besides the built-in ones, and the status from which each is required.',
+    permission: 'settings.manage',
+  },
+  {
     to: '/admin/triage',
     label: 'Triage',
     description: 'The severity that impact and urgency give when someone declares without one.',

@@ -235,3 +235,83 @@ export function keyFor(label: string): string {
 }
 
 export const KEY_PATTERN = /^[a-z][a-z0-9_]{0,39}$/
+
+/** The input prefix forms use: `customFields.<key>`. */
+const FORM_PREFIX = 'customFields.'
+
+/**
+ * The custom field values a form posted, by key: one value as a string, several (checkboxes) as a
+ * list. A multiple choice posts a hidden empty value too, so "none ticked" still arrives.
+ */
+export function customFieldsFromForm(formData: FormData): Record<string, string | string[]> {
+  const values: Record<string, string | string[]> = {}
+  for (const name of new Set(formData.keys())) {
+    if (!name.startsWith(FORM_PREFIX)) continue
+    const all = formData.getAll(name).map((v) => (typeof v === 'string' ? v : ''))
+    values[name.slice(FORM_PREFIX.length)] = all.length === 1 ? all[0]! : all
+  }
+  return values
+}
+
+/** One field as a form shows it: what to render, the value to start from, whether it is required. */
+export interface CustomFieldInputView {
+  key: string
+  label: string
+  helpText: string
+  kind: CustomFieldKind
+  required: boolean
+  /** Active options, plus a retired one the incident still holds. */
+  options: Array<{ id: string; label: string }>
+  /** As a form posts it: a string, or the option ids of a multiple choice. */
+  value: string | string[]
+}
+
+/** The active fields as inputs, with the values held now and what `status` requires. */
+export function customFieldInputs(
+  fields: readonly CustomFieldDefinition[],
+  values: CustomFieldValues,
+  status: IncidentStatus,
+): CustomFieldInputView[] {
+  return fields
+    .filter((f) => !f.archivedAt)
+    .map((f) => {
+      const held = values[f.id]
+      const heldIds = new Set(Array.isArray(held) ? held : held === undefined ? [] : [String(held)])
+      return {
+        key: f.key,
+        label: f.label,
+        helpText: f.helpText,
+        kind: f.kind,
+        required: isRequiredAt(f, status),
+        options: f.options
+          .filter((o) => !o.retired || heldIds.has(o.id))
+          .map((o) => ({ id: o.id, label: o.label })),
+        value: Array.isArray(held) ? held : held === undefined ? '' : String(held),
+      }
+    })
+}
+
+/** One value per field, in words, for pages and exports: active fields in order. */
+export function customFieldDisplay(
+  fields: readonly CustomFieldDefinition[],
+  values: CustomFieldValues,
+  name: (userId: string) => string | null,
+): Array<{ key: string; label: string; text: string | null }> {
+  return fields
+    .filter((f) => !f.archivedAt)
+    .map((f) => ({
+      key: f.key,
+      label: f.label,
+      text: formatCustomFieldValue(f, values[f.id], name),
+    }))
+}
+
+/** Values keyed by field key, as the API and JSON exports give them (active fields only). */
+export function customFieldsByKey(
+  fields: readonly CustomFieldDefinition[],
+  values: CustomFieldValues,
+): Record<string, CustomFieldValue | null> {
+  const out: Record<string, CustomFieldValue | null> = {}
+  for (const f of fields) if (!f.archivedAt) out[f.key] = values[f.id] ?? null
+  return out
+}
