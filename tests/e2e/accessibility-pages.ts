@@ -164,6 +164,12 @@ export const PAGE_CHECKS: PageCheck[] = [
   { viewer: 'admin', route: 'account_.tokens', name: 'API tokens', path: () => '/account/tokens' },
   { viewer: 'admin', route: 'admin.members', name: 'members', path: () => '/admin/members' },
   { viewer: 'admin', route: 'admin.services', name: 'services', path: () => '/admin/services' },
+  {
+    viewer: 'admin',
+    route: 'admin.incident-roles',
+    name: 'incident roles',
+    path: () => '/admin/incident-roles',
+  },
   { viewer: 'admin', route: 'admin.triage', name: 'triage', path: () => '/admin/triage' },
   { viewer: 'admin', route: 'admin.sla', name: 'SLA policy', path: () => '/admin/sla' },
   {

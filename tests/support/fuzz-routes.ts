@@ -152,6 +152,14 @@ export const ROUTES: RouteSpec[] = [
     fields: ['email', 'role', 'membershipId', 'invitationId'],
   },
   {
+    file: 'admin.incident-roles.tsx',
+    path: '/admin/incident-roles',
+    kind: 'page',
+    methods: ['GET', 'POST'],
+    intents: ['add', 'rename', 'archive', 'restore'],
+    fields: ['name', 'roleId'],
+  },
+  {
     file: 'admin.postmortems.tsx',
     path: '/admin/postmortems',
     kind: 'page',

@@ -23,6 +23,7 @@ describe('the settings pages', () => {
       '/admin/members',
       '/admin/services',
       '/admin/fields',
+      '/admin/incident-roles',
       '/admin/triage',
       '/admin/sla',
       '/admin/escalations',

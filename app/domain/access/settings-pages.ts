@@ -31,6 +31,12 @@ export const SETTINGS_PAGES: readonly SettingsPage[] = [
     permission: 'settings.manage',
   },
   {
+    to: '/admin/incident-roles',
+    label: 'Incident roles',
+    description: 'Communications lead, Scribe and the roles you add, taken per incident.',
+    permission: 'settings.manage',
+  },
+  {
     to: '/admin/triage',
     label: 'Triage',
     description: 'The severity that impact and urgency give when someone declares without one.',
