@@ -5,9 +5,14 @@ import { RemixServer, isRouteErrorResponse } from '@remix-run/react'
 import { isbot } from 'isbot'
 import { renderToPipeableStream } from 'react-dom/server'
 import { loggableError } from './utils/loggable-error.server'
+import { MarkupMemoContext } from './utils/markup-memo'
+import { createMarkupMemo } from './utils/markup-memo.server'
 import { NonceContext } from './utils/nonce'
 
 export const streamTimeout = 5_000
+
+/** Rendered markup of the pages' pure parts (timeline entries, list rows), kept across requests. */
+const markupMemo = createMarkupMemo()
 
 export default function handleRequest(
   request: Request,
@@ -23,7 +28,9 @@ export default function handleRequest(
     let shellRendered = false
     const { pipe, abort } = renderToPipeableStream(
       <NonceContext.Provider value={nonce}>
-        <RemixServer context={remixContext} url={request.url} nonce={nonce} />
+        <MarkupMemoContext.Provider value={markupMemo}>
+          <RemixServer context={remixContext} url={request.url} nonce={nonce} />
+        </MarkupMemoContext.Provider>
       </NonceContext.Provider>,
       {
         nonce,

@@ -1,7 +1,8 @@
 import { Form, Link } from '@remix-run/react'
-import { useEffect } from 'react'
+import { useEffect, type ReactNode } from 'react'
 import { VersionField } from '~/components/live/version-field'
 import type { TimelineEntry, TimelinePaging, TimelineRun } from '~/domain/incident/timeline-view'
+import { useFollowPlainLinks, useMarkupMemo } from '~/utils/markup-memo'
 import { utcTitle } from '~/utils/time'
 
 /**
@@ -13,8 +14,11 @@ export function timelineEntryHref(number: number, seq: number) {
 }
 
 const linkClass = 'text-brand-700 underline'
+const listClass =
+  'mt-3 space-y-3 *:rounded-lg *:border *:border-slate-200 *:bg-white *:p-3 print:*:break-inside-avoid'
 // Every link here stays on the incident page (`discover="none"`): there is no route to discover,
-// and no attribute to repeat on each of a hundred entries.
+// and no attribute to repeat on each of a hundred entries. Inside an entry they are plain anchors
+// (its markup is rendered on its own, outside the router) that the list follows in the page.
 
 /** The incident's events, oldest first, each with who, what and when (UTC on hover). */
 export function Timeline({
@@ -29,10 +33,9 @@ export function Timeline({
   paging: TimelinePaging
 }) {
   useEntryOnItsPage(paging)
-  const href = (extra: string, hash: string) => {
-    const query = [paging.query, extra].filter(Boolean).join('&')
-    return `${paging.path}${query ? `?${query}` : ''}#${hash}`
-  }
+  const memo = useMarkupMemo()
+  const followInPage = useFollowPlainLinks((link) => link.pathname === paging.path)
+  const href = (extra: string, hash: string) => entryHref(paging, extra, hash)
   // Every entry is on the page, one by one: there is nothing more to show.
   const complete =
     paging.olderBefore === null &&
@@ -78,124 +81,48 @@ export function Timeline({
         </p>
       ) : null}
       {/* Each entry's box is styled once, on the list (`*:`), rather than on each of its items. */}
-      <ol
-        className="mt-3 space-y-3 *:rounded-lg *:border *:border-slate-200 *:bg-white *:p-3 print:*:break-inside-avoid"
-        aria-label="Timeline, oldest first"
-      >
-        {entries.map((entry) => (
-          <li key={entry.seq} id={`event-${entry.seq}`} data-event-type={entry.type}>
-            <div className="flex flex-wrap items-baseline justify-between gap-2 text-sm">
-              <p>
-                <span className="font-semibold text-slate-900">{entry.actor}</span>{' '}
-                <span>{entry.summary}</span>
-              </p>
-              <p className="text-xs text-slate-500">
-                <a
-                  href={`#event-${entry.seq}`}
-                  className="mr-2 font-mono"
-                  title={`SHA-256 ${entry.hash}`}
-                >
-                  {`#${entry.seq}`}
-                </a>
-                <time dateTime={entry.atIso} title={utcTitle(entry.atIso)}>
-                  {entry.at}
-                </time>
-              </p>
-            </div>
-            {entry.detail ? (
-              <p className="mt-1 text-sm break-words text-slate-700">{entry.detail}</p>
-            ) : null}
-            {entry.run ? <RunNote entry={entry} run={entry.run} path={paging.path} /> : null}
-            {entry.html ? (
-              <div
-                className={`markdown mt-2 text-sm break-words ${entry.supersededBy ? 'text-slate-500 line-through' : ''}`}
-                dangerouslySetInnerHTML={{ __html: entry.html }}
-              />
-            ) : null}
-            {entry.attachment ? (
-              <div className="mt-2 text-sm">
-                {entry.attachment.previewHref ? (
-                  <a href={entry.attachment.href} className="block w-fit">
-                    <img
-                      src={entry.attachment.previewHref}
-                      alt={`Preview of ${entry.summary.replace(/^added evidence /, '')}`}
-                      loading="lazy"
-                      className="max-h-64 max-w-full rounded border border-slate-200"
-                    />
-                  </a>
-                ) : null}
-                <p className="mt-1">
-                  {entry.attachment.withdrawn ? (
-                    <span className="text-slate-500">Withdrawn; kept for the record. </span>
-                  ) : null}
-                  <a href={entry.attachment.href} className="text-brand-700 underline">
-                    Download
-                  </a>{' '}
-                  <span className="font-mono text-xs break-all text-slate-500">
-                    SHA-256 {entry.attachment.sha256}
-                  </span>
-                </p>
-              </div>
-            ) : null}
-            {entry.supersededBy ? (
-              <p className="mt-1 text-xs text-slate-500">
-                Corrected in <a href={`#event-${entry.supersededBy}`}>#{entry.supersededBy}</a>
-              </p>
-            ) : null}
-            {entry.html && !entry.supersededBy && canCorrect(entry) ? (
-              paging.correcting === entry.seq ? (
-                <Form
-                  method="post"
-                  className="mt-2 text-sm"
-                  aria-label={`Correct comment #${entry.seq}`}
-                  data-no-print
-                >
-                  <input type="hidden" name="seq" value={entry.seq} />
-                  <VersionField version={version} />
-                  <label htmlFor={`correct-${entry.seq}`} className="block text-sm font-medium">
-                    Corrected comment
-                  </label>
-                  <textarea
-                    id={`correct-${entry.seq}`}
-                    name="body"
-                    required
-                    rows={3}
-                    // The reader followed "Correct this comment" to get here.
-                    autoFocus
-                    className="mt-1 block w-full rounded-md border-slate-300 text-sm"
+      {memo && paging.correcting === null ? (
+        // Each entry's markup is kept by the server (see markup-memo.tsx): a long timeline's page
+        // is mostly these, and an entry never changes once written. The browser renders the same
+        // items from the page's data.
+        <ol
+          className={listClass}
+          aria-label="Timeline, oldest first"
+          onClick={followInPage}
+          dangerouslySetInnerHTML={{
+            __html: entries
+              .map((entry) => {
+                const correctable = canCorrect(entry)
+                const { path, query } = paging
+                return memo.html('timeline-entry', [entry, correctable, path, query], () => (
+                  <TimelineItem entry={entry} path={path} query={query} correctable={correctable} />
+                ))
+              })
+              .join(''),
+          }}
+        />
+      ) : (
+        <ol className={listClass} aria-label="Timeline, oldest first" onClick={followInPage}>
+          {entries.map((entry) => (
+            <TimelineItem
+              key={entry.seq}
+              entry={entry}
+              path={paging.path}
+              query={paging.query}
+              correctable={canCorrect(entry)}
+              correction={
+                paging.correcting === entry.seq ? (
+                  <CorrectionForm
+                    seq={entry.seq}
+                    version={version}
+                    cancelHref={href('', `event-${entry.seq}`)}
                   />
-                  <button
-                    type="submit"
-                    name="intent"
-                    value="correct"
-                    className="mt-2 rounded-md border border-slate-300 px-3 py-1 hover:bg-slate-50"
-                  >
-                    Save correction
-                  </button>{' '}
-                  <Link
-                    discover="none"
-                    to={href('', `event-${entry.seq}`)}
-                    className="text-slate-600 underline"
-                  >
-                    Cancel
-                  </Link>
-                </Form>
-              ) : (
-                // One form per comment would make a long timeline's page several times larger:
-                // the form is rendered for the comment the reader asks to correct.
-                <Link
-                  discover="none"
-                  to={href(`correct=${entry.seq}`, `correct-${entry.seq}`)}
-                  className="mt-2 block w-fit text-sm text-slate-600 underline"
-                  data-no-print
-                >
-                  Correct this comment
-                </Link>
-              )
-            ) : null}
-          </li>
-        ))}
-      </ol>
+                ) : undefined
+              }
+            />
+          ))}
+        </ol>
+      )}
       {paging.newerAfter !== null ? (
         <p className="mt-3 text-sm" data-no-print>
           <Link
@@ -211,6 +138,153 @@ export function Timeline({
   )
 }
 
+/** A link that stays on the incident page, keeping the page's own query. */
+function entryHref(page: { path: string; query: string }, extra: string, hash: string) {
+  const query = [page.query, extra].filter(Boolean).join('&')
+  return `${page.path}${query ? `?${query}` : ''}#${hash}`
+}
+
+/**
+ * One entry: who, what and when, its Markdown, evidence, correction. A pure function of its
+ * props, rendered without the router (see the memo above), so its links are plain anchors.
+ */
+function TimelineItem({
+  entry,
+  path,
+  query,
+  correctable,
+  correction,
+}: {
+  entry: TimelineEntry
+  /** The incident page's path and its own query (see TimelinePaging). */
+  path: string
+  query: string
+  correctable: boolean
+  /** The correction form, on the comment whose correction was asked for. */
+  correction?: ReactNode
+}) {
+  return (
+    <li id={`event-${entry.seq}`} data-event-type={entry.type}>
+      <div className="flex flex-wrap items-baseline justify-between gap-2 text-sm">
+        <p>
+          <span className="font-semibold text-slate-900">{entry.actor}</span>{' '}
+          <span>{entry.summary}</span>
+        </p>
+        <p className="text-xs text-slate-500">
+          <a
+            href={`#event-${entry.seq}`}
+            className="mr-2 font-mono"
+            title={`SHA-256 ${entry.hash}`}
+          >
+            {`#${entry.seq}`}
+          </a>
+          <time dateTime={entry.atIso} title={utcTitle(entry.atIso)}>
+            {entry.at}
+          </time>
+        </p>
+      </div>
+      {entry.detail ? (
+        <p className="mt-1 text-sm break-words text-slate-700">{entry.detail}</p>
+      ) : null}
+      {entry.run ? <RunNote entry={entry} run={entry.run} path={path} /> : null}
+      {entry.html ? (
+        <div
+          className={`markdown mt-2 text-sm break-words ${entry.supersededBy ? 'text-slate-500 line-through' : ''}`}
+          dangerouslySetInnerHTML={{ __html: entry.html }}
+        />
+      ) : null}
+      {entry.attachment ? (
+        <div className="mt-2 text-sm">
+          {entry.attachment.previewHref ? (
+            <a href={entry.attachment.href} className="block w-fit">
+              <img
+                src={entry.attachment.previewHref}
+                alt={`Preview of ${entry.summary.replace(/^added evidence /, '')}`}
+                loading="lazy"
+                className="max-h-64 max-w-full rounded border border-slate-200"
+              />
+            </a>
+          ) : null}
+          <p className="mt-1">
+            {entry.attachment.withdrawn ? (
+              <span className="text-slate-500">Withdrawn; kept for the record. </span>
+            ) : null}
+            <a href={entry.attachment.href} className="text-brand-700 underline">
+              Download
+            </a>{' '}
+            <span className="font-mono text-xs break-all text-slate-500">
+              SHA-256 {entry.attachment.sha256}
+            </span>
+          </p>
+        </div>
+      ) : null}
+      {entry.supersededBy ? (
+        <p className="mt-1 text-xs text-slate-500">
+          Corrected in <a href={`#event-${entry.supersededBy}`}>#{entry.supersededBy}</a>
+        </p>
+      ) : null}
+      {entry.html && !entry.supersededBy && correctable
+        ? (correction ?? (
+            // One form per comment would make a long timeline's page several times larger: the
+            // form is rendered for the comment the reader asks to correct.
+            <a
+              className="mt-2 block w-fit text-sm text-slate-600 underline"
+              data-no-print
+              href={entryHref({ path, query }, `correct=${entry.seq}`, `correct-${entry.seq}`)}
+            >
+              Correct this comment
+            </a>
+          ))
+        : null}
+    </li>
+  )
+}
+
+function CorrectionForm({
+  seq,
+  version,
+  cancelHref,
+}: {
+  seq: number
+  version: number
+  cancelHref: string
+}) {
+  return (
+    <Form
+      method="post"
+      className="mt-2 text-sm"
+      aria-label={`Correct comment #${seq}`}
+      data-no-print
+    >
+      <input type="hidden" name="seq" value={seq} />
+      <VersionField version={version} />
+      <label htmlFor={`correct-${seq}`} className="block text-sm font-medium">
+        Corrected comment
+      </label>
+      <textarea
+        id={`correct-${seq}`}
+        name="body"
+        required
+        rows={3}
+        // The reader followed "Correct this comment" to get here.
+        autoFocus
+        className="mt-1 block w-full rounded-md border-slate-300 text-sm"
+      />
+      <button
+        type="submit"
+        name="intent"
+        value="correct"
+        className="mt-2 rounded-md border border-slate-300 px-3 py-1 hover:bg-slate-50"
+      >
+        Save correction
+      </button>{' '}
+      <Link discover="none" to={cancelHref} className="text-slate-600 underline">
+        Cancel
+      </Link>
+    </Form>
+  )
+}
+
 /** How many entries a run stands for, and the few just before the newest. */
 function RunNote({ entry, run, path }: { entry: TimelineEntry; run: TimelineRun; path: string }) {
   const more = run.size - 1 - run.earlier.length
@@ -222,13 +296,9 @@ function RunNote({ entry, run, path }: { entry: TimelineEntry; run: TimelineRun;
         {more > 0 ? (
           <>
             {' · '}
-            <Link
-              discover="none"
-              to={`${path}?timeline=all#event-${run.firstSeq}`}
-              className={linkClass}
-            >
+            <a className={linkClass} href={`${path}?timeline=all#event-${run.firstSeq}`}>
               Show each
-            </Link>
+            </a>
           </>
         ) : null}
       </p>

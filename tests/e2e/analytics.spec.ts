@@ -119,7 +119,7 @@ test.describe('analytics', () => {
     )
     const lines = (await readFile(await download.path(), 'utf8')).split('\r\n')
     expect(lines[0]).toBe(
-      'number,title,severity,status,service,incident_type,commander,impact_started_at,declared_at,acknowledged_at,mitigated_at,resolved_at,closed_at,tta_seconds,ttm_seconds,ttr_seconds',
+      'number,title,severity,status,service,incident_type,commander,impact_started_at,declared_at,acknowledged_at,mitigated_at,resolved_at,closed_at,tta_seconds,ttm_seconds,ttr_seconds,classification,classified_as_of,links,roles',
     )
     expect(lines).toHaveLength(3)
     expect(lines[2]).toBe('')

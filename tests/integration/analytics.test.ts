@@ -292,7 +292,8 @@ describe('loadDashboard over the hand-made month', () => {
       to: '2026-03-31T22:00:00.000Z',
       bucket: 'day',
     })
-    expect(d.definitionsVersion).toBe('1')
+    expect(d.definitionsVersion).toBe('2')
+    expect(d.countingRuleVersion).toBe('1')
     expect(d.organization).toMatchObject({ id: organizationId, timezone: ZONE })
     expect(d.totals).toEqual({
       incidents: 8,
@@ -720,7 +721,7 @@ describe('over HTTP', () => {
       filters: { severities: string[]; from: string }
       incidents: ExportIncident[]
     }
-    expect(body.definitionsVersion).toBe('1')
+    expect(body.definitionsVersion).toBe('2')
     expect(body.filters).toMatchObject({ severities: ['SEV-2'], from: '2026-02-28T23:00:00.000Z' })
     expect(body.incidents.map((i) => i.number)).toEqual([3, 6, 4])
   })
@@ -740,19 +741,21 @@ describe('over HTTP', () => {
       'measure',
       'value',
     ])
+    expect(rows).toContainEqual(['2', 'period', 'counting_rule', '', 'version', '1'])
     expect(rows).toContainEqual([
-      '1',
+      '2',
       'response_times',
       'period',
       '',
       'mttr_median_seconds',
       '7200',
     ])
-    expect(rows).toContainEqual(['1', 'sla_compliance', 'resolve', 'SEV-1', 'breached', '1'])
+    expect(rows).toContainEqual(['2', 'sla_compliance', 'resolve', 'SEV-1', 'breached', '1'])
 
     const json = await app.get(`/analytics/metrics.json?${MARCH}`, { cookie: cookies.manager })
     const body = (await json.json()) as Dashboard & { definitions: unknown[] }
-    expect(body.definitionsVersion).toBe('1')
+    expect(body.definitionsVersion).toBe('2')
+    expect(body.countingRuleVersion).toBe('1')
     expect(body.filters.period).toBe('custom')
     expect(body.totals.incidents).toBe(8)
     expect(body.definitions.length).toBeGreaterThan(5)

@@ -31,6 +31,7 @@ export function fixtureDashboard(overrides: Partial<Dashboard> = {}): Dashboard 
       commanderId: null,
     },
     definitionsVersion: '2026-07-fixture',
+    countingRuleVersion: '1',
     generatedAt: '2026-01-05T08:30:00.000Z',
     totals: {
       incidents: 7,

@@ -1,5 +1,5 @@
 import type { DashboardView } from '~/domain/report/dashboard-view.server'
-import { DEFINITIONS_VERSION } from '~/domain/analytics/metrics'
+import { COUNTING_RULE, DEFINITIONS_VERSION } from '~/domain/analytics/metrics'
 
 /** The page's title, what the figures cover and when they were computed. */
 export function AnalyticsHeader({
@@ -21,6 +21,9 @@ export function AnalyticsHeader({
           how they are counted
         </a>
         )
+      </p>
+      <p className="text-xs text-slate-500" data-testid="counting-rule">
+        {`Counting rule version ${COUNTING_RULE.version}: ${COUNTING_RULE.text}`}
       </p>
     </header>
   )

@@ -9,7 +9,10 @@ import { csvCell } from '~/domain/incident/timeline-export.server'
 import { SEVERITIES, type IncidentStatus, type Severity } from '~/domain/incident/vocabulary'
 import { SLA_TARGETS, type SlaTarget } from '~/domain/sla/policy'
 import { parseAnalyticsFilters, periodDates } from './filters'
+import { linkText } from '~/domain/incident/classification'
+import type { Classification, LinkKind } from '~/domain/incident/events'
 import {
+  COUNTING_RULE,
   DEFINITIONS_VERSION,
   METRIC_DEFINITIONS,
   OPEN_AGE_BUCKETS,
@@ -619,6 +622,7 @@ export async function loadDashboard(
       organization,
       filters,
       definitionsVersion: DEFINITIONS_VERSION,
+      countingRuleVersion: COUNTING_RULE.version,
       generatedAt: now.toISOString(),
       totals: result.totals,
       volume: result.volume,
@@ -729,11 +733,29 @@ export async function* streamIncidentExport(
                 t.name as incident_type, u.display_name as commander,
                 i.impact_started_at as impact_started, i.declared_at as declared,
                 i.acknowledged_at, i.mitigated_at, i.resolved_at, i.closed_at,
+                i.classification, c.number as classified_as_of,
+                (select coalesce(json_agg(json_build_object(
+                          'number', o.number, 'kind', l.kind, 'to', l.incident_id = i.id)
+                          order by o.number), '[]')
+                   from incident_link l
+                   join incident o
+                     on o.id = case when l.incident_id = i.id then l.related_incident_id
+                                    else l.incident_id end
+                  where l.organization_id = i.organization_id
+                    and (l.incident_id = i.id or l.related_incident_id = i.id)) as links,
+                (select coalesce(json_agg(json_build_object(
+                          'key', r.key, 'role', r.name, 'holder', hu.display_name)
+                          order by r.position, r.name), '[]')
+                   from incident_role_holder h
+                   join incident_role r on r.organization_id = h.organization_id and r.id = h.role_id
+                   left join app_user hu on hu.id = h.user_id
+                  where h.organization_id = i.organization_id and h.incident_id = i.id) as roles,
                 to_json(i.declared_at) #>> '{}' as cursor_at
            from incident i
            left join service s on s.id = i.service_id
            left join incident_type t on t.id = i.incident_type_id
            left join app_user u on u.id = i.commander_id
+           left join incident c on c.id = i.classified_as_of_id
           where ${where}${keyset}
           order by i.declared_at, i.id
           limit ?`,
@@ -763,6 +785,10 @@ interface ExportRow {
   mitigated_at: Date | null
   resolved_at: Date | null
   closed_at: Date | null
+  classification: Classification
+  classified_as_of: number | null
+  links: Array<{ number: number; kind: LinkKind; to: boolean }>
+  roles: Array<{ key: string; role: string; holder: string | null }>
   /** declared_at with its microseconds, so the keyset never skips or repeats a row. */
   cursor_at: string
 }
@@ -793,6 +819,15 @@ function toExportIncident(r: ExportRow): ExportIncident {
     ttaSeconds: seconds(r.impact_started, r.acknowledged_at),
     ttmSeconds: seconds(r.impact_started, r.mitigated_at),
     ttrSeconds: seconds(r.impact_started, r.resolved_at),
+    classification: r.classification,
+    classifiedAsOf: r.classified_as_of === null ? null : `INC-${r.classified_as_of}`,
+    links: r.links.map((l) => ({
+      incident: `INC-${l.number}`,
+      kind: l.kind,
+      direction: l.to ? ('to' as const) : ('from' as const),
+      text: linkText(l.kind, l.to, l.number),
+    })),
+    roles: r.roles,
   }
 }
 
@@ -876,6 +911,10 @@ export const INCIDENT_CSV_COLUMNS = [
   'tta_seconds',
   'ttm_seconds',
   'ttr_seconds',
+  'classification',
+  'classified_as_of',
+  'links',
+  'roles',
 ] as const
 
 function incidentCsvLine(i: ExportIncident) {
@@ -896,6 +935,10 @@ function incidentCsvLine(i: ExportIncident) {
     i.ttaSeconds,
     i.ttmSeconds,
     i.ttrSeconds,
+    i.classification,
+    i.classifiedAsOf,
+    i.links.map((l) => l.text).join('; '),
+    i.roles.map((r) => `${r.role}: ${r.holder ?? 'former member'}`).join('; '),
   ]
     .map(csvCell)
     .join(',')
@@ -949,6 +992,7 @@ export function incidentJsonStream(
       const head = {
         format: 'incidentflow.analytics.incidents.v1',
         definitionsVersion: DEFINITIONS_VERSION,
+        countingRuleVersion: COUNTING_RULE.version,
         generatedAt: now.toISOString(),
         filters,
       }
@@ -988,6 +1032,7 @@ export function metricsCsv(d: Dashboard, actionItems?: ActionItemCounts) {
   rows.push(['period', 'from', '', 'instant', d.filters.from])
   rows.push(['period', 'to', '', 'instant', d.filters.to])
   rows.push(['period', 'time_zone', '', 'name', d.organization.timezone])
+  rows.push(['period', 'counting_rule', '', 'version', d.countingRuleVersion])
   for (const v of d.volume) {
     for (const s of SEVERITIES)
       rows.push(['incidents_over_time', v.bucket, s, 'incidents', v.counts[s]])

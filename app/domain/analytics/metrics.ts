@@ -8,7 +8,18 @@ import type { Bucket, DurationStats, MetricId } from './types'
  *
  * Everything here is pure (no server imports): the browser, the worker and tests use it as is.
  */
-export const DEFINITIONS_VERSION = '1'
+export const DEFINITIONS_VERSION = '2'
+
+/**
+ * Which incidents the metrics count at all, versioned on its own (decision 038): a change to it
+ * bumps both this version and DEFINITIONS_VERSION. Version 1 (definitions version 2): declined
+ * incidents and duplicates are left out; a merged incident counts once, as the incident it was
+ * merged into. The analytics facts (migration 0021) hold counted incidents only.
+ */
+export const COUNTING_RULE = {
+  version: '1',
+  text: 'Declined incidents (not an incident) and duplicates of another incident are left out of every count, duration, SLA and open figure; an incident merged into another is counted once, as the incident it was merged into.',
+} as const
 
 export type DefinitionId =
   'period' | 'volume' | MetricId | 'sla-compliance' | 'recurring' | 'people' | 'open-age'
@@ -39,6 +50,7 @@ export const METRIC_DEFINITIONS: readonly MetricDefinition[] = [
       'Every incident declared in the period that matches the filters (severity, service, incident type, commander), whatever its status now.',
     exclusions: [
       'Incidents declared before or after the period, even if they were open during it.',
+      `Counting rule version ${COUNTING_RULE.version}: ${COUNTING_RULE.text}`,
     ],
   },
   {

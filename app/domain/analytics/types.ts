@@ -1,3 +1,4 @@
+import type { Classification, LinkKind } from '~/domain/incident/events'
 import type { IncidentStatus, Severity } from '~/domain/incident/vocabulary'
 import type { SlaTarget } from '~/domain/sla/policy'
 
@@ -37,6 +38,8 @@ export interface Dashboard {
   filters: AnalyticsFilters
   /** Version of the metric definitions every number below was computed with. */
   definitionsVersion: string
+  /** Version of the rule saying which incidents count (declined, duplicates, merged). */
+  countingRuleVersion: string
   generatedAt: string
   totals: { incidents: number; open: number; bySeverity: Record<Severity, number> }
   /** Incidents declared per bucket (bucket start as YYYY-MM-DD in the org's zone) and severity. */
@@ -86,4 +89,12 @@ export interface ExportIncident {
   ttaSeconds: number | null
   ttmSeconds: number | null
   ttrSeconds: number | null
+  /** `incident`, or `declined` / `duplicate` / `merged` (those are not counted in the metrics). */
+  classification: Classification
+  /** The incident a duplicate or merged incident points to, as `INC-n`. */
+  classifiedAsOf: string | null
+  /** Links to other incidents, read from this incident's end. */
+  links: Array<{ incident: string; kind: LinkKind; direction: 'to' | 'from'; text: string }>
+  /** Incident roles and who holds them. */
+  roles: Array<{ key: string; role: string; holder: string | null }>
 }

@@ -1,0 +1,248 @@
+import type { ReactElement } from 'react'
+import { renderToString } from 'react-dom/server'
+import {
+  StaticRouterProvider,
+  createStaticHandler,
+  createStaticRouter,
+} from 'react-router-dom/server'
+import { describe, expect, it } from 'vitest'
+import type { IncidentListPageView } from '~/domain/incident/incident-list-page.server'
+import type { TimelineEntry, TimelinePaging } from '~/domain/incident/timeline-view'
+import { MarkupMemoContext, type MarkupMemo } from '~/utils/markup-memo'
+import { createMarkupMemo } from '~/utils/markup-memo.server'
+import { IncidentTable } from './incident/incident-table'
+import { Timeline } from './timeline'
+
+/** Renders `element` as the server renders a page: inside a static data router, with `memo`. */
+async function renderPage(element: () => ReactElement, memo: MarkupMemo | null) {
+  const handler = createStaticHandler([{ id: 'page', path: '/incidents/:n?', Component: element }])
+  const context = await handler.query(new Request('http://app.test/incidents/7'))
+  if (context instanceof Response) throw new Error('unexpected response')
+  const router = createStaticRouter(handler.dataRoutes, context)
+  return renderToString(
+    <MarkupMemoContext.Provider value={memo}>
+      <StaticRouterProvider router={router} context={context} hydrate={false} />
+    </MarkupMemoContext.Provider>,
+  )
+}
+
+const at = { at: '7 Dec 2026, 09:15 CET', atIso: '2026-12-07T08:15:00.000Z' }
+const entries: TimelineEntry[] = [
+  {
+    seq: 1,
+    type: 'incident.declared',
+    actor: 'Ada <Lovelace>',
+    actorId: 'u1',
+    ...at,
+    hash: 'a'.repeat(64),
+    summary: 'declared the incident',
+    detail: 'SEV-2 "checkout" & payments',
+  },
+  {
+    seq: 2,
+    type: 'comment.added',
+    actor: 'Grace',
+    actorId: 'u2',
+    ...at,
+    hash: 'b'.repeat(64),
+    summary: 'commented',
+    html: '<p>Rolled <strong>back</strong></p>',
+    supersededBy: 4,
+  },
+  {
+    seq: 3,
+    type: 'evidence.added',
+    actor: 'Grace',
+    actorId: 'u2',
+    ...at,
+    hash: 'c'.repeat(64),
+    summary: 'added evidence graph.png',
+    attachment: {
+      href: '/incidents/7/evidence/e1',
+      previewHref: '/incidents/7/evidence/e1?preview=1',
+      sha256: 'd'.repeat(64),
+      withdrawn: false,
+    },
+  },
+  {
+    seq: 4,
+    type: 'comment.corrected',
+    actor: 'Grace',
+    actorId: 'u2',
+    ...at,
+    hash: 'e'.repeat(64),
+    summary: 'corrected a comment',
+    html: '<p>Rolled back at 09:10</p>',
+  },
+  {
+    seq: 9,
+    type: 'alert.received',
+    actor: 'Alertmanager',
+    actorId: null,
+    ...at,
+    hash: 'f'.repeat(64),
+    summary: 'alert HighErrorRate fired',
+    run: {
+      size: 5,
+      kind: 'repeat',
+      firstSeq: 5,
+      firstAt: '7 Dec 2026, 09:01 CET',
+      firstAtUtc: '2026-12-07 08:01:00 UTC',
+      earlier: [
+        { seq: 7, ...at, summary: 'alert HighErrorRate fired', detail: null },
+        { seq: 8, ...at, summary: 'alert HighErrorRate fired again', detail: 'p99 3 s' },
+      ],
+    },
+  },
+]
+const paging: TimelinePaging = {
+  path: '/incidents/7',
+  query: 'before=20',
+  olderBefore: 1,
+  newerAfter: null,
+  total: 30,
+  all: false,
+  correcting: null,
+}
+
+function timeline(list: TimelineEntry[], page: TimelinePaging = paging, who = 'u2') {
+  return () => (
+    <Timeline
+      entries={list}
+      version={12}
+      canCorrect={(entry) => entry.actorId === who}
+      paging={page}
+    />
+  )
+}
+
+type Row = IncidentListPageView['rows'][number]
+const rows = [
+  {
+    number: 7,
+    title: 'Checkout <fails> for "some"',
+    severity: 'SEV-1',
+    status: 'investigating',
+    serviceName: 'Payments',
+    commanderName: 'Ada',
+    sla: {
+      state: 'warning',
+      next: { label: 'Mitigation', dueAt: '2026-12-07T09:00:00.000Z', dueAtText: '10:00 CET' },
+    },
+    declared: '7 Dec 2026, 09:15',
+    declaredUtc: '2026-12-07 08:15 UTC',
+    age: '12 min',
+    private: true,
+  },
+  {
+    number: 3,
+    title: 'Slow search',
+    severity: 'SEV-3',
+    status: 'closed',
+    serviceName: null,
+    commanderName: null,
+    sla: null,
+    declared: '1 Dec 2026, 10:00',
+    declaredUtc: '2026-12-01 09:00 UTC',
+    age: '6 d',
+  },
+] as unknown as Row[]
+
+describe('memoized markup', () => {
+  it('gives the timeline the markup React renders without it, the first time and from the store', async () => {
+    const plain = await renderPage(timeline(entries), null)
+    const memo = createMarkupMemo()
+    expect(await renderPage(timeline(entries), memo)).toBe(plain)
+    expect(memo.size).toBe(entries.length)
+    expect(await renderPage(timeline(entries), memo)).toBe(plain)
+    expect(memo.size).toBe(entries.length)
+    expect(plain).toContain('Ada &lt;Lovelace&gt;')
+    expect(plain).toContain('href="/incidents/7?before=20&amp;correct=4#correct-4"')
+  })
+
+  it('gives the incident list the markup React renders without it', async () => {
+    const table = () => <IncidentTable rows={rows} />
+    const plain = await renderPage(table, null)
+    const memo = createMarkupMemo()
+    expect(await renderPage(table, memo)).toBe(plain)
+    expect(await renderPage(table, memo)).toBe(plain)
+    expect(plain).toContain('Checkout &lt;fails&gt; for &quot;some&quot;')
+    expect(plain).toContain('data-discover="true" href="/incidents/7"')
+    expect(plain.match(/>Private</g)).toHaveLength(1)
+  })
+
+  it('renders an entry again when anything it shows differs: a name, a time zone, a permission, the page', async () => {
+    const memo = createMarkupMemo()
+    await renderPage(timeline(entries), memo)
+    const renamed = entries.map((e) => (e.actorId === 'u2' ? { ...e, actor: 'Grace H.' } : e))
+    const otherZone = entries.map((e) => ({ ...e, at: '7 Dec 2026, 08:15 UTC' }))
+    const olderPage = { ...paging, query: 'before=10' }
+    for (const [render, expected] of [
+      [timeline(renamed), 'Grace H.'],
+      [timeline(otherZone), '7 Dec 2026, 08:15 UTC'],
+      [timeline(entries, olderPage), 'href="/incidents/7?before=10&amp;correct=4#correct-4"'],
+    ] as const) {
+      const html = await renderPage(render, memo)
+      expect(html).toBe(await renderPage(render, null))
+      expect(html).toContain(expected)
+    }
+    // Someone who may not correct Grace's comment gets no link to do so.
+    const html = await renderPage(timeline(entries, paging, 'u1'), memo)
+    expect(html).toBe(await renderPage(timeline(entries, paging, 'u1'), null))
+    expect(html).not.toContain('Correct this comment')
+  })
+
+  it('renders the correction form in the tree (it needs the router), not from the store', async () => {
+    const memo = createMarkupMemo()
+    const correcting = { ...paging, correcting: 4 }
+    const html = await renderPage(timeline(entries, correcting), memo)
+    expect(html).toBe(await renderPage(timeline(entries, correcting), null))
+    expect(html).toContain('Save correction')
+    expect(memo.size).toBe(0)
+  })
+})
+
+describe('createMarkupMemo', () => {
+  const counting = () => {
+    const rendered: string[] = []
+    const render = (element: ReactElement) => {
+      const html = renderToString(element)
+      rendered.push(html)
+      return html
+    }
+    return { rendered, render }
+  }
+
+  it('renders once per distinct inputs and kind', () => {
+    const { rendered, render } = counting()
+    const memo = createMarkupMemo({ render })
+    const make = (text: string) => () => <b>{text}</b>
+    expect(memo.html('a', { text: 'x' }, make('x'))).toBe('<b>x</b>')
+    expect(memo.html('a', { text: 'x' }, make('x'))).toBe('<b>x</b>')
+    expect(memo.html('a', { text: 'y' }, make('y'))).toBe('<b>y</b>')
+    expect(memo.html('b', { text: 'x' }, make('x'))).toBe('<b>x</b>')
+    expect(rendered).toHaveLength(3)
+  })
+
+  it('keeps at most its bound of characters, dropping the least recently used first', () => {
+    const { rendered, render } = counting()
+    const memo = createMarkupMemo({ render, maxChars: 45 })
+    const make = (text: string) => () => <i>{text}</i>
+    memo.html('k', 'one', make('one'))
+    memo.html('k', 'two', make('two'))
+    memo.html('k', 'one', make('one')) // "one" is now the most recently used
+    memo.html('k', 'three', make('three'))
+    expect(memo.chars).toBeLessThanOrEqual(45)
+    expect(rendered).toHaveLength(3)
+    memo.html('k', 'one', make('one'))
+    expect(rendered).toHaveLength(3)
+    memo.html('k', 'two', make('two'))
+    expect(rendered).toHaveLength(4)
+    // Larger than the whole bound: rendered every time, never kept.
+    const long = 'x'.repeat(100)
+    memo.html('k', long, make(long))
+    memo.html('k', long, make(long))
+    expect(rendered).toHaveLength(6)
+    expect(memo.chars).toBeLessThanOrEqual(45)
+  })
+})

@@ -1,0 +1,58 @@
+import type { ReactElement } from 'react'
+import { renderToString } from 'react-dom/server'
+import type { MarkupMemo } from './markup-memo'
+
+export interface MarkupMemoOptions {
+  /** Upper bound of the characters kept (keys and markup together); least recently used go first. */
+  maxChars?: number
+  /** Renders an element; `renderToString` unless a test counts the renderings. */
+  render?: (element: ReactElement) => string
+}
+
+const DEFAULT_MAX_CHARS = 16 * 1024 * 1024
+
+/**
+ * A bounded least-recently-used store of rendered markup. A key is the part's kind plus its inputs
+ * serialised as JSON, so two inputs that differ in any value (a name, a time zone's rendering of a
+ * date, a permission) never share markup, and nothing needs invalidating: changed inputs are a new
+ * key, and the old markup ages out. The store lives in the server build, so a rebuild (development)
+ * starts an empty one.
+ */
+export function createMarkupMemo(options: MarkupMemoOptions = {}): MarkupMemo & {
+  readonly size: number
+  readonly chars: number
+} {
+  const maxChars = options.maxChars ?? DEFAULT_MAX_CHARS
+  const render = options.render ?? renderToString
+  const kept = new Map<string, string>()
+  let chars = 0
+  return {
+    html(kind, inputs, make) {
+      const key = `${kind}\u0000${JSON.stringify(inputs)}`
+      const hit = kept.get(key)
+      if (hit !== undefined) {
+        // Most recently used last: a Map iterates in insertion order.
+        kept.delete(key)
+        kept.set(key, hit)
+        return hit
+      }
+      const markup = render(make())
+      const size = key.length + markup.length
+      if (size > maxChars) return markup
+      kept.set(key, markup)
+      chars += size
+      for (const [oldKey, oldMarkup] of kept) {
+        if (chars <= maxChars) break
+        kept.delete(oldKey)
+        chars -= oldKey.length + oldMarkup.length
+      }
+      return markup
+    },
+    get size() {
+      return kept.size
+    },
+    get chars() {
+      return chars
+    },
+  }
+}

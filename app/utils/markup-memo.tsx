@@ -1,0 +1,40 @@
+import { useNavigate } from '@remix-run/react'
+import { createContext, useContext, type MouseEvent, type ReactElement } from 'react'
+
+/**
+ * Server rendering of parts of a page that are a pure function of a few plain values (a timeline
+ * entry, a row of the incident list): their markup is rendered once and kept under a key made of
+ * exactly those values. entry.server provides it; in the browser there is none and the same
+ * components render as usual, so hydration finds the markup it would have made itself.
+ */
+export interface MarkupMemo {
+  /**
+   * The markup `render()` gives, kept under `inputs` — which must hold every value the markup
+   * depends on (it is the whole cache key, serialised). `render` must use no context.
+   */
+  html(kind: string, inputs: unknown, render: () => ReactElement): string
+}
+
+export const MarkupMemoContext = createContext<MarkupMemo | null>(null)
+
+export const useMarkupMemo = () => useContext(MarkupMemoContext)
+
+/**
+ * Memoized markup cannot hold a router `<Link>` (it is rendered outside the router), so its links
+ * are plain anchors; this click handler, put on the element around them, follows the ones `accept`
+ * names inside the app as a `<Link>` would (no document load). Other links — downloads, `#`
+ * anchors, new tabs, other origins — are left to the browser.
+ */
+export function useFollowPlainLinks(accept: (link: HTMLAnchorElement) => boolean) {
+  const navigate = useNavigate()
+  return (event: MouseEvent<HTMLElement>) => {
+    if (event.defaultPrevented || event.button !== 0) return
+    if (event.metaKey || event.altKey || event.ctrlKey || event.shiftKey) return
+    const link = event.target instanceof Element ? event.target.closest('a') : null
+    if (!link || link.target || link.hasAttribute('download')) return
+    if (link.getAttribute('href')?.startsWith('#')) return
+    if (link.origin !== window.location.origin || !accept(link)) return
+    event.preventDefault()
+    navigate(`${link.pathname}${link.search}${link.hash}`)
+  }
+}
