@@ -53,6 +53,18 @@ describe('route labels of request metrics', () => {
     expect(label('/hooks/made-up-source/abc')).toBe('hooks/other')
   })
 
+  it('labels a path the same way when it comes again, also after thousands of others', () => {
+    const fresh = routeLabeller(build)
+    expect(fresh('/incidents/new')).toBe('routes/incidents.new')
+    expect(fresh('/incidents/new')).toBe('routes/incidents.new')
+    for (let n = 1; n <= 5000; n++)
+      expect(fresh(`/incidents/${n}`)).toBe('routes/incidents.$number')
+    expect(fresh('/incidents/new')).toBe('routes/incidents.new')
+    expect(fresh('/incidents/new.data')).toBe('routes/incidents.new')
+    expect(fresh('/favicon.ico')).toBe('static')
+    expect(fresh('/incidents/1')).toBe('routes/incidents.$number')
+  })
+
   it('names what Express answers before Remix', () => {
     expect(label('/healthz')).toBe('/healthz')
     expect(label('/metrics')).toBe('/metrics')

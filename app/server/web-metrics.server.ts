@@ -65,6 +65,19 @@ function routeTree(build: ServerBuild): AgnosticRouteObject[] {
  */
 export function routeLabeller(build: ServerBuild | null): (pathname: string) => string {
   const tree = build ? routeTree(build) : []
+  // Matching walks and ranks every route and compiles their patterns on each call (about as long
+  // as the rest of a small page's routing); a page path's route never changes for one build.
+  const known = new Map<string, string | null>()
+  const routeOf = (page: string) => {
+    let id = known.get(page)
+    if (id === undefined) {
+      const matches = tree.length ? matchRoutes(tree, page) : null
+      id = matches?.[matches.length - 1]?.route.id ?? null
+      if (known.size >= PAGES_KEPT) known.delete(known.keys().next().value!)
+      known.set(page, id)
+    }
+    return id
+  }
   return (pathname) => {
     if (pathname === '/healthz' || pathname === '/readyz' || pathname === '/metrics')
       return pathname
@@ -81,13 +94,15 @@ export function routeLabeller(build: ServerBuild | null): (pathname: string) => 
         : pathname.endsWith('.data')
           ? pathname.slice(0, -'.data'.length)
           : pathname
-    const matches = tree.length ? matchRoutes(tree, page) : null
-    const id = matches?.[matches.length - 1]?.route.id
+    const id = routeOf(page)
     if (!id) return 'unmatched'
     if (id === SPLAT_ROUTE && path.extname(pathname) && !pathname.endsWith('.data')) return 'static'
     return id
   }
 }
+
+/** Page paths whose route is kept (the oldest goes first): ids in paths make them many. */
+const PAGES_KEPT = 2000
 
 export function createWebMetrics(options: { orm: MikroORM; logger: Logger }): WebMetrics {
   const registry = createRegistry()
