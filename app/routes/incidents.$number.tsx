@@ -35,6 +35,7 @@ import { SlaClocks } from '~/components/incident/sla-clocks'
 import { TimelineExports } from '~/components/incident/timeline-exports'
 import { VisibilitySection } from '~/components/incident/visibility-section'
 import { Timeline } from '~/components/timeline'
+import { PublicUpdatesLink } from '~/components/status/public-updates-link'
 import { requireMember } from '~/domain/access/guard.server'
 import { DomainError } from '~/domain/domain-error'
 import { isConflict } from '~/domain/domain-error'
@@ -283,6 +284,7 @@ export default function IncidentPage() {
         >
           {incident.summaryHtml ? <IncidentSummary html={incident.summaryHtml} /> : null}
           <IncidentDetails incident={incident} />
+          <PublicUpdatesLink number={incident.number} />
           <IncidentRoles
             key={`roles-${submissions}`}
             roles={view.relations.roles}

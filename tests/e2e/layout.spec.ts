@@ -20,6 +20,7 @@ const SETTINGS = [
   ['Webhooks', '/admin/webhooks'],
   ['Failed deliveries', '/admin/deliveries'],
   ['Integrations', '/admin/integrations'],
+  ['Status page', '/admin/status-page'],
   ['Audit', '/admin/audit'],
 ] as const
 

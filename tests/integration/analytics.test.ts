@@ -651,7 +651,8 @@ describe('over HTTP', () => {
         'Open incidents by age',
       ])
         expect(html).toContain(`>${heading}</h2>`)
-      expect(html).toContain('Metric definitions version 1')
+      expect(html).toContain('Metric definitions version 2')
+      expect(html).toContain('Counting rule version 1: Declined incidents')
       expect(html).toContain('Mara Manager')
       expect(html).not.toContain('Other organization')
       expect(html).toContain(
@@ -705,9 +706,13 @@ describe('over HTTP', () => {
       '600',
       '2400',
       '7200',
+      'incident',
+      '',
+      '',
+      '',
     ])
     expect(byNumber.get('6')![1]).toBe(`'=HYPERLINK("http://evil.example","click")`)
-    expect(byNumber.get('5')!.slice(13)).toEqual(['', '1800', '3600'])
+    expect(byNumber.get('5')!.slice(13, 16)).toEqual(['', '1800', '3600'])
     expect(rows.some((r) => r[1]!.includes('Other organization'))).toBe(false)
   })
 

@@ -31,6 +31,7 @@ describe('the settings pages', () => {
       '/admin/webhooks',
       '/admin/deliveries',
       '/admin/integrations',
+      '/admin/status-page',
       '/admin/audit',
     ])
     for (const page of SETTINGS_PAGES) expect(page.description.length, page.to).toBeGreaterThan(10)

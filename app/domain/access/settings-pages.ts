@@ -81,6 +81,13 @@ export const SETTINGS_PAGES: readonly SettingsPage[] = [
     permission: 'settings.manage',
   },
   {
+    to: '/admin/status-page',
+    label: 'Status page',
+    description:
+      'The public status page: publishing, components, scheduled maintenance and its host name.',
+    permission: 'settings.manage',
+  },
+  {
     to: '/admin/audit',
     label: 'Audit',
     description: 'Verify every incident timeline’s hash chain and replay.',
