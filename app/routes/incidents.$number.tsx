@@ -10,6 +10,7 @@ import {
 } from '@remix-run/react'
 import { ErrorPage } from '~/components/error-page'
 import { CommentForm } from '~/components/incident/comment-form'
+import { CustomFieldsSection } from '~/components/incident/custom-fields-section'
 import { ConflictNotice } from '~/components/incident/conflict-notice'
 import { EditDetailsForm } from '~/components/incident/edit-details-form'
 import { EscalateForm } from '~/components/incident/escalate-form'
@@ -37,6 +38,8 @@ import { VisibilitySection } from '~/components/incident/visibility-section'
 import { Timeline } from '~/components/timeline'
 import { PublicUpdatesLink } from '~/components/status/public-updates-link'
 import { requireMember } from '~/domain/access/guard.server'
+import { customFieldsFromForm } from '~/domain/custom-fields/custom-field-values'
+import { setCustomFieldValues } from '~/domain/incident/custom-field-changes.server'
 import { DomainError } from '~/domain/domain-error'
 import { isConflict } from '~/domain/domain-error'
 import { incidentPageView } from '~/domain/incident/incident-page.server'
@@ -120,6 +123,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
           action: input.action,
           reason: input.reason,
           version: input.version,
+          customFields: customFieldsFromForm(formData),
         })
         message = `Status is now ${done.status[0]!.toUpperCase()}${done.status.slice(1)}.`
         break
@@ -152,6 +156,13 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
       case 'correct':
         await correctComment(context.orm, member, number, input)
         message = 'Comment corrected.'
+        break
+      case 'custom-fields':
+        await setCustomFieldValues(context.orm, member, number, {
+          values: customFieldsFromForm(formData),
+          version: input.version,
+        })
+        message = 'Fields saved.'
         break
       case 'edit': {
         const impactStartedAt = input.impactStartedAt
@@ -244,7 +255,12 @@ export default function IncidentPage() {
         >
           <IncidentStatus incident={incident} postmortemStatus={view.postmortemStatus} />
           {view.nextSteps.length > 0 ? (
-            <NextSteps steps={view.nextSteps} version={incident.version} actionData={actionData} />
+            <NextSteps
+              steps={view.nextSteps}
+              version={incident.version}
+              actionData={actionData}
+              customFieldMembers={view.customFields.members}
+            />
           ) : null}
           {view.sla && view.sla.clocks.length > 0 ? (
             <SlaClocks sla={view.sla} severity={incident.severity} renderedAt={view.renderedAt} />
@@ -284,6 +300,13 @@ export default function IncidentPage() {
         >
           {incident.summaryHtml ? <IncidentSummary html={incident.summaryHtml} /> : null}
           <IncidentDetails incident={incident} />
+          <CustomFieldsSection
+            key={`fields-${submissions}`}
+            customFields={view.customFields}
+            version={incident.version}
+            canEdit={(canWork || canAssign) && open}
+            actionData={actionData}
+          />
           <PublicUpdatesLink number={incident.number} />
           <IncidentRoles
             key={`roles-${submissions}`}

@@ -10,9 +10,12 @@ import type { ActionFunctionArgs, LoaderFunctionArgs, MetaFunction } from '@remi
 import { data, redirect } from '@remix-run/node'
 import { Form, useActionData, useLoaderData } from '@remix-run/react'
 import * as z from '~/utils/zod'
+import { CustomFieldInputs, customFieldEcho } from '~/components/custom-fields/custom-field-inputs'
 import { FormError } from '~/components/form-error'
 import { Field, SelectField, SubmitButton, TextareaField } from '~/components/forms'
 import { requireMember } from '~/domain/access/guard.server'
+import { declareFormCustomFields } from '~/domain/custom-fields/custom-field-forms.server'
+import { customFieldsFromForm } from '~/domain/custom-fields/custom-field-values'
 import { getCatalogs } from '~/domain/incident/incident-queries.server'
 import { declareIncident } from '~/domain/incident/incident-service.server'
 import { IMPACTS, IMPACT_LABELS, URGENCIES, URGENCY_LABELS, triage } from '~/domain/incident/triage'
@@ -75,12 +78,14 @@ export const meta: MetaFunction = () => [{ title: 'Declare an incident · Incide
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'incident.declare')
   const catalogs = await getCatalogs(context.orm, member.organization.id)
-  return { ...catalogs, timeZone: member.organization.timezone }
+  const customFields = await declareFormCustomFields(context.orm, member.organization.id)
+  return { ...catalogs, customFields, timeZone: member.organization.timezone }
 }
 
 export async function action({ request, context }: ActionFunctionArgs) {
   const member = await requireMember(request, context, 'incident.declare')
-  const submission = parseWithZod(await readFormData(request), { schema })
+  const formData = await readFormData(request)
+  const submission = parseWithZod(formData, { schema })
   if (submission.status !== 'success') return data({ result: submission.reply() }, { status: 400 })
   const input = submission.value
   let impactStartedAt: Date | null = null
@@ -105,6 +110,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
       serviceId: input.serviceId,
       incidentTypeId: input.incidentTypeId,
       impactStartedAt,
+      customFields: customFieldsFromForm(formData),
       private: input.private,
     })
     return redirect(`/incidents/${declared.number}`)
@@ -114,7 +120,7 @@ export async function action({ request, context }: ActionFunctionArgs) {
 }
 
 export default function DeclareIncident() {
-  const { services, types, matrix, timeZone } = useLoaderData<typeof loader>()
+  const { services, types, matrix, timeZone, customFields } = useLoaderData<typeof loader>()
   const lastResult = useActionData<typeof action>()?.result
   const [form, fields] = useForm({
     lastResult,
@@ -231,6 +237,16 @@ export default function DeclareIncident() {
             {...getSelectProps(fields.incidentTypeId)}
           />
         </div>
+        {customFields.inputs.length > 0 ? (
+          <fieldset className="rounded-md border border-slate-200 p-4">
+            <legend className="px-1 text-sm font-semibold">More details</legend>
+            <CustomFieldInputs
+              fields={customFields.inputs}
+              members={customFields.members}
+              echo={customFieldEcho(lastResult ?? null)}
+            />
+          </fieldset>
+        ) : null}
         <TextareaField
           label="Summary"
           hint="What is happening and who is affected. Markdown is supported."

@@ -95,6 +95,11 @@ export const incidentFormSchemas = {
     holder: listOf(z.union([z.uuid(), z.literal('')])),
     version,
   }),
+  /** "Edit fields": the custom field values themselves are read from `customFields.<key>`. */
+  'custom-fields': z.object({
+    intent: z.literal('custom-fields'),
+    version,
+  }),
   correct: z.object({
     intent: z.literal('correct'),
     seq: z.coerce.number().int().min(1),

@@ -1,19 +1,25 @@
 import { Form } from '@remix-run/react'
+import { CustomFieldInputs, customFieldEcho } from '~/components/custom-fields/custom-field-inputs'
 import { FormError } from '~/components/form-error'
 import { VersionField } from '~/components/live/version-field'
 import { Field, SubmitButton } from '~/components/forms'
 import type { IncidentPageView } from '~/domain/incident/incident-page.server'
 import { resultFor, type IncidentActionData } from './form-result'
 
-/** One form per lifecycle step the viewer may take next ("Start investigating", "Reopen" …). */
+/**
+ * One form per lifecycle step the viewer may take next ("Start investigating", "Reopen" …). A step
+ * to a status that requires custom fields still empty offers them in its form.
+ */
 export function NextSteps({
   steps,
   version,
   actionData,
+  customFieldMembers = [],
 }: {
   steps: IncidentPageView['nextSteps']
   version: number
   actionData: IncidentActionData | undefined
+  customFieldMembers?: ReadonlyArray<{ id: string; name: string }>
 }) {
   return (
     <section
@@ -50,6 +56,15 @@ export function NextSteps({
                   defaultValue={result?.value('reason')}
                   errors={result?.fieldErrors('reason')}
                 />
+              ) : null}
+              {step.fields.length > 0 ? (
+                <div className="w-full">
+                  <CustomFieldInputs
+                    fields={step.fields}
+                    members={customFieldMembers}
+                    echo={result && actionData ? customFieldEcho(actionData.result) : null}
+                  />
+                </div>
               ) : null}
               <SubmitButton variant={step.action === 'reopen' ? 'secondary' : 'primary'}>
                 {step.label}

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import type { Member } from '~/domain/access/guard.server'
 import { FORMER_MEMBER, personNamer } from '~/domain/access/person-name'
+import { incidentCustomFields } from '~/domain/custom-fields/custom-field-forms.server'
 import { listAttachments } from '~/domain/evidence/evidence.server'
 import { postmortemStatusOf } from '~/domain/postmortem/postmortem.server'
 import { clocksFor } from '~/domain/sla/sla.server'
@@ -144,8 +145,16 @@ export async function incidentPageView(
     : null
   const relations = await incidentRelations(orm, member, incident, name)
   const visibility = await incidentVisibilityView(orm, member, number)
+  const customFields = await incidentCustomFields(
+    orm,
+    organizationId,
+    incident.customFields,
+    incident.status,
+    name,
+  )
   return {
     relations,
+    customFields: customFields.view,
     postmortemStatus,
     visibility,
     viewerId: member.user.id,
@@ -195,6 +204,7 @@ export async function incidentPageView(
       action: t.action,
       label: t.label,
       requiresReason: t.requiresReason,
+      fields: customFields.requiredFor(t.to),
     })),
     canWork: detail.canWork,
     canAssign: detail.canAssign,
