@@ -10,7 +10,10 @@ import {
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { member, filters, timeZone } = await requireExport(request, context)
   const name = exportFileName(member.organization.slug, 'incidents', filters, timeZone, 'csv')
-  return new Response(incidentCsvStream(context.orm, member.organization.id, filters), {
-    headers: exportHeaders('text/csv; charset=utf-8', name),
-  })
+  return new Response(
+    incidentCsvStream(context.orm, member.organization.id, filters, member.user.id),
+    {
+      headers: exportHeaders('text/csv; charset=utf-8', name),
+    },
+  )
 }

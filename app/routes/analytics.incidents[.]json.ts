@@ -11,7 +11,10 @@ import { now } from '~/utils/clock'
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const { member, filters, timeZone } = await requireExport(request, context)
   const name = exportFileName(member.organization.slug, 'incidents', filters, timeZone, 'json')
-  return new Response(incidentJsonStream(context.orm, member.organization.id, filters, now()), {
-    headers: exportHeaders('application/json; charset=utf-8', name),
-  })
+  return new Response(
+    incidentJsonStream(context.orm, member.organization.id, filters, now(), member.user.id),
+    {
+      headers: exportHeaders('application/json; charset=utf-8', name),
+    },
+  )
 }

@@ -614,7 +614,13 @@ describe('tenant isolation', () => {
   it('never exports another organization’s incidents', async () => {
     const all: ExportIncident[] = []
     const filters = parseAnalyticsFilters(new URLSearchParams(MARCH), ZONE, NOW)
-    for await (const batch of streamIncidentExport(db.orm, organizationId, filters, 3))
+    for await (const batch of streamIncidentExport(
+      db.orm,
+      organizationId,
+      filters,
+      admin.userId,
+      3,
+    ))
       all.push(...batch)
     expect(all.map((i) => i.number)).toEqual([8, 1, 2, 3, 5, 6, 9, 4])
     expect(all.some((i) => i.title.includes('Other organization'))).toBe(false)

@@ -1,5 +1,9 @@
-import { beforeAll, describe, expect, it } from 'vitest'
-import { inScope, RequestUnit, type Scope } from '../../db/tenant'
+import type { ServerBuild } from '@remix-run/node'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { actAs, inScope, RequestUnit, type Scope } from '../../db/tenant'
+import { loadDashboard } from '~/domain/analytics/analytics.server'
+import { parseAnalyticsFilters } from '~/domain/analytics/filters'
+import { createApiToken } from '~/domain/api/tokens.server'
 import { verifyOrganization } from '~/domain/incident/audit.server'
 import { IncidentConflictError, IncidentError } from '~/domain/incident/incident-errors'
 import { declareIncident, transitionIncident } from '~/domain/incident/incident-service.server'
@@ -7,9 +11,16 @@ import {
   addIncidentViewer,
   removeIncidentViewer,
   setIncidentVisibility,
+  usersWhoSee,
 } from '~/domain/incident/visibility.server'
+import { relayEvents } from '~/domain/notify/fanout.server'
+import { createLogger } from '~/utils/logger.server'
+import { cookiePair } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
+import { decodePage } from '../support/html'
 import { addSignedInMember, eventCount, type SignedInMember } from '../support/incidents'
+import { startInProcessApp, type RunningApp } from '../support/in-process-app'
+import { loadRemixBuild } from '../support/remix-build'
 
 /**
  * Private incidents (decision 037): who sees one — in the database under row-level security, on
@@ -329,7 +340,7 @@ describe('viewers', () => {
     await expect(
       addIncidentViewer(db.orm, assignee.member, number, { userId: outsider.member.user.id }),
     ).rejects.toMatchObject({ status: 403 })
-    expect((await eventCount(db, db.organizationId, number)).events).toBe(before!.events + 1)
+    expect((await eventCount(db, db.organizationId, number))!.events).toBe(before!.events + 1)
     expect(await viewers(number)).toEqual([assignee.member.user.id])
   })
 
@@ -339,5 +350,293 @@ describe('viewers', () => {
       addIncidentViewer(db.orm, commander.member, number, { userId: outsider.member.user.id }),
     ).rejects.toMatchObject({ field: 'userId' })
     expect(await viewers(number)).toEqual([])
+  })
+})
+
+describe('notifications', () => {
+  const logger = createLogger({ name: 'test', level: 'silent', pretty: false })
+  const drain = async () => {
+    while (
+      (await relayEvents({ orm: db.orm, boss: db.boss, logger, appUrl: 'https://x.test' })) > 0
+    );
+  }
+
+  it('counts as seeing: commander, assignees, viewers and admins; not a manager or engineer with no part', async () => {
+    const { number } = await declare(commander, { private: true })
+    await addIncidentViewer(db.orm, commander.member, number, { userId: assignee.member.user.id })
+    const seeing = await inScope(db.orm, { organizationId: db.organizationId }, async (em) => {
+      const [incident] = await em.execute<
+        Array<{ id: string; private: boolean; commander_id: string; assignee_ids: string[] }>
+      >('select id, private, commander_id, assignee_ids from incident where number = ?', [number])
+      return usersWhoSee(
+        em,
+        {
+          id: incident!.id,
+          organizationId: db.organizationId,
+          private: incident!.private,
+          commanderId: incident!.commander_id,
+          assigneeIds: incident!.assignee_ids,
+        },
+        [commander, assignee, admin, manager, outsider, otherOrgAdmin].map((m) => m.member.user.id),
+      )
+    })
+    expect([...seeing].sort()).toEqual(
+      [commander, assignee, admin].map((m) => m.member.user.id).sort(),
+    )
+  })
+
+  it('delivers nothing of a private incident to webhook endpoints, and a public one as before', async () => {
+    await drain()
+    await db.query(
+      `insert into webhook_endpoint (organization_id, url, secret, event_types)
+       values ($1, 'https://hooks.example.test/in', 'whsec_test', '{incident.declared,comment.added}')`,
+      [db.organizationId],
+    )
+    const hidden = await declare(commander, { private: true })
+    const shown = await declare(commander)
+    await drain()
+    const deliveries = async (number: number) => {
+      const { id } = await incidentRow(number)
+      const rows = await db.query<{ n: number }>(
+        `select count(*)::int as n from webhook_delivery where idempotency_key like $1`,
+        [`event:${id}:%`],
+      )
+      return rows[0]!.n
+    }
+    expect(await deliveries(shown.number)).toBe(1)
+    expect(await deliveries(hidden.number)).toBe(0)
+    const [outbox] = await db.query<{ n: number }>(`select count(*)::int as n from event_outbox`)
+    expect(outbox!.n).toBe(0)
+  })
+})
+
+describe('aggregated analytics', () => {
+  it('count a private incident for someone who cannot see it', async () => {
+    const filters = parseAnalyticsFilters(new URLSearchParams('period=7d'), 'UTC', new Date())
+    const asManager = async () => {
+      const unit = new RequestUnit(db.orm)
+      const totals = await RequestUnit.enter(unit, async () => {
+        actAs(manager.member.user.id)
+        return (await loadDashboard(db.orm, db.organizationId, filters, new Date())).totals
+      })
+      await unit.finish()
+      return totals.incidents
+    }
+    const before = await asManager()
+    await declare(commander, { private: true })
+    expect(await asManager()).toBe(before + 1)
+  })
+})
+
+describe('over HTTP', () => {
+  let build: ServerBuild
+  let app: RunningApp
+  let hidden: { number: number; title: string }
+  let missing: number
+  const tokens = new Map<SignedInMember, string>()
+
+  const get = (path: string, who: SignedInMember) => app.get(path, { cookie: who.cookie })
+  const api = async (
+    method: string,
+    path: string,
+    who: SignedInMember,
+    body?: unknown,
+  ): Promise<Response> => {
+    let token = tokens.get(who)
+    if (!token) {
+      token = (await createApiToken(db.orm, who.member, { name: 'test', expiresIn: 'never' })).token
+      tokens.set(who, token)
+    }
+    return fetch(`${app.baseUrl}${path}`, {
+      method,
+      headers: {
+        Authorization: `Bearer ${token}`,
+        ...(body ? { 'Content-Type': 'application/json' } : {}),
+      },
+      body: body ? JSON.stringify(body) : undefined,
+    })
+  }
+
+  beforeAll(async () => {
+    build = await loadRemixBuild()
+    app = await startInProcessApp(db, build)
+    hidden = await declare(commander, { private: true })
+    missing = hidden.number + 1000
+  }, 300_000)
+  afterAll(() => app?.close())
+
+  const INCIDENT_PAGES = [
+    '/incidents/{n}',
+    '/incidents/{n}/timeline.csv',
+    '/incidents/{n}/timeline.json',
+    '/incidents/{n}/visibility',
+    '/incidents/{n}/postmortem',
+    '/incidents/{n}/postmortem/action-items',
+    '/incidents/{n}/postmortem/revisions',
+    '/incidents/{n}/postmortem/drafts',
+    '/incidents/{n}/postmortem/print',
+  ]
+  const API_READS = ['/api/v1/incidents/{n}', '/api/v1/incidents/{n}/timeline']
+
+  it.each(INCIDENT_PAGES)(
+    '%s answers a non-participant engineer and a manager as for a number that does not exist',
+    async (template) => {
+      const path = (n: number) => template.replace('{n}', String(n))
+      const answer = async (n: number, who: SignedInMember) => {
+        const response = await get(path(n), who)
+        return `${response.status} ${response.headers.get('location')?.replace(String(n), 'n') ?? ''}`
+      }
+      const absent = await answer(missing, outsider)
+      // The drafts page sends a missing postmortem's visitor on to the postmortem page (404).
+      expect(absent).toMatch(
+        template.endsWith('/drafts') ? /^303 \/incidents\/n\/postmortem$/ : /^404 $/,
+      )
+      expect(await answer(hidden.number, outsider)).toBe(absent)
+      expect(await answer(hidden.number, manager)).toBe(absent)
+      // Another organization's admin, for the same number.
+      expect(await answer(hidden.number, otherOrgAdmin)).toBe(absent)
+    },
+  )
+
+  it.each(INCIDENT_PAGES.slice(0, 4))('%s answers its commander and an admin', async (template) => {
+    const path = template.replace('{n}', String(hidden.number))
+    expect((await get(path, commander)).status).toBe(200)
+    expect((await get(path, admin)).status).toBe(200)
+  })
+
+  it.each(API_READS)(
+    'API %s: 404 to a non-participant, 200 to a participant and an admin',
+    async (template) => {
+      const path = template.replace('{n}', String(hidden.number))
+      expect((await api('GET', path, outsider)).status).toBe(404)
+      expect((await api('GET', path, manager)).status).toBe(404)
+      expect((await api('GET', path, commander)).status).toBe(200)
+      expect((await api('GET', path, admin)).status).toBe(200)
+    },
+  )
+
+  it('API writes: 404 to a non-participant, and nothing is written', async () => {
+    const before = await eventCount(db, db.organizationId, hidden.number)
+    const comment = await api('POST', `/api/v1/incidents/${hidden.number}/comments`, outsider, {
+      body: 'I should not be here',
+    })
+    expect(comment.status).toBe(404)
+    const transition = await api(
+      'POST',
+      `/api/v1/incidents/${hidden.number}/transitions`,
+      manager,
+      { action: 'start-investigating' },
+    )
+    expect(transition.status).toBe(404)
+    expect(await eventCount(db, db.organizationId, hidden.number)).toEqual(before)
+  })
+
+  it('API: private in the incident and the list, a private filter, and nothing for a non-participant', async () => {
+    const one = (await (
+      await api('GET', `/api/v1/incidents/${hidden.number}`, commander)
+    ).json()) as { private: boolean }
+    expect(one.private).toBe(true)
+    type List = { data: Array<{ number: number; private: boolean }> }
+    const list = async (who: SignedInMember, query: string) =>
+      (
+        (await (
+          await api('GET', `/api/v1/incidents?status=all&limit=100${query}`, who)
+        ).json()) as List
+      ).data
+    expect((await list(commander, '')).find((r) => r.number === hidden.number)?.private).toBe(true)
+    expect((await list(commander, '&private=true')).every((r) => r.private)).toBe(true)
+    expect((await list(commander, '&private=false')).some((r) => r.private)).toBe(false)
+    expect((await list(outsider, '')).some((r) => r.number === hidden.number)).toBe(false)
+    expect((await list(outsider, '&private=true')).length).toBe(0)
+    const declared = await api('POST', '/api/v1/incidents', outsider, {
+      title: 'Declared private over the API',
+      severity: 'SEV-4',
+      private: true,
+    })
+    expect(declared.status).toBe(201)
+    expect(((await declared.json()) as { private: boolean }).private).toBe(true)
+  })
+
+  it('lists and finds it only for those who see it, with a Private badge', async () => {
+    const word = hidden.title.split(' ').at(-1)!
+    for (const query of ['/incidents?status=all', `/incidents?status=all&q=${word}`]) {
+      const mine = decodePage(await (await get(query, commander)).text())
+      expect(mine).toContain(hidden.title)
+      expect(mine).toMatch(/Private<\/span>/)
+      const theirs = decodePage(await (await get(query, outsider)).text())
+      expect(theirs).not.toContain(hidden.title)
+    }
+  })
+
+  it('leaves it out of the analytics export of a manager with no part in it, not of an admin', async () => {
+    const csv = async (who: SignedInMember) =>
+      decodePage(await (await get('/analytics/incidents.csv?period=7d', who)).text())
+    expect(await csv(admin)).toContain(hidden.title)
+    expect(await csv(manager)).not.toContain(hidden.title)
+    const json = await (await get('/analytics/incidents.json?period=7d', manager)).text()
+    expect(json).not.toContain(hidden.title)
+  })
+
+  it('declares a private incident from the form', async () => {
+    const title = `Harassment report ${marker()}`
+    const response = await app.post(
+      '/incidents/new',
+      { title, severity: 'SEV-3', summary: '', private: 'on' },
+      { cookie: commander.cookie },
+    )
+    expect(response.status).toBe(302)
+    const number = Number(response.headers.get('location')!.split('/').at(-1))
+    expect((await incidentRow(number)).private).toBe(true)
+    expect((await get(`/incidents/${number}`, outsider)).status).toBe(404)
+    const page = decodePage(await (await get(`/incidents/${number}`, commander)).text())
+    expect(page).toContain(title)
+    expect(page).toContain('Make public')
+  })
+
+  it('refuses the visibility forms: 404 to whom it is hidden, 403 to an engineer who sees it, 409 to a stale form', async () => {
+    const { number } = await declare(commander, { private: true })
+    await addIncidentViewer(db.orm, commander.member, number, { userId: assignee.member.user.id })
+    const before = await eventCount(db, db.organizationId, number)
+    const post = (who: SignedInMember, fields: Record<string, string>) =>
+      app.post(`/incidents/${number}/visibility`, fields, { cookie: who.cookie })
+    const version = String((await incidentRow(number)).version)
+    const makePublic = { intent: 'visibility', private: 'false', reason: 'Done', version }
+    expect((await post(outsider, makePublic)).status).toBe(404)
+    expect(
+      (await post(outsider, { intent: 'add-viewer', userId: outsider.member.user.id, version }))
+        .status,
+    ).toBe(404)
+    expect((await post(assignee, makePublic)).status).toBe(403)
+    const stale = await post(admin, { ...makePublic, version: String(Number(version) - 1) })
+    expect(stale.status).toBe(409)
+    expect(decodePage(await stale.text())).toContain('This incident changed since you opened it')
+    const blank = await post(admin, { ...makePublic, reason: '' })
+    expect(blank.status).toBe(400)
+    expect(decodePage(await blank.text())).toContain('Give a reason')
+    expect(await eventCount(db, db.organizationId, number)).toEqual(before)
+    expect((await incidentRow(number)).private).toBe(true)
+  })
+
+  it('adds a viewer from the page, who then sees it', async () => {
+    const { number, title } = await declare(commander, { private: true })
+    expect((await get(`/incidents/${number}`, outsider)).status).toBe(404)
+    const added = await app.post(
+      `/incidents/${number}/visibility`,
+      {
+        intent: 'add-viewer',
+        userId: outsider.member.user.id,
+        version: String((await incidentRow(number)).version),
+      },
+      { cookie: commander.cookie },
+    )
+    expect(added.status).toBe(302)
+    const setCookie = added.headers.get('set-cookie')
+    const page = await app.get(added.headers.get('location')!, {
+      cookie: setCookie ? `${commander.cookie}; ${cookiePair(setCookie)}` : commander.cookie,
+    })
+    expect(decodePage(await page.text())).toContain('Viewer added.')
+    const theirs = await get(`/incidents/${number}`, outsider)
+    expect(theirs.status).toBe(200)
+    expect(decodePage(await theirs.text())).toContain(title)
   })
 })

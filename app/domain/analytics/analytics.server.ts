@@ -716,6 +716,11 @@ export async function* streamIncidentExport(
   orm: MikroORM,
   organizationId: string,
   filters: AnalyticsFilters,
+  /**
+   * Whose export it is: the batches are read while the response streams, after the request's own
+   * unit of work has ended, so they name the person themselves (private incidents, decision 037).
+   */
+  actingUserId: string,
   batchSize = EXPORT_BATCH_SIZE,
 ): AsyncIterable<ExportIncident[]> {
   let after: { declaredAt: string; id: string } | null = null
@@ -727,7 +732,7 @@ export async function* streamIncidentExport(
       params.push(after.declaredAt, after.id)
     }
     params.push(batchSize)
-    const rows = await inScope(orm, { organizationId }, (em) =>
+    const rows = await inScope(orm, { organizationId, actingUserId }, (em) =>
       em.execute<ExportRow[]>(
         `select i.id, i.number, i.title, i.severity, i.status, s.name as service,
                 t.name as incident_type, u.display_name as commander,
@@ -969,11 +974,12 @@ export function incidentCsvStream(
   orm: MikroORM,
   organizationId: string,
   filters: AnalyticsFilters,
+  actingUserId: string,
 ) {
   return streamOf(
     (async function* () {
       yield `${INCIDENT_CSV_COLUMNS.join(',')}\r\n`
-      for await (const batch of streamIncidentExport(orm, organizationId, filters)) {
+      for await (const batch of streamIncidentExport(orm, organizationId, filters, actingUserId)) {
         yield batch.map((i) => `${incidentCsvLine(i)}\r\n`).join('')
       }
     })(),
@@ -986,6 +992,7 @@ export function incidentJsonStream(
   organizationId: string,
   filters: AnalyticsFilters,
   now: Date,
+  actingUserId: string,
 ) {
   return streamOf(
     (async function* () {
@@ -998,7 +1005,7 @@ export function incidentJsonStream(
       }
       yield `${JSON.stringify(head).slice(0, -1)},"incidents":[`
       let first = true
-      for await (const batch of streamIncidentExport(orm, organizationId, filters)) {
+      for await (const batch of streamIncidentExport(orm, organizationId, filters, actingUserId)) {
         const body = batch.map((i) => JSON.stringify(i)).join(',\n')
         yield first ? `\n${body}` : `,\n${body}`
         first = false

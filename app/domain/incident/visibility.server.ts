@@ -302,3 +302,48 @@ export async function incidentVisibilityView(
       .map((m) => ({ userId: m.userId, name: m.displayName })),
   }
 }
+
+/**
+ * Those of `userIds` who may see the incident, decided by the database's own rule
+ * (`incidentflow_can_see_incident`, which incident-role holders join in migration 0021), so a
+ * notification about a private incident reaches no one the incident's pages would answer 404.
+ * Runs inside the caller's transaction: each person's visibility is asked under their acting-user
+ * setting, and the caller's settings are put back afterwards.
+ */
+export async function usersWhoSee(
+  em: EntityManager,
+  incident: Pick<Incident, 'id' | 'organizationId' | 'private' | 'commanderId' | 'assigneeIds'>,
+  userIds: Iterable<string>,
+): Promise<Set<string>> {
+  const candidates = [...new Set(userIds)]
+  if (!incident.private) return new Set(candidates)
+  const [saved] = await em.execute<Array<{ acting: string | null; all: string | null }>>(
+    `select current_setting('app.acting_user_id', true) as acting,
+            current_setting('app.all_incidents', true) as "all"`,
+  )
+  const seeing = new Set<string>()
+  try {
+    for (const userId of candidates) {
+      await em.execute(
+        `select set_config('app.acting_user_id', ?, true), set_config('app.all_incidents', '', true)`,
+        [userId],
+      )
+      const [row] = await em.execute<Array<{ sees: boolean }>>(
+        `select incidentflow_can_see_incident(?, ?, true, ?, ?::uuid[]) as sees`,
+        [
+          incident.organizationId,
+          incident.id,
+          incident.commanderId ?? null,
+          `{${incident.assigneeIds.join(',')}}`,
+        ],
+      )
+      if (row?.sees) seeing.add(userId)
+    }
+  } finally {
+    await em.execute(
+      `select set_config('app.acting_user_id', ?, true), set_config('app.all_incidents', ?, true)`,
+      [saved?.acting ?? '', saved?.all ?? ''],
+    )
+  }
+  return seeing
+}

@@ -5,6 +5,7 @@ import { enterOrganization, inScope } from '../../../db/tenant'
 import { queueChatDeliveries } from '~/domain/chat/chat-deliveries.server'
 import { fireEscalationRules } from '~/domain/escalation/fire.server'
 import { toStoredEvent } from '~/domain/incident/event-store.server'
+import { usersWhoSee } from '~/domain/incident/visibility.server'
 import type { PgBoss } from '~/queue/send.server'
 import type { Logger } from '~/utils/logger.server'
 import { withRequestId } from '~/utils/request-id.server'
@@ -114,6 +115,15 @@ async function fanOutEvent(em: EntityManager, deps: FanoutDeps, row: OutboxRow) 
   const webhookTargets = new Map<string, string>()
   await fireEscalationRules(em, incident, event, { recipients, webhookTargets }, now)
 
+  if (incident.private) {
+    // A private incident (decision 037), as it is now: e-mails only to those who may see it, and
+    // nothing to webhook endpoints or chat channels, whose readers are not known to be among them.
+    const seeing = await usersWhoSee(em, incident, recipients.reasons.keys())
+    for (const userId of [...recipients.reasons.keys()])
+      if (!seeing.has(userId)) recipients.reasons.delete(userId)
+    if (kind) await emailEvent(em, deps, { incident, organization, event, kind, recipients })
+    return
+  }
   if (kind) await emailEvent(em, deps, { incident, organization, event, kind, recipients })
   await deliverEventToWebhooks(em, deps, { incident, organization, event, webhookTargets })
   await queueChatDeliveries(em, deps.boss, { incident, event })

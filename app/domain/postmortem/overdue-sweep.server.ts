@@ -18,6 +18,7 @@ import {
   type ActionItemPriority,
   type ActionItemStatus,
 } from './vocabulary'
+import { usersWhoSee } from '~/domain/incident/visibility.server'
 
 export interface ActionItemSweepDeps {
   orm: MikroORM
@@ -134,6 +135,18 @@ async function sweepOrganization(
     const active = new Set(memberships.map((m) => m.userId))
     const ownerById = new Map(owners.map((u) => [u.id, u]))
     const incidentById = new Map(incidents.map((i) => [i.id, i]))
+    // The owner of an item on a private incident they may no longer see hears nothing of it.
+    const seeing = new Map<string, Set<string>>()
+    for (const incident of incidents)
+      if (incident.private)
+        seeing.set(
+          incident.id,
+          await usersWhoSee(
+            em,
+            incident,
+            pending.filter((i) => i.incidentId === incident.id && i.ownerId).map((i) => i.ownerId!),
+          ),
+        )
 
     let emails = 0
     for (const item of pending) {
@@ -143,6 +156,7 @@ async function sweepOrganization(
         owner &&
         incident &&
         active.has(owner.id) &&
+        (seeing.get(incident.id)?.has(owner.id) ?? true) &&
         wantsEmail(preferences.get(owner.id) ?? [], 'action_item.overdue', { isCommander: false })
       if (wanted) {
         const email = actionItemOverdueEmail({

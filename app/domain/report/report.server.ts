@@ -323,9 +323,39 @@ export async function getReport(
   const organizationId = member.organization.id
   return inScope(orm, { organizationId }, async (em) => {
     const row = await em.findOne(ReportSchema, { id: reportId, organizationId })
-    if (!row) return null
+    if (!row || !(await subjectsVisible(em, [row])).has(row.id)) return null
     return toView(row, await memberNames(em, organizationId, [row.requestedBy]), now)
   })
+}
+
+/**
+ * The ids of the reports whose subject the unit of work may see: a postmortem report of a
+ * private incident (decision 037) is as hidden as its postmortem, whose row-level security
+ * decides; other reports are aggregates and stay visible.
+ */
+async function subjectsVisible(
+  em: EntityManager,
+  rows: ReadonlyArray<Pick<Report, 'id' | 'kind' | 'subjectId'>>,
+): Promise<Set<string>> {
+  const subjects = rows.flatMap((r) =>
+    r.kind === 'postmortem' && r.subjectId ? [r.subjectId] : [],
+  )
+  const seen = subjects.length
+    ? new Set(
+        (await em.find(PostmortemSchema, { id: { $in: subjects } }, { fields: ['id'] })).map(
+          (p) => p.id,
+        ),
+      )
+    : new Set<string>()
+  return new Set(
+    rows
+      .filter(
+        (r) =>
+          r.kind !== 'postmortem' ||
+          (r.subjectId !== null && r.subjectId !== undefined && seen.has(r.subjectId)),
+      )
+      .map((r) => r.id),
+  )
 }
 
 /** The organization's reports, newest first. */
@@ -338,11 +368,16 @@ export async function listReports(
   const organizationId = member.organization.id
   const now = options.now ?? clockNow()
   return inScope(orm, { organizationId }, async (em) => {
-    const rows = await em.find(
-      ReportSchema,
-      { organizationId },
-      { orderBy: { createdAt: 'desc', id: 'desc' }, limit: options.limit ?? 50 },
-    )
+    const rows = await em
+      .find(
+        ReportSchema,
+        { organizationId },
+        { orderBy: { createdAt: 'desc', id: 'desc' }, limit: options.limit ?? 50 },
+      )
+      .then(async (all) => {
+        const visible = await subjectsVisible(em, all)
+        return all.filter((r) => visible.has(r.id))
+      })
     const names = await memberNames(
       em,
       organizationId,
@@ -411,9 +446,10 @@ export async function openReportFile(
   requireReports(member)
   if (!UUID.test(reportId)) return null
   const organizationId = member.organization.id
-  const row = await inScope(orm, { organizationId }, (em) =>
-    em.findOne(ReportSchema, { id: reportId, organizationId }),
-  )
+  const row = await inScope(orm, { organizationId }, async (em) => {
+    const found = await em.findOne(ReportSchema, { id: reportId, organizationId })
+    return found && (await subjectsVisible(em, [found])).has(found.id) ? found : null
+  })
   if (!row || row.status !== 'done' || !row.objectKey) return null
   const subject = postmortemParameters(row)
   const filename = subject
