@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest'
+import { loadDashboard } from '~/domain/analytics/analytics.server'
+import { parseAnalyticsFilters } from '~/domain/analytics/filters'
 import { verifyOrganization } from '~/domain/incident/audit.server'
 import { IncidentConflictError, IncidentError } from '~/domain/incident/incident-errors'
 import {
@@ -448,5 +450,95 @@ describe('incident roles', () => {
     expect(result.ok).toBe(false)
     expect(result.problem).toMatchObject({ kind: 'state', number })
     expect(result.problem?.detail).toMatch(/roles/)
+  })
+})
+
+describe('the metric counting rule', () => {
+  /** Monday 4 May 2026, 08:00 UTC: every time below is a whole number of minutes after it. */
+  const BASE = Date.UTC(2026, 4, 4, 8, 0)
+  const at = (minutes: number) => new Date(BASE + minutes * 60_000)
+  const MAY = new URLSearchParams('period=custom&from=2026-05-01&to=2026-05-31')
+
+  async function resolvedIncident(
+    member: TestMember,
+    title: string,
+    start: number,
+    resolveAfter: number,
+  ) {
+    const { number } = await declareIncident(
+      db.orm,
+      member,
+      { title, summary: '', severity: 'SEV-3', impactStartedAt: at(start) },
+      at(start),
+    )
+    await transitionIncident(
+      db.orm,
+      member,
+      number,
+      { action: 'start-investigating' },
+      at(start + 1),
+    )
+    await transitionIncident(db.orm, member, number, { action: 'mark-mitigated' }, at(start + 2))
+    await transitionIncident(
+      db.orm,
+      member,
+      number,
+      { action: 'mark-resolved' },
+      at(start + resolveAfter),
+    )
+    return number
+  }
+
+  it('leaves out declined incidents and duplicates, counts a merged incident once, and counts again after an undo', async () => {
+    const { organizationId, manager } = await organization('Metrics Org')
+    const now = at(24 * 60)
+    const figures = async () => {
+      const d = await loadDashboard(
+        db.orm,
+        organizationId,
+        parseAnalyticsFilters(MAY, 'UTC', now),
+        now,
+      )
+      return { incidents: d.totals.incidents, open: d.totals.open, mttr: d.responseTimes.mttr }
+    }
+    // Counted: resolved after 60 and 120 minutes. Duplicate: 300 minutes. Merged: 600 minutes.
+    const first = await resolvedIncident(manager, 'Checkout down', 0, 60)
+    await resolvedIncident(manager, 'Search slow', 10, 120)
+    const duplicate = await resolvedIncident(manager, 'Checkout down again', 20, 300)
+    const merged = await resolvedIncident(manager, 'Payments failing', 30, 600)
+    // Declined while still open (Detected).
+    const declined = (
+      await declareIncident(
+        db.orm,
+        manager,
+        { title: 'Test alert', summary: '', severity: 'SEV-4', impactStartedAt: at(40) },
+        at(40),
+      )
+    ).number
+    const before = await figures()
+    expect(before).toMatchObject({ incidents: 5, open: 1 })
+    expect(before.mttr.count).toBe(4)
+
+    await reclassifyIncident(db.orm, manager, duplicate, {
+      classification: 'duplicate',
+      targetNumber: first,
+      reason: 'Same outage',
+    })
+    await reclassifyIncident(db.orm, manager, merged, {
+      classification: 'merged',
+      targetNumber: first,
+      reason: 'One incident',
+    })
+    await reclassifyIncident(db.orm, manager, declined, {
+      classification: 'declined',
+      reason: 'Not an incident',
+    })
+    const after = await figures()
+    // The two counted incidents remain; the merged one counts as its survivor (already counted).
+    expect(after).toMatchObject({ incidents: 2, open: 0 })
+    expect(after.mttr).toMatchObject({ count: 2, mean: 90 * 60, median: 90 * 60 })
+
+    await undoReclassification(db.orm, manager, declined, { reason: 'It was real' })
+    expect(await figures()).toMatchObject({ incidents: 3, open: 1 })
   })
 })
