@@ -15,7 +15,7 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
 }
 
 export default function Incidents() {
-  const { rows, filters, nextUrl, firstUrl, services, types, members } =
+  const { rows, filters, nextUrl, firstUrl, services, types, members, customFields } =
     useLoaderData<typeof loader>()
   return (
     <div className="space-y-6">
@@ -30,14 +30,20 @@ export default function Incidents() {
         </Link>
       </header>
 
-      <IncidentFilterForm filters={filters} services={services} types={types} members={members} />
+      <IncidentFilterForm
+        filters={filters}
+        services={services}
+        types={types}
+        members={members}
+        customFields={customFields}
+      />
 
       {rows.length === 0 ? (
         <p className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-slate-600">
           No incidents match these filters.
         </p>
       ) : (
-        <IncidentTable rows={rows} />
+        <IncidentTable rows={rows} customColumns={customFields.columns} />
       )}
       <nav aria-label="Pages" className="flex gap-3 text-sm">
         {firstUrl ? (

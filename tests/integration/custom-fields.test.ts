@@ -13,6 +13,8 @@ import { setCustomFieldValues } from '~/domain/incident/custom-field-changes.ser
 import { describeEvent } from '~/domain/incident/describe-event.server'
 import { diffState, foldEvents } from '~/domain/incident/events'
 import { stateOf } from '~/domain/incident/incident-queries.server'
+import { incidentListPageView } from '~/domain/incident/incident-list-page.server'
+import { listIncidents, parseIncidentFilters } from '~/domain/incident/incident-list.server'
 import { declareIncident, transitionIncident } from '~/domain/incident/incident-service.server'
 import { setUpTestDatabase } from '../support/database'
 import { addMember, loadIncident, type TestMember } from '../support/incidents'
@@ -431,5 +433,49 @@ describe('values on incidents', () => {
     const restored = (await definitions()).find((f) => f.key === 'customer_impact')!
     await setCustomFieldArchived(db.orm, admin, restored.id, false, restored.version)
     expect((await definitions()).find((f) => f.key === 'customer_impact')!.archivedAt).toBeNull()
+  })
+})
+
+describe('the incident list', () => {
+  it('filters by choice, multiple choice and member fields and shows chosen fields as columns', async () => {
+    const make = async (title: string, values: Record<string, unknown>) =>
+      (
+        await declareIncident(db.orm, engineer, {
+          title,
+          summary: '',
+          severity: 'SEV-3',
+          customFields: values,
+        })
+      ).number
+    const eu = await make('List EU', { regions: ['eu'], customer_contact: manager.user.id })
+    const us = await make('List US', { regions: ['us', 'apac'], customer_contact: admin.user.id })
+    const numbersFor = async (query: string) => {
+      const filters = parseIncidentFilters(new URLSearchParams(`status=all&${query}`))
+      const page = await listIncidents(db.orm, db.organizationId, engineer.user.id, filters, 100)
+      return page.rows.map((r) => r.number).filter((n) => n === eu || n === us)
+    }
+    expect(await numbersFor('cf.regions=eu')).toEqual([eu])
+    expect(await numbersFor('cf.regions=apac')).toEqual([us])
+    expect(await numbersFor(`cf.customer_contact=${manager.user.id}`)).toEqual([eu])
+    expect(await numbersFor(`cf.customer_contact=${admin.user.id}&cf.regions=eu`)).toEqual([])
+    // A key that names no filterable field is ignored, like any unknown parameter.
+    expect((await numbersFor('cf.ticket_ref=x&cf.nope=1')).sort()).toEqual([eu, us].sort())
+
+    const view = await incidentListPageView(
+      db.orm,
+      engineer,
+      new URL(`http://x/incidents?status=all&cf.regions=eu&col=regions&col=customer_contact`),
+      new Date(),
+    )
+    expect(view.customFields.columns.map((c) => c.label)).toEqual(['Regions', 'Customer contact'])
+    expect(view.customFields.filters.map((f) => [f.key, f.value])).toEqual([
+      ['regions', 'eu'],
+      ['customer_contact', ''],
+      // Restored after archiving: at the end of the order.
+      ['customer_impact', ''],
+    ])
+    const row = view.rows.find((r) => r.number === eu)!
+    expect(row.custom).toEqual(['EU', 'Max Manager'])
+    expect(view.rows.every((r) => r.number !== us)).toBe(true)
   })
 })

@@ -1,15 +1,21 @@
 import { Form, Link } from '@remix-run/react'
+import { CustomFieldFilters } from '~/components/custom-fields/custom-field-filters'
 import { DateRangeFields, FilterCheckboxes, FilterSelect } from '~/components/filter-fields'
 import type { IncidentListPageView } from '~/domain/incident/incident-list-page.server'
 import { INCIDENT_STATUSES, SEVERITIES, STATUS_LABELS } from '~/domain/incident/vocabulary'
 
-/** The list's filters as a plain GET form: status, severity, service, type, assignee, text, dates. */
+/**
+ * The list's filters as a plain GET form: status, severity, service, type, assignee, text, dates,
+ * custom choice and member fields, and which custom fields to show as columns.
+ */
 export function IncidentFilterForm({
   filters,
   services,
   types,
   members,
-}: Pick<IncidentListPageView, 'filters' | 'services' | 'types' | 'members'>) {
+  customFields,
+}: Pick<IncidentListPageView, 'filters' | 'services' | 'types' | 'members'> &
+  Partial<Pick<IncidentListPageView, 'customFields'>>) {
   return (
     <Form
       method="get"
@@ -79,6 +85,7 @@ export function IncidentFilterForm({
           />
         </div>
       </div>
+      {customFields ? <CustomFieldFilters customFields={customFields} /> : null}
       <div className="mt-4 flex flex-wrap gap-2">
         <button
           type="submit"

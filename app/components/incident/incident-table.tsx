@@ -10,7 +10,14 @@ type IncidentRow = IncidentListPageView['rows'][number]
 const bodyClass = 'divide-y divide-slate-100'
 
 /** One page of the incident list: number and title, severity, status, owner, SLA, dates. */
-export function IncidentTable({ rows }: { rows: IncidentRow[] }) {
+export function IncidentTable({
+  rows,
+  customColumns = [],
+}: {
+  rows: IncidentRow[]
+  /** Custom fields shown as columns (`col=<key>`), in the fields' order. */
+  customColumns?: ReadonlyArray<{ key: string; label: string }>
+}) {
   const memo = useMarkupMemo()
   const followLinks = useFollowPlainLinks((link) => link.pathname.startsWith('/incidents/'))
   return (
@@ -24,6 +31,7 @@ export function IncidentTable({ rows }: { rows: IncidentRow[] }) {
             'Status',
             'Service',
             'Commander',
+            ...customColumns.map((c) => c.label),
             'SLA',
             'Declared',
             'Age',
@@ -83,6 +91,11 @@ function Row({ r }: { r: IncidentRow }) {
       </td>
       <td className="px-3 py-2">{r.serviceName ?? '—'}</td>
       <td className="px-3 py-2">{r.commanderName ?? '—'}</td>
+      {r.custom.map((text, k) => (
+        <td key={k} className="px-3 py-2 break-words" data-custom-column>
+          {text ?? '—'}
+        </td>
+      ))}
       <td className="px-3 py-2 text-xs" data-testid="sla">
         {r.sla ? (
           <span className="flex flex-col items-start gap-0.5">

@@ -1,6 +1,8 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import type { Member } from '~/domain/access/guard.server'
 import { listMembers } from '~/domain/access/members.server'
+import { customFieldDefinitions } from '~/domain/custom-fields/custom-field-definitions.server'
+import { customFieldListView } from '~/domain/custom-fields/custom-field-list'
 import { slaClock, worstState, type SlaTimes } from '~/domain/sla/clock'
 import { SLA_TARGET_LABELS, type SeverityTargets } from '~/domain/sla/policy'
 import { formatDuration, formatInZone, utcTitle } from '~/utils/time'
@@ -16,11 +18,17 @@ type Viewer = Pick<Member, 'user' | 'organization'>
  */
 export async function incidentListPageView(orm: MikroORM, member: Viewer, url: URL, now: Date) {
   const filters = parseIncidentFilters(url.searchParams)
-  const [page, catalogs, members] = await Promise.all([
+  const [page, catalogs, members, fields] = await Promise.all([
     listIncidents(orm, member.organization.id, member.user.id, filters),
     getCatalogs(orm, member.organization.id),
     listMembers(orm, member.organization.id),
+    customFieldDefinitions(orm, member.organization.id),
   ])
+  const custom = customFieldListView(
+    fields,
+    filters,
+    members.map((m) => ({ id: m.userId, name: m.displayName, active: m.active })),
+  )
   const timeZone = member.organization.timezone
   const nextParams = new URLSearchParams(url.searchParams)
   if (page.next) nextParams.set('after', page.next)
@@ -41,7 +49,13 @@ export async function incidentListPageView(orm: MikroORM, member: Viewer, url: U
       declared: formatInZone(r.declaredAt, timeZone),
       declaredUtc: utcTitle(r.declaredAt),
       age: formatDuration(now.getTime() - new Date(r.impactStartedAt).getTime()),
+      custom: custom.cells(r.customFields),
     })),
+    customFields: {
+      filters: custom.filters,
+      columnChoices: custom.columnChoices,
+      columns: custom.columns,
+    },
     nextUrl: page.next ? `/incidents?${nextParams.toString()}` : null,
     firstUrl: filters.after ? `/incidents?${firstParams.toString()}` : null,
     services: catalogs.services,

@@ -1,6 +1,8 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import * as z from 'zod'
 import { readScope } from '../../../db/tenant'
+import { customFieldFilterClauses } from '~/domain/custom-fields/custom-field-filters.server'
+import type { CustomFieldValues } from '~/domain/custom-fields/custom-field-values'
 import type { SlaTimes } from '~/domain/sla/clock'
 import type { SeverityTargets, SlaTargets } from '~/domain/sla/policy'
 import { OPEN_STATUSES } from './lifecycle'
@@ -27,16 +29,24 @@ export const incidentFilterSchema = z.object({
   to: z.iso.date().optional().catch(undefined),
   /** Only private (`true`) or only public (`false`) incidents. */
   private: z.enum(['true', 'false']).optional().catch(undefined),
+  /** Custom field filters, `cf.<key>=<option id or user id>`. */
+  cf: z.record(z.string().max(40), z.string().max(100)).optional().catch(undefined),
+  /** Custom fields shown as columns, by key. */
+  col: list(z.string().max(40)).optional().catch(undefined),
   after: z.string().max(200).optional().catch(undefined),
 })
 export type IncidentFilters = z.infer<typeof incidentFilterSchema>
 
 export function parseIncidentFilters(searchParams: URLSearchParams): IncidentFilters {
-  const raw: Record<string, string | string[]> = {}
+  const raw: Record<string, unknown> = {}
+  const cf: Record<string, string> = {}
   for (const key of new Set(searchParams.keys())) {
     const values = searchParams.getAll(key).filter((v) => v !== '')
-    if (values.length) raw[key] = key === 'status' || key === 'severity' ? values : values[0]!
+    if (!values.length) continue
+    if (key.startsWith('cf.')) cf[key.slice(3)] = values[0]!
+    else raw[key] = ['status', 'severity', 'col'].includes(key) ? values : values[0]!
   }
+  if (Object.keys(cf).length) raw.cf = cf
   const parsed = incidentFilterSchema.safeParse(raw)
   return parsed.success ? parsed.data : incidentFilterSchema.parse({})
 }
@@ -86,6 +96,8 @@ export interface IncidentListRow {
   typeName: string | null
   commanderName: string | null
   assigneeCount: number
+  /** Custom field values by field id. */
+  customFields: CustomFieldValues
   /** Private (decision 037): listed only to those who may see it. */
   private: boolean
   declaredAt: string
@@ -156,6 +168,11 @@ export async function listIncidents(
       where.push(matched.sql)
       params.push(...matched.params)
     }
+    if (filters.cf) {
+      const custom = await customFieldFilterClauses(em, organizationId, filters.cf)
+      where.push(...custom.sql)
+      params.push(...custom.params)
+    }
     params.push(pageSize + 1)
     const rows = await em.execute<
       Array<{
@@ -175,11 +192,12 @@ export async function listIncidents(
         resolved_at: Date | null
         sla_targets: SlaTargets | null
         private: boolean
+        custom_fields: CustomFieldValues | null
       }>
     >(
       `select i.id, i.number, i.title, i.severity, i.status, s.name as service_name, t.name as type_name,
               u.display_name as commander_name, cardinality(i.assignee_ids) as assignee_count,
-              i.private, i.declared_at, i.impact_started_at, i.acknowledged_at, i.mitigated_at, i.resolved_at,
+              i.private, i.custom_fields, i.declared_at, i.impact_started_at, i.acknowledged_at, i.mitigated_at, i.resolved_at,
               p.targets as sla_targets
          from incident i
          left join sla_policy p on p.id = i.sla_policy_id
@@ -202,6 +220,7 @@ export async function listIncidents(
       commanderName: r.commander_name,
       assigneeCount: Number(r.assignee_count),
       private: Boolean(r.private),
+      customFields: r.custom_fields ?? {},
       declaredAt: new Date(r.declared_at).toISOString(),
       impactStartedAt: new Date(r.impact_started_at).toISOString(),
       sla: r.sla_targets
