@@ -26,6 +26,8 @@ import {
   removeRelatedLink,
   undoReclassification,
 } from '~/domain/incident/reclassification.server'
+import { relayEvents } from '~/domain/notify/fanout.server'
+import { silentLogger } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
 import { addMember, eventCount, loadIncident, type TestMember } from '../support/incidents'
 
@@ -540,5 +542,57 @@ describe('the metric counting rule', () => {
 
     await undoReclassification(db.orm, manager, declined, { reason: 'It was real' })
     expect(await figures()).toMatchObject({ incidents: 3, open: 1 })
+  })
+})
+
+describe('incident roles in notifications', () => {
+  const relay = () =>
+    relayEvents({ orm: db.orm, boss: db.boss, logger: silentLogger, appUrl: 'https://if.example' })
+  const mailTo = (organizationId: string, email: string) =>
+    db.query<{ subject: string; body_text: string }>(
+      `select subject, body_text from email_outbox
+        where organization_id = $1 and to_address = $2 order by created_at`,
+      [organizationId, email],
+    )
+
+  it('tells a member they took a role, sends holders what assignees get, and names the holders', async () => {
+    const { organizationId, manager, engineer } = await organization('Mail Org')
+    const number = await declare(manager)
+    const [lead] = (await listIncidentRoles(db.orm, organizationId)).filter(
+      (r) => r.key === 'communications_lead',
+    )
+    await assignIncidentRoles(db.orm, manager, number, {
+      holders: { [lead!.id]: engineer.user.id },
+    })
+    await relay()
+    const told = await mailTo(organizationId, engineer.user.email)
+    expect(told).toHaveLength(1)
+    expect(told[0]!.subject).toContain(`is now Communications lead`)
+    expect(told[0]!.body_text).toContain(
+      'You get this e-mail because: you were made Communications lead of this incident',
+    )
+
+    // A reopening goes to the commander, the assignees and the role holders, naming the holders.
+    await transitionIncident(db.orm, manager, number, { action: 'start-investigating' })
+    await transitionIncident(db.orm, manager, number, { action: 'mark-mitigated' })
+    await transitionIncident(db.orm, manager, number, { action: 'mark-resolved' })
+    await transitionIncident(db.orm, manager, number, { action: 'reopen', reason: 'Back again' })
+    await relay()
+    const reopened = (await mailTo(organizationId, engineer.user.email)).at(-1)!
+    expect(reopened.subject).toContain('reopened')
+    expect(reopened.body_text).toContain(
+      'You get this e-mail because: you are Communications lead of this incident',
+    )
+    expect(reopened.body_text).toContain(
+      `Roles: Communications lead: ${engineer.user.displayName}.`,
+    )
+
+    // Once they leave the role, they hear no more than anyone else.
+    await assignIncidentRoles(db.orm, manager, number, { holders: { [lead!.id]: null } })
+    await transitionIncident(db.orm, manager, number, { action: 'mark-mitigated' })
+    await transitionIncident(db.orm, manager, number, { action: 'mark-resolved' })
+    await transitionIncident(db.orm, manager, number, { action: 'reopen', reason: 'And again' })
+    await relay()
+    expect(await mailTo(organizationId, engineer.user.email)).toHaveLength(2)
   })
 })

@@ -19,6 +19,7 @@ import {
   transitionIncident,
 } from '~/domain/incident/incident-service.server'
 import { relayEvents } from '~/domain/notify/fanout.server'
+import { assignIncidentRoles, listIncidentRoles } from '~/domain/incident/incident-roles.server'
 import type { TransitionAction } from '~/domain/incident/lifecycle'
 import { sealSecret } from '~/utils/secret-box.server'
 import { IncidentEventSchema, IncidentSchema } from '../../db/entities/incident'
@@ -243,6 +244,35 @@ describe('channel per incident', () => {
     expect(member!.slack_user_id).toBe('UCOMMANDER')
     expect((await deliveries(org, id)).map((d) => [d.kind, d.status])).toEqual([
       ['channel', 'delivered'],
+    ])
+  })
+
+  it('invites incident-role holders: with the channel, and when they take a role later', async () => {
+    const org = await newOrg()
+    const lead = await person(org, 'manager', 'ULEAD')
+    const scribe = await person(org, 'engineer', 'USCRIBE')
+    const roles = await listIncidentRoles(db.orm, org.id)
+    const role = (key: string) => roles.find((r) => r.key === key)!.id
+    // A role taken before the first delivery: its holder is invited with the channel.
+    const first = await declare(org, 'Checkout errors', null)
+    await assignIncidentRoles(db.orm, org.admin, first.number, {
+      holders: { [role('communications_lead')]: lead.user.id },
+    })
+    expect(await sync(org)).not.toContain('failed')
+    const firstChannel = await channelOf(org, first.id)
+    expect(slack.channels.get(firstChannel!.channel_id)!.members).toEqual([
+      DOUBLE_BOT_USER_ID,
+      'ULEAD',
+    ])
+    // A role taken once the channel exists: its holder joins then.
+    await assignIncidentRoles(db.orm, org.admin, first.number, {
+      holders: { [role('scribe')]: scribe.user.id },
+    })
+    expect(await sync(org)).not.toContain('failed')
+    expect(slack.channels.get(firstChannel!.channel_id)!.members).toEqual([
+      DOUBLE_BOT_USER_ID,
+      'ULEAD',
+      'USCRIBE',
     ])
   })
 

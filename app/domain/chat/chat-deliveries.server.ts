@@ -20,8 +20,12 @@ import { sendJobs, type JobToSend, type PgBoss } from '~/queue/send.server'
 export type SlackKind = 'channel' | 'entry' | 'summary' | 'archive'
 export type ChatKind = SlackKind | 'card'
 
-/** Events that change what the summary message shows: status, severity, commander, title, SLA. */
+/**
+ * Events that change what the summary message shows (status, severity, commander, title, SLA) or
+ * who is invited to the channel (incident roles).
+ */
 const SUMMARY_EVENTS = new Set<string>([
+  'incident.role_assigned',
   'incident.status_changed',
   'incident.severity_changed',
   'incident.escalated',

@@ -4,6 +4,7 @@ import type { Incident } from '../../../db/entities/incident'
 import type { Organization } from '../../../db/entities/organization'
 import { queueEmail } from '~/domain/email/outbox.server'
 import type { StoredEvent } from '~/domain/incident/events'
+import type { RoleHolder } from '~/domain/incident/incident-roles.server'
 import { STATUS_LABELS } from '~/domain/incident/vocabulary'
 import { SLA_TARGET_LABELS, formatDuration } from '~/domain/sla/policy'
 import type { PgBoss } from '~/queue/send.server'
@@ -27,8 +28,11 @@ export async function emailEvent(
     event: StoredEvent
     kind: NotificationKind
     recipients: Recipients
+    /** The incident's role holders, named in every e-mail about it. */
+    roleHolders?: readonly RoleHolder[]
   },
 ) {
+  const roleHolders = input.roleHolders ?? []
   const { incident, event, recipients } = input
   // Nobody is told about their own action.
   if (event.actorId) recipients.reasons.delete(event.actorId)
@@ -44,11 +48,22 @@ export async function emailEvent(
           ...(event.payload.commander?.from ? [event.payload.commander.from] : []),
           ...(event.payload.commander?.to ? [event.payload.commander.to] : []),
         ]
-      : []
-  const peopleIds = new Set([...userIds, ...mentioned, ...(event.actorId ? [event.actorId] : [])])
+      : event.type === 'incident.role_assigned'
+        ? [event.payload.userId, event.payload.previousUserId].filter((id): id is string => !!id)
+        : []
+  const peopleIds = new Set([
+    ...userIds,
+    ...mentioned,
+    ...roleHolders.map((h) => h.userId),
+    ...(event.actorId ? [event.actorId] : []),
+  ])
   const users = await em.find(UserSchema, { id: { $in: [...peopleIds] } })
   const people = new Map(users.map((u) => [u.id, u.displayName]))
   const { headline, details } = describeForEmail(event, input.organization.timezone, people)
+  if (roleHolders.length)
+    details.push(
+      `Roles: ${roleHolders.map((h) => `${h.roleName}: ${people.get(h.userId) ?? 'a former member'}`).join('; ')}.`,
+    )
   for (const user of users) {
     const reasons = recipients.reasons.get(user.id)
     if (!reasons || !active.has(user.id)) continue
@@ -136,6 +151,11 @@ function describeForEmail(
       return {
         headline: `escalated to ${event.payload.to} by ${who(event.actorId)}`,
         details: [`Reason: ${event.payload.reason}`],
+      }
+    case 'incident.role_assigned':
+      return {
+        headline: `${who(event.payload.userId)} is now ${event.payload.roleName}`,
+        details: [`Changed by ${who(event.actorId)}.`],
       }
     default:
       return { headline: event.type, details: [] }

@@ -5,6 +5,7 @@ import { enterOrganization, inScope } from '../../../db/tenant'
 import { queueChatDeliveries } from '~/domain/chat/chat-deliveries.server'
 import { fireEscalationRules } from '~/domain/escalation/fire.server'
 import { toStoredEvent } from '~/domain/incident/event-store.server'
+import { incidentRoleHolders } from '~/domain/incident/incident-roles.server'
 import { usersWhoSee } from '~/domain/incident/visibility.server'
 import type { PgBoss } from '~/queue/send.server'
 import type { Logger } from '~/utils/logger.server'
@@ -111,7 +112,8 @@ async function fanOutEvent(em: EntityManager, deps: FanoutDeps, row: OutboxRow) 
   const organization = await em.findOneOrFail(OrganizationSchema, { id: incident.organizationId })
 
   const recipients = new Recipients()
-  const kind = defaultRecipients(event, incident, recipients)
+  const roleHolders = await incidentRoleHolders(em, incident.id)
+  const kind = defaultRecipients(event, incident, recipients, roleHolders)
   const webhookTargets = new Map<string, string>()
   await fireEscalationRules(em, incident, event, { recipients, webhookTargets }, now)
 
@@ -121,10 +123,12 @@ async function fanOutEvent(em: EntityManager, deps: FanoutDeps, row: OutboxRow) 
     const seeing = await usersWhoSee(em, incident, recipients.reasons.keys())
     for (const userId of [...recipients.reasons.keys()])
       if (!seeing.has(userId)) recipients.reasons.delete(userId)
-    if (kind) await emailEvent(em, deps, { incident, organization, event, kind, recipients })
+    if (kind)
+      await emailEvent(em, deps, { incident, organization, event, kind, recipients, roleHolders })
     return
   }
-  if (kind) await emailEvent(em, deps, { incident, organization, event, kind, recipients })
+  if (kind)
+    await emailEvent(em, deps, { incident, organization, event, kind, recipients, roleHolders })
   await deliverEventToWebhooks(em, deps, { incident, organization, event, webhookTargets })
   await queueChatDeliveries(em, deps.boss, { incident, event })
 }

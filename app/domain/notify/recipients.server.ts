@@ -3,6 +3,7 @@ import { MembershipSchema } from '../../../db/entities/access'
 import type { Incident } from '../../../db/entities/incident'
 import type { RecipientGroup } from '~/domain/escalation/rules'
 import type { StoredEvent } from '~/domain/incident/events'
+import type { RoleHolder } from '~/domain/incident/incident-roles.server'
 import type { NotificationKind } from './kinds'
 
 /** Who gets an e-mail about an event, and why. */
@@ -16,15 +17,20 @@ export class Recipients {
   }
 }
 
-/** People an event concerns without any rule: returns the e-mail kind, or null for none. */
+/**
+ * People an event concerns without any rule: returns the e-mail kind, or null for none. Incident
+ * role holders (Communications lead, Scribe …) hear what assignees hear.
+ */
 export function defaultRecipients(
   event: StoredEvent,
   incident: Incident,
   recipients: Recipients,
+  roleHolders: readonly RoleHolder[] = [],
 ): NotificationKind | null {
   const workers = () => {
     recipients.add(incident.commanderId, 'you command this incident')
     for (const id of incident.assigneeIds) recipients.add(id, 'you are assigned to this incident')
+    for (const h of roleHolders) recipients.add(h.userId, `you are ${h.roleName} of this incident`)
   }
   switch (event.type) {
     case 'incident.declared':
@@ -50,6 +56,13 @@ export function defaultRecipients(
     case 'incident.escalated':
       if (event.payload.commander?.to)
         recipients.add(event.payload.commander.to, 'you took command of this incident')
+      return 'incident.assigned'
+    case 'incident.role_assigned':
+      if (!event.payload.userId) return null
+      recipients.add(
+        event.payload.userId,
+        `you were made ${event.payload.roleName} of this incident`,
+      )
       return 'incident.assigned'
     default:
       return null

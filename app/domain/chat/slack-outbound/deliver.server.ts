@@ -9,6 +9,7 @@ import { memberNames } from '~/domain/access/member-names.server'
 import { personNamer } from '~/domain/access/person-name'
 import { describeEvent } from '~/domain/incident/describe-event.server'
 import { toStoredEvent } from '~/domain/incident/event-store.server'
+import { incidentRoleHolders } from '~/domain/incident/incident-roles.server'
 import { formatEvidenceBytes } from '~/utils/format-bytes'
 import { incidentChannelName } from './channel-name'
 import { entryMessage, entrySource, isSystemSignal, SIGNALS_PARENT_TEXT } from './entry-message'
@@ -108,8 +109,8 @@ export async function deliverSlack(
 /**
  * The declaration: the incident's channel (made once: an existing row is reused, and a channel an
  * earlier attempt made before it could store it is found again among the bot's own channels), the
- * commander and assignees invited, the summary posted (or, on a retry after it was posted,
- * updated).
+ * commander, assignees and incident-role holders invited, the summary posted (or, on a retry
+ * after it was posted, updated).
  */
 async function deliverChannel(context: SlackStepContext): Promise<StepOutcome> {
   const loaded = await context.inOrganization((em) =>
@@ -142,9 +143,16 @@ async function deliverChannel(context: SlackStepContext): Promise<StepOutcome> {
     await invitePeople(context, channel.channel_id, [
       ...(incident.commanderId ? [incident.commanderId] : []),
       ...incident.assigneeIds,
+      ...(await roleHolderIds(context)),
     ])
   await postOrUpdateSummary(context, channel)
   return 'delivered'
+}
+
+/** Members holding an incident role (Communications lead, Scribe …) on the incident. */
+async function roleHolderIds(context: SlackStepContext) {
+  const holders = await context.inOrganization((em) => incidentRoleHolders(em, context.incidentId))
+  return holders.map((h) => h.userId)
 }
 
 async function joinSharedChannel(context: SlackStepContext) {
@@ -262,9 +270,11 @@ async function deliverSummary(context: SlackStepContext, eventSeq: number): Prom
     })
     return event?.type ?? null
   })
-  // A new commander or assignee joins the channel too.
+  // A new commander, assignee or role holder joins the channel too.
   if (
-    (type === 'incident.assignment_changed' || type === 'incident.escalated') &&
+    (type === 'incident.assignment_changed' ||
+      type === 'incident.escalated' ||
+      type === 'incident.role_assigned') &&
     !isShared(context, channel)
   ) {
     const people = await context.inOrganization((em) =>
@@ -277,6 +287,7 @@ async function deliverSummary(context: SlackStepContext, eventSeq: number): Prom
       await invitePeople(context, channel.channel_id, [
         ...(people.commanderId ? [people.commanderId] : []),
         ...people.assigneeIds,
+        ...(await roleHolderIds(context)),
       ])
   }
   await postOrUpdateSummary(context, channel)
