@@ -22,9 +22,11 @@ const POSTMORTEM_CHILD_TABLES = ['postmortem_revision', 'postmortem_draft']
  *   user hides, never reveals. `app.user_id` is not reused: it opens the user's memberships
  *   across organizations, which acting for them in one organization must not.
  * - `incidentflow_can_see_incident(…)` says whether the current unit of work may see an incident
- *   from the row's own columns, so the common case (not private) costs no lookup: system work,
- *   the commander, an assignee, an explicit viewer, an admin of the organization. Migration 0021
- *   replaces it to add incident-role holders. Plain SQL and stable, so the planner inlines it.
+ *   from the row's own columns: not private, system work, the commander, an assignee, an explicit
+ *   viewer, an admin of the organization. Migration 0021 replaces it to add incident-role holders.
+ *   Its `exists` subqueries keep PostgreSQL from inlining it, and a call per row costs ~25 µs, so
+ *   the `incident` policy tests `not private` and the system setting itself first: a public row
+ *   (almost all of them) never calls it (decision 037 has the figures).
  * - The `incident` policy reads through it; the tables that carry an incident's text (events,
  *   the rendered timeline, evidence, postmortems and their revisions and drafts, action items)
  *   hide rows whose incident the unit of work cannot see, with an `exists` on `incident` (whose
@@ -87,7 +89,9 @@ export class Migration0020PrivateIncidents extends Migration {
     this.addSql(`
       create policy incident_tenant on incident
         using (organization_id = incidentflow_org()
-               and incidentflow_can_see_incident(organization_id, id, private, commander_id, assignee_ids))
+               and (not private
+                    or incidentflow_all_incidents()
+                    or incidentflow_can_see_incident(organization_id, id, private, commander_id, assignee_ids)))
         with check (organization_id = incidentflow_org())`)
 
     for (const table of INCIDENT_CHILD_TABLES) {

@@ -130,6 +130,12 @@ export const PAGE_CHECKS: PageCheck[] = [
   },
   {
     viewer: 'admin',
+    route: 'incidents.$number_.visibility',
+    name: 'who sees an incident',
+    path: (seed) => `${incident('Investigating')(seed)}/visibility`,
+  },
+  {
+    viewer: 'admin',
     route: 'incidents.$number_.postmortem_.print',
     name: 'postmortem, printable',
     path: (seed) => `${postmortem(seed)}/print`,

@@ -295,8 +295,9 @@ export const ROUTES: RouteSpec[] = [
       'serviceId',
       'incidentTypeId',
       'impactStartedAt',
+      'private',
     ],
-    query: ['status', 'severity', 'q', 'from', 'to', 'limit', 'cursor', 'service'],
+    query: ['status', 'severity', 'q', 'from', 'to', 'limit', 'cursor', 'service', 'private'],
   },
   {
     file: 'api.v1.openapi[.]json.ts',
@@ -372,6 +373,14 @@ export const ROUTES: RouteSpec[] = [
     fields: ['title', 'status', 'body', 'component.00000000-0000-4000-8000-000000000000'],
   },
   {
+    file: 'incidents.$number_.visibility.tsx',
+    path: `${INCIDENT}/visibility`,
+    kind: 'page',
+    methods: ['GET', 'POST'],
+    intents: ['visibility', 'add-viewer', 'remove-viewer'],
+    fields: ['version', 'private', 'reason', 'userId'],
+  },
+  {
     file: 'incidents.$number_.postmortem.tsx',
     path: `${INCIDENT}/postmortem`,
     kind: 'page',
@@ -437,6 +446,7 @@ export const ROUTES: RouteSpec[] = [
       'incidentTypeId',
       'summary',
       'impactStartedAt',
+      'private',
     ],
   },
   {
