@@ -21,6 +21,7 @@ import { Migration0020PrivateIncidents } from './0020-private-incidents'
 import { Migration0021ReclassificationAndRoles } from './0021-reclassification-and-roles'
 import { Migration0022CustomFields } from './0022-custom-fields'
 import { Migration0023StatusPage } from './0023-status-page'
+import { Migration0024SweepWriteCosts } from './0024-sweep-write-costs'
 
 /**
  * Every migration, in order. Listed explicitly (rather than discovered from the folder) so the
@@ -49,4 +50,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0021-reclassification-and-roles', class: Migration0021ReclassificationAndRoles },
   { name: '0022-custom-fields', class: Migration0022CustomFields },
   { name: '0023-status-page', class: Migration0023StatusPage },
+  { name: '0024-sweep-write-costs', class: Migration0024SweepWriteCosts },
 ]

@@ -25,6 +25,8 @@ import { IncidentSchema } from '../../db/entities/incident'
 import { SlaPolicySchema } from '../../db/entities/sla'
 import { initORM } from '../../db/orm'
 import { relayEvents } from '~/domain/notify/fanout.server'
+import { loadDashboard } from '~/domain/analytics/analytics.server'
+import { parseAnalyticsFilters } from '~/domain/analytics/filters'
 import { setUpTestDatabase, type TestDatabase } from '../support/database'
 import { addMember, type TestMember } from '../support/incidents'
 
@@ -483,6 +485,24 @@ describe('sweepSla', () => {
     expect(await outboxOf(a.id)).toEqual([1, 2, 3, 4, 5])
     expect(await outboxOf(b.id)).toEqual([1, 2])
     expect((await verifyOrganization(db.orm, organizationId)).ok).toBe(true)
+  })
+
+  it('refuses a timeline entry whose event does not exist', async () => {
+    const start = epoch()
+    const { engineer, organizationId } = await team()
+    const incident = await declare(engineer, start)
+    await expect(
+      db.inOrg(
+        (em) =>
+          em.execute(
+            `insert into incident_timeline_entry (organization_id, incident_id, seq, run_start)
+             values (?, ?, 2, 2)`,
+            [organizationId, incident.id],
+          ),
+        organizationId,
+      ),
+    ).rejects.toThrow(/incident_timeline_entry_event_fkey/)
+    expect(await timelineEntries([incident.id])).toHaveLength(1)
   })
 
   it('gives only the breach when the first sweep comes after the due time', async () => {
@@ -958,6 +978,57 @@ describe('the event relay after sweeps', () => {
         .sort(),
     ).toEqual([commander.user.email, crew.manager.user.email, commander.user.email].sort())
     expect(later).toHaveLength(6 + 2) // mitigate breached and resolve at risk, to the commander
+  })
+
+  it('leaves a breach’s analytics fact to the relay, the dashboard counting the breach meanwhile', async () => {
+    const start = epoch()
+    const crew = await team(TARGETS, 'Breach facts org', relayDb)
+    const incident = await declare(crew.engineer, start, 'SEV-1', 'Search is slow', { on: relayDb })
+    await drain()
+    const factOf = () =>
+      relayDb.inOrg(async (em) => {
+        const [row] = await em.execute<Array<{ record: string }>>(
+          `select encode(record, 'hex') as record from analytics_fact where incident_id = ?`,
+          [incident.id],
+        )
+        return row!.record
+      }, crew.organizationId)
+    const now = after(start, 90)
+    const day = start.toISOString().slice(0, 10)
+    const acknowledge = async () => {
+      const dashboard = await loadDashboard(
+        relayDb.orm,
+        crew.organizationId,
+        parseAnalyticsFilters(
+          new URLSearchParams(`period=custom&from=${day}&to=${day}`),
+          'UTC',
+          now,
+        ),
+        now,
+      )
+      return dashboard.slaCompliance.find(
+        (c) => c.target === 'acknowledge' && c.severity === 'SEV-1',
+      )
+    }
+
+    const declared = await factOf()
+    expect(await sweepSla(relayDb.orm, after(start, 60))).toMatchObject({ breaches: 1 })
+    // The sweep's transaction did not refresh the fact; the dashboard counts the breach anyway
+    // (the target is past due and not reached).
+    expect(await factOf()).toBe(declared)
+    expect(await acknowledge()).toMatchObject({ met: 0, breached: 1 })
+
+    // The relay's fan-out of the breach brings the fact up to date: it changes, and is what a
+    // full refresh computes from the incident and its recorded breaches.
+    await drain()
+    const relayed = await factOf()
+    expect(relayed).not.toBe(declared)
+    await relayDb.inOrg(
+      (em) => em.execute(`select analytics_refresh(array[?]::uuid[])`, [incident.id]),
+      crew.organizationId,
+    )
+    expect(await factOf()).toBe(relayed)
+    expect(await acknowledge()).toMatchObject({ met: 0, breached: 1 })
   })
 
   it('sends nothing for a declaration that rolled back', async () => {

@@ -2,6 +2,7 @@ import { LockMode, type EntityManager, type MikroORM } from '@mikro-orm/postgres
 import { IncidentEventSchema, IncidentSchema } from '../../../db/entities/incident'
 import { OrganizationSchema } from '../../../db/entities/organization'
 import { enterOrganization, inScope } from '../../../db/tenant'
+import { refreshBreachFact } from '~/domain/analytics/breach-facts.server'
 import { queueChatDeliveries } from '~/domain/chat/chat-deliveries.server'
 import { fireEscalationRules } from '~/domain/escalation/fire.server'
 import { toStoredEvent } from '~/domain/incident/event-store.server'
@@ -94,7 +95,10 @@ async function relayOne(deps: FanoutDeps): Promise<'done' | 'failed' | 'empty'> 
   }
 }
 
-/** One event: the people it concerns, the rules it fires, then its e-mails, webhooks and chats. */
+/**
+ * One event: the people it concerns, the rules it fires, a breach's analytics fact, then its
+ * e-mails, webhooks and chats.
+ */
 async function fanOutEvent(em: EntityManager, deps: FanoutDeps, row: OutboxRow) {
   const now = deps.now?.() ?? clockNow()
   const incident = await em.findOne(
@@ -116,6 +120,7 @@ async function fanOutEvent(em: EntityManager, deps: FanoutDeps, row: OutboxRow) 
   const kind = defaultRecipients(event, incident, recipients, roleHolders)
   const webhookTargets = new Map<string, string>()
   await fireEscalationRules(em, incident, event, { recipients, webhookTargets }, now)
+  await refreshBreachFact(em, event)
 
   if (incident.private) {
     // A private incident (decision 037), as it is now: e-mails only to those who may see it, and
