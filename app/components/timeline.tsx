@@ -165,17 +165,12 @@ function TimelineItem({
 }) {
   return (
     <li id={`event-${entry.seq}`} data-event-type={entry.type}>
-      <div className="flex flex-wrap items-baseline justify-between gap-2 text-sm">
+      <div className="entry-head">
         <p>
-          <span className="font-semibold text-slate-900">{entry.actor}</span>{' '}
-          <span>{entry.summary}</span>
+          <span className="entry-actor">{entry.actor}</span> <span>{entry.summary}</span>
         </p>
-        <p className="text-xs text-slate-500">
-          <a
-            href={`#event-${entry.seq}`}
-            className="mr-2 font-mono"
-            title={`SHA-256 ${entry.hash}`}
-          >
+        <p className="entry-meta">
+          <a href={`#event-${entry.seq}`} className="entry-seq" title={`SHA-256 ${entry.hash}`}>
             {`#${entry.seq}`}
           </a>
           <time dateTime={entry.atIso} title={utcTitle(entry.atIso)}>
@@ -189,7 +184,7 @@ function TimelineItem({
       {entry.run ? <RunNote entry={entry} run={entry.run} path={path} /> : null}
       {entry.html ? (
         <div
-          className={`markdown mt-2 text-sm break-words ${entry.supersededBy ? 'text-slate-500 line-through' : ''}`}
+          className={`markdown entry-text${entry.supersededBy ? ' text-slate-500 line-through' : ''}`}
           dangerouslySetInnerHTML={{ __html: entry.html }}
         />
       ) : null}
@@ -228,7 +223,7 @@ function TimelineItem({
             // One form per comment would make a long timeline's page several times larger: the
             // form is rendered for the comment the reader asks to correct.
             <a
-              className="mt-2 block w-fit text-sm text-slate-600 underline"
+              className="entry-fix"
               data-no-print
               href={entryHref({ path, query }, `correct=${entry.seq}`, `correct-${entry.seq}`)}
             >
