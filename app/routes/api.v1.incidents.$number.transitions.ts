@@ -17,6 +17,7 @@ export const action = incidentPost(
         action: input.action,
         reason: input.reason ?? null,
         version: input.version,
+        customFields: input.customFields,
       })
     } catch (error) {
       // A step the lifecycle does not allow from here is refused without naming a field.

@@ -42,6 +42,7 @@ export const action = apiRoute(async ({ request, context }: ActionFunctionArgs) 
     incidentTypeId: input.incidentTypeId ?? null,
     impactStartedAt: input.impactStartedAt ? new Date(input.impactStartedAt) : null,
     private: input.private ?? false,
+    customFields: input.customFields ?? {},
   })
   const detail = await requireIncidentDetail(context.orm, actor, declared.number)
   const body = toApiIncident(detail, actor, context.env.APP_URL)

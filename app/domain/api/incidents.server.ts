@@ -1,5 +1,10 @@
 import type { MikroORM } from '@mikro-orm/postgresql'
 import { memberName } from '~/domain/access/person-name'
+import { customFieldDefinitions } from '~/domain/custom-fields/custom-field-definitions.server'
+import {
+  customFieldsByKey,
+  type CustomFieldDefinition,
+} from '~/domain/custom-fields/custom-field-values'
 import { describeEvent } from '~/domain/incident/describe-event.server'
 import { GENESIS_HASH, type StoredEvent } from '~/domain/incident/events'
 import {
@@ -89,6 +94,7 @@ export function toApiIncident(
     closedAt: iso(i.closedAt),
     version: i.version,
     nextActions: nextSteps(i.status, actorFor(actor, i)).map((t) => t.action),
+    customFields: customFieldsByKey(detail.customFieldDefinitions, i.customFields),
     links: incidentLinks(appUrl, i.number),
   }
 }
@@ -120,7 +126,11 @@ export function toApiTimeline(detail: IncidentDetail, actor: ApiActor, appUrl: s
   }
 }
 
-function toApiSummary(row: IncidentListRow, appUrl: string) {
+function toApiSummary(
+  row: IncidentListRow,
+  appUrl: string,
+  fields: readonly CustomFieldDefinition[],
+) {
   return {
     id: `INC-${row.number}`,
     number: row.number,
@@ -134,6 +144,7 @@ function toApiSummary(row: IncidentListRow, appUrl: string) {
     private: row.private,
     declaredAt: row.declaredAt,
     impactStartedAt: row.impactStartedAt,
+    customFields: customFieldsByKey(fields, row.customFields),
     links: incidentLinks(appUrl, row.number),
   }
 }
@@ -172,6 +183,7 @@ export async function listApiIncidents(
     private: query.private,
     after: query.cursor,
   }
+  const fields = await customFieldDefinitions(orm, actor.organization.id)
   const page = await listIncidents(
     orm,
     actor.organization.id,
@@ -186,7 +198,7 @@ export async function listApiIncidents(
     next = url.toString()
   }
   return {
-    data: page.rows.map((row) => toApiSummary(row, appUrl)),
+    data: page.rows.map((row) => toApiSummary(row, appUrl, fields)),
     nextCursor: page.next,
     links: { next },
   }

@@ -208,6 +208,34 @@ function build(serverUrl: string) {
           },
         },
       },
+      '/incidents/{number}/custom-fields': {
+        post: {
+          operationId: 'setCustomFields',
+          tags: ['Incidents'],
+          summary: 'Set custom field values',
+          description:
+            'Sets the values named by field key (null or "" clears); each change is a timeline entry. Those who may work the incident, managers and admins may. A value the incident’s status requires cannot be cleared; invalid values answer `validation_failed` with `customFields.<key>` in `fields`, and nothing is changed.',
+          parameters: [numberParameter],
+          requestBody: body('CustomFieldsRequest'),
+          responses: {
+            '200': json('Incident', 'The incident with its new values.'),
+            ...errorResponses([...WRITE_ERRORS, 'not_found', 'conflict']),
+          },
+        },
+      },
+      '/custom-fields': {
+        get: {
+          operationId: 'listCustomFields',
+          tags: ['Incidents'],
+          summary: 'List the custom fields',
+          description:
+            'The keys, kinds, options and requirements of the organization’s active custom fields: what `customFields` holds and accepts.',
+          responses: {
+            '200': json('CustomFieldDefinitionList', 'The active custom fields, in order.'),
+            ...errorResponses(READ_ERRORS),
+          },
+        },
+      },
       '/incidents/{number}/timeline': {
         get: {
           operationId: 'getTimeline',

@@ -111,6 +111,45 @@ export const IncidentLinksSchema = z
   })
   .register(responseSchemas, { id: 'IncidentLinks' })
 
+const customFieldValue = z
+  .union([z.string(), z.number(), z.array(z.string())])
+  .nullable()
+  .describe(
+    'Text, number and date (YYYY-MM-DD) fields: the value; single choice: the option id; multiple choice: option ids; member: the user id. Null when not set.',
+  )
+
+export const CustomFieldValuesSchema = z
+  .record(z.string(), customFieldValue)
+  .describe(
+    'The organization’s active custom fields by key (see GET /custom-fields), null where not set.',
+  )
+  .register(responseSchemas, { id: 'CustomFieldValues' })
+
+export const CustomFieldDefinitionSchema = z
+  .object({
+    key: z.string().describe('How requests and responses name the field; never changes.'),
+    label: z.string(),
+    helpText: z.string(),
+    kind: z.enum(['text', 'number', 'single_choice', 'multi_choice', 'member', 'date']),
+    options: z
+      .array(z.object({ id: z.string(), label: z.string(), retired: z.boolean() }))
+      .describe('Choice fields only. A retired option is no longer accepted as a new value.'),
+    requiredFromStatus: z
+      .enum(INCIDENT_STATUSES)
+      .nullable()
+      .describe(
+        'From this status on the field must be filled (steps to it are refused until it is).',
+      ),
+  })
+  .register(responseSchemas, { id: 'CustomFieldDefinition' })
+
+export const CustomFieldDefinitionListSchema = z
+  .object({ data: z.array(CustomFieldDefinitionSchema) })
+  .register(responseSchemas, {
+    id: 'CustomFieldDefinitionList',
+    description: 'The active custom fields, in the organization’s order.',
+  })
+
 export const IncidentSummarySchema = z
   .object({
     id: incidentId,
@@ -129,6 +168,7 @@ export const IncidentSummarySchema = z
       ),
     declaredAt: timestamp,
     impactStartedAt: timestamp,
+    customFields: CustomFieldValuesSchema,
     links: IncidentLinksSchema,
   })
   .register(responseSchemas, { id: 'IncidentSummary', description: 'One row of the list.' })
@@ -182,6 +222,7 @@ export const IncidentSchema = z
     nextActions: z
       .array(z.enum(TRANSITION_ACTIONS as [TransitionAction, ...TransitionAction[]]))
       .describe('The transitions the token’s user may take now.'),
+    customFields: CustomFieldValuesSchema,
     links: IncidentLinksSchema,
   })
   .register(responseSchemas, { id: 'Incident' })
@@ -212,6 +253,19 @@ export const TimelineSchema = z
 // ---------------------------------------------------------------------------------------------
 // Requests
 // ---------------------------------------------------------------------------------------------
+
+/** Custom field values a request sets, by key; the service checks each against its field. */
+const customFieldInput = z
+  .record(
+    z.string().max(40, 'Use a field key (at most 40 characters).'),
+    z.union([z.string().max(1000), z.number(), z.array(z.string().max(100)).max(50), z.null()], {
+      error: 'Send text, a number, a list of option ids, or null.',
+    }),
+    { error: 'Send an object of field keys and values.' },
+  )
+  .describe(
+    'Values by field key (see GET /custom-fields): text, a number, a date as YYYY-MM-DD, an option id, a list of option ids, a user id; null or "" clears.',
+  )
 
 const version = z
   .number({ error: 'Send the version as a whole number.' })
@@ -252,6 +306,9 @@ export const DeclareIncidentRequestSchema = z
       .boolean({ error: 'Send true or false.' })
       .optional()
       .describe('Declare it private (see `Incident.private`); false unless given.'),
+    customFields: customFieldInput
+      .optional()
+      .describe('Fields required from Detected on must be given.'),
   })
   .superRefine((value, ctx) => {
     if (value.severity) return
@@ -288,6 +345,9 @@ export const TransitionRequestSchema = z
       .nullable()
       .optional()
       .describe('Required for reopen.'),
+    customFields: customFieldInput
+      .optional()
+      .describe('Values set with the step: the fields its status requires that are still empty.'),
     version: version.optional(),
   })
   .register(requestSchemas, { id: 'TransitionRequest' })
@@ -303,6 +363,10 @@ export const CommentRequestSchema = z
     version: version.optional(),
   })
   .register(requestSchemas, { id: 'CommentRequest' })
+
+export const CustomFieldsRequestSchema = z
+  .strictObject({ customFields: customFieldInput, version: version.optional() })
+  .register(requestSchemas, { id: 'CustomFieldsRequest' })
 
 /** The list's query parameters; `status` and `severity` repeat (or take comma-separated values). */
 export const ListIncidentsQuerySchema = z.strictObject({

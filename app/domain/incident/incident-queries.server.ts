@@ -8,6 +8,8 @@ import {
   slaPolicyVersion,
 } from '~/domain/reference/reference-data.server'
 import type { Member } from '~/domain/access/guard.server'
+import { customFieldDefinitions } from '~/domain/custom-fields/custom-field-definitions.server'
+import type { CustomFieldDefinition } from '~/domain/custom-fields/custom-field-values'
 import { can, canWorkOnIncident } from '~/domain/access/permissions'
 import { toStoredEvent } from './event-store.server'
 import type { IncidentState, StoredEvent } from './events'
@@ -64,6 +66,7 @@ export function stateOf(incident: Incident, roles: Record<string, string> = {}):
     assigneeIds: [...incident.assigneeIds].sort(),
     declaredById: incident.declaredById ?? null,
     customFields: { ...incident.customFields },
+    customFields: { ...incident.customFields },
     impactStartedAt: iso(incident.impactStartedAt),
     declaredAt: iso(incident.declaredAt),
     acknowledgedAt: isoOrNull(incident.acknowledgedAt),
@@ -92,6 +95,8 @@ export interface IncidentDetail {
   canWork: boolean
   canAssign: boolean
   canEscalate: boolean
+  /** The organization's custom fields, archived ones too (values are keyed by their ids). */
+  customFieldDefinitions: readonly CustomFieldDefinition[]
 }
 
 /** An incident's detail without its events. */
@@ -161,7 +166,8 @@ export async function getIncidentWithTimeline(
 async function readReferenceData(orm: MikroORM, organizationId: string) {
   const catalog = await referenceCatalog(orm, organizationId)
   const directory = await memberDirectory(orm, organizationId)
-  return { catalog, directory }
+  const fields = await customFieldDefinitions(orm, organizationId)
+  return { catalog, directory, fields }
 }
 
 /** The incident with its people, catalogs, SLA policy and what the member may do. */
@@ -169,7 +175,7 @@ async function overview(
   orm: MikroORM,
   member: Actorish,
   incident: Incident,
-  { catalog, directory }: Awaited<ReturnType<typeof readReferenceData>>,
+  { catalog, directory, fields }: Awaited<ReturnType<typeof readReferenceData>>,
 ): Promise<IncidentOverview> {
   const policy = incident.slaPolicyId
     ? await slaPolicyVersion(orm, member.organization.id, incident.slaPolicyId)
@@ -194,6 +200,7 @@ async function overview(
     canWork: canWork(member, incident),
     canAssign: can(member.role, 'incident.assign'),
     canEscalate: can(member.role, 'incident.escalate'),
+    customFieldDefinitions: fields,
   }
 }
 
