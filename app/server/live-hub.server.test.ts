@@ -23,6 +23,7 @@ const change = (seqs: number[], listed = true): CommittedEvents => ({
   incidentId: INCIDENT,
   number: 7,
   lastSeq: seqs.at(-1)!,
+  private: false,
   events: listed ? seqs.map((seq) => ({ seq, type: 'comment.added' })) : null,
 })
 

@@ -297,7 +297,8 @@ export class LiveHub {
   private async forward(change: CommittedEvents) {
     const targets = [
       ...(this.byIncident.get(change.incidentId) ?? []),
-      ...(this.byOrganization.get(change.organizationId) ?? []),
+      // The list and home pages of people who may not see a private incident must not hear of it.
+      ...(change.private ? [] : (this.byOrganization.get(change.organizationId) ?? [])),
     ].filter((s) => s.spec.organizationId === change.organizationId)
     if (targets.length === 0) return
     let members: Map<string, string>

@@ -12,6 +12,38 @@ const INCIDENT_CHILD_TABLES = [
 const POSTMORTEM_CHILD_TABLES = ['postmortem_revision', 'postmortem_draft']
 
 /**
+ * Migration 0019's announcement of committed events, with `p` (the incident is private) when
+ * `withPrivate`: the live hub then leaves a private incident out of the organization-wide streams.
+ */
+function announceEvents(withPrivate: boolean) {
+  return `
+    create or replace function incident_events_announce() returns trigger language plpgsql as $$
+    declare
+      r record;
+    begin
+      for r in
+        select e.organization_id, e.incident_id, max(e.seq) as last_seq, count(*) as n,
+               json_agg(json_build_array(e.seq, e.type) order by e.seq) as events
+          from new_events e
+         group by e.organization_id, e.incident_id
+      loop
+        perform pg_notify('incidentflow_events', json_build_object(
+          'o', r.organization_id,
+          'i', r.incident_id,
+          'n', (select i.number from incident i where i.id = r.incident_id),${
+            withPrivate
+              ? `
+          'p', (select i.private from incident i where i.id = r.incident_id),`
+              : ''
+          }
+          'l', r.last_seq,
+          'e', case when r.n <= 100 then r.events end)::text);
+      end loop;
+      return null;
+    end $$`
+}
+
+/**
  * Private incidents (decision 037).
  *
  * - `incident.private`, a cache of the `incident.declared` / `incident.visibility_changed`
@@ -112,9 +144,11 @@ export class Migration0020PrivateIncidents extends Migration {
                       or exists (select 1 from postmortem p where p.id = ${table}.postmortem_id)))
           with check (organization_id = incidentflow_org())`)
     }
+    this.addSql(announceEvents(true))
   }
 
   override async down() {
+    this.addSql(announceEvents(false))
     for (const table of ['incident', ...INCIDENT_CHILD_TABLES, ...POSTMORTEM_CHILD_TABLES]) {
       this.addSql(`drop policy if exists ${table}_tenant on ${table}`)
       this.addSql(`

@@ -184,6 +184,30 @@ describe('live incident stream', () => {
     expect(stream.messages.filter(isChange)).toHaveLength(1)
   })
 
+  it('answers 404 for a private incident to a non-participant, and keeps it off organization streams', async () => {
+    const { member: commander, cookie: commanderCookie } = await engineerWithSession()
+    const { cookie: outsiderCookie } = await engineerWithSession()
+    const { number } = await declareIncident(db.orm, actor(commander), {
+      title: 'Private matter',
+      summary: '',
+      severity: 'SEV-3',
+      private: true,
+    })
+    const refused = await open(app, `/live/incidents/${number}`, outsiderCookie)
+    expect(refused.status).toBe(404)
+    expect(refused.text).toBe('Incident not found')
+    const own = await open(app, `/live/incidents/${number}`, commanderCookie)
+    expect(own.status).toBe(200)
+    const list = await open(app, '/live/incidents', outsiderCookie)
+    expect(list.status).toBe(200)
+    await addComment(db.orm, actor(commander), number, { body: 'Only for the participants' })
+    expect(seqOf(await own.next(isChange))).toBe(2)
+    const shown = await declare(commander, 'A public outage')
+    expect((await list.next(isChange)).data).toEqual({ number: shown.number, seq: 1 })
+    await app.hub.settled()
+    expect(list.messages.filter(isChange)).toHaveLength(1)
+  })
+
   it('ends the stream of a member deactivated meanwhile, before sending them anything more', async () => {
     const admin = await createMember(db, { role: 'admin' })
     const { member, cookie } = await engineerWithSession()

@@ -10,6 +10,7 @@ describe('parseCommittedEvents', () => {
       o: ORG,
       i: INCIDENT,
       n: 7,
+      p: false,
       l: 5,
       e: [
         [4, 'comment.added'],
@@ -21,11 +22,19 @@ describe('parseCommittedEvents', () => {
       incidentId: INCIDENT,
       number: 7,
       lastSeq: 5,
+      private: false,
       events: [
         { seq: 4, type: 'comment.added' },
         { seq: 5, type: 'status.changed' },
       ],
     })
+  })
+
+  it('takes a private incident’s payload, or one that does not say, as private', () => {
+    const base = { o: ORG, i: INCIDENT, n: 7, l: 5, e: null }
+    expect(parseCommittedEvents(JSON.stringify({ ...base, p: true }))?.private).toBe(true)
+    expect(parseCommittedEvents(JSON.stringify(base))?.private).toBe(true)
+    expect(parseCommittedEvents(JSON.stringify({ ...base, p: false }))?.private).toBe(false)
   })
 
   it('takes a payload too long to list its events (e: null) with the last seq only', () => {

@@ -18,6 +18,8 @@ export interface CommittedEvents {
   number: number | null
   /** The highest seq appended. */
   lastSeq: number
+  /** The incident is private (decision 037): only its own streams, opened after a check, hear of it. */
+  private: boolean
   /** Every appended event in order, or null when there were too many to list. */
   events: Array<{ seq: number; type: string }> | null
 }
@@ -36,7 +38,7 @@ export function parseCommittedEvents(payload: string): CommittedEvents | null {
     return null
   }
   if (!raw || typeof raw !== 'object') return null
-  const { o, i, n, l, e } = raw as Record<string, unknown>
+  const { o, i, n, l, e, p } = raw as Record<string, unknown>
   if (typeof o !== 'string' || !UUID.test(o) || typeof i !== 'string' || !UUID.test(i)) return null
   if (!isSeq(l)) return null
   let events: CommittedEvents['events'] = null
@@ -51,7 +53,15 @@ export function parseCommittedEvents(payload: string): CommittedEvents | null {
   } else if (e !== null && e !== undefined) {
     return null
   }
-  return { organizationId: o, incidentId: i, number: isSeq(n) ? n : null, lastSeq: l, events }
+  return {
+    organizationId: o,
+    incidentId: i,
+    number: isSeq(n) ? n : null,
+    lastSeq: l,
+    events,
+    // Anything but an explicit `false` counts as private: a payload that cannot say stays quiet.
+    private: p !== false,
+  }
 }
 
 /** One Server-Sent Events message, as written on the wire. */
