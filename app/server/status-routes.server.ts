@@ -195,7 +195,8 @@ export function statusRouter(options: StatusRouterOptions) {
 
       const subscriberPath = ['/subscribe', '/subscribe/confirm', '/unsubscribe'].includes(rest)
       if (!subscriberPath) {
-        if (byHost) {
+        // The page's icon is the application's own, served from public/ on either host.
+        if (byHost && rest !== '/favicon.svg') {
           res.status(404).set('Cache-Control', 'no-store').type('text/plain').send('Not found')
           return
         }
