@@ -133,6 +133,7 @@ const rows = [
     declaredUtc: '2026-12-07 08:15 UTC',
     age: '12 min',
     private: true,
+    custom: ['EU', null],
   },
   {
     number: 3,
@@ -145,6 +146,7 @@ const rows = [
     declared: '1 Dec 2026, 10:00',
     declaredUtc: '2026-12-01 09:00 UTC',
     age: '6 d',
+    custom: [null, '42'],
   },
 ] as unknown as Row[]
 
@@ -161,7 +163,11 @@ describe('memoized markup', () => {
   })
 
   it('gives the incident list the markup React renders without it', async () => {
-    const table = () => <IncidentTable rows={rows} />
+    const columns = [
+      { key: 'region', label: 'Region' },
+      { key: 'customers', label: 'Customers' },
+    ]
+    const table = () => <IncidentTable rows={rows} customColumns={columns} />
     const plain = await renderPage(table, null)
     const memo = createMarkupMemo()
     expect(await renderPage(table, memo)).toBe(plain)
@@ -169,6 +175,7 @@ describe('memoized markup', () => {
     expect(plain).toContain('Checkout &lt;fails&gt; for &quot;some&quot;')
     expect(plain).toContain('data-discover="true" href="/incidents/7"')
     expect(plain.match(/>Private</g)).toHaveLength(1)
+    expect(plain.match(/data-custom-column/g)).toHaveLength(4)
   })
 
   it('renders an entry again when anything it shows differs: a name, a time zone, a permission, the page', async () => {
