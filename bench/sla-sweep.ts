@@ -23,6 +23,9 @@
  * sweep prints its wall time and the CPU time it took in this process and in PostgreSQL. Figures
  * are printed, never asserted; other processes on the machine slow the sweep down, so only
  * figures from one run compare, and CPU time compares better than wall time.
+ * `--hold` keeps the database running at the end, printing its URL, until the bench is
+ * interrupted (Ctrl-C or SIGTERM), so `DATABASE_URL=<url> npm run audit:verify` can check every
+ * chain of the generated and swept data.
  */
 import { readFileSync, readdirSync } from 'node:fs'
 import os from 'node:os'
@@ -51,6 +54,7 @@ const { values } = parseArgs({
     lanes: { type: 'string' },
     chunk: { type: 'string' },
     profile: { type: 'boolean' },
+    hold: { type: 'boolean' },
   },
 })
 const count = Number(
@@ -375,6 +379,13 @@ try {
     console.log(`chains of ${swept.length} swept incidents replayed: OK`)
   } finally {
     await check.end()
+  }
+  if (values.hold) {
+    console.log(`\nholding the database until interrupted: DATABASE_URL=${database.url}`)
+    await new Promise((resolve) => {
+      process.once('SIGINT', resolve)
+      process.once('SIGTERM', resolve)
+    })
   }
 } finally {
   await database.stop()

@@ -10,7 +10,9 @@ const MAX_LISTED = 100
  * - `incident_timeline_entry` refers to the event it is derived from, `incident_event (incident_id,
  *   seq)`, with one foreign key instead of two (to `organization` and to `incident`): events are
  *   inserted before their entries (`appendEvents`), and the event itself refers to both. One
- *   check per entry instead of two, and an entry can no longer outlive or precede its event.
+ *   check per entry instead of two, and an entry can no longer precede its event. Events are never
+ *   deleted (the append-only triggers refuse it, even to the owner); should one be removed with
+ *   those switched off, its derived entry goes with it, and `audit:verify` reports the gap.
  * - A breach recorded by the SLA sweep no longer refreshes its incident's analytics fact inside
  *   the sweep's transaction. The sweep sets `app.breach_facts = 'relay'` for its transaction; the
  *   event relay refreshes the fact when it fans out the `sla.breached` event. Until then the
@@ -28,7 +30,8 @@ export class Migration0024SweepWriteCosts extends Migration {
         drop constraint if exists incident_timeline_entry_organization_id_fkey,
         drop constraint if exists incident_timeline_entry_incident_id_fkey,
         add constraint incident_timeline_entry_event_fkey
-          foreign key (incident_id, seq) references incident_event (incident_id, seq)`)
+          foreign key (incident_id, seq) references incident_event (incident_id, seq)
+          on delete cascade`)
     this.addSql(`
       create or replace function analytics_breach_recorded() returns trigger language plpgsql as $$
       begin
