@@ -4,6 +4,7 @@ import { TableHead } from '~/components/table-head'
 import type { IncidentListPageView } from '~/domain/incident/incident-list-page.server'
 import { useFollowPlainLinks, useMarkupMemo } from '~/utils/markup-memo'
 import { PrivateBadge } from './visibility-section'
+import { CLASSIFICATION_LABELS } from '~/domain/incident/classification'
 
 type IncidentRow = IncidentListPageView['rows'][number]
 
@@ -80,6 +81,14 @@ function Row({ r }: { r: IncidentRow }) {
           <>
             {' '}
             <PrivateBadge />
+          </>
+        ) : null}
+        {r.classification !== 'incident' ? (
+          <>
+            {' '}
+            <span className="inline-flex items-center rounded-full border border-amber-300 bg-amber-50 px-2 py-0.5 text-xs font-semibold text-amber-900">
+              {CLASSIFICATION_LABELS[r.classification]}
+            </span>
           </>
         ) : null}
       </td>

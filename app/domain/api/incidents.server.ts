@@ -18,6 +18,10 @@ import {
   type IncidentListRow,
 } from '~/domain/incident/incident-list.server'
 import { incidentWords } from '~/domain/incident/incident-page.server'
+import {
+  loadRelationsPayload,
+  type RelationsPayload,
+} from '~/domain/incident/incident-relations.server'
 import { nextSteps } from '~/domain/incident/lifecycle'
 import { ApiError } from './http.server'
 import {
@@ -42,15 +46,19 @@ export function incidentLinks(appUrl: string, number: number) {
   }
 }
 
+/** An incident's detail with its classification, links and role holders. */
+export type ApiIncidentDetail = IncidentDetail & { relations: RelationsPayload }
+
 /** The organization's incident, or 404 — also for a number only another organization has. */
 export async function requireIncidentDetail(
   orm: MikroORM,
   actor: ApiActor,
   number: number,
-): Promise<IncidentDetail> {
+): Promise<ApiIncidentDetail> {
   const detail = await getIncidentDetail(orm, actor, number)
   if (!detail) throw new ApiError('not_found', 'Incident not found.')
-  return detail
+  const relations = await loadRelationsPayload(orm, actor.organization.id, detail.incident)
+  return { ...detail, relations }
 }
 
 function personFrom(detail: IncidentDetail, id: string | null | undefined) {
@@ -65,7 +73,7 @@ function catalogEntry(entries: Array<{ id: string; name: string }>, id: string |
 }
 
 export function toApiIncident(
-  detail: IncidentDetail,
+  detail: ApiIncidentDetail,
   actor: ApiActor,
   appUrl: string,
 ): ApiIncident {
@@ -84,6 +92,7 @@ export function toApiIncident(
     commander: personFrom(detail, i.commanderId),
     assignees: [...i.assigneeIds].sort().map((id) => personFrom(detail, id)!),
     declaredBy: personFrom(detail, i.declaredById),
+    ...detail.relations,
     private: i.private,
     impactStartedAt: i.impactStartedAt.toISOString(),
     declaredAt: i.declaredAt.toISOString(),
@@ -141,6 +150,7 @@ function toApiSummary(
     incidentTypeName: row.typeName,
     commanderName: row.commanderName,
     assigneeCount: row.assigneeCount,
+    classification: row.classification,
     private: row.private,
     declaredAt: row.declaredAt,
     impactStartedAt: row.impactStartedAt,

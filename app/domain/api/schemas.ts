@@ -5,7 +5,7 @@
  * component of the document.
  */
 import * as z from 'zod'
-import { EVENT_TYPES } from '~/domain/incident/events'
+import { CLASSIFICATIONS, EVENT_TYPES, LINK_KINDS } from '~/domain/incident/events'
 import { TRANSITION_ACTIONS, type TransitionAction } from '~/domain/incident/lifecycle'
 import { IMPACTS, URGENCIES } from '~/domain/incident/triage'
 import { COMMENT_MAX, INCIDENT_STATUSES, SEVERITIES } from '~/domain/incident/vocabulary'
@@ -150,6 +150,39 @@ export const CustomFieldDefinitionListSchema = z
     description: 'The active custom fields, in the organization’s order.',
   })
 
+const classification = z
+  .enum(CLASSIFICATIONS)
+  .describe(
+    '`incident` counts in the metrics; `declined` (not an incident), `duplicate` and `merged` are left out (docs/metrics.md, counting rule) and frozen until a manager undoes the reclassification.',
+  )
+
+export const RelatedIncidentSchema = z
+  .object({
+    id: incidentId,
+    number: incidentNumber,
+    kind: z
+      .enum(LINK_KINDS)
+      .describe('`related`, or `duplicate_of` / `merged_into` (read with `direction`).'),
+    direction: z
+      .enum(['to', 'from'])
+      .describe(
+        '`to`: this incident names the other (it is the duplicate); `from`: the other names it.',
+      ),
+    text: z.string().describe('The link in words, as the incident page shows it.'),
+  })
+  .register(responseSchemas, { id: 'RelatedIncident', description: 'A link to another incident.' })
+
+export const IncidentRoleHolderSchema = z
+  .object({
+    key: z.string().describe('Stable key: `communications_lead`, `scribe`, or an added role’s.'),
+    name: z.string(),
+    holder: PersonSchema,
+  })
+  .register(responseSchemas, {
+    id: 'IncidentRoleHolder',
+    description: 'An incident role besides commander and assignees, and who holds it.',
+  })
+
 export const IncidentSummarySchema = z
   .object({
     id: incidentId,
@@ -161,6 +194,7 @@ export const IncidentSummarySchema = z
     incidentTypeName: z.string().nullable(),
     commanderName: z.string().nullable(),
     assigneeCount: z.number().int().min(0),
+    classification,
     private: z
       .boolean()
       .describe(
@@ -202,6 +236,12 @@ export const IncidentSchema = z
     commander: PersonSchema.nullable(),
     assignees: z.array(PersonSchema),
     declaredBy: PersonSchema.nullable(),
+    classification,
+    classifiedAsOf: incidentId
+      .nullable()
+      .describe('The incident a duplicate or merged incident points to.'),
+    relatedIncidents: z.array(RelatedIncidentSchema),
+    roles: z.array(IncidentRoleHolderSchema).describe('Incident roles someone holds.'),
     private: z
       .boolean()
       .describe(

@@ -41,6 +41,7 @@ export async function incidentListPageView(orm: MikroORM, member: Viewer, url: U
       number: r.number,
       title: r.title,
       private: r.private,
+      classification: r.classification,
       severity: r.severity,
       status: r.status,
       serviceName: r.serviceName,

@@ -5,6 +5,7 @@ import { customFieldFilterClauses } from '~/domain/custom-fields/custom-field-fi
 import type { CustomFieldValues } from '~/domain/custom-fields/custom-field-values'
 import type { SlaTimes } from '~/domain/sla/clock'
 import type { SeverityTargets, SlaTargets } from '~/domain/sla/policy'
+import type { Classification } from './events'
 import { OPEN_STATUSES } from './lifecycle'
 import { INCIDENT_STATUSES, SEVERITIES, type IncidentStatus, type Severity } from './vocabulary'
 
@@ -100,6 +101,8 @@ export interface IncidentListRow {
   customFields: CustomFieldValues
   /** Private (decision 037): listed only to those who may see it. */
   private: boolean
+  /** Reclassified incidents (decision 038) are listed with their classification. */
+  classification: Classification
   declaredAt: string
   impactStartedAt: string
   /** What the SLA clock needs: the targets of the incident's policy version and severity. */
@@ -124,6 +127,20 @@ export async function listIncidents(
   const statuses = selectedStatuses(filters)
   where.push(`i.status in (${statuses.map(() => '?').join(', ')})`)
   params.push(...statuses)
+  // "Open" means open incidents: a reclassified one (declined, duplicate, merged) is listed
+  // only under a status chosen by name.
+  if (
+    !filters.status.includes('all') &&
+    (filters.status.length === 0 || filters.status.includes('open'))
+  ) {
+    const named = filters.status.filter((s) => s !== 'open')
+    where.push(
+      named.length
+        ? `(i.classification = 'incident' or i.status in (${named.map(() => '?').join(', ')}))`
+        : `i.classification = 'incident'`,
+    )
+    params.push(...named)
+  }
   if (filters.severity.length) {
     where.push(`i.severity in (${filters.severity.map(() => '?').join(', ')})`)
     params.push(...filters.severity)
@@ -192,12 +209,13 @@ export async function listIncidents(
         resolved_at: Date | null
         sla_targets: SlaTargets | null
         private: boolean
+        classification: Classification
         custom_fields: CustomFieldValues | null
       }>
     >(
       `select i.id, i.number, i.title, i.severity, i.status, s.name as service_name, t.name as type_name,
               u.display_name as commander_name, cardinality(i.assignee_ids) as assignee_count,
-              i.private, i.custom_fields, i.declared_at, i.impact_started_at, i.acknowledged_at, i.mitigated_at, i.resolved_at,
+              i.private, i.classification, i.custom_fields, i.declared_at, i.impact_started_at, i.acknowledged_at, i.mitigated_at, i.resolved_at,
               p.targets as sla_targets
          from incident i
          left join sla_policy p on p.id = i.sla_policy_id
@@ -220,6 +238,7 @@ export async function listIncidents(
       commanderName: r.commander_name,
       assigneeCount: Number(r.assignee_count),
       private: Boolean(r.private),
+      classification: r.classification,
       customFields: r.custom_fields ?? {},
       declaredAt: new Date(r.declared_at).toISOString(),
       impactStartedAt: new Date(r.impact_started_at).toISOString(),

@@ -1,8 +1,9 @@
-import type { MikroORM } from '@mikro-orm/postgresql'
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import type { Incident } from '../../../db/entities/incident'
 import { readScope } from '../../../db/tenant'
 import type { Member } from '~/domain/access/guard.server'
-import { FORMER_MEMBER } from '~/domain/access/person-name'
+import { memberNames } from '~/domain/access/member-names.server'
+import { FORMER_MEMBER, memberName } from '~/domain/access/person-name'
 import { can } from '~/domain/access/permissions'
 import { CLASSIFICATION_LABELS, classificationText } from './classification'
 import type { Classification } from './events'
@@ -95,4 +96,55 @@ export async function incidentRelations(
     canAssignRoles:
       open && (can(member.role, 'incident.assign') || incident.commanderId === member.user.id),
   }
+}
+
+/**
+ * The incident's classification, links and role holders as the API, webhook payloads and
+ * exports carry them (decision 038), inside the caller's transaction.
+ */
+export async function relationsPayload(
+  em: EntityManager,
+  organizationId: string,
+  incident: Pick<Incident, 'id' | 'classification' | 'classifiedAsOfId'>,
+) {
+  const links = await incidentLinks(em, organizationId, incident.id)
+  const holders = await incidentRoleHolders(em, incident.id)
+  const targets = await incidentNumbers(
+    em,
+    organizationId,
+    incident.classifiedAsOfId ? [incident.classifiedAsOfId] : [],
+  )
+  const names = await memberNames(
+    em,
+    organizationId,
+    holders.map((h) => h.userId),
+  )
+  const target = incident.classifiedAsOfId ? targets.get(incident.classifiedAsOfId) : undefined
+  const classification: Classification = incident.classification
+  return {
+    classification,
+    classifiedAsOf: target ? `INC-${target}` : null,
+    relatedIncidents: links.map((l) => ({
+      id: `INC-${l.number}`,
+      number: l.number,
+      kind: l.kind,
+      direction: l.outgoing ? ('to' as const) : ('from' as const),
+      text: l.text,
+    })),
+    roles: holders.map((h) => ({
+      key: h.roleKey,
+      name: h.roleName,
+      holder: { id: h.userId, name: memberName(names.get(h.userId)) },
+    })),
+  }
+}
+export type RelationsPayload = Awaited<ReturnType<typeof relationsPayload>>
+
+/** `relationsPayload` in a read of its own. */
+export function loadRelationsPayload(
+  orm: MikroORM,
+  organizationId: string,
+  incident: Pick<Incident, 'id' | 'classification' | 'classifiedAsOfId'>,
+) {
+  return readScope(orm, { organizationId }, (em) => relationsPayload(em, organizationId, incident))
 }

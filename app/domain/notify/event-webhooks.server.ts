@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql'
 import type { Incident } from '../../../db/entities/incident'
 import type { Organization } from '../../../db/entities/organization'
 import type { StoredEvent } from '~/domain/incident/events'
+import { relationsPayload } from '~/domain/incident/incident-relations.server'
 import type { PgBoss } from '~/queue/send.server'
 import { incidentUrl } from './emails'
 import { enqueueWebhookDelivery, subscribedEndpoints } from './webhooks.server'
@@ -42,6 +43,7 @@ export async function deliverEventToWebhooks(
       severity: incident.severity,
       status: incident.status,
       url: incidentUrl(deps.appUrl, incident.number),
+      ...(await relationsPayload(em, incident.organizationId, incident)),
     },
     event: {
       id: event.id,
