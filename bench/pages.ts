@@ -14,6 +14,7 @@
  *    for) spends 5–7 minutes generating here (2,300–3,300 incidents/s on 2 shared cores, 3.8 GB).
  * 2. Starts `node build/server.js` (NODE_ENV=production; run `npm run build` first) on it and
  *    signs in through POST /login (a real session cookie).
+ *    BENCH_WEB_CONCURRENCY (1) sets its WEB_CONCURRENCY: 2 runs a web process per core.
  * 3. With autocannon, BENCH_CONNECTIONS (20) connections for BENCH_SECONDS (10) each, after a
  *    BENCH_WARMUP_SECONDS (3) pass over every route: /healthz, the incident list, the detail of
  *    incident N, and title searches for a common term ("errors") and a rare one
@@ -51,6 +52,8 @@ const warmupSeconds = Number(process.env.BENCH_WARMUP_SECONDS ?? 3)
 const burstRounds = Number(process.env.BENCH_BURST_ROUNDS ?? 3)
 const burstSize = Number(process.env.BENCH_BURST ?? 40)
 const burstWait = process.env.BENCH_BURST_WAIT === '1'
+/** Web processes of the server under test (its WEB_CONCURRENCY); one unless asked. */
+const webProcesses = process.env.BENCH_WEB_CONCURRENCY ?? '1'
 const TIMELINE_ENTRIES = 1000
 const TOUCH_INTERVAL_SECONDS = 60
 const BURST_LIMIT_MS = 10_000
@@ -68,6 +71,7 @@ for (const [name, value, min] of [
   ['BENCH_WARMUP_SECONDS', warmupSeconds, 0],
   ['BENCH_BURST_ROUNDS', burstRounds, 0],
   ['BENCH_BURST', burstSize, 1],
+  ['BENCH_WEB_CONCURRENCY', Number(webProcesses), 1],
 ] as const) {
   if (!Number.isInteger(value) || value < min) {
     console.error(`${name} must be an integer of at least ${min}`)
@@ -395,7 +399,9 @@ try {
     )
   }
 
-  const server = await startServer(database.url, database.dir)
+  const server = await startServer(database.url, database.dir, {
+    WEB_CONCURRENCY: webProcesses,
+  })
   try {
     console.log(`cold start (spawn → first 200 on /healthz): ${server.coldStartMs.toFixed(0)} ms`)
     const cookie = await signIn(server.baseUrl, generated.email, generated.password)
@@ -414,7 +420,7 @@ try {
 
     console.log(
       `load: autocannon, ${connections} connections, ${seconds} s per route after a ${warmupSeconds} s warm-up, ` +
-        `node ${process.version}, load average ${loadAverage()}`,
+        `${webProcesses} web process${webProcesses === '1' ? '' : 'es'}, node ${process.version}, load average ${loadAverage()}`,
     )
     const measured = await measure(
       server.baseUrl,
