@@ -20,6 +20,15 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       ...stateOf(detail.incident),
     },
     events: detail.events,
+    /** The custom fields `incident.customFields` and the events name by id, archived ones too. */
+    customFields: detail.customFieldDefinitions.map((f) => ({
+      id: f.id,
+      key: f.key,
+      label: f.label,
+      kind: f.kind,
+      options: f.options,
+      archived: f.archivedAt !== null,
+    })),
   }
   return new Response(JSON.stringify(body, null, 2), {
     headers: downloadHeaders('application/json; charset=utf-8', `INC-${number}-timeline.json`),

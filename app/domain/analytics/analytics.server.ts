@@ -6,6 +6,17 @@ import { now as clockNow } from '~/utils/clock'
 import { contentDisposition } from '~/utils/content-disposition'
 import { requireMember } from '~/domain/access/guard.server'
 import { csvCell } from '~/domain/incident/timeline-export.server'
+import {
+  activeFields,
+  customFieldDefinitions,
+} from '~/domain/custom-fields/custom-field-definitions.server'
+import {
+  customFieldsByKey,
+  formatCustomFieldValue,
+  type CustomFieldDefinition,
+  type CustomFieldValues,
+} from '~/domain/custom-fields/custom-field-values'
+import { memberDirectory } from '~/domain/reference/reference-data.server'
 import { SEVERITIES, type IncidentStatus, type Severity } from '~/domain/incident/vocabulary'
 import { SLA_TARGETS, type SlaTarget } from '~/domain/sla/policy'
 import { parseAnalyticsFilters, periodDates } from './filters'
@@ -723,6 +734,8 @@ export async function* streamIncidentExport(
   actingUserId: string,
   batchSize = EXPORT_BATCH_SIZE,
 ): AsyncIterable<ExportIncident[]> {
+  // Read before the batches' transactions (through the reference cache).
+  const fields = await customFieldDefinitions(orm, organizationId)
   let after: { declaredAt: string; id: string } | null = null
   for (;;) {
     const { where, params } = periodWhere(organizationId, filters)
@@ -755,6 +768,7 @@ export async function* streamIncidentExport(
                    join incident_role r on r.organization_id = h.organization_id and r.id = h.role_id
                    left join app_user hu on hu.id = h.user_id
                   where h.organization_id = i.organization_id and h.incident_id = i.id) as roles,
+                i.custom_fields,
                 to_json(i.declared_at) #>> '{}' as cursor_at
            from incident i
            left join service s on s.id = i.service_id
@@ -768,7 +782,7 @@ export async function* streamIncidentExport(
       ),
     )
     if (rows.length === 0) return
-    yield rows.map(toExportIncident)
+    yield rows.map((r) => toExportIncident(r, fields))
     if (rows.length < batchSize) return
     const last = rows[rows.length - 1]!
     after = { declaredAt: last.cursor_at, id: last.id }
@@ -794,6 +808,7 @@ interface ExportRow {
   classified_as_of: number | null
   links: Array<{ number: number; kind: LinkKind; to: boolean }>
   roles: Array<{ key: string; role: string; holder: string | null }>
+  custom_fields: CustomFieldValues | null
   /** declared_at with its microseconds, so the keyset never skips or repeats a row. */
   cursor_at: string
 }
@@ -806,7 +821,7 @@ function seconds(from: Date, to: Date | null) {
   return s >= 0 ? s : null
 }
 
-function toExportIncident(r: ExportRow): ExportIncident {
+function toExportIncident(r: ExportRow, fields: readonly CustomFieldDefinition[]): ExportIncident {
   return {
     number: r.number,
     title: r.title,
@@ -833,6 +848,7 @@ function toExportIncident(r: ExportRow): ExportIncident {
       text: linkText(l.kind, l.to, l.number),
     })),
     roles: r.roles,
+    customFields: customFieldsByKey(fields, r.custom_fields ?? {}),
   }
 }
 
@@ -922,6 +938,27 @@ export const INCIDENT_CSV_COLUMNS = [
   'roles',
 ] as const
 
+/**
+ * The CSV's custom field columns (`custom.<key>`, active fields in order) and their cells in words:
+ * option labels and member names, as the incident page shows them.
+ */
+async function customCsvColumns(orm: MikroORM, organizationId: string) {
+  const fields = activeFields(await customFieldDefinitions(orm, organizationId))
+  const people = fields.some((f) => f.kind === 'member')
+    ? await memberDirectory(orm, organizationId)
+    : []
+  const name = (id: string) => memberName(people.find((p) => p.userId === id)?.displayName)
+  const byKey = new Map(fields.map((f) => [f.key, f]))
+  return {
+    header: fields.map((f) => `custom.${f.key}`),
+    cells: (values: ExportIncident['customFields']) =>
+      fields.map((f) => {
+        const value = values[f.key]
+        return formatCustomFieldValue(byKey.get(f.key)!, value ?? null, name)
+      }),
+  }
+}
+
 function incidentCsvLine(i: ExportIncident) {
   return [
     i.number,
@@ -978,9 +1015,15 @@ export function incidentCsvStream(
 ) {
   return streamOf(
     (async function* () {
-      yield `${INCIDENT_CSV_COLUMNS.join(',')}\r\n`
+      const custom = await customCsvColumns(orm, organizationId)
+      yield `${[...INCIDENT_CSV_COLUMNS, ...custom.header].map(csvCell).join(',')}\r\n`
       for await (const batch of streamIncidentExport(orm, organizationId, filters, actingUserId)) {
-        yield batch.map((i) => `${incidentCsvLine(i)}\r\n`).join('')
+        yield batch
+          .map((i) => {
+            const extra = custom.cells(i.customFields).map(csvCell)
+            return `${[incidentCsvLine(i), ...extra].join(',')}\r\n`
+          })
+          .join('')
       }
     })(),
   )

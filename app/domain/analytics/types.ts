@@ -1,4 +1,5 @@
 import type { Classification, LinkKind } from '~/domain/incident/events'
+import type { CustomFieldValue } from '~/domain/custom-fields/custom-field-values'
 import type { IncidentStatus, Severity } from '~/domain/incident/vocabulary'
 import type { SlaTarget } from '~/domain/sla/policy'
 
@@ -97,4 +98,6 @@ export interface ExportIncident {
   links: Array<{ incident: string; kind: LinkKind; direction: 'to' | 'from'; text: string }>
   /** Incident roles and who holds them. */
   roles: Array<{ key: string; role: string; holder: string | null }>
+  /** Active custom fields by key, as the API gives them (option ids, user ids); null where not set. */
+  customFields: Record<string, CustomFieldValue | null>
 }

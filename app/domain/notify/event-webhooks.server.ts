@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
 import type { Incident } from '../../../db/entities/incident'
 import type { Organization } from '../../../db/entities/organization'
+import { customFieldsIn } from '~/domain/custom-fields/custom-field-definitions.server'
+import { customFieldsByKey } from '~/domain/custom-fields/custom-field-values'
 import type { StoredEvent } from '~/domain/incident/events'
 import { relationsPayload } from '~/domain/incident/incident-relations.server'
 import type { PgBoss } from '~/queue/send.server'
@@ -44,6 +46,11 @@ export async function deliverEventToWebhooks(
       status: incident.status,
       url: incidentUrl(deps.appUrl, incident.number),
       ...(await relationsPayload(em, incident.organizationId, incident)),
+      /** Active custom fields by key, as the API gives them. */
+      customFields: customFieldsByKey(
+        await customFieldsIn(em, incident.organizationId),
+        incident.customFields,
+      ),
     },
     event: {
       id: event.id,

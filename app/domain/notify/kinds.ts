@@ -44,6 +44,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'incident.escalated',
   'incident.assignment_changed',
   'incident.field_changed',
+  'incident.custom_field_changed',
   'comment.added',
   'sla.warning',
   'sla.breached',
