@@ -78,6 +78,8 @@ function scopeValues(scope: Scope) {
  * sweeps, scripts) is system work and sees every incident unless it names the person it acts for.
  */
 function effectiveScope(scope: Scope, unit: RequestUnit | null): Scope {
+  const actor = actors.getStore()
+  if (actor && !scope.actingUserId) scope = { ...scope, actingUserId: actor }
   if (unit)
     return {
       ...scope,
@@ -86,6 +88,14 @@ function effectiveScope(scope: Scope, unit: RequestUnit | null): Scope {
     }
   if (scope.actingUserId) return { ...scope, allIncidents: false }
   return { ...scope, allIncidents: scope.allIncidents ?? true }
+}
+
+/**
+ * Runs `work` as `userId` outside a web request (a chat command run for its member, say): every
+ * unit of work in it sees what that person may see, not what system work sees.
+ */
+export function actingAs<T>(userId: string, work: () => Promise<T>): Promise<T> {
+  return actors.run(userId, work)
 }
 
 /**
@@ -128,6 +138,7 @@ function processWide<T>(name: string): AsyncLocalStorage<T> {
   return (registry[key] ??= new AsyncLocalStorage<T>())
 }
 const holding = processWide<Frame>('inScope.holding')
+const actors = processWide<string>('inScope.actingUser')
 const requestUnits = processWide<RequestUnit>('inScope.requestUnit')
 
 /**

@@ -366,6 +366,24 @@ describe('commands in an incident channel', () => {
     expect(theirs.incident.status).toBe('detected')
     expect(theirs.events).toHaveLength(1)
   })
+
+  it('answers a member with no part in a private incident as for one that does not exist', async () => {
+    const hidden = await declareIncident(db.orm, commander, {
+      title: 'Private matter',
+      summary: '',
+      severity: 'SEV-3',
+      private: true,
+    })
+    const elsewhere = { channel_id: 'CRANDOM001', user_id: U_BYSTANDER }
+    for (const text of [`status INC-${hidden.number}`, `note INC-${hidden.number} hello`]) {
+      const reply = await commandReply(text, elsewhere)
+      expect(reply.text).toContain(`INC-${hidden.number} was not found`)
+      expect(reply.text).not.toContain('Private matter')
+    }
+    expect((await loadIncident(db.orm, db.organizationId, hidden.number)).events).toHaveLength(1)
+    const own = await commandReply(`status INC-${hidden.number}`, { channel_id: 'CRANDOM001' })
+    expect(own.text).toContain('Private matter')
+  })
 })
 
 describe('summary message buttons', () => {

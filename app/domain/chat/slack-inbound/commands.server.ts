@@ -1,4 +1,4 @@
-import { readScope } from '../../../../db/tenant'
+import { actingAs, readScope } from '../../../../db/tenant'
 import { IncidentSchema } from '../../../../db/entities/incident'
 import { memberNames } from '~/domain/access/member-names.server'
 import {
@@ -73,76 +73,80 @@ export async function handleCommand(
 
   if (command.kind === 'declare') return declare(deps, member, form, command, installation.teamId)
 
-  const target = await incidentTarget(
-    deps,
-    installation,
-    organizationId,
-    form.channelId,
-    command.number,
-  )
-  if ('refusal' in target) return ephemeral(target.refusal)
-  const { number } = target
-  try {
-    switch (command.kind) {
-      case 'transition': {
-        const result = await transitionIncident(
-          deps.orm,
-          member,
-          number,
-          { action: TRANSITION_WORDS[command.action] },
-          now,
-        )
-        return {
-          response_type: 'in_channel',
-          text: `INC-${number} is now ${STATUS_LABELS[result.status]} (by ${member.user.displayName}).`,
-        }
-      }
-      case 'severity': {
-        if (!command.severity)
-          return ephemeral(
-            'Name the severity: `/incident severity SEV-2 <reason>` (SEV-1 … SEV-4).',
+  // As the member from here on, although no web request carries them: a private incident they
+  // may not see is one that does not exist (decision 037).
+  return actingAs(member.user.id, async () => {
+    const target = await incidentTarget(
+      deps,
+      installation,
+      organizationId,
+      form.channelId,
+      command.number,
+    )
+    if ('refusal' in target) return ephemeral(target.refusal)
+    const { number } = target
+    try {
+      switch (command.kind) {
+        case 'transition': {
+          const result = await transitionIncident(
+            deps.orm,
+            member,
+            number,
+            { action: TRANSITION_WORDS[command.action] },
+            now,
           )
-        if (!command.reason.trim())
-          return ephemeral(
-            `Give a reason: \`/incident severity ${command.severity} customers cannot log in\`.`,
+          return {
+            response_type: 'in_channel',
+            text: `INC-${number} is now ${STATUS_LABELS[result.status]} (by ${member.user.displayName}).`,
+          }
+        }
+        case 'severity': {
+          if (!command.severity)
+            return ephemeral(
+              'Name the severity: `/incident severity SEV-2 <reason>` (SEV-1 … SEV-4).',
+            )
+          if (!command.reason.trim())
+            return ephemeral(
+              `Give a reason: \`/incident severity ${command.severity} customers cannot log in\`.`,
+            )
+          await changeSeverity(
+            deps.orm,
+            member,
+            number,
+            { severity: command.severity, reason: command.reason },
+            now,
           )
-        await changeSeverity(
-          deps.orm,
-          member,
-          number,
-          { severity: command.severity, reason: command.reason },
-          now,
-        )
-        return {
-          response_type: 'in_channel',
-          text: `INC-${number} is now ${command.severity} (by ${member.user.displayName}): ${plain(command.reason)}`,
+          return {
+            response_type: 'in_channel',
+            text: `INC-${number} is now ${command.severity} (by ${member.user.displayName}): ${plain(command.reason)}`,
+          }
         }
-      }
-      case 'note': {
-        if (!command.text.trim()) return ephemeral('Write the note: `/incident note <text>`.')
-        await addComment(
-          deps.orm,
-          member,
-          number,
-          {
-            body: command.text,
-            source: { kind: 'slack', channelId: form.channelId, messageTs: '', permalink: null },
-          },
-          now,
-        )
-        return {
-          response_type: 'in_channel',
-          text: `Note added to INC-${number} by ${member.user.displayName}: ${plain(command.text)}`,
+        case 'note': {
+          if (!command.text.trim()) return ephemeral('Write the note: `/incident note <text>`.')
+          await addComment(
+            deps.orm,
+            member,
+            number,
+            {
+              body: command.text,
+              source: { kind: 'slack', channelId: form.channelId, messageTs: '', permalink: null },
+            },
+            now,
+          )
+          return {
+            response_type: 'in_channel',
+            text: `Note added to INC-${number} by ${member.user.displayName}: ${plain(command.text)}`,
+          }
         }
+        case 'status':
+          return ephemeral(await statusText(deps, member, number))
       }
-      case 'status':
-        return ephemeral(await statusText(deps, member, number))
+    } catch (error) {
+      const words = refusalText(error, number)
+      if (words === null) throw error
+      return ephemeral(`Nothing changed: ${words}`)
     }
-  } catch (error) {
-    const words = refusalText(error, number)
-    if (words === null) throw error
-    return ephemeral(`Nothing changed: ${words}`)
-  }
+  })
 }
 
 async function declare(
