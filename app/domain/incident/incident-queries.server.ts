@@ -66,7 +66,6 @@ export function stateOf(incident: Incident, roles: Record<string, string> = {}):
     assigneeIds: [...incident.assigneeIds].sort(),
     declaredById: incident.declaredById ?? null,
     customFields: { ...incident.customFields },
-    customFields: { ...incident.customFields },
     impactStartedAt: iso(incident.impactStartedAt),
     declaredAt: iso(incident.declaredAt),
     acknowledgedAt: isoOrNull(incident.acknowledgedAt),
