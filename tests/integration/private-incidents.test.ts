@@ -5,6 +5,7 @@ import { loadDashboard } from '~/domain/analytics/analytics.server'
 import { parseAnalyticsFilters } from '~/domain/analytics/filters'
 import { createApiToken } from '~/domain/api/tokens.server'
 import { verifyOrganization } from '~/domain/incident/audit.server'
+import { listIncidentRoles } from '~/domain/incident/incident-roles.server'
 import { IncidentConflictError, IncidentError } from '~/domain/incident/incident-errors'
 import { declareIncident, transitionIncident } from '~/domain/incident/incident-service.server'
 import {
@@ -90,6 +91,7 @@ async function visibleRows(scope: Scope, incidentId: string) {
       timeline: await count(
         'select count(*) as n from incident_timeline_entry where incident_id = ?',
       ),
+      evidence: await count('select count(*) as n from attachment where incident_id = ?'),
     }
   })
 }
@@ -110,10 +112,22 @@ describe('row-level security', () => {
   beforeAll(async () => {
     const { number } = await declare(commander, { private: true })
     incidentId = (await incidentRow(number)).id
+    await db.inOrg((em) =>
+      em.execute(
+        `insert into attachment (organization_id, incident_id, object_key, display_name, content_type, size_bytes, sha256)
+         values (?, ?, ?, 'salaries.csv', 'text/csv', 10, ?)`,
+        [db.organizationId, incidentId, `test/${incidentId}`, '0'.repeat(64)],
+      ),
+    )
   })
 
-  const everything = { incident: 1, events: expect.any(Number), timeline: expect.any(Number) }
-  const nothing = { incident: 0, events: 0, timeline: 0 }
+  const everything = {
+    incident: 1,
+    events: expect.any(Number),
+    timeline: expect.any(Number),
+    evidence: 1,
+  }
+  const nothing = { incident: 0, events: 0, timeline: 0, evidence: 0 }
 
   it('shows the incident, its events and its timeline to its commander and to an admin', async () => {
     for (const who of [commander, admin]) {
@@ -136,6 +150,31 @@ describe('row-level security', () => {
         ),
       ).toEqual(nothing)
     }
+  })
+
+  it('shows it to an incident-role holder (Scribe), and to nobody else for that role', async () => {
+    const scribe = (await listIncidentRoles(db.orm, db.organizationId)).find(
+      (r) => r.key === 'scribe',
+    )!
+    const holderScope = { organizationId: db.organizationId, actingUserId: assignee.member.user.id }
+    expect(await visibleRows(holderScope, incidentId)).toEqual(nothing)
+    await db.inOrg((em) =>
+      em.execute(
+        `insert into incident_role_holder (organization_id, incident_id, role_id, user_id, assigned_at)
+         values (?, ?, ?, ?, now())`,
+        [db.organizationId, incidentId, scribe.id, assignee.member.user.id],
+      ),
+    )
+    expect((await visibleRows(holderScope, incidentId)).incident).toBe(1)
+    expect(
+      await visibleRows(
+        { organizationId: db.organizationId, actingUserId: outsider.member.user.id },
+        incidentId,
+      ),
+    ).toEqual(nothing)
+    await db.inOrg((em) =>
+      em.execute(`delete from incident_role_holder where incident_id = ?`, [incidentId]),
+    )
   })
 
   it('hides it from work that names nobody without being system work', async () => {
