@@ -17,7 +17,8 @@ import { startListener, type ListenerLogger, type NotificationListener } from '.
 export const STATUS_CHANNEL = 'incidentflow_status'
 
 export interface CachedRendering {
-  body: string
+  /** Encoded once, sent as is by every view. */
+  body: Buffer
   etag: string
   contentType: string
   /** 200, or 404 for an unknown or unpublished page (kept too: a crawler's 404s cost nothing). */

@@ -77,7 +77,7 @@ export function statusRouter(options: StatusRouterOptions) {
       return {
         value: {
           status: 404,
-          body: 'Not found',
+          body: Buffer.from('Not found'),
           etag: '',
           contentType: 'text/plain; charset=utf-8',
         },
@@ -92,7 +92,7 @@ export function statusRouter(options: StatusRouterOptions) {
     return {
       value: {
         status: 200,
-        body,
+        body: Buffer.from(body),
         etag: `"${kind}${byHost ? 'h' : ''}-${dataVersion(data)}"`,
         contentType: CONTENT_TYPES[kind],
       },
@@ -129,7 +129,8 @@ export function statusRouter(options: StatusRouterOptions) {
       res.status(304).end()
       return
     }
-    res.status(200).send(page.body)
+    res.status(200).setHeader('Content-Length', page.body.length)
+    res.end(page.body)
   }
 
   const message = (

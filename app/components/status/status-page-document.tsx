@@ -6,6 +6,7 @@ import type {
   StatusPageData,
 } from '~/domain/status/status-page.server'
 import type { StatusUrls } from '~/domain/status/status-feeds'
+import { COMPONENT_STATE_LABELS, type ComponentState } from '~/domain/status/status-vocabulary'
 
 /**
  * The public status page: a whole HTML document of its own, rendered on the server to static
@@ -22,12 +23,20 @@ h3{font-size:1rem;margin:0}.muted{color:var(--muted)}.card{background:#fff;borde
 .s-operational{background:var(--ok)}.s-degraded_performance{background:var(--deg)}.s-partial_outage{background:var(--part)}.s-major_outage{background:var(--major)}.s-under_maintenance{background:var(--maint)}.s-none{background:var(--none)}
 .t-operational{color:var(--ok)}.t-degraded_performance{color:#a16207}.t-partial_outage{color:#c2410c}.t-major_outage{color:var(--major)}.t-under_maintenance{color:var(--maint)}
 .row{display:flex;justify-content:space-between;gap:1rem;flex-wrap:wrap}.bars{display:flex;gap:1px;margin:.5rem 0 .25rem;height:2rem}
-.bars span{flex:1;border-radius:1px;min-width:2px}ol.updates{list-style:none;padding:0;margin:.5rem 0 0}ol.updates li{border-top:1px solid #e2e8f0;padding:.5rem 0}
+.bars i{flex:1;border-radius:1px;min-width:2px;background:var(--ok)}.bars i.n{background:var(--none)}.bars i.d{background:var(--deg)}.bars i.p{background:var(--part)}.bars i.m{background:var(--major)}ol.updates{list-style:none;padding:0;margin:.5rem 0 0}ol.updates li{border-top:1px solid #e2e8f0;padding:.5rem 0}
 .pre{white-space:pre-wrap}form{display:flex;gap:.5rem;flex-wrap:wrap;align-items:end}label{display:block;font-weight:600}
 input[type=email]{font:inherit;padding:.4rem .6rem;border:1px solid #94a3b8;border-radius:.375rem;min-width:16rem}
 button{font:inherit;padding:.45rem .9rem;border-radius:.375rem;border:1px solid #1e293b;background:#1e293b;color:#fff;cursor:pointer}
 a{color:#1d4ed8}footer{margin-top:2.5rem;font-size:.875rem}
 `
+
+/** A day's bar colour by its worst state (operational: the bare bar). */
+const BAR_CLASSES: Record<ComponentState, string> = {
+  operational: '',
+  degraded_performance: 'd',
+  partial_outage: 'p',
+  major_outage: 'm',
+}
 
 const utc = (iso: string) => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`
 
@@ -56,16 +65,22 @@ function ComponentRow({ component }: { component: PublicComponent }) {
         <span className={`t-${component.state}`}>{component.stateLabel}</span>
       </div>
       {component.description ? <p className="muted">{component.description}</p> : null}
+      {/* Ninety bars a component: a whole day up is a bare <i>, so the page stays small; a day
+          with trouble says its date, uptime and worst state on hover. */}
       <div className="bars" aria-hidden="true">
-        {component.days.map((day) => (
-          <span
-            key={day.date}
-            className={`s-${day.worst ?? 'none'}`}
-            title={
-              day.uptime === null ? `${day.date}: no data` : `${day.date}: ${day.uptime}% uptime`
-            }
-          />
-        ))}
+        {component.days.map((day) =>
+          day.uptime === null ? (
+            <i key={day.date} className="n" />
+          ) : day.uptime === 100 && day.worst === 'operational' ? (
+            <i key={day.date} />
+          ) : (
+            <i
+              key={day.date}
+              className={BAR_CLASSES[day.worst ?? 'operational']}
+              title={`${day.date}: ${day.uptime}% uptime, ${COMPONENT_STATE_LABELS[day.worst ?? 'operational'].toLowerCase()}`}
+            />
+          ),
+        )}
       </div>
       <div className="row muted">
         <span>90 days ago</span>
