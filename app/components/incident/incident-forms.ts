@@ -92,7 +92,8 @@ export const incidentFormSchemas = {
   roles: z.object({
     intent: z.literal('roles'),
     roleId: listOf(z.uuid()),
-    holder: listOf(z.union([z.uuid(), z.literal('')])),
+    // Conform turns an empty choice ("Nobody") into undefined, keeping its place in the list.
+    holder: listOf(z.union([z.uuid(), z.literal('')]).optional()),
     version,
   }),
   /** "Edit fields": the custom field values themselves are read from `customFields.<key>`. */
