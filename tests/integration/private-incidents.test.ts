@@ -1,6 +1,6 @@
 import type { ServerBuild } from '@remix-run/node'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { actAs, inScope, RequestUnit, type Scope } from '../../db/tenant'
+import { actAs, actingAs, inScope, RequestUnit, type Scope } from '../../db/tenant'
 import { loadDashboard } from '~/domain/analytics/analytics.server'
 import { parseAnalyticsFilters } from '~/domain/analytics/filters'
 import { createApiToken } from '~/domain/api/tokens.server'
@@ -15,6 +15,7 @@ import {
   usersWhoSee,
 } from '~/domain/incident/visibility.server'
 import { relayEvents } from '~/domain/notify/fanout.server'
+import { getReport, listReports } from '~/domain/report/report.server'
 import { createLogger } from '~/utils/logger.server'
 import { cookiePair } from '../support/access'
 import { setUpTestDatabase } from '../support/database'
@@ -677,5 +678,42 @@ describe('over HTTP', () => {
     const theirs = await get(`/incidents/${number}`, outsider)
     expect(theirs.status).toBe(200)
     expect(decodePage(await theirs.text())).toContain(title)
+  })
+})
+
+describe('reports', () => {
+  it('hide a private incident’s postmortem report (and the title it names) from a manager with no part in it', async () => {
+    const { number, title } = await declare(commander, { private: true })
+    const { id: incidentId } = await incidentRow(number)
+    const reportId = await inScope(db.orm, { organizationId: db.organizationId }, async (em) => {
+      const [postmortem] = await em.execute<Array<{ id: string }>>(
+        'insert into postmortem (organization_id, incident_id) values (?, ?) returning id',
+        [db.organizationId, incidentId],
+      )
+      const [report] = await em.execute<Array<{ id: string }>>(
+        `insert into report (organization_id, requested_by, kind, subject_id, parameters, parameters_hash)
+         values (?, ?, 'postmortem', ?, ?::jsonb, ?) returning id`,
+        [
+          db.organizationId,
+          commander.member.user.id,
+          postmortem!.id,
+          JSON.stringify({ incidentNumber: number, incidentTitle: title, revision: 1 }),
+          marker().padEnd(64, '0'),
+        ],
+      )
+      return report!.id
+    })
+    const listed = (who: SignedInMember) =>
+      actingAs(who.member.user.id, async () =>
+        (await listReports(db.orm, who.member)).map((r) => r.id),
+      )
+    expect(await listed(admin)).toContain(reportId)
+    expect(await listed(manager)).not.toContain(reportId)
+    expect(
+      await actingAs(manager.member.user.id, () => getReport(db.orm, manager.member, reportId)),
+    ).toBeNull()
+    expect(
+      await actingAs(admin.member.user.id, () => getReport(db.orm, admin.member, reportId)),
+    ).not.toBeNull()
   })
 })
