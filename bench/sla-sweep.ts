@@ -18,7 +18,8 @@
  * each followed by NOTHING_DUE sweeps at the same time with nothing left to do, and a summary;
  * then replays a sample of the swept incidents' chains through `verifyChain` and `foldEvents`.
  * `--lanes N` and `--chunk N` run the sweeps with N transactions at once and at most N incidents
- * a transaction (default: the sweep's own).
+ * a transaction (default: the sweep's own); `--lanes 2,1` takes the values in turn, group by group,
+ * and sums up each, so two settings compare within one run.
  * `--profile` (or SLA_PROFILE=1) adds the time spent in each statement the sweeps sent. Each
  * sweep prints its wall time and the CPU time it took in this process and in PostgreSQL. Figures
  * are printed, never asserted; other processes on the machine slow the sweep down, so only
@@ -62,7 +63,11 @@ const count = Number(
 )
 const groupCount = Number(values.groups ?? process.env.SLA_GROUPS ?? 5)
 const profile = values.profile ?? process.env.SLA_PROFILE === '1'
-const lanes = values.lanes ? Number(values.lanes) : undefined
+const laneSettings = values.lanes ? values.lanes.split(',').map(Number) : [undefined]
+if (laneSettings.some((n) => n !== undefined && !(Number.isInteger(n) && n >= 1))) {
+  console.error('--lanes takes positive integers, comma-separated')
+  process.exit(2)
+}
 const chunk = values.chunk ? Number(values.chunk) : undefined
 if (!Number.isInteger(count) || count < 1) {
   console.error('INCIDENTS (or --count) must be a positive integer')
@@ -325,14 +330,25 @@ try {
     const dueRuns: number[] = []
     const dueCpu: number[] = []
     const idleRuns: number[] = []
+    const perLanes = new Map<number, { ms: number[]; cpu: number[] }>()
     for (let k = 0; k < groupCount; k++) {
       const when = new Date(at.getTime() + k * MINUTE)
       const before = meter?.start()
+      const lanes = laneSettings[k % laneSettings.length]
       const result = await sweepSla(orm, when, { lanes, chunk })
       const cpu = meter && before ? cpuSince(before, meter.stop()) : null
-      printSweep(`sweep at T + ${k} min (group ${k + 1} due)`, when, result, cpu)
+      printSweep(
+        `sweep at T + ${k} min (group ${k + 1} due)` + (lanes ? `, ${lanes} lane(s)` : ''),
+        when,
+        result,
+        cpu,
+      )
       dueRuns.push(result.ms)
       if (cpu) dueCpu.push(cpu.node + cpu.postgres)
+      const byLanes = perLanes.get(lanes ?? 0) ?? { ms: [], cpu: [] }
+      byLanes.ms.push(result.ms)
+      if (cpu) byLanes.cpu.push(cpu.node + cpu.postgres)
+      perLanes.set(lanes ?? 0, byLanes)
       const idle: number[] = []
       for (let i = 0; i < NOTHING_DUE; i++) {
         const started = performance.now()
@@ -347,6 +363,13 @@ try {
       )
     }
     recording = false
+    if (perLanes.size > 1)
+      for (const [n, { ms, cpu }] of perLanes)
+        console.log(
+          `${n} lane(s): sweep median ${median(ms)} ms (min ${Math.min(...ms)}, max ${Math.max(...ms)})` +
+            (cpu.length ? `, CPU per sweep median ${median(cpu).toFixed(0)} ms` : '') +
+            ` over ${ms.length} sweeps`,
+        )
     console.log(
       `\nsummary at ${count.toLocaleString('en')} incidents: sweep with ~${GROUP} due ` +
         `median ${median(dueRuns)} ms (min ${Math.min(...dueRuns)}, max ${Math.max(...dueRuns)}); ` +
