@@ -91,15 +91,34 @@ function ComponentRow({ component }: { component: PublicComponent }) {
   )
 }
 
-function IncidentCard({ incident }: { incident: PublicIncidentView }) {
+/**
+ * An incident and its updates, newest first. A past one shows its last update only (its whole
+ * story is in the feed and the JSON), which keeps the page small.
+ */
+function IncidentCard({
+  incident,
+  past = false,
+}: {
+  incident: PublicIncidentView
+  past?: boolean
+}) {
   return (
     <article className="card" id={`incident-${incident.id}`}>
       <div className="row">
         <h3>{incident.title}</h3>
-        <span>{incident.statusLabel}</span>
+        <span>
+          {past ? (
+            <>
+              <time dateTime={incident.startedAt}>{utc(incident.startedAt)}</time> to{' '}
+              <time dateTime={incident.updatedAt}>{utc(incident.updatedAt)}</time>
+            </>
+          ) : (
+            incident.statusLabel
+          )}
+        </span>
       </div>
       <ol className="updates">
-        {incident.updates.map((u) => (
+        {(past ? incident.updates.slice(0, 1) : incident.updates).map((u) => (
           <li key={u.id}>
             <strong>{u.statusLabel}</strong> — <span className="pre">{u.body}</span>
             <div className="muted">
@@ -210,7 +229,7 @@ export function StatusPageDocument({ data, urls }: { data: StatusPageData; urls:
           <p className="muted">No incidents in the last {data.history.days} days.</p>
         ) : (
           data.pastIncidents.map((incident) => (
-            <IncidentCard key={incident.id} incident={incident} />
+            <IncidentCard key={incident.id} incident={incident} past />
           ))
         )}
       </section>
