@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs } from '@remix-run/node'
 import { GENESIS_HASH } from '~/domain/incident/events'
 import { stateOf } from '~/domain/incident/incident-queries.server'
+import { loadRelationsPayload } from '~/domain/incident/incident-relations.server'
 import { downloadHeaders, loadIncidentForExport } from '~/domain/incident/timeline-export.server'
 
 /**
@@ -9,6 +10,12 @@ import { downloadHeaders, loadIncidentForExport } from '~/domain/incident/timeli
  */
 export async function loader({ request, context, params }: LoaderFunctionArgs) {
   const { number, detail } = await loadIncidentForExport(request, context, params.number)
+  const relations = await loadRelationsPayload(
+    context.orm,
+    detail.incident.organizationId,
+    detail.incident,
+  )
+  const roles = Object.fromEntries(relations.roles.map((r) => [r.roleId, r.holder.id]))
   const body = {
     format: 'incidentflow.timeline.v1',
     hashAlgorithm:
@@ -17,7 +24,11 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     incident: {
       id: detail.incident.id,
       organizationId: detail.incident.organizationId,
-      ...stateOf(detail.incident),
+      ...stateOf(detail.incident, roles),
+      classifiedAsOf: relations.classifiedAsOf,
+      relatedIncidents: relations.relatedIncidents,
+      /** `roles` (the state) by role id; these name each role and holder. */
+      roleHolders: relations.roles,
     },
     events: detail.events,
     /** The custom fields `incident.customFields` and the events name by id, archived ones too. */

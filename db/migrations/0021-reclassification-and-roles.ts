@@ -100,7 +100,9 @@ export class Migration0021ReclassificationAndRoles extends Migration {
 
     // Every organization has the built-in roles. The function writes under the organization's
     // own tenant setting (row-level security is forced on the owner too) and puts the caller's
-    // back; a trigger gives a new organization its roles in the transaction that creates it.
+    // back; a trigger gives a new organization its roles in the transaction that creates it. The
+    // trigger runs as the owner too: the application role, which signs organizations up, may not
+    // call the function itself.
     this.addSql(`
       create or replace function incidentflow_builtin_incident_roles(org uuid) returns void
       language plpgsql volatile security definer
@@ -119,7 +121,9 @@ export class Migration0021ReclassificationAndRoles extends Migration {
     this.addSql(`revoke all on function incidentflow_builtin_incident_roles(uuid) from public`)
     this.addSql(`
       create or replace function incidentflow_organization_roles() returns trigger
-      language plpgsql as $$
+      language plpgsql security definer
+      set search_path = public, pg_temp
+      as $$
       begin
         perform incidentflow_builtin_incident_roles(new.id);
         return null;

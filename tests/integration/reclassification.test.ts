@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { loadDashboard } from '~/domain/analytics/analytics.server'
 import { parseAnalyticsFilters } from '~/domain/analytics/filters'
+import { signUp } from '~/domain/access/accounts.server'
 import { verifyOrganization } from '~/domain/incident/audit.server'
 import { IncidentConflictError, IncidentError } from '~/domain/incident/incident-errors'
 import {
@@ -334,6 +335,19 @@ describe('related links', () => {
 })
 
 describe('incident roles', () => {
+  it('an organization signed up through the application gets the built-in roles', async () => {
+    const { organization } = await signUp(db.orm, {
+      organizationName: 'Signed Up Org',
+      displayName: 'Sam Signup',
+      email: `sam-${Date.now()}@example.test`,
+      password: 'Tangerine-Lighthouse-Orbit-42',
+    })
+    expect((await listIncidentRoles(db.orm, organization.id)).map((r) => r.key)).toEqual([
+      'communications_lead',
+      'scribe',
+    ])
+  })
+
   it('every organization has the built-in roles; admins add, rename and archive their own', async () => {
     const { organizationId, admin, manager } = await organization()
     expect((await listIncidentRoles(db.orm, organizationId)).map((r) => [r.key, r.name])).toEqual([

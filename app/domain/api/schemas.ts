@@ -174,6 +174,7 @@ export const RelatedIncidentSchema = z
 
 export const IncidentRoleHolderSchema = z
   .object({
+    roleId: z.uuid(),
     key: z.string().describe('Stable key: `communications_lead`, `scribe`, or an added role’s.'),
     name: z.string(),
     holder: PersonSchema,

@@ -132,6 +132,7 @@ export async function relationsPayload(
       text: l.text,
     })),
     roles: holders.map((h) => ({
+      roleId: h.roleId,
       key: h.roleKey,
       name: h.roleName,
       holder: { id: h.userId, name: memberName(names.get(h.userId)) },
