@@ -18,6 +18,8 @@ import { listMembers } from '~/domain/access/members.server'
 import { getCatalogs } from '~/domain/incident/incident-queries.server'
 import { countActionItems } from '~/domain/postmortem/action-items.server'
 import { loadDashboardView } from '~/domain/report/dashboard-view.server'
+import { customFieldBreakdown } from '~/domain/analytics/custom-field-breakdown.server'
+import { CustomFieldSection } from '~/components/analytics/custom-field-section'
 import { now as clockNow } from '~/utils/clock'
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
@@ -30,8 +32,15 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
     listMembers(context.orm, organizationId),
     countActionItems(context.orm, organizationId, at),
   ])
+  const byField = await customFieldBreakdown(
+    context.orm,
+    organizationId,
+    view.dashboard.filters,
+    new URL(request.url).searchParams.get('groupBy'),
+  )
   return {
     ...view,
+    byField,
     canExport: can(member.role, 'export.create'),
     services: catalogs.services,
     types: catalogs.types,
@@ -60,6 +69,7 @@ export default function Analytics() {
       <ResponseSection dashboard={d} enhanced={enhanced} />
       <SlaSection dashboard={d} enhanced={enhanced} />
       <RecurringSection dashboard={d} enhanced={enhanced} />
+      <CustomFieldSection breakdown={data.byField} query={data.query} />
       <PeopleSection dashboard={d} enhanced={enhanced} />
       <OpenAgeSection dashboard={d} enhanced={enhanced} />
       <ActionItemsSection actionItems={data.actionItems} timeZone={d.organization.timezone} />

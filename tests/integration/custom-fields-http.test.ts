@@ -426,3 +426,33 @@ describe('exports and webhooks', () => {
     })
   })
 })
+
+describe('analytics', () => {
+  it('groups the period’s incidents by a choice field’s options, with a row for those without a value', async () => {
+    const response = await app.get('/analytics?period=7d&groupBy=customer_impact', {
+      cookie: manager.cookie,
+    })
+    expect(response.status).toBe(200)
+    const text = decodePage(await response.text())
+      .replace(/<[^>]+>/g, ' ')
+      .replace(/\s+/g, ' ')
+    expect(text).toContain('Incidents by Customer impact')
+    const [{ n: total }] = (await db.query<{ n: number }>(
+      "select count(*)::int as n from incident where organization_id = $1 and classification = 'incident'",
+      [db.organizationId],
+    )) as [{ n: number }]
+    // Set by the tests above: "Form declared" and "Hooked" (some), "API set" (all), "Exported" (none).
+    const count = (label: string) =>
+      Number(new RegExp(`${label} (\\d+) `).exec(text)?.[1] ?? Number.NaN)
+    expect(count('Some customers')).toBe(2)
+    expect(count('All customers')).toBe(1)
+    expect(count('None')).toBe(1)
+    expect(count('Not set')).toBe(total - 4)
+    // Without groupBy the section offers the choice fields only.
+    const plain = decodePage(
+      await (await app.get('/analytics?period=7d', { cookie: manager.cookie })).text(),
+    )
+    expect(plain).toContain('Group by')
+    expect(plain).not.toContain('Incidents by Customer impact')
+  })
+})

@@ -56,7 +56,7 @@ const toRecordSeconds = (instant: string | Date) =>
   Math.floor(new Date(instant).getTime() / 1000) - EPOCH_2000
 
 /** `where` of the period's incidents; `i` is the incident table. */
-function periodWhere(organizationId: string, filters: AnalyticsFilters) {
+export function periodWhere(organizationId: string, filters: AnalyticsFilters) {
   const where = ['i.organization_id = ?', 'i.declared_at >= ?', 'i.declared_at < ?']
   const params: unknown[] = [organizationId, filters.from, filters.to]
   where.push(...facetWhere(filters, params))
