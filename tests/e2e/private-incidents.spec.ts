@@ -18,6 +18,8 @@ test.describe('private incidents', () => {
     browserProblems,
   }, testInfo) => {
     test.skip(jsEnabled, 'one pass without JavaScript: every step is a plain form post')
+    // Two people, an invitation and a dozen pages: more than the default 30 s on a loaded machine.
+    test.setTimeout(90_000)
     const { engineer, engineerPage } = await adminInvitesEngineer(
       { page, newPage, jsEnabled, browserProblems },
       testInfo,
