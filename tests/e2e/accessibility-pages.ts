@@ -170,6 +170,7 @@ export const PAGE_CHECKS: PageCheck[] = [
   { viewer: 'admin', route: 'account_.tokens', name: 'API tokens', path: () => '/account/tokens' },
   { viewer: 'admin', route: 'admin.members', name: 'members', path: () => '/admin/members' },
   { viewer: 'admin', route: 'admin.services', name: 'services', path: () => '/admin/services' },
+  { viewer: 'admin', route: 'admin.fields', name: 'custom fields', path: () => '/admin/fields' },
   {
     viewer: 'admin',
     route: 'admin.incident-roles',
