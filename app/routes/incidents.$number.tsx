@@ -222,7 +222,8 @@ export default function IncidentPage() {
   const { incident, canWork, canAssign, canEscalate, viewerId, canCorrectAny } = view
   const actionData = useActionData<typeof action>()
   const conflict = actionData?.conflict ? actionData.result.error?.['']?.[0] : null
-  const open = !incident.closed
+  // Closed, or reclassified (frozen until undone): the forms that change it are not offered.
+  const open = !incident.closed && view.relations.classification.value === 'incident'
   const higher = SEVERITIES.filter((s) => isHigher(s, incident.severity as Severity))
   const submissions = useSubmissionCount()
 

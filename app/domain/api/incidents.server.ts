@@ -102,7 +102,10 @@ export function toApiIncident(
     postmortemAt: iso(i.postmortemAt),
     closedAt: iso(i.closedAt),
     version: i.version,
-    nextActions: nextSteps(i.status, actorFor(actor, i)).map((t) => t.action),
+    nextActions:
+      i.classification === 'incident'
+        ? nextSteps(i.status, actorFor(actor, i)).map((t) => t.action)
+        : [],
     customFields: customFieldsByKey(detail.customFieldDefinitions, i.customFields),
     links: incidentLinks(appUrl, i.number),
   }

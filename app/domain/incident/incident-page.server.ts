@@ -200,7 +200,8 @@ export async function incidentPageView(
       closed: incident.status === 'closed',
       private: incident.private,
     },
-    nextSteps: detail.nextSteps.map((t) => ({
+    // A reclassified incident takes no step until the reclassification is undone.
+    nextSteps: (relations.classification.value === 'incident' ? detail.nextSteps : []).map((t) => ({
       action: t.action,
       label: t.label,
       requiresReason: t.requiresReason,
