@@ -19,6 +19,8 @@ export const STATUS_CHANNEL = 'incidentflow_status'
 export interface CachedRendering {
   /** Encoded once, sent as is by every view. */
   body: Buffer
+  /** The same, gzip-compressed once (null for an answer too small to bother). */
+  gzip: Buffer | null
   etag: string
   contentType: string
   /** 200, or 404 for an unknown or unpublished page (kept too: a crawler's 404s cost nothing). */

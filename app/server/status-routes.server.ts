@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import express from 'express'
 import { createElement } from 'react'
@@ -78,6 +79,7 @@ export function statusRouter(options: StatusRouterOptions) {
         value: {
           status: 404,
           body: Buffer.from('Not found'),
+          gzip: null,
           etag: '',
           contentType: 'text/plain; charset=utf-8',
         },
@@ -93,6 +95,7 @@ export function statusRouter(options: StatusRouterOptions) {
       value: {
         status: 200,
         body: Buffer.from(body),
+        gzip: gzipSync(body, { level: 6 }),
         etag: `"${kind}${byHost ? 'h' : ''}-${dataVersion(data)}"`,
         contentType: CONTENT_TYPES[kind],
       },
@@ -118,19 +121,26 @@ export function statusRouter(options: StatusRouterOptions) {
         .send(page.body)
       return
     }
+    // Browsers ask for gzip: they get the copy compressed once with the rendering (a
+    // representation of its own, so its own strong ETag), and the compression middleware, seeing
+    // Content-Encoding set, leaves it alone.
+    const gzip = page.gzip !== null && /\bgzip\b/i.test(req.get('accept-encoding') ?? '')
+    const etag = gzip ? `${page.etag.slice(0, -1)}-gz"` : page.etag
     res.set({
-      ETag: page.etag,
+      ETag: etag,
       'Cache-Control': `public, max-age=${STATUS_MAX_AGE_SECONDS}`,
       'Content-Type': page.contentType,
       Vary: 'Accept-Encoding',
     })
     const match = req.get('if-none-match')
-    if (match && match.split(',').some((tag) => tag.trim() === page.etag || tag.trim() === '*')) {
+    if (match && match.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*')) {
       res.status(304).end()
       return
     }
-    res.status(200).setHeader('Content-Length', page.body.length)
-    res.end(page.body)
+    const body = gzip ? page.gzip! : page.body
+    if (gzip) res.setHeader('Content-Encoding', 'gzip')
+    res.status(200).setHeader('Content-Length', body.length)
+    res.end(body)
   }
 
   const message = (

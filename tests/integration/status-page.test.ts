@@ -460,6 +460,32 @@ describe('public updates', () => {
     expect(json.status.state).toBe('operational')
   })
 
+  it('sends browsers asking for gzip the copy compressed once, under an ETag of its own', async () => {
+    vi.useFakeTimers({ toFake: ['Date'], now: new Date() })
+    try {
+      const plain = await app.get(page(), { headers: { 'Accept-Encoding': 'identity' } })
+      const zipped = await app.get(page(), { headers: { 'Accept-Encoding': 'gzip' } })
+      expect(plain.headers.get('content-encoding')).toBeNull()
+      expect(zipped.headers.get('content-encoding')).toBe('gzip')
+      expect(zipped.headers.get('vary')).toMatch(/Accept-Encoding/)
+      const plainTag = plain.headers.get('etag')!
+      const zippedTag = zipped.headers.get('etag')!
+      expect(zippedTag).toBe(`${plainTag.slice(0, -1)}-gz"`)
+      // fetch decompresses: the same document either way.
+      expect(await zipped.text()).toBe(await plain.text())
+      const revalidated = await app.get(page(), {
+        headers: { 'Accept-Encoding': 'gzip', 'If-None-Match': zippedTag },
+      })
+      expect(revalidated.status).toBe(304)
+      const otherRepresentation = await app.get(page(), {
+        headers: { 'Accept-Encoding': 'gzip', 'If-None-Match': plainTag },
+      })
+      expect(otherRepresentation.status).toBe(200)
+    } finally {
+      vi.useRealTimers()
+    }
+  })
+
   it('gives a JSON document of the documented shape and a well-formed Atom feed', async () => {
     const json = await (await app.get(`${page()}/status.json`)).json()
     expect(Object.keys(json).sort()).toEqual(
