@@ -4,8 +4,9 @@ import { RemixServer, isRouteErrorResponse } from '@remix-run/react'
 import { renderToPipeableStream } from 'react-dom/server'
 import { loggableError } from './utils/loggable-error.server'
 import { MarkupMemoContext } from './utils/markup-memo'
-import { createMarkupMemo } from './utils/markup-memo.server'
+import { createMarkupMemo, forOrganization } from './utils/markup-memo.server'
 import { NonceContext } from './utils/nonce'
+import type { RootLoaderData } from './root'
 
 export const streamTimeout = 5_000
 
@@ -20,11 +21,13 @@ export default function handleRequest(
   loadContext: AppLoadContext,
 ) {
   const nonce = loadContext.nonce
+  const root = remixContext.staticHandlerContext.loaderData.root as RootLoaderData | undefined
+  const memo = forOrganization(markupMemo, root?.viewer?.organization?.id ?? '')
   return new Promise((resolve, reject) => {
     let shellRendered = false
     const { pipe, abort } = renderToPipeableStream(
       <NonceContext.Provider value={nonce}>
-        <MarkupMemoContext.Provider value={markupMemo}>
+        <MarkupMemoContext.Provider value={memo}>
           <RemixServer context={remixContext} url={request.url} nonce={nonce} />
         </MarkupMemoContext.Provider>
       </NonceContext.Provider>,

@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest'
 import type { IncidentListPageView } from '~/domain/incident/incident-list-page.server'
 import type { TimelineEntry, TimelinePaging } from '~/domain/incident/timeline-view'
 import { MarkupMemoContext, type MarkupMemo } from '~/utils/markup-memo'
-import { createMarkupMemo } from '~/utils/markup-memo.server'
+import { createMarkupMemo, forOrganization } from '~/utils/markup-memo.server'
 import { IncidentTable } from './incident/incident-table'
 import { Timeline } from './timeline'
 
@@ -229,6 +229,20 @@ describe('createMarkupMemo', () => {
     expect(memo.html('a', { text: 'y' }, make('y'))).toBe('<b>y</b>')
     expect(memo.html('b', { text: 'x' }, make('x'))).toBe('<b>x</b>')
     expect(rendered).toHaveLength(3)
+  })
+
+  it('never shares markup between organizations, even for equal inputs', () => {
+    const { rendered, render } = counting()
+    const memo = createMarkupMemo({ render })
+    const ours = forOrganization(memo, 'org-a')
+    const theirs = forOrganization(memo, 'org-b')
+    const make = () => <b>same</b>
+    ours.html('row', { n: 1 }, make)
+    ours.html('row', { n: 1 }, make)
+    expect(rendered).toHaveLength(1)
+    theirs.html('row', { n: 1 }, make)
+    expect(rendered).toHaveLength(2)
+    expect(memo.size).toBe(2)
   })
 
   it('keeps at most its bound of characters, dropping the least recently used first', () => {

@@ -56,3 +56,11 @@ export function createMarkupMemo(options: MarkupMemoOptions = {}): MarkupMemo & 
     },
   }
 }
+
+/**
+ * The memo as one organization's pages use it: their keys never meet another organization's, so
+ * whether a part was already rendered (and answered a little sooner) says nothing across tenants.
+ */
+export function forOrganization(memo: MarkupMemo, organizationId: string): MarkupMemo {
+  return { html: (kind, inputs, render) => memo.html(`${organizationId}:${kind}`, inputs, render) }
+}
