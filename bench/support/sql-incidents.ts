@@ -348,6 +348,10 @@ export async function checkSample(pool: pg.Pool, organizationId: string, numbers
         resolvedAt: row.resolved_at,
         postmortemAt: row.postmortem_at,
         closedAt: row.closed_at,
+        customFields: row.custom_fields,
+        classification: row.classification,
+        classifiedAsOfId: row.classified_as_of_id,
+        private: row.private,
         version: row.version,
       } as Parameters<typeof stateOf>[0])
       const differences = diffState(stored, foldEvents(chain as unknown as AnyEvent[]))
