@@ -1,16 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql'
 import { customFieldsIn } from './custom-field-definitions.server'
-import type { CustomFieldDefinition, CustomFieldKind } from './custom-field-values'
-
-/** The kinds the incident list filters by: one value out of a known set. */
-export const FILTERABLE_KINDS: readonly CustomFieldKind[] = [
-  'single_choice',
-  'multi_choice',
-  'member',
-]
-
-export const isFilterable = (field: Pick<CustomFieldDefinition, 'kind' | 'archivedAt'>) =>
-  !field.archivedAt && FILTERABLE_KINDS.includes(field.kind)
+import { isFilterable } from './custom-field-list'
 
 /**
  * The list's WHERE clauses for `cf.<key>=<value>` filters: the incident's values contain the

@@ -1,11 +1,19 @@
 import {
   formatCustomFieldValue,
   type CustomFieldDefinition,
+  type CustomFieldKind,
   type CustomFieldValues,
 } from './custom-field-values'
 
 /** The kinds the incident list filters by: one value out of a known set. */
-const FILTERABLE = new Set(['single_choice', 'multi_choice', 'member'])
+const FILTERABLE_KINDS: ReadonlySet<CustomFieldKind> = new Set([
+  'single_choice',
+  'multi_choice',
+  'member',
+])
+
+export const isFilterable = (field: Pick<CustomFieldDefinition, 'kind' | 'archivedAt'>) =>
+  !field.archivedAt && FILTERABLE_KINDS.has(field.kind)
 
 /**
  * What the incident list offers for custom fields: a filter per active choice or member field,
@@ -20,20 +28,18 @@ export function customFieldListView(
   const name = (id: string) => members.find((m) => m.id === id)?.name ?? null
   const columns = active.filter((f) => (asked.col ?? []).includes(f.key))
   return {
-    filters: active
-      .filter((f) => FILTERABLE.has(f.kind))
-      .map((f) => ({
-        key: f.key,
-        label: f.label,
-        value: asked.cf?.[f.key] ?? '',
-        options:
-          f.kind === 'member'
-            ? members.filter((m) => m.active).map((m) => ({ value: m.id, label: m.name }))
-            : f.options.map((o) => ({
-                value: o.id,
-                label: o.retired ? `${o.label} (retired)` : o.label,
-              })),
-      })),
+    filters: active.filter(isFilterable).map((f) => ({
+      key: f.key,
+      label: f.label,
+      value: asked.cf?.[f.key] ?? '',
+      options:
+        f.kind === 'member'
+          ? members.filter((m) => m.active).map((m) => ({ value: m.id, label: m.name }))
+          : f.options.map((o) => ({
+              value: o.id,
+              label: o.retired ? `${o.label} (retired)` : o.label,
+            })),
+    })),
     columnChoices: active.map((f) => ({
       key: f.key,
       label: f.label,
