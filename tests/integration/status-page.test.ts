@@ -318,6 +318,33 @@ describe('public updates', () => {
     expect(await count('public_update')).toBe(before)
   })
 
+  it('lets the incident’s Communications lead post, once they hold the role', async () => {
+    const lead = await addMember(db, db.organizationId, 'engineer')
+    const update = () =>
+      postPublicUpdate(
+        db.orm,
+        db.boss,
+        lead,
+        number,
+        {
+          title: 'Elevated API errors',
+          status: 'investigating',
+          body: 'Still looking.',
+          components: [{ componentId: apiId, state: 'partial_outage' }],
+        },
+        { now: new Date(), links: links() },
+      )
+    await expectRefused(update(), 403)
+    await db.query(
+      `insert into incident_role_holder (organization_id, incident_id, role_id, user_id, assigned_at)
+       select i.organization_id, i.id, r.id, $3, now()
+         from incident i join incident_role r on r.organization_id = i.organization_id
+        where i.organization_id = $1 and i.number = $2 and r.key = 'communications_lead'`,
+      [db.organizationId, number, lead.user.id],
+    )
+    await update()
+  })
+
   it('lets a manager post, and answers 404 for another organization’s component', async () => {
     await expectRefused(
       postPublicUpdate(
@@ -354,6 +381,7 @@ describe('public updates', () => {
     expect(json.incidents[0].status).toBe('identified')
     expect(json.incidents[0].updates.map((u: { status: string }) => u.status)).toEqual([
       'identified',
+      'investigating',
       'investigating',
     ])
   })
@@ -524,6 +552,7 @@ describe('public updates', () => {
     expect(entries.map((e) => childText(e, 'title'))).toEqual([
       'Elevated API errors — Resolved',
       'Elevated API errors — Identified',
+      'Elevated API errors — Investigating',
       'Elevated API errors — Investigating',
     ])
     for (const entry of entries) {

@@ -2,6 +2,7 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql'
 import { inScope, readScope } from '../../../db/tenant'
 import type { Member } from '~/domain/access/guard.server'
 import { appendEvent, lockIncident } from '~/domain/incident/event-store.server'
+import { holdsIncidentRole } from '~/domain/incident/incident-roles.server'
 import type { PgBoss } from '~/queue/send.server'
 import { formatInZone } from '~/utils/time'
 import { StatusPageError, assertStorable } from './status-errors'
@@ -58,29 +59,6 @@ async function incidentFacts(em: EntityManager, organizationId: string, incident
   return { private: row?.private ?? false }
 }
 
-/**
- * Whether the person holds the incident's Communications lead role. Incident roles arrive with
- * migration 0021; until its table exists nobody holds one.
- */
-async function holdsCommsLead(
-  em: EntityManager,
-  organizationId: string,
-  incidentId: string,
-  userId: string,
-): Promise<boolean> {
-  const [table] = await em.execute<Array<{ exists: boolean }>>(
-    `select to_regclass('incident_role_holder') is not null as exists`,
-  )
-  if (!table?.exists) return false
-  const rows = await em.execute<Array<{ one: number }>>(
-    `select 1 as one from incident_role_holder h join incident_role r on r.id = h.role_id
-      where h.organization_id = ? and h.incident_id = ? and h.user_id = ?
-        and r.key = 'communications_lead'`,
-    [organizationId, incidentId, userId],
-  )
-  return rows.length > 0
-}
-
 /** What the incident's "Public updates" page shows; null for an incident the viewer cannot see. */
 export async function publicUpdatesView(orm: MikroORM, viewer: Poster, number: number) {
   const organizationId = viewer.organization.id
@@ -99,7 +77,12 @@ export async function publicUpdatesView(orm: MikroORM, viewer: Poster, number: n
       [organizationId, number],
     )
     if (!incident) return null
-    const isCommsLead = await holdsCommsLead(em, organizationId, incident.id, viewer.user.id)
+    const isCommsLead = await holdsIncidentRole(
+      em,
+      incident.id,
+      viewer.user.id,
+      'communications_lead',
+    )
     const components = await em.execute<
       Array<{ id: string; name: string; group_name: string | null }>
     >(
@@ -209,7 +192,12 @@ export async function postPublicUpdate(
         'This incident is private: nothing of it is published on the status page.',
         403,
       )
-    const isCommsLead = await holdsCommsLead(em, organizationId, incident.id, poster.user.id)
+    const isCommsLead = await holdsIncidentRole(
+      em,
+      incident.id,
+      poster.user.id,
+      'communications_lead',
+    )
     if (
       !canPostPublicUpdate(poster, {
         isCommander: incident.commanderId === poster.user.id,
