@@ -106,6 +106,12 @@ export const PAGE_CHECKS: PageCheck[] = [
   },
   {
     viewer: 'admin',
+    route: 'incidents.$number_.public-updates',
+    name: 'public updates, with the Post public update form',
+    path: (seed) => `/incidents/${seed.engineerIncident}/public-updates`,
+  },
+  {
+    viewer: 'admin',
     route: 'incidents.$number_.postmortem_.revisions',
     name: 'postmortem revisions and diff',
     path: (seed) => `${postmortem(seed)}/revisions`,
@@ -176,6 +182,12 @@ export const PAGE_CHECKS: PageCheck[] = [
     route: 'admin.incident-roles',
     name: 'incident roles',
     path: () => '/admin/incident-roles',
+  },
+  {
+    viewer: 'admin',
+    route: 'admin.status-page',
+    name: 'status page settings',
+    path: () => '/admin/status-page',
   },
   { viewer: 'admin', route: 'admin.triage', name: 'triage', path: () => '/admin/triage' },
   { viewer: 'admin', route: 'admin.sla', name: 'SLA policy', path: () => '/admin/sla' },
