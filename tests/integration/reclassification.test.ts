@@ -610,3 +610,69 @@ describe('incident roles in notifications', () => {
     expect(await mailTo(organizationId, engineer.user.email)).toHaveLength(2)
   })
 })
+
+describe('webhook payloads', () => {
+  it('carry the incident’s classification, classifiedAsOf, related incidents and roles', async () => {
+    const { organizationId, manager, engineer } = await organization('Hook Org')
+    await db.query(
+      `insert into webhook_endpoint (organization_id, url, secret, event_types)
+       values ($1, 'https://hooks.example.test/reclass', 'x',
+               array['incident.reclassified', 'incident.role_assigned'])`,
+      [organizationId],
+    )
+    const survivor = await declare(manager, 'Checkout down')
+    const duplicate = await declare(manager, 'Checkout down again')
+    const [scribe] = (await listIncidentRoles(db.orm, organizationId)).filter(
+      (r) => r.key === 'scribe',
+    )
+    await assignIncidentRoles(db.orm, manager, duplicate, {
+      holders: { [scribe!.id]: engineer.user.id },
+    })
+    await reclassifyIncident(db.orm, manager, duplicate, {
+      classification: 'duplicate',
+      targetNumber: survivor,
+      reason: 'Same outage',
+    })
+    while (
+      (await relayEvents({
+        orm: db.orm,
+        boss: db.boss,
+        logger: silentLogger,
+        appUrl: 'https://if.example',
+      })) > 0
+    );
+    const deliveries = await db.query<{
+      event_type: string
+      payload: { data: { incident: Record<string, unknown> } }
+    }>(
+      `select event_type, payload from webhook_delivery where organization_id = $1
+        order by created_at, event_type`,
+      [organizationId],
+    )
+    expect(deliveries.map((d) => d.event_type)).toEqual([
+      'incident.role_assigned',
+      'incident.reclassified',
+    ])
+    expect(deliveries[1]!.payload.data.incident).toMatchObject({
+      reference: `INC-${duplicate}`,
+      classification: 'duplicate',
+      classifiedAsOf: `INC-${survivor}`,
+      relatedIncidents: [
+        {
+          id: `INC-${survivor}`,
+          kind: 'duplicate_of',
+          direction: 'to',
+          text: `Duplicate of INC-${survivor}`,
+        },
+      ],
+      roles: [
+        {
+          roleId: scribe!.id,
+          key: 'scribe',
+          name: 'Scribe',
+          holder: { id: engineer.user.id, name: engineer.user.displayName },
+        },
+      ],
+    })
+  })
+})
