@@ -12,6 +12,7 @@ import { declareIncident } from './incident-steps'
 const SETTINGS = [
   ['Members', '/admin/members'],
   ['Services', '/admin/services'],
+  ['Custom fields', '/admin/fields'],
   ['Incident roles', '/admin/incident-roles'],
   ['Triage', '/admin/triage'],
   ['SLA', '/admin/sla'],
