@@ -15,7 +15,7 @@ export type NotificationKind = (typeof NOTIFICATION_KINDS)[number]
 
 export const NOTIFICATION_KIND_LABELS: Record<NotificationKind, string> = {
   'incident.declared': 'An incident is declared (when an escalation rule names you)',
-  'incident.assigned': 'You are made commander or assignee of an incident',
+  'incident.assigned': 'You are made commander, assignee or role holder of an incident',
   'incident.reopened': 'An incident you work on is reopened',
   'sla.warning': 'An SLA target of an incident you work on is at risk',
   'sla.breached': 'An SLA target is breached (always sent for incidents you command)',
