@@ -196,9 +196,11 @@ describe('the OpenAPI document', () => {
 
   it('describes every endpoint, the bearer scheme and the error shape', () => {
     expect(Object.keys(document.paths).sort()).toEqual([
+      '/custom-fields',
       '/incidents',
       '/incidents/{number}',
       '/incidents/{number}/comments',
+      '/incidents/{number}/custom-fields',
       '/incidents/{number}/timeline',
       '/incidents/{number}/transitions',
       '/openapi.json',
