@@ -515,6 +515,7 @@ describe('over HTTP', () => {
     '/incidents/{n}/postmortem/revisions',
     '/incidents/{n}/postmortem/drafts',
     '/incidents/{n}/postmortem/print',
+    '/incidents/{n}/public-updates',
   ]
   const API_READS = ['/api/v1/incidents/{n}', '/api/v1/incidents/{n}/timeline']
 
