@@ -16,7 +16,7 @@ import { EditDetailsForm } from '~/components/incident/edit-details-form'
 import { EscalateForm } from '~/components/incident/escalate-form'
 import { EvidenceSection } from '~/components/incident/evidence-section'
 import { resultFor } from '~/components/incident/form-result'
-import { incidentFormSchemas, type IncidentIntent } from '~/components/incident/incident-forms'
+import { incidentFormSchemas, type IncidentIntent } from '~/domain/incident/incident-forms'
 import { IncidentDetails } from '~/components/incident/incident-details'
 import { IncidentHeader } from '~/components/incident/incident-header'
 import { IncidentStatus } from '~/components/incident/incident-status'
@@ -38,37 +38,17 @@ import { VisibilitySection } from '~/components/incident/visibility-section'
 import { Timeline } from '~/components/timeline'
 import { PublicUpdatesLink } from '~/components/status/public-updates-link'
 import { requireMember } from '~/domain/access/guard.server'
-import { customFieldsFromForm } from '~/domain/custom-fields/custom-field-values'
-import { setCustomFieldValues } from '~/domain/incident/custom-field-changes.server'
-import { DomainError } from '~/domain/domain-error'
 import { isConflict } from '~/domain/domain-error'
 import { incidentPageView } from '~/domain/incident/incident-page.server'
-import {
-  addComment,
-  assignIncident,
-  changeSeverity,
-  correctComment,
-  editIncident,
-  forceEscalate,
-  transitionIncident,
-} from '~/domain/incident/incident-service.server'
+import { applyIncidentPageForm } from '~/domain/incident/incident-page-actions.server'
 import { requireIncidentNumber } from '~/domain/incident/incident-number'
-import { assignIncidentRoles } from '~/domain/incident/incident-roles.server'
-import {
-  addRelatedLink,
-  reclassifyIncident,
-  removeRelatedLink,
-  undoReclassification,
-} from '~/domain/incident/reclassification.server'
 import { timelineWindowFrom } from '~/domain/incident/timeline.server'
 import { isHigher } from '~/domain/incident/triage'
-import { classificationText } from '~/domain/incident/classification'
 import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
 import { now as clockNow } from '~/utils/clock'
 import { replyWithDomainError } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { readFormData } from '~/utils/form-data.server'
-import { fromLocalInput } from '~/utils/time'
 
 /**
  * A stale submission is refused with 409 and the page must then show the incident as it is now,
@@ -114,101 +94,14 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
   if (submission.status !== 'success') {
     return data({ intent, result: submission.reply(), conflict: false }, { status: 400 })
   }
-  const input = submission.value
   try {
-    let message = 'Saved.'
-    switch (input.intent) {
-      case 'transition': {
-        const done = await transitionIncident(context.orm, member, number, {
-          action: input.action,
-          reason: input.reason,
-          version: input.version,
-          customFields: customFieldsFromForm(formData),
-        })
-        message = `Status is now ${done.status[0]!.toUpperCase()}${done.status.slice(1)}.`
-        break
-      }
-      case 'severity':
-        await changeSeverity(context.orm, member, number, input)
-        message = `Severity changed to ${input.severity}.`
-        break
-      case 'escalate':
-        await forceEscalate(context.orm, member, number, {
-          severity: input.severity,
-          reason: input.reason,
-          takeCommand: input.takeCommand === 'on',
-          version: input.version,
-        })
-        message = `Escalated to ${input.severity}.`
-        break
-      case 'assign':
-        await assignIncident(context.orm, member, number, {
-          commanderId: input.commanderId || null,
-          assigneeIds: input.assigneeIds,
-          version: input.version,
-        })
-        message = 'Ownership updated.'
-        break
-      case 'comment':
-        await addComment(context.orm, member, number, input)
-        message = 'Comment added.'
-        break
-      case 'correct':
-        await correctComment(context.orm, member, number, input)
-        message = 'Comment corrected.'
-        break
-      case 'custom-fields':
-        await setCustomFieldValues(context.orm, member, number, {
-          values: customFieldsFromForm(formData),
-          version: input.version,
-        })
-        message = 'Fields saved.'
-        break
-      case 'edit': {
-        const impactStartedAt = input.impactStartedAt
-          ? fromLocalInput(input.impactStartedAt, member.organization.timezone)
-          : undefined
-        if (input.impactStartedAt && !impactStartedAt)
-          throw new DomainError('Enter a date and time', { field: 'impactStartedAt' })
-        await editIncident(context.orm, member, number, {
-          title: input.title,
-          summary: input.summary,
-          serviceId: input.serviceId || null,
-          incidentTypeId: input.incidentTypeId || null,
-          ...(impactStartedAt ? { impactStartedAt } : {}),
-          version: input.version,
-        })
-        message = 'Details saved.'
-        break
-      }
-      case 'reclassify': {
-        const done = await reclassifyIncident(context.orm, member, number, input)
-        message = `Reclassified: ${classificationText(done.classification, done.targetNumber)}.`
-        break
-      }
-      case 'undo-reclassify':
-        await undoReclassification(context.orm, member, number, input)
-        message = 'Reclassification undone: this is an incident again.'
-        break
-      case 'link':
-        await addRelatedLink(context.orm, member, number, input)
-        message = `Linked to INC-${input.relatedNumber}.`
-        break
-      case 'unlink':
-        await removeRelatedLink(context.orm, member, number, input)
-        message = `Link to INC-${input.relatedNumber} removed.`
-        break
-      case 'roles': {
-        const holders: Record<string, string | null> = {}
-        input.roleId.forEach((roleId, k) => (holders[roleId] = input.holder[k] || null))
-        await assignIncidentRoles(context.orm, member, number, {
-          holders,
-          version: input.version,
-        })
-        message = 'Roles saved.'
-        break
-      }
-    }
+    const message = await applyIncidentPageForm(
+      context.orm,
+      member,
+      number,
+      submission.value,
+      formData,
+    )
     return redirectWithFlash(`/incidents/${number}`, { kind: 'success', message }, context.env)
   } catch (error) {
     return replyWithDomainError(submission, error, {
@@ -301,6 +194,7 @@ export default function IncidentPage() {
         >
           {incident.summaryHtml ? <IncidentSummary html={incident.summaryHtml} /> : null}
           <IncidentDetails incident={incident} />
+          <PublicUpdatesLink number={incident.number} />
           <CustomFieldsSection
             key={`fields-${submissions}`}
             customFields={view.customFields}
@@ -308,7 +202,6 @@ export default function IncidentPage() {
             canEdit={(canWork || canAssign) && open}
             actionData={actionData}
           />
-          <PublicUpdatesLink number={incident.number} />
           <IncidentRoles
             key={`roles-${submissions}`}
             roles={view.relations.roles}

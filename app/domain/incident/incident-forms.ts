@@ -113,3 +113,7 @@ export const incidentFormSchemas = {
   }),
 } as const
 export type IncidentIntent = keyof typeof incidentFormSchemas
+/** A parsed submission of one of the incident page's forms. */
+export type IncidentFormInput = {
+  [K in IncidentIntent]: z.infer<(typeof incidentFormSchemas)[K]>
+}[IncidentIntent]
