@@ -405,10 +405,13 @@ try {
   }
   if (values.hold) {
     console.log(`\nholding the database until interrupted: DATABASE_URL=${database.url}`)
+    // Signal listeners alone do not keep Node's event loop alive; the interval does.
+    const alive = setInterval(() => {}, 60_000)
     await new Promise((resolve) => {
       process.once('SIGINT', resolve)
       process.once('SIGTERM', resolve)
     })
+    clearInterval(alive)
   }
 } finally {
   await database.stop()
