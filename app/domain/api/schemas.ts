@@ -409,6 +409,85 @@ export const CustomFieldsRequestSchema = z
   .strictObject({ customFields: customFieldInput, version: version.optional() })
   .register(requestSchemas, { id: 'CustomFieldsRequest' })
 
+const reason = z
+  .string({ error: 'Give a reason.' })
+  .trim()
+  .min(1, 'Give a reason.')
+  .max(1000, 'Keep the reason under 1000 characters.')
+
+const otherIncident = (what: string) =>
+  z
+    .number({ error: 'Send an incident number, e.g. 42.' })
+    .int('Send an incident number, e.g. 42.')
+    .min(1, 'Send an incident number, e.g. 42.')
+    .max(999_999_999, 'Send an incident number, e.g. 42.')
+    .describe(what)
+
+export const ReclassificationRequestSchema = z
+  .strictObject({
+    classification: z
+      .enum(CLASSIFICATIONS, { error: `Use one of ${CLASSIFICATIONS.join(', ')}.` })
+      .describe(
+        '`declined`, `duplicate` (of `target`) or `merged` (into `target`); `incident` undoes the reclassification.',
+      ),
+    target: otherIncident(
+      'The number of the incident that stays: required for `duplicate` and `merged`, refused otherwise.',
+    ).optional(),
+    reason,
+    version: version.optional(),
+  })
+  .superRefine((value, ctx) => {
+    const needsTarget = value.classification === 'duplicate' || value.classification === 'merged'
+    if (needsTarget && value.target === undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target'],
+        message: 'Give the number of the incident that stays.',
+      })
+    if (!needsTarget && value.target !== undefined)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target'],
+        message: 'Only a duplicate or a merge names another incident.',
+      })
+  })
+  .register(requestSchemas, { id: 'ReclassificationRequest' })
+
+export const RelatedLinkRequestSchema = z
+  .strictObject({
+    relatedNumber: otherIncident('The incident to link as related.'),
+    version: version.optional(),
+  })
+  .register(requestSchemas, { id: 'RelatedLinkRequest' })
+
+/** The query of DELETE …/links/{relatedNumber}: the version, as a body-less request sends it. */
+export const RemoveLinkQuerySchema = z.strictObject({
+  version: z.coerce
+    .number({ error: 'Send the version as a whole number.' })
+    .int('Send the version as a whole number.')
+    .min(0, 'Send the version as a whole number.')
+    .optional()
+    .describe(
+      'The incident version the change is based on; a different one answers 409 conflict.',
+    ),
+})
+
+export const IncidentRolesRequestSchema = z
+  .strictObject({
+    holders: z
+      .record(
+        z.string().max(60, 'Use a role key (see `roles[].key`).'),
+        z.uuid('Send a member’s user id, or null for nobody.').nullable(),
+        { error: 'Send an object of role keys and user ids.' },
+      )
+      .refine((holders) => Object.keys(holders).length > 0, 'Name at least one role.')
+      .describe(
+        'Who holds each role, by role key (`communications_lead`, `scribe`, or an added role’s): a member’s user id, or null for nobody. Roles not named stay as they are.',
+      ),
+    version: version.optional(),
+  })
+  .register(requestSchemas, { id: 'IncidentRolesRequest' })
+
 /** The list's query parameters; `status` and `severity` repeat (or take comma-separated values). */
 export const ListIncidentsQuerySchema = z.strictObject({
   status: z
