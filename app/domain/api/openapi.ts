@@ -223,6 +223,87 @@ function build(serverUrl: string) {
           },
         },
       },
+      '/incidents/{number}/reclassification': {
+        post: {
+          operationId: 'reclassifyIncident',
+          tags: ['Incidents'],
+          summary: 'Reclassify, or undo a reclassification',
+          description:
+            'Managers and admins may. `declined`, `duplicate` (of `target`) or `merged` (into `target`) leaves the incident out of the open list and the metrics and freezes it; `incident` undoes that. The target must be another incident that counts as one; a target the token’s user cannot see answers `not_found`.',
+          parameters: [numberParameter],
+          requestBody: body('ReclassificationRequest'),
+          responses: {
+            '200': json('Incident', 'The incident with its new classification.'),
+            ...errorResponses([...WRITE_ERRORS, 'not_found', 'conflict']),
+          },
+        },
+      },
+      '/incidents/{number}/links': {
+        post: {
+          operationId: 'addRelatedLink',
+          tags: ['Incidents'],
+          summary: 'Link a related incident',
+          description:
+            'The commander, an assignee, a manager or an admin may. The link shows on both incidents, with an entry on both timelines; an incident the token’s user cannot see answers `not_found`.',
+          parameters: [numberParameter],
+          requestBody: body('RelatedLinkRequest'),
+          responses: {
+            '201': json('Incident', 'The incident with the new link in `relatedIncidents`.'),
+            ...errorResponses([...WRITE_ERRORS, 'not_found', 'conflict']),
+          },
+        },
+      },
+      '/incidents/{number}/links/{relatedNumber}': {
+        delete: {
+          operationId: 'removeRelatedLink',
+          tags: ['Incidents'],
+          summary: 'Remove a related link',
+          description:
+            'Removes a `related` link, from either end (the same people as adding it). Duplicate and merge links go by undoing the reclassification.',
+          parameters: [
+            numberParameter,
+            {
+              ...numberParameter,
+              name: 'relatedNumber',
+              description: 'The linked incident’s number: `42` (or `INC-42`).',
+            },
+            {
+              name: 'version',
+              in: 'query',
+              required: false,
+              description:
+                'The incident version the change is based on; a different one answers 409 conflict.',
+              schema: { type: 'integer', minimum: 0 },
+            },
+          ],
+          responses: {
+            '200': json('Incident', 'The incident without the link.'),
+            ...errorResponses([
+              'unauthorized',
+              'forbidden',
+              'method_not_allowed',
+              'validation_failed',
+              'not_found',
+              'conflict',
+            ]),
+          },
+        },
+      },
+      '/incidents/{number}/roles': {
+        put: {
+          operationId: 'assignIncidentRoles',
+          tags: ['Incidents'],
+          summary: 'Assign incident roles',
+          description:
+            'The commander, managers and admins may. Sets who holds each role named by key (null: nobody), one timeline entry per change; roles not named stay as they are. Holders must be active members; an archived role can be emptied but not given.',
+          parameters: [numberParameter],
+          requestBody: body('IncidentRolesRequest'),
+          responses: {
+            '200': json('Incident', 'The incident with its new role holders.'),
+            ...errorResponses([...WRITE_ERRORS, 'not_found', 'conflict']),
+          },
+        },
+      },
       '/custom-fields': {
         get: {
           operationId: 'listCustomFields',

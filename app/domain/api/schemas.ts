@@ -467,9 +467,7 @@ export const RemoveLinkQuerySchema = z.strictObject({
     .int('Send the version as a whole number.')
     .min(0, 'Send the version as a whole number.')
     .optional()
-    .describe(
-      'The incident version the change is based on; a different one answers 409 conflict.',
-    ),
+    .describe('The incident version the change is based on; a different one answers 409 conflict.'),
 })
 
 export const IncidentRolesRequestSchema = z
