@@ -317,6 +317,102 @@ function build(serverUrl: string) {
           },
         },
       },
+      '/incidents/{number}/visibility': {
+        post: {
+          operationId: 'setIncidentVisibility',
+          tags: ['Incidents'],
+          summary: 'Make the incident private or public',
+          description:
+            'With a reason, as a timeline entry. The commander, managers and admins may. Whoever makes it private keeps seeing it (as a viewer when they are neither its commander nor an assignee). Asking for the visibility it already has answers `validation_failed`.',
+          parameters: [numberParameter],
+          requestBody: body('VisibilityRequest'),
+          responses: {
+            '200': json('Incident', 'The incident with its new visibility.'),
+            ...errorResponses([...WRITE_ERRORS, 'not_found', 'conflict']),
+          },
+        },
+      },
+      '/incidents/{number}/viewers': {
+        post: {
+          operationId: 'addIncidentViewer',
+          tags: ['Incidents'],
+          summary: 'Add a viewer to a private incident',
+          description:
+            'Gives an active member sight of the private incident. The commander, managers and admins may; a public incident has no viewers (`validation_failed` on `userId`).',
+          parameters: [numberParameter],
+          requestBody: body('ViewerRequest'),
+          responses: {
+            '200': json('Incident', 'The incident.'),
+            ...errorResponses([...WRITE_ERRORS, 'not_found', 'conflict']),
+          },
+        },
+      },
+      '/incidents/{number}/viewers/{userId}': {
+        delete: {
+          operationId: 'removeIncidentViewer',
+          tags: ['Incidents'],
+          summary: 'Remove a viewer',
+          description:
+            'Takes the viewer’s sight of the private incident away (their other roles on it stay). The commander, managers and admins may; someone who is not a viewer answers `validation_failed` on `userId`.',
+          parameters: [
+            numberParameter,
+            {
+              name: 'userId',
+              in: 'path',
+              required: true,
+              description: 'The viewer’s user id.',
+              schema: { type: 'string' },
+            },
+            {
+              name: 'version',
+              in: 'query',
+              required: false,
+              description:
+                'The incident version the change is based on; a different one answers 409 conflict.',
+              schema: { type: 'integer', minimum: 0 },
+            },
+          ],
+          responses: {
+            '200': json('Incident', 'The incident.'),
+            ...errorResponses([
+              'unauthorized',
+              'forbidden',
+              'method_not_allowed',
+              'validation_failed',
+              'not_found',
+              'conflict',
+            ]),
+          },
+        },
+      },
+      '/incidents/{number}/public-updates': {
+        get: {
+          operationId: 'listPublicUpdates',
+          tags: ['Incidents'],
+          summary: 'List the public updates',
+          description: 'What the public status page says about the incident, newest first.',
+          parameters: [numberParameter],
+          responses: {
+            '200': json('PublicUpdateList', 'The incident’s public updates, newest first.'),
+            ...errorResponses([...READ_ERRORS, 'not_found']),
+          },
+        },
+        post: {
+          operationId: 'postPublicUpdate',
+          tags: ['Incidents'],
+          summary: 'Post a public update',
+          description:
+            'Publishes an update on the status page and e-mails its confirmed subscribers, as the incident’s Public updates page does. The commander, the Communications lead, managers and admins may; a private incident is refused (`forbidden`). An unknown or archived component answers `validation_failed` on `components`.',
+          parameters: [numberParameter],
+          requestBody: body('PublicUpdateRequest'),
+          responses: {
+            '201': json('PublicUpdate', 'The published update.', {
+              Location: { schema: { type: 'string', format: 'uri' } },
+            }),
+            ...errorResponses([...WRITE_ERRORS, 'not_found']),
+          },
+        },
+      },
       '/incidents/{number}/timeline': {
         get: {
           operationId: 'getTimeline',

@@ -9,6 +9,7 @@ import { CLASSIFICATIONS, EVENT_TYPES, LINK_KINDS } from '~/domain/incident/even
 import { TRANSITION_ACTIONS, type TransitionAction } from '~/domain/incident/lifecycle'
 import { IMPACTS, URGENCIES } from '~/domain/incident/triage'
 import { COMMENT_MAX, INCIDENT_STATUSES, SEVERITIES } from '~/domain/incident/vocabulary'
+import { COMPONENT_STATES, PUBLIC_STATUSES } from '~/domain/status/status-vocabulary'
 
 export interface SchemaMeta {
   id: string
@@ -291,6 +292,29 @@ export const TimelineSchema = z
   })
   .register(responseSchemas, { id: 'Timeline', description: 'Every entry, oldest first.' })
 
+export const PublicUpdateSchema = z
+  .object({
+    id: z.uuid(),
+    title: z.string(),
+    status: z.enum(PUBLIC_STATUSES),
+    message: z.string(),
+    components: z.array(z.object({ id: z.uuid(), state: z.enum(COMPONENT_STATES) })),
+    postedAt: timestamp,
+    postedBy: PersonSchema.nullable().describe('Null once the poster is no longer a member.'),
+  })
+  .register(responseSchemas, {
+    id: 'PublicUpdate',
+    description: 'An update published on the status page about an incident.',
+  })
+export type ApiPublicUpdate = z.infer<typeof PublicUpdateSchema>
+
+export const PublicUpdateListSchema = z
+  .object({
+    incident: z.object({ id: incidentId, number: incidentNumber, links: IncidentLinksSchema }),
+    data: z.array(PublicUpdateSchema),
+  })
+  .register(responseSchemas, { id: 'PublicUpdateList', description: 'Newest first.' })
+
 // ---------------------------------------------------------------------------------------------
 // Requests
 // ---------------------------------------------------------------------------------------------
@@ -485,6 +509,69 @@ export const IncidentRolesRequestSchema = z
     version: version.optional(),
   })
   .register(requestSchemas, { id: 'IncidentRolesRequest' })
+
+export const VisibilityRequestSchema = z
+  .strictObject({
+    private: z
+      .boolean({ error: 'Send true or false.' })
+      .describe('true makes the incident private, false visible to the whole organization again.'),
+    reason: z
+      .string({ error: 'Give a reason.' })
+      .trim()
+      .min(1, 'Give a reason.')
+      .max(1000, 'Keep the reason under 1000 characters.'),
+    version: version.optional(),
+  })
+  .register(requestSchemas, { id: 'VisibilityRequest' })
+
+export const ViewerRequestSchema = z
+  .strictObject({
+    userId: z.uuid('Use the id of an active member of the organization.'),
+    version: version.optional(),
+  })
+  .register(requestSchemas, { id: 'ViewerRequest' })
+
+/** The query of DELETE …/viewers/{userId}: the version, as a body-less request sends it. */
+export const RemoveViewerQuerySchema = z.strictObject({
+  version: z.coerce
+    .number({ error: 'Send the version as a whole number.' })
+    .int('Send the version as a whole number.')
+    .min(0, 'Send the version as a whole number.')
+    .optional()
+    .describe('The incident version the change is based on; a different one answers 409 conflict.'),
+})
+
+export const PublicUpdateRequestSchema = z
+  .strictObject({
+    status: z.enum(PUBLIC_STATUSES, { error: `Use one of ${PUBLIC_STATUSES.join(', ')}.` }),
+    title: z
+      .string({ error: 'Send the title as text.' })
+      .trim()
+      .min(1, 'Enter the title visitors read.')
+      .max(200, 'Use at most 200 characters.')
+      .optional()
+      .describe('Defaults to the latest public update’s title, else the incident’s.'),
+    message: z
+      .string({ error: 'Write the message visitors read.' })
+      .trim()
+      .min(1, 'Write the message visitors read.')
+      .max(5000, 'Use at most 5000 characters.')
+      .describe('What visitors of the status page read.'),
+    components: z
+      .array(
+        z.strictObject({
+          id: z.uuid('Use the id of one of the organization’s status page components.'),
+          state: z.enum(COMPONENT_STATES, {
+            error: `Use one of ${COMPONENT_STATES.join(', ')}.`,
+          }),
+        }),
+        { error: 'Send a list of { id, state }.' },
+      )
+      .max(100, 'Name at most 100 components.')
+      .optional()
+      .describe('The state the update gives each affected component; each component once.'),
+  })
+  .register(requestSchemas, { id: 'PublicUpdateRequest' })
 
 /** The list's query parameters; `status` and `severity` repeat (or take comma-separated values). */
 export const ListIncidentsQuerySchema = z.strictObject({

@@ -283,3 +283,65 @@ export async function postPublicUpdate(
     return { id }
   })
 }
+
+export interface StoredPublicUpdate {
+  id: string
+  title: string
+  status: PublicStatus
+  body: string
+  components: Array<{ componentId: string; state: ComponentState }>
+  postedAt: Date
+  postedBy: { id: string; name: string } | null
+}
+
+/**
+ * The incident's public updates as stored, newest first, with the title a new update defaults
+ * to; null for an incident the viewer cannot see (or that does not exist).
+ */
+export async function listPublicUpdates(
+  orm: MikroORM,
+  viewer: Poster,
+  number: number,
+): Promise<{ number: number; defaultTitle: string; updates: StoredPublicUpdate[] } | null> {
+  const organizationId = viewer.organization.id
+  return readScope(orm, { organizationId, actingUserId: viewer.user.id }, async (em) => {
+    const [incident] = await em.execute<Array<{ id: string; number: number; title: string }>>(
+      `select id, number, title from incident where organization_id = ? and number = ?`,
+      [organizationId, number],
+    )
+    if (!incident) return null
+    const rows = await em.execute<
+      Array<{
+        id: string
+        title: string
+        status: PublicStatus
+        body: string
+        component_states: Array<{ componentId: string; state: ComponentState }>
+        posted_at: Date
+        posted_by: string | null
+        posted_by_name: string | null
+      }>
+    >(
+      `select u.id, u.title, u.status, u.body, u.component_states, u.posted_at, u.posted_by,
+              (select display_name from app_user a where a.id = u.posted_by) as posted_by_name
+         from public_update u
+        where u.organization_id = ? and u.incident_id = ?
+        order by u.posted_at desc, u.id`,
+      [organizationId, incident.id],
+    )
+    return {
+      number: incident.number,
+      defaultTitle: rows[0]?.title ?? incident.title,
+      updates: rows.map((u) => ({
+        id: u.id,
+        title: u.title,
+        status: u.status,
+        body: u.body,
+        components: u.component_states,
+        postedAt: new Date(u.posted_at),
+        postedBy:
+          u.posted_by && u.posted_by_name ? { id: u.posted_by, name: u.posted_by_name } : null,
+      })),
+    }
+  })
+}
