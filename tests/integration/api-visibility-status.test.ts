@@ -314,7 +314,7 @@ describe('POST /incidents/{number}/viewers and DELETE /incidents/{number}/viewer
     const cases: Array<[string, unknown]> = [
       ['userId', { userId: 'not-a-uuid' }],
       ['userId', { userId: otherAdmin.user.id }],
-      ['userId', { userId: commander.user.id, extra: true }],
+      ['extra', { userId: commander.user.id, extra: true }],
     ]
     for (const [field, body] of cases) {
       const answer = await api('POST', `/incidents/${number}/viewers`, commander, body)
