@@ -203,10 +203,14 @@ describe('the OpenAPI document', () => {
       '/incidents/{number}/custom-fields',
       '/incidents/{number}/links',
       '/incidents/{number}/links/{relatedNumber}',
+      '/incidents/{number}/public-updates',
       '/incidents/{number}/reclassification',
       '/incidents/{number}/roles',
       '/incidents/{number}/timeline',
       '/incidents/{number}/transitions',
+      '/incidents/{number}/viewers',
+      '/incidents/{number}/viewers/{userId}',
+      '/incidents/{number}/visibility',
       '/openapi.json',
     ])
     expect(document.components.securitySchemes.bearerAuth).toMatchObject({
