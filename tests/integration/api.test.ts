@@ -253,6 +253,25 @@ function endpoints(
       path: `/incidents/${number}/comments`,
       body: { body: 'Written with a bad token' },
     },
+    {
+      name: 'reclassify',
+      method: 'POST',
+      path: `/incidents/${number}/reclassification`,
+      body: { classification: 'declined', reason: 'Reclassified with a bad token' },
+    },
+    {
+      name: 'link',
+      method: 'POST',
+      path: `/incidents/${number}/links`,
+      body: { relatedNumber: number + 1 },
+    },
+    { name: 'unlink', method: 'DELETE', path: `/incidents/${number}/links/${number + 1}` },
+    {
+      name: 'roles',
+      method: 'PUT',
+      path: `/incidents/${number}/roles`,
+      body: { holders: { scribe: null } },
+    },
     { name: 'timeline', method: 'GET', path: `/incidents/${number}/timeline` },
   ]
 }
