@@ -19,9 +19,9 @@ const MAX_LISTED = 100
  *   fact's outcome for that target is "not reached, due at <the time that passed>", which the
  *   dashboard already counts as breached, so no figure changes in between. Any other writer of
  *   `sla_signal` still refreshes in its own transaction.
- * - The live-events trigger (migration 0019) announces a statement's events with one set-based
- *   statement instead of a loop that looked up each incident's number on its own: the same
- *   notifications, with the same payloads, in the same order.
+ * - The live-events trigger (migrations 0019 and 0020) announces a statement's events with one
+ *   set-based statement instead of a loop that looked up each incident's number and private flag
+ *   on its own: the same notifications, with the same payloads (`p` included), in the same order.
  */
 export class Migration0024SweepWriteCosts extends Migration {
   override async up() {
@@ -50,6 +50,7 @@ export class Migration0024SweepWriteCosts extends Migration {
                   'o', e.organization_id,
                   'i', e.incident_id,
                   'n', i.number,
+                  'p', i.private,
                   'l', e.last_seq,
                   'e', case when e.n <= ${MAX_LISTED} then e.events end)::text)
            from (select organization_id, incident_id, max(seq) as last_seq, count(*) as n,
@@ -78,6 +79,7 @@ export class Migration0024SweepWriteCosts extends Migration {
             'o', r.organization_id,
             'i', r.incident_id,
             'n', (select i.number from incident i where i.id = r.incident_id),
+            'p', (select i.private from incident i where i.id = r.incident_id),
             'l', r.last_seq,
             'e', case when r.n <= ${MAX_LISTED} then r.events end)::text);
         end loop;
