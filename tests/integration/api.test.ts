@@ -272,6 +272,30 @@ function endpoints(
       path: `/incidents/${number}/roles`,
       body: { holders: { scribe: null } },
     },
+    {
+      name: 'visibility',
+      method: 'POST',
+      path: `/incidents/${number}/visibility`,
+      body: { private: true, reason: 'Hidden with a bad token' },
+    },
+    {
+      name: 'add viewer',
+      method: 'POST',
+      path: `/incidents/${number}/viewers`,
+      body: { userId: '00000000-0000-4000-8000-000000000000' },
+    },
+    {
+      name: 'remove viewer',
+      method: 'DELETE',
+      path: `/incidents/${number}/viewers/00000000-0000-4000-8000-000000000000`,
+    },
+    { name: 'public updates', method: 'GET', path: `/incidents/${number}/public-updates` },
+    {
+      name: 'post public update',
+      method: 'POST',
+      path: `/incidents/${number}/public-updates`,
+      body: { status: 'investigating', message: 'Posted with a bad token' },
+    },
     { name: 'timeline', method: 'GET', path: `/incidents/${number}/timeline` },
   ]
 }
