@@ -4,6 +4,7 @@ import express from 'express'
 import { createElement } from 'react'
 import { renderToStaticMarkup } from 'react-dom/server'
 import { StatusMessageDocument, StatusPageDocument } from '~/components/status/status-page-document'
+import { customHostProblem } from '~/domain/status/status-admin.server'
 import { statusAtom, statusJson, type StatusUrls } from '~/domain/status/status-feeds'
 import {
   dataVersion,
@@ -176,7 +177,9 @@ export function statusRouter(options: StatusRouterOptions) {
         base = `${app.origin}/status/${slug}`
       } else {
         const host = req.hostname?.toLowerCase() ?? ''
-        if (!host || host === app.hostname) return next()
+        // Only a name that could have been saved as a custom host is looked up: the application's
+        // own host, IP addresses and localhost never are, so their requests cost no database work.
+        if (!host || customHostProblem(host, app.hostname) !== null) return next()
         const hosts = cache
           ? await cache.hostMap(() => publishedStatusHosts(orm))
           : await publishedStatusHosts(orm)
