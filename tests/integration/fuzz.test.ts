@@ -212,6 +212,8 @@ beforeAll(async () => {
     splat: ['no/such/page', 'incidents/1/x', '%E0%A4%A', ...junkIds],
     hookKind: ['generic', 'alertmanager', 'pagerduty', 'nagios', ...junkIds],
     hookToken: [a.hookToken, b.hookToken, ...junkIds],
+    relatedNumber: [...a.numbers, ...b.numbers, '0', 'INC-1', 'abc'].map(String),
+    userId: [actors[2]!.member.user.id, adminB.user.id, randomUUID(), ...junkIds],
   }
   // Pages create an organization's defaults (SLA policy, escalation rules, triage matrix) the
   // first time an admin opens them; opened once here, a refused request later writes nothing.

@@ -20,6 +20,8 @@ export type Param =
   | 'splat'
   | 'hookKind'
   | 'hookToken'
+  | 'relatedNumber'
+  | 'userId'
 
 export interface RouteSpec {
   /** The module in app/routes, or `express:` for what Express answers itself. */
@@ -299,6 +301,62 @@ export const ROUTES: RouteSpec[] = [
     kind: 'api',
     methods: ['POST'],
     fields: ['customFields', 'version'],
+  },
+  {
+    file: 'api.v1.incidents.$number.links.ts',
+    path: '/api/v1/incidents/:number/links',
+    kind: 'api',
+    methods: ['POST'],
+    fields: ['relatedNumber', 'version'],
+  },
+  {
+    file: 'api.v1.incidents.$number.links.$relatedNumber.ts',
+    path: '/api/v1/incidents/:number/links/:relatedNumber',
+    kind: 'api',
+    methods: ['DELETE'],
+    query: ['version'],
+  },
+  {
+    file: 'api.v1.incidents.$number.public-updates.ts',
+    path: '/api/v1/incidents/:number/public-updates',
+    kind: 'api',
+    methods: ['GET', 'POST'],
+    fields: ['status', 'title', 'message', 'components'],
+  },
+  {
+    file: 'api.v1.incidents.$number.reclassification.ts',
+    path: '/api/v1/incidents/:number/reclassification',
+    kind: 'api',
+    methods: ['POST'],
+    fields: ['classification', 'target', 'reason', 'version'],
+  },
+  {
+    file: 'api.v1.incidents.$number.roles.ts',
+    path: '/api/v1/incidents/:number/roles',
+    kind: 'api',
+    methods: ['PUT'],
+    fields: ['holders', 'version'],
+  },
+  {
+    file: 'api.v1.incidents.$number.viewers.ts',
+    path: '/api/v1/incidents/:number/viewers',
+    kind: 'api',
+    methods: ['POST'],
+    fields: ['userId', 'version'],
+  },
+  {
+    file: 'api.v1.incidents.$number.viewers.$userId.ts',
+    path: '/api/v1/incidents/:number/viewers/:userId',
+    kind: 'api',
+    methods: ['DELETE'],
+    query: ['version'],
+  },
+  {
+    file: 'api.v1.incidents.$number.visibility.ts',
+    path: '/api/v1/incidents/:number/visibility',
+    kind: 'api',
+    methods: ['POST'],
+    fields: ['private', 'reason', 'version'],
   },
   {
     file: 'api.v1.incidents.$number.transitions.ts',
