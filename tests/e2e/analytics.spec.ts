@@ -45,7 +45,7 @@ test.describe('analytics', () => {
     if (jsEnabled) await page.waitForFunction(() => '__remixRouter' in window)
     await expect(page.getByRole('heading', { level: 1, name: 'Analytics' })).toBeVisible()
     await expect(page.getByTestId('definitions-version')).toContainText(
-      'Metric definitions version 1',
+      'Metric definitions version 2',
     )
 
     for (const section of [
@@ -59,7 +59,7 @@ test.describe('analytics', () => {
       const region = page.getByRole('region', { name: section })
       await expect(region).toBeVisible()
       await expect(region.getByRole('table').first()).toBeVisible()
-      await expect(region).toContainText('Metric definitions version 1')
+      await expect(region).toContainText('Metric definitions version 2')
     }
 
     // One SEV-4 incident today, acknowledged, mitigated and resolved two hours after impact.
