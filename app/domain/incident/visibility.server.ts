@@ -103,6 +103,23 @@ export interface VisibilityInput {
   version?: number
 }
 
+/** The incident, locked for a change of who sees it; refused (403) to those who may not make one. */
+async function lockForVisibilityChange(
+  em: EntityManager,
+  member: Actorish,
+  number: number,
+  version: number | undefined,
+) {
+  const incident = await lockIncident(em, member.organization.id, number, version)
+  if (!canManageVisibility(member, incident))
+    throw new IncidentError(
+      null,
+      'Only the commander, managers and admins can change who sees this incident.',
+      403,
+    )
+  return incident
+}
+
 /**
  * Makes the incident private (visible only to its participants and admins) or visible to the
  * whole organization again, with a reason, as a timeline entry. Whoever makes it private keeps
@@ -124,13 +141,7 @@ export async function setIncidentVisibility(
   const organizationId = member.organization.id
   // As the member, also outside a web request: a command never acts on what its person cannot see.
   return inScope(orm, { organizationId, actingUserId: member.user.id }, async (em) => {
-    const incident = await lockIncident(em, organizationId, number, input.version)
-    if (!canManageVisibility(member, incident))
-      throw new IncidentError(
-        null,
-        'Only the commander, managers and admins can change who sees this incident.',
-        403,
-      )
+    const incident = await lockForVisibilityChange(em, member, number, input.version)
     if (incident.private === input.private)
       throw new IncidentError(
         null,
@@ -182,13 +193,7 @@ export async function addIncidentViewer(
 ) {
   const organizationId = member.organization.id
   return inScope(orm, { organizationId, actingUserId: member.user.id }, async (em) => {
-    const incident = await lockIncident(em, organizationId, number, input.version)
-    if (!canManageVisibility(member, incident))
-      throw new IncidentError(
-        null,
-        'Only the commander, managers and admins can change who sees this incident.',
-        403,
-      )
+    const incident = await lockForVisibilityChange(em, member, number, input.version)
     if (!incident.private)
       throw new IncidentError(
         'userId',
@@ -227,13 +232,7 @@ export async function removeIncidentViewer(
 ) {
   const organizationId = member.organization.id
   return inScope(orm, { organizationId, actingUserId: member.user.id }, async (em) => {
-    const incident = await lockIncident(em, organizationId, number, input.version)
-    if (!canManageVisibility(member, incident))
-      throw new IncidentError(
-        null,
-        'Only the commander, managers and admins can change who sees this incident.',
-        403,
-      )
+    const incident = await lockForVisibilityChange(em, member, number, input.version)
     const removed = await em.execute<Array<{ user_id: string }>>(
       `delete from incident_viewer where incident_id = ? and user_id = ? returning user_id`,
       [incident.id, input.userId],
