@@ -22,6 +22,7 @@ import { Migration0021ReclassificationAndRoles } from './0021-reclassification-a
 import { Migration0022CustomFields } from './0022-custom-fields'
 import { Migration0023StatusPage } from './0023-status-page'
 import { Migration0024SweepWriteCosts } from './0024-sweep-write-costs'
+import { Migration0025IncidentKeys } from './0025-incident-keys'
 
 /**
  * Every migration, in order. Listed explicitly (rather than discovered from the folder) so the
@@ -51,4 +52,5 @@ export const migrationsList: MigrationObject[] = [
   { name: '0022-custom-fields', class: Migration0022CustomFields },
   { name: '0023-status-page', class: Migration0023StatusPage },
   { name: '0024-sweep-write-costs', class: Migration0024SweepWriteCosts },
+  { name: '0025-incident-keys', class: Migration0025IncidentKeys },
 ]

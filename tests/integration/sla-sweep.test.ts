@@ -505,6 +505,34 @@ describe('sweepSla', () => {
     expect(await timelineEntries([incident.id])).toHaveLength(1)
   })
 
+  it('refuses an event or a signal that names an incident of another organization, even to the owner', async () => {
+    const start = epoch()
+    const { engineer } = await team()
+    const other = await team(TARGETS, 'Other Sweep Org')
+    const incident = await declare(engineer, start)
+    const [head] = await db.query<{ hash: string }>(
+      `select hash from incident_event where incident_id = $1 and seq = 1`,
+      [incident.id],
+    )
+    await expect(
+      db.query(
+        `insert into incident_event
+           (organization_id, incident_id, seq, type, occurred_at, payload, prev_hash, hash)
+         values ($1, $2, 2, 'sla.warning', $3, '{}', $4, repeat('0', 64))`,
+        [other.organizationId, incident.id, start, head!.hash],
+      ),
+    ).rejects.toThrow(/incident_event_incident_fkey/)
+    await expect(
+      db.query(
+        `insert into sla_signal (organization_id, incident_id, target, kind, event_seq, signalled_at)
+         values ($1, $2, 'acknowledge', 'warning', 1, $3)`,
+        [other.organizationId, incident.id, start],
+      ),
+    ).rejects.toThrow(/sla_signal_incident_fkey/)
+    expect(await slaEvents([incident.id])).toEqual([])
+    expect(await signals([incident.id])).toEqual([])
+  })
+
   it('gives only the breach when the first sweep comes after the due time', async () => {
     const start = epoch()
     const { engineer } = await team()
