@@ -6,6 +6,7 @@ import { loggableError } from './utils/loggable-error.server'
 import { MarkupMemoContext } from './utils/markup-memo'
 import { createMarkupMemo, forOrganization } from './utils/markup-memo.server'
 import { NonceContext } from './utils/nonce'
+import { pageManifest } from './utils/page-manifest.server'
 import type { RootLoaderData } from './root'
 
 export const streamTimeout = 5_000
@@ -23,6 +24,8 @@ export default function handleRequest(
   const nonce = loadContext.nonce
   const root = remixContext.staticHandlerContext.loaderData.root as RootLoaderData | undefined
   const memo = forOrganization(markupMemo, root?.viewer?.organization?.id ?? '')
+  // Only the routes this page can involve: Remix rebuilds, ranks and matches whatever it is given.
+  remixContext.manifest = pageManifest(remixContext.manifest, remixContext.staticHandlerContext)
   return new Promise((resolve, reject) => {
     let shellRendered = false
     const { pipe, abort } = renderToPipeableStream(
