@@ -1,6 +1,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defineConfig } from 'vitest/config'
+import LongFilesFirstSequencer from './tests/support/long-files-first'
 
 const root = path.dirname(fileURLToPath(import.meta.url))
 
@@ -13,6 +14,8 @@ export default defineConfig({
     restoreMocks: true,
     // Stopping the test PostgreSQL (global teardown) waits for a clean shutdown.
     teardownTimeout: 30_000,
+    // The longest integration files start first, also in a fresh clone without Vitest's cache.
+    sequence: { sequencer: LongFilesFirstSequencer },
     projects: [
       {
         extends: true,
