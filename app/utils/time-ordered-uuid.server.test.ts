@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { isUuid } from './uuid'
-import { timeOrderedUuid } from './time-ordered-uuid.server'
+import { timeOrderedUuid, timeOrderedUuids } from './time-ordered-uuid.server'
 
 describe('timeOrderedUuid', () => {
   it('is a version 7, RFC 9562 variant UUID carrying its millisecond time first', () => {
@@ -20,5 +20,23 @@ describe('timeOrderedUuid', () => {
   it('differs between ids of the same millisecond', () => {
     const ids = new Set(Array.from({ length: 1000 }, () => timeOrderedUuid(1_800_000_000_000)))
     expect(ids.size).toBe(1000)
+  })
+})
+
+describe('timeOrderedUuids', () => {
+  it('gives as many distinct version 7 ids of that millisecond as asked for', () => {
+    const ms = Date.UTC(2026, 11, 7, 4, 0, 0, 7)
+    const ids = timeOrderedUuids(500, ms)
+    expect(ids).toHaveLength(500)
+    expect(new Set(ids).size).toBe(500)
+    for (const id of ids) {
+      expect(isUuid(id)).toBe(true)
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+      expect(parseInt(id.replace(/-/g, '').slice(0, 12), 16)).toBe(ms)
+    }
+  })
+
+  it('gives nothing for a count of nothing', () => {
+    expect(timeOrderedUuids(0)).toEqual([])
   })
 })

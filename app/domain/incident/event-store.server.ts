@@ -2,7 +2,7 @@ import { LockMode, type EntityManager } from '@mikro-orm/postgresql'
 import { IncidentEventSchema, IncidentSchema, type Incident } from '../../../db/entities/incident'
 import { transactionExecutor } from '../../../db/transaction'
 import { currentRequestId } from '~/utils/request-id.server'
-import { timeOrderedUuid } from '~/utils/time-ordered-uuid.server'
+import { timeOrderedUuids } from '~/utils/time-ordered-uuid.server'
 import {
   GENESIS_HASH,
   eventHash,
@@ -82,8 +82,8 @@ export async function appendEvents(
   events: readonly NewEvent[],
 ): Promise<AppendedEvent[]> {
   if (events.length === 0) return []
-  const idTime = Date.now()
-  const rows = events.map(({ incident, type, payload, actorId, now }) => {
+  const ids = timeOrderedUuids(events.length)
+  const rows = events.map(({ incident, type, payload, actorId, now }, i) => {
     const seq = incident.lastEventSeq + 1
     const prevHash = incident.lastEventHash ?? GENESIS_HASH
     const occurredAt = iso(now)
@@ -104,7 +104,7 @@ export async function appendEvents(
     incident.version = seq
     incident.updatedAt = now
     return {
-      id: timeOrderedUuid(idTime),
+      id: ids[i]!,
       organization_id: incident.organizationId,
       incident_id: incident.id,
       seq,

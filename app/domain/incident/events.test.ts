@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import {
   FoldError,
@@ -255,6 +257,69 @@ describe('eventHash', () => {
   ]
   it.each(changes)('changes when %s changes', (field, value) => {
     expect(eventHash({ ...input, [field]: value })).not.toBe(reference)
+  })
+
+  /** Canonical JSON as first written: entries filtered, sorted with `<`, mapped and joined. */
+  function referenceCanonical(value: unknown): string {
+    if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null)
+    if (Array.isArray(value)) return `[${value.map(referenceCanonical).join(',')}]`
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${referenceCanonical(v)}`).join(',')}}`
+  }
+  const value = fc
+    .jsonValue()
+    .chain((json) =>
+      fc.oneof(
+        fc.constant<unknown>(json),
+        fc.dictionary(fc.string(), fc.oneof(fc.jsonValue(), fc.constant(undefined))),
+      ),
+    )
+
+  it('writes canonical JSON as the entries-sorted-and-joined form does, keys in any order, unicode and undefined included', () => {
+    fc.assert(
+      fc.property(value, (v) => {
+        expect(canonicalJson(v)).toBe(referenceCanonical(v))
+      }),
+      { numRuns: 500 },
+    )
+  })
+
+  it('hashes the canonical JSON of the snake_case fields, whatever the values (an absent one left out)', () => {
+    const text = fc.oneof(fc.string(), fc.uuid(), fc.constant(undefined))
+    fc.assert(
+      fc.property(
+        fc.record({
+          prevHash: text,
+          seq: fc.oneof(fc.integer(), fc.double(), fc.constant(undefined)),
+          organizationId: text,
+          incidentId: text,
+          type: text,
+          actorId: fc.oneof(fc.uuid(), fc.constant(null), fc.constant(undefined)),
+          occurredAt: text,
+          payload: value,
+        }),
+        (fields) => {
+          const expected = createHash('sha256')
+            .update(
+              referenceCanonical({
+                prev_hash: fields.prevHash,
+                seq: fields.seq,
+                organization_id: fields.organizationId,
+                incident_id: fields.incidentId,
+                type: fields.type,
+                actor_id: fields.actorId,
+                occurred_at: fields.occurredAt,
+                payload: fields.payload,
+              }),
+            )
+            .digest('hex')
+          expect(eventHash(fields as HashInput)).toBe(expected)
+        },
+      ),
+      { numRuns: 500 },
+    )
   })
 })
 

@@ -341,11 +341,21 @@ export type StoredEvent = {
 /** JSON with object keys sorted at every level: the same data always gives the same text. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null)
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
-  const entries = Object.entries(value as Record<string, unknown>)
-    .filter(([, v]) => v !== undefined)
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  if (Array.isArray(value)) {
+    let text = '['
+    for (let i = 0; i < value.length; i++) text += (i ? ',' : '') + canonicalJson(value[i])
+    return text + ']'
+  }
+  const object = value as Record<string, unknown>
+  // The default sort compares UTF-16 code units, as `<` does.
+  const keys = Object.keys(object).sort()
+  let text = '{'
+  for (const key of keys) {
+    const v = object[key]
+    if (v === undefined) continue
+    text += (text.length > 1 ? ',' : '') + JSON.stringify(key) + ':' + canonicalJson(v)
+  }
+  return text + '}'
 }
 
 export interface HashInput {
@@ -360,17 +370,34 @@ export interface HashInput {
 }
 
 export function eventHash(input: HashInput): string {
-  const canonical = canonicalJson({
+  return createHash('sha256').update(hashedText(input)).digest('hex')
+}
+
+/**
+ * The canonical JSON of the hashed fields. Their keys are fixed, so they are written in sorted
+ * order directly, which is what `canonicalJson` of the object gives (a property test holds the
+ * two equal); only the payload is sorted key by key. A field that is undefined (absent, which
+ * `canonicalJson` leaves out) takes the general path.
+ */
+function hashedText(input: HashInput): string {
+  const fields = {
+    actor_id: input.actorId,
+    incident_id: input.incidentId,
+    occurred_at: input.occurredAt,
+    organization_id: input.organizationId,
+    payload: input.payload,
     prev_hash: input.prevHash,
     seq: input.seq,
-    organization_id: input.organizationId,
-    incident_id: input.incidentId,
     type: input.type,
-    actor_id: input.actorId,
-    occurred_at: input.occurredAt,
-    payload: input.payload,
-  })
-  return createHash('sha256').update(canonical).digest('hex')
+  }
+  if (Object.values(fields).includes(undefined)) return canonicalJson(fields)
+  return (
+    `{"actor_id":${canonicalJson(fields.actor_id)},"incident_id":${canonicalJson(fields.incident_id)},` +
+    `"occurred_at":${canonicalJson(fields.occurred_at)},` +
+    `"organization_id":${canonicalJson(fields.organization_id)},` +
+    `"payload":${canonicalJson(fields.payload)},"prev_hash":${canonicalJson(fields.prev_hash)},` +
+    `"seq":${canonicalJson(fields.seq)},"type":${canonicalJson(fields.type)}}`
+  )
 }
 
 const sortIds = (ids: Iterable<string>) => [...new Set(ids)].sort()
