@@ -1,4 +1,5 @@
 import type { ServerBuild } from '@remix-run/node'
+import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { actAs, actingAs, inScope, RequestUnit, type Scope } from '../../db/tenant'
 import { loadDashboard } from '~/domain/analytics/analytics.server'
@@ -217,6 +218,41 @@ describe('row-level security', () => {
       ])
     })
     expect(Number(rows[0]!.n)).toBe(0)
+  })
+
+  it('decides a public incident without calling incidentflow_can_see_incident, and a private one with it', async () => {
+    const { number } = await declare(commander)
+    const publicId = (await incidentRow(number)).id
+    const client = new pg.Client({ connectionString: db.url })
+    await client.connect()
+    try {
+      // A person with no part in the private incident, as a web request sets it; counting
+      // function calls needs the owner's `track_functions`, set before the role changes.
+      await client.query('begin')
+      await client.query(`set local track_functions = 'all'`)
+      await client.query(
+        `select set_config('role', 'incidentflow_app', true),
+                set_config('app.organization_id', $1, true),
+                set_config('app.acting_user_id', $2, true)`,
+        [db.organizationId, outsider.member.user.id],
+      )
+      const seen = async (id: string) => {
+        const { rows } = await client.query<{ n: number }>(
+          'select count(*)::int as n from incident where id = $1',
+          [id],
+        )
+        const { rows: calls } = await client.query<{ calls: number }>(
+          `select coalesce(sum(calls), 0)::int as calls from pg_stat_xact_user_functions
+            where funcname = 'incidentflow_can_see_incident'`,
+        )
+        return { rows: rows[0]!.n, calls: calls[0]!.calls }
+      }
+      expect(await seen(publicId)).toEqual({ rows: 1, calls: 0 })
+      expect(await seen(incidentId)).toEqual({ rows: 0, calls: 1 })
+    } finally {
+      await client.query('rollback').catch(() => {})
+      await client.end()
+    }
   })
 })
 
