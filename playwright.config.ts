@@ -60,17 +60,11 @@ export default defineConfig({
     trace: 'retain-on-failure',
     screenshot: 'only-on-failure',
   },
+  // Workers take test files in the order of this list (a file's tests stay on one worker). The
+  // accessibility pass is the longest file by far (a seeded organization, then every page twice):
+  // started first, it runs beside the short files instead of alone after them all; the clock
+  // specs run against their own server and come next.
   projects: [
-    {
-      name: 'chromium-js',
-      testIgnore: [TEST_CLOCK_SPECS, ACCESSIBILITY_SPECS],
-      use: { ...devices['Desktop Chrome'], javaScriptEnabled: true },
-    },
-    {
-      name: 'chromium-nojs',
-      testIgnore: [TEST_CLOCK_SPECS, ACCESSIBILITY_SPECS],
-      use: { ...devices['Desktop Chrome'], javaScriptEnabled: false },
-    },
     {
       name: 'chromium-a11y',
       testMatch: ACCESSIBILITY_SPECS,
@@ -80,6 +74,16 @@ export default defineConfig({
       name: 'chromium-test-clock',
       testMatch: TEST_CLOCK_SPECS,
       use: { ...devices['Desktop Chrome'], baseURL: testClockURL },
+    },
+    {
+      name: 'chromium-js',
+      testIgnore: [TEST_CLOCK_SPECS, ACCESSIBILITY_SPECS],
+      use: { ...devices['Desktop Chrome'], javaScriptEnabled: true },
+    },
+    {
+      name: 'chromium-nojs',
+      testIgnore: [TEST_CLOCK_SPECS, ACCESSIBILITY_SPECS],
+      use: { ...devices['Desktop Chrome'], javaScriptEnabled: false },
     },
   ],
   webServer: [
