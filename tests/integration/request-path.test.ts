@@ -132,6 +132,22 @@ describe('one unit of data work per page', () => {
       expect(count(/\] rollback\b/i)).toBe(0)
     })
   }
+
+  it('reads the incident page in one statement after the viewer', async () => {
+    const url = `/incidents/${incidentNumber}`
+    await (await app.get(url, { cookie: admin.cookie })).arrayBuffer()
+    statements.length = 0
+    const response = await app.get(url, { cookie: admin.cookie })
+    const page = await response.text()
+    expect(response.status).toBe(200)
+    expect(page).toContain(`INC-${incidentNumber}`)
+    // Reference data (services, members, custom fields, SLA policies) may be read here too when
+    // the process has no reference cache; the incident's own rows come in one statement.
+    const incidentRows =
+      /\b(from|join) "?(incident|incident_event|incident_timeline_entry|attachment|incident_link|incident_role|incident_role_holder|incident_viewer|postmortem)"?\b/
+    expect(count(incidentRows)).toBe(1)
+    expect(count(/\] begin\b/i)).toBe(1)
+  })
 })
 
 describe('a request that cannot get a connection', () => {

@@ -2,8 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql'
 import type { Member } from '~/domain/access/guard.server'
 import { FORMER_MEMBER, personNamer } from '~/domain/access/person-name'
 import { incidentCustomFields } from '~/domain/custom-fields/custom-field-forms.server'
-import { listAttachments } from '~/domain/evidence/evidence.server'
-import { postmortemStatusOf } from '~/domain/postmortem/postmortem.server'
+import { memberDirectory } from '~/domain/reference/reference-data.server'
 import { clocksFor } from '~/domain/sla/sla.server'
 import { SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '~/domain/sla/policy'
 import { formatEvidenceBytes } from '~/utils/format-bytes'
@@ -11,12 +10,12 @@ import { formatDuration, formatInZone, toLocalInput, utcTitle } from '~/utils/ti
 import type { Describe } from './describe-event.server'
 import { describeEvent } from './describe-event.server'
 import type { StoredEvent } from './events'
-import { getIncidentWithTimeline, type IncidentOverview } from './incident-queries.server'
+import { readIncidentPage, type IncidentOverview } from './incident-queries.server'
 import { incidentRelations } from './incident-relations.server'
 import { runKind } from './timeline-runs'
 import type { TimelineEntry, TimelinePaging } from './timeline-view'
 import { timelineWindowQuery, type TimelineWindow } from './timeline.server'
-import { incidentVisibilityView } from './visibility.server'
+import { visibilityViewOf } from './visibility.server'
 
 type Viewer = Pick<Member, 'user' | 'role' | 'organization'>
 
@@ -58,18 +57,17 @@ export async function incidentPageView(
   },
 ) {
   const { timelineWindow, now } = options
-  const detail = await getIncidentWithTimeline(orm, member, number, timelineWindow)
+  const detail = await readIncidentPage(orm, member, number, timelineWindow)
   if (!detail) return null
-  const { incident } = detail
+  const { incident, attachments } = detail
   const timeZone = member.organization.timezone
   const words = incidentWords(detail, timeZone)
   const { name } = words
 
   const organizationId = member.organization.id
-  const attachments = await listAttachments(orm, organizationId, incident.id)
   const postmortemStatus =
     incident.status === 'postmortem' || incident.status === 'closed'
-      ? ((await postmortemStatusOf(orm, organizationId, incident.id)) ?? 'draft')
+      ? (detail.postmortemStatus ?? 'draft')
       : null
   const evidenceHref = (id: string) => `/incidents/${incident.number}/evidence/${id}`
   const attachmentOf = (e: StoredEvent): TimelineEntry['attachment'] => {
@@ -143,8 +141,13 @@ export async function incidentPageView(
         })),
       }
     : null
-  const relations = await incidentRelations(orm, member, incident, name)
-  const visibility = await incidentVisibilityView(orm, member, number)
+  const relations = incidentRelations(member, incident, detail, name)
+  const visibility = visibilityViewOf(
+    member,
+    incident,
+    detail.viewerIds,
+    await memberDirectory(orm, organizationId),
+  )
   const customFields = await incidentCustomFields(
     orm,
     organizationId,

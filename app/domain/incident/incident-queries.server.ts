@@ -12,11 +12,14 @@ import { customFieldDefinitions } from '~/domain/custom-fields/custom-field-defi
 import type { CustomFieldDefinition } from '~/domain/custom-fields/custom-field-values'
 import { can, canWorkOnIncident } from '~/domain/access/permissions'
 import { toStoredEvent } from './event-store.server'
-import type { IncidentState, StoredEvent } from './events'
+import type { Classification, IncidentState, PostmortemStatus, StoredEvent } from './events'
 import { nextSteps, type Actor } from './lifecycle'
+import { linkText } from './classification'
+import type { IncidentLinkView } from './reclassification.server'
+import type { IncidentRole } from './incident-roles.server'
 import {
-  loadSummaryHtml,
-  loadTimeline,
+  timelinePageOf,
+  timelineQuery,
   type TimelinePage,
   type TimelineWindow,
 } from './timeline.server'
@@ -125,19 +128,179 @@ export async function getIncidentDetail(
   return { ...(await overview(orm, member, found.incident, reference)), events: found.events }
 }
 
-export interface IncidentPageDetail extends IncidentOverview {
+/**
+ * The incident as its page reads it: plain values from one statement, not an entity (entities are
+ * for writes).
+ */
+export interface PageIncident {
+  id: string
+  organizationId: string
+  number: number
+  title: string
+  summary: string
+  severity: Incident['severity']
+  status: Incident['status']
+  serviceId: string | null
+  incidentTypeId: string | null
+  commanderId: string | null
+  assigneeIds: string[]
+  customFields: Incident['customFields']
+  declaredById: string | null
+  impactStartedAt: Date
+  declaredAt: Date
+  acknowledgedAt: Date | null
+  mitigatedAt: Date | null
+  resolvedAt: Date | null
+  version: number
+  lastEventSeq: number
+  slaPolicyId: string | null
+  private: boolean
+  classification: Classification
+  classifiedAsOfId: string | null
+}
+
+/** An attachment as the incident page lists it. */
+export interface PageAttachment {
+  id: string
+  displayName: string
+  contentType: string
+  sizeBytes: number
+  sha256: string
+  uploadedBy: string | null
+  withdrawnAt: string | null
+}
+
+export interface IncidentPageDetail extends Omit<IncidentOverview, 'incident'> {
+  incident: PageIncident
   /** The page of the timeline asked for, not every event. */
   timeline: TimelinePage
   /** The summary as sanitised HTML, rendered when it was written. */
   summaryHtml: string
+  /** Oldest first. */
+  attachments: PageAttachment[]
+  postmortemStatus: PostmortemStatus | null
+  links: IncidentLinkView[]
+  /** Who holds which of the incident's roles. */
+  roleHolders: Array<{ roleId: string; userId: string }>
+  /** The organization's incident roles, active ones first, in their order. */
+  roles: IncidentRole[]
+  /** The private incident's named viewers, oldest first. */
+  viewerIds: string[]
+  /** The number of the incident a duplicate or merged one points to (when the viewer sees it). */
+  classifiedAsOf: number | null
 }
 
 /**
- * What the incident page shows: the incident and one page of its timeline, read through the
- * timeline's read model (no Markdown is rendered here); null for a number this organization does
- * not have.
+ * Everything the incident page reads from the database, as one statement returning one JSON
+ * value: the incident row once, one page of its timeline (see `timelineQuery`), the summary's
+ * HTML, attachments, postmortem status, links, roles and their holders, and named viewers. It runs
+ * in the request's scoped transaction as the application role, so row-level security decides as
+ * for any read: a private incident the viewer may not see, or another organization's number, is
+ * no row at all, and a link or duplicate target the viewer may not see is left out.
  */
-export async function getIncidentWithTimeline(
+function incidentPageQuery(organizationId: string, number: number, window: TimelineWindow) {
+  const timeline = timelineQuery(window, organizationId, '(select id from i)', [])
+  const sql = `with i as (
+       select id, organization_id, number, title, summary, severity, status, service_id,
+              incident_type_id, commander_id, assignee_ids, custom_fields, declared_by_id,
+              impact_started_at, declared_at, acknowledged_at, mitigated_at, resolved_at, version,
+              last_event_seq, sla_policy_id, private, classification, classified_as_of_id
+         from incident where organization_id = ? and number = ?
+     )
+     select json_build_object(
+       'incident', to_json(i),
+       'timeline', (select coalesce(json_agg(x order by x.seq), '[]'::json) from (${timeline.sql}) x),
+       'summaryHtml', (select s.html from incident_timeline_entry s
+                        where s.organization_id = i.organization_id and s.incident_id = i.id
+                          and s.html_of = 'summary'
+                        order by s.seq desc limit 1),
+       'attachments', (select coalesce(json_agg(json_build_object(
+                          'id', a.id, 'displayName', a.display_name, 'contentType', a.content_type,
+                          'sizeBytes', a.size_bytes, 'sha256', a.sha256, 'uploadedBy', a.uploaded_by,
+                          'withdrawnAt', a.withdrawn_at) order by a.uploaded_at), '[]'::json)
+                         from attachment a
+                        where a.organization_id = i.organization_id and a.incident_id = i.id),
+       'postmortemStatus', (select p.status from postmortem p
+                             where p.organization_id = i.organization_id and p.incident_id = i.id),
+       'links', (select coalesce(json_agg(json_build_object(
+                    'kind', l.kind, 'outgoing', l.incident_id = i.id, 'number', o.number,
+                    'title', o.title) order by o.number), '[]'::json)
+                   from incident_link l
+                   join incident o
+                     on o.organization_id = l.organization_id
+                    and o.id = case when l.incident_id = i.id then l.related_incident_id
+                                    else l.incident_id end
+                  where l.organization_id = i.organization_id
+                    and (l.incident_id = i.id or l.related_incident_id = i.id)),
+       'roleHolders', (select coalesce(json_agg(json_build_object(
+                          'roleId', h.role_id, 'userId', h.user_id)), '[]'::json)
+                         from incident_role_holder h
+                        where h.organization_id = i.organization_id and h.incident_id = i.id),
+       'roles', (select coalesce(json_agg(json_build_object(
+                    'id', r.id, 'key', r.key, 'name', r.name, 'builtin', r.builtin,
+                    'position', r.position, 'archived', r.archived_at is not null)
+                    order by r.archived_at is not null, r.position, r.name), '[]'::json)
+                   from incident_role r where r.organization_id = i.organization_id),
+       'viewerIds', (select coalesce(json_agg(v.user_id order by v.added_at, v.user_id), '[]'::json)
+                       from incident_viewer v
+                      where v.organization_id = i.organization_id and v.incident_id = i.id),
+       'classifiedAsOf', (select c.number from incident c
+                           where c.organization_id = i.organization_id
+                             and c.id = i.classified_as_of_id)
+     ) as page
+     from i`
+  return { sql, params: [organizationId, number, ...timeline.params] }
+}
+
+interface PageRow {
+  incident: Record<string, unknown>
+  timeline: Array<Record<string, unknown>>
+  summaryHtml: string | null
+  attachments: PageAttachment[]
+  postmortemStatus: PostmortemStatus | null
+  links: Array<Omit<IncidentLinkView, 'text'>>
+  roleHolders: Array<{ roleId: string; userId: string }>
+  roles: IncidentRole[]
+  viewerIds: string[]
+  classifiedAsOf: number | null
+}
+
+const dateOrNull = (value: unknown) => (value == null ? null : new Date(String(value)))
+
+function pageIncidentOf(row: Record<string, unknown>): PageIncident {
+  return {
+    id: String(row.id),
+    organizationId: String(row.organization_id),
+    number: Number(row.number),
+    title: String(row.title),
+    summary: String(row.summary),
+    severity: row.severity as PageIncident['severity'],
+    status: row.status as PageIncident['status'],
+    serviceId: (row.service_id as string | null) ?? null,
+    incidentTypeId: (row.incident_type_id as string | null) ?? null,
+    commanderId: (row.commander_id as string | null) ?? null,
+    assigneeIds: (row.assignee_ids as string[] | null) ?? [],
+    customFields: (row.custom_fields as PageIncident['customFields'] | null) ?? {},
+    declaredById: (row.declared_by_id as string | null) ?? null,
+    impactStartedAt: new Date(String(row.impact_started_at)),
+    declaredAt: new Date(String(row.declared_at)),
+    acknowledgedAt: dateOrNull(row.acknowledged_at),
+    mitigatedAt: dateOrNull(row.mitigated_at),
+    resolvedAt: dateOrNull(row.resolved_at),
+    version: Number(row.version),
+    lastEventSeq: Number(row.last_event_seq),
+    slaPolicyId: (row.sla_policy_id as string | null) ?? null,
+    private: Boolean(row.private),
+    classification: row.classification as Classification,
+    classifiedAsOfId: (row.classified_as_of_id as string | null) ?? null,
+  }
+}
+
+/**
+ * What the incident page shows, read in one statement (`incidentPageQuery`) inside the request's
+ * transaction; null for a number this organization does not have or the viewer may not see.
+ */
+export async function readIncidentPage(
   orm: MikroORM,
   member: Actorish,
   number: number,
@@ -145,16 +308,28 @@ export async function getIncidentWithTimeline(
 ): Promise<IncidentPageDetail | null> {
   const organizationId = member.organization.id
   const reference = await readReferenceData(orm, organizationId)
-  const found = await readScope(orm, { organizationId }, async (em) => {
-    const incident = await em.findOne(IncidentSchema, { organizationId, number })
-    if (!incident) return null
-    const timeline = await loadTimeline(em, incident, window)
-    const summaryHtml = await loadSummaryHtml(em, incident)
-    return { incident, timeline, summaryHtml }
+  // As the member, also outside a web request: the page never shows what its viewer cannot see.
+  const scope = { organizationId, actingUserId: member.user.id }
+  const row = await readScope(orm, scope, async (em) => {
+    const { sql, params } = incidentPageQuery(organizationId, number, window)
+    const [found] = await em.execute<Array<{ page: PageRow }>>(sql, params)
+    return found?.page ?? null
   })
-  if (!found) return null
-  const { incident, timeline, summaryHtml } = found
-  return { ...(await overview(orm, member, incident, reference)), timeline, summaryHtml }
+  if (!row) return null
+  const incident = pageIncidentOf(row.incident)
+  return {
+    ...(await overview(orm, member, incident, reference)),
+    incident,
+    timeline: timelinePageOf(row.timeline, incident, window),
+    summaryHtml: row.summaryHtml ?? '',
+    attachments: row.attachments.map((a) => ({ ...a, sizeBytes: Number(a.sizeBytes) })),
+    postmortemStatus: row.postmortemStatus,
+    links: row.links.map((l) => ({ ...l, text: linkText(l.kind, l.outgoing, l.number) })),
+    roleHolders: row.roleHolders,
+    roles: row.roles,
+    viewerIds: row.viewerIds,
+    classifiedAsOf: row.classifiedAsOf,
+  }
 }
 
 /**
@@ -169,13 +344,17 @@ async function readReferenceData(orm: MikroORM, organizationId: string) {
   return { catalog, directory, fields }
 }
 
+type OverviewIncident = Pick<Incident, 'commanderId' | 'assigneeIds' | 'status'> & {
+  slaPolicyId?: string | null
+}
+
 /** The incident with its people, catalogs, SLA policy and what the member may do. */
-async function overview(
+async function overview<I extends OverviewIncident>(
   orm: MikroORM,
   member: Actorish,
-  incident: Incident,
+  incident: I,
   { catalog, directory, fields }: Awaited<ReturnType<typeof readReferenceData>>,
-): Promise<IncidentOverview> {
+): Promise<Omit<IncidentOverview, 'incident'> & { incident: I }> {
   const policy = incident.slaPolicyId
     ? await slaPolicyVersion(orm, member.organization.id, incident.slaPolicyId)
     : null

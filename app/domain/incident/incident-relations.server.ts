@@ -8,7 +8,7 @@ import { can } from '~/domain/access/permissions'
 import { CLASSIFICATION_LABELS, classificationText } from './classification'
 import type { Classification } from './events'
 import { canWork } from './incident-queries.server'
-import { incidentRoleHolders, listIncidentRolesIn, type RoleHolder } from './incident-roles.server'
+import { incidentRoleHolders, type IncidentRole } from './incident-roles.server'
 import { incidentLinks, incidentNumbers, type IncidentLinkView } from './reclassification.server'
 
 type Viewer = Pick<Member, 'user' | 'role' | 'organization'>
@@ -41,32 +41,24 @@ export interface IncidentRelations {
   canAssignRoles: boolean
 }
 
-export async function incidentRelations(
-  orm: MikroORM,
+/**
+ * The page's relations of an incident from what `readIncidentPage` read: its classification (with
+ * the target's number, when the viewer sees it), links, every active role (and archived ones
+ * someone still holds) with its holder, and what the viewer may change.
+ */
+export function incidentRelations(
   member: Viewer,
-  incident: Incident,
+  incident: Pick<Incident, 'classification' | 'status' | 'commanderId' | 'assigneeIds'>,
+  read: {
+    links: IncidentLinkView[]
+    roleHolders: ReadonlyArray<{ roleId: string; userId: string }>
+    roles: readonly IncidentRole[]
+    classifiedAsOf: number | null
+  },
   name: (id: string | null | undefined) => string | null,
-): Promise<IncidentRelations> {
-  const organizationId = member.organization.id
-  const { links, holders, roles, targets } = await readScope(
-    orm,
-    { organizationId },
-    async (em) => {
-      const links = await incidentLinks(em, organizationId, incident.id)
-      const holders = await incidentRoleHolders(em, incident.id)
-      const roles = await listIncidentRolesIn(em, organizationId)
-      const targets = await incidentNumbers(
-        em,
-        organizationId,
-        incident.classifiedAsOfId ? [incident.classifiedAsOfId] : [],
-      )
-      return { links, holders, roles, targets }
-    },
-  )
-  const classifiedAsOf = incident.classifiedAsOfId
-    ? (targets.get(incident.classifiedAsOfId) ?? null)
-    : null
-  const held = new Map<string, RoleHolder>(holders.map((h) => [h.roleId, h]))
+): IncidentRelations {
+  const { classifiedAsOf } = read
+  const held = new Map(read.roleHolders.map((h) => [h.roleId, h.userId]))
   const classification: Classification = incident.classification
   const counted = classification === 'incident'
   const open = incident.status !== 'closed' && counted
@@ -77,11 +69,11 @@ export async function incidentRelations(
       text: classificationText(classification, classifiedAsOf),
       classifiedAsOf,
     },
-    links,
-    roles: roles
+    links: read.links,
+    roles: read.roles
       .filter((r) => !r.archived || held.has(r.id))
       .map((r) => {
-        const holderId = held.get(r.id)?.userId ?? null
+        const holderId = held.get(r.id) ?? null
         return {
           id: r.id,
           key: r.key,

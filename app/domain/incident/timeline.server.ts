@@ -249,16 +249,18 @@ const iso = (value: unknown) =>
   (value instanceof Date ? value : new Date(String(value))).toISOString()
 
 /**
- * One page of an incident's timeline, in one query: the runs in the window, and for each the
- * newest few of its events with their stored HTML and newest correction. Nothing outside the
- * window is read except the counts of the runs shown.
+ * The statement that reads one page of an incident's timeline: the runs in the window, and for each
+ * the newest few of its events with their stored HTML and newest correction, oldest first. Nothing
+ * outside the window is read except the counts of the runs shown. `incidentId` is the SQL that
+ * names the incident's id — a `?` bound to `incidentIdParams`, or a subquery of a larger statement
+ * that reads the incident in the same round trip.
  */
-export async function loadTimeline(
-  em: EntityManager,
-  incident: { id: string; organizationId: string; lastEventSeq: number },
+export function timelineQuery(
   window: TimelineWindow,
-): Promise<TimelinePage> {
-  const { id: incidentId, organizationId } = incident
+  organizationId: string,
+  incidentId: string,
+  incidentIdParams: readonly unknown[],
+): { sql: string; params: unknown[] } {
   const columns = `e.id, e.seq, e.type, e.actor_id, e.occurred_at, e.payload, e.prev_hash, e.hash,
        case when t.html_of = 'comment' then t.html end as html,
        case when t.html_of = 'comment' then
@@ -266,27 +268,26 @@ export async function loadTimeline(
            where c.incident_id = e.incident_id and c.supersedes_seq = e.seq) end as superseded_by`
   // Under row-level security only leakproof comparisons become index conditions, so every bound
   // that needs arithmetic is computed in the CTE and joined on with plain comparisons.
-  let rows: Array<Record<string, unknown>>
   if (window.kind === 'all') {
-    rows = await em.execute(
-      `select e.seq as run_start, 1 as run_size, null as run_first_at, ${columns}
+    return {
+      sql: `select e.seq as run_start, 1 as run_size, null as run_first_at, ${columns}
          from incident_event e
          join incident_timeline_entry t on t.incident_id = e.incident_id and t.seq = e.seq
-        where e.organization_id = ? and e.incident_id = ?
+        where e.organization_id = ? and e.incident_id = ${incidentId}
         order by e.seq`,
-      [organizationId, incidentId],
-    )
-  } else {
-    const [condition, order, cursor] =
-      window.kind === 'after'
-        ? ['run_start > ?', 'asc', window.seq]
-        : ['run_start < ?', 'desc', window.kind === 'before' ? window.seq : MAX_SEQ]
-    rows = await em.execute(
-      `with runs as materialized (
+      params: [organizationId, ...incidentIdParams],
+    }
+  }
+  const [condition, order, cursor] =
+    window.kind === 'after'
+      ? ['run_start > ?', 'asc', window.seq]
+      : ['run_start < ?', 'desc', window.kind === 'before' ? window.seq : MAX_SEQ]
+  return {
+    sql: `with runs as materialized (
          select run_start, max(seq) as last_seq, greatest(run_start, max(seq) - ?) as preview_from,
                 count(*)::int as size
            from incident_timeline_entry
-          where organization_id = ? and incident_id = ? and ${condition}
+          where organization_id = ? and incident_id = ${incidentId} and ${condition}
           group by run_start
           order by run_start ${order}
           limit ?
@@ -294,27 +295,37 @@ export async function loadTimeline(
        select r.run_start, r.size as run_size,
               case when r.size > 1 then
                 (select f.occurred_at from incident_event f
-                  where f.incident_id = ? and f.seq = r.run_start) end as run_first_at,
+                  where f.incident_id = ${incidentId} and f.seq = r.run_start) end as run_first_at,
               ${columns}
          from runs r
          join incident_event e
-           on e.organization_id = ? and e.incident_id = ?
+           on e.organization_id = ? and e.incident_id = ${incidentId}
           and e.seq >= r.preview_from and e.seq <= r.last_seq
          join incident_timeline_entry t on t.incident_id = e.incident_id and t.seq = e.seq
         order by e.seq`,
-      [
-        RUN_PREVIEW - 1,
-        organizationId,
-        incidentId,
-        cursor,
-        TIMELINE_PAGE_SIZE,
-        incidentId,
-        organizationId,
-        incidentId,
-      ],
-    )
+    params: [
+      RUN_PREVIEW - 1,
+      organizationId,
+      ...incidentIdParams,
+      cursor,
+      TIMELINE_PAGE_SIZE,
+      ...incidentIdParams,
+      organizationId,
+      ...incidentIdParams,
+    ],
   }
+}
 
+/**
+ * The page of the timeline that `timelineQuery`'s rows make, oldest first (from the driver, or
+ * from the same rows as JSON: numbers, timestamps and payloads are read either way).
+ */
+export function timelinePageOf(
+  rows: ReadonlyArray<Record<string, unknown>>,
+  incident: { id: string; organizationId: string; lastEventSeq: number },
+  window: TimelineWindow,
+): TimelinePage {
+  const { id: incidentId, organizationId } = incident
   const items: TimelineItem[] = []
   let earlier: StoredEvent[] = []
   for (let i = 0; i < rows.length; i++) {
@@ -341,7 +352,10 @@ export async function loadTimeline(
     items.push({
       event,
       html: (row.html as string | null) ?? null,
-      supersededBy: row.superseded_by === null ? null : Number(row.superseded_by),
+      supersededBy:
+        row.superseded_by === null || row.superseded_by === undefined
+          ? null
+          : Number(row.superseded_by),
       run: size > 1 ? { size, firstSeq: runStart, firstAt: iso(row.run_first_at), earlier } : null,
     })
     earlier = []
@@ -358,18 +372,4 @@ export async function loadTimeline(
     total: incident.lastEventSeq,
     all: window.kind === 'all',
   }
-}
-
-/** The incident summary's HTML, as rendered when the entry that set it was written. */
-export async function loadSummaryHtml(
-  em: EntityManager,
-  incident: { id: string; organizationId: string },
-): Promise<string> {
-  const [row] = await em.execute<Array<{ html: string | null }>>(
-    `select html from incident_timeline_entry
-      where organization_id = ? and incident_id = ? and html_of = 'summary'
-      order by seq desc limit 1`,
-    [incident.organizationId, incident.id],
-  )
-  return row?.html ?? ''
 }

@@ -285,8 +285,17 @@ export async function incidentVisibilityView(
     },
   )
   if (!found) return null
-  const { incident, viewerIds } = found
   const directory = await memberDirectory(orm, organizationId)
+  return visibilityViewOf(member, found.incident, found.viewerIds, directory)
+}
+
+/** The visibility view of an incident already read, with its viewers and the member directory. */
+export function visibilityViewOf(
+  member: Pick<Member, 'user' | 'role'>,
+  incident: Pick<Incident, 'number' | 'title' | 'version' | 'private' | 'commanderId'>,
+  viewerIds: readonly string[],
+  directory: ReadonlyArray<{ userId: string; displayName: string; active: boolean }>,
+): VisibilityView {
   const names = new Map(directory.map((m) => [m.userId, m.displayName]))
   const viewerSet = new Set(viewerIds)
   return {
