@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import path from 'node:path'
 import { createRemixRequest, sendRemixResponse } from '@remix-run/express/dist/server.js'
-import { createRequestHandler as createRemixHandler, type ServerBuild } from '@remix-run/node'
+import type { ServerBuild } from '@remix-run/node'
 import type { AppLoadContext } from '@remix-run/node'
 import { RequestUnit } from '../../db/tenant'
 import type { MikroORM } from '@mikro-orm/postgresql'
@@ -18,6 +18,7 @@ import { drainWhileShuttingDown } from './graceful-shutdown.server'
 import type { Logger } from '~/utils/logger.server'
 import type { ObjectStore } from '~/utils/storage/storage.server'
 import { originCheck } from './origin-check.server'
+import { createRemixHandler } from './remix-handler.server'
 import { requestIdFrom, withRequestId } from '~/utils/request-id.server'
 import { requestGuard } from './request-guard.server'
 import { errorSerializer } from '~/utils/loggable-error.server'
@@ -212,7 +213,8 @@ export function createHttpApp(options: HttpAppOptions) {
   app.use((req, res, next) => (path.extname(req.path) ? publicFiles(req, res, next) : next()))
 
   // Given a function, Remix derives its route tree and matchers again on every request; one
-  // handler per build object derives them once (and again only after a rebuild in development).
+  // handler per build object derives them once (and again only after a rebuild in development),
+  // and matches each request against the routes its path can involve (remix-handler.server.ts).
   let handlerBuild: ServerBuild | null = null
   let remixHandler: ReturnType<typeof createRemixHandler> | null = null
   const handleRequest: ReturnType<typeof createRemixHandler> = async (request, context) => {

@@ -14,10 +14,18 @@ interface Derived {
 
 const derived = new WeakMap<AssetsManifest, Derived>()
 
-/** Remix's flat route manifest as the nested tree the router matches against. */
-function routeTree(manifest: AssetsManifest): AgnosticRouteObject[] {
+interface FlatRoute {
+  id: string
+  parentId?: string
+  path?: string
+  index?: boolean
+  caseSensitive?: boolean
+}
+
+/** Remix's flat route manifest (the build's routes or its assets' routes) as the nested tree the router matches against. */
+export function routeTree(flat: Record<string, FlatRoute | undefined>): AgnosticRouteObject[] {
   const children = new Map<string | undefined, AgnosticRouteObject[]>()
-  for (const route of Object.values(manifest.routes)) {
+  for (const route of Object.values(flat)) {
     if (!route) continue
     const siblings = children.get(route.parentId) ?? []
     siblings.push(
@@ -51,6 +59,20 @@ function pathsOf(pathname: string): string[] {
 }
 
 /**
+ * Adds the ids of the routes that match `pathname`, `/` and each parent path of `pathname` in
+ * `tree`. Returns whether `pathname` itself matched.
+ */
+export function addPageRoutes(ids: Set<string>, tree: AgnosticRouteObject[], pathname: string) {
+  let matched = false
+  for (const path of pathsOf(pathname)) {
+    const matches = matchRoutes(tree, path)
+    if (path === pathname && matches) matched = true
+    for (const match of matches ?? []) ids.add(match.route.id!)
+  }
+  return matched
+}
+
+/**
  * The build's route manifest cut down to the routes one page can involve: the routes the request
  * matched, and the routes that match the page's path and each of its parent paths in the whole
  * manifest — a superset of the routes Remix puts into the page for the browser (the matches and
@@ -69,7 +91,7 @@ export function pageManifest(
 ): AssetsManifest {
   let forBuild = derived.get(manifest)
   if (!forBuild) {
-    forBuild = { tree: routeTree(manifest), pages: new Map() }
+    forBuild = { tree: routeTree(manifest.routes), pages: new Map() }
     derived.set(manifest, forBuild)
   }
   const pathname = context.location.pathname
@@ -79,9 +101,7 @@ export function pageManifest(
   if (kept) return kept
 
   const ids = new Set(matchedIds)
-  for (const path of pathsOf(pathname)) {
-    for (const match of matchRoutes(forBuild.tree, path) ?? []) ids.add(match.route.id!)
-  }
+  addPageRoutes(ids, forBuild.tree, pathname)
   const routes: AssetsManifest['routes'] = {}
   for (const [id, route] of Object.entries(manifest.routes)) {
     if (ids.has(id)) routes[id] = route
