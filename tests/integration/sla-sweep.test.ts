@@ -533,6 +533,33 @@ describe('sweepSla', () => {
     expect(await signals([incident.id])).toEqual([])
   })
 
+  it('takes migration 0025 down to the separate organization and incident keys, and up again', async () => {
+    const keys = async () =>
+      (
+        await db.query<{ key: string }>(
+          `select conrelid::regclass || ' ' || pg_get_constraintdef(oid) as key from pg_constraint
+            where conrelid in ('incident_event'::regclass, 'sla_signal'::regclass)
+              and contype = 'f' and confrelid in ('incident'::regclass, 'organization'::regclass)
+            order by 1`,
+        )
+      ).map((r) => r.key)
+    const one = [
+      'incident_event FOREIGN KEY (organization_id, incident_id) REFERENCES incident(organization_id, id)',
+      'sla_signal FOREIGN KEY (organization_id, incident_id) REFERENCES incident(organization_id, id) ON DELETE CASCADE',
+    ]
+    expect(await keys()).toEqual(one)
+    const migrator = db.orm.getMigrator()
+    await migrator.down({ migrations: ['0025-incident-keys'] })
+    expect(await keys()).toEqual([
+      'incident_event FOREIGN KEY (incident_id) REFERENCES incident(id)',
+      'incident_event FOREIGN KEY (organization_id) REFERENCES organization(id)',
+      'sla_signal FOREIGN KEY (incident_id) REFERENCES incident(id)',
+      'sla_signal FOREIGN KEY (organization_id) REFERENCES organization(id) ON DELETE CASCADE',
+    ])
+    await migrator.up({ migrations: ['0025-incident-keys'] })
+    expect(await keys()).toEqual(one)
+  })
+
   it('gives only the breach when the first sweep comes after the due time', async () => {
     const start = epoch()
     const { engineer } = await team()
