@@ -9,8 +9,9 @@ export default defineConfig({
   resolve: { alias: { '~': path.join(root, 'app') } },
   esbuild: { jsx: 'automatic' },
   test: {
-    // Every test fails on a console.error it did not announce (tests/support/console-guard.ts).
-    setupFiles: ['tests/support/console-guard.ts'],
+    // Every test fails on a console.error it did not announce (tests/support/console-guard.ts),
+    // and on a query sent to a connection still busy with another (tests/support/pg-queue-guard.ts).
+    setupFiles: ['tests/support/console-guard.ts', 'tests/support/pg-queue-guard.ts'],
     restoreMocks: true,
     // Stopping the test PostgreSQL (global teardown) waits for a clean shutdown.
     teardownTimeout: 30_000,

@@ -121,17 +121,17 @@ async function sweepOrganization(
     if (pending.length === 0) return { overdue: 0, emails: 0 }
 
     const ownerIds = [...new Set(pending.flatMap((i) => (i.ownerId ? [i.ownerId] : [])))]
-    const [memberships, owners, preferences, incidents] = await Promise.all([
-      ownerIds.length
-        ? em.find(MembershipSchema, { organizationId, userId: { $in: ownerIds }, active: true })
-        : Promise.resolve([]),
-      ownerIds.length ? em.find(UserSchema, { id: { $in: ownerIds } }) : Promise.resolve([]),
-      disabledKindsFor(em, organizationId, ownerIds),
-      em.find(IncidentSchema, {
-        organizationId,
-        id: { $in: [...new Set(pending.map((i) => i.incidentId))] },
-      }),
-    ])
+    // One statement at a time: the transaction has one connection (Promise.all would only queue
+    // them on it).
+    const memberships = ownerIds.length
+      ? await em.find(MembershipSchema, { organizationId, userId: { $in: ownerIds }, active: true })
+      : []
+    const owners = ownerIds.length ? await em.find(UserSchema, { id: { $in: ownerIds } }) : []
+    const preferences = await disabledKindsFor(em, organizationId, ownerIds)
+    const incidents = await em.find(IncidentSchema, {
+      organizationId,
+      id: { $in: [...new Set(pending.map((i) => i.incidentId))] },
+    })
     const active = new Set(memberships.map((m) => m.userId))
     const ownerById = new Map(owners.map((u) => [u.id, u]))
     const incidentById = new Map(incidents.map((i) => [i.id, i]))

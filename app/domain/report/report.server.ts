@@ -403,15 +403,14 @@ export async function filterNamesFor(
   const serviceIds = ids((f) => f.serviceId)
   const typeIds = ids((f) => f.incidentTypeId)
   const commanderIds = ids((f) => f.commanderId)
-  const [services, incidentTypes, members] = await Promise.all([
-    serviceIds.length
-      ? em.find(ServiceSchema, { organizationId, id: { $in: serviceIds } })
-      : Promise.resolve([]),
-    typeIds.length
-      ? em.find(IncidentTypeSchema, { organizationId, id: { $in: typeIds } })
-      : Promise.resolve([]),
-    memberNames(em, organizationId, commanderIds),
-  ])
+  // In turn: the unit of work has one connection.
+  const services = serviceIds.length
+    ? await em.find(ServiceSchema, { organizationId, id: { $in: serviceIds } })
+    : []
+  const incidentTypes = typeIds.length
+    ? await em.find(IncidentTypeSchema, { organizationId, id: { $in: typeIds } })
+    : []
+  const members = await memberNames(em, organizationId, commanderIds)
   return {
     services: services.map((s) => ({ id: s.id, name: s.name })),
     incidentTypes: incidentTypes.map((t) => ({ id: t.id, name: t.name })),
