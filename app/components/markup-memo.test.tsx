@@ -155,9 +155,10 @@ describe('memoized markup', () => {
     const plain = await renderPage(timeline(entries), null)
     const memo = createMarkupMemo()
     expect(await renderPage(timeline(entries), memo)).toBe(plain)
-    expect(memo.size).toBe(entries.length)
+    // Each entry, and the page of them under one key.
+    expect(memo.size).toBe(entries.length + 1)
     expect(await renderPage(timeline(entries), memo)).toBe(plain)
-    expect(memo.size).toBe(entries.length)
+    expect(memo.size).toBe(entries.length + 1)
     expect(plain).toContain('Ada &lt;Lovelace&gt;')
     expect(plain).toContain('href="/incidents/7?before=20&amp;correct=4#correct-4"')
   })
@@ -197,6 +198,33 @@ describe('memoized markup', () => {
     const html = await renderPage(timeline(entries, paging, 'u1'), memo)
     expect(html).toBe(await renderPage(timeline(entries, paging, 'u1'), null))
     expect(html).not.toContain('Correct this comment')
+  })
+
+  it('renders only the new entry when a page of entries gains one, and nothing for a page it holds', async () => {
+    const rendered: string[] = []
+    const memo = createMarkupMemo({
+      render: (element) => {
+        const html = renderToString(element)
+        rendered.push(html)
+        return html
+      },
+    })
+    await renderPage(timeline(entries), memo)
+    expect(rendered).toHaveLength(entries.length)
+    await renderPage(timeline(entries), memo)
+    expect(rendered).toHaveLength(entries.length)
+    const newer: TimelineEntry = {
+      ...entries[1]!,
+      seq: 5,
+      hash: 'e'.repeat(64),
+      html: '<p>Recovered</p>',
+      supersededBy: undefined,
+    }
+    const longer = [...entries, newer]
+    const html = await renderPage(timeline(longer), memo)
+    expect(html).toBe(await renderPage(timeline(longer), null))
+    expect(rendered).toHaveLength(entries.length + 1)
+    expect(rendered.at(-1)).toContain('Recovered')
   })
 
   it('renders the correction form in the tree (it needs the router), not from the store', async () => {
@@ -243,6 +271,17 @@ describe('createMarkupMemo', () => {
     theirs.html('row', { n: 1 }, make)
     expect(rendered).toHaveLength(2)
     expect(memo.size).toBe(2)
+    let joins = 0
+    const join = () => {
+      joins++
+      return '<b>same</b><b>same</b>'
+    }
+    expect(ours.joined('rows', [1, 1], join)).toBe('<b>same</b><b>same</b>')
+    ours.joined('rows', [1, 1], join)
+    expect(joins).toBe(1)
+    theirs.joined('rows', [1, 1], join)
+    expect(joins).toBe(2)
+    expect(memo.size).toBe(4)
   })
 
   it('keeps at most its bound of characters, dropping the least recently used first', () => {

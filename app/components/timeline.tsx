@@ -2,7 +2,7 @@ import { Form, Link } from '@remix-run/react'
 import { useEffect, type ReactNode } from 'react'
 import { VersionField } from '~/components/live/version-field'
 import type { TimelineEntry, TimelinePaging, TimelineRun } from '~/domain/incident/timeline-view'
-import { useFollowPlainLinks, useMarkupMemo } from '~/utils/markup-memo'
+import { useFollowPlainLinks, useMarkupMemo, type MarkupMemo } from '~/utils/markup-memo'
 import { utcTitle } from '~/utils/time'
 
 /**
@@ -89,17 +89,7 @@ export function Timeline({
           className={listClass}
           aria-label="Timeline, oldest first"
           onClick={followInPage}
-          dangerouslySetInnerHTML={{
-            __html: entries
-              .map((entry) => {
-                const correctable = canCorrect(entry)
-                const { path, query } = paging
-                return memo.html('timeline-entry', [entry, correctable, path, query], () => (
-                  <TimelineItem entry={entry} path={path} query={query} correctable={correctable} />
-                ))
-              })
-              .join(''),
-          }}
+          dangerouslySetInnerHTML={{ __html: memoizedEntries(memo, entries, canCorrect, paging) }}
         />
       ) : (
         <ol className={listClass} aria-label="Timeline, oldest first" onClick={followInPage}>
@@ -142,6 +132,29 @@ export function Timeline({
 function entryHref(page: { path: string; query: string }, extra: string, hash: string) {
   const query = [page.query, extra].filter(Boolean).join('&')
   return `${page.path}${query ? `?${query}` : ''}#${hash}`
+}
+
+/**
+ * The entries' markup from the server's store: the whole page of entries under one key (every
+ * entry, whether the viewer may correct each, the page's path and query), and on a miss each entry
+ * under its own, so a page with one new entry renders only that one.
+ */
+function memoizedEntries(
+  memo: MarkupMemo,
+  entries: TimelineEntry[],
+  canCorrect: (entry: TimelineEntry) => boolean,
+  { path, query }: TimelinePaging,
+) {
+  const correctable = entries.map(canCorrect)
+  return memo.joined('timeline-entries', [entries, correctable, path, query], () =>
+    entries
+      .map((entry, i) =>
+        memo.html('timeline-entry', [entry, correctable[i], path, query], () => (
+          <TimelineItem entry={entry} path={path} query={query} correctable={correctable[i]!} />
+        )),
+      )
+      .join(''),
+  )
 }
 
 /**

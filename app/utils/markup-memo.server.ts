@@ -26,28 +26,30 @@ export function createMarkupMemo(options: MarkupMemoOptions = {}): MarkupMemo & 
   const render = options.render ?? renderToString
   const kept = new Map<string, string>()
   let chars = 0
+  const remember = (kind: string, inputs: unknown, make: () => string) => {
+    const key = `${kind}\u0000${JSON.stringify(inputs)}`
+    const hit = kept.get(key)
+    if (hit !== undefined) {
+      // Most recently used last: a Map iterates in insertion order.
+      kept.delete(key)
+      kept.set(key, hit)
+      return hit
+    }
+    const markup = make()
+    const size = key.length + markup.length
+    if (size > maxChars) return markup
+    kept.set(key, markup)
+    chars += size
+    for (const [oldKey, oldMarkup] of kept) {
+      if (chars <= maxChars) break
+      kept.delete(oldKey)
+      chars -= oldKey.length + oldMarkup.length
+    }
+    return markup
+  }
   return {
-    html(kind, inputs, make) {
-      const key = `${kind}\u0000${JSON.stringify(inputs)}`
-      const hit = kept.get(key)
-      if (hit !== undefined) {
-        // Most recently used last: a Map iterates in insertion order.
-        kept.delete(key)
-        kept.set(key, hit)
-        return hit
-      }
-      const markup = render(make())
-      const size = key.length + markup.length
-      if (size > maxChars) return markup
-      kept.set(key, markup)
-      chars += size
-      for (const [oldKey, oldMarkup] of kept) {
-        if (chars <= maxChars) break
-        kept.delete(oldKey)
-        chars -= oldKey.length + oldMarkup.length
-      }
-      return markup
-    },
+    html: (kind, inputs, make) => remember(kind, inputs, () => render(make())),
+    joined: (kind, inputs, make) => remember(`joined:${kind}`, inputs, make),
     get size() {
       return kept.size
     },
@@ -62,5 +64,8 @@ export function createMarkupMemo(options: MarkupMemoOptions = {}): MarkupMemo & 
  * whether a part was already rendered (and answered a little sooner) says nothing across tenants.
  */
 export function forOrganization(memo: MarkupMemo, organizationId: string): MarkupMemo {
-  return { html: (kind, inputs, render) => memo.html(`${organizationId}:${kind}`, inputs, render) }
+  return {
+    html: (kind, inputs, render) => memo.html(`${organizationId}:${kind}`, inputs, render),
+    joined: (kind, inputs, make) => memo.joined(`${organizationId}:${kind}`, inputs, make),
+  }
 }

@@ -13,6 +13,13 @@ export interface MarkupMemo {
    * depends on (it is the whole cache key, serialised). `render` must use no context.
    */
   html(kind: string, inputs: unknown, render: () => ReactElement): string
+  /**
+   * Markup made of other markup (a list of items each kept by `html`), kept under `inputs` the same
+   * way: `inputs` must hold every value of every item. One key for a whole list costs one
+   * serialisation and one look-up instead of one per item; on a miss `make` joins the items, most of
+   * which the store still holds.
+   */
+  joined(kind: string, inputs: unknown, make: () => string): string
 }
 
 export const MarkupMemoContext = createContext<MarkupMemo | null>(null)
