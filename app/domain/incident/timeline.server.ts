@@ -81,8 +81,7 @@ function derivedOf(entry: EntryInput) {
  */
 export async function recordTimelineEntries(em: EntityManager, entries: readonly EntryInput[]) {
   if (entries.length === 0) return
-  /** Each row's columns in the order the statement reads them (an array by position, see below). */
-  const rows: unknown[][] = []
+  const rows: Array<Record<string, unknown>> = []
   /** Per incident, the batch's latest entry so far. */
   const latest = new Map<string, { seq: number; runKey: string | null; anchor: number }>()
   for (const entry of entries) {
@@ -95,16 +94,16 @@ export async function recordTimelineEntries(em: EntityManager, entries: readonly
       previous.runKey === derived.runKey
         ? previous.anchor
         : entry.seq
-    rows.push([
-      entry.organizationId,
-      entry.incidentId,
-      entry.seq,
-      derived.runKey,
+    rows.push({
+      organization_id: entry.organizationId,
+      incident_id: entry.incidentId,
+      seq: entry.seq,
+      run_key: derived.runKey,
       anchor,
-      derived.html,
-      derived.htmlOf,
-      derived.supersedesSeq,
-    ])
+      html: derived.html,
+      html_of: derived.htmlOf,
+      supersedes_seq: derived.supersedesSeq,
+    })
     latest.set(entry.incidentId, { seq: entry.seq, runKey: derived.runKey, anchor })
   }
   const { executeSql } = await transactionExecutor(em)
@@ -116,10 +115,8 @@ export async function recordTimelineEntries(em: EntityManager, entries: readonly
                        where p.incident_id = x.incident_id and p.seq = x.anchor - 1
                          and p.run_key = x.run_key), x.anchor),
             x.html, x.html_of, x.supersedes_seq
-       from (select (r->>0)::uuid as organization_id, (r->>1)::uuid as incident_id,
-                    (r->>2)::integer as seq, r->>3 as run_key, (r->>4)::integer as anchor,
-                    r->>5 as html, r->>6 as html_of, (r->>7)::integer as supersedes_seq
-               from json_array_elements($1::json) as r) as x`,
+       from json_to_recordset($1::json) as x(organization_id uuid, incident_id uuid, seq integer,
+            run_key text, anchor integer, html text, html_of text, supersedes_seq integer)`,
     [JSON.stringify(rows)],
   )
 }

@@ -176,15 +176,13 @@ const SIGNALS_AND_POLICIES = `
 /**
  * Records the signals and moves the incidents on (chain head, version, next deadline) in one
  * statement. `sla_signal`'s key (incident, target, kind) is the last word on duplicates: the
- * caller compares the count inserted with the count asked for. Signals and heads travel as JSON
- * arrays of arrays, read by position (decision 043): signals `[incident id, target, kind, seq]`,
- * heads `[id, seq, hash, version, deadline]`.
+ * caller compares the count inserted with the count asked for.
  */
 const RECORD_AND_ADVANCE = `
   with signalled as (
     insert into sla_signal (organization_id, incident_id, target, kind, event_seq, signalled_at)
-    select $1, (x->>0)::uuid, x->>1, x->>2, (x->>3)::integer, $2
-      from json_array_elements($3::json) as x
+    select $1, x.incident_id, x.target, x.kind, x.seq, $2
+      from json_to_recordset($3::json) as x(incident_id uuid, target text, kind text, seq integer)
     on conflict do nothing
     returning 1
   ), advanced as (
@@ -193,9 +191,8 @@ const RECORD_AND_ADVANCE = `
            sla_next_deadline = x.deadline,
            -- As the ORM's onUpdate does for every other change: the wall clock of the write.
            updated_at = now()
-      from (select (h->>0)::uuid as id, (h->>1)::integer as seq, h->>2 as hash,
-                   (h->>3)::integer as version, (h->>4)::timestamptz as deadline
-              from json_array_elements($4::json) as h) as x
+      from json_to_recordset($4::json)
+           as x(id uuid, seq integer, hash text, version integer, deadline timestamptz)
      where i.organization_id = $1 and i.id = x.id
   )
   select count(*)::int as signalled from signalled`
@@ -291,19 +288,19 @@ async function sweepChunk(
   }
 
   const appended = await appendEvents(em, events)
-  const signals = crossedBy.map(({ incident, signal }, i) => [
-    incident.id,
-    signal.target,
-    signal.kind,
-    appended[i]!.seq,
-  ])
-  const heads = incidents.map((i) => [
-    i.id,
-    i.lastEventSeq,
-    i.lastEventHash,
-    i.version,
-    i.slaNextDeadline?.toISOString() ?? null,
-  ])
+  const signals = crossedBy.map(({ incident, signal }, i) => ({
+    incident_id: incident.id,
+    target: signal.target,
+    kind: signal.kind,
+    seq: appended[i]!.seq,
+  }))
+  const heads = incidents.map((i) => ({
+    id: i.id,
+    seq: i.lastEventSeq,
+    hash: i.lastEventHash,
+    version: i.version,
+    deadline: i.slaNextDeadline?.toISOString() ?? null,
+  }))
   const [written] = (
     await executeSql(RECORD_AND_ADVANCE, [
       organizationId,
