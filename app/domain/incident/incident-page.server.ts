@@ -40,6 +40,25 @@ export function incidentWords(
 }
 
 /**
+ * Timeline times as the page shows them, by organization, zone and instant. An entry's time never
+ * changes and a page shows a hundred, so each is formatted once; each organization has its own
+ * keys, so how quickly a page is made says nothing across tenants. Emptied when full.
+ */
+const shownTimes = new Map<string, string>()
+const SHOWN_TIMES_MAX = 50_000
+
+function shownTime(organizationId: string, timeZone: string, iso: string) {
+  const key = `${organizationId} ${timeZone} ${iso}`
+  let text = shownTimes.get(key)
+  if (text === undefined) {
+    text = formatInZone(iso, timeZone)
+    if (shownTimes.size >= SHOWN_TIMES_MAX) shownTimes.clear()
+    shownTimes.set(key, text)
+  }
+  return text
+}
+
+/**
  * Everything the incident page shows, ready to render: the incident's facts in the
  * organization's time zone, one page of its timeline in words, its evidence, SLA clocks at `now`
  * and the forms the viewer may use. Null for a number this organization does not have.
@@ -63,6 +82,7 @@ export async function incidentPageView(
   const timeZone = member.organization.timezone
   const words = incidentWords(detail, timeZone)
   const { name } = words
+  const entryTime = (iso: string) => shownTime(member.organization.id, timeZone, iso)
 
   const organizationId = member.organization.id
   const postmortemStatus =
@@ -91,7 +111,7 @@ export async function incidentPageView(
       type: e.type,
       actor: name(e.actorId) ?? 'System',
       actorId: e.actorId,
-      at: formatInZone(e.occurredAt, timeZone),
+      at: entryTime(e.occurredAt),
       atIso: e.occurredAt,
       hash: e.hash,
       summary: described.summary,
@@ -106,11 +126,11 @@ export async function incidentPageView(
         size: run.size,
         kind: runKind(e.type),
         firstSeq: run.firstSeq,
-        firstAt: formatInZone(run.firstAt, timeZone),
+        firstAt: entryTime(run.firstAt),
         firstAtUtc: utcTitle(run.firstAt),
         earlier: run.earlier.map((earlier) => ({
           seq: earlier.seq,
-          at: formatInZone(earlier.occurredAt, timeZone),
+          at: entryTime(earlier.occurredAt),
           atIso: earlier.occurredAt,
           ...describeEvent(earlier, words),
         })),
