@@ -48,4 +48,15 @@ describe('flash messages', () => {
     const cookie = response.headers.get('Set-Cookie')!.split(';')[0]!
     expect((await readFlash(requestWith(cookie), env)).flash).toBeNull()
   })
+
+  it('reads the message among other cookies, and answers none when only other cookies are sent', async () => {
+    const response = await redirectWithFlash('/', { kind: 'success', message: 'Saved.' }, env)
+    const flash = response.headers.get('Set-Cookie')!.split(';')[0]!
+    const read = await readFlash(requestWith(`session=abc; ${flash}; theme=dark`), env)
+    expect(read.flash).toEqual({ kind: 'success', message: 'Saved.' })
+    expect(read.headers?.['Set-Cookie']).toMatch(/^flash=; /)
+    for (const cookie of ['session=abc; theme=dark', `notflash=${flash.slice('flash='.length)}`]) {
+      expect(await readFlash(requestWith(cookie), env)).toEqual({ flash: null, headers: undefined })
+    }
+  })
 })
