@@ -68,3 +68,13 @@ const FROZEN_WORDS: Record<Exclude<Classification, 'incident'>, string> = {
   duplicate: 'This incident is a duplicate of another incident.',
   merged: 'This incident was merged into another incident.',
 }
+
+/** A link of an incident as its page shows it. */
+export interface IncidentLinkView {
+  kind: LinkKind
+  /** This incident names the other (it is the duplicate, or added the related link). */
+  outgoing: boolean
+  number: number
+  title: string
+  text: string
+}

@@ -15,7 +15,7 @@ import { toStoredEvent } from './event-store.server'
 import type { Classification, IncidentState, PostmortemStatus, StoredEvent } from './events'
 import { nextSteps, type Actor } from './lifecycle'
 import { linkText } from './classification'
-import type { IncidentLinkView } from './reclassification.server'
+import type { IncidentLinkView } from './classification'
 import type { IncidentRole } from './incident-roles.server'
 import {
   timelinePageOf,

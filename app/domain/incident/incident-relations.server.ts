@@ -9,7 +9,8 @@ import { CLASSIFICATION_LABELS, classificationText } from './classification'
 import type { Classification } from './events'
 import { canWork } from './incident-queries.server'
 import { incidentRoleHolders, type IncidentRole } from './incident-roles.server'
-import { incidentLinks, incidentNumbers, type IncidentLinkView } from './reclassification.server'
+import type { IncidentLinkView } from './classification'
+import { incidentLinks, incidentNumbers } from './reclassification.server'
 
 type Viewer = Pick<Member, 'user' | 'role' | 'organization'>
 

@@ -5,7 +5,13 @@ import { now as clockNow } from '~/utils/clock'
 import type { Member } from '~/domain/access/guard.server'
 import { can } from '~/domain/access/permissions'
 import { refreshSlaDeadline } from '~/domain/sla/sla.server'
-import { frozenRefusal, linkKindFor, linkText, type ReclassifyChoice } from './classification'
+import {
+  frozenRefusal,
+  linkKindFor,
+  linkText,
+  type IncidentLinkView,
+  type ReclassifyChoice,
+} from './classification'
 import { appendEvents, lockIncident, type NewEvent } from './event-store.server'
 import type { Classification, LinkKind } from './events'
 import { IncidentError } from './incident-errors'
@@ -408,15 +414,6 @@ export async function removeRelatedLink(
     await em.flush()
     return { relatedNumber: other.number }
   })
-}
-
-export interface IncidentLinkView {
-  kind: LinkKind
-  /** This incident names the other (it is the duplicate, or added the related link). */
-  outgoing: boolean
-  number: number
-  title: string
-  text: string
 }
 
 /**
