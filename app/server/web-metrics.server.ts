@@ -1,9 +1,10 @@
 import path from 'node:path'
 import type { MikroORM } from '@mikro-orm/postgresql'
 import type { ServerBuild } from '@remix-run/node'
-import { matchRoutes, type AgnosticRouteObject } from '@remix-run/router'
+import { matchRoutes } from '@remix-run/router'
 import client from 'prom-client'
 import { now } from '~/utils/clock'
+import { routeTree } from '~/utils/page-manifest.server'
 import type { Logger } from '~/utils/logger.server'
 import {
   createRegistry,
@@ -38,33 +39,13 @@ const HOOK_SOURCES = new Set(['alertmanager', 'pagerduty', 'generic', 'slack'])
 /** The catch-all route: a path it matches is a static file or a 404, not a page. */
 const SPLAT_ROUTE = 'routes/$'
 
-/** Remix's flat route manifest as the nested tree the router matches against. */
-function routeTree(build: ServerBuild): AgnosticRouteObject[] {
-  const children = new Map<string | undefined, AgnosticRouteObject[]>()
-  for (const route of Object.values(build.routes)) {
-    if (!route) continue
-    const siblings = children.get(route.parentId) ?? []
-    siblings.push(
-      route.index
-        ? { id: route.id, index: true, path: route.path }
-        : { id: route.id, path: route.path, caseSensitive: route.caseSensitive },
-    )
-    children.set(route.parentId, siblings)
-  }
-  const attach = (routes: AgnosticRouteObject[]): AgnosticRouteObject[] =>
-    routes.map((route) =>
-      route.index ? route : { ...route, children: attach(children.get(route.id) ?? []) },
-    )
-  return attach(children.get(undefined) ?? [])
-}
-
 /**
  * The label of a request's route: the Remix route id that answers it, or a fixed name for what
  * Express answers before Remix. Single-fetch data requests (`/x.data`) count under the page's
  * route. Anything else is one of a few fixed words, so no label ever holds an id from a URL.
  */
 export function routeLabeller(build: ServerBuild | null): (pathname: string) => string {
-  const tree = build ? routeTree(build) : []
+  const tree = build ? routeTree(build.routes) : []
   // Matching walks and ranks every route and compiles their patterns on each call (about as long
   // as the rest of a small page's routing); a page path's route never changes for one build.
   const known = new Map<string, string | null>()
