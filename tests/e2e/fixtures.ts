@@ -24,6 +24,15 @@ declare global {
   }
 }
 
+/**
+ * Remix's single fetch logs the abort reason when a person's navigation interrupts a data reload
+ * whose answer it is still decoding (a live page's reload, say, when a form is submitted); the
+ * router then drops that reload, as it should, and the person's navigation goes on. Not a fault of
+ * the page, so not counted: only that abort, raised where a navigation starts.
+ */
+const INTERRUPTED_RELOAD =
+  /^AbortError: signal is aborted without reason\n\s+at \S+ \(.*\)\n\s+at \S+ \[as navigate\]/
+
 /** Records console errors, uncaught page errors and CSP violations of `page` into `problems`. */
 async function watchPage(
   page: Page,
@@ -39,7 +48,8 @@ async function watchPage(
     })
   })
   page.on('console', (message) => {
-    if (message.type() === 'error') problems.consoleErrors.push(label + message.text())
+    if (message.type() === 'error' && !INTERRUPTED_RELOAD.test(message.text()))
+      problems.consoleErrors.push(label + message.text())
   })
   page.on('pageerror', (error) => problems.pageErrors.push(label + error.message))
 }
