@@ -63,6 +63,31 @@ describe('readSessionToken', () => {
     }
     expect(await readSessionToken(new Request('http://localhost:3000/'), env)).toBeNull()
   })
+
+  it('reads the same header again only under the secret that signed it', async () => {
+    const signed = await createCookie('session', { secrets: [env.SESSION_SECRET] }).serialize(token)
+    const request = () =>
+      new Request('http://localhost:3000/', { headers: { Cookie: signed.split(';')[0]! } })
+    expect(await readSessionToken(request(), env)).toBe(token)
+    expect(await readSessionToken(request(), env)).toBe(token)
+    // A header verified under one secret is checked again, and refused, under another.
+    const rotated = { ...env, SESSION_SECRET: 'another-secret-that-is-long-enough-0123' }
+    expect(await readSessionToken(request(), rotated)).toBeNull()
+    expect(await readSessionToken(request(), env)).toBe(token)
+  })
+
+  it('still refuses a forged header after reading a good one for the same token', async () => {
+    const signed = await createCookie('session', { secrets: [env.SESSION_SECRET] }).serialize(token)
+    const forged = await createCookie('session', { secrets: ['another-secret'] }).serialize(token)
+    const read = (setCookie: string) =>
+      readSessionToken(
+        new Request('http://localhost:3000/', { headers: { Cookie: setCookie.split(';')[0]! } }),
+        env,
+      )
+    expect(await read(signed)).toBe(token)
+    expect(await read(forged)).toBeNull()
+    expect(await read(forged)).toBeNull()
+  })
 })
 
 describe('sessionProblem', () => {
