@@ -4,15 +4,12 @@ import { RemixServer, isRouteErrorResponse } from '@remix-run/react'
 import { renderToPipeableStream } from 'react-dom/server'
 import { loggableError } from './utils/loggable-error.server'
 import { MarkupMemoContext } from './utils/markup-memo'
-import { createMarkupMemo, forOrganization } from './utils/markup-memo.server'
+import { forOrganization, pageMarkupMemo } from './utils/markup-memo.server'
 import { NonceContext } from './utils/nonce'
 import { pageManifest } from './utils/page-manifest.server'
 import type { RootLoaderData } from './root'
 
 export const streamTimeout = 5_000
-
-/** Rendered markup of the pages' pure parts (timeline entries, list rows), kept across requests. */
-const markupMemo = createMarkupMemo()
 
 export default function handleRequest(
   request: Request,
@@ -23,7 +20,7 @@ export default function handleRequest(
 ) {
   const nonce = loadContext.nonce
   const root = remixContext.staticHandlerContext.loaderData.root as RootLoaderData | undefined
-  const memo = forOrganization(markupMemo, root?.viewer?.organization?.id ?? '')
+  const memo = forOrganization(pageMarkupMemo, root?.viewer?.organization?.id ?? '')
   // Only the routes this page can involve: Remix rebuilds, ranks and matches whatever it is given.
   remixContext.manifest = pageManifest(remixContext.manifest, remixContext.staticHandlerContext)
   return new Promise((resolve, reject) => {

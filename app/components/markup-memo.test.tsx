@@ -6,11 +6,9 @@ import {
   createStaticRouter,
 } from 'react-router-dom/server'
 import { describe, expect, it } from 'vitest'
-import type { IncidentListPageView } from '~/domain/incident/incident-list-page.server'
 import type { TimelineEntry, TimelinePaging } from '~/domain/incident/timeline-view'
 import { MarkupMemoContext, type MarkupMemo } from '~/utils/markup-memo'
 import { createMarkupMemo, forOrganization } from '~/utils/markup-memo.server'
-import { IncidentTable } from './incident/incident-table'
 import { Timeline } from './timeline'
 
 /** Renders `element` as the server renders a page: inside a static data router, with `memo`. */
@@ -116,40 +114,6 @@ function timeline(list: TimelineEntry[], page: TimelinePaging = paging, who = 'u
   )
 }
 
-type Row = IncidentListPageView['rows'][number]
-const rows = [
-  {
-    number: 7,
-    title: 'Checkout <fails> for "some"',
-    severity: 'SEV-1',
-    status: 'investigating',
-    serviceName: 'Payments',
-    commanderName: 'Ada',
-    sla: {
-      state: 'warning',
-      next: { label: 'Mitigation', dueAt: '2026-12-07T09:00:00.000Z', dueAtText: '10:00 CET' },
-    },
-    declared: '7 Dec 2026, 09:15',
-    declaredUtc: '2026-12-07 08:15 UTC',
-    age: '12 min',
-    private: true,
-    custom: ['EU', null],
-  },
-  {
-    number: 3,
-    title: 'Slow search',
-    severity: 'SEV-3',
-    status: 'closed',
-    serviceName: null,
-    commanderName: null,
-    sla: null,
-    declared: '1 Dec 2026, 10:00',
-    declaredUtc: '2026-12-01 09:00 UTC',
-    age: '6 d',
-    custom: [null, '42'],
-  },
-] as unknown as Row[]
-
 describe('memoized markup', () => {
   it('gives the timeline the markup React renders without it, the first time and from the store', async () => {
     const plain = await renderPage(timeline(entries), null)
@@ -161,22 +125,6 @@ describe('memoized markup', () => {
     expect(memo.size).toBe(entries.length + 1)
     expect(plain).toContain('Ada &lt;Lovelace&gt;')
     expect(plain).toContain('href="/incidents/7?before=20&amp;correct=4#correct-4"')
-  })
-
-  it('gives the incident list the markup React renders without it', async () => {
-    const columns = [
-      { key: 'region', label: 'Region' },
-      { key: 'customers', label: 'Customers' },
-    ]
-    const table = () => <IncidentTable rows={rows} customColumns={columns} />
-    const plain = await renderPage(table, null)
-    const memo = createMarkupMemo()
-    expect(await renderPage(table, memo)).toBe(plain)
-    expect(await renderPage(table, memo)).toBe(plain)
-    expect(plain).toContain('Checkout &lt;fails&gt; for &quot;some&quot;')
-    expect(plain).toContain('data-discover="true" href="/incidents/7"')
-    expect(plain.match(/>Private</g)).toHaveLength(1)
-    expect(plain.match(/data-custom-column/g)).toHaveLength(4)
   })
 
   it('renders an entry again when anything it shows differs: a name, a time zone, a permission, the page', async () => {

@@ -1,6 +1,7 @@
 import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { IncidentFilterForm } from '~/components/incident/incident-filter-form'
+import { incidentRowsHtml } from '~/components/incident/incident-rows.server'
 import { IncidentTable } from '~/components/incident/incident-table'
 import { LiveIncidentList } from '~/components/live/live-incident'
 import { requireMember } from '~/domain/access/guard.server'
@@ -11,11 +12,22 @@ export const meta: MetaFunction = () => [{ title: 'Incidents · IncidentFlow' }]
 
 export async function loader({ request, context }: LoaderFunctionArgs) {
   const member = await requireMember(request, context, 'incident.view')
-  return incidentListPageView(context.orm, member, new URL(request.url), clockNow())
+  const { rows, ...page } = await incidentListPageView(
+    context.orm,
+    member,
+    new URL(request.url),
+    clockNow(),
+  )
+  // The rows travel as their markup, not as data (see incident-rows.server.tsx).
+  return {
+    ...page,
+    rowCount: rows.length,
+    rowsHtml: incidentRowsHtml(member.organization.id, rows),
+  }
 }
 
 export default function Incidents() {
-  const { rows, filters, nextUrl, firstUrl, services, types, members, customFields } =
+  const { rowCount, rowsHtml, filters, nextUrl, firstUrl, services, types, members, customFields } =
     useLoaderData<typeof loader>()
   return (
     <div className="space-y-6">
@@ -38,12 +50,12 @@ export default function Incidents() {
         customFields={customFields}
       />
 
-      {rows.length === 0 ? (
+      {rowCount === 0 ? (
         <p className="rounded-lg border border-dashed border-slate-300 bg-white p-6 text-slate-600">
           No incidents match these filters.
         </p>
       ) : (
-        <IncidentTable rows={rows} customColumns={customFields.columns} />
+        <IncidentTable rowsHtml={rowsHtml} customColumns={customFields.columns} />
       )}
       <nav aria-label="Pages" className="flex gap-3 text-sm">
         {firstUrl ? (

@@ -57,7 +57,7 @@ export async function incidentListPageView(orm: MikroORM, member: Viewer, url: U
   firstParams.delete('after')
   return {
     filters: { ...filters, statuses: selectedStatuses(filters) },
-    // Only what the table shows: the rows are rendered and also sent along for hydration.
+    // Only what the table shows.
     rows: page.rows.map((r) => ({
       number: r.number,
       title: r.title,
