@@ -1,8 +1,13 @@
 import { Form, Link } from '@remix-run/react'
-import { useEffect, type ReactNode } from 'react'
+import { useEffect, useState, type ReactNode } from 'react'
 import { VersionField } from '~/components/live/version-field'
-import type { TimelineEntry, TimelinePaging, TimelineRun } from '~/domain/incident/timeline-view'
-import { useFollowPlainLinks, useMarkupMemo, type MarkupMemo } from '~/utils/markup-memo'
+import type {
+  TimelineEntry,
+  TimelinePaging,
+  TimelineRun,
+  TimelineShown,
+} from '~/domain/incident/timeline-view'
+import { useFollowPlainLinks } from '~/utils/markup-memo'
 import { utcTitle } from '~/utils/time'
 
 /**
@@ -22,26 +27,26 @@ const listClass =
 
 /** The incident's events, oldest first, each with who, what and when (UTC on hover). */
 export function Timeline({
-  entries,
+  shown,
   version,
   canCorrect,
   paging,
 }: {
-  entries: TimelineEntry[]
+  shown: TimelineShown
   version: number
   canCorrect: (entry: TimelineEntry) => boolean
   paging: TimelinePaging
 }) {
   useEntryOnItsPage(paging)
-  const memo = useMarkupMemo()
+  const markup = useEntriesMarkup(shown)
   const followInPage = useFollowPlainLinks((link) => link.pathname === paging.path)
   const href = (extra: string, hash: string) => entryHref(paging, extra, hash)
   // Every entry is on the page, one by one: there is nothing more to show.
   const complete =
     paging.olderBefore === null &&
     paging.newerAfter === null &&
-    entries.length === paging.total &&
-    !entries.some((entry) => entry.run)
+    shown.count === paging.total &&
+    !shown.grouped
   return (
     <>
       {paging.all || !complete ? (
@@ -64,7 +69,7 @@ export function Timeline({
                   Show older entries
                 </Link>
               ) : null}
-              {entries.length === 0 && paging.total > 0 ? (
+              {shown.count === 0 && paging.total > 0 ? (
                 <Link discover="none" to={`${paging.path}#timeline`} className={linkClass}>
                   Show the newest entries
                 </Link>
@@ -81,19 +86,24 @@ export function Timeline({
         </p>
       ) : null}
       {/* Each entry's box is styled once, on the list (`*:`), rather than on each of its items. */}
-      {memo && paging.correcting === null ? (
-        // Each entry's markup is kept by the server (see markup-memo.tsx): a long timeline's page
-        // is mostly these, and an entry never changes once written. The browser renders the same
-        // items from the page's data.
+      {markup !== null ? (
+        // The entries' markup as the server rendered (and keeps) it: the browser shows the same
+        // string, from the page's data or from the page itself (see timeline-markup.server.tsx).
         <ol
           className={listClass}
           aria-label="Timeline, oldest first"
           onClick={followInPage}
-          dangerouslySetInnerHTML={{ __html: memoizedEntries(memo, entries, canCorrect, paging) }}
+          data-timeline-entries
+          dangerouslySetInnerHTML={{ __html: markup }}
         />
       ) : (
-        <ol className={listClass} aria-label="Timeline, oldest first" onClick={followInPage}>
-          {entries.map((entry) => (
+        <ol
+          className={listClass}
+          aria-label="Timeline, oldest first"
+          onClick={followInPage}
+          data-timeline-entries
+        >
+          {(shown.entries ?? []).map((entry) => (
             <TimelineItem
               key={entry.seq}
               entry={entry}
@@ -128,6 +138,22 @@ export function Timeline({
   )
 }
 
+/**
+ * The entries' markup to show, or null where the entries are rendered one by one. The data a page
+ * was sent with leaves out the markup the page already holds (`inPage`): the browser's first
+ * render, which hydrates that page, takes it from there. Later data (navigation, live updates)
+ * carries its markup.
+ */
+function useEntriesMarkup(shown: TimelineShown): string | null {
+  const [onPage] = useState(() =>
+    shown.inPage && shown.markup === undefined && typeof document !== 'undefined'
+      ? (document.querySelector('ol[data-timeline-entries]')?.innerHTML ?? '')
+      : '',
+  )
+  if (shown.markup !== undefined) return shown.markup
+  return shown.inPage ? onPage : null
+}
+
 /** A link that stays on the incident page, keeping the page's own query. */
 function entryHref(page: { path: string; query: string }, extra: string, hash: string) {
   const query = [page.query, extra].filter(Boolean).join('&')
@@ -135,33 +161,11 @@ function entryHref(page: { path: string; query: string }, extra: string, hash: s
 }
 
 /**
- * The entries' markup from the server's store: the whole page of entries under one key (every
- * entry, whether the viewer may correct each, the page's path and query), and on a miss each entry
- * under its own, so a page with one new entry renders only that one.
- */
-function memoizedEntries(
-  memo: MarkupMemo,
-  entries: TimelineEntry[],
-  canCorrect: (entry: TimelineEntry) => boolean,
-  { path, query }: TimelinePaging,
-) {
-  const correctable = entries.map(canCorrect)
-  return memo.joined('timeline-entries', [entries, correctable, path, query], () =>
-    entries
-      .map((entry, i) =>
-        memo.html('timeline-entry', [entry, correctable[i], path, query], () => (
-          <TimelineItem entry={entry} path={path} query={query} correctable={correctable[i]!} />
-        )),
-      )
-      .join(''),
-  )
-}
-
-/**
  * One entry: who, what and when, its Markdown, evidence, correction. A pure function of its
- * props, rendered without the router (see the memo above), so its links are plain anchors.
+ * props, rendered without the router (see timeline-markup.server.tsx), so its links are plain
+ * anchors.
  */
-function TimelineItem({
+export function TimelineItem({
   entry,
   path,
   query,

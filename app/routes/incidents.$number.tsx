@@ -36,6 +36,7 @@ import { SlaClocks } from '~/components/incident/sla-clocks'
 import { TimelineExports } from '~/components/incident/timeline-exports'
 import { VisibilitySection } from '~/components/incident/visibility-section'
 import { Timeline } from '~/components/timeline'
+import { timelineShown } from '~/components/timeline-markup.server'
 import { PublicUpdatesLink } from '~/components/status/public-updates-link'
 import { requireMember } from '~/domain/access/guard.server'
 import { isConflict } from '~/domain/domain-error'
@@ -43,6 +44,7 @@ import { incidentPageView } from '~/domain/incident/incident-page.server'
 import { applyIncidentPageForm } from '~/domain/incident/incident-page-actions.server'
 import { requireIncidentNumber } from '~/domain/incident/incident-number'
 import { timelineWindowFrom } from '~/domain/incident/timeline.server'
+import { correctableBy } from '~/domain/incident/timeline-view'
 import { isHigher } from '~/domain/incident/triage'
 import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
 import { now as clockNow } from '~/utils/clock'
@@ -80,7 +82,19 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
     now: clockNow(),
   })
   if (!view) throw new Response('Incident not found', { status: 404 })
-  return view
+  const { timeline, ...page } = view
+  return {
+    ...page,
+    timeline: timelineShown(
+      member.organization.id,
+      timeline,
+      correctableBy(view),
+      view.timelinePaging,
+      // A browser loading the page asks for HTML; its single-fetch data requests (navigation in
+      // the page, live updates) ask for anything (*/*). Any other client gets the markup in both.
+      { inPage: /\btext\/html\b/.test(request.headers.get('Accept') ?? '') },
+    ),
+  }
 }
 
 export async function action({ request, context, params }: ActionFunctionArgs) {
@@ -112,7 +126,7 @@ export async function action({ request, context, params }: ActionFunctionArgs) {
 
 export default function IncidentPage() {
   const view = useLoaderData<typeof loader>()
-  const { incident, canWork, canAssign, canEscalate, viewerId, canCorrectAny } = view
+  const { incident, canWork, canAssign, canEscalate, viewerId } = view
   const actionData = useActionData<typeof action>()
   const conflict = actionData?.conflict ? actionData.result.error?.['']?.[0] : null
   // Closed, or reclassified (frozen until undone): the forms that change it are not offered.
@@ -180,9 +194,9 @@ export default function IncidentPage() {
               <TimelineExports number={incident.number} />
             </div>
             <Timeline
-              entries={view.timeline}
+              shown={view.timeline}
               version={incident.version}
-              canCorrect={(entry) => canWork && (canCorrectAny || entry.actorId === viewerId)}
+              canCorrect={correctableBy(view)}
               paging={view.timelinePaging}
             />
           </section>

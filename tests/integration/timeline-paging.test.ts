@@ -95,8 +95,9 @@ const alerts = (count: number, start: number): Append => {
   }
 }
 
+/** A page as a browser loads it (which asks for HTML). */
 async function page(path: string) {
-  const response = await app.get(path, { cookie: admin.cookie })
+  const response = await app.get(path, { cookie: admin.cookie, headers: { Accept: 'text/html' } })
   const html = await response.text()
   return { status: response.status, html, bytes: Buffer.byteLength(html) }
 }
@@ -156,6 +157,23 @@ describe('an incident with more than a thousand entries', () => {
     expect(linkTo(html, 'Show older entries')).toBe(`/incidents/${number}?before=923#timeline`)
     expect(linkTo(html, 'Show newer entries')).toBeNull()
     expect(linkTo(html, 'Show all 1051 entries')).toBe(`/incidents/${number}?timeline=all#timeline`)
+  })
+
+  it('sends the entries once: in the page, or in the data of a data request (navigation, live updates)', async () => {
+    const times = (text: string, part: string) => text.split(part).length - 1
+    const { html } = await page(`/incidents/${number}`)
+    // The newest entry's markup names it twice (its id and its own link), and the data the page
+    // hydrates from does not repeat it.
+    expect(times(html, 'event-1051')).toBe(2)
+    const data = await app.get(`/incidents/${number}.data`, { cookie: admin.cookie })
+    expect(data.status).toBe(200)
+    const encoded = await data.text()
+    expect(times(encoded, 'event-1051')).toBe(2)
+    expect(encoded).toContain('data-event-type')
+    expect(encoded).not.toContain('"actorId"')
+    // A client that does not ask for HTML gets the markup in the page's data too.
+    const other = await app.get(`/incidents/${number}`, { cookie: admin.cookie })
+    expect(times(await other.text(), 'event-1051')).toBe(4)
   })
 
   it('shows a re-firing alert once, with its count and first firing', async () => {

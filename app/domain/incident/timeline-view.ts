@@ -1,8 +1,8 @@
 /** The incident page's timeline as its component (components/timeline.tsx) renders it. */
 
 /**
- * One entry as the page receives it. A page carries a hundred of these twice (in its HTML and in
- * the data it hydrates from), so what is absent is left out rather than sent as null.
+ * One entry as the page renders it (a hundred to a page), so what is absent is left out rather
+ * than kept as null.
  */
 export interface TimelineEntry {
   seq: number
@@ -61,4 +61,37 @@ export interface TimelinePaging {
   all: boolean
   /** The comment whose correction form is open (`?correct=<seq>`). */
   correcting: number | null
+}
+
+/**
+ * The page's entries as the page receives them: as the server-rendered markup of the whole page of
+ * entries (what nearly every view needs), or as the entries themselves where the page renders them
+ * as components (the correction form's view, `?correct=<seq>`).
+ */
+export type TimelineShown = {
+  /** Entries on the page. */
+  count: number
+  /** Some entry stands for a run of repeated entries. */
+  grouped: boolean
+} & (
+  | { markup: string; inPage?: undefined; entries?: undefined }
+  /**
+   * The markup is in the page these data came with, and only there: the server renders it (the
+   * property is there, hidden from the data's encoding), the browser reads it from the page.
+   */
+  | { inPage: true; markup?: string; entries?: undefined }
+  | { entries: TimelineEntry[]; markup?: undefined; inPage?: undefined }
+)
+
+/**
+ * Whether the viewer may correct an entry: someone who may work on the incident corrects their
+ * own comments, an admin anyone's.
+ */
+export function correctableBy(viewer: {
+  canWork: boolean
+  canCorrectAny: boolean
+  viewerId: string
+}) {
+  return (entry: Pick<TimelineEntry, 'actorId'>) =>
+    viewer.canWork && (viewer.canCorrectAny || entry.actorId === viewer.viewerId)
 }
