@@ -188,62 +188,58 @@ function cpuMeter(dataDir: string) {
       return found
     }
   }
+  /**
+   * Per process of the cluster: CPU time (ms) and the bytes it read and wrote through system calls
+   * (`rchar`, `wchar` of /proc/<pid>/io). PostgreSQL reads a block from the operating system only
+   * when it is not in shared buffers, and writes one when it evicts or flushes it, so at 8 KB a
+   * block these count shared-buffer misses and dirty evictions (plus the WAL and socket traffic).
+   */
   const postgres = () => {
-    let ns = 0
+    const byProcess = new Map<string, { cpu: number; read: number; written: number }>()
     for (const pid of [String(postmaster), ...children()]) {
       try {
-        ns += onCpu(pid)
+        const io = readFileSync(`/proc/${pid}/io`, 'utf8')
+        byProcess.set(pid, {
+          cpu: onCpu(pid) / 1e6,
+          read: Number(/rchar: (\d+)/.exec(io)?.[1] ?? 0),
+          written: Number(/wchar: (\d+)/.exec(io)?.[1] ?? 0),
+        })
       } catch {
         // The process ended meanwhile.
       }
     }
-    return ns / 1e6
+    return byProcess
   }
   const node = () => {
     const usage = process.cpuUsage()
     return (usage.user + usage.system) / 1000
   }
-  /**
-   * Bytes the cluster's processes read and wrote through system calls (`rchar`, `wchar` of
-   * /proc/<pid>/io): PostgreSQL reads a block from the operating system only when it is not in
-   * shared buffers, and writes one when it evicts or flushes it, so at 8 KB a block these count
-   * shared-buffer misses and dirty evictions (plus the small WAL and socket traffic).
-   */
-  const io = () => {
-    let read = 0
-    let written = 0
-    for (const pid of [String(postmaster), ...children()]) {
-      try {
-        const text = readFileSync(`/proc/${pid}/io`, 'utf8')
-        read += Number(/rchar: (\d+)/.exec(text)?.[1] ?? 0)
-        written += Number(/wchar: (\d+)/.exec(text)?.[1] ?? 0)
-      } catch {
-        // The process ended meanwhile, or its io file cannot be read.
-      }
-    }
-    return { read, written }
-  }
+  type Snapshot = { node: number; postgres: ReturnType<typeof postgres> }
   // Reading /proc costs this process CPU: it happens outside the span measured.
   return {
-    start: () => {
-      const { read, written } = io()
-      const postgresMs = postgres()
-      return { node: node(), postgres: postgresMs, read, written }
+    start: (): Snapshot => {
+      const postgresNow = postgres()
+      return { node: node(), postgres: postgresNow }
     },
-    stop: () => {
+    /**
+     * What was used since `before`, per process: a process started meanwhile counts whole, one
+     * that ended meanwhile (an autovacuum worker, say) counts nothing, rather than its whole past.
+     */
+    stop: (before: Snapshot): Cpu => {
       const nodeMs = node()
-      return { node: nodeMs, postgres: postgres(), ...io() }
+      const used: Cpu = { node: nodeMs - before.node, postgres: 0, read: 0, written: 0 }
+      for (const [pid, after] of postgres()) {
+        const then = before.postgres.get(pid) ?? { cpu: 0, read: 0, written: 0 }
+        used.postgres += after.cpu - then.cpu
+        used.read += after.read - then.read
+        used.written += after.written - then.written
+      }
+      return used
     },
   }
 }
 
 type Cpu = { node: number; postgres: number; read: number; written: number }
-const cpuSince = (before: Cpu, after: Cpu) => ({
-  node: after.node - before.node,
-  postgres: after.postgres - before.postgres,
-  read: after.read - before.read,
-  written: after.written - before.written,
-})
 const mb = (bytes: number) => (bytes / 1048576).toFixed(1)
 
 function printSweep(label: string, at: Date, result: SweepResult, cpu: Cpu | null) {
@@ -446,7 +442,7 @@ try {
       const before = meter?.start()
       const lanes = laneSettings[k % laneSettings.length]
       const result = await sweepSla(orm, when, { lanes, chunk })
-      const cpu = meter && before ? cpuSince(before, meter.stop()) : null
+      const cpu = meter && before ? meter.stop(before) : null
       printSweep(
         `sweep at T + ${k} min (group ${k + 1} due)` + (lanes ? `, ${lanes} lane(s)` : ''),
         when,
