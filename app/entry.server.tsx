@@ -3,7 +3,7 @@ import type { AppLoadContext, EntryContext } from '@remix-run/node'
 import { RemixServer, isRouteErrorResponse } from '@remix-run/react'
 import { renderToPipeableStream } from 'react-dom/server'
 import { loggableError } from './utils/loggable-error.server'
-import { MarkupMemoContext } from './utils/markup-memo'
+import { DocumentMarkupContext, MarkupMemoContext } from './utils/markup-memo'
 import { forOrganization, pageMarkupMemo } from './utils/markup-memo.server'
 import { NonceContext } from './utils/nonce'
 import { pageManifest } from './utils/page-manifest.server'
@@ -28,7 +28,9 @@ export default function handleRequest(
     const { pipe, abort } = renderToPipeableStream(
       <NonceContext.Provider value={nonce}>
         <MarkupMemoContext.Provider value={memo}>
-          <RemixServer context={remixContext} url={request.url} nonce={nonce} />
+          <DocumentMarkupContext.Provider value={loadContext.documentMarkup ?? null}>
+            <RemixServer context={remixContext} url={request.url} nonce={nonce} />
+          </DocumentMarkupContext.Provider>
         </MarkupMemoContext.Provider>
       </NonceContext.Provider>,
       {

@@ -2,11 +2,12 @@ import type { LoaderFunctionArgs, MetaFunction } from '@remix-run/node'
 import { Link, useLoaderData } from '@remix-run/react'
 import { IncidentFilterForm } from '~/components/incident/incident-filter-form'
 import { incidentRowsHtml } from '~/components/incident/incident-rows.server'
-import { IncidentTable } from '~/components/incident/incident-table'
+import { INCIDENT_ROWS_ID, IncidentTable } from '~/components/incident/incident-table'
 import { LiveIncidentList } from '~/components/live/live-incident'
 import { requireMember } from '~/domain/access/guard.server'
 import { incidentListPageView } from '~/domain/incident/incident-list-page.server'
 import { now as clockNow } from '~/utils/clock'
+import { markupForPage } from '~/utils/document-markup.server'
 
 export const meta: MetaFunction = () => [{ title: 'Incidents · IncidentFlow' }]
 
@@ -22,7 +23,11 @@ export async function loader({ request, context }: LoaderFunctionArgs) {
   return {
     ...page,
     rowCount: rows.length,
-    rowsHtml: incidentRowsHtml(member.organization.id, rows),
+    rowsHtml: markupForPage(
+      context,
+      INCIDENT_ROWS_ID,
+      incidentRowsHtml(member.organization.id, rows),
+    ),
   }
 }
 

@@ -241,6 +241,7 @@ export function createHttpApp(options: HttpAppOptions) {
         nonce: String(res.locals.cspNonce),
         requestId: String((req as unknown as { id: string }).id),
         clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+        documentMarkup: asksForData(req) ? undefined : new Map(),
       }
       let response = await RequestUnit.enter(unit, () => handleRequest(request, context))
       try {
@@ -306,6 +307,11 @@ function coalesceFlushes(
     }
   }
   next()
+}
+
+/** A single-fetch `.data` request or a legacy `?_data=` one: Remix answers data, not a document. */
+function asksForData(req: express.Request) {
+  return req.path.endsWith('.data') || /[?&]_data(?:[=&]|$)/.test(req.originalUrl)
 }
 
 /**

@@ -17,4 +17,10 @@ export interface AppLoadContext {
   requestId: string
   /** The client's address (from X-Forwarded-For only when TRUST_PROXY is set). */
   clientIp: string
+  /**
+   * Set while the request renders a document (not a `.data` request): page parts made on the
+   * server as markup are handed to the document's render here instead of travelling in the page's
+   * data as well (see document-markup.server.ts). Absent: every part travels in the data.
+   */
+  documentMarkup?: Map<string, string>
 }

@@ -1,5 +1,5 @@
 import { useNavigate } from '@remix-run/react'
-import { createContext, useContext, type MouseEvent, type ReactElement } from 'react'
+import { createContext, useContext, useState, type MouseEvent, type ReactElement } from 'react'
 
 /**
  * Server rendering of parts of a page that are a pure function of a few plain values (a timeline
@@ -44,4 +44,23 @@ export function useFollowPlainLinks(accept: (link: HTMLAnchorElement) => boolean
     event.preventDefault()
     navigate(`${link.pathname}${link.search}${link.hash}`)
   }
+}
+
+/** A document's server-made parts by element id, for its render (see document-markup.server.ts). */
+export const DocumentMarkupContext = createContext<ReadonlyMap<string, string> | null>(null)
+
+/**
+ * The markup of a server-made part shown in the element with `id`: as sent in the page's data, or
+ * — when the data carries none because the document already shows it — from the document's render
+ * on the server, and in the browser from that element as the server rendered it, read once when
+ * the page hydrates (so hydration finds exactly what is there).
+ */
+export function useDocumentMarkup(id: string, sent: string | null): string {
+  const inDocument = useContext(DocumentMarkupContext)
+  const [hydrated] = useState(() =>
+    sent === null && typeof document !== 'undefined'
+      ? (document.getElementById(id)?.innerHTML ?? '')
+      : '',
+  )
+  return sent ?? inDocument?.get(id) ?? hydrated
 }

@@ -58,6 +58,30 @@ async function makeTouchDue(member: SignedInMember) {
   return past
 }
 
+describe('the incident list’s rows', () => {
+  let app: RunningApp
+
+  beforeAll(async () => {
+    app = await startInProcessApp(db, build)
+  })
+  afterAll(async () => {
+    await app?.close()
+  })
+
+  const times = (text: string, part: string) => text.split(part).length - 1
+
+  it('are in a document once, as its markup, and in a data request’s data', async () => {
+    const response = await app.get('/incidents', { cookie: admin.cookie })
+    const page = await response.text()
+    expect(response.status).toBe(200)
+    for (let i = 0; i < 3; i++) expect(times(page, `Checkout errors ${i}`)).toBe(1)
+    expect(page).toMatch(/<tbody id="incident-rows"[^>]*><tr>/)
+    const data = await (await app.get('/incidents.data', { cookie: admin.cookie })).text()
+    for (let i = 0; i < 3; i++) expect(times(data, `Checkout errors ${i}`)).toBe(1)
+    expect(data).toContain('rowsHtml')
+  })
+})
+
 describe('pages under a burst of requests', () => {
   const POOL = 3
   let app: RunningApp

@@ -5,9 +5,12 @@ import {
   createStaticRouter,
 } from 'react-router-dom/server'
 import { describe, expect, it } from 'vitest'
+import type { AppLoadContext } from '@remix-run/node'
+import { markupForPage } from '~/utils/document-markup.server'
+import { DocumentMarkupContext } from '~/utils/markup-memo'
 import { pageMarkupMemo } from '~/utils/markup-memo.server'
 import { IncidentRowMarkup, incidentRowsHtml, type IncidentRow } from './incident-rows.server'
-import { IncidentTable } from './incident-table'
+import { INCIDENT_ROWS_ID, IncidentTable } from './incident-table'
 
 const rows = [
   {
@@ -59,7 +62,11 @@ function inTree(list: IncidentRow[]) {
 }
 
 /** The table as the server renders a page: inside a static data router. */
-async function renderTable(rowsHtml: string, columns: Array<{ key: string; label: string }>) {
+async function renderTable(
+  rowsHtml: string | null,
+  columns: Array<{ key: string; label: string }>,
+  documentMarkup: ReadonlyMap<string, string> | null = null,
+) {
   const handler = createStaticHandler([
     {
       id: 'page',
@@ -70,7 +77,11 @@ async function renderTable(rowsHtml: string, columns: Array<{ key: string; label
   const context = await handler.query(new Request('http://app.test/incidents'))
   if (context instanceof Response) throw new Error('unexpected response')
   const router = createStaticRouter(handler.dataRoutes, context)
-  return renderToString(<StaticRouterProvider router={router} context={context} hydrate={false} />)
+  return renderToString(
+    <DocumentMarkupContext.Provider value={documentMarkup}>
+      <StaticRouterProvider router={router} context={context} hydrate={false} />
+    </DocumentMarkupContext.Provider>,
+  )
 }
 
 describe('the incident list rows as markup', () => {
@@ -106,8 +117,27 @@ describe('the incident list rows as markup', () => {
       { key: 'region', label: 'Region' },
       { key: 'customers', label: 'Customers' },
     ])
-    expect(html).toContain(`<tbody class="divide-y divide-slate-100">${rowsHtml}</tbody>`)
+    expect(html).toContain(
+      `<tbody id="incident-rows" class="divide-y divide-slate-100">${rowsHtml}</tbody>`,
+    )
     expect(html).toContain('>Region<')
     expect(html).toContain('>Customers<')
+  })
+
+  it('travel in a document once: its render shows them, its data carries none', async () => {
+    const rowsHtml = incidentRowsHtml(organization, rows)
+    const documentMarkup = new Map<string, string>()
+    const document = { documentMarkup } as unknown as AppLoadContext
+    expect(markupForPage(document, INCIDENT_ROWS_ID, rowsHtml)).toBeNull()
+    const html = await renderTable(null, [], documentMarkup)
+    expect(html).toContain(
+      `<tbody id="incident-rows" class="divide-y divide-slate-100">${rowsHtml}</tbody>`,
+    )
+    // A data request (a navigation, a live reload) carries them in its data.
+    expect(markupForPage({} as AppLoadContext, INCIDENT_ROWS_ID, rowsHtml)).toBe(rowsHtml)
+    // A render given neither the markup nor the document's markup shows an empty body.
+    expect(await renderTable(null, [])).toContain(
+      '<tbody id="incident-rows" class="divide-y divide-slate-100"></tbody>',
+    )
   })
 })

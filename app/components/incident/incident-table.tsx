@@ -1,5 +1,8 @@
 import { TableHead } from '~/components/table-head'
-import { useFollowPlainLinks } from '~/utils/markup-memo'
+import { useDocumentMarkup, useFollowPlainLinks } from '~/utils/markup-memo'
+
+/** The element that shows the rows (and where the browser finds them when it hydrates). */
+export const INCIDENT_ROWS_ID = 'incident-rows'
 
 /**
  * One page of the incident list: number and title, severity, status, owner, SLA, dates. The rows
@@ -11,11 +14,13 @@ export function IncidentTable({
   rowsHtml,
   customColumns = [],
 }: {
-  rowsHtml: string
+  /** The rows' markup, or null when the document already shows it (see useDocumentMarkup). */
+  rowsHtml: string | null
   /** Custom fields shown as columns (`col=<key>`), in the fields' order. */
   customColumns?: ReadonlyArray<{ key: string; label: string }>
 }) {
   const followLinks = useFollowPlainLinks((link) => link.pathname.startsWith('/incidents/'))
+  const html = useDocumentMarkup(INCIDENT_ROWS_ID, rowsHtml)
   return (
     <div className="overflow-x-auto rounded-lg border border-slate-200 bg-white">
       <table className="min-w-full divide-y divide-slate-200 text-sm">
@@ -34,9 +39,10 @@ export function IncidentTable({
           ]}
         />
         <tbody
+          id={INCIDENT_ROWS_ID}
           className="divide-y divide-slate-100"
           onClick={followLinks}
-          dangerouslySetInnerHTML={{ __html: rowsHtml }}
+          dangerouslySetInnerHTML={{ __html: html }}
         />
       </table>
     </div>
