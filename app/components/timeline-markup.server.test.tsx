@@ -1,3 +1,4 @@
+import type { AppLoadContext } from '@remix-run/node'
 import type { ReactElement } from 'react'
 import { renderToString } from 'react-dom/server'
 import {
@@ -8,17 +9,26 @@ import {
 import { encode } from 'turbo-stream'
 import { describe, expect, it } from 'vitest'
 import type { TimelineEntry, TimelinePaging, TimelineShown } from '~/domain/incident/timeline-view'
+import { markupForPage } from '~/utils/document-markup.server'
+import { DocumentMarkupContext } from '~/utils/markup-memo'
 import { createMarkupMemo, type MarkupMemoOptions } from '~/utils/markup-memo.server'
-import { Timeline } from './timeline'
+import { TIMELINE_ENTRIES_ID, Timeline } from './timeline'
 import { timelineShown } from './timeline-markup.server'
 
-/** Renders `element` as the server renders a page: inside a static data router. */
-async function renderPage(element: () => ReactElement) {
+/**
+ * Renders `element` as the server renders a page: inside a static data router, and for a document
+ * with the markup its loaders handed to the render (`documentMarkup`).
+ */
+async function renderPage(element: () => ReactElement, documentMarkup: Map<string, string> | null) {
   const handler = createStaticHandler([{ id: 'page', path: '/incidents/:n?', Component: element }])
   const context = await handler.query(new Request('http://app.test/incidents/7'))
   if (context instanceof Response) throw new Error('unexpected response')
   const router = createStaticRouter(handler.dataRoutes, context)
-  return renderToString(<StaticRouterProvider router={router} context={context} hydrate={false} />)
+  return renderToString(
+    <DocumentMarkupContext.Provider value={documentMarkup}>
+      <StaticRouterProvider router={router} context={context} hydrate={false} />
+    </DocumentMarkupContext.Provider>,
+  )
 }
 
 const at = { at: '7 Dec 2026, 09:15 CET', atIso: '2026-12-07T08:15:00.000Z' }
@@ -105,25 +115,35 @@ const mayCorrect = (who: string) => (entry: TimelineEntry) => entry.actorId === 
 /** The timeline rendered entry by entry, as components. */
 function plain(list: TimelineEntry[], page: TimelinePaging = paging, who = 'u2') {
   const shown: TimelineShown = { count: list.length, grouped: false, entries: list }
-  return renderPage(() => (
-    <Timeline shown={shown} version={12} canCorrect={mayCorrect(who)} paging={page} />
-  ))
+  return renderPage(
+    () => <Timeline shown={shown} version={12} canCorrect={mayCorrect(who)} paging={page} />,
+    null,
+  )
 }
 
-/** The timeline as the incident page's loader ships it, from `memo`. */
+/**
+ * The timeline as the incident page's loader ships it, from `memo`: for a `.data` request, or for
+ * a document (which shows the markup and leaves it out of its data).
+ */
 function shipped(
   memo: ReturnType<typeof createMarkupMemo>,
   list: TimelineEntry[],
   page: TimelinePaging = paging,
   who = 'u2',
-  inPage = false,
+  document = false,
 ) {
-  const shown = timelineShown('org-a', list, mayCorrect(who), page, { inPage, memo })
+  const documentMarkup = document ? new Map<string, string>() : null
+  const context = { documentMarkup: documentMarkup ?? undefined } as unknown as AppLoadContext
+  const shown = timelineShown('org-a', list, mayCorrect(who), page, {
+    forPage: (markup) => markupForPage(context, TIMELINE_ENTRIES_ID, markup),
+    memo,
+  })
   return {
     shown,
-    html: renderPage(() => (
-      <Timeline shown={shown} version={12} canCorrect={mayCorrect(who)} paging={page} />
-    )),
+    html: renderPage(
+      () => <Timeline shown={shown} version={12} canCorrect={mayCorrect(who)} paging={page} />,
+      documentMarkup,
+    ),
   }
 }
 
@@ -168,13 +188,12 @@ describe('the timeline as the incident page ships it', () => {
     expect(data).not.toContain('"actorId"')
   })
 
-  it('leaves the markup out of the data of a page rendered with it, and renders it into the page', async () => {
+  it("leaves the markup out of a document's data, and renders it into the document", async () => {
     const memo = createMarkupMemo()
     const { shown, html } = shipped(memo, entries, paging, 'u2', true)
+    expect(shown.markup).toBeNull()
     expect(await html).toBe(await plain(entries))
-    expect(shown.inPage).toBe(true)
     const data = await encoded({ timeline: shown })
-    expect(data).toContain('inPage')
     expect(data).not.toContain('Lovelace')
     expect(data).not.toContain('event-1')
   })
@@ -221,16 +240,17 @@ describe('the timeline as the incident page ships it', () => {
 
   it("keeps one organization's entries apart from another's, even when they are equal", async () => {
     const { memo, rendered } = counting()
-    timelineShown('org-a', entries, mayCorrect('u2'), paging, { inPage: false, memo })
-    timelineShown('org-b', entries, mayCorrect('u2'), paging, { inPage: false, memo })
+    const forPage = (markup: string) => markup
+    timelineShown('org-a', entries, mayCorrect('u2'), paging, { forPage, memo })
+    timelineShown('org-b', entries, mayCorrect('u2'), paging, { forPage, memo })
     expect(rendered).toHaveLength(2 * entries.length)
   })
 
   it('sends the entries, not markup, for the correction form, which is rendered in the tree', async () => {
     const memo = createMarkupMemo()
     const correcting = { ...paging, correcting: 4 }
-    for (const inPage of [false, true]) {
-      const { shown, html } = shipped(memo, entries, correcting, 'u2', inPage)
+    for (const document of [false, true]) {
+      const { shown, html } = shipped(memo, entries, correcting, 'u2', document)
       expect(shown.markup).toBeUndefined()
       expect(shown.entries).toEqual(entries)
       expect(await html).toBe(await plain(entries, correcting))

@@ -19,16 +19,14 @@ export function timelineShown(
   correctable: (entry: TimelineEntry) => boolean,
   paging: TimelinePaging,
   {
-    inPage,
+    forPage,
     memo = pageMarkupMemo,
   }: {
     /**
-     * The page is rendered with this data (a browser's document request): the markup is then
-     * rendered into the page but left out of the page's data (a property the data's encoding does
-     * not see), and the browser takes it from the page it hydrates (see Timeline). The same string
-     * in the data would cost as much to encode and escape as the entries did.
+     * What the page's data carries of the markup: the markup, or null for a document, which
+     * shows it and hands it to the browser that way (see document-markup.server.ts).
      */
-    inPage: boolean
+    forPage: (markup: string) => string | null
     /**
      * The store (the pages' own unless a test gives one), kept across requests: an entry never
      * changes once written. Each organization has its own keys in it.
@@ -45,10 +43,7 @@ export function timelineShown(
     entries.map(correctable),
     paging,
   )
-  if (!inPage) return { count, grouped, markup }
-  const shown: TimelineShown = { count, grouped, inPage: true }
-  Object.defineProperty(shown, 'markup', { value: markup, enumerable: false })
-  return shown
+  return { count, grouped, markup: forPage(markup) }
 }
 
 /**

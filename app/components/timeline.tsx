@@ -1,5 +1,5 @@
 import { Form, Link } from '@remix-run/react'
-import { useEffect, useState, type ReactNode } from 'react'
+import { useEffect, type ReactNode } from 'react'
 import { VersionField } from '~/components/live/version-field'
 import type {
   TimelineEntry,
@@ -7,8 +7,11 @@ import type {
   TimelineRun,
   TimelineShown,
 } from '~/domain/incident/timeline-view'
-import { useFollowPlainLinks } from '~/utils/markup-memo'
+import { useDocumentMarkup, useFollowPlainLinks } from '~/utils/markup-memo'
 import { utcTitle } from '~/utils/time'
+
+/** The element that shows the entries (and where the browser finds them when it hydrates). */
+export const TIMELINE_ENTRIES_ID = 'timeline-entries'
 
 /**
  * The address of one timeline entry: the page of the timeline that ends with it, scrolled to it.
@@ -88,12 +91,12 @@ export function Timeline({
       {/* Each entry's box is styled once, on the list (`*:`), rather than on each of its items. */}
       {markup !== null ? (
         // The entries' markup as the server rendered (and keeps) it: the browser shows the same
-        // string, from the page's data or from the page itself (see timeline-markup.server.tsx).
+        // string, from the page's data or from the document (see timeline-markup.server.tsx).
         <ol
           className={listClass}
           aria-label="Timeline, oldest first"
           onClick={followInPage}
-          data-timeline-entries
+          id={TIMELINE_ENTRIES_ID}
           dangerouslySetInnerHTML={{ __html: markup }}
         />
       ) : (
@@ -101,7 +104,7 @@ export function Timeline({
           className={listClass}
           aria-label="Timeline, oldest first"
           onClick={followInPage}
-          data-timeline-entries
+          id={TIMELINE_ENTRIES_ID}
         >
           {(shown.entries ?? []).map((entry) => (
             <TimelineItem
@@ -139,19 +142,12 @@ export function Timeline({
 }
 
 /**
- * The entries' markup to show, or null where the entries are rendered one by one. The data a page
- * was sent with leaves out the markup the page already holds (`inPage`): the browser's first
- * render, which hydrates that page, takes it from there. Later data (navigation, live updates)
- * carries its markup.
+ * The entries' markup to show, or null where the entries are rendered one by one. A document's
+ * data leaves out the markup the document already shows (see useDocumentMarkup).
  */
 function useEntriesMarkup(shown: TimelineShown): string | null {
-  const [onPage] = useState(() =>
-    shown.inPage && shown.markup === undefined && typeof document !== 'undefined'
-      ? (document.querySelector('ol[data-timeline-entries]')?.innerHTML ?? '')
-      : '',
-  )
-  if (shown.markup !== undefined) return shown.markup
-  return shown.inPage ? onPage : null
+  const markup = useDocumentMarkup(TIMELINE_ENTRIES_ID, shown.entries ? '' : shown.markup)
+  return shown.entries ? null : markup
 }
 
 /** A link that stays on the incident page, keeping the page's own query. */

@@ -35,7 +35,7 @@ import { useSubmissionCount } from '~/components/live/use-submission-count'
 import { SlaClocks } from '~/components/incident/sla-clocks'
 import { TimelineExports } from '~/components/incident/timeline-exports'
 import { VisibilitySection } from '~/components/incident/visibility-section'
-import { Timeline } from '~/components/timeline'
+import { TIMELINE_ENTRIES_ID, Timeline } from '~/components/timeline'
 import { timelineShown } from '~/components/timeline-markup.server'
 import { PublicUpdatesLink } from '~/components/status/public-updates-link'
 import { requireMember } from '~/domain/access/guard.server'
@@ -48,6 +48,7 @@ import { correctableBy } from '~/domain/incident/timeline-view'
 import { isHigher } from '~/domain/incident/triage'
 import { SEVERITIES, type Severity } from '~/domain/incident/vocabulary'
 import { now as clockNow } from '~/utils/clock'
+import { markupForPage } from '~/utils/document-markup.server'
 import { replyWithDomainError } from '~/utils/error-reply.server'
 import { redirectWithFlash } from '~/utils/flash.server'
 import { readFormData } from '~/utils/form-data.server'
@@ -90,9 +91,7 @@ export async function loader({ request, context, params }: LoaderFunctionArgs) {
       timeline,
       correctableBy(view),
       view.timelinePaging,
-      // A browser loading the page asks for HTML; its single-fetch data requests (navigation in
-      // the page, live updates) ask for anything (*/*). Any other client gets the markup in both.
-      { inPage: /\btext\/html\b/.test(request.headers.get('Accept') ?? '') },
+      { forPage: (markup) => markupForPage(context, TIMELINE_ENTRIES_ID, markup) },
     ),
   }
 }

@@ -74,13 +74,12 @@ export type TimelineShown = {
   /** Some entry stands for a run of repeated entries. */
   grouped: boolean
 } & (
-  | { markup: string; inPage?: undefined; entries?: undefined }
-  /**
-   * The markup is in the page these data came with, and only there: the server renders it (the
-   * property is there, hidden from the data's encoding), the browser reads it from the page.
-   */
-  | { inPage: true; markup?: string; entries?: undefined }
-  | { entries: TimelineEntry[]; markup?: undefined; inPage?: undefined }
+  | {
+      /** Null when the document already shows the markup (see useDocumentMarkup). */
+      markup: string | null
+      entries?: undefined
+    }
+  | { entries: TimelineEntry[]; markup?: undefined }
 )
 
 /**
