@@ -28,8 +28,9 @@
  * bench's PostgreSQL with those server settings, e.g. `--pg-setting shared_buffers=6GB`; without
  * them it runs with PostgreSQL's defaults (128 MB of shared buffers). The settings in effect are
  * printed. Each sweep also prints what its PostgreSQL read from and wrote to the operating system
- * (blocks that were not in shared buffers, and evicted dirty blocks), and the run ends with the
- * tables and indexes the timed sweeps read from the operating system most.
+ * (blocks that were not in shared buffers, and evicted dirty blocks) and its processes' minor
+ * page faults (a backend's first touch of a shared-buffer page it had not mapped yet is one), and
+ * the run ends with the tables and indexes the timed sweeps read from the operating system most.
  * `--hold` keeps the database running at the end, printing its URL, until the bench is
  * interrupted (Ctrl-C or SIGTERM), so `DATABASE_URL=<url> npm run audit:verify` can check every
  * chain of the generated and swept data.
@@ -162,6 +163,14 @@ function cpuMeter(dataDir: string) {
   } catch {
     return null
   }
+  /**
+   * Minor page faults (`minflt`, the tenth field of /proc/<pid>/stat): among them, a backend's
+   * first touch of each page of the shared buffers it had not mapped yet.
+   */
+  const minorFaults = (pid: string) => {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7])
+  }
   const onCpu = (pid: string) =>
     Number(readFileSync(`/proc/${pid}/schedstat`, 'utf8').split(' ')[0])
   /**
@@ -195,7 +204,10 @@ function cpuMeter(dataDir: string) {
    * block these count shared-buffer misses and dirty evictions (plus the WAL and socket traffic).
    */
   const postgres = () => {
-    const byProcess = new Map<string, { cpu: number; read: number; written: number }>()
+    const byProcess = new Map<
+      string,
+      { cpu: number; read: number; written: number; faults: number }
+    >()
     for (const pid of [String(postmaster), ...children()]) {
       try {
         const io = readFileSync(`/proc/${pid}/io`, 'utf8')
@@ -203,6 +215,7 @@ function cpuMeter(dataDir: string) {
           cpu: onCpu(pid) / 1e6,
           read: Number(/rchar: (\d+)/.exec(io)?.[1] ?? 0),
           written: Number(/wchar: (\d+)/.exec(io)?.[1] ?? 0),
+          faults: minorFaults(pid),
         })
       } catch {
         // The process ended meanwhile.
@@ -227,19 +240,20 @@ function cpuMeter(dataDir: string) {
      */
     stop: (before: Snapshot): Cpu => {
       const nodeMs = node()
-      const used: Cpu = { node: nodeMs - before.node, postgres: 0, read: 0, written: 0 }
+      const used: Cpu = { node: nodeMs - before.node, postgres: 0, read: 0, written: 0, faults: 0 }
       for (const [pid, after] of postgres()) {
-        const then = before.postgres.get(pid) ?? { cpu: 0, read: 0, written: 0 }
+        const then = before.postgres.get(pid) ?? { cpu: 0, read: 0, written: 0, faults: 0 }
         used.postgres += after.cpu - then.cpu
         used.read += after.read - then.read
         used.written += after.written - then.written
+        used.faults += after.faults - then.faults
       }
       return used
     },
   }
 }
 
-type Cpu = { node: number; postgres: number; read: number; written: number }
+type Cpu = { node: number; postgres: number; read: number; written: number; faults: number }
 const mb = (bytes: number) => (bytes / 1048576).toFixed(1)
 
 function printSweep(label: string, at: Date, result: SweepResult, cpu: Cpu | null) {
@@ -247,7 +261,8 @@ function printSweep(label: string, at: Date, result: SweepResult, cpu: Cpu | nul
     `${label.padEnd(34)} at ${at.toISOString()}  ${String(result.ms).padStart(6)} ms  ` +
       (cpu
         ? `(CPU: node ${cpu.node.toFixed(0).padStart(4)} ms, postgres ${cpu.postgres.toFixed(0).padStart(4)} ms; ` +
-          `read ${mb(cpu.read).padStart(5)} MB, written ${mb(cpu.written).padStart(5)} MB)  `
+          `read ${mb(cpu.read).padStart(5)} MB, written ${mb(cpu.written).padStart(5)} MB, ` +
+          `${String(cpu.faults).padStart(6)} page faults)  `
         : '') +
       `due ${String(result.due).padStart(5)}  warnings ${String(result.warnings).padStart(5)}  ` +
       `breaches ${String(result.breaches).padStart(5)}  organizations ${result.organizations}`,
