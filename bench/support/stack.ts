@@ -1,6 +1,7 @@
 /**
  * Starts what a benchmark measures: a throwaway embedded PostgreSQL (temporary directory, free
- * port), migrated, and the production web server from `build/` against it.
+ * port), migrated, and the production web server from `build/` against it, started as production
+ * starts it (`bin/web-server`, with its Node flags).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -26,7 +27,7 @@ export async function freePort(): Promise<number> {
 export interface BenchStack {
   databaseUrl: string
   baseUrl: string
-  /** Milliseconds from spawning `node build/server.js` to its first 200 on /healthz. */
+  /** Milliseconds from spawning `bin/web-server` to its first 200 on /healthz. */
   coldStartMs: number
   stop: () => Promise<void>
 }
@@ -84,9 +85,11 @@ export async function startServer(
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
   const started = performance.now()
-  const child: ChildProcess = spawn(process.execPath, ['build/server.js'], {
+  // bin/web-server: the production web server with its production Node flags (decision 047).
+  const child: ChildProcess = spawn('bin/web-server', [], {
     env: {
       ...process.env,
+      NODE: process.execPath,
       NODE_ENV: 'production',
       PORT: String(port),
       HOST: '127.0.0.1',

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { chmod, mkdir, mkdtemp, rm, symlink } from 'node:fs/promises'
+import { chmod, mkdir, mkdtemp, readFile, rm, symlink } from 'node:fs/promises'
 import { request } from 'node:http'
 import { connect } from 'node:net'
 import os from 'node:os'
@@ -54,7 +54,7 @@ interface Answer {
   pid: number
 }
 
-/** `node build/server.js` run from `dir`, its output collected, and ways to talk to it. */
+/** `bin/web-server` run from `dir`, its output collected, and ways to talk to it. */
 async function startServer(dir: string, env: Record<string, string>) {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
@@ -73,9 +73,10 @@ async function startServer(dir: string, env: Record<string, string>) {
     ...env,
   }
   if (!env.DATABASE_URL) delete childEnv.DATABASE_URL
-  const primary: ChildProcess = spawn(process.execPath, ['build/server.js'], {
+  // As `npm start` starts it: bin/web-server, with the web process's Node flags.
+  const primary: ChildProcess = spawn(path.join(root, 'bin/web-server'), [], {
     cwd: dir,
-    env: childEnv,
+    env: { ...childEnv, NODE: process.execPath },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   primary.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
@@ -189,6 +190,15 @@ async function startServer(dir: string, env: Record<string, string>) {
   return { primary, baseUrl, exits, logLines, webPids, send, fromEach, stop, kill }
 }
 
+/** The Node flags a process was started with: its command line before the script. */
+async function nodeFlagsOf(pid: number) {
+  const args = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).split('\0').slice(1)
+  return args.slice(
+    0,
+    args.findIndex((arg) => arg.endsWith('server.js')),
+  )
+}
+
 const isRunning = (pid: number) => {
   try {
     process.kill(pid, 0)
@@ -259,6 +269,14 @@ describe('npm start with WEB_CONCURRENCY=2 on a PostgreSQL server', () => {
     expect(pids).not.toContain(server.primary.pid)
     const answers = await server.fromEach(pids, '/login')
     for (const answer of answers.values()) expect(answer.status).toBe(200)
+  })
+
+  it('runs the supervisor and every web process with the Node flags of bin/web-server', async () => {
+    const script = await readFile(path.join(root, 'bin/web-server'), 'utf8')
+    const flags = await nodeFlagsOf(server.primary.pid!)
+    expect(flags).toContain('--max-semi-space-size=64')
+    expect(script).toContain(`"\${NODE:-node}" ${flags.join(' ')} "$@" build/server.js`)
+    for (const pid of server.webPids()) expect(await nodeFlagsOf(pid)).toEqual(flags)
   })
 
   it('answers /metrics for both web processes together, through either of them and the supervisor’s METRICS_PORT', async () => {

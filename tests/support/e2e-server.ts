@@ -5,7 +5,7 @@
  *      the sources, so `npx playwright test` works on its own;
  *   2. starts a throwaway embedded PostgreSQL in a fresh temporary directory on a free port and
  *      migrates it;
- *   3. runs the PRODUCTION web server (`node build/server.js`) and worker (`node build/worker.js`)
+ *   3. runs the PRODUCTION web server (`bin/web-server`) and worker (`node build/worker.js`)
  *      against it, on E2E_PORT (default 3100), bound to 127.0.0.1, sharing one DATA_DIR; e-mails
  *      stay in DATA_DIR/outbox and the web server shows them at /dev/outbox (DEV_OUTBOX=true).
  *
@@ -54,8 +54,9 @@ async function freePort(): Promise<number> {
   })
 }
 
-function startChild(name: string, script: string, env: NodeJS.ProcessEnv) {
-  const child = spawn(process.execPath, [script], {
+/** Runs `command` with `args` from the repository's root; its exit (unless we stop) ends all. */
+function startChild(name: string, command: string, args: string[], env: NodeJS.ProcessEnv) {
+  const child = spawn(command, args, {
     cwd: root,
     env,
     // stdout (JSON logs at LOG_LEVEL=warn) and stderr both go to our stderr, which Playwright shows.
@@ -140,8 +141,13 @@ async function main() {
   // Tests read invitation e-mails at /dev/outbox, which production mode hides unless DEV_OUTBOX
   // opts in (only the web server reads it). That the page is a 404 without the opt-in is proven
   // by app/routes/dev.outbox.test.ts, since this server can no longer show it.
-  startChild('web server', 'build/server.js', { ...env, DEV_OUTBOX: 'true' })
-  startChild('worker', 'build/worker.js', env)
+  // As production starts it: bin/web-server, with the web process's Node flags (decision 047).
+  startChild('web server', path.join(root, 'bin/web-server'), [], {
+    ...env,
+    NODE: process.execPath,
+    DEV_OUTBOX: 'true',
+  })
+  startChild('worker', process.execPath, ['build/worker.js'], env)
   log(`${nodeEnv} server starting on http://127.0.0.1:${appPort}`)
 }
 
