@@ -1,6 +1,6 @@
 /**
  * What the fault drills (tests/drills) run: the production bundles as separate processes —
- * `node build/server.js` per web process, `node build/worker.js` per worker — and nginx from
+ * `bin/web-server` per web process, `node build/worker.js` per worker — and nginx from
  * Debian's packages in front of the web processes, started on 127.0.0.1 with a configuration
  * generated in a temporary directory. Everything started here is remembered, so one
  * `stopEverything()` in afterAll ends it whatever the test did.
@@ -155,14 +155,18 @@ export interface WebProcess extends RunningProcess {
   url: string
 }
 
-/** `node build/server.js` on `port`, resolved once its /readyz answers 200. */
+/**
+ * `bin/web-server` (production's start, with its Node flags) on `port`, resolved once its
+ * /readyz answers 200.
+ */
 export async function startWeb(
   name: string,
   port: number,
   settings: StackSettings,
 ): Promise<WebProcess> {
-  const proc = spawnProcess(name, process.execPath, ['build/server.js'], {
+  const proc = spawnProcess(name, path.join(repoRoot, 'bin/web-server'), [], {
     ...baseEnv(settings),
+    NODE: process.execPath,
     HOST: '127.0.0.1',
     PORT: String(port),
     // The client address is nginx's X-Forwarded-For (sign-in throttling keys on it).
