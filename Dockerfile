@@ -36,8 +36,6 @@ COPY --chown=incidentflow:incidentflow package.json package-lock.json tsconfig.j
 COPY --chown=incidentflow:incidentflow app ./app
 COPY --chown=incidentflow:incidentflow db ./db
 COPY --chown=incidentflow:incidentflow jobs ./jobs
-# bin/web-server starts the web server with its Node flags (decision 047).
-COPY --chown=incidentflow:incidentflow bin ./bin
 USER incidentflow
 ENV PORT=3000 HOST=0.0.0.0 DATA_DIR=/app/.data
 EXPOSE 3000
@@ -45,4 +43,4 @@ HEALTHCHECK --interval=15s --timeout=3s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["/usr/bin/tini", "--"]
 # Migrations are serialised by an advisory lock, so every replica may run them before serving.
-CMD ["sh", "-c", "node build/migrate.js && exec bin/web-server"]
+CMD ["sh", "-c", "node build/migrate.js && exec node --max-semi-space-size=64 build/server.js"]

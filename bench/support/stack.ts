@@ -1,7 +1,7 @@
 /**
  * Starts what a benchmark measures: a throwaway embedded PostgreSQL (temporary directory, free
  * port), migrated, and the production web server from `build/` against it, started as production
- * starts it (`bin/web-server`, with its Node flags).
+ * starts it (`node` with the web process's flags, app/server/web-process-flags.ts).
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -11,6 +11,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { startEmbeddedPostgres, type RunningPostgres } from '../../db/embedded-postgres'
 import { migrate } from '../../db/migrate'
+import { webServerArgs } from '../../app/server/web-process-flags'
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -27,7 +28,7 @@ export async function freePort(): Promise<number> {
 export interface BenchStack {
   databaseUrl: string
   baseUrl: string
-  /** Milliseconds from spawning `bin/web-server` to its first 200 on /healthz. */
+  /** Milliseconds from spawning the web server to its first 200 on /healthz. */
   coldStartMs: number
   stop: () => Promise<void>
 }
@@ -85,11 +86,10 @@ export async function startServer(
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
   const started = performance.now()
-  // bin/web-server: the production web server with its production Node flags (decision 047).
-  const child: ChildProcess = spawn('bin/web-server', [], {
+  // The production web server with its production Node flags (decision 047).
+  const child: ChildProcess = spawn(process.execPath, webServerArgs(), {
     env: {
       ...process.env,
-      NODE: process.execPath,
       NODE_ENV: 'production',
       PORT: String(port),
       HOST: '127.0.0.1',

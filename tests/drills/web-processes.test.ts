@@ -20,7 +20,7 @@ import {
 } from '../support/drill-stack'
 import { makeServerTempDir } from '../support/postgres-server'
 
-// Fault drills on the production bundles: two web processes (`bin/web-server`) and two
+// Fault drills on the production bundles: two web processes (`build/server.js` with the web process's Node flags) and two
 // workers (`node build/worker.js`) on one database, nginx in front (tests/support/drill-stack.ts
 // has its configuration). Users are real HTTP clients that sign in through the log-in form and
 // post the same forms a browser does. Each drill works in an organization of its own, so what

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { addCatalogEntry } from '~/domain/incident/catalog.server'
+import { WEB_PROCESS_FLAGS, webServerArgs } from '~/server/web-process-flags'
 import { startEmbeddedPostgres } from '../../db/embedded-postgres'
 import { migrate } from '../../db/migrate'
 import { actorOf, createMember } from '../support/access'
@@ -54,7 +55,7 @@ interface Answer {
   pid: number
 }
 
-/** `bin/web-server` run from `dir`, its output collected, and ways to talk to it. */
+/** The production web server run from `dir`, its output collected, and ways to talk to it. */
 async function startServer(dir: string, env: Record<string, string>) {
   const port = await freePort()
   const baseUrl = `http://127.0.0.1:${port}`
@@ -73,10 +74,10 @@ async function startServer(dir: string, env: Record<string, string>) {
     ...env,
   }
   if (!env.DATABASE_URL) delete childEnv.DATABASE_URL
-  // As `npm start` starts it: bin/web-server, with the web process's Node flags.
-  const primary: ChildProcess = spawn(path.join(root, 'bin/web-server'), [], {
+  // As `npm start` starts it: with the web process's Node flags.
+  const primary: ChildProcess = spawn(process.execPath, webServerArgs(), {
     cwd: dir,
-    env: { ...childEnv, NODE: process.execPath },
+    env: childEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   primary.stdout!.setEncoding('utf8').on('data', (chunk: string) => (output += chunk))
@@ -271,12 +272,12 @@ describe('npm start with WEB_CONCURRENCY=2 on a PostgreSQL server', () => {
     for (const answer of answers.values()) expect(answer.status).toBe(200)
   })
 
-  it('runs the supervisor and every web process with the Node flags of bin/web-server', async () => {
-    const script = await readFile(path.join(root, 'bin/web-server'), 'utf8')
-    const flags = await nodeFlagsOf(server.primary.pid!)
-    expect(flags).toContain('--max-semi-space-size=64')
-    expect(script).toContain(`"\${NODE:-node}" ${flags.join(' ')} "$@" build/server.js`)
-    for (const pid of server.webPids()) expect(await nodeFlagsOf(pid)).toEqual(flags)
+  it('runs the supervisor and every web process with the web process flags', async () => {
+    expect(WEB_PROCESS_FLAGS).toContain('--max-semi-space-size=64')
+    expect(await nodeFlagsOf(server.primary.pid!)).toEqual(WEB_PROCESS_FLAGS)
+    const pids = server.webPids()
+    expect(pids).toHaveLength(2)
+    for (const pid of pids) expect(await nodeFlagsOf(pid)).toEqual(WEB_PROCESS_FLAGS)
   })
 
   it('answers /metrics for both web processes together, through either of them and the supervisor’s METRICS_PORT', async () => {

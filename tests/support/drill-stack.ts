@@ -1,6 +1,6 @@
 /**
  * What the fault drills (tests/drills) run: the production bundles as separate processes —
- * `bin/web-server` per web process, `node build/worker.js` per worker — and nginx from
+ * `node <web process flags> build/server.js` per web process, `node build/worker.js` per worker — and nginx from
  * Debian's packages in front of the web processes, started on 127.0.0.1 with a configuration
  * generated in a temporary directory. Everything started here is remembered, so one
  * `stopEverything()` in afterAll ends it whatever the test did.
@@ -13,6 +13,7 @@ import { request } from 'node:http'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { setTimeout as sleep } from 'node:timers/promises'
+import { webServerArgs } from '../../app/server/web-process-flags'
 import { freePort } from './postgres-server'
 import { watchChild } from './worker-process'
 
@@ -156,7 +157,7 @@ export interface WebProcess extends RunningProcess {
 }
 
 /**
- * `bin/web-server` (production's start, with its Node flags) on `port`, resolved once its
+ * The production web server (with its Node flags, app/server/web-process-flags.ts) on `port`, resolved once its
  * /readyz answers 200.
  */
 export async function startWeb(
@@ -164,9 +165,8 @@ export async function startWeb(
   port: number,
   settings: StackSettings,
 ): Promise<WebProcess> {
-  const proc = spawnProcess(name, path.join(repoRoot, 'bin/web-server'), [], {
+  const proc = spawnProcess(name, process.execPath, webServerArgs(), {
     ...baseEnv(settings),
-    NODE: process.execPath,
     HOST: '127.0.0.1',
     PORT: String(port),
     // The client address is nginx's X-Forwarded-For (sign-in throttling keys on it).

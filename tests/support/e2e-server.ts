@@ -5,7 +5,7 @@
  *      the sources, so `npx playwright test` works on its own;
  *   2. starts a throwaway embedded PostgreSQL in a fresh temporary directory on a free port and
  *      migrates it;
- *   3. runs the PRODUCTION web server (`bin/web-server`) and worker (`node build/worker.js`)
+ *   3. runs the PRODUCTION web server (`node <web process flags> build/server.js`) and worker (`node build/worker.js`)
  *      against it, on E2E_PORT (default 3100), bound to 127.0.0.1, sharing one DATA_DIR; e-mails
  *      stay in DATA_DIR/outbox and the web server shows them at /dev/outbox (DEV_OUTBOX=true).
  *
@@ -25,6 +25,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { startEmbeddedPostgres, type RunningPostgres } from '../../db/embedded-postgres'
 import { migrate } from '../../db/migrate'
+import { webServerArgs } from '../../app/server/web-process-flags'
 import { buildIfNeeded } from './production-build'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
@@ -141,10 +142,9 @@ async function main() {
   // Tests read invitation e-mails at /dev/outbox, which production mode hides unless DEV_OUTBOX
   // opts in (only the web server reads it). That the page is a 404 without the opt-in is proven
   // by app/routes/dev.outbox.test.ts, since this server can no longer show it.
-  // As production starts it: bin/web-server, with the web process's Node flags (decision 047).
-  startChild('web server', path.join(root, 'bin/web-server'), [], {
+  // As production starts it: with the web process's Node flags (decision 047).
+  startChild('web server', process.execPath, webServerArgs(), {
     ...env,
-    NODE: process.execPath,
     DEV_OUTBOX: 'true',
   })
   startChild('worker', process.execPath, ['build/worker.js'], env)
