@@ -1,17 +1,12 @@
 import type { AppLoadContext } from '@remix-run/node'
 import type { ReactElement } from 'react'
 import { renderToString } from 'react-dom/server'
-import {
-  StaticRouterProvider,
-  createStaticHandler,
-  createStaticRouter,
-} from 'react-router-dom/server'
 import { encode } from 'turbo-stream'
 import { describe, expect, it } from 'vitest'
 import type { TimelineEntry, TimelinePaging, TimelineShown } from '~/domain/incident/timeline-view'
 import { markupForPage } from '~/utils/document-markup.server'
-import { DocumentMarkupContext } from '~/utils/markup-memo'
 import { createMarkupMemo, type MarkupMemoOptions } from '~/utils/markup-memo.server'
+import { renderInRouter } from '../../tests/support/render-route'
 import { TIMELINE_ENTRIES_ID, Timeline } from './timeline'
 import { timelineShown } from './timeline-markup.server'
 
@@ -19,16 +14,12 @@ import { timelineShown } from './timeline-markup.server'
  * Renders `element` as the server renders a page: inside a static data router, and for a document
  * with the markup its loaders handed to the render (`documentMarkup`).
  */
-async function renderPage(element: () => ReactElement, documentMarkup: Map<string, string> | null) {
-  const handler = createStaticHandler([{ id: 'page', path: '/incidents/:n?', Component: element }])
-  const context = await handler.query(new Request('http://app.test/incidents/7'))
-  if (context instanceof Response) throw new Error('unexpected response')
-  const router = createStaticRouter(handler.dataRoutes, context)
-  return renderToString(
-    <DocumentMarkupContext.Provider value={documentMarkup}>
-      <StaticRouterProvider router={router} context={context} hydrate={false} />
-    </DocumentMarkupContext.Provider>,
-  )
+function renderPage(element: () => ReactElement, documentMarkup: Map<string, string> | null) {
+  return renderInRouter(element, {
+    path: '/incidents/:n?',
+    url: 'http://app.test/incidents/7',
+    documentMarkup,
+  })
 }
 
 const at = { at: '7 Dec 2026, 09:15 CET', atIso: '2026-12-07T08:15:00.000Z' }

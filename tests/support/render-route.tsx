@@ -14,6 +14,7 @@ import {
   createStaticRouter,
 } from 'react-router-dom/server'
 import type { AppLoadContext, LoaderFunctionArgs } from '@remix-run/node'
+import { DocumentMarkupContext } from '~/utils/markup-memo'
 
 export interface RouteModule {
   loader: (args: LoaderFunctionArgs) => Promise<unknown>
@@ -51,4 +52,24 @@ export async function renderRoute(options: {
     <StaticRouterProvider router={router} context={result} hydrate={false} />,
   )
   return { status: result.statusCode, html }
+}
+
+/**
+ * Renders `Component` as the server renders a document: inside a static data router at `url`
+ * (matched by `path`), with the markup a document's loaders handed to the render
+ * (`documentMarkup`, see app/utils/document-markup.server.ts), or none.
+ */
+export async function renderInRouter(
+  Component: ComponentType,
+  options: { path: string; url: string; documentMarkup?: ReadonlyMap<string, string> | null },
+): Promise<string> {
+  const handler = createStaticHandler([{ id: 'page', path: options.path, Component }])
+  const context = await handler.query(new Request(options.url))
+  if (context instanceof Response) throw new Error(`unexpected response ${context.status}`)
+  const router = createStaticRouter(handler.dataRoutes, context)
+  return renderToString(
+    <DocumentMarkupContext.Provider value={options.documentMarkup ?? null}>
+      <StaticRouterProvider router={router} context={context} hydrate={false} />
+    </DocumentMarkupContext.Provider>,
+  )
 }

@@ -1,15 +1,10 @@
 import { renderToString } from 'react-dom/server'
-import {
-  StaticRouterProvider,
-  createStaticHandler,
-  createStaticRouter,
-} from 'react-router-dom/server'
 import { describe, expect, it } from 'vitest'
 import type { AppLoadContext } from '@remix-run/node'
 import { markupForPage } from '~/utils/document-markup.server'
-import { DocumentMarkupContext } from '~/utils/markup-memo'
 import { pageMarkupMemo } from '~/utils/markup-memo.server'
 import { IncidentRowMarkup, incidentRowsHtml, type IncidentRow } from './incident-rows.server'
+import { renderInRouter } from '../../../tests/support/render-route'
 import { INCIDENT_ROWS_ID, IncidentTable } from './incident-table'
 
 const rows = [
@@ -67,21 +62,11 @@ async function renderTable(
   columns: Array<{ key: string; label: string }>,
   documentMarkup: ReadonlyMap<string, string> | null = null,
 ) {
-  const handler = createStaticHandler([
-    {
-      id: 'page',
-      path: '/incidents',
-      Component: () => <IncidentTable rowsHtml={rowsHtml} customColumns={columns} />,
-    },
-  ])
-  const context = await handler.query(new Request('http://app.test/incidents'))
-  if (context instanceof Response) throw new Error('unexpected response')
-  const router = createStaticRouter(handler.dataRoutes, context)
-  return renderToString(
-    <DocumentMarkupContext.Provider value={documentMarkup}>
-      <StaticRouterProvider router={router} context={context} hydrate={false} />
-    </DocumentMarkupContext.Provider>,
-  )
+  return renderInRouter(() => <IncidentTable rowsHtml={rowsHtml} customColumns={columns} />, {
+    path: '/incidents',
+    url: 'http://app.test/incidents',
+    documentMarkup,
+  })
 }
 
 describe('the incident list rows as markup', () => {

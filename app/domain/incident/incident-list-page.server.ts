@@ -5,31 +5,12 @@ import { customFieldDefinitions } from '~/domain/custom-fields/custom-field-defi
 import { customFieldListView } from '~/domain/custom-fields/custom-field-list'
 import { slaClock, worstState, type SlaTimes } from '~/domain/sla/clock'
 import { SLA_TARGET_LABELS, type SeverityTargets } from '~/domain/sla/policy'
-import { formatDuration, formatInZone, utcTitle } from '~/utils/time'
+import { shownTime } from '~/utils/shown-time.server'
+import { formatDuration, utcTitle } from '~/utils/time'
 import { getCatalogs } from './incident-queries.server'
 import { listIncidents, parseIncidentFilters, selectedStatuses } from './incident-list.server'
 
 type Viewer = Pick<Member, 'user' | 'organization'>
-
-/**
- * Times as the list shows them, by organization, zone and instant: a page shows two or three per
- * row and the same rows again on every visit, and formatting one costs a few microseconds of ICU
- * work. Each organization has its own keys, so how quickly a page is made says nothing across
- * tenants. Emptied when full.
- */
-const shownTimes = new Map<string, string>()
-const SHOWN_TIMES_MAX = 50_000
-
-function shownTime(organizationId: string, timeZone: string, iso: string) {
-  const key = `${organizationId} ${timeZone} ${iso}`
-  let text = shownTimes.get(key)
-  if (text === undefined) {
-    text = formatInZone(iso, timeZone)
-    if (shownTimes.size >= SHOWN_TIMES_MAX) shownTimes.clear()
-    shownTimes.set(key, text)
-  }
-  return text
-}
 
 /**
  * The incident list (/incidents) ready to render: the filters as asked, one page of rows in the

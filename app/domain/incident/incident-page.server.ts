@@ -6,6 +6,7 @@ import { memberDirectory } from '~/domain/reference/reference-data.server'
 import { clocksFor } from '~/domain/sla/sla.server'
 import { SLA_TARGET_LABELS, formatDuration as formatSlaDuration } from '~/domain/sla/policy'
 import { formatEvidenceBytes } from '~/utils/format-bytes'
+import { shownTime } from '~/utils/shown-time.server'
 import { formatDuration, formatInZone, toLocalInput, utcTitle } from '~/utils/time'
 import type { Describe } from './describe-event.server'
 import { describeEvent } from './describe-event.server'
@@ -37,25 +38,6 @@ export function incidentWords(
     timeZone,
     formatBytes: formatEvidenceBytes,
   }
-}
-
-/**
- * Timeline times as the page shows them, by organization, zone and instant. An entry's time never
- * changes and a page shows a hundred, so each is formatted once; each organization has its own
- * keys, so how quickly a page is made says nothing across tenants. Emptied when full.
- */
-const shownTimes = new Map<string, string>()
-const SHOWN_TIMES_MAX = 50_000
-
-function shownTime(organizationId: string, timeZone: string, iso: string) {
-  const key = `${organizationId} ${timeZone} ${iso}`
-  let text = shownTimes.get(key)
-  if (text === undefined) {
-    text = formatInZone(iso, timeZone)
-    if (shownTimes.size >= SHOWN_TIMES_MAX) shownTimes.clear()
-    shownTimes.set(key, text)
-  }
-  return text
 }
 
 /**
