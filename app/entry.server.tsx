@@ -3,11 +3,9 @@ import type { AppLoadContext, EntryContext } from '@remix-run/node'
 import { RemixServer, isRouteErrorResponse } from '@remix-run/react'
 import { renderToPipeableStream } from 'react-dom/server'
 import { loggableError } from './utils/loggable-error.server'
-import { DocumentMarkupContext, MarkupMemoContext } from './utils/markup-memo'
-import { forOrganization, pageMarkupMemo } from './utils/markup-memo.server'
+import { DocumentMarkupContext } from './utils/markup-memo'
 import { NonceContext } from './utils/nonce'
 import { pageManifest } from './utils/page-manifest.server'
-import type { RootLoaderData } from './root'
 
 export const streamTimeout = 5_000
 
@@ -19,19 +17,15 @@ export default function handleRequest(
   loadContext: AppLoadContext,
 ) {
   const nonce = loadContext.nonce
-  const root = remixContext.staticHandlerContext.loaderData.root as RootLoaderData | undefined
-  const memo = forOrganization(pageMarkupMemo, root?.viewer?.organization?.id ?? '')
   // Only the routes this page can involve: Remix rebuilds, ranks and matches whatever it is given.
   remixContext.manifest = pageManifest(remixContext.manifest, remixContext.staticHandlerContext)
   return new Promise((resolve, reject) => {
     let shellRendered = false
     const { pipe, abort } = renderToPipeableStream(
       <NonceContext.Provider value={nonce}>
-        <MarkupMemoContext.Provider value={memo}>
-          <DocumentMarkupContext.Provider value={loadContext.documentMarkup ?? null}>
-            <RemixServer context={remixContext} url={request.url} nonce={nonce} />
-          </DocumentMarkupContext.Provider>
-        </MarkupMemoContext.Provider>
+        <DocumentMarkupContext.Provider value={loadContext.documentMarkup ?? null}>
+          <RemixServer context={remixContext} url={request.url} nonce={nonce} />
+        </DocumentMarkupContext.Provider>
       </NonceContext.Provider>,
       {
         nonce,

@@ -4,8 +4,8 @@ import { createContext, useContext, useState, type MouseEvent, type ReactElement
 /**
  * Server rendering of parts of a page that are a pure function of a few plain values (a timeline
  * entry, a row of the incident list): their markup is rendered once and kept under a key made of
- * exactly those values. entry.server provides it; in the browser there is none and the same
- * components render as usual, so hydration finds the markup it would have made itself.
+ * exactly those values. Loaders use the server's store (`pageMarkupMemo`, markup-memo.server.ts) and
+ * send the markup as one string, which the page shows as it is on the server and in the browser.
  */
 export interface MarkupMemo {
   /**
@@ -21,10 +21,6 @@ export interface MarkupMemo {
    */
   joined(kind: string, inputs: unknown, make: () => string): string
 }
-
-export const MarkupMemoContext = createContext<MarkupMemo | null>(null)
-
-export const useMarkupMemo = () => useContext(MarkupMemoContext)
 
 /**
  * Memoized markup cannot hold a router `<Link>` (it is rendered outside the router), so its links
